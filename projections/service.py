@@ -1,0 +1,458 @@
+"""The support desk's application service: one method per use case.
+
+Every method takes plain values (ids, strings, a :class:`~domain.stamp.Stamp`)
+and returns plain values, never aggregates. Writes return a :class:`Receipt`
+with the global position of the last event written, which readers pass back as
+``min_position`` to read their own writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from domain.account import Account
+from domain.errors import (
+    InvalidField,
+    UnknownAccount,
+    UnknownStaff,
+    UnknownTicket,
+    VersionMismatch,
+)
+from domain.numbers import TicketNumber, format_number, parse_number
+from domain.staff import StaffMember
+from domain.stamp import Stamp
+from domain.ticket import REOPEN_WINDOW, Ticket
+from projections.eventstore import register_docket_transcodings
+
+CONFLICT_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a write answers: the ticket, its new version, and the log position."""
+
+    ticket_id: UUID
+    number: str
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An uploaded file, by content hash, to attach to a ticket with a message."""
+
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the ways in need to know to authorise a ticket write."""
+
+    ticket_id: UUID
+    number: str
+    account_id: str
+    requester_id: str
+    status: str
+    version: int
+    assignee_id: str | None
+
+
+class SupportDesk(Application[UUID]):
+    name = "docket"
+
+    def __init__(
+        self, env: dict[str, str] | None = None, *, reopen_window: timedelta = REOPEN_WINDOW
+    ) -> None:
+        super().__init__(env)
+        self.reopen_window = reopen_window
+        self.next_number = self._number_source()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_docket_transcodings(transcoder)
+
+    def _number_source(self) -> Callable[[], int]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            datastore = recorder.datastore
+            sequence = SQL("{0}.{1}").format(
+                Identifier(datastore.schema), Identifier("docket_ticket_numbers")
+            )
+            with datastore.transaction(commit=True) as cursor:
+                cursor.execute(SQL("CREATE SEQUENCE IF NOT EXISTS {0}").format(sequence))
+            statement = SQL("SELECT nextval('{0}') AS n").format(sequence)
+
+            def next_from_sequence() -> int:
+                with datastore.get_connection() as conn:
+                    row = conn.execute(statement, prepare=True).fetchone()
+                    assert row is not None
+                    return int(row["n"])
+
+            return next_from_sequence
+        counter = itertools.count(1)
+        lock = threading.Lock()
+
+        def next_in_memory() -> int:
+            with lock:
+                return next(counter)
+
+        return next_in_memory
+
+    # --- accounts and staff ----------------------------------------------------------
+
+    def open_account(
+        self,
+        *,
+        name: str,
+        plan: str,
+        support_tier: str,
+        stamp: Stamp,
+        calendar: str = "24x7",
+        account_id: UUID | None = None,
+    ) -> UUID:
+        account = Account.open(
+            account_id=account_id or uuid4(),
+            name=name,
+            plan=plan,
+            support_tier=support_tier,
+            calendar=calendar,
+            stamp=stamp,
+        )
+        self.save(account)
+        return account.id
+
+    def add_member(
+        self, account_id: UUID, *, member_id: str, email: str, name: str, role: str, stamp: Stamp
+    ) -> int:
+        account = self._account(account_id)
+        account.add_member(member_id=member_id, email=email, name=name, role=role, stamp=stamp)
+        return _position(self.save(account))
+
+    def change_plan(self, account_id: UUID, *, to_plan: str, stamp: Stamp) -> int:
+        account = self._account(account_id)
+        account.change_plan(to_plan=to_plan, stamp=stamp)
+        return _position(self.save(account))
+
+    def register_staff(
+        self,
+        *,
+        name: str,
+        email: str,
+        role: str,
+        stamp: Stamp,
+        groups: list[str] | None = None,
+        staff_id: UUID | None = None,
+    ) -> UUID:
+        member = StaffMember.register(
+            staff_id=staff_id or uuid4(),
+            name=name,
+            email=email,
+            role=role,
+            groups=list(groups or []),
+            stamp=stamp,
+        )
+        self.save(member)
+        return member.id
+
+    def staff_groups(self, staff_id: str) -> list[str]:
+        try:
+            member = self.repository.get(_uuid(staff_id, UnknownStaff))
+        except AggregateNotFoundError:
+            raise UnknownStaff(f"No staff member {staff_id}.") from None
+        if not isinstance(member, StaffMember):
+            raise UnknownStaff(f"No staff member {staff_id}.")
+        return list(member.groups)
+
+    # --- filing ------------------------------------------------------------------------
+
+    def file_ticket(
+        self,
+        *,
+        account_id: UUID,
+        requester_id: str,
+        subject: str,
+        description: str,
+        type: str,
+        priority: str,
+        product: str,
+        stamp: Stamp,
+        topic: str = "",
+        channel: str = "web",
+        follow_up_of: str | None = None,
+        ticket_id: UUID | None = None,
+    ) -> Receipt:
+        account = self._account(account_id)
+        account.check_may_file(requester_id)
+        linked: str | None = None
+        if follow_up_of:
+            earlier = self.ticket_facts(follow_up_of)
+            if earlier.account_id != str(account_id):
+                raise UnknownTicket(f"No ticket {follow_up_of} in this account.")
+            linked = earlier.number
+        ticket_id = ticket_id or uuid4()
+        number = format_number(self.next_number())
+        ticket = Ticket.file(
+            ticket_id=ticket_id,
+            number=number,
+            subject=subject,
+            description=description,
+            type=type,
+            priority=priority,
+            product=product,
+            topic=topic,
+            channel=channel,
+            requester_id=requester_id,
+            account_id=str(account_id),
+            follow_up_of=linked,
+            stamp=stamp,
+        )
+        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+        recordings = self.save(ticket, claim)
+        return Receipt(ticket.id, number, ticket.version, _position(recordings))
+
+    # --- working a ticket ----------------------------------------------------------------
+
+    def add_message(
+        self,
+        ticket: str | UUID,
+        *,
+        author_id: str,
+        author_role: str,
+        body: str,
+        stamp: Stamp,
+        attachments: list[AttachmentRef] | None = None,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        files = list(attachments or [])
+
+        def command(t: Ticket) -> None:
+            for f in files:
+                if f.attachment_id not in t.attachments:
+                    t.add_attachment(
+                        attachment_id=f.attachment_id,
+                        filename=f.filename,
+                        content_type=f.content_type,
+                        size=f.size,
+                        stamp=stamp,
+                    )
+            t.add_message(
+                author_id=author_id,
+                author_role=author_role,
+                body=body,
+                attachments=[f.attachment_id for f in files],
+                stamp=stamp,
+            )
+
+        return self._change(ticket, expected_version, command)
+
+    def add_internal_note(
+        self,
+        ticket: str | UUID,
+        *,
+        author_id: str,
+        body: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.add_internal_note(author_id=author_id, body=body, stamp=stamp),
+        )
+
+    def add_attachment(
+        self,
+        ticket: str | UUID,
+        *,
+        attachment: AttachmentRef,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.add_attachment(
+                attachment_id=attachment.attachment_id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                stamp=stamp,
+            ),
+        )
+
+    def change_status(
+        self, ticket: str | UUID, *, to_status: str, stamp: Stamp, expected_version: int | None = None
+    ) -> Receipt:
+        return self._change(
+            ticket, expected_version, lambda t: t.change_status(to_status=to_status, stamp=stamp)
+        )
+
+    def change_priority(
+        self,
+        ticket: str | UUID,
+        *,
+        to_priority: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.change_priority(to_priority=to_priority, stamp=stamp),
+        )
+
+    def assign(
+        self,
+        ticket: str | UUID,
+        *,
+        agent_id: str | None,
+        group: str | None,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        if agent_id is not None and group is not None and group not in self.staff_groups(agent_id):
+            raise InvalidField("group", f"That agent is not in the {group} support group.")
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.assign(agent_id=agent_id, group=group, stamp=stamp),
+        )
+
+    def change_type(
+        self, ticket: str | UUID, *, to_type: str, stamp: Stamp, expected_version: int | None = None
+    ) -> Receipt:
+        return self._change(
+            ticket, expected_version, lambda t: t.change_type(to_type=to_type, stamp=stamp)
+        )
+
+    def change_product(
+        self,
+        ticket: str | UUID,
+        *,
+        to_product: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket, expected_version, lambda t: t.change_product(to_product=to_product, stamp=stamp)
+        )
+
+    def reopen(
+        self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.reopen(stamp=stamp, window=self.reopen_window),
+        )
+
+    def rate_satisfaction(
+        self,
+        ticket: str | UUID,
+        *,
+        score: int,
+        comment: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.rate_satisfaction(score=score, comment=comment, stamp=stamp),
+        )
+
+    # --- finding things --------------------------------------------------------------------
+
+    def find_ticket(self, ref: str | UUID) -> UUID:
+        """The id of a ticket given its id or its human number (``T-000123``)."""
+        if isinstance(ref, UUID):
+            return ref
+        n = parse_number(ref)
+        if n is None:
+            return _uuid(ref, UnknownTicket)
+        try:
+            claim = self.repository.get(TicketNumber.id_for(format_number(n)))
+        except AggregateNotFoundError:
+            raise UnknownTicket(f"No ticket {ref}.") from None
+        return UUID(claim.ticket_id)
+
+    def ticket_facts(self, ref: str | UUID) -> TicketFacts:
+        t = self._ticket(self.find_ticket(ref))
+        return TicketFacts(
+            ticket_id=t.id,
+            number=t.number,
+            account_id=t.account_id,
+            requester_id=t.requester_id,
+            status=t.status,
+            version=t.version,
+            assignee_id=t.assignee_id,
+        )
+
+    def account_role(self, account_id: UUID, member_id: str) -> str | None:
+        return self._account(account_id).members.get(member_id)
+
+    def account_plan(self, account_id: UUID) -> str:
+        return self._account(account_id).plan
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _change(
+        self, ref: str | UUID, expected_version: int | None, command: Callable[[Ticket], None]
+    ) -> Receipt:
+        ticket_id = self.find_ticket(ref)
+        for _ in range(CONFLICT_RETRIES):
+            ticket = self._ticket(ticket_id)
+            if expected_version is not None and ticket.version != expected_version:
+                raise VersionMismatch(expected_version, ticket.version)
+            command(ticket)
+            try:
+                recordings = self.save(ticket)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionMismatch(expected_version, self._ticket(ticket_id).version) from None
+                continue  # someone wrote first: fold their events in and decide again
+            return Receipt(ticket.id, ticket.number, ticket.version, _position(recordings))
+        raise VersionMismatch(-1, self._ticket(ticket_id).version)
+
+    def _ticket(self, ticket_id: UUID) -> Ticket:
+        try:
+            ticket = self.repository.get(ticket_id)
+        except AggregateNotFoundError:
+            raise UnknownTicket(f"No ticket {ticket_id}.") from None
+        if not isinstance(ticket, Ticket):
+            raise UnknownTicket(f"No ticket {ticket_id}.")
+        return ticket
+
+    def _account(self, account_id: UUID) -> Account:
+        try:
+            account = self.repository.get(account_id)
+        except AggregateNotFoundError:
+            raise UnknownAccount(f"No account {account_id}.") from None
+        if not isinstance(account, Account):
+            raise UnknownAccount(f"No account {account_id}.")
+        return account
+
+
+def _position(recordings: list[Recording[Any]]) -> int:
+    return max((r.notification.id for r in recordings), default=0)
+
+
+def _uuid(text: str, error: Callable[[str], Exception]) -> UUID:
+    try:
+        return UUID(text)
+    except (ValueError, TypeError, AttributeError):
+        raise error(f"No such id {text!r}.") from None
