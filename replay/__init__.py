@@ -1,0 +1,1 @@
+"""The auditor's and operator's tools: history, state as of a moment, chain verification."""

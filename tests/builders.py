@@ -1,0 +1,69 @@
+"""Small builders the tests share: stamps, a desk with one account, a filed ticket."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from domain.stamp import Stamp
+from domain.ticket import Ticket
+from projections.service import Receipt, SupportDesk
+
+T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+
+
+def requester(at: datetime = T0, who: str = "req-1") -> Stamp:
+    return Stamp(who, "requester", "web", at, correlation_id="corr-1")
+
+
+def agent(at: datetime = T0, who: str = "agent-1") -> Stamp:
+    return Stamp(who, "agent", "web", at, correlation_id="corr-2", causation_id="cause-2")
+
+
+def system(at: datetime = T0) -> Stamp:
+    return Stamp("system", "system", "api", at)
+
+
+def new_ticket(at: datetime = T0) -> Ticket:
+    return Ticket.file(
+        ticket_id=uuid4(),
+        number="T-000001",
+        subject="Sync fails",
+        description="Files stop syncing after an hour.",
+        type="bug",
+        priority="normal",
+        product="Files",
+        topic="sync",
+        channel="web",
+        requester_id="req-1",
+        account_id="acct-1",
+        stamp=requester(at),
+    )
+
+
+def desk_with_account(desk: SupportDesk, plan: str = "business", tier: str = "standard") -> UUID:
+    account = desk.open_account(name="Acme", plan=plan, support_tier=tier, stamp=system())
+    desk.add_member(
+        account, member_id="req-1", email="r@acme.test", name="R", role="member", stamp=system()
+    )
+    desk.add_member(
+        account, member_id="admin-1", email="a@acme.test", name="A", role="admin", stamp=system()
+    )
+    return account
+
+
+def file(desk: SupportDesk, account: UUID, at: datetime = T0) -> Receipt:
+    return desk.file_ticket(
+        account_id=account,
+        requester_id="req-1",
+        subject="Sync fails",
+        description="Files stop syncing.",
+        type="bug",
+        priority="normal",
+        product="Files",
+        stamp=requester(at),
+    )
+
+
+def later(days: float = 0, hours: float = 0) -> datetime:
+    return T0 + timedelta(days=days, hours=hours)

@@ -1,0 +1,75 @@
+"""Random command sequences on one ticket, shared by the property tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from domain.errors import DocketError
+from domain.stamp import Stamp
+from domain.ticket import PRIORITIES, STATUSES, TICKET_TYPES, Ticket
+from tests.builders import T0, new_ticket
+
+texts = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: dict[str, Any]
+    minutes: int
+
+
+commands = st.one_of(
+    st.builds(Command, st.just("reply"), st.fixed_dictionaries({"role": st.sampled_from(["requester", "agent"]), "body": texts}), st.integers(0, 600)),
+    st.builds(Command, st.just("note"), st.fixed_dictionaries({"body": texts}), st.integers(0, 600)),
+    st.builds(Command, st.just("status"), st.fixed_dictionaries({"to": st.sampled_from(STATUSES)}), st.integers(0, 600)),
+    st.builds(Command, st.just("priority"), st.fixed_dictionaries({"to": st.sampled_from(PRIORITIES)}), st.integers(0, 600)),
+    st.builds(Command, st.just("type"), st.fixed_dictionaries({"to": st.sampled_from(TICKET_TYPES)}), st.integers(0, 600)),
+    st.builds(Command, st.just("reopen"), st.just({}), st.integers(0, 60 * 24 * 40)),
+    st.builds(Command, st.just("rate"), st.fixed_dictionaries({"score": st.integers(0, 6)}), st.integers(0, 600)),
+)  # fmt: skip
+
+
+def run(ticket: Ticket, command: Command, at_minutes: int) -> None:
+    """Apply one command; refusals are part of the game and leave the ticket as it was."""
+    at = T0 + timedelta(minutes=at_minutes)
+    agent = Stamp("agent-1", "agent", "web", at)
+    requester = Stamp("req-1", "requester", "email", at)
+    a = command.args
+    try:
+        if command.name == "reply":
+            stamp = agent if a["role"] == "agent" else requester
+            ticket.add_message(
+                author_id=stamp.actor_id,
+                author_role=a["role"],
+                body=a["body"],
+                attachments=[],
+                stamp=stamp,
+            )
+        elif command.name == "note":
+            ticket.add_internal_note(author_id="agent-1", body=a["body"], stamp=agent)
+        elif command.name == "status":
+            ticket.change_status(to_status=a["to"], stamp=agent)
+        elif command.name == "priority":
+            ticket.change_priority(to_priority=a["to"], stamp=agent)
+        elif command.name == "type":
+            ticket.change_type(to_type=a["to"], stamp=agent)
+        elif command.name == "reopen":
+            ticket.reopen(stamp=requester)
+        elif command.name == "rate":
+            ticket.rate_satisfaction(score=a["score"], comment="", stamp=requester)
+    except DocketError:
+        pass
+
+
+def ticket_after(sequence: list[Command]) -> Ticket:
+    ticket = new_ticket()
+    minutes = 0
+    for command in sequence:
+        minutes += command.minutes
+        run(ticket, command, minutes)
+    return ticket

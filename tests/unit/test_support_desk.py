@@ -1,0 +1,110 @@
+"""The application service on the in-memory store: plans, numbers, versions, upcasting."""
+
+from __future__ import annotations
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain import errors
+from domain.ticket import Ticket
+from projections.service import SupportDesk
+from tests.builders import agent, desk_with_account, file, requester, system
+
+
+@pytest.mark.parametrize("plan", ["free", "education"])
+def test_free_and_education_plans_cannot_file_and_are_told_which_plans_can(plan: str) -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk, plan=plan)
+    with pytest.raises(errors.PlanNotEntitled) as refused:
+        file(desk, account)
+    assert "community" in refused.value.detail
+    for name in ("Starter", "Consultant", "Business", "Enterprise"):
+        assert name in refused.value.detail
+
+
+def test_only_members_file_for_their_account() -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    with pytest.raises(errors.NotAMember):
+        desk.file_ticket(
+            account_id=account, requester_id="stranger", subject="S", description="D",
+            type="bug", priority="low", product="", stamp=requester(who="stranger"),
+        )  # fmt: skip
+
+
+def test_ticket_numbers_are_unique_sequential_and_find_their_ticket() -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    receipts = [file(desk, account) for _ in range(3)]
+    assert [r.number for r in receipts] == ["T-000001", "T-000002", "T-000003"]
+    assert desk.find_ticket("t-000002") == receipts[1].ticket_id
+    assert desk.find_ticket(str(receipts[2].ticket_id)) == receipts[2].ticket_id
+    with pytest.raises(errors.UnknownTicket):
+        desk.find_ticket("T-999999")
+    with pytest.raises(errors.UnknownTicket):
+        desk.find_ticket("not-a-ticket")
+
+
+def test_a_write_answers_the_new_version_and_a_growing_position() -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    replied = desk.add_message(
+        filed.number, author_id="agent-1", author_role="agent", body="On it", stamp=agent()
+    )
+    assert (filed.version, replied.version) == (1, 2)
+    assert replied.position > filed.position
+
+
+def test_a_stale_expected_version_is_refused_and_changes_nothing() -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    desk.change_priority(filed.number, to_priority="high", stamp=agent(), expected_version=1)
+    with pytest.raises(errors.VersionMismatch) as refused:
+        desk.change_priority(filed.number, to_priority="urgent", stamp=agent(), expected_version=1)
+    assert refused.value.actual == 2
+    assert desk.ticket_facts(filed.number).version == 2
+
+
+def test_a_follow_up_ticket_links_to_the_earlier_one_in_the_same_account() -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    first = file(desk, account)
+    second = desk.file_ticket(
+        account_id=account, requester_id="req-1", subject="Again", description="Still broken",
+        type="bug", priority="low", product="", stamp=requester(), follow_up_of=first.number,
+    )  # fmt: skip
+    ticket: Ticket = desk.repository.get(second.ticket_id)
+    assert ticket.follow_up_of == "T-000001"
+    other = desk.open_account(
+        name="Other", plan="business", support_tier="standard", stamp=system()
+    )
+    desk.add_member(
+        other, member_id="o1", email="o@o.test", name="O", role="member", stamp=system()
+    )
+    with pytest.raises(errors.UnknownTicket):
+        desk.file_ticket(
+            account_id=other, requester_id="o1", subject="S", description="D", type="bug",
+            priority="low", product="", stamp=requester(who="o1"), follow_up_of=first.number,
+        )  # fmt: skip
+
+
+def test_a_stored_version_1_opened_event_is_upcast_to_version_2() -> None:
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    stored = desk.recorder.select_events(filed.ticket_id)[0]
+    state = desk.mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2
+    del state["follow_up_of"]
+    v1 = StoredEvent(
+        originator_id=stored.originator_id,
+        originator_version=1,
+        topic=stored.topic,
+        state=desk.mapper.transcoder.encode(state),
+    )
+    event = desk.mapper.to_domain_event(v1)
+    assert isinstance(event, Ticket.Opened)
+    assert event.follow_up_of is None
+    assert event.subject == "Sync fails"
