@@ -1,0 +1,81 @@
+"""``docket seed-demo``: a small world to try Docket with, and a token per role.
+
+Accounts and people have fixed ids, so running it twice creates nothing twice;
+each run issues fresh tokens (earlier ones stay valid).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+
+from api.auth import Principal
+from api.runtime import Runtime
+from domain.errors import AlreadyExists
+from domain.stamp import Stamp
+
+
+def demo_id(name: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"docket:demo:{name}")
+
+
+ACCOUNTS = {
+    "northwind": ("Northwind Traders", "business", "premium_enhanced", "24x7"),
+    "contoso": ("Contoso Public Works", "enterprise", "premium_essentials", "us-public-sector"),
+    "freebies": ("Freebies Club", "free", "standard", "24x7"),
+}
+MEMBERS = {
+    "requester": ("northwind", "Rita Requester", "rita@northwind.example", "member"),
+    "team_admin": ("northwind", "Tom Teamadmin", "tom@northwind.example", "admin"),
+    "requester_other_account": ("contoso", "Carl Contoso", "carl@contoso.example", "member"),
+    "free_user": ("freebies", "Fran Free", "fran@freebies.example", "member"),
+}
+STAFF = {
+    "agent": ("Alex Agent", "alex@docket.example", "agent", ["tier-1", "billing"]),
+    "agent_tier2": ("Bea Backline", "bea@docket.example", "agent", ["tier-2"]),
+    "auditor": ("Ada Auditor", "ada@docket.example", "auditor", []),
+    "analyst": ("Ann Analyst", "ann@docket.example", "analyst", []),
+    "admin": ("Ada Admin", "root@docket.example", "admin", []),
+}
+
+
+def seed(runtime: Runtime) -> dict[str, Any]:
+    desk = runtime.desk
+    stamp = Stamp("seed-demo", "system", "api", datetime.now(UTC))
+    for key, (name, plan, tier, calendar) in ACCOUNTS.items():
+        try:
+            desk.repository.get(demo_id(key))
+        except AggregateNotFoundError:
+            desk.open_account(
+                name=name, plan=plan, support_tier=tier, calendar=calendar, stamp=stamp,
+                account_id=demo_id(key),
+            )  # fmt: skip
+    out: dict[str, Any] = {}
+    for role, (account, name, email, member_role) in MEMBERS.items():
+        member_id = str(demo_id(role))
+        with contextlib.suppress(AlreadyExists):
+            desk.add_member(
+                demo_id(account), member_id=member_id, email=email, name=name,
+                role=member_role, stamp=stamp,
+            )  # fmt: skip
+        api_role = "team_admin" if member_role == "admin" else "requester"
+        principal = Principal(member_id, api_role, name, demo_id(account))
+        out[role] = runtime.tokens.issue(principal)
+    for role, (name, email, staff_role, groups) in STAFF.items():
+        staff_id = demo_id(role)
+        try:
+            desk.repository.get(staff_id)
+        except AggregateNotFoundError:
+            desk.register_staff(
+                name=name, email=email, role=staff_role, groups=groups, stamp=stamp,
+                staff_id=staff_id,
+            )  # fmt: skip
+        out[role] = runtime.tokens.issue(Principal(str(staff_id), staff_role, name))
+    out["accounts"] = {key: str(demo_id(key)) for key in ACCOUNTS}
+    out["agent_id"] = str(demo_id("agent"))
+    out["support_groups"] = ["tier-1", "tier-2", "billing"]
+    return out

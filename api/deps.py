@@ -1,0 +1,109 @@
+"""Dependencies as ``Annotated`` aliases: the runtime, the caller, and write headers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.auth import Principal, may_call
+from api.problems import Problem
+from api.runtime import Runtime
+from domain.stamp import Stamp
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_principal(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Send your API token as 'Authorization: Bearer <token>'.",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    principal = runtime.tokens.principal(authorization.removeprefix("Bearer ").strip())
+    if principal is None:
+        raise Problem(
+            401,
+            "bad-token",
+            "This token is unknown or revoked; ask an admin for a new one.",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def allowed(principal: Principal, endpoint: str) -> Principal:
+    if not may_call(principal, endpoint):
+        raise Problem(
+            403,
+            "role-not-allowed",
+            f"The {principal.role} role cannot do this ({endpoint}); see the role matrix.",
+        )
+    return principal
+
+
+IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+
+
+def get_expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = IF_MATCH.match(if_match)
+    if match is None:
+        raise Problem(400, "bad-if-match", 'If-Match takes the ticket version in quotes: "3".')
+    return int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(get_expected_version)]
+
+
+def get_idempotency_key(
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> str | None:
+    if idempotency_key is None:
+        return None
+    if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
+        raise Problem(
+            400, "bad-idempotency-key", "Idempotency-Key is 1 to 200 printable characters."
+        )
+    return idempotency_key
+
+
+IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]
+
+
+def get_correlation_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
+    if x_request_id and len(x_request_id) <= 200 and x_request_id.isprintable():
+        return x_request_id
+    return str(uuid.uuid4())
+
+
+CorrelationId = Annotated[str, Depends(get_correlation_id)]
+
+
+def stamp_for(
+    principal: Principal, correlation_id: str, causation_id: str | None, kind: str | None = None
+) -> Stamp:
+    return Stamp(
+        actor_id=principal.id,
+        actor_kind=kind or principal.actor_kind,
+        via="api",
+        at=datetime.now(UTC),
+        correlation_id=correlation_id,
+        causation_id=causation_id or "",
+    )

@@ -1,0 +1,112 @@
+"""``Idempotency-Key``: a retried write returns its first answer and records nothing new.
+
+A key is claimed (a pending row) before the write runs, so two concurrent
+requests with one key cannot both write: the second is told to retry. The
+answer is stored once the write is decided; answers of 5xx are not kept, so a
+retry after a server fault runs again. The same key with a different body is
+refused with 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: object
+    headers: dict[str, str]
+
+
+class KeyReused(Exception):
+    """The key was first used with another request body."""
+
+
+class KeyInFlight(Exception):
+    """The first request with this key is still running."""
+
+
+class IdempotencyStore:
+    def __init__(self, pool: ConnectionPool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+
+    def create_tables(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                f"""
+                CREATE TABLE IF NOT EXISTS "{self.schema}".idempotency_keys (
+                    principal_id text NOT NULL,
+                    key text NOT NULL,
+                    request_hash text NOT NULL,
+                    status int,
+                    body jsonb,
+                    headers jsonb,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (principal_id, key)
+                )
+                """
+            )
+
+    def run(
+        self,
+        principal_id: str,
+        key: str,
+        request: bytes,
+        write: Callable[[], StoredAnswer],
+    ) -> StoredAnswer:
+        request_hash = hashlib.sha256(request).hexdigest()
+        table = f'"{self.schema}".idempotency_keys'
+        with self.pool.connection() as conn:
+            claimed = conn.execute(
+                f"INSERT INTO {table} (principal_id, key, request_hash) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING 1",
+                (principal_id, key, request_hash),
+            ).fetchone()
+            if claimed is None:
+                row = conn.execute(
+                    f"SELECT request_hash, status, body, headers FROM {table} "
+                    "WHERE principal_id = %s AND key = %s",
+                    (principal_id, key),
+                ).fetchone()
+                if row is None:  # released between our two statements: try once more
+                    return self.run(principal_id, key, request, write)
+                if row[0] != request_hash:
+                    raise KeyReused(key)
+                if row[1] is None:
+                    raise KeyInFlight(key)
+                return StoredAnswer(row[1], row[2], dict(row[3] or {}))
+        try:
+            answer = write()
+        except BaseException:
+            self._release(principal_id, key)
+            raise
+        if answer.status >= 500:
+            self._release(principal_id, key)
+            return answer
+        with self.pool.connection() as conn:
+            conn.execute(
+                f"UPDATE {table} SET status = %s, body = %s, headers = %s "
+                "WHERE principal_id = %s AND key = %s",
+                (answer.status, Jsonb(answer.body), Jsonb(answer.headers), principal_id, key),
+            )
+        return answer
+
+    def _release(self, principal_id: str, key: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                f'DELETE FROM "{self.schema}".idempotency_keys '
+                "WHERE principal_id = %s AND key = %s AND status IS NULL",
+                (principal_id, key),
+            )
+
+
+def canonical_request(method: str, path: str, body: object) -> bytes:
+    return json.dumps([method, path, body], sort_keys=True, default=str).encode()

@@ -1,0 +1,187 @@
+"""Every refusal as RFC 9457 ``application/problem+json``, with a stable ``type``.
+
+Each domain error class maps to one status and one type URI (its ``code``);
+validation errors name the offending field; nothing a client sends turns into
+a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain import errors
+
+PROBLEM_BASE = "https://docket.example/problems/"
+PROBLEM_TYPE = "application/problem+json"
+log = logging.getLogger("docket.api")
+
+STATUS_OF: dict[type[errors.DocketError], int] = {
+    errors.InvalidField: 422,
+    errors.PlanNotEntitled: 403,
+    errors.NotAMember: 403,
+    errors.StaffOnly: 403,
+    errors.UnknownAccount: 404,
+    errors.UnknownTicket: 404,
+    errors.UnknownStaff: 404,
+    errors.TicketClosed: 409,
+    errors.TicketNotClosed: 409,
+    errors.ReopenWindowPassed: 409,
+    errors.StatusUnchanged: 409,
+    errors.StatusChangeNotAllowed: 409,
+    errors.PriorityUnchanged: 409,
+    errors.NothingChanged: 409,
+    errors.AlreadyExists: 409,
+    errors.VersionMismatch: 412,
+}
+
+TITLES = {
+    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+    405: "Method not allowed", 409: "Conflict", 412: "Precondition failed",
+    413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
+    428: "Precondition required", 429: "Too many requests", 500: "Internal server error",
+    503: "Service unavailable",
+}  # fmt: skip
+
+
+class Problem(Exception):
+    """A refusal raised by the ways in (auth, headers, uploads)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, code, detail, **extra),
+        status_code=status,
+        media_type=PROBLEM_TYPE,
+        headers=headers,
+    )
+
+
+def domain_problem(error: errors.DocketError) -> JSONResponse:
+    status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 409)
+    extra: dict[str, Any] = {}
+    if isinstance(error, errors.InvalidField):
+        extra["errors"] = [{"field": error.field, "message": error.detail}]
+    if isinstance(error, errors.VersionMismatch):
+        extra["current_version"] = error.actual
+    return problem(status, error.code, error.detail, **extra)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.DocketError)
+    def on_domain_error(request: Request, error: errors.DocketError) -> JSONResponse:
+        return domain_problem(error)
+
+    @app.exception_handler(Problem)
+    def on_problem(request: Request, error: Problem) -> JSONResponse:
+        return problem(error.status, error.code, error.detail, error.headers, **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = []
+        for e in error.errors():
+            location = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+            fields.append(
+                {"field": ".".join(location) or "body", "message": str(e.get("msg", ""))}
+            )
+        first = fields[0] if fields else {"field": "body", "message": "invalid"}
+        return problem(
+            422,
+            "invalid-request",
+            f"{first['field']}: {first['message']}. Fix the request and send it again.",
+            errors=fields,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        return problem(error.status_code, code, str(error.detail), getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    def on_crash(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "Docket failed to answer; the request may be retried.")
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413 before reading them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_upload_bytes if scope["path"] == "/v1/attachments" else self.max_bytes
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > limit
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._refuse(scope, receive, send, limit)
+                    return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send, limit)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem(
+            413,
+            "body-too-large",
+            f"The request body is larger than {limit} bytes; send a smaller one.",
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass

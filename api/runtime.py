@@ -1,0 +1,79 @@
+"""Everything a running Docket holds: the desk, the database pool, the stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from api.auth import TokenStore
+from api.idempotency import IdempotencyStore
+from api.settings import Settings
+from projections.attachments import AttachmentStore
+from projections.database import ensure_schema, eventsourcing_env, start_embedded
+from projections.service import SupportDesk
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings.data_dir / "pgdata")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    url: str
+    desk: SupportDesk
+    pool: ConnectionPool
+    tokens: TokenStore
+    attachments: AttachmentStore
+    idempotency: IdempotencyStore
+    counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, url: str | None = None) -> Runtime:
+        url = url or database_url(settings)
+        schema = settings.schema_name
+        ensure_schema(url, schema)
+        desk = SupportDesk(eventsourcing_env(url, schema, pool_size=settings.pool_size))
+        pool = ConnectionPool(
+            url,
+            min_size=2,
+            max_size=settings.pool_size,
+            kwargs={"autocommit": True},
+            timeout=5.0,
+            open=True,
+        )
+        runtime = cls(
+            settings=settings,
+            url=url,
+            desk=desk,
+            pool=pool,
+            tokens=TokenStore(pool, schema, settings.token_cache_seconds),
+            attachments=AttachmentStore(pool, schema),
+            idempotency=IdempotencyStore(pool, schema),
+        )
+        runtime.tokens.create_tables()
+        runtime.attachments.create_tables()
+        runtime.idempotency.create_tables()
+        return runtime
+
+    def position(self) -> int:
+        with self.pool.connection() as conn:
+            table = f'"{self.settings.schema_name}".docket_events'
+            row = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def database_ok(self) -> bool:
+        try:
+            with self.pool.connection(timeout=2.0) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except (psycopg.Error, TimeoutError):
+            return False
+
+    def close(self) -> None:
+        self.pool.close()
+        self.desk.close()

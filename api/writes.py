@@ -1,0 +1,94 @@
+"""The shape every write shares: idempotency, domain refusals as stored answers, receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from api.auth import Principal, may_see_ticket
+from api.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
+from api.problems import PROBLEM_TYPE, Problem, domain_problem
+from api.runtime import Runtime
+from domain.errors import DocketError, UnknownTicket
+from projections.service import Receipt, TicketFacts
+
+
+def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
+    return StoredAnswer(
+        status,
+        {
+            "id": str(receipt.ticket_id),
+            "number": receipt.number,
+            "version": receipt.version,
+            "position": receipt.position,
+        },
+        {"ETag": f'"{receipt.version}"', "Location": f"/v1/tickets/{receipt.number}"},
+    )
+
+
+def run_write(
+    runtime: Runtime,
+    principal: Principal,
+    request: Request,
+    key: str | None,
+    payload: object,
+    write: Callable[[], StoredAnswer],
+) -> JSONResponse:
+    """Run ``write`` once per idempotency key; domain refusals are answers too."""
+
+    def decided() -> StoredAnswer:
+        try:
+            return write()
+        except DocketError as error:
+            response = domain_problem(error)
+            return StoredAnswer(
+                response.status_code, _json(response), {"Content-Type": PROBLEM_TYPE}
+            )
+
+    if key is None:
+        answer = decided()
+    else:
+        try:
+            answer = runtime.idempotency.run(
+                principal.id,
+                key,
+                canonical_request(request.method, request.url.path, payload),
+                decided,
+            )
+        except KeyReused:
+            raise Problem(
+                422,
+                "idempotency-key-reused",
+                "This Idempotency-Key was first used with a different request; use a new key.",
+            ) from None
+        except KeyInFlight:
+            raise Problem(
+                409,
+                "idempotency-key-in-flight",
+                "The first request with this Idempotency-Key is still running; retry shortly.",
+                {"Retry-After": "1"},
+            ) from None
+    headers = dict(answer.headers)
+    media_type = headers.pop("Content-Type", "application/json")
+    return JSONResponse(
+        answer.body, status_code=answer.status, headers=headers, media_type=media_type
+    )
+
+
+def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketFacts:
+    """The ticket, if the caller may see it; otherwise 404, so existence does not leak."""
+    try:
+        facts = runtime.desk.ticket_facts(ref)
+    except UnknownTicket:
+        raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
+    if not may_see_ticket(principal, facts.account_id, facts.requester_id):
+        raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.")
+    return facts
+
+
+def _json(response: JSONResponse) -> object:
+    import json
+
+    return json.loads(bytes(response.body))

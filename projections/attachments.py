@@ -1,0 +1,115 @@
+"""Attachment contents, stored once per SHA-256 in PostgreSQL.
+
+Tickets refer to attachments by hash (``AttachmentAdded`` events); this table
+holds the bytes, and ``attachment_links`` remembers which tickets and uploaders
+may fetch them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+ALLOWED_CONTENT_TYPES = frozenset(
+    {
+        "text/plain", "text/csv", "application/pdf", "application/json", "application/zip",
+        "image/png", "image/jpeg", "image/gif", "image/webp", "message/rfc822",
+        "application/octet-stream",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+
+
+class AttachmentStore:
+    def __init__(self, pool: ConnectionPool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+
+    def create_tables(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                f"""
+                CREATE TABLE IF NOT EXISTS "{self.schema}".attachments (
+                    attachment_id text PRIMARY KEY,
+                    content_type text NOT NULL,
+                    size bigint NOT NULL,
+                    content bytea NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS "{self.schema}".attachment_links (
+                    attachment_id text NOT NULL,
+                    filename text NOT NULL,
+                    uploaded_by text NOT NULL,
+                    ticket_id uuid,
+                    PRIMARY KEY (attachment_id, uploaded_by, filename)
+                );
+                CREATE INDEX IF NOT EXISTS attachment_links_ticket
+                    ON "{self.schema}".attachment_links (attachment_id, ticket_id);
+                """
+            )
+
+    def put(
+        self, content: bytes, filename: str, content_type: str, uploaded_by: str
+    ) -> StoredAttachment:
+        digest = hashlib.sha256(content).hexdigest()
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(
+                f'INSERT INTO "{self.schema}".attachments VALUES (%s, %s, %s, %s) '
+                "ON CONFLICT (attachment_id) DO NOTHING",
+                (digest, content_type, len(content), content),
+            )
+            conn.execute(
+                f'INSERT INTO "{self.schema}".attachment_links VALUES (%s, %s, %s, NULL) '
+                "ON CONFLICT DO NOTHING",
+                (digest, filename, uploaded_by),
+            )
+        return StoredAttachment(digest, filename, content_type, len(content))
+
+    def describe(self, attachment_id: str, uploaded_by: str) -> StoredAttachment | None:
+        """An attachment as its uploader named it, for attaching to a ticket."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT a.attachment_id, l.filename, a.content_type, a.size "
+                f'FROM "{self.schema}".attachments a JOIN "{self.schema}".attachment_links l '
+                "USING (attachment_id) WHERE a.attachment_id = %s AND l.uploaded_by = %s LIMIT 1",
+                (attachment_id, uploaded_by),
+            ).fetchone()
+        return StoredAttachment(*row) if row else None
+
+    def link_to_ticket(
+        self, attachment_id: str, filename: str, uploaded_by: str, ticket_id: UUID
+    ) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                f'UPDATE "{self.schema}".attachment_links SET ticket_id = %s '
+                "WHERE attachment_id = %s AND uploaded_by = %s AND filename = %s",
+                (ticket_id, attachment_id, uploaded_by, filename),
+            )
+
+    def holders(self, attachment_id: str) -> tuple[set[str], set[UUID]]:
+        """Who uploaded it, and which tickets carry it."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f'SELECT uploaded_by, ticket_id FROM "{self.schema}".attachment_links '
+                "WHERE attachment_id = %s",
+                (attachment_id,),
+            ).fetchall()
+        return {r[0] for r in rows}, {r[1] for r in rows if r[1] is not None}
+
+    def content(self, attachment_id: str) -> tuple[str, bytes] | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f'SELECT content_type, content FROM "{self.schema}".attachments '
+                "WHERE attachment_id = %s",
+                (attachment_id,),
+            ).fetchone()
+        return (row[0], bytes(row[1])) if row else None
