@@ -113,7 +113,9 @@ def install(app: FastAPI) -> None:
     def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         fields = []
         for e in error.errors():
-            location = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+            location = [str(p) for p in e.get("loc", ()) if p != "body"]
+            if e.get("type") == "json_invalid":
+                location = []
             fields.append(
                 {"field": ".".join(location) or "body", "message": str(e.get("msg", ""))}
             )

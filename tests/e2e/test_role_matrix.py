@@ -1,0 +1,121 @@
+"""Every write endpoint against every role: the expected status, cell by cell.
+
+The table is written out here by hand (not derived from ``api.auth.ROLE_MATRIX``),
+so a change of the matrix in code that was not meant shows up as a failure.
+Each cell works on a fresh ticket filed by the demo requester (Northwind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server, file_ticket
+
+ROLES = [
+    "requester", "team_admin", "requester_other_account", "free_user",
+    "agent", "auditor", "analyst", "admin", None,
+]  # fmt: skip
+
+# endpoint: (method + path template, body, needs a closed ticket, expected per role in ROLES order)
+MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
+    "file": ("POST /v1/tickets", {"subject": "s", "description": "d"}, False,
+             [201, 201, 201, 403, 403, 403, 403, 403, 401]),
+    "message": ("POST /v1/tickets/{t}/messages", {"body": "hello"}, False,
+                [200, 200, 404, 404, 200, 403, 403, 200, 401]),
+    "note": ("POST /v1/tickets/{t}/notes", {"body": "internal"}, False,
+             [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "close": ("POST /v1/tickets/{t}/status", {"status": "closed"}, False,
+              [200, 200, 404, 404, 200, 403, 403, 200, 401]),
+    "pending": ("POST /v1/tickets/{t}/status", {"status": "pending"}, False,
+                [403, 403, 404, 404, 200, 403, 403, 200, 401]),
+    "priority": ("POST /v1/tickets/{t}/priority", {"priority": "urgent"}, False,
+                 [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "assignment": ("POST /v1/tickets/{t}/assignment", {"agent_id": "me", "group": None}, False,
+                   [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "type": ("POST /v1/tickets/{t}/type", {"type": "billing"}, False,
+             [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "product": ("POST /v1/tickets/{t}/product", {"product": "Dash"}, False,
+                [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "reopen": ("POST /v1/tickets/{t}/reopen", None, True,
+               [200, 200, 404, 404, 200, 403, 403, 200, 401]),
+    "rating": ("POST /v1/tickets/{t}/rating", {"score": 5}, True,
+               [200, 403, 404, 404, 403, 403, 403, 403, 401]),
+    "me": ("GET /v1/me", None, False, [200, 200, 200, 200, 200, 200, 200, 200, 401]),
+}  # fmt: skip
+
+CELLS = [
+    (endpoint, role, expected[i])
+    for endpoint, (_, _, _, expected) in MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CELLS)
+def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expected: int) -> None:
+    route, body, needs_closed, _ = MATRIX[endpoint]
+    method, path = route.split(" ")
+    ticket = file_ticket(server)["number"]
+    if needs_closed:
+        with server.client("agent") as agent:
+            assert (
+                agent.post(f"/v1/tickets/{ticket}/status", json={"status": "closed"}).status_code
+                == 200
+            )
+    with server.client(role) as client:
+        call: Callable[..., httpx.Response] = getattr(client, method.lower())
+        kwargs = {"json": body} if body is not None else {}
+        response = call(path.format(t=ticket), **kwargs)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_requester_of_another_account_can_never_reach_a_ticket_or_its_attachment(
+    server: Server,
+) -> None:
+    with server.client("requester") as owner:
+        upload = owner.post(
+            "/v1/attachments", files={"file": ("log.txt", b"secret log", "text/plain")}
+        )
+        assert upload.status_code == 201
+        attachment = upload.json()["id"]
+        filed = owner.post(
+            "/v1/tickets",
+            json={"subject": "s", "description": "d", "attachments": [attachment]},
+        ).json()
+        assert owner.get(f"/v1/attachments/{attachment}").content == b"secret log"
+    with server.client("requester_other_account") as stranger:
+        for path in (
+            f"/v1/tickets/{filed['number']}/messages",
+            f"/v1/tickets/{filed['id']}/messages",
+        ):
+            assert stranger.post(path, json={"body": "hi"}).status_code == 404
+        assert stranger.post(f"/v1/tickets/{filed['number']}/reopen").status_code == 404
+        assert stranger.get(f"/v1/attachments/{attachment}").status_code == 404
+    with server.client("team_admin") as admin:
+        download = admin.get(f"/v1/attachments/{attachment}")
+        assert download.status_code == 200
+        assert download.headers["x-content-type-options"] == "nosniff"
+        assert download.headers["content-disposition"].startswith("attachment")
+
+
+def test_uploads_of_unknown_types_or_over_the_limit_are_refused(server: Server) -> None:
+    with server.client("requester") as c:
+        exe = c.post(
+            "/v1/attachments", files={"file": ("a.exe", b"MZ", "application/x-msdownload")}
+        )
+        assert exe.status_code == 415
+        big = c.post(
+            "/v1/attachments", files={"file": ("big.txt", b"x" * (11 * 1024 * 1024), "text/plain")}
+        )
+        assert big.status_code == 413
+        assert (
+            c.post(
+                "/v1/tickets", json={"subject": "s", "description": "d", "attachments": ["f" * 64]}
+            ).status_code
+            == 422
+        )
