@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 
@@ -47,8 +46,8 @@ class IdempotencyStore:
                     key text NOT NULL,
                     request_hash text NOT NULL,
                     status int,
-                    body jsonb,
-                    headers jsonb,
+                    body bytea,
+                    headers bytea,
                     created_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (principal_id, key)
                 )
@@ -82,7 +81,7 @@ class IdempotencyStore:
                     raise KeyReused(key)
                 if row[1] is None:
                     raise KeyInFlight(key)
-                return StoredAnswer(row[1], row[2], dict(row[3] or {}))
+                return StoredAnswer(row[1], json.loads(row[2]), json.loads(row[3]))
         try:
             answer = write()
         except BaseException:
@@ -95,7 +94,7 @@ class IdempotencyStore:
             conn.execute(
                 f"UPDATE {table} SET status = %s, body = %s, headers = %s "
                 "WHERE principal_id = %s AND key = %s",
-                (answer.status, Jsonb(answer.body), Jsonb(answer.headers), principal_id, key),
+                (answer.status, _dump(answer.body), _dump(answer.headers), principal_id, key),
             )
         return answer
 
@@ -110,3 +109,8 @@ class IdempotencyStore:
 
 def canonical_request(method: str, path: str, body: object) -> bytes:
     return json.dumps([method, path, body], sort_keys=True, default=str).encode()
+
+
+def _dump(value: object) -> bytes:
+    """JSON as bytes: answers may quote text with NUL, which PostgreSQL text refuses."""
+    return json.dumps(value).encode()

@@ -43,7 +43,8 @@ def upload_attachment(
     content = file.file.read(limit + 1)
     if len(content) > limit:
         raise Problem(413, "attachment-too-large", f"Attachments are at most {limit} bytes.")
-    name = (filename or file.filename or "attachment").strip()[:200] or "attachment"
+    raw_name = filename or file.filename or "attachment"
+    name = "".join(ch for ch in raw_name if ch.isprintable()).strip()[:200] or "attachment"
     stored = runtime.attachments.put(content, name, content_type, who.id)
     return AttachmentOut(
         id=stored.attachment_id, filename=name, content_type=content_type, size=stored.size

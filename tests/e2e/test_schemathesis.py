@@ -1,0 +1,49 @@
+"""Generated requests from our own OpenAPI schema never get a 5xx, for any role.
+
+A bounded run (``EXAMPLES`` per operation and role) so ``make test`` stays quick;
+refusals must be problem+json.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from tests.e2e.conftest import Server
+
+EXAMPLES = 15
+ROLES = ("requester", "agent", "free_user", None)
+
+
+def test_generated_requests_never_get_a_server_error(server: Server) -> None:
+    schema = schemathesis.openapi.from_url(server.base_url + "/openapi.json")
+    failures: list[str] = []
+    sent = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for role in ROLES:
+            headers = {"Authorization": f"Bearer {server.tokens[role]}"} if role else {}
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=operation.as_strategy())
+            def check(case: schemathesis.Case) -> None:
+                nonlocal sent
+                response = case.call(base_url=server.base_url, headers=headers, timeout=30)
+                sent += 1
+                if response.status_code >= 500:
+                    failures.append(
+                        f"{case.method} {case.formatted_path} -> {response.status_code}"
+                    )
+                elif response.status_code >= 400:
+                    assert response.headers["content-type"][0] == "application/problem+json", (
+                        case.method, case.formatted_path, response.status_code,
+                    )  # fmt: skip
+
+            check()
+    assert failures == []
+    assert sent >= 100
