@@ -6,6 +6,8 @@ refusals must be problem+json.
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -13,6 +15,32 @@ from tests.e2e.conftest import Server
 
 EXAMPLES = 15
 ROLES = ("requester", "agent", "free_user", None)
+
+
+def fuzz(operation: Any, base_url: str, headers: dict[str, str], failures: list[str]) -> int:
+    """Send generated cases for one operation; return how many were sent."""
+    sent = 0
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def check(case: Any) -> None:
+        nonlocal sent
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        sent += 1
+        if response.status_code >= 500:
+            failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+        elif response.status_code >= 400:
+            assert response.headers["content-type"][0] == "application/problem+json", (
+                case.method, case.formatted_path, response.status_code,
+            )  # fmt: skip
+
+    check()
+    return sent
 
 
 def test_generated_requests_never_get_a_server_error(server: Server) -> None:
@@ -23,27 +51,6 @@ def test_generated_requests_never_get_a_server_error(server: Server) -> None:
         operation = result.ok()  # type: ignore[union-attr]
         for role in ROLES:
             headers = {"Authorization": f"Bearer {server.tokens[role]}"} if role else {}
-
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=operation.as_strategy())
-            def check(case: schemathesis.Case, headers: dict[str, str] = headers) -> None:  # type: ignore[type-arg]
-                nonlocal sent
-                response = case.call(base_url=server.base_url, headers=headers, timeout=30)
-                sent += 1
-                if response.status_code >= 500:
-                    failures.append(
-                        f"{case.method} {case.formatted_path} -> {response.status_code}"
-                    )
-                elif response.status_code >= 400:
-                    assert response.headers["content-type"][0] == "application/problem+json", (
-                        case.method, case.formatted_path, response.status_code,
-                    )  # fmt: skip
-
-            check()
+            sent += fuzz(operation, server.base_url, headers, failures)
     assert failures == []
     assert sent >= 100
