@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from fastapi import Request
@@ -44,7 +45,9 @@ def run_write(
         except DocketError as error:
             response = domain_problem(error)
             return StoredAnswer(
-                response.status_code, _json(response), {"Content-Type": PROBLEM_TYPE}
+                response.status_code,
+                json.loads(bytes(response.body)),
+                {"Content-Type": PROBLEM_TYPE},
             )
 
     if key is None:
@@ -86,9 +89,3 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketFa
     if not may_see_ticket(principal, facts.account_id, facts.requester_id):
         raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.")
     return facts
-
-
-def _json(response: JSONResponse) -> object:
-    import json
-
-    return json.loads(bytes(response.body))

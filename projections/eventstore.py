@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -191,8 +190,3 @@ class StampAsDict(Transcoding):
 
 def register_docket_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(StampAsDict())
-
-
-def event_kind(event: DomainEventProtocol[Any]) -> str:
-    """The short name auditors see: ``Ticket.MessageAdded``."""
-    return type(event).__qualname__

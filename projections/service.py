@@ -414,12 +414,6 @@ class SupportDesk(Application[UUID]):
             assignee_id=t.assignee_id,
         )
 
-    def account_role(self, account_id: UUID, member_id: str) -> str | None:
-        return self._account(account_id).members.get(member_id)
-
-    def account_plan(self, account_id: UUID) -> str:
-        return self._account(account_id).plan
-
     # --- internals ------------------------------------------------------------------------
 
     def _change(
