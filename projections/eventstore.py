@@ -27,12 +27,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     StoredEvent,
     Transcoding,
+    UUIDAsHex,
 )
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
@@ -190,3 +195,13 @@ class StampAsDict(Transcoding):
 
 def register_docket_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(StampAsDict())
+
+
+def docket_mapper() -> Mapper[UUID]:
+    """Decodes stored events (upcasting old versions) exactly as the application does."""
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DecimalAsStr())
+    transcoder.register(DatetimeAsISO())
+    register_docket_transcodings(transcoder)
+    return Mapper(transcoder=transcoder)

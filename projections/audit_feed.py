@@ -1,0 +1,191 @@
+"""The audit feed: every event of the log, in global order, as plain data.
+
+Staff integrations read it as a change feed (``GET /v1/feed``) resumable by
+position. Each row records who did what, through which channel, when, and why
+(correlation and causation ids), and whether only staff may read it (internal
+notes). Ticket rows carry the ticket's number and account for filtering.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from domain.account import Account
+from domain.base import ChainedAggregate
+from domain.numbers import TicketNumber
+from domain.staff import StaffMember
+from domain.ticket import Ticket
+from projections.runner import Fact, Tables, View, clean_text
+
+NAME = "audit_feed"
+FEED = "audit_feed"
+STREAMS = "audit_feed_streams"
+STAFF_ONLY_KINDS = frozenset({"Ticket.InternalNoteAdded"})
+ENVELOPE = frozenset(
+    {"originator_id", "originator_version", "timestamp", "stamp", "prev_hash", "event_hash"}
+)
+
+
+def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(FEED)} (
+            position bigint PRIMARY KEY,
+            stream_id uuid NOT NULL,
+            version integer NOT NULL,
+            kind text NOT NULL,
+            ticket_number text,
+            account_id text,
+            at timestamptz NOT NULL,
+            actor_id text NOT NULL,
+            actor_kind text NOT NULL,
+            via text NOT NULL,
+            correlation_id text NOT NULL,
+            causation_id text NOT NULL,
+            staff_only boolean NOT NULL,
+            prev_hash text NOT NULL,
+            event_hash text NOT NULL,
+            fields jsonb NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_stream')} "
+        f"ON {t(FEED)} (stream_id, version)"
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(STREAMS)} (
+            stream_id uuid PRIMARY KEY,
+            ticket_number text,
+            account_id text
+        )
+        """
+    )
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of an event field."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, (UUID, datetime)):
+        return str(value) if isinstance(value, UUID) else value.isoformat()
+    if isinstance(value, dict):
+        return {clean_text(str(k)): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    return value
+
+
+def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    ids = list({f.stream_id for f in facts})
+    known: dict[UUID, tuple[str | None, str | None]] = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            f"SELECT stream_id, ticket_number, account_id FROM {t(STREAMS)} "
+            "WHERE stream_id = ANY(%s)",
+            (ids,),
+        ).fetchall()
+    }
+    new_streams = []
+    rows = []
+    for fact in facts:
+        e = fact.event
+        if fact.kind == "Ticket.Opened":
+            known[fact.stream_id] = (e.number, e.account_id)
+            new_streams.append((fact.stream_id, e.number, e.account_id))
+        elif fact.kind == "Account.Opened":
+            known[fact.stream_id] = (None, str(fact.stream_id))
+            new_streams.append((fact.stream_id, None, str(fact.stream_id)))
+        number, account = known.get(fact.stream_id, (None, None))
+        stamp = e.stamp
+        fields = {k: plain(v) for k, v in vars(e).items() if k not in ENVELOPE}
+        rows.append(
+            (
+                fact.position,
+                fact.stream_id,
+                fact.version,
+                fact.kind,
+                number,
+                account,
+                e.timestamp,
+                clean_text(stamp.actor_id),
+                stamp.actor_kind,
+                stamp.via,
+                clean_text(stamp.correlation_id),
+                clean_text(stamp.causation_id),
+                fact.kind in STAFF_ONLY_KINDS,
+                e.prev_hash,
+                e.event_hash,
+                Jsonb(fields, dumps=lambda obj: json.dumps(obj, default=str)),
+            )
+        )
+    with conn.cursor() as cur:
+        if new_streams:
+            cur.executemany(
+                f"INSERT INTO {t(STREAMS)} (stream_id, ticket_number, account_id) "
+                "VALUES (%s, %s, %s) ON CONFLICT (stream_id) DO NOTHING",
+                new_streams,
+            )
+        cur.executemany(
+            f"INSERT INTO {t(FEED)} (position, stream_id, version, kind, ticket_number, "
+            "account_id, at, actor_id, actor_kind, via, correlation_id, causation_id, "
+            "staff_only, prev_hash, event_hash, fields) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+
+
+def _every_kind() -> frozenset[str]:
+    kinds = set()
+    for aggregate in (Ticket, Account, StaffMember, TicketNumber):
+        for value in vars(aggregate).values():
+            if isinstance(value, type) and issubclass(value, ChainedAggregate.Event):
+                kinds.add(value.__qualname__)
+    return frozenset(kinds)
+
+
+VIEW = View(NAME, _every_kind(), create_tables, apply)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    events: list[dict[str, Any]]
+    next_after: int
+
+
+def events_after(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    *,
+    after: int,
+    limit: int,
+    view_position: int,
+    with_staff_only: bool,
+) -> FeedPage:
+    """Events after ``after`` up to the view's position; the cursor to resume from.
+
+    A short page means everything up to ``view_position`` has been read (events a
+    role may not see are skipped over, not left behind).
+    """
+    hidden = "" if with_staff_only else "AND NOT staff_only"
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            f"SELECT position, stream_id, version, kind, ticket_number, account_id, at, "
+            f"actor_id, actor_kind, via, correlation_id, causation_id, fields "
+            f"FROM {t(FEED)} WHERE position > %s AND position <= %s {hidden} "
+            "ORDER BY position LIMIT %s",
+            (after, view_position, limit),
+        ).fetchall()
+    if len(rows) == limit:
+        return FeedPage(rows, int(rows[-1]["position"]))
+    return FeedPage(rows, max(after, view_position))

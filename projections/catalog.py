@@ -1,0 +1,17 @@
+"""Every view Docket keeps, by name."""
+
+from __future__ import annotations
+
+from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
+from projections.runner import View
+
+VIEWS: dict[str, View] = {
+    v.name: v
+    for v in (
+        directory.VIEW,
+        ticket_detail.VIEW,
+        inbox.VIEW,
+        customer_tickets.VIEW,
+        audit_feed.VIEW,
+    )
+}

@@ -1,0 +1,121 @@
+"""The directory: names of accounts, their members and Docket's staff.
+
+Other views store ids only; reads join this view to show who wrote what. A
+name that has not arrived yet reads as missing, never as someone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from domain.account import Account
+from domain.staff import StaffMember
+from projections.runner import Fact, Tables, View, clean_text
+
+NAME = "directory"
+PEOPLE = "directory_people"
+ACCOUNTS = "directory_accounts"
+
+
+def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(PEOPLE)} (
+            person_id text PRIMARY KEY,
+            name text NOT NULL,
+            email text NOT NULL,
+            role text NOT NULL,
+            account_id text
+        )
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(ACCOUNTS)} (
+            account_id text PRIMARY KEY,
+            name text NOT NULL,
+            plan text NOT NULL,
+            support_tier text NOT NULL,
+            calendar text NOT NULL
+        )
+        """
+    )
+
+
+def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    with conn.cursor() as cur:
+        for fact in facts:
+            e = fact.event
+            if fact.kind == "StaffMember.Registered":
+                cur.execute(
+                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                    "SET name = excluded.name, email = excluded.email, role = excluded.role",
+                    (str(fact.stream_id), clean_text(e.name), clean_text(e.email), e.role),
+                )
+            elif fact.kind == "Account.MemberAdded":
+                cur.execute(
+                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                    "SET name = excluded.name, email = excluded.email, role = excluded.role, "
+                    "account_id = excluded.account_id",
+                    (
+                        clean_text(e.member_id),
+                        clean_text(e.name),
+                        clean_text(e.email),
+                        e.role,
+                        str(fact.stream_id),
+                    ),
+                )
+            elif fact.kind == "Account.Opened":
+                cur.execute(
+                    f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, support_tier, calendar) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account_id) DO NOTHING",
+                    (str(fact.stream_id), clean_text(e.name), e.plan, e.support_tier, e.calendar),
+                )
+            elif fact.kind == "Account.PlanChanged":
+                cur.execute(
+                    f"UPDATE {t(ACCOUNTS)} SET plan = %s WHERE account_id = %s",
+                    (e.to_plan, str(fact.stream_id)),
+                )
+            elif fact.kind == "Account.SupportTierChanged":
+                cur.execute(
+                    f"UPDATE {t(ACCOUNTS)} SET support_tier = %s WHERE account_id = %s",
+                    (e.to_tier, str(fact.stream_id)),
+                )
+
+
+VIEW = View(
+    NAME,
+    frozenset(
+        e.__qualname__
+        for e in (
+            StaffMember.Registered,
+            Account.Opened,
+            Account.MemberAdded,
+            Account.PlanChanged,
+            Account.SupportTierChanged,
+        )
+    ),
+    create_tables,
+    apply,
+)
+
+
+def names(conn: psycopg.Connection[Any], t: Tables, ids: Sequence[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT person_id, name FROM {t(PEOPLE)} WHERE person_id = ANY(%s)", (list(set(ids)),)
+    ).fetchall()
+    return {str(person): str(name) for person, name in rows}
+
+
+def account_name(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> str | None:
+    row = conn.execute(
+        f"SELECT name FROM {t(ACCOUNTS)} WHERE account_id = %s", (account_id,)
+    ).fetchone()
+    return str(row[0]) if row else None

@@ -1,0 +1,204 @@
+"""Filtered, sorted, cursor-paginated reads of a ticket list view as of one position.
+
+The first page of a walk takes the view's committed position as its snapshot;
+the opaque cursor carries that snapshot, the sort key of the last row, and a
+digest of the filter, so every later page reads the same snapshot from where
+the previous one stopped (see :mod:`projections.ticket_rows`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from projections.runner import TRACKING_TABLE, Tables, clean_text
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list is narrowed to. Empty tuples mean "any"."""
+
+    statuses: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    """Agent ids; ``none`` matches unassigned tickets."""
+    groups: tuple[str, ...] = ()
+    account_ids: tuple[str, ...] = ()
+    requester_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+    needs_answer: bool | None = None
+
+    def digest(self) -> str:
+        canonical = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A named order: columns read ascending, ``ticket_id`` breaking ties."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+SORTS = {
+    "attention": Sort("attention", ("attention_rank", "attention_priority", "attention_at")),
+    "last_activity": Sort("last_activity", ("activity_key",)),
+    "created": Sort("created", ("created_key",)),
+    "priority": Sort("priority", ("priority_rank", "activity_key")),
+}
+
+
+class BadCursor(ValueError):
+    """The cursor was not made by this list, or was tampered with."""
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    snapshot: int
+
+
+def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
+    row = conn.execute(
+        f'SELECT position FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def encode_cursor(snapshot: int, sort: str, reverse: bool, digest: str, key: list[Any]) -> str:
+    raw = json.dumps({"s": snapshot, "o": sort, "r": reverse, "h": digest, "k": key})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(
+    cursor: str, sort: Sort, reverse: bool, digest: str
+) -> tuple[int, list[Any]]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        snapshot, key = data["s"], data["k"]
+        same_query = (data["o"], data["r"], data["h"]) == (sort.name, reverse, digest)
+    except (ValueError, TypeError, KeyError, UnicodeError):
+        raise BadCursor("This cursor is not one Docket gave out; start again without it.") from None
+    if not same_query:
+        raise BadCursor("This cursor belongs to another sort or filter; start again without it.")
+    if (
+        not isinstance(snapshot, int)
+        or not isinstance(key, list)
+        or len(key) != len(sort.columns) + 1
+        or not all(isinstance(k, int) and not isinstance(k, bool) for k in key[:-1])
+        or not isinstance(key[-1], str)
+    ):
+        raise BadCursor("This cursor is damaged; start again without it.")
+    try:
+        key[-1] = UUID(key[-1])
+    except ValueError:
+        raise BadCursor("This cursor is damaged; start again without it.") from None
+    return snapshot, key
+
+
+def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, values in (
+        ("status", f.statuses),
+        ("type", f.types),
+        ("priority", f.priorities),
+        ("product", f.products),
+        ("topic", f.topics),
+        ("support_group", f.groups),
+        ("account_id", f.account_ids),
+    ):
+        if values:
+            where.append(f"r.{column} = ANY(%s)")
+            params.append([clean_text(v) for v in values])
+    if f.assignees:
+        agents = [clean_text(a) for a in f.assignees if a != "none"]
+        unassigned = "none" in f.assignees
+        where.append("(r.assignee_id = ANY(%s) OR (%s AND r.assignee_id IS NULL))")
+        params.extend([agents, unassigned])
+    if f.requester_id is not None:
+        where.append("r.requester_id = %s")
+        params.append(clean_text(f.requester_id))
+    if f.created_from is not None:
+        where.append("r.created_at >= %s")
+        params.append(f.created_from)
+    if f.created_to is not None:
+        where.append("r.created_at < %s")
+        params.append(f.created_to)
+    if f.needs_answer is not None:
+        where.append("r.needs_answer = %s")
+        params.append(f.needs_answer)
+    return where, params
+
+
+def page(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    *,
+    view: str,
+    table: str,
+    search_table: str,
+    columns: tuple[str, ...],
+    where: ListFilter,
+    sort: Sort,
+    reverse: bool = False,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> Page:
+    """One page of ``table`` as of the walk's snapshot, and the cursor to the next."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    digest = where.digest()
+    if cursor is None:
+        snapshot, after = view_position(conn, t.schema, view), None
+    else:
+        snapshot, after = decode_cursor(cursor, sort, reverse, digest)
+    clauses, params = conditions(where)
+    clauses[:0] = ["r.valid_from <= %s", "r.valid_to > %s"]
+    params[:0] = [snapshot, snapshot]
+    if where.q:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM {t(search_table)} d WHERE d.ticket_id = r.ticket_id "
+            "AND d.document @@ plainto_tsquery('english', %s))"
+        )
+        params.append(clean_text(where.q))
+    key_columns = [f"r.{c}" for c in (*sort.columns, "ticket_id")]
+    if after is not None:
+        comparison = "<" if reverse else ">"
+        placeholders = ", ".join(["%s"] * len(after))
+        clauses.append(f"({', '.join(key_columns)}) {comparison} ({placeholders})")
+        params.extend(after)
+    direction = " DESC" if reverse else ""
+    order = ", ".join(c + direction for c in key_columns)
+    wanted = ", ".join(f"r.{c}" for c in dict.fromkeys((*columns, *sort.columns, "ticket_id")))
+    sql = (
+        f"SELECT {wanted} FROM {t(table)} r WHERE {' AND '.join(clauses)} "
+        f"ORDER BY {order} LIMIT %s"
+    )
+    params.append(limit + 1)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(sql, params).fetchall()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        key = [*(last[c] for c in sort.columns), str(last["ticket_id"])]
+        next_cursor = encode_cursor(snapshot, sort.name, reverse, digest, key)
+    return Page(rows=rows, next_cursor=next_cursor, snapshot=snapshot)

@@ -1,0 +1,339 @@
+"""The projection runner: follows the event log and keeps every view's tables current.
+
+A view (see :class:`View`) names the event kinds it handles and how a batch of
+them changes its tables. The runner reads the notification log in position
+order and, for each view, writes the view's rows **and** the view's tracking
+position in one transaction, so an event is applied exactly once even across
+crashes: either both are committed or neither is.
+
+* **Gap-safe.** The recorder commits notification ids in order (see
+  :mod:`projections.eventstore`), so reading "after position P" never skips an
+  event that commits later.
+* **Batched.** While catching up a transaction takes up to ``batch_size``
+  events; when live, each wake-up takes whatever has arrived, usually one.
+* **One writer per view.** The tracking row is locked ``FOR UPDATE SKIP
+  LOCKED``: a second worker on the same view finds it taken and waits, so two
+  workers never apply the same event twice.
+* **Resilient.** A lost connection is reopened with back-off; the view resumes
+  from its committed tracking position.
+* **Live.** Writers ``NOTIFY`` on append; a listener wakes the views at once,
+  and an idle timeout catches anything a lost notification would have delayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from projections.eventstore import docket_mapper
+
+log = logging.getLogger("docket.projections")
+
+EVENTS_TABLE = "docket_events"
+TRACKING_TABLE = "projection_tracking"
+NOTIFY_CHANNEL = EVENTS_TABLE
+
+
+def clean_text(value: str) -> str:
+    """``value`` as PostgreSQL ``text`` can hold it: no NUL, no lone surrogates."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One event of the log at its global position."""
+
+    position: int
+    event: Any
+
+    @property
+    def kind(self) -> str:
+        return type(self.event).__qualname__
+
+    @property
+    def stream_id(self) -> UUID:
+        stream: UUID = self.event.originator_id
+        return stream
+
+    @property
+    def version(self) -> int:
+        version: int = self.event.originator_version
+        return version
+
+
+class Tables:
+    """Qualified table names of one view in one schema (a suffix builds shadow copies)."""
+
+    def __init__(self, schema: str, suffix: str = "") -> None:
+        self.schema = schema
+        self.suffix = suffix
+
+    def __call__(self, name: str) -> str:
+        return f'"{self.schema}"."{name}{self.suffix}"'
+
+    def index(self, name: str) -> str:
+        return f'"{name}{self.suffix}"'
+
+
+@dataclass(frozen=True)
+class View:
+    """A read model: the events it handles, its tables, and how a batch changes them."""
+
+    name: str
+    handles: frozenset[str]
+    create_tables: Callable[[psycopg.Connection[Any], Tables], None]
+    apply: Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
+
+
+def kind_of(topic: str) -> str:
+    """``domain.ticket:Ticket.Opened`` → ``Ticket.Opened``."""
+    return topic.rpartition(":")[2]
+
+
+class Wakeup:
+    """A generation counter that sleeping views wait on."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.generation = 0
+
+    def wake(self) -> None:
+        with self._cond:
+            self.generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        with self._cond:
+            if self.generation == seen:
+                self._cond.wait(timeout)
+
+
+@dataclass
+class ViewStatus:
+    position: int = 0
+    last_error: str | None = None
+    events_applied: int = 0
+    batches: int = 0
+
+
+@dataclass
+class Board:
+    """Each view's committed position as this process last saw it, for waiting readers."""
+
+    positions: dict[str, int] = field(default_factory=dict)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def advance(self, view: str, position: int) -> None:
+        with self.cond:
+            if position > self.positions.get(view, 0):
+                self.positions[view] = position
+            self.cond.notify_all()
+
+    def wait(self, view: str, position: int, timeout: float) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.positions.get(view, 0) >= position, timeout)
+
+
+class ProjectionRunner:
+    """Keeps ``views`` current from the event log in ``schema`` at ``url``."""
+
+    def __init__(
+        self,
+        url: str,
+        schema: str,
+        views: Iterable[View],
+        *,
+        batch_size: int = 500,
+        idle_wait: float = 1.0,
+        mapper: Mapper[UUID] | None = None,
+        suffix: str = "",
+    ) -> None:
+        self.url = url
+        self.schema = schema
+        self.views = list(views)
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.mapper = mapper or docket_mapper()
+        self.tables = Tables(schema, suffix)
+        self.tracking = f'"{schema}".{TRACKING_TABLE}'
+        self.events = f'"{schema}".{EVENTS_TABLE}'
+        self.suffix = suffix
+        self.status = {v.name: ViewStatus() for v in self.views}
+        self.board = Board()
+        self.wakeup = Wakeup()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # --- set-up ------------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            create_tracking_table(conn, self.schema)
+            for view in self.views:
+                with conn.transaction():
+                    view.create_tables(conn, self.tables)
+                    conn.execute(
+                        f"INSERT INTO {self.tracking} (view, position) VALUES (%s, 0) "
+                        "ON CONFLICT (view) DO NOTHING",
+                        (self.tracking_key(view),),
+                    )
+
+    def tracking_key(self, view: View) -> str:
+        return view.name + self.suffix
+
+    # --- one step ----------------------------------------------------------------------
+
+    def step(self, conn: psycopg.Connection[Any], view: View) -> int | None:
+        """Apply the next batch to ``view`` in one transaction.
+
+        Returns how many log events the batch covered (0 when caught up), or
+        ``None`` when another worker holds the view.
+        """
+        key = self.tracking_key(view)
+        with conn.transaction():
+            row = conn.execute(
+                f"SELECT position FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED",
+                (key,),
+            ).fetchone()
+            if row is None:
+                return None
+            position = int(row[0])
+            rows = conn.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {self.events} WHERE notification_id > %s "
+                "ORDER BY notification_id LIMIT %s",
+                (position, self.batch_size),
+                prepare=True,
+            ).fetchall()
+            if not rows:
+                self.status[view.name].position = position
+                self.board.advance(view.name, position)
+                return 0
+            facts = [
+                Fact(
+                    notification_id,
+                    self.mapper.to_domain_event(StoredEvent(stream, version, topic, bytes(state))),
+                )
+                for notification_id, stream, version, topic, state in rows
+                if kind_of(topic) in view.handles
+            ]
+            if facts:
+                view.apply(conn, self.tables, facts)
+            new_position = int(rows[-1][0])
+            conn.execute(
+                f"UPDATE {self.tracking} SET position = %s, updated_at = now() WHERE view = %s",
+                (new_position, key),
+                prepare=True,
+            )
+        status = self.status[view.name]
+        status.position = new_position
+        status.events_applied += len(facts)
+        status.batches += 1
+        status.last_error = None
+        self.board.advance(view.name, new_position)
+        return len(rows)
+
+    def catch_up(self) -> None:
+        """Apply everything in the log now (for tests, tools and `replay`)."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for view in self.views:
+                while True:
+                    covered = self.step(conn, view)
+                    if covered is None:
+                        time.sleep(0.01)
+                    elif covered == 0:
+                        break
+
+    # --- running in the background ---------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._listen, name="docket-listen", daemon=True),
+            *(
+                threading.Thread(target=self._follow, args=(v,), name=f"docket-{v.name}", daemon=True)
+                for v in self.views
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.wakeup.wake()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        finally:
+            self.stop()
+
+    def _follow(self, view: View) -> None:
+        backoff = 0.05
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                    backoff = 0.05
+                    while not self._stop.is_set():
+                        seen = self.wakeup.generation
+                        covered = self.step(conn, view)
+                        if covered:
+                            continue
+                        self.wakeup.wait(seen, self.idle_wait if covered == 0 else 0.05)
+            except Exception as error:  # a lost database, or a bug in a view: retry, visibly
+                self.status[view.name].last_error = f"{type(error).__name__}: {error}"
+                log.warning("projection %s: %s; retrying", view.name, error, exc_info=True)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _listen(self) -> None:
+        backoff = 0.05
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f'LISTEN "{NOTIFY_CHANNEL}"')
+                    backoff = 0.05
+                    self.wakeup.wake()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.wakeup.wake()
+            except psycopg.Error as error:
+                log.warning("projection listener: %s; retrying", error)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS "{schema}".{TRACKING_TABLE} (
+            view text PRIMARY KEY,
+            position bigint NOT NULL DEFAULT 0,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+
+
+def tracked_positions(conn: psycopg.Connection[Any], schema: str) -> dict[str, int]:
+    rows = conn.execute(f'SELECT view, position FROM "{schema}".{TRACKING_TABLE}').fetchall()
+    return {str(view): int(position) for view, position in rows}

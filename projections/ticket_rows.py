@@ -1,0 +1,329 @@
+"""One row per ticket for the list views, kept as versions in time.
+
+The inbox and the customers' lists (:mod:`projections.inbox`,
+:mod:`projections.customer_tickets`) both fold ticket events into a
+:class:`TicketRow`; they differ in which events they see (customers' lists never
+see internal notes) and how they sort.
+
+Rows are *temporal*: a change does not overwrite a ticket's row, it closes it
+(``valid_to``) and adds the new one (``valid_from``), both at the position of
+the change. A list read "as of position S" takes the rows with
+``valid_from <= S < valid_to``, so a walk through its pages is one consistent
+snapshot while tickets are being written: nothing skipped, nothing repeated.
+Within one runner batch a ticket gets a single new version at its last event:
+no snapshot can fall inside a batch, since tracking positions are only ever
+committed at batch ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from domain.ticket import PRIORITIES, Ticket
+from projections.runner import Fact, Tables, clean_text
+
+OPEN_END = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+PUBLIC_TICKET_EVENTS = frozenset(
+    e.__qualname__
+    for e in (
+        Ticket.Opened,
+        Ticket.MessageAdded,
+        Ticket.StatusChanged,
+        Ticket.PriorityRaised,
+        Ticket.PriorityLowered,
+        Ticket.Assigned,
+        Ticket.TypeChanged,
+        Ticket.ProductChanged,
+        Ticket.Reopened,
+        Ticket.AttachmentAdded,
+        Ticket.SatisfactionRated,
+    )
+)
+ALL_TICKET_EVENTS = PUBLIC_TICKET_EVENTS | {Ticket.InternalNoteAdded.__qualname__}
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    ticket_id: UUID
+    number: str
+    account_id: str
+    requester_id: str
+    subject: str
+    type: str
+    priority: str
+    product: str
+    topic: str
+    channel: str
+    status: str
+    assignee_id: str | None
+    support_group: str | None
+    created_at: datetime
+    last_activity_at: datetime
+    waiting_since: datetime | None
+    """When the oldest customer message still without an agent reply was written."""
+    message_count: int
+    note_count: int
+    version: int
+    collaborators: tuple[str, ...]
+
+    @property
+    def needs_answer(self) -> bool:
+        return self.status == "open" and self.waiting_since is not None
+
+    def sort_keys(self) -> dict[str, Any]:
+        """Columns every sort reads in ascending order (newer and more urgent first)."""
+        priority_rank = len(PRIORITIES) - 1 - PRIORITIES.index(self.priority)
+        if self.needs_answer:
+            attention_rank = 0
+        else:
+            attention_rank = {"open": 1, "pending": 2}.get(self.status, 3)
+        waiting = self.waiting_since if attention_rank == 0 else None
+        return {
+            "needs_answer": self.needs_answer,
+            "priority_rank": priority_rank,
+            "attention_rank": attention_rank,
+            "attention_priority": priority_rank if attention_rank <= 1 else 0,
+            "attention_at": micros(waiting) if waiting else -micros(self.last_activity_at),
+            "activity_key": -micros(self.last_activity_at),
+            "created_key": -micros(self.created_at),
+        }
+
+
+ROW_FIELDS = tuple(f.name for f in dataclasses.fields(TicketRow))
+SORT_FIELDS = (
+    "needs_answer",
+    "priority_rank",
+    "attention_rank",
+    "attention_priority",
+    "attention_at",
+    "activity_key",
+    "created_key",
+)
+
+
+def micros(at: datetime) -> int:
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
+    """The row after ``fact``; a pure function of the previous row and the event."""
+    e = fact.event
+    kind = fact.kind
+    if kind == "Ticket.Opened":
+        return TicketRow(
+            ticket_id=e.originator_id,
+            number=e.number,
+            account_id=e.account_id,
+            requester_id=e.requester_id,
+            subject=clean_text(e.subject),
+            type=e.type,
+            priority=e.priority,
+            product=clean_text(e.product),
+            topic=clean_text(e.topic),
+            channel=e.channel,
+            status="open",
+            assignee_id=None,
+            support_group=None,
+            created_at=e.timestamp,
+            last_activity_at=e.timestamp,
+            waiting_since=e.timestamp,
+            message_count=1,
+            note_count=0,
+            version=e.originator_version,
+            collaborators=(),
+        )
+    if row is None:  # an event of a ticket this view never saw opened
+        return None
+    changes: dict[str, Any] = {"version": e.originator_version, "last_activity_at": e.timestamp}
+    if kind == "Ticket.MessageAdded":
+        changes["message_count"] = row.message_count + 1
+        if e.author_role == "agent":
+            changes["waiting_since"] = None
+        elif row.waiting_since is None:
+            changes["waiting_since"] = e.timestamp
+        if e.author_role == "collaborator" and e.author_id not in row.collaborators:
+            changes["collaborators"] = (*row.collaborators, e.author_id)
+    elif kind == "Ticket.InternalNoteAdded":
+        changes["note_count"] = row.note_count + 1
+    elif kind == "Ticket.StatusChanged":
+        changes["status"] = e.to_status
+    elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
+        changes["priority"] = e.to_priority
+    elif kind == "Ticket.Assigned":
+        changes["assignee_id"] = e.agent_id
+        changes["support_group"] = e.group
+    elif kind == "Ticket.TypeChanged":
+        changes["type"] = e.to_type
+    elif kind == "Ticket.ProductChanged":
+        changes["product"] = clean_text(e.to_product)
+    elif kind == "Ticket.Reopened":
+        changes["status"] = "open"
+        if row.waiting_since is None:
+            changes["waiting_since"] = e.timestamp
+    return dataclasses.replace(row, **changes)
+
+
+def fold(rows: dict[UUID, TicketRow | None], facts: Iterable[Fact]) -> dict[UUID, int]:
+    """Fold ``facts`` into ``rows`` in place; answer each changed ticket's last position."""
+    touched: dict[UUID, int] = {}
+    for fact in facts:
+        if not fact.kind.startswith("Ticket."):
+            continue
+        new = evolve(rows.get(fact.stream_id), fact)
+        if new is not None:
+            rows[fact.stream_id] = new
+            touched[fact.stream_id] = fact.position
+    return touched
+
+
+def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(table)} (
+            ticket_id uuid NOT NULL,
+            valid_from bigint NOT NULL,
+            valid_to bigint NOT NULL DEFAULT {OPEN_END},
+            number text NOT NULL,
+            account_id text NOT NULL,
+            requester_id text NOT NULL,
+            subject text NOT NULL,
+            type text NOT NULL,
+            priority text NOT NULL,
+            product text NOT NULL,
+            topic text NOT NULL,
+            channel text NOT NULL,
+            status text NOT NULL,
+            assignee_id text,
+            support_group text,
+            created_at timestamptz NOT NULL,
+            last_activity_at timestamptz NOT NULL,
+            waiting_since timestamptz,
+            message_count integer NOT NULL,
+            note_count integer NOT NULL,
+            version integer NOT NULL,
+            collaborators text[] NOT NULL,
+            needs_answer boolean NOT NULL,
+            priority_rank smallint NOT NULL,
+            attention_rank smallint NOT NULL,
+            attention_priority smallint NOT NULL,
+            attention_at bigint NOT NULL,
+            activity_key bigint NOT NULL,
+            created_key bigint NOT NULL,
+            PRIMARY KEY (ticket_id, valid_from)
+        )
+        """
+    )
+    indexes = {
+        "current": f"(ticket_id) WHERE valid_to = {OPEN_END}",
+        "attention": "(attention_rank, attention_priority, attention_at, ticket_id)",
+        "activity": "(activity_key, ticket_id)",
+        "created": "(created_key, ticket_id)",
+        "priority": "(priority_rank, activity_key, ticket_id)",
+        "account": "(account_id, activity_key, ticket_id)",
+        "requester": "(requester_id, activity_key, ticket_id)",
+    }
+    for name, definition in indexes.items():
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {t.index(table + '_' + name)} "
+            f"ON {t(table)} {definition}"
+        )
+
+
+def create_search_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(table)} (
+            ticket_id uuid PRIMARY KEY,
+            document tsvector NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(table + '_document')} "
+        f"ON {t(table)} USING gin (document)"
+    )
+
+
+def apply_rows(
+    conn: psycopg.Connection[Any], t: Tables, table: str, facts: Sequence[Fact]
+) -> None:
+    """Fold a batch into new row versions: load current rows, fold, close, insert."""
+    ids = list({f.stream_id for f in facts if f.kind.startswith("Ticket.")})
+    if not ids:
+        return
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {', '.join(ROW_FIELDS)} FROM {t(table)} "
+            f"WHERE ticket_id = ANY(%s) AND valid_to = {OPEN_END}",
+            (ids,),
+        )
+        current = {r["ticket_id"]: row_from_record(r) for r in cur.fetchall()}
+    rows: dict[UUID, TicketRow | None] = dict(current)
+    touched = fold(rows, facts)
+    closing = [(position, ticket_id) for ticket_id, position in touched.items() if ticket_id in current]
+    columns = ("valid_from", *ROW_FIELDS, *SORT_FIELDS)
+    inserts = []
+    for ticket_id, position in touched.items():
+        row = rows[ticket_id]
+        assert row is not None
+        record = {**{f: getattr(row, f) for f in ROW_FIELDS}, **row.sort_keys()}
+        record["collaborators"] = list(row.collaborators)
+        inserts.append((position, *(record[c] for c in columns[1:])))
+    with conn.cursor() as cur:
+        if closing:
+            cur.executemany(
+                f"UPDATE {t(table)} SET valid_to = %s "
+                f"WHERE ticket_id = %s AND valid_to = {OPEN_END}",
+                closing,
+            )
+        cur.executemany(
+            f"INSERT INTO {t(table)} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            inserts,
+        )
+
+
+def row_from_record(record: dict[str, Any]) -> TicketRow:
+    values = {f: record[f] for f in ROW_FIELDS}
+    values["collaborators"] = tuple(values["collaborators"])
+    return TicketRow(**values)
+
+
+def apply_search(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    table: str,
+    facts: Sequence[Fact],
+    *,
+    with_internal_notes: bool,
+) -> None:
+    """Keep each ticket's search document: subject, description and messages (and notes)."""
+    words: list[tuple[UUID, str]] = []
+    for fact in facts:
+        e = fact.event
+        if fact.kind == "Ticket.Opened":
+            words.append((fact.stream_id, f"{e.subject}\n{e.description}"))
+        elif fact.kind == "Ticket.MessageAdded" or (
+            with_internal_notes and fact.kind == "Ticket.InternalNoteAdded"
+        ):
+            words.append((fact.stream_id, e.body))
+    if not words:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {t(table)} AS d (ticket_id, document) "
+            "VALUES (%s, strip(to_tsvector('english', %s))) "
+            "ON CONFLICT (ticket_id) DO UPDATE "
+            "SET document = strip(d.document || excluded.document)",
+            [(ticket_id, clean_text(text)) for ticket_id, text in words],
+        )

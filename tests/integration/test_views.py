@@ -1,0 +1,148 @@
+"""Each view, given events, holds the expected rows (real PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
+from projections.catalog import VIEWS
+from projections.listing import ListFilter
+from projections.runner import ProjectionRunner
+from projections.service import SupportDesk
+from tests.builders import agent, desk_with_account, file, later, requester
+
+
+@pytest.fixture
+def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
+    desk = SupportDesk(pg_env)
+    yield desk
+    desk.close()
+
+
+@pytest.fixture
+def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunner:
+    runner = ProjectionRunner(database_url, schema, VIEWS.values())
+    runner.create_tables()
+    return runner
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+def test_detail_holds_fields_conversation_files_and_notes_apart(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
+                     body="Which version?", stamp=agent(later(hours=1)))  # fmt: skip
+    desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="Known bug 42",
+                           stamp=agent(later(hours=2)))  # fmt: skip
+    desk.add_message(filed.ticket_id, author_id="admin-1", author_role="collaborator",
+                     body="Version 3.2", stamp=requester(later(hours=3), who="admin-1"))  # fmt: skip
+    last = desk.change_priority(filed.ticket_id, to_priority="high", stamp=agent(later(hours=4)))
+    runner.catch_up()
+
+    public = ticket_detail.detail(conn, runner.tables, filed.number, with_internal_notes=False)
+    assert public is not None
+    assert (public["version"], public["position"]) == (last.version, last.position)
+    assert (public["priority"], public["status"], public["collaborators"]) == (
+        "high", "open", ["admin-1"],
+    )  # fmt: skip
+    assert [(m["author_id"], m["author_role"], m["body"]) for m in public["conversation"]] == [
+        ("req-1", "requester", "Files stop syncing."),
+        ("agent-1", "agent", "Which version?"),
+        ("admin-1", "collaborator", "Version 3.2"),
+    ]
+    assert "internal_notes" not in public
+    staff = ticket_detail.detail(conn, runner.tables, str(filed.ticket_id), with_internal_notes=True)
+    assert staff is not None
+    assert [n["body"] for n in staff["internal_notes"]] == ["Known bug 42"]
+
+
+def test_inbox_puts_unanswered_tickets_first_and_customers_never_see_notes(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = desk_with_account(desk)
+    answered = file(desk, account, at=later(hours=0))
+    waiting_long = file(desk, account, at=later(hours=1))
+    waiting_urgent = file(desk, account, at=later(hours=2))
+    desk.add_message(answered.ticket_id, author_id="agent-1", author_role="agent",
+                     body="Fixed", stamp=agent(later(hours=3)))  # fmt: skip
+    desk.change_priority(waiting_urgent.ticket_id, to_priority="urgent", stamp=agent(later(hours=3.5)))
+    desk.add_internal_note(answered.ticket_id, author_id="agent-1", body="zebra crossing",
+                           stamp=agent(later(hours=4)))  # fmt: skip
+    runner.catch_up()
+
+    rows = inbox.tickets(conn, runner.tables, ListFilter()).rows
+    assert [r["ticket_id"] for r in rows] == [
+        waiting_urgent.ticket_id, waiting_long.ticket_id, answered.ticket_id,
+    ]  # fmt: skip
+    assert [r["needs_answer"] for r in rows] == [True, True, False]
+    staff_hits = inbox.tickets(conn, runner.tables, ListFilter(q="zebra")).rows
+    assert [r["ticket_id"] for r in staff_hits] == [answered.ticket_id]
+    mine = ListFilter(requester_id="req-1", q="zebra")
+    assert customer_tickets.tickets(conn, runner.tables, mine).rows == []
+    theirs = customer_tickets.tickets(conn, runner.tables, ListFilter(account_ids=(str(account),)))
+    # by latest public activity: the change of priority, the reply, the filing; not the note
+    assert [r["ticket_id"] for r in theirs.rows] == [
+        waiting_urgent.ticket_id, answered.ticket_id, waiting_long.ticket_id,
+    ]  # fmt: skip
+
+
+def test_inbox_filters_by_assignee_unassigned_status_and_created_range(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = desk_with_account(desk)
+    first = file(desk, account, at=later(days=0))
+    second = file(desk, account, at=later(days=2))
+    desk.assign(first.ticket_id, agent_id="agent-1", group=None, stamp=agent(later(days=3)))
+    desk.change_status(second.ticket_id, to_status="pending", stamp=agent(later(days=3)))
+    runner.catch_up()
+
+    def ids(where: ListFilter) -> list[Any]:
+        return [r["ticket_id"] for r in inbox.tickets(conn, runner.tables, where).rows]
+
+    assert ids(ListFilter(assignees=("agent-1",))) == [first.ticket_id]
+    assert ids(ListFilter(assignees=("none",))) == [second.ticket_id]
+    assert ids(ListFilter(statuses=("pending",))) == [second.ticket_id]
+    assert ids(ListFilter(created_from=later(days=1), created_to=later(days=3))) == [
+        second.ticket_id
+    ]
+
+
+def test_directory_and_feed_record_every_event_with_its_actor(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    note = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="private",
+                                  stamp=agent(later(hours=1)))  # fmt: skip
+    runner.catch_up()
+
+    assert directory.names(conn, runner.tables, ["req-1", "admin-1", "nobody"]) == {
+        "req-1": "R", "admin-1": "A",
+    }  # fmt: skip
+    assert directory.account_name(conn, runner.tables, str(account)) == "Acme"
+    head = note.position
+    everything = audit_feed.events_after(
+        conn, runner.tables, after=0, limit=100, view_position=head, with_staff_only=True
+    )
+    assert [e["position"] for e in everything.events] == list(range(1, head + 1))
+    assert everything.next_after == head
+    last = everything.events[-1]
+    assert (last["kind"], last["actor_id"], last["ticket_number"]) == (
+        "Ticket.InternalNoteAdded", "agent-1", filed.number,
+    )  # fmt: skip
+    public = audit_feed.events_after(
+        conn, runner.tables, after=0, limit=100, view_position=head, with_staff_only=False
+    )
+    assert "Ticket.InternalNoteAdded" not in {e["kind"] for e in public.events}
+    assert public.next_after == head
