@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import problems
-from api.routers import attachments, health, tickets
+from api.routers import accounts, attachments, feed, health, inbox, tickets
 from api.runtime import Runtime
 from api.settings import Settings
 
@@ -33,7 +33,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(tickets.router)
+    app.include_router(inbox.router)
+    app.include_router(accounts.router)
     app.include_router(attachments.router)
+    app.include_router(feed.router)
 
     @app.middleware("http")
     async def count_requests(

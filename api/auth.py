@@ -38,7 +38,15 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "rate_satisfaction": frozenset({"requester", "team_admin"}),
     "upload_attachment": frozenset({"requester", "team_admin", "agent", "admin"}),
     "download_attachment": frozenset(ROLES) - {"analyst"},
+    "list_tickets": frozenset(ROLES) - {"analyst"},
+    "ticket_detail": frozenset(ROLES) - {"analyst"},
+    "inbox": STAFF_ROLES,
+    "account_tickets": frozenset({"team_admin", "agent", "admin", "auditor"}),
+    "feed": frozenset({"agent", "admin", "auditor", "analyst"}),
 }
+
+# Roles that read internal notes wherever they appear (detail, search, feed).
+NOTE_READERS = frozenset({"agent", "admin", "auditor"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,10 @@ class Principal:
         if self.role == "admin":
             return "admin"
         return "agent" if self.role == "agent" else "requester"
+
+
+def may_read_notes(principal: Principal) -> bool:
+    return principal.role in NOTE_READERS
 
 
 def may_call(principal: Principal, endpoint: str) -> bool:

@@ -32,11 +32,39 @@ def seed_demo(settings: Settings) -> None:
     from api.demo import seed
     from api.runtime import Runtime
 
-    runtime = Runtime.start(settings)
+    runtime = Runtime.start(settings, project=False)
     try:
         print(json.dumps(seed(runtime), indent=2))
     finally:
         runtime.close()
+
+
+def project(settings: Settings, names: list[str]) -> None:
+    """Keep the named views (all by default) current until stopped."""
+    import signal
+
+    from api.runtime import database_url
+    from projections.catalog import VIEWS
+    from projections.database import ensure_schema, eventsourcing_env
+    from projections.runner import ProjectionRunner
+    from projections.service import SupportDesk
+
+    unknown = sorted(set(names) - set(VIEWS))
+    if unknown:
+        sys.exit(f"No view {', '.join(unknown)}; the views are {', '.join(VIEWS)}.")
+    url = database_url(settings)
+    ensure_schema(url, settings.schema_name)
+    SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=1)).close()
+    runner = ProjectionRunner(url, settings.schema_name, [VIEWS[n] for n in names or VIEWS])
+    runner.create_tables()
+
+    def stop(signum: int, frame: object) -> None:
+        runner.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"Projecting {', '.join(v.name for v in runner.views)}", flush=True)
+    runner.run_forever()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--host", default=None)
     commands.add_parser("seed-demo", help="create the demo world and print a token per role")
+    worker = commands.add_parser("project", help="keep views current (a projection worker)")
+    worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "serve":
@@ -56,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command == "seed-demo":
         seed_demo(settings)
+    elif args.command == "project":
+        project(settings, args.views)
     else:  # pragma: no cover - argparse refuses unknown commands
         sys.exit(2)
 

@@ -11,7 +11,10 @@ from api.auth import TokenStore
 from api.idempotency import IdempotencyStore
 from api.settings import Settings
 from projections.attachments import AttachmentStore
+from projections.catalog import VIEWS
 from projections.database import ensure_schema, eventsourcing_env, start_embedded
+from projections.reads import Reads
+from projections.runner import ProjectionRunner
 from projections.service import SupportDesk
 
 
@@ -30,10 +33,15 @@ class Runtime:
     tokens: TokenStore
     attachments: AttachmentStore
     idempotency: IdempotencyStore
+    runner: ProjectionRunner
+    reads: Reads
+    projecting: bool
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, settings: Settings, url: str | None = None) -> Runtime:
+    def start(
+        cls, settings: Settings, url: str | None = None, *, project: bool | None = None
+    ) -> Runtime:
         url = url or database_url(settings)
         schema = settings.schema_name
         ensure_schema(url, schema)
@@ -46,6 +54,8 @@ class Runtime:
             timeout=5.0,
             open=True,
         )
+        runner = ProjectionRunner(url, schema, VIEWS.values())
+        projecting = settings.run_projections if project is None else project
         runtime = cls(
             settings=settings,
             url=url,
@@ -54,10 +64,21 @@ class Runtime:
             tokens=TokenStore(pool, schema, settings.token_cache_seconds),
             attachments=AttachmentStore(pool, schema),
             idempotency=IdempotencyStore(pool, schema),
+            runner=runner,
+            reads=Reads(
+                pool,
+                schema,
+                board=runner.board if projecting else None,
+                wait_seconds=settings.read_wait_seconds,
+            ),
+            projecting=projecting,
         )
         runtime.tokens.create_tables()
         runtime.attachments.create_tables()
         runtime.idempotency.create_tables()
+        runner.create_tables()
+        if projecting:
+            runner.start()
         return runtime
 
     def position(self) -> int:
@@ -75,5 +96,7 @@ class Runtime:
             return False
 
     def close(self) -> None:
+        if self.projecting:
+            self.runner.stop()
         self.pool.close()
         self.desk.close()

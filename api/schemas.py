@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,11 +104,17 @@ class Me(BaseModel):
     account_id: str | None
 
 
+class ProjectionHealth(BaseModel):
+    position: int
+    lag: int = Field(description="Events in the log this view has not applied yet.")
+    error: str | None = None
+
+
 class Health(BaseModel):
     status: str
     database: str
     position: int
-    projections: dict[str, dict[str, int]]
+    projections: dict[str, ProjectionHealth]
 
 
 class ProblemOut(BaseModel):
@@ -115,3 +122,198 @@ class ProblemOut(BaseModel):
     title: str
     status: int
     detail: str
+
+
+# --- reads ---------------------------------------------------------------------------
+
+SortName = Literal["attention", "last_activity", "created", "priority"]
+
+
+class TicketQuery(Strict):
+    """Filters, order and page of a ticket list. Repeat a filter to allow several values."""
+
+    status: list[Status] = Field(default_factory=list, max_length=3)
+    type: list[TicketType] = Field(default_factory=list, max_length=6)
+    priority: list[Priority] = Field(default_factory=list, max_length=4)
+    product: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
+    topic: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=20)
+    assignee: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description='Agent ids; "me" for the caller, "none" for unassigned (staff only).',
+    )
+    group: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="Support groups (staff only)."
+    )
+    account: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=20, description="Account ids (staff only)."
+    )
+    needs_answer: bool | None = Field(
+        default=None, description="Open tickets whose latest customer message has no reply."
+    )
+    created: str | None = Field(
+        default=None,
+        max_length=40,
+        description="today, this_week, this_month, or FROM..TO in ISO dates (either may be "
+        "left out), in the time zone tz.",
+        examples=["this_week", "2024-03-01..2024-03-31"],
+    )
+    tz: str = Field(default="UTC", max_length=64, description="IANA time zone for created.")
+    q: str | None = Field(
+        default=None, max_length=200, description="Words in the subject and messages."
+    )
+    sort: SortName | None = Field(
+        default=None,
+        description="attention (unanswered first; the inbox's default), last_activity "
+        "(the lists' default), created, or priority.",
+    )
+    order: Literal["desc", "asc"] = Field(
+        default="desc",
+        description="desc: most recent, most urgent, most in need of an answer first.",
+    )
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2000)
+    min_position: int | None = Field(
+        default=None, ge=0, le=2**62, description="Wait until the list reflects this position."
+    )
+    scope: Literal["mine", "team", "all"] | None = Field(
+        default=None,
+        description="GET /v1/tickets only. mine: your own (requesters, team admins) or "
+        "assigned to you (staff); team: your account's (team admins); all: every ticket "
+        "(staff, the default for them).",
+    )
+
+
+class PersonRef(BaseModel):
+    id: str
+    name: str | None
+
+
+class TicketSummary(BaseModel):
+    id: str
+    number: str
+    subject: str
+    status: str
+    priority: str
+    type: str
+    product: str
+    topic: str
+    channel: str
+    account_id: str
+    requester: PersonRef
+    assignee: PersonRef | None
+    collaborators: list[PersonRef]
+    created_at: datetime
+    last_activity_at: datetime
+    message_count: int
+    support_group: str | None = None
+    needs_answer: bool | None = None
+    waiting_since: datetime | None = None
+    note_count: int | None = None
+    version: int | None = None
+
+
+class TicketPage(BaseModel):
+    tickets: list[TicketSummary]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+    position: int = Field(description="The log position this walk reads the list as of.")
+
+
+class MessageOut(BaseModel):
+    version: int
+    position: int
+    at: datetime
+    author: PersonRef
+    author_role: str
+    via: str
+    body: str
+    attachments: list[str]
+
+
+class NoteOut(BaseModel):
+    version: int
+    position: int
+    at: datetime
+    author: PersonRef
+    via: str
+    body: str
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    added_at: datetime
+    url: str
+
+
+class Rating(BaseModel):
+    score: int
+    comment: str
+
+
+class TicketDetail(BaseModel):
+    id: str
+    number: str
+    version: int
+    position: int
+    subject: str
+    status: str
+    priority: str
+    type: str
+    product: str
+    topic: str
+    channel: str
+    cycle: int
+    account: PersonRef
+    requester: PersonRef
+    assignee: PersonRef | None
+    support_group: str | None
+    collaborators: list[PersonRef]
+    follow_up_of: str | None
+    rating: Rating | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    conversation: list[MessageOut]
+    attachments: list[FileOut]
+    internal_notes: list[NoteOut] | None = Field(
+        default=None, description="Staff only; absent for customers."
+    )
+
+
+class FeedQuery(Strict):
+    after: int = Field(default=0, ge=0, le=2**62, description="Resume after this position.")
+    limit: int = Field(default=100, ge=1, le=1000)
+    min_position: int | None = Field(default=None, ge=0, le=2**62)
+
+
+class Actor(BaseModel):
+    id: str
+    kind: str
+
+
+class FeedEvent(BaseModel):
+    position: int
+    stream_id: str
+    version: int
+    kind: str
+    ticket_number: str | None
+    account_id: str | None
+    at: datetime
+    actor: Actor
+    via: str
+    correlation_id: str
+    causation_id: str
+    fields: dict[str, Any]
+
+
+class FeedPage(BaseModel):
+    events: list[FeedEvent]
+    next_after: int = Field(description="Pass as after to resume; every earlier event is read.")
+    position: int = Field(description="How far the feed's view has read the log.")

@@ -22,3 +22,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     token_cache_seconds: float = 5.0
+    run_projections: bool = Field(
+        default=True,
+        description="Keep the views current in a background thread of the API process; "
+        "turn off when `docket project` workers do it.",
+    )
+    read_wait_seconds: float = Field(
+        default=5.0, description="How long a read with min_position waits for its view."
+    )

@@ -31,7 +31,15 @@ FEED = "audit_feed"
 STREAMS = "audit_feed_streams"
 STAFF_ONLY_KINDS = frozenset({"Ticket.InternalNoteAdded"})
 ENVELOPE = frozenset(
-    {"originator_id", "originator_version", "timestamp", "stamp", "prev_hash", "event_hash"}
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "stamp",
+        "prev_hash",
+        "event_hash",
+    }
 )
 
 
@@ -59,8 +67,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         """
     )
     conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_stream')} "
-        f"ON {t(FEED)} (stream_id, version)"
+        f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_stream')} ON {t(FEED)} (stream_id, version)"
     )
     conn.execute(
         f"""

@@ -87,16 +87,16 @@ def encode_cursor(snapshot: int, sort: str, reverse: bool, digest: str, key: lis
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(
-    cursor: str, sort: Sort, reverse: bool, digest: str
-) -> tuple[int, list[Any]]:
+def decode_cursor(cursor: str, sort: Sort, reverse: bool, digest: str) -> tuple[int, list[Any]]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         snapshot, key = data["s"], data["k"]
         same_query = (data["o"], data["r"], data["h"]) == (sort.name, reverse, digest)
     except (ValueError, TypeError, KeyError, UnicodeError):
-        raise BadCursor("This cursor is not one Docket gave out; start again without it.") from None
+        raise BadCursor(
+            "This cursor is not one Docket gave out; start again without it."
+        ) from None
     if not same_query:
         raise BadCursor("This cursor belongs to another sort or filter; start again without it.")
     if (

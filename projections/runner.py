@@ -265,7 +265,9 @@ class ProjectionRunner:
         self._threads = [
             threading.Thread(target=self._listen, name="docket-listen", daemon=True),
             *(
-                threading.Thread(target=self._follow, args=(v,), name=f"docket-{v.name}", daemon=True)
+                threading.Thread(
+                    target=self._follow, args=(v,), name=f"docket-{v.name}", daemon=True
+                )
                 for v in self.views
             ),
         ]
@@ -279,6 +281,10 @@ class ProjectionRunner:
             thread.join(timeout)
         self._threads = []
 
+    def request_stop(self) -> None:
+        """Ask the threads to finish (safe from a signal handler)."""
+        self._stop.set()
+
     def run_forever(self) -> None:
         self.start()
         try:
@@ -287,11 +293,19 @@ class ProjectionRunner:
         finally:
             self.stop()
 
+    def _connect(self, role: str) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            self.url,
+            autocommit=True,
+            connect_timeout=5,
+            application_name=f"docket-projection:{self.schema}:{role}"[:63],
+        )
+
     def _follow(self, view: View) -> None:
         backoff = 0.05
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                with self._connect(view.name) as conn:
                     backoff = 0.05
                     while not self._stop.is_set():
                         seen = self.wakeup.generation
@@ -309,7 +323,7 @@ class ProjectionRunner:
         backoff = 0.05
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                with self._connect("listen") as conn:
                     conn.execute(f'LISTEN "{NOTIFY_CHANNEL}"')
                     backoff = 0.05
                     self.wakeup.wake()

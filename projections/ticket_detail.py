@@ -57,7 +57,11 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         """
     )
     for table in (CONVERSATION, NOTES):
-        extra = "author_role text NOT NULL, attachments text[] NOT NULL," if table == CONVERSATION else ""
+        extra = (
+            "author_role text NOT NULL, attachments text[] NOT NULL,"
+            if table == CONVERSATION
+            else ""
+        )
         conn.execute(
             f"""
             CREATE TABLE IF NOT EXISTS {t(table)} (

@@ -83,10 +83,8 @@ class TicketRow:
     def sort_keys(self) -> dict[str, Any]:
         """Columns every sort reads in ascending order (newer and more urgent first)."""
         priority_rank = len(PRIORITIES) - 1 - PRIORITIES.index(self.priority)
-        if self.needs_answer:
-            attention_rank = 0
-        else:
-            attention_rank = {"open": 1, "pending": 2}.get(self.status, 3)
+        ranks = {"open": 1, "pending": 2, "closed": 3}
+        attention_rank = 0 if self.needs_answer else ranks[self.status]
         waiting = self.waiting_since if attention_rank == 0 else None
         return {
             "needs_answer": self.needs_answer,
@@ -234,8 +232,7 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
     }
     for name, definition in indexes.items():
         conn.execute(
-            f"CREATE INDEX IF NOT EXISTS {t.index(table + '_' + name)} "
-            f"ON {t(table)} {definition}"
+            f"CREATE INDEX IF NOT EXISTS {t.index(table + '_' + name)} ON {t(table)} {definition}"
         )
 
 
@@ -270,7 +267,9 @@ def apply_rows(
         current = {r["ticket_id"]: row_from_record(r) for r in cur.fetchall()}
     rows: dict[UUID, TicketRow | None] = dict(current)
     touched = fold(rows, facts)
-    closing = [(position, ticket_id) for ticket_id, position in touched.items() if ticket_id in current]
+    closing = [
+        (position, ticket_id) for ticket_id, position in touched.items() if ticket_id in current
+    ]
     columns = ("valid_from", *ROW_FIELDS, *SORT_FIELDS)
     inserts = []
     for ticket_id, position in touched.items():

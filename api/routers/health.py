@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.auth import Principal
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.schemas import Health, Me
+from api.runtime import Runtime
+from api.schemas import Health, Me, ProjectionHealth
 
 router = APIRouter(tags=["operations"])
 
@@ -21,21 +22,48 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
         status="ok" if ok else "degraded",
         database="ok" if ok else "unreachable",
         position=position,
-        projections={},
+        projections=projection_health(runtime, position) if ok else {},
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+def projection_health(runtime: Runtime, position: int) -> dict[str, ProjectionHealth]:
+    """Each view's committed position (from any worker) and how far behind the log it is."""
+    local = runtime.runner.status if runtime.projecting else {}
+    return {
+        view: ProjectionHealth(
+            position=at,
+            lag=max(0, position - at),
+            error=local[view].last_error if view in local else None,
+        )
+        for view, at in sorted(runtime.reads.positions().items())
+    }
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     """Prometheus text format."""
+    position = runtime.position()
+    views = projection_health(runtime, position)
+
+    def gauge(name: str, about: str, samples: list[tuple[str, int]]) -> list[str]:
+        return [f"# HELP {name} {about}", f"# TYPE {name} gauge"] + [
+            f"{name}{labels} {value}" for labels, value in samples
+        ]
+
     lines = [
-        "# HELP docket_up Whether the database answers.",
-        "# TYPE docket_up gauge",
-        f"docket_up {1 if runtime.database_ok() else 0}",
-        "# HELP docket_log_position Highest position in the event log.",
-        "# TYPE docket_log_position gauge",
-        f"docket_log_position {runtime.position()}",
+        *gauge("docket_up", "Whether the database answers.", [("", int(runtime.database_ok()))]),
+        *gauge("docket_log_position", "Highest position in the event log.", [("", position)]),
+        *gauge(
+            "docket_projection_position",
+            "Log position each view has applied.",
+            [(f'{{view="{v}"}}', h.position) for v, h in views.items()],
+        ),
+        *gauge(
+            "docket_projection_lag_events",
+            "Events in the log a view has not applied yet.",
+            [(f'{{view="{v}"}}', h.lag) for v, h in views.items()],
+        ),
         "# HELP docket_http_requests_total HTTP requests answered, by route and status.",
         "# TYPE docket_http_requests_total counter",
     ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import dataclasses
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.auth import Principal
+from api.auth import Principal, may_read_notes, may_see_ticket
 from api.deps import (
     CorrelationId,
     CurrentPrincipal,
@@ -19,6 +20,8 @@ from api.deps import (
 )
 from api.idempotency import StoredAnswer
 from api.problems import Problem
+from api.reads import list_filter, paging, read_problems, ticket_page
+from api.reads import ticket_detail as ticket_detail_answer
 from api.runtime import Runtime
 from api.schemas import (
     AssignmentIn,
@@ -29,7 +32,10 @@ from api.schemas import (
     RatingIn,
     Receipt,
     StatusIn,
+    TicketDetail,
     TicketFiling,
+    TicketPage,
+    TicketQuery,
     TypeIn,
 )
 from api.writes import receipt_answer, run_write, visible_ticket
@@ -359,3 +365,78 @@ def rate_satisfaction(
             )
         ),
     )  # fmt: skip
+
+
+READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A cursor from another list"},
+    401: {"description": "No or bad token"},
+    403: {"description": "Role not allowed, or a scope the role does not have"},
+    404: {"description": "No such ticket visible to the caller"},
+    422: {"description": "Invalid filter"},
+    503: {"description": "The view has not reached min_position yet; retry"},
+}
+
+
+@router.get(
+    "", response_model=TicketPage, response_model_exclude_unset=True, responses=READ_PROBLEMS
+)
+def list_tickets(
+    query: Annotated[TicketQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
+) -> TicketPage:
+    """The caller's tickets: requesters their own, team admins theirs or (scope=team) their
+    account's, staff every ticket (scope=mine: assigned to them)."""
+    allowed(who, "list_tickets")
+    staff = who.is_staff or who.role == "auditor"
+    scope = query.scope or ("all" if staff else "mine")
+    page = paging(query)
+    with read_problems():
+        if staff:
+            if scope == "team":
+                raise Problem(403, "scope-not-allowed", "scope=team is for team admins.")
+            where = list_filter(query, who)
+            if scope == "mine":
+                where = dataclasses.replace(where, assignees=(who.id,))
+            return ticket_page(runtime.reads.inbox(where, page), staff=True)
+        if scope == "all" or (scope == "team" and who.role != "team_admin"):
+            raise Problem(
+                403, "scope-not-allowed", f"scope={scope} is not open to the {who.role} role."
+            )
+        if scope == "team":
+            where = list_filter(query, who, account_ids=(str(who.account_id),))
+        else:
+            where = list_filter(
+                query, who, requester_id=who.id, account_ids=(str(who.account_id),)
+            )
+        return ticket_page(runtime.reads.customer_tickets(where, page), staff=False)
+
+
+@router.get(
+    "/{ticket}",
+    response_model=TicketDetail,
+    response_model_exclude_unset=True,
+    responses={**READ_PROBLEMS, 304: {"description": "Not modified since the ETag"}},
+)
+def ticket_detail(
+    ticket: str,
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+    min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> Response:
+    """The ticket, its conversation and files; internal notes for staff. ETag: its version."""
+    allowed(who, "ticket_detail")
+    unseen = Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
+    with read_problems():
+        scope = runtime.reads.scope_of(ticket, min_position)
+    if scope is None or not may_see_ticket(who, *scope):
+        raise unseen
+    found = runtime.reads.ticket(ticket, with_internal_notes=may_read_notes(who))
+    if found is None:
+        raise unseen
+    detail = ticket_detail_answer(
+        *found, lambda a: str(request.url_for("download_attachment", attachment_id=a).path)
+    )
+    etag = f'"{detail.version}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return JSONResponse(detail.model_dump(mode="json", exclude_unset=True), headers={"ETag": etag})

@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,12 +48,12 @@ def server(database_url: str) -> Iterator[Server]:
         "DOCKET_SCHEMA": schema,
         "DOCKET_PORT": str(port),
         "DOCKET_TOKEN_CACHE_SECONDS": "0",
+        "DOCKET_READ_WAIT_SECONDS": "2",
     }
+    # The server's output goes to a file: a pipe nobody reads would fill and stall it.
+    log = tempfile.NamedTemporaryFile(prefix="docket-e2e-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "api.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -63,7 +65,7 @@ def server(database_url: str) -> Iterator[Server]:
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
+                output = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"docket serve did not start:\n{output}")
             time.sleep(0.2)
         seeded = subprocess.run(
@@ -76,6 +78,8 @@ def server(database_url: str) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 

@@ -62,7 +62,9 @@ def test_detail_holds_fields_conversation_files_and_notes_apart(
         ("admin-1", "collaborator", "Version 3.2"),
     ]
     assert "internal_notes" not in public
-    staff = ticket_detail.detail(conn, runner.tables, str(filed.ticket_id), with_internal_notes=True)
+    staff = ticket_detail.detail(
+        conn, runner.tables, str(filed.ticket_id), with_internal_notes=True
+    )
     assert staff is not None
     assert [n["body"] for n in staff["internal_notes"]] == ["Known bug 42"]
 
@@ -76,7 +78,9 @@ def test_inbox_puts_unanswered_tickets_first_and_customers_never_see_notes(
     waiting_urgent = file(desk, account, at=later(hours=2))
     desk.add_message(answered.ticket_id, author_id="agent-1", author_role="agent",
                      body="Fixed", stamp=agent(later(hours=3)))  # fmt: skip
-    desk.change_priority(waiting_urgent.ticket_id, to_priority="urgent", stamp=agent(later(hours=3.5)))
+    desk.change_priority(
+        waiting_urgent.ticket_id, to_priority="urgent", stamp=agent(later(hours=3.5))
+    )
     desk.add_internal_note(answered.ticket_id, author_id="agent-1", body="zebra crossing",
                            stamp=agent(later(hours=4)))  # fmt: skip
     runner.catch_up()

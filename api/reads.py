@@ -1,0 +1,234 @@
+"""The shape every read shares: the caller's filter, waiting for a view, mapping rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from api.auth import Principal
+from api.problems import Problem
+from api.schemas import (
+    FileOut,
+    MessageOut,
+    NoteOut,
+    PersonRef,
+    Rating,
+    TicketDetail,
+    TicketPage,
+    TicketQuery,
+    TicketSummary,
+)
+from projections.listing import BadCursor, ListFilter
+from projections.reads import NamedPage, NotCaughtUp, Paging
+
+STAFF_FILTERS = ("group", "account", "needs_answer")
+
+
+def bad_query(field: str, message: str) -> Problem:
+    return Problem(422, "invalid-field", message, errors=[{"field": field, "message": message}])
+
+
+def created_range(created: str, tz: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """``today``, ``this_week``, ``this_month`` or ``FROM..TO`` as instants in ``tz``.
+
+    ``TO`` is a whole day: the range ends at the start of the day after it.
+    """
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad_query("tz", f"{tz!r} is not an IANA time zone such as Europe/Berlin.") from None
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time(), zone).astimezone(UTC)
+
+    today = now.astimezone(zone).date()
+    if created == "today":
+        return start_of(today), start_of(today + timedelta(days=1))
+    if created == "this_week":
+        monday = today - timedelta(days=today.weekday())
+        return start_of(monday), start_of(monday + timedelta(days=7))
+    if created == "this_month":
+        first = today.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return start_of(first), start_of(following)
+    start, sep, end = created.partition("..")
+    try:
+        if not sep or not (start or end):
+            raise ValueError
+        low = start_of(date.fromisoformat(start)) if start else None
+        high = start_of(date.fromisoformat(end) + timedelta(days=1)) if end else None
+    except (ValueError, OverflowError):
+        raise bad_query(
+            "created",
+            "created is today, this_week, this_month or FROM..TO (2024-03-01..2024-03-31).",
+        ) from None
+    if low is not None and high is not None and low >= high:
+        raise bad_query("created", "created runs FROM..TO with FROM on or before TO.")
+    return low, high
+
+
+def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
+    """The caller's filter; ``scope`` pins requester or account for customers' lists."""
+    if not who.is_staff and who.role != "auditor":
+        for name in STAFF_FILTERS:
+            if getattr(query, name) not in (None, []):
+                raise bad_query(name, f"The {name} filter is for staff.")
+    low = high = None
+    if query.created:
+        low, high = created_range(query.created, query.tz, datetime.now(UTC))
+    assignees = tuple(who.id if a == "me" else a for a in query.assignee)
+    where = ListFilter(
+        statuses=tuple(query.status),
+        types=tuple(query.type),
+        priorities=tuple(query.priority),
+        products=tuple(query.product),
+        topics=tuple(query.topic),
+        assignees=assignees,
+        groups=tuple(query.group),
+        account_ids=tuple(query.account),
+        created_from=low,
+        created_to=high,
+        q=query.q or None,
+        needs_answer=query.needs_answer,
+    )
+    return dataclasses.replace(where, **scope)
+
+
+def paging(query: TicketQuery) -> Paging:
+    return Paging(
+        sort=query.sort,
+        reverse=query.order == "asc",
+        limit=query.limit,
+        cursor=query.cursor,
+        min_position=query.min_position,
+    )
+
+
+@contextmanager
+def read_problems() -> Iterator[None]:
+    """A view behind the asked position → 503; a foreign cursor → 400."""
+    try:
+        yield
+    except NotCaughtUp as behind:
+        raise Problem(
+            503,
+            "view-catching-up",
+            f"{behind} Retry in a moment: a position a write answered always arrives.",
+            {"Retry-After": "1"},
+        ) from None
+    except BadCursor as error:
+        raise Problem(400, "bad-cursor", str(error)) from None
+
+
+def person(person_id: str | None, names: dict[str, str]) -> PersonRef | None:
+    return None if person_id is None else PersonRef(id=person_id, name=names.get(person_id))
+
+
+def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
+    names = found.names
+
+    def summary(row: dict[str, Any]) -> TicketSummary:
+        out = TicketSummary(
+            id=str(row["ticket_id"]),
+            number=row["number"],
+            subject=row["subject"],
+            status=row["status"],
+            priority=row["priority"],
+            type=row["type"],
+            product=row["product"],
+            topic=row["topic"],
+            channel=row["channel"],
+            account_id=row["account_id"],
+            requester=PersonRef(id=row["requester_id"], name=names.get(row["requester_id"])),
+            assignee=person(row["assignee_id"], names),
+            collaborators=[PersonRef(id=c, name=names.get(c)) for c in row["collaborators"]],
+            created_at=row["created_at"],
+            last_activity_at=row["last_activity_at"],
+            message_count=row["message_count"],
+        )
+        if staff:
+            out.support_group = row["support_group"]
+            out.needs_answer = row["needs_answer"]
+            out.waiting_since = row["waiting_since"]
+            out.note_count = row["note_count"]
+            out.version = row["version"]
+        return out
+
+    return TicketPage(
+        tickets=[summary(r) for r in found.page.rows],
+        next_cursor=found.page.next_cursor,
+        position=found.page.snapshot,
+    )
+
+
+def ticket_detail(
+    found: dict[str, Any], names: dict[str, str], download_url: Callable[[str], str]
+) -> TicketDetail:
+    rating = None
+    if found["rating"] is not None:
+        rating = Rating(score=found["rating"], comment=found["rating_comment"] or "")
+    out = TicketDetail(
+        id=str(found["ticket_id"]),
+        number=found["number"],
+        version=found["version"],
+        position=found["position"],
+        subject=found["subject"],
+        status=found["status"],
+        priority=found["priority"],
+        type=found["type"],
+        product=found["product"],
+        topic=found["topic"],
+        channel=found["channel"],
+        cycle=found["cycle"],
+        account=PersonRef(id=found["account_id"], name=names.get(found["account_id"])),
+        requester=PersonRef(id=found["requester_id"], name=names.get(found["requester_id"])),
+        assignee=person(found["assignee_id"], names),
+        support_group=found["support_group"],
+        collaborators=[PersonRef(id=c, name=names.get(c)) for c in found["collaborators"]],
+        follow_up_of=found["follow_up_of"],
+        rating=rating,
+        created_at=found["created_at"],
+        updated_at=found["updated_at"],
+        closed_at=found["closed_at"],
+        conversation=[
+            MessageOut(
+                version=m["version"],
+                position=m["position"],
+                at=m["at"],
+                author=PersonRef(id=m["author_id"], name=names.get(m["author_id"])),
+                author_role=m["author_role"],
+                via=m["via"],
+                body=m["body"],
+                attachments=m["attachments"],
+            )
+            for m in found["conversation"]
+        ],
+        attachments=[
+            FileOut(
+                id=f["attachment_id"],
+                filename=f["filename"],
+                content_type=f["content_type"],
+                size=f["size"],
+                added_at=f["added_at"],
+                url=download_url(f["attachment_id"]),
+            )
+            for f in found["attachments"]
+        ],
+    )
+    if "internal_notes" in found:
+        out.internal_notes = [
+            NoteOut(
+                version=n["version"],
+                position=n["position"],
+                at=n["at"],
+                author=PersonRef(id=n["author_id"], name=names.get(n["author_id"])),
+                via=n["via"],
+                body=n["body"],
+            )
+            for n in found["internal_notes"]
+        ]
+    return out

@@ -1,0 +1,61 @@
+"""The change feed: every event in log order, for staff integrations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.auth import may_read_notes
+from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.reads import read_problems
+from api.schemas import Actor, FeedEvent, FeedPage, FeedQuery
+
+router = APIRouter(prefix="/v1/feed", tags=["feed"])
+
+
+@router.get(
+    "",
+    response_model=FeedPage,
+    responses={
+        401: {"description": "No or bad token"},
+        403: {"description": "Role not allowed"},
+        422: {"description": "Invalid parameter"},
+        503: {"description": "The feed has not reached min_position yet; retry"},
+    },
+)
+def feed(
+    query: Annotated[FeedQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
+) -> FeedPage:
+    """Events after a position, in order; resume from next_after. Internal notes only for
+    the roles that read them (agents, admins, auditors)."""
+    allowed(who, "feed")
+    with read_problems():
+        found, position = runtime.reads.feed(
+            after=query.after,
+            limit=query.limit,
+            with_staff_only=may_read_notes(who),
+            min_position=query.min_position,
+        )
+    return FeedPage(
+        events=[feed_event(e) for e in found.events],
+        next_after=found.next_after,
+        position=position,
+    )
+
+
+def feed_event(row: dict[str, Any]) -> FeedEvent:
+    return FeedEvent(
+        position=row["position"],
+        stream_id=str(row["stream_id"]),
+        version=row["version"],
+        kind=row["kind"],
+        ticket_number=row["ticket_number"],
+        account_id=row["account_id"],
+        at=row["at"],
+        actor=Actor(id=row["actor_id"], kind=row["actor_kind"]),
+        via=row["via"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        fields=row["fields"],
+    )

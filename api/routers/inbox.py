@@ -1,0 +1,30 @@
+"""The agent inbox: every ticket, what needs an answer first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.problems import Problem
+from api.reads import list_filter, paging, read_problems, ticket_page
+from api.routers.tickets import READ_PROBLEMS
+from api.schemas import TicketPage, TicketQuery
+
+router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
+
+
+@router.get("", response_model=TicketPage, responses=READ_PROBLEMS)
+def inbox(
+    query: Annotated[TicketQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
+) -> TicketPage:
+    """Filter by status, type, priority, product, topic, assignee ("me", "none"), support
+    group, account, needs_answer, created and q; sort by attention (default), last activity,
+    priority or created."""
+    allowed(who, "inbox")
+    if query.scope is not None:
+        raise Problem(422, "invalid-field", "The inbox has no scope; filter by assignee instead.")
+    with read_problems():
+        found = runtime.reads.inbox(list_filter(query, who), paging(query))
+    return ticket_page(found, staff=True)

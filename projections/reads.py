@@ -1,0 +1,171 @@
+"""Every read the ways in make: lists, detail and feed, from the views only.
+
+A read may name the log position it must reflect (``min_position``, taken from
+a write's answer): it waits, up to a bound, until its view has applied that
+position, and raises :class:`NotCaughtUp` otherwise. Ids in answers come with
+the names the directory holds for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
+from projections.listing import ListFilter, Page, view_position
+from projections.runner import Board, Tables, tracked_positions
+
+
+class NotCaughtUp(Exception):
+    def __init__(self, view: str, position: int, wanted: int) -> None:
+        super().__init__(f"The {view} view is at position {position}; {wanted} was asked for.")
+        self.view = view
+        self.position = position
+        self.wanted = wanted
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which page of a list, in which order, reflecting at least which position."""
+
+    sort: str | None = None
+    reverse: bool = False
+    limit: int = 25
+    cursor: str | None = None
+    min_position: int | None = None
+
+
+@dataclass(frozen=True)
+class NamedPage:
+    page: Page
+    names: dict[str, str]
+
+
+class Reads:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        schema: str,
+        *,
+        board: Board | None = None,
+        wait_seconds: float = 5.0,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.tables = Tables(schema)
+        self.board = board
+        self.wait_seconds = wait_seconds
+
+    def wait_for(self, view: str, wanted: int | None) -> None:
+        """Return once ``view`` has applied position ``wanted`` (bounded wait)."""
+        if not wanted:
+            return
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            if self.board is not None and self.board.positions.get(view, 0) >= wanted:
+                return
+            with self.pool.connection() as conn:
+                position = view_position(conn, self.schema, view)
+            if position >= wanted:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotCaughtUp(view, position, wanted)
+            if self.board is not None:
+                self.board.wait(view, wanted, min(remaining, 0.05))
+            else:
+                time.sleep(min(remaining, 0.01))
+
+    def positions(self) -> dict[str, int]:
+        with self.pool.connection() as conn:
+            return tracked_positions(conn, self.schema)
+
+    # --- tickets ------------------------------------------------------------------------
+
+    def scope_of(self, ref: str, min_position: int | None = None) -> tuple[str, str] | None:
+        """The ticket's account and requester, if the detail view knows it."""
+        self.wait_for(ticket_detail.NAME, min_position)
+        with self.pool.connection() as conn:
+            return ticket_detail.scope_of(conn, self.tables, ref)
+
+    def ticket(
+        self, ref: str, *, with_internal_notes: bool
+    ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        with self.pool.connection() as conn:
+            found = ticket_detail.detail(
+                conn, self.tables, ref, with_internal_notes=with_internal_notes
+            )
+            if found is None:
+                return None
+            people = [found["requester_id"], *found["collaborators"]]
+            people += [m["author_id"] for m in found["conversation"]]
+            people += [n["author_id"] for n in found.get("internal_notes", [])]
+            if found["assignee_id"]:
+                people.append(found["assignee_id"])
+            names = directory.names(conn, self.tables, people)
+            account = directory.account_name(conn, self.tables, found["account_id"])
+            if account is not None:
+                names[found["account_id"]] = account
+        return found, names
+
+    def inbox(self, where: ListFilter, paging: Paging) -> NamedPage:
+        self.wait_for(inbox.NAME, paging.min_position)
+        with self.pool.connection() as conn:
+            found = inbox.tickets(
+                conn,
+                self.tables,
+                where,
+                sort=paging.sort or inbox.DEFAULT_SORT,
+                reverse=paging.reverse,
+                limit=paging.limit,
+                cursor=paging.cursor,
+            )
+            return NamedPage(found, directory.names(conn, self.tables, _people(found.rows)))
+
+    def customer_tickets(self, where: ListFilter, paging: Paging) -> NamedPage:
+        if where.requester_id is None and len(where.account_ids) != 1:
+            raise ValueError("A customer list is scoped to one requester or one account.")
+        self.wait_for(customer_tickets.NAME, paging.min_position)
+        with self.pool.connection() as conn:
+            found = customer_tickets.tickets(
+                conn,
+                self.tables,
+                where,
+                sort=paging.sort or customer_tickets.DEFAULT_SORT,
+                reverse=paging.reverse,
+                limit=paging.limit,
+                cursor=paging.cursor,
+            )
+            return NamedPage(found, directory.names(conn, self.tables, _people(found.rows)))
+
+    # --- the change feed -------------------------------------------------------------------
+
+    def feed(
+        self, *, after: int, limit: int, with_staff_only: bool, min_position: int | None
+    ) -> tuple[audit_feed.FeedPage, int]:
+        self.wait_for(audit_feed.NAME, min_position)
+        with self.pool.connection() as conn:
+            position = view_position(conn, self.schema, audit_feed.NAME)
+            found = audit_feed.events_after(
+                conn,
+                self.tables,
+                after=after,
+                limit=limit,
+                view_position=position,
+                with_staff_only=with_staff_only,
+            )
+        return found, position
+
+
+def _people(rows: Iterable[dict[str, Any]]) -> list[str]:
+    ids: list[str] = []
+    for row in rows:
+        ids.append(row["requester_id"])
+        ids.extend(row["collaborators"])
+        if row.get("assignee_id"):
+            ids.append(row["assignee_id"])
+    return ids

@@ -1,0 +1,127 @@
+"""The runner on PostgreSQL: exactly once with two workers, and back after a lost connection."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import psycopg
+import pytest
+
+from projections import inbox, ticket_detail
+from projections.catalog import VIEWS
+from projections.listing import ListFilter
+from projections.runner import Fact, ProjectionRunner, Tables, View
+from projections.service import SupportDesk
+from tests.builders import agent, desk_with_account, file, later
+
+
+@pytest.fixture
+def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
+    desk = SupportDesk(pg_env)
+    yield desk
+    desk.close()
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def log_head(database_url: str, schema: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(f'SELECT max(notification_id) FROM "{schema}".docket_events').fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
+def create_tally(conn: psycopg.Connection[Any], t: Tables) -> None:
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {t('tally')} (position bigint NOT NULL)")
+
+
+def apply_tally(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {t('tally')} VALUES (%s)", [(f.position,) for f in facts])
+
+
+# A view with no unique key: only the runner stands between it and a double count.
+TALLY = View("tally", VIEWS["audit_feed"].handles, create_tally, apply_tally)
+
+
+def test_two_workers_on_one_view_apply_every_event_exactly_once(
+    database_url: str, schema: str, desk: SupportDesk
+) -> None:
+    views = [TALLY, VIEWS["inbox"], VIEWS["ticket_detail"], VIEWS["audit_feed"]]
+    workers = [ProjectionRunner(database_url, schema, views, batch_size=3) for _ in range(2)]
+    workers[0].create_tables()
+    for w in workers:
+        w.start()
+    account = desk_with_account(desk)
+    tickets = [file(desk, account) for _ in range(4)]
+
+    def reply(n: int) -> None:
+        for i in range(15):
+            desk.add_message(tickets[(n + i) % 4].ticket_id, author_id="agent-1",
+                             author_role="agent", body=f"reply {n}-{i}",
+                             stamp=agent(later(hours=1)))  # fmt: skip
+
+    writers = [threading.Thread(target=reply, args=(n,)) for n in range(4)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    head = log_head(database_url, schema)
+    try:
+        eventually(
+            lambda: all(max(w.status[v.name].position for w in workers) >= head for v in views)
+        )
+    finally:
+        for w in workers:
+            w.stop()
+    with psycopg.connect(database_url) as conn:
+        events = conn.execute(f'SELECT topic FROM "{schema}".docket_events').fetchall()
+        for view in views:
+            handled = sum(1 for (topic,) in events if topic.rpartition(":")[2] in view.handles)
+            applied = [w.status[view.name].events_applied for w in workers]
+            assert sum(applied) == handled, (view.name, applied)
+        tally = conn.execute(
+            f'SELECT count(*), count(DISTINCT position) FROM "{schema}".tally'
+        ).fetchone()
+        assert tally == (len(events), len(events))
+        rows = inbox.tickets(conn, Tables(schema), ListFilter(), limit=10).rows
+        assert sorted(r["message_count"] for r in rows) == [16] * 4
+        conversation = conn.execute(
+            f'SELECT count(*) FROM "{schema}".{ticket_detail.CONVERSATION}'
+        ).fetchone()
+        assert conversation == (4 + 60,)
+
+
+def test_a_worker_whose_connection_is_cut_reconnects_and_resumes(
+    database_url: str, schema: str, desk: SupportDesk
+) -> None:
+    runner = ProjectionRunner(database_url, schema, [VIEWS["ticket_detail"]], idle_wait=0.2)
+    runner.create_tables()
+    runner.start()
+    try:
+        account = desk_with_account(desk)
+        first = file(desk, account)
+        eventually(lambda: runner.status["ticket_detail"].position >= first.position)
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name LIKE %s",
+                (f"docket-projection:{schema}:%",),
+            ).fetchone()
+        assert cut is not None and cut[0] >= 1
+        second = file(desk, account)
+        eventually(lambda: runner.status["ticket_detail"].position >= second.position)
+    finally:
+        runner.stop()
+    with psycopg.connect(database_url) as conn:
+        found: Any = ticket_detail.detail(
+            conn, Tables(schema), second.number, with_internal_notes=False
+        )
+    assert found["version"] == second.version
