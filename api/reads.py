@@ -23,7 +23,7 @@ from api.schemas import (
     TicketSummary,
 )
 from projections.listing import BadCursor, ListFilter
-from projections.reads import NamedPage, NotCaughtUp, Paging
+from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
 
 STAFF_FILTERS = ("group", "account", "needs_answer")
 
@@ -122,6 +122,8 @@ def read_problems() -> Iterator[None]:
         ) from None
     except BadCursor as error:
         raise Problem(400, "bad-cursor", str(error)) from None
+    except PositionNotInLog as error:
+        raise bad_query("min_position", str(error)) from None
 
 
 def person(person_id: str | None, names: dict[str, str]) -> PersonRef | None:

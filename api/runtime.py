@@ -14,7 +14,7 @@ from projections.attachments import AttachmentStore
 from projections.catalog import VIEWS
 from projections.database import ensure_schema, eventsourcing_env, start_embedded
 from projections.reads import Reads
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
 
 
@@ -83,9 +83,7 @@ class Runtime:
 
     def position(self) -> int:
         with self.pool.connection() as conn:
-            table = f'"{self.settings.schema_name}".docket_events'
-            row = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {table}").fetchone()
-        return int(row[0]) if row else 0
+            return log_head(conn, self.settings.schema_name)
 
     def database_ok(self) -> bool:
         try:

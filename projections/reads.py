@@ -17,7 +17,15 @@ from psycopg_pool import ConnectionPool
 
 from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
 from projections.listing import ListFilter, Page, view_position
-from projections.runner import Board, Tables, tracked_positions
+from projections.runner import Board, Tables, log_head, tracked_positions
+
+
+class PositionNotInLog(ValueError):
+    def __init__(self, wanted: int, head: int) -> None:
+        super().__init__(
+            f"Position {wanted} is beyond the end of the log ({head}); pass a position "
+            "a write answered."
+        )
 
 
 class NotCaughtUp(Exception):
@@ -65,13 +73,19 @@ class Reads:
         if not wanted:
             return
         deadline = time.monotonic() + self.wait_seconds
+        checked_head = False
         while True:
             if self.board is not None and self.board.positions.get(view, 0) >= wanted:
                 return
             with self.pool.connection() as conn:
                 position = view_position(conn, self.schema, view)
-            if position >= wanted:
-                return
+                if position >= wanted:
+                    return
+                if not checked_head:
+                    head = log_head(conn, self.schema)
+                    if wanted > head:
+                        raise PositionNotInLog(wanted, head)
+                    checked_head = True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise NotCaughtUp(view, position, wanted)

@@ -351,3 +351,9 @@ def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
 def tracked_positions(conn: psycopg.Connection[Any], schema: str) -> dict[str, int]:
     rows = conn.execute(f'SELECT view, position FROM "{schema}".{TRACKING_TABLE}').fetchall()
     return {str(view): int(position) for view, position in rows}
+
+
+def log_head(conn: psycopg.Connection[Any], schema: str) -> int:
+    """The highest committed position of the log."""
+    row = conn.execute(f'SELECT max(notification_id) FROM "{schema}".{EVENTS_TABLE}').fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

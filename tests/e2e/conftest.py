@@ -11,6 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(database_url: str) -> Iterator[Server]:
+@contextmanager
+def running_server(database_url: str, **settings: str) -> Iterator[Server]:
+    """``docket serve`` in a subprocess on a schema of its own, seeded with the demo world."""
     schema = "e2e_" + uuid.uuid4().hex[:12]
     port = free_port()
     env = {
@@ -49,6 +51,7 @@ def server(database_url: str) -> Iterator[Server]:
         "DOCKET_PORT": str(port),
         "DOCKET_TOKEN_CACHE_SECONDS": "0",
         "DOCKET_READ_WAIT_SECONDS": "2",
+        **settings,
     }
     # The server's output goes to a file: a pipe nobody reads would fill and stall it.
     log = tempfile.NamedTemporaryFile(prefix="docket-e2e-", suffix=".log", delete=False)  # noqa: SIM115
@@ -82,6 +85,12 @@ def server(database_url: str) -> Iterator[Server]:
         Path(log.name).unlink(missing_ok=True)
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[Server]:
+    with running_server(database_url) as running:
+        yield running
 
 
 def file_ticket(server: Server, role: str = "requester", **fields: Any) -> dict[str, Any]:

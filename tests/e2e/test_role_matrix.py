@@ -1,4 +1,4 @@
-"""Every write endpoint against every role: the expected status, cell by cell.
+"""Every endpoint against every role: the expected status, cell by cell.
 
 The table is written out here by hand (not derived from ``api.auth.ROLE_MATRIX``),
 so a change of the matrix in code that was not meant shows up as a failure.
@@ -45,6 +45,16 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "rating": ("POST /v1/tickets/{t}/rating", {"score": 5}, True,
                [200, 403, 404, 404, 403, 403, 403, 403, 401]),
     "me": ("GET /v1/me", None, False, [200, 200, 200, 200, 200, 200, 200, 200, 401]),
+    "detail": ("GET /v1/tickets/{t}?min_position={p}", None, False,
+               [200, 200, 404, 404, 200, 200, 403, 200, 401]),
+    "list": ("GET /v1/tickets?min_position={p}", None, False,
+             [200, 200, 200, 200, 200, 200, 403, 200, 401]),
+    "team": ("GET /v1/tickets?scope=team", None, False,
+             [403, 200, 403, 403, 403, 403, 403, 403, 401]),
+    "inbox": ("GET /v1/inbox", None, False, [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "account": ("GET /v1/accounts/{a}/tickets", None, False,
+                [403, 200, 403, 403, 200, 200, 403, 200, 401]),
+    "feed": ("GET /v1/feed", None, False, [403, 403, 403, 403, 200, 200, 200, 200, 401]),
 }  # fmt: skip
 
 CELLS = [
@@ -58,7 +68,8 @@ CELLS = [
 def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expected: int) -> None:
     route, body, needs_closed, _ = MATRIX[endpoint]
     method, path = route.split(" ")
-    ticket = file_ticket(server)["number"]
+    filed = file_ticket(server)
+    ticket = filed["number"]
     if needs_closed:
         with server.client("agent") as agent:
             assert (
@@ -68,7 +79,8 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
     with server.client(role) as client:
         call: Callable[..., httpx.Response] = getattr(client, method.lower())
         kwargs = {"json": body} if body is not None else {}
-        response = call(path.format(t=ticket), **kwargs)
+        northwind = server.tokens["accounts"]["northwind"]
+        response = call(path.format(t=ticket, p=filed["position"], a=northwind), **kwargs)
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == "application/problem+json"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -13,7 +16,7 @@ import pytest
 from projections import inbox, ticket_detail
 from projections.catalog import VIEWS
 from projections.listing import ListFilter
-from projections.runner import Fact, ProjectionRunner, Tables, View
+from projections.runner import Fact, ProjectionRunner, Tables, View, tracked_positions
 from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later
 
@@ -125,3 +128,34 @@ def test_a_worker_whose_connection_is_cut_reconnects_and_resumes(
             conn, Tables(schema), second.number, with_internal_notes=False
         )
     assert found["version"] == second.version
+
+
+def test_docket_project_runs_views_in_a_worker_process_of_its_own(
+    database_url: str, schema: str, desk: SupportDesk
+) -> None:
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "project", "inbox", "audit_feed"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+
+        def applied() -> dict[str, int]:
+            with psycopg.connect(database_url) as conn:
+                try:
+                    return tracked_positions(conn, schema)
+                except psycopg.errors.UndefinedTable:  # the worker has not started yet
+                    return {}
+
+        eventually(lambda: applied().get("inbox", 0) >= filed.position)
+        later_reply = desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
+                                       body="On it", stamp=agent(later(hours=1)))  # fmt: skip
+        eventually(lambda: applied().get("audit_feed", 0) >= later_reply.position)
+        assert "ticket_detail" not in applied()
+    finally:
+        worker.terminate()
+        assert worker.wait(timeout=30) == 0

@@ -1,0 +1,159 @@
+"""Reads over HTTP: read-your-writes, cursors under concurrent writes, notes kept from customers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import Server, file_ticket, running_server
+
+
+def test_a_ticket_filed_is_always_in_the_next_list_read_with_its_position(server: Server) -> None:
+    with server.client("requester") as c:
+        for i in range(20):
+            filed = file_ticket(server, subject=f"Read my write {i}")
+            mine = c.get("/v1/tickets", params={"min_position": filed["position"], "limit": 5})
+            assert mine.status_code == 200, mine.text
+            assert filed["id"] in [t["id"] for t in mine.json()["tickets"]]
+            detail = c.get(
+                f"/v1/tickets/{filed['number']}", params={"min_position": filed["position"]}
+            )
+            assert detail.status_code == 200
+            assert detail.headers["etag"] == f'"{filed["version"]}"'
+
+
+def test_a_position_beyond_the_log_is_refused_at_once(server: Server) -> None:
+    with server.client("agent") as c:
+        far = c.get("/v1/inbox", params={"min_position": 2**40})
+    assert far.status_code == 422
+    assert far.json()["errors"][0]["field"] == "min_position"
+
+
+def test_an_api_without_projection_workers_answers_503_until_a_worker_catches_up(
+    database_url: str,
+) -> None:
+    with running_server(database_url, DOCKET_RUN_PROJECTIONS="false") as bare:
+        filed = file_ticket(bare)
+        with bare.client("requester") as c:
+            behind = c.get("/v1/tickets", params={"min_position": filed["position"]})
+            assert behind.status_code == 503
+            assert behind.headers["retry-after"] == "1"
+            assert behind.headers["content-type"] == "application/problem+json"
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "project"],
+                env=bare.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                caught_up = c.get("/v1/tickets", params={"min_position": filed["position"]})
+                for _ in range(10):
+                    if caught_up.status_code != 503:
+                        break
+                    caught_up = c.get("/v1/tickets", params={"min_position": filed["position"]})
+                assert caught_up.status_code == 200
+                assert [t["id"] for t in caught_up.json()["tickets"]] == [filed["id"]]
+            finally:
+                worker.terminate()
+                worker.wait(timeout=30)
+
+
+def test_detail_answers_304_when_the_etag_still_matches(server: Server) -> None:
+    filed = file_ticket(server)
+    with server.client("requester") as c:
+        first = c.get(f"/v1/tickets/{filed['number']}", params={"min_position": filed["position"]})
+        again = c.get(
+            f"/v1/tickets/{filed['number']}", headers={"If-None-Match": first.headers["etag"]}
+        )
+    assert again.status_code == 304
+
+
+def test_paging_while_tickets_are_written_never_skips_or_repeats_a_ticket(server: Server) -> None:
+    filed = [file_ticket(server, subject=f"Paged {i}") for i in range(30)]
+    stop = threading.Event()
+
+    def churn() -> None:  # replies move tickets around in every order; new tickets arrive
+        with server.client("agent") as agent:
+            i = 0
+            while not stop.is_set():
+                number = filed[i % len(filed)]["number"]
+                agent.post(f"/v1/tickets/{number}/messages", json={"body": f"churn {i}"})
+                if i % 5 == 0:
+                    file_ticket(server, subject=f"Late {i}")
+                i += 1
+
+    writer = threading.Thread(target=churn)
+    writer.start()
+    try:
+        for sort in ("last_activity", "attention", "priority"):
+            with server.client("agent") as c:
+                seen: list[str] = []
+                params: dict[str, Any] = {
+                    "sort": sort,
+                    "limit": 7,
+                    "min_position": filed[-1]["position"],
+                }
+                first = c.get("/v1/tickets", params=params)
+                assert first.status_code == 200, first.text
+                page = first.json()
+                snapshot = page["position"]
+                while True:
+                    seen += [t["id"] for t in page["tickets"]]
+                    assert page["position"] == snapshot
+                    if page["next_cursor"] is None:
+                        break
+                    page = c.get(
+                        "/v1/tickets", params={**params, "cursor": page["next_cursor"]}
+                    ).json()
+                # as of its snapshot, the walk is the whole list: no ticket twice, none missing
+                opened = {
+                    e["stream_id"] for e in feed_until(c, snapshot)
+                    if e["kind"] == "Ticket.Opened" and e["position"] <= snapshot
+                }  # fmt: skip
+                assert len(seen) == len(set(seen))
+                assert set(seen) == opened
+    finally:
+        stop.set()
+        writer.join()
+
+
+def feed_until(client: httpx.Client, position: int) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    after = 0
+    while after < position:
+        page = client.get("/v1/feed", params={"after": after, "min_position": position}).json()
+        events += page["events"]
+        after = page["next_after"]
+    return events
+
+
+def test_internal_notes_never_reach_a_requester_or_team_admin_by_any_read(server: Server) -> None:
+    filed = file_ticket(server, subject="Quiet please")
+    with server.client("agent") as agent:
+        noted = agent.post(
+            f"/v1/tickets/{filed['number']}/notes", json={"body": "xylophonic secret"}
+        ).json()
+        staff = agent.get(
+            f"/v1/tickets/{filed['number']}", params={"min_position": noted["position"]}
+        ).json()
+        assert [n["body"] for n in staff["internal_notes"]] == ["xylophonic secret"]
+        assert agent.get("/v1/inbox", params={"q": "xylophonic"}).json()["tickets"]
+    northwind = server.tokens["accounts"]["northwind"]
+    reads = [
+        ("requester", f"/v1/tickets/{filed['number']}"),
+        ("requester", "/v1/tickets?q=xylophonic"),
+        ("team_admin", f"/v1/tickets/{filed['number']}"),
+        ("team_admin", "/v1/tickets?scope=team&q=xylophonic"),
+        ("team_admin", f"/v1/accounts/{northwind}/tickets"),
+        ("analyst", "/v1/feed?limit=1000"),
+    ]
+    for role, path in reads:
+        with server.client(role) as c:
+            answer = c.get(path, params={"min_position": noted["position"]})
+        assert answer.status_code == 200, (role, path, answer.text)
+        assert "xylophonic" not in answer.text, (role, path)
+        assert "internal_notes" not in answer.text
