@@ -38,6 +38,7 @@ test-stress: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.append
+	$(BIN)/python -m bench.lag
 
 seed: $(STAMP)
 	$(BIN)/docket seed-demo

