@@ -14,7 +14,7 @@ __all__ = ["Server", "file_ticket", "running_server"]
 
 
 def running_server(database_url: str, **settings: str) -> AbstractContextManager[Server]:
-    return docket_server(database_url, DOCKET_READ_WAIT_SECONDS="2", **settings)
+    return docket_server(database_url, **settings)
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,9 @@ def test_a_position_beyond_the_log_is_refused_at_once(server: Server) -> None:
 def test_an_api_without_projection_workers_answers_503_until_a_worker_catches_up(
     database_url: str,
 ) -> None:
-    with running_server(database_url, DOCKET_RUN_PROJECTIONS="false") as bare:
+    with running_server(
+        database_url, DOCKET_RUN_PROJECTIONS="false", DOCKET_READ_WAIT_SECONDS="1"
+    ) as bare:
         filed = file_ticket(bare)
         with bare.client("requester") as c:
             behind = c.get("/v1/tickets", params={"min_position": filed["position"]})
