@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import problems
-from api.routers import accounts, attachments, feed, health, inbox, tickets
+from api.routers import accounts, attachments, audit, feed, health, inbox, tickets
 from api.runtime import Runtime
 from api.settings import Settings
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(accounts.router)
     app.include_router(attachments.router)
     app.include_router(feed.router)
+    app.include_router(audit.router)
 
     @app.middleware("http")
     async def count_requests(

@@ -43,6 +43,10 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "inbox": STAFF_ROLES,
     "account_tickets": frozenset({"team_admin", "agent", "admin", "auditor"}),
     "feed": frozenset({"agent", "admin", "auditor", "analyst"}),
+    "audit_history": frozenset({"auditor", "admin", "agent"}),
+    "audit_state": frozenset({"auditor", "admin", "agent"}),
+    "audit_backlog": frozenset({"auditor", "admin", "analyst"}),
+    "audit_verify": frozenset({"auditor", "admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

@@ -7,6 +7,7 @@ import json
 import sys
 
 from api.settings import Settings
+from replay import cli as replay_cli
 
 
 def serve(settings: Settings) -> None:
@@ -67,6 +68,12 @@ def project(settings: Settings, names: list[str]) -> None:
     runner.run_forever()
 
 
+def replay(settings: Settings, args: argparse.Namespace) -> int:
+    from api.runtime import database_url
+
+    return replay_cli.run(args, database_url(settings), settings.schema_name)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="docket", description="Docket support desk")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--host", default=None)
     commands.add_parser("seed-demo", help="create the demo world and print a token per role")
+    replay_cli.add_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
     worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         seed_demo(settings)
     elif args.command == "project":
         project(settings, args.views)
+    elif args.command == "replay":
+        sys.exit(replay(settings, args))
     else:  # pragma: no cover - argparse refuses unknown commands
         sys.exit(2)
 

@@ -16,6 +16,7 @@ from projections.database import ensure_schema, eventsourcing_env, start_embedde
 from projections.reads import Reads
 from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
+from replay.audit import Audit
 
 
 def database_url(settings: Settings) -> str:
@@ -36,6 +37,7 @@ class Runtime:
     runner: ProjectionRunner
     reads: Reads
     projecting: bool
+    audit: Audit
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +74,7 @@ class Runtime:
                 wait_seconds=settings.read_wait_seconds,
             ),
             projecting=projecting,
+            audit=Audit(pool, schema, desk.mapper),
         )
         runtime.tokens.create_tables()
         runtime.attachments.create_tables()

@@ -161,7 +161,8 @@ def _every_kind() -> frozenset[str]:
     return frozenset(kinds)
 
 
-VIEW = View(NAME, _every_kind(), create_tables, apply)
+EVERY_KIND = _every_kind()
+VIEW = View(NAME, EVERY_KIND, create_tables, apply, (FEED, STREAMS))
 
 
 @dataclass(frozen=True)

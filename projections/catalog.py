@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
+from projections import (
+    audit_feed,
+    customer_tickets,
+    directory,
+    inbox,
+    log_seal,
+    ticket_detail,
+)
 from projections.runner import View
 
 VIEWS: dict[str, View] = {
@@ -13,5 +20,6 @@ VIEWS: dict[str, View] = {
         inbox.VIEW,
         customer_tickets.VIEW,
         audit_feed.VIEW,
+        log_seal.VIEW,
     )
 }

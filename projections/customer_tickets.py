@@ -57,7 +57,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     apply_search(conn, t, SEARCH, facts, with_internal_notes=False)
 
 
-VIEW = View(NAME, PUBLIC_TICKET_EVENTS, create_tables, apply)
+VIEW = View(NAME, PUBLIC_TICKET_EVENTS, create_tables, apply, (ROWS, SEARCH))
 
 
 def tickets(

@@ -102,6 +102,7 @@ VIEW = View(
     ),
     create_tables,
     apply,
+    (PEOPLE, ACCOUNTS),
 )
 
 

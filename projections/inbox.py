@@ -63,7 +63,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     apply_search(conn, t, SEARCH, facts, with_internal_notes=True)
 
 
-VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply)
+VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply, (ROWS, SEARCH))
 
 
 def tickets(

@@ -97,6 +97,8 @@ class View:
     handles: frozenset[str]
     create_tables: Callable[[psycopg.Connection[Any], Tables], None]
     apply: Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
+    tables: tuple[str, ...]
+    """Every table the view owns (a rebuild builds shadow copies of these)."""
 
 
 def kind_of(topic: str) -> str:

@@ -220,7 +220,7 @@ def _add_message(
     )
 
 
-VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply)
+VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply, (DETAILS, CONVERSATION, NOTES, FILES))
 
 
 def ticket_key(ref: str) -> tuple[str, Any] | None:

@@ -51,7 +51,7 @@ def apply_tally(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact])
 
 
 # A view with no unique key: only the runner stands between it and a double count.
-TALLY = View("tally", VIEWS["audit_feed"].handles, create_tally, apply_tally)
+TALLY = View("tally", VIEWS["audit_feed"].handles, create_tally, apply_tally, ("tally",))
 
 
 def test_two_workers_on_one_view_apply_every_event_exactly_once(

@@ -1,0 +1,122 @@
+"""The auditor's endpoints: history, state as of, backlog as of, verification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.auth import may_see_ticket
+from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.problems import Problem
+from api.reads import bad_query
+from api.schemas import (
+    Backlog,
+    DamageOut,
+    HistoryEvent,
+    StateQuery,
+    TicketHistory,
+    TicketState,
+    Verification,
+)
+from replay.store import StoredAt
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "Role not allowed"},
+    404: {"description": "No such ticket, or none then"},
+    422: {"description": "Invalid parameter"},
+}
+
+
+def visible_stream(runtime: RuntimeDep, who: CurrentPrincipal, ticket: str) -> list[StoredAt]:
+    entries = runtime.audit.ticket_stream(ticket)
+    if entries:
+        opened = runtime.desk.mapper.to_domain_event(entries[0].stored)
+        if may_see_ticket(
+            who, getattr(opened, "account_id", ""), getattr(opened, "requester_id", "")
+        ):
+            return entries
+    raise Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
+
+
+@router.get("/tickets/{ticket}/events", response_model=TicketHistory, responses=PROBLEMS)
+def ticket_history(ticket: str, who: CurrentPrincipal, runtime: RuntimeDep) -> TicketHistory:
+    """Every event of the ticket in order: version, position, instant, actor, via,
+    correlation and causation ids, fields and chain hashes. Internal notes included."""
+    allowed(who, "audit_history")
+    entries = visible_stream(runtime, who, ticket)
+    events = runtime.audit.history(entries)
+    return TicketHistory(
+        ticket_id=str(entries[0].stored.originator_id),
+        number=events[0]["fields"].get("number"),
+        events=[HistoryEvent(**e) for e in events],
+    )
+
+
+@router.get("/tickets/{ticket}/state", response_model=TicketState, responses=PROBLEMS)
+def ticket_state(
+    ticket: str,
+    query: Annotated[StateQuery, Query()],
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+) -> TicketState:
+    """The ticket exactly as it stood at ?version=N or ?as_of=INSTANT (now without either),
+    folded from its events."""
+    allowed(who, "audit_state")
+    if query.version is not None and query.as_of is not None:
+        raise bad_query("as_of", "Give version or as_of, not both.")
+    if query.as_of is not None and query.as_of.tzinfo is None:
+        raise bad_query("as_of", "as_of needs a time zone, e.g. 2024-03-01T12:00:00Z.")
+    entries = visible_stream(runtime, who, ticket)
+    state = runtime.audit.state(entries, version=query.version, as_of=query.as_of)
+    if state is None:
+        raise Problem(404, "not-yet-filed", f"Ticket {ticket} had not been filed by then.")
+    return TicketState(
+        ticket_id=str(entries[0].stored.originator_id), version=state["version"], state=state
+    )
+
+
+@router.get("/backlog", response_model=Backlog, responses=PROBLEMS)
+def backlog_as_of(
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    as_of: Annotated[datetime, Query(description="ISO instant with a time zone.")],
+) -> Backlog:
+    """Open and pending tickets at an instant, by status, priority and account."""
+    allowed(who, "audit_backlog")
+    if as_of.tzinfo is None:
+        raise bad_query("as_of", "as_of needs a time zone, e.g. 2024-03-01T12:00:00Z.")
+    found, position = runtime.audit.backlog(as_of)
+    return Backlog(position=position, **found)
+
+
+@router.get("/verify", response_model=Verification, responses=PROBLEMS)
+def verify(
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    ticket: Annotated[str | None, Query(max_length=64)] = None,
+) -> Verification:
+    """Recompute every stream's hash chain (or one ticket's), each stream's recorded head
+    and the log's seals; name every damaged ticket and version."""
+    allowed(who, "audit_verify")
+    only = None
+    if ticket is not None:
+        entries = runtime.audit.ticket_stream(ticket)
+        if not entries:
+            raise Problem(404, "unknown-ticket", f"No ticket {ticket}.")
+        only = UUID(str(entries[0].stored.originator_id))
+    report = runtime.audit.verify(only)
+    return Verification(
+        ok=report.ok,
+        streams=report.streams,
+        events=report.events,
+        damages=[DamageOut(**vars(d)) for d in report.damages],
+        seal_failures=report.seal_failures,
+        head_hash=report.head_hash,
+        head_position=report.head_position,
+    )

@@ -1,0 +1,108 @@
+"""The log seal: each stream's head and a running hash over the whole log.
+
+Every ticket stream is hash-chained on its own, but a chain cannot tell that
+its *last* events were deleted, nor that a whole stream was. This view
+remembers, for every stream, the version and hash of its latest event, and
+keeps a running SHA-256 over every event of the log in position order, sealed
+at each multiple of :data:`SEAL_EVERY` positions and at the current head.
+``replay verify`` recomputes both from the stored events: a removed tail shows
+as a stream shorter than its recorded head, a removed or inserted event as a
+seal that no longer matches.
+
+Seals are deterministic: a seal at ``k * SEAL_EVERY`` covers exactly the events
+below that position, however the runner batched them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from domain.chain import GENESIS
+from projections.audit_feed import EVERY_KIND
+from projections.runner import Fact, Tables, View
+
+NAME = "log_seal"
+HEADS = "log_stream_heads"
+SEALS = "log_seals"
+SEAL_EVERY = 1000
+
+
+def running_hash(
+    previous: str, position: int, stream_id: object, version: int, digest: str
+) -> str:
+    link = f"{previous}|{position}|{stream_id}|{version}|{digest}"
+    return hashlib.sha256(link.encode()).hexdigest()
+
+
+def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(HEADS)} (
+            stream_id uuid PRIMARY KEY,
+            version integer NOT NULL,
+            event_hash text NOT NULL,
+            position bigint NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(SEALS)} (
+            upto bigint PRIMARY KEY,
+            events bigint NOT NULL,
+            running_hash text NOT NULL
+        )
+        """
+    )
+    # the head: everything folded so far, under the key -1
+    conn.execute(
+        f"INSERT INTO {t(SEALS)} (upto, events, running_hash) VALUES (-1, 0, %s) "
+        "ON CONFLICT (upto) DO NOTHING",
+        (GENESIS,),
+    )
+
+
+def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    row = conn.execute(
+        f"SELECT events, running_hash FROM {t(SEALS)} WHERE upto = -1 FOR UPDATE"
+    ).fetchone()
+    assert row is not None
+    events, head = int(row[0]), str(row[1])
+    last_position = conn.execute(f"SELECT coalesce(max(position), 0) FROM {t(HEADS)}").fetchone()
+    previous = int(last_position[0]) if last_position else 0
+    seals = []
+    heads: dict[Any, tuple[int, str, int]] = {}
+    for fact in facts:
+        for boundary in range(
+            (previous // SEAL_EVERY + 1) * SEAL_EVERY, fact.position + 1, SEAL_EVERY
+        ):
+            seals.append((boundary, events, head))
+        digest = fact.event.event_hash
+        head = running_hash(head, fact.position, fact.stream_id, fact.version, digest)
+        events += 1
+        heads[fact.stream_id] = (fact.version, digest, fact.position)
+        previous = fact.position
+    with conn.cursor() as cur:
+        if seals:
+            cur.executemany(
+                f"INSERT INTO {t(SEALS)} (upto, events, running_hash) VALUES (%s, %s, %s)",
+                seals,
+            )
+        cur.executemany(
+            f"INSERT INTO {t(HEADS)} (stream_id, version, event_hash, position) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (stream_id) DO UPDATE SET "
+            "version = excluded.version, event_hash = excluded.event_hash, "
+            "position = excluded.position",
+            [(stream, *values) for stream, values in heads.items()],
+        )
+        cur.execute(
+            f"UPDATE {t(SEALS)} SET events = %s, running_hash = %s WHERE upto = -1",
+            (events, head),
+        )
+
+
+VIEW = View(NAME, EVERY_KIND, create_tables, apply, (HEADS, SEALS))

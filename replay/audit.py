@@ -1,0 +1,53 @@
+"""The auditor's reads, for the ways in: history, state as of, backlog as of, verify."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
+from psycopg_pool import ConnectionPool
+
+from projections.audit_feed import NAME as FEED_VIEW
+from projections.runner import Tables
+from replay.history import backlog, history, state_at, ticket_events
+from replay.store import StoredAt, find_ticket_id
+from replay.verify import VerifyReport, verify_log
+
+
+class Audit:
+    def __init__(self, pool: ConnectionPool, schema: str, mapper: Mapper[UUID]) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.mapper = mapper
+
+    def ticket_stream(self, ref: str) -> list[StoredAt]:
+        """The ticket's stored events, or nothing if there is no such ticket."""
+        with self.pool.connection() as conn:
+            ticket_id = find_ticket_id(conn, self.schema, ref)
+            if ticket_id is None:
+                return []
+            return ticket_events(conn, self.schema, ticket_id, self.mapper)
+
+    def history(self, entries: list[StoredAt]) -> list[dict[str, Any]]:
+        return history(entries, self.mapper)
+
+    def state(
+        self, entries: list[StoredAt], *, version: int | None, as_of: datetime | None
+    ) -> dict[str, Any] | None:
+        decoded = [self.mapper.to_domain_event(e.stored) for e in entries]
+        return state_at(decoded, version=version, as_of=as_of)
+
+    def backlog(self, as_of: datetime) -> tuple[dict[str, Any], int]:
+        """The backlog and the feed position it was computed at."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f'SELECT position FROM "{self.schema}".projection_tracking WHERE view = %s',
+                (FEED_VIEW,),
+            ).fetchone()
+            return backlog(conn, Tables(self.schema), as_of), int(row[0]) if row else 0
+
+    def verify(self, ticket_id: UUID | None) -> VerifyReport:
+        with self.pool.connection() as conn:
+            return verify_log(conn, self.schema, self.mapper.transcoder, only=ticket_id)

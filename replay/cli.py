@@ -1,0 +1,144 @@
+"""``docket replay``: history, state, verify, rebuild and export from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from projections.catalog import VIEWS
+from projections.eventstore import docket_mapper
+from replay.export import export_lines
+from replay.history import history, state_at, ticket_events
+from replay.rebuild import Progress, rebuild
+from replay.store import find_ticket_id
+from replay.verify import verify_export, verify_log
+
+
+def add_commands(commands: Any) -> None:
+    replay = commands.add_parser("replay", help="audit and operate on the event log")
+    sub = replay.add_subparsers(dest="replay_command", required=True)
+    h = sub.add_parser("history", help="a ticket's events as a timeline")
+    h.add_argument("ticket")
+    h.add_argument("--json", action="store_true")
+    s = sub.add_parser("state", help="a ticket as it stood at a version or instant")
+    s.add_argument("ticket")
+    s.add_argument("--version", type=int)
+    s.add_argument("--as-of", type=datetime.fromisoformat)
+    v = sub.add_parser("verify", help="prove nothing stored was altered (exit 1 if it was)")
+    v.add_argument("--ticket")
+    v.add_argument("--file", type=Path, help="check an exported audit trail offline")
+    r = sub.add_parser("rebuild", help="rebuild views from position 0 and swap them in")
+    r.add_argument("views", nargs="*", metavar="VIEW")
+    r.add_argument("--check", action="store_true", help="compare with the live view instead")
+    r.add_argument("--batch", type=int, default=5000)
+    e = sub.add_parser("export", help="a ticket's audit trail as JSON Lines")
+    e.add_argument("--ticket", required=True)
+    e.add_argument("--out", type=Path)
+
+
+def run(args: argparse.Namespace, url: str, schema: str) -> int:
+    mapper = docket_mapper()
+    command = args.replay_command
+    if command == "verify" and args.file:
+        damages = verify_export(args.file.read_text().splitlines(), mapper.transcoder)
+        for d in damages:
+            print(f"DAMAGED {d.label} version {d.version}: {d.reason}")
+        print("ok: the file's chain verifies" if not damages else f"{len(damages)} damage(s)")
+        return 1 if damages else 0
+    if command == "rebuild":
+        unknown = sorted(set(args.views) - set(VIEWS))
+        if unknown:
+            print(
+                f"No view {', '.join(unknown)}; the views are {', '.join(VIEWS)}.", file=sys.stderr
+            )
+            return 2
+
+        def show(p: Progress) -> None:
+            print(
+                f"\r{p.position:>12,}/{p.head:,} positions  {p.events:>12,} events  "
+                f"{p.rate:>9,.0f} events/s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        views = [VIEWS[n] for n in args.views or VIEWS]
+        report = rebuild(
+            url, schema, views, check=args.check, batch_size=args.batch, progress=show
+        )
+        print(file=sys.stderr)
+        print(
+            f"{'checked' if args.check else 'rebuilt'} {', '.join(report.views)}: "
+            f"{report.events:,} events in {report.seconds:.1f} s "
+            f"({report.rate:,.0f} events/s), at position {report.position}"
+        )
+        different = {k: v for k, v in report.differences.items() if v}
+        for view, lines in different.items():
+            print(f"DIFFERENT {view}:")
+            for line in lines:
+                print(f"  {line}")
+        return 1 if different else 0
+    with psycopg.connect(url) as conn:
+        if command == "verify":
+            only = None
+            if args.ticket:
+                only = find_ticket_id(conn, schema, args.ticket)
+                if only is None:
+                    print(f"No ticket {args.ticket}.", file=sys.stderr)
+                    return 2
+            verdict = verify_log(conn, schema, mapper.transcoder, only=only)
+            for d in verdict.damages:
+                print(f"DAMAGED {d.label} version {d.version}: {d.reason}")
+            for failure in verdict.seal_failures:
+                print(f"DAMAGED log {failure}")
+            print(
+                f"{verdict.streams} streams, {verdict.events} events checked; "
+                f"log head at position {verdict.head_position}: {verdict.head_hash}"
+            )
+            print("ok: nothing was altered" if verdict.ok else "the log was altered: see above")
+            return 0 if verdict.ok else 1
+        ticket_id = find_ticket_id(conn, schema, args.ticket)
+        entries = ticket_events(conn, schema, ticket_id, mapper) if ticket_id else []
+        if not entries:
+            print(f"No ticket {args.ticket}.", file=sys.stderr)
+            return 2
+        if command == "history":
+            events = history(entries, mapper)
+            if args.json:
+                print(json.dumps(events, indent=2, default=str))
+            else:
+                for e in events:
+                    print(
+                        f"v{e['version']:<4} #{e['position']:<8} {e['at']:%Y-%m-%d %H:%M:%S%z}  "
+                        f"{e['kind']:<26} by {e['actor']['kind']} {e['actor']['id']} "
+                        f"via {e['via']}  {summary(e['fields'])}"
+                    )
+            return 0
+        if command == "state":
+            decoded = [mapper.to_domain_event(e.stored) for e in entries]
+            state = state_at(decoded, version=args.version, as_of=args.as_of)
+            if state is None:
+                print("The ticket did not exist yet then.", file=sys.stderr)
+                return 2
+            print(json.dumps(state, indent=2, default=str))
+            return 0
+        if command == "export":
+            trail = "\n".join(export_lines(entries)) + "\n"
+            if args.out:
+                args.out.write_text(trail)
+            else:
+                sys.stdout.write(trail)
+            return 0
+    return 2
+
+
+def summary(fields: dict[str, Any]) -> str:
+    shown = {k: v for k, v in fields.items() if k not in ("originator_topic",)}
+    text = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,225 @@
+"""Rebuild views from position 0 while the live ones keep serving, then swap.
+
+A rebuild fills shadow copies of a view's tables (suffix ``__shadow``) from the
+whole log, reading each batch once for every view being rebuilt. When the
+shadows are close to the head it takes the live views' tracking rows (their
+workers then skip them), brings the shadows to the head inside the same
+transaction, and swaps: live tables dropped, shadows renamed into their place
+(indexes too), tracking moved. Readers see the old view or the new one, never
+a half-built one. ``check`` instead brings live and shadow to the same position
+and compares them row for row (current rows of temporal tables), then drops
+the shadows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from projections.eventstore import docket_mapper
+from projections.runner import (
+    EVENTS_TABLE,
+    TRACKING_TABLE,
+    Fact,
+    ProjectionRunner,
+    Tables,
+    View,
+    create_tracking_table,
+    kind_of,
+)
+from projections.ticket_rows import OPEN_END
+
+SHADOW = "__shadow"
+
+
+@dataclass
+class Progress:
+    events: int = 0
+    position: int = 0
+    head: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class RebuildReport:
+    views: list[str]
+    events: int = 0
+    seconds: float = 0.0
+    position: int = 0
+    differences: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def rebuild(
+    url: str,
+    schema: str,
+    views: Sequence[View],
+    *,
+    check: bool = False,
+    batch_size: int = 5000,
+    progress: Callable[[Progress], None] | None = None,
+    mapper: Mapper[UUID] | None = None,
+) -> RebuildReport:
+    mapper = mapper or docket_mapper()
+    shadow = Tables(schema, SHADOW)
+    live = Tables(schema)
+    tracking = f'"{schema}".{TRACKING_TABLE}'
+    report = RebuildReport([v.name for v in views])
+    with psycopg.connect(url, autocommit=True) as conn:
+        create_tracking_table(conn, schema)
+        for view in views:
+            with conn.transaction():
+                drop_tables(conn, shadow, view)
+                view.create_tables(conn, shadow)
+                conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+                conn.execute(
+                    f"INSERT INTO {tracking} (view, position) VALUES (%s, 0)",
+                    (view.name + SHADOW,),
+                )
+        began = time.perf_counter()
+        position = 0
+        head = current_head(conn, schema)
+        while True:  # the bulk, while the live views keep serving
+            read, position = replay_batch(
+                conn, schema, views, shadow, position, batch_size, mapper
+            )
+            report.events += read
+            if progress is not None:
+                if position >= head:
+                    head = current_head(conn, schema)
+                progress(Progress(report.events, position, head, time.perf_counter() - began))
+            if read < batch_size:
+                break
+        with conn.transaction():  # the last stretch and the swap, live views held
+            for view in views:
+                conn.execute(f"SELECT 1 FROM {tracking} WHERE view = %s FOR UPDATE", (view.name,))
+            while True:
+                read, position = replay_batch(
+                    conn, schema, views, shadow, position, batch_size, mapper
+                )
+                report.events += read
+                if read == 0:
+                    break
+            report.position = position
+            if check:
+                runner = ProjectionRunner(url, schema, views, mapper=mapper)
+                for view in views:
+                    while runner.step(conn, view):
+                        pass
+                    report.differences[view.name] = compare(conn, live, shadow, view)
+            else:
+                for view in views:
+                    swap(conn, live, shadow, view)
+                    conn.execute(
+                        f"UPDATE {tracking} SET position = %s, updated_at = now() WHERE view = %s",
+                        (position, view.name),
+                    )
+                    conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+        report.seconds = time.perf_counter() - began
+        if check:
+            with conn.transaction():
+                for view in views:
+                    drop_tables(conn, shadow, view)
+                    conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+    return report
+
+
+def current_head(conn: psycopg.Connection[Any], schema: str) -> int:
+    row = conn.execute(
+        f'SELECT coalesce(max(notification_id), 0) FROM "{schema}".{EVENTS_TABLE}'
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def replay_batch(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    views: Sequence[View],
+    shadow: Tables,
+    after: int,
+    batch_size: int,
+    mapper: Mapper[UUID],
+) -> tuple[int, int]:
+    """One batch of the log into every shadow view, in one transaction; (read, position)."""
+    tracking = f'"{schema}".{TRACKING_TABLE}'
+    with conn.transaction():
+        rows = conn.execute(
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
+            f'FROM "{schema}".{EVENTS_TABLE} WHERE notification_id > %s '
+            "ORDER BY notification_id LIMIT %s",
+            (after, batch_size),
+        ).fetchall()
+        if not rows:
+            return 0, after
+        wanted = set().union(*(v.handles for v in views))
+        facts = [
+            Fact(n, mapper.to_domain_event(StoredEvent(s, v, topic, bytes(state))))
+            for n, s, v, topic, state in rows
+            if kind_of(topic) in wanted
+        ]
+        position = int(rows[-1][0])
+        for view in views:
+            mine = [f for f in facts if f.kind in view.handles]
+            if mine:
+                view.apply(conn, shadow, mine)
+            conn.execute(
+                f"UPDATE {tracking} SET position = %s WHERE view = %s",
+                (position, view.name + SHADOW),
+            )
+    return len(rows), position
+
+
+def drop_tables(conn: psycopg.Connection[Any], t: Tables, view: View) -> None:
+    for table in view.tables:
+        conn.execute(f"DROP TABLE IF EXISTS {t(table)} CASCADE")
+
+
+def swap(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View) -> None:
+    """Drop the live tables and rename the shadows (and their indexes) into their place."""
+    drop_tables(conn, live, view)
+    for table in view.tables:
+        indexes = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (live.schema, table + SHADOW),
+        ).fetchall()
+        for (index,) in indexes:
+            conn.execute(
+                f'ALTER INDEX "{live.schema}"."{index}" RENAME TO "{index.replace(SHADOW, "")}"'
+            )
+        conn.execute(f'ALTER TABLE {shadow(table)} RENAME TO "{table}"')
+
+
+def compare(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View) -> list[str]:
+    """Rows in one and not the other, per table (current rows for temporal tables)."""
+    differences = []
+    for table in view.tables:
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                (live.schema, table),
+            )
+        ]
+        where = f"WHERE valid_to = {OPEN_END}" if "valid_to" in columns else ""
+        listed = ", ".join(f'"{c}"' for c in columns)
+        for name, a, b in (("only live", live, shadow), ("only rebuilt", shadow, live)):
+            rows = conn.execute(
+                f"SELECT {listed} FROM {a(table)} {where} EXCEPT ALL "
+                f"SELECT {listed} FROM {b(table)} {where} LIMIT 5"
+            ).fetchall()
+            differences += [f"{table}: {name}: {row!r}"[:500] for row in rows]
+    return differences

@@ -1,0 +1,330 @@
+"""Replay and audit on PostgreSQL: history, state, backlog, tamper evidence, rebuilds, exports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from domain.chain import event_hash
+from projections import inbox
+from projections.catalog import VIEWS
+from projections.eventstore import docket_mapper
+from projections.listing import ListFilter
+from projections.runner import ProjectionRunner, Tables
+from projections.service import Receipt, SupportDesk
+from replay.export import export_lines
+from replay.history import backlog, history, state_at
+from replay.rebuild import rebuild
+from replay.store import find_ticket_id, stream
+from replay.verify import verify_export, verify_log
+from tests.builders import T0, agent, desk_with_account, file, later
+
+MAPPER = docket_mapper()
+
+
+@pytest.fixture
+def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
+    desk = SupportDesk(pg_env)
+    yield desk
+    desk.close()
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunner:
+    runner = ProjectionRunner(database_url, schema, VIEWS.values())
+    runner.create_tables()
+    return runner
+
+
+def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:
+    account = desk_with_account(desk)
+    tickets = [file(desk, account, at=later(hours=i)) for i in range(count)]
+    for i, t in enumerate(tickets):
+        for n in range(3):
+            desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent",
+                             body=f"reply {i}.{n}", stamp=agent(later(hours=i, days=n + 1)))  # fmt: skip
+    return tickets
+
+
+def test_history_lists_every_event_with_actor_channel_position_and_why(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    [t] = worked_tickets(desk, 1)
+    desk.add_internal_note(
+        t.ticket_id, author_id="agent-1", body="between us", stamp=agent(later(days=9))
+    )
+    ticket_id = find_ticket_id(conn, schema, t.number)
+    assert ticket_id == t.ticket_id
+    events = history(stream(conn, schema, t.ticket_id), MAPPER)
+    assert [e["kind"] for e in events] == ["Ticket.Opened"] + ["Ticket.MessageAdded"] * 3 + [
+        "Ticket.InternalNoteAdded"
+    ]
+    assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
+    assert events[-1]["actor"] == {"id": "agent-1", "kind": "agent"}
+    assert (events[-1]["correlation_id"], events[-1]["causation_id"]) == ("corr-2", "cause-2")
+    assert events[-1]["fields"]["body"] == "between us"
+    assert sorted(e["position"] for e in events) == [e["position"] for e in events]
+
+
+def test_state_as_of_a_version_or_an_instant_is_the_ticket_as_it_stood(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    [t] = worked_tickets(desk, 1)
+    desk.change_status(t.ticket_id, to_status="closed", stamp=agent(later(days=5)))
+    decoded = [MAPPER.to_domain_event(e.stored) for e in stream(conn, schema, t.ticket_id)]
+    at_two = state_at(decoded, version=2)
+    assert at_two is not None and (at_two["version"], at_two["message_count"]) == (2, 2)
+    before_close = state_at(decoded, as_of=later(days=4))
+    assert before_close is not None and before_close["status"] == "open"
+    assert state_at(decoded)["status"] == "closed"  # type: ignore[index]
+    assert state_at(decoded, as_of=T0.replace(year=2000)) is None
+
+
+def test_backlog_as_of_an_instant_counts_open_and_pending_by_status_priority_and_account(
+    desk: SupportDesk, conn: psycopg.Connection[Any], runner: ProjectionRunner
+) -> None:
+    a, b, c = worked_tickets(desk, 3)
+    desk.change_status(a.ticket_id, to_status="pending", stamp=agent(later(days=10)))
+    desk.change_status(b.ticket_id, to_status="closed", stamp=agent(later(days=10)))
+    desk.change_priority(c.ticket_id, to_priority="urgent", stamp=agent(later(days=10)))
+    runner.catch_up()
+    before = backlog(conn, runner.tables, later(days=9))
+    assert (before["tickets"], before["by_status"], before["by_priority"]) == (
+        3, {"open": 3}, {"normal": 3},
+    )  # fmt: skip
+    after = backlog(conn, runner.tables, later(days=11))
+    assert (after["by_status"], after["by_priority"]) == (
+        {"open": 1, "pending": 1}, {"normal": 1, "urgent": 1},
+    )  # fmt: skip
+    assert [x["name"] for x in after["by_account"]] == ["Acme"]
+
+
+TAMPERS: dict[str, Callable[[psycopg.Connection[Any], str, UUID], None]] = {}
+
+
+def tamper(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def register(f: Callable[..., None]) -> Callable[..., None]:
+        TAMPERS[name] = f
+        return f
+
+    return register
+
+
+@tamper("edit")
+def edit(conn: psycopg.Connection[Any], table: str, ticket: UUID) -> None:
+    conn.execute(
+        f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'reply', 'REPLY'), 'UTF8') WHERE originator_id = %s AND originator_version = 2",
+        (ticket,),
+    )
+
+
+@tamper("delete a middle event")
+def delete_middle(conn: psycopg.Connection[Any], table: str, ticket: UUID) -> None:
+    conn.execute(
+        f"DELETE FROM {table} WHERE originator_id = %s AND originator_version = 2", (ticket,)
+    )
+
+
+@tamper("delete the tail")
+def delete_tail(conn: psycopg.Connection[Any], table: str, ticket: UUID) -> None:
+    conn.execute(
+        f"DELETE FROM {table} WHERE originator_id = %s AND originator_version >= 3", (ticket,)
+    )
+
+
+@tamper("insert")
+def insert(conn: psycopg.Connection[Any], table: str, ticket: UUID) -> None:
+    conn.execute(
+        f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+        f"SELECT originator_id, 5, topic, state FROM {table} "
+        "WHERE originator_id = %s AND originator_version = 3",
+        (ticket,),
+    )
+
+
+@tamper("swap")
+def swap(conn: psycopg.Connection[Any], table: str, ticket: UUID) -> None:
+    for old, new in ((2, -2), (3, 2), (-2, 3)):
+        conn.execute(
+            f"UPDATE {table} SET originator_version = %s "
+            "WHERE originator_id = %s AND originator_version = %s",
+            (new, ticket, old),
+        )
+
+
+@pytest.mark.parametrize("how", list(TAMPERS))
+def test_verify_names_exactly_the_ticket_whose_stored_events_were_tampered_with(
+    desk: SupportDesk,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    runner: ProjectionRunner,
+    how: str,
+) -> None:
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    assert verify_log(conn, schema, MAPPER.transcoder).ok
+    victim = tickets[1]
+    TAMPERS[how](conn, f'"{schema}".docket_events', victim.ticket_id)
+    report = verify_log(conn, schema, MAPPER.transcoder)
+    assert report.damaged_streams() == [f"ticket {victim.number}"], report.damages
+    alone = verify_log(conn, schema, MAPPER.transcoder, only=victim.ticket_id)
+    assert (
+        alone.damages
+        and not verify_log(conn, schema, MAPPER.transcoder, only=tickets[0].ticket_id).damages
+    )
+
+
+def test_verify_catches_a_whole_stream_removed_and_the_seal_it_broke(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+) -> None:
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    conn.execute(
+        f'DELETE FROM "{schema}".docket_events WHERE originator_id = %s', (tickets[2].ticket_id,)
+    )
+    report = verify_log(conn, schema, MAPPER.transcoder)
+    assert [d.stream_id for d in report.damages] == [str(tickets[2].ticket_id)]
+    assert report.seal_failures and "log head" in report.seal_failures[-1]
+
+
+def test_an_exported_trail_verifies_offline_and_an_edited_line_is_named(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    [t] = worked_tickets(desk, 1)
+    lines = list(export_lines(stream(conn, schema, t.ticket_id)))
+    assert len(lines) == 4
+    assert verify_export(lines, MAPPER.transcoder) == []
+    lines[2] = lines[2].replace("reply", "REPLY")
+    assert [d.version for d in verify_export(lines, MAPPER.transcoder)] == [3]
+
+
+def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_from_scratch(
+    database_url: str,
+    schema: str,
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    runner.start()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        n = 0
+        while not stop.is_set():
+            desk.add_message(tickets[n % 3].ticket_id, author_id="agent-1", author_role="agent",
+                             body=f"during rebuild {n}", stamp=agent(later(days=20)))  # fmt: skip
+            n += 1
+
+    def read() -> None:
+        with psycopg.connect(database_url, autocommit=True) as reader:
+            while not stop.is_set():
+                try:
+                    rows = inbox.tickets(reader, Tables(schema), ListFilter()).rows
+                    assert len(rows) == 3
+                except BaseException as error:  # any failure of a reader counts
+                    errors.append(error)
+                    return
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for thread in threads:
+        thread.start()
+    try:
+        swapped = rebuild(database_url, schema, list(VIEWS.values()), batch_size=7)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        runner.stop()
+    assert errors == []
+    assert swapped.events > 0
+    runner.catch_up()
+    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
+    assert checked.differences == {name: [] for name in VIEWS}
+    assert verify_log(conn, schema, MAPPER.transcoder).ok
+
+
+def test_rebuild_check_reports_a_live_row_that_differs_from_the_fold(
+    database_url: str,
+    schema: str,
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:
+    worked_tickets(desk)
+    runner.catch_up()
+    conn.execute(
+        f"UPDATE \"{schema}\".ticket_details SET subject = 'edited by hand' WHERE number = 'T-000002'"
+    )
+    checked = rebuild(database_url, schema, [VIEWS["ticket_detail"]], check=True)
+    assert any("edited by hand" in line for line in checked.differences["ticket_detail"])
+
+
+def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify(
+    database_url: str,
+    schema: str,
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    table = f'"{schema}".docket_events'
+    stored = stream(conn, schema, filed.ticket_id)[0].stored
+    fields = dict(MAPPER.transcoder.decode(stored.state))
+    assert fields.pop("class_version") == 2
+    del fields["follow_up_of"]  # as version 1 wrote it
+    fields["event_hash"] = event_hash(
+        "Ticket.Opened", 1, {**fields, "originator_id": filed.ticket_id, "originator_version": 1}
+    )
+    conn.execute(
+        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = 1",
+        (MAPPER.transcoder.encode(fields), filed.ticket_id),
+    )
+    reply = desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
+                             body="on it", stamp=agent(later(hours=1)))  # fmt: skip
+    runner.catch_up()
+    entries = stream(conn, schema, filed.ticket_id)
+    assert history(entries, MAPPER)[0]["fields"]["follow_up_of"] is None
+    state = state_at([MAPPER.to_domain_event(e.stored) for e in entries])
+    assert state is not None and (state["follow_up_of"], state["version"]) == (None, reply.version)
+    assert verify_log(conn, schema, MAPPER.transcoder).ok
+    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
+    assert checked.differences == {name: [] for name in VIEWS}
+
+
+def test_docket_replay_verify_exits_non_zero_naming_the_damaged_ticket(
+    database_url: str,
+    schema: str,
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema}
+    command = [sys.executable, "-m", "api.cli", "replay", "verify"]
+    clean = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    edit(conn, f'"{schema}".docket_events', tickets[0].ticket_id)
+    damaged = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert damaged.returncode == 1
+    assert f"DAMAGED ticket {tickets[0].number} version 2" in damaged.stdout
+    assert tickets[1].number not in damaged.stdout
