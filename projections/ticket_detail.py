@@ -93,130 +93,151 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     )
 
 
+DETAIL_COLUMNS = (
+    "ticket_id",
+    "number",
+    "account_id",
+    "requester_id",
+    "subject",
+    "type",
+    "priority",
+    "product",
+    "topic",
+    "channel",
+    "status",
+    "cycle",
+    "assignee_id",
+    "support_group",
+    "follow_up_of",
+    "rating",
+    "rating_comment",
+    "collaborators",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "version",
+    "position",
+)
+
+
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    """Fold the batch into the touched tickets' rows in memory, then write each once."""
+    ids = list({f.stream_id for f in facts})
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {', '.join(DETAIL_COLUMNS)} FROM {t(DETAILS)} WHERE ticket_id = ANY(%s)",
+            (ids,),
+        )
+        tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
+    touched: set[UUID] = set()
+    messages: list[tuple[Any, ...]] = []
+    notes: list[tuple[Any, ...]] = []
+    files: list[tuple[Any, ...]] = []
+    for fact in facts:
+        e = fact.event
+        kind = fact.kind
+        tid = fact.stream_id
+        if kind == "Ticket.Opened":
+            tickets[tid] = {
+                "ticket_id": tid,
+                "number": e.number,
+                "account_id": e.account_id,
+                "requester_id": e.requester_id,
+                "subject": clean_text(e.subject),
+                "type": e.type,
+                "priority": e.priority,
+                "product": clean_text(e.product),
+                "topic": clean_text(e.topic),
+                "channel": e.channel,
+                "status": "open",
+                "cycle": 1,
+                "assignee_id": None,
+                "support_group": None,
+                "follow_up_of": e.follow_up_of,
+                "rating": None,
+                "rating_comment": None,
+                "collaborators": [],
+                "created_at": e.timestamp,
+                "closed_at": None,
+            }
+            messages.append(_message(fact, e.requester_id, "requester", e.description, []))
+        ticket = tickets.get(tid)
+        if ticket is None:  # an event of a ticket this view never saw opened
+            continue
+        touched.add(tid)
+        ticket.update(version=fact.version, position=fact.position, updated_at=e.timestamp)
+        if kind == "Ticket.MessageAdded":
+            messages.append(_message(fact, e.author_id, e.author_role, e.body, e.attachments))
+            if e.author_role == "collaborator" and e.author_id not in ticket["collaborators"]:
+                ticket["collaborators"] = [*ticket["collaborators"], e.author_id]
+        elif kind == "Ticket.InternalNoteAdded":
+            notes.append(
+                (tid, fact.version, fact.position, e.timestamp, e.author_id, e.stamp.via,
+                 clean_text(e.body))
+            )  # fmt: skip
+        elif kind == "Ticket.StatusChanged":
+            ticket["status"] = e.to_status
+            ticket["closed_at"] = e.timestamp if e.to_status == "closed" else None
+        elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
+            ticket["priority"] = e.to_priority
+        elif kind == "Ticket.Assigned":
+            ticket["assignee_id"], ticket["support_group"] = e.agent_id, e.group
+        elif kind == "Ticket.TypeChanged":
+            ticket["type"] = e.to_type
+        elif kind == "Ticket.ProductChanged":
+            ticket["product"] = clean_text(e.to_product)
+        elif kind == "Ticket.Reopened":
+            ticket.update(status="open", cycle=e.cycle, closed_at=None, rating=None)
+            ticket["rating_comment"] = None
+        elif kind == "Ticket.AttachmentAdded":
+            files.append(
+                (tid, e.attachment_id, clean_text(e.filename), clean_text(e.content_type),
+                 e.size, e.timestamp, fact.version)
+            )  # fmt: skip
+        elif kind == "Ticket.SatisfactionRated":
+            ticket["rating"], ticket["rating_comment"] = e.score, clean_text(e.comment)
+    columns = ", ".join(DETAIL_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
     with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            kind = fact.kind
-            tid = fact.stream_id
-            if kind == "Ticket.Opened":
-                cur.execute(
-                    f"INSERT INTO {t(DETAILS)} (ticket_id, number, account_id, requester_id, "
-                    "subject, type, priority, product, topic, channel, status, cycle, "
-                    "follow_up_of, collaborators, created_at, updated_at, version, position) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', 1, %s, '{}', "
-                    "%s, %s, %s, %s)",
-                    (
-                        tid,
-                        e.number,
-                        e.account_id,
-                        e.requester_id,
-                        clean_text(e.subject),
-                        e.type,
-                        e.priority,
-                        clean_text(e.product),
-                        clean_text(e.topic),
-                        e.channel,
-                        e.follow_up_of,
-                        e.timestamp,
-                        e.timestamp,
-                        fact.version,
-                        fact.position,
-                    ),
-                )
-                _add_message(cur, t, fact, e.requester_id, "requester", e.description, [])
-                continue
-            changes: dict[str, Any] = {}
-            if kind == "Ticket.MessageAdded":
-                _add_message(cur, t, fact, e.author_id, e.author_role, e.body, e.attachments)
-                if e.author_role == "collaborator":
-                    cur.execute(
-                        f"UPDATE {t(DETAILS)} SET collaborators = collaborators || %s "
-                        "WHERE ticket_id = %s AND NOT %s = ANY(collaborators)",
-                        ([e.author_id], tid, e.author_id),
-                    )
-            elif kind == "Ticket.InternalNoteAdded":
-                cur.execute(
-                    f"INSERT INTO {t(NOTES)} (ticket_id, version, position, at, author_id, "
-                    "via, body) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        tid,
-                        fact.version,
-                        fact.position,
-                        e.timestamp,
-                        e.author_id,
-                        e.stamp.via,
-                        clean_text(e.body),
-                    ),
-                )
-            elif kind == "Ticket.StatusChanged":
-                changes = {
-                    "status": e.to_status,
-                    "closed_at": e.timestamp if e.to_status == "closed" else None,
-                }
-            elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
-                changes = {"priority": e.to_priority}
-            elif kind == "Ticket.Assigned":
-                changes = {"assignee_id": e.agent_id, "support_group": e.group}
-            elif kind == "Ticket.TypeChanged":
-                changes = {"type": e.to_type}
-            elif kind == "Ticket.ProductChanged":
-                changes = {"product": clean_text(e.to_product)}
-            elif kind == "Ticket.Reopened":
-                changes = {
-                    "status": "open",
-                    "cycle": e.cycle,
-                    "closed_at": None,
-                    "rating": None,
-                    "rating_comment": None,
-                }
-            elif kind == "Ticket.AttachmentAdded":
-                cur.execute(
-                    f"INSERT INTO {t(FILES)} (ticket_id, attachment_id, filename, content_type, "
-                    "size, added_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        tid,
-                        e.attachment_id,
-                        clean_text(e.filename),
-                        clean_text(e.content_type),
-                        e.size,
-                        e.timestamp,
-                        fact.version,
-                    ),
-                )
-            elif kind == "Ticket.SatisfactionRated":
-                changes = {"rating": e.score, "rating_comment": clean_text(e.comment)}
-            assignments = "".join(f", {column} = %s" for column in changes)
-            cur.execute(
-                f"UPDATE {t(DETAILS)} SET version = %s, position = %s, updated_at = %s"
-                f"{assignments} WHERE ticket_id = %s",
-                (fact.version, fact.position, e.timestamp, *changes.values(), tid),
+        cur.executemany(
+            f"INSERT INTO {t(DETAILS)} ({columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+            [tuple(tickets[tid][c] for c in DETAIL_COLUMNS) for tid in touched],
+        )
+        if messages:
+            cur.executemany(
+                f"INSERT INTO {t(CONVERSATION)} (ticket_id, version, position, at, author_id, "
+                "author_role, attachments, via, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                messages,
+            )
+        if notes:
+            cur.executemany(
+                f"INSERT INTO {t(NOTES)} (ticket_id, version, position, at, author_id, via, body) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                notes,
+            )
+        if files:
+            cur.executemany(
+                f"INSERT INTO {t(FILES)} (ticket_id, attachment_id, filename, content_type, "
+                "size, added_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                files,
             )
 
 
-def _add_message(
-    cur: psycopg.Cursor[Any],
-    t: Tables,
-    fact: Fact,
-    author_id: str,
-    author_role: str,
-    body: str,
-    attachments: list[str],
-) -> None:
-    cur.execute(
-        f"INSERT INTO {t(CONVERSATION)} (ticket_id, version, position, at, author_id, "
-        "author_role, attachments, via, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            fact.stream_id,
-            fact.version,
-            fact.position,
-            fact.event.timestamp,
-            author_id,
-            author_role,
-            list(attachments),
-            fact.event.stamp.via,
-            clean_text(body),
-        ),
+def _message(
+    fact: Fact, author_id: str, author_role: str, body: str, attachments: list[str]
+) -> tuple[Any, ...]:
+    return (
+        fact.stream_id,
+        fact.version,
+        fact.position,
+        fact.event.timestamp,
+        author_id,
+        author_role,
+        list(attachments),
+        fact.event.stamp.via,
+        clean_text(body),
     )
 
 
