@@ -39,6 +39,7 @@ test-stress: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.append
 	$(BIN)/python -m bench.lag
+	$(BIN)/python -m bench.rebuild
 
 seed: $(STAMP)
 	$(BIN)/docket seed-demo

@@ -55,6 +55,14 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "account": ("GET /v1/accounts/{a}/tickets", None, False,
                 [403, 200, 403, 403, 200, 200, 403, 200, 401]),
     "feed": ("GET /v1/feed", None, False, [403, 403, 403, 403, 200, 200, 200, 200, 401]),
+    "history": ("GET /v1/audit/tickets/{t}/events", None, False,
+                [403, 403, 403, 403, 200, 200, 403, 200, 401]),
+    "state": ("GET /v1/audit/tickets/{t}/state?version=1", None, False,
+              [403, 403, 403, 403, 200, 200, 403, 200, 401]),
+    "backlog": ("GET /v1/audit/backlog?as_of=2030-01-01T00:00:00Z", None, False,
+                [403, 403, 403, 403, 403, 200, 200, 200, 401]),
+    "verify": ("GET /v1/audit/verify?ticket={t}", None, False,
+               [403, 403, 403, 403, 403, 200, 403, 200, 401]),
 }  # fmt: skip
 
 CELLS = [

@@ -1,0 +1,52 @@
+"""The auditor's endpoints over HTTP: history with notes, time travel, backlog, verification."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Server, file_ticket
+
+
+def test_an_auditor_replays_a_tickets_history_and_its_state_at_any_version(server: Server) -> None:
+    filed = file_ticket(server, subject="Audit me")
+    with server.client("agent") as agent:
+        agent.post(f"/v1/tickets/{filed['number']}/notes", json={"body": "staff only words"})
+        closed = agent.post(
+            f"/v1/tickets/{filed['number']}/status", json={"status": "closed"}
+        ).json()
+    with server.client("auditor") as auditor:
+        history = auditor.get(f"/v1/audit/tickets/{filed['number']}/events").json()
+        kinds = [e["kind"] for e in history["events"]]
+        assert kinds == ["Ticket.Opened", "Ticket.InternalNoteAdded", "Ticket.StatusChanged"]
+        assert history["events"][1]["fields"]["body"] == "staff only words"
+        assert history["events"][2]["actor"]["kind"] == "agent"
+        assert history["events"][2]["position"] == closed["position"]
+        first = auditor.get(f"/v1/audit/tickets/{filed['id']}/state", params={"version": 1}).json()
+        assert (first["version"], first["state"]["status"]) == (1, "open")
+        opened_at = history["events"][0]["at"]
+        then = auditor.get(f"/v1/audit/tickets/{filed['id']}/state", params={"as_of": opened_at})
+        assert then.json()["version"] == 1
+        before = auditor.get(
+            f"/v1/audit/tickets/{filed['id']}/state", params={"as_of": "2000-01-01T00:00:00Z"}
+        )
+        assert before.status_code == 404
+        naive = auditor.get(
+            f"/v1/audit/tickets/{filed['id']}/state", params={"as_of": "2030-01-01T00:00:00"}
+        )
+        assert naive.status_code == 422
+        verified = auditor.get("/v1/audit/verify", params={"ticket": filed["number"]}).json()
+        assert verified["ok"] and verified["events"] == 3
+    with server.client("requester") as requester:
+        assert requester.get(f"/v1/audit/tickets/{filed['number']}/events").status_code == 403
+
+
+def test_the_backlog_as_of_now_counts_a_newly_filed_ticket(server: Server) -> None:
+    with server.client("analyst") as analyst:
+        before = analyst.get("/v1/audit/backlog", params={"as_of": "2100-01-01T00:00:00Z"}).json()
+    filed = file_ticket(server, priority="urgent")
+    with server.client("analyst") as analyst:
+        waited = analyst.get(
+            "/v1/feed", params={"min_position": filed["position"], "after": 0, "limit": 1}
+        )
+        assert waited.status_code == 200  # the backlog's view (the feed) has the filing
+        after = analyst.get("/v1/audit/backlog", params={"as_of": "2100-01-01T00:00:00Z"}).json()
+    assert after["tickets"] == before["tickets"] + 1
+    assert after["by_priority"].get("urgent", 0) == before["by_priority"].get("urgent", 0) + 1
