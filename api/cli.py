@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--host", default=None)
     commands.add_parser("seed-demo", help="create the demo world and print a token per role")
     replay_cli.add_commands(commands)
+    replay_cli.add_import_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
     worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
@@ -98,6 +99,10 @@ def main(argv: list[str] | None = None) -> None:
         project(settings, args.views)
     elif args.command == "replay":
         sys.exit(replay(settings, args))
+    elif args.command == "import":
+        from api.runtime import database_url
+
+        sys.exit(replay_cli.run_import(args, database_url(settings), settings.schema_name))
     else:  # pragma: no cover - argparse refuses unknown commands
         sys.exit(2)
 

@@ -35,4 +35,5 @@ class Stamp:
 
     @property
     def is_staff(self) -> bool:
-        return self.actor_kind in ("agent", "admin")
+        """Agents and admins; importers too (they replay what staff did elsewhere)."""
+        return self.actor_kind in ("agent", "admin", "importer")

@@ -23,6 +23,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.account import Account
 from domain.errors import (
+    DocketError,
     InvalidField,
     UnknownAccount,
     UnknownStaff,
@@ -69,6 +70,30 @@ class TicketFacts:
     status: str
     version: int
     assignee_id: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One historical change of an imported ticket: a Ticket command, its arguments, its stamp."""
+
+    command: str
+    args: dict[str, Any]
+    stamp: Stamp
+
+
+IMPORT_COMMANDS = frozenset(
+    {
+        "add_message",
+        "add_internal_note",
+        "change_status",
+        "change_priority",
+        "assign",
+        "change_type",
+        "change_product",
+        "reopen",
+        "rate_satisfaction",
+    }
+)
 
 
 class SupportDesk(Application[UUID]):
@@ -223,6 +248,57 @@ class SupportDesk(Application[UUID]):
         claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
         recordings = self.save(ticket, claim)
         return Receipt(ticket.id, number, ticket.version, _position(recordings))
+
+    def import_ticket(
+        self,
+        *,
+        ticket_id: UUID,
+        account_id: UUID,
+        filing: dict[str, Any],
+        stamp: Stamp,
+        changes: list[Change],
+    ) -> tuple[Receipt | None, list[tuple[Change, DocketError]]]:
+        """File a ticket as it was filed elsewhere and replay its later changes, atomically.
+
+        Each change goes through the same Ticket command (and rule) as live traffic;
+        a change the rules refuse is skipped and answered with its refusal. A ticket
+        already imported (same ``ticket_id``) is left alone and answers ``None``, so
+        an interrupted import can simply run again.
+        """
+        if self._exists(ticket_id):
+            return None, []
+        account = self._account(account_id)
+        account.check_may_file(filing["requester_id"])
+        number = format_number(self.next_number())
+        ticket = Ticket.file(
+            ticket_id=ticket_id, number=number, account_id=str(account_id), stamp=stamp, **filing
+        )
+        refused: list[tuple[Change, DocketError]] = []
+        for change in changes:
+            if change.command not in IMPORT_COMMANDS:
+                raise ValueError(f"{change.command} is not a ticket change")
+            try:
+                if change.command == "reopen":
+                    ticket.reopen(stamp=change.stamp, window=self.reopen_window)
+                else:
+                    getattr(ticket, change.command)(stamp=change.stamp, **change.args)
+            except DocketError as error:
+                refused.append((change, error))
+        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+        try:
+            recordings = self.save(ticket, claim)
+        except IntegrityError:  # imported meanwhile by another run
+            return None, []
+        return Receipt(ticket.id, number, ticket.version, _position(recordings)), refused
+
+    def has_account(self, account_id: UUID) -> bool:
+        return self._exists(account_id)
+
+    def has_member(self, account_id: UUID, member_id: str) -> bool:
+        return member_id in self._account(account_id).members
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, desc=True, limit=1))
 
     # --- working a ticket ----------------------------------------------------------------
 
