@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import problems
-from api.routers import accounts, attachments, audit, feed, health, inbox, tickets
+from api.routers import (
+    accounts,
+    attachments,
+    audit,
+    dashboard,
+    feed,
+    health,
+    inbox,
+    tickets,
+)
 from api.runtime import Runtime
 from api.settings import Settings
 
@@ -38,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(attachments.router)
     app.include_router(feed.router)
     app.include_router(audit.router)
+    app.include_router(dashboard.router)
 
     @app.middleware("http")
     async def count_requests(

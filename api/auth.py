@@ -47,6 +47,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "audit_state": frozenset({"auditor", "admin", "agent"}),
     "audit_backlog": frozenset({"auditor", "admin", "analyst"}),
     "audit_verify": frozenset({"auditor", "admin"}),
+    "dashboard": frozenset({"analyst", "admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

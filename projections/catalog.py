@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections import (
     audit_feed,
     customer_tickets,
+    dashboard,
     directory,
     inbox,
     log_seal,
@@ -21,5 +22,6 @@ VIEWS: dict[str, View] = {
         customer_tickets.VIEW,
         audit_feed.VIEW,
         log_seal.VIEW,
+        dashboard.VIEW,
     )
 }

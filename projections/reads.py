@@ -9,13 +9,13 @@ the names the directory holds for them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
+from projections import audit_feed, customer_tickets, dashboard, directory, inbox, ticket_detail
 from projections.listing import ListFilter, Page, view_position
 from projections.runner import Board, Tables, log_head, tracked_positions
 
@@ -26,6 +26,16 @@ class PositionNotInLog(ValueError):
             f"Position {wanted} is beyond the end of the log ({head}); pass a position "
             "a write answered."
         )
+
+
+DASHBOARDS: dict[str, Callable[..., list[dict[str, Any]]]] = {
+    "summary": dashboard.summary,
+    "top-issues": dashboard.top_issues,
+    "top-products": dashboard.top_products,
+    "volume": dashboard.volume,
+    "times": dashboard.times,
+    "satisfaction": dashboard.satisfaction,
+}
 
 
 class NotCaughtUp(Exception):
@@ -155,6 +165,23 @@ class Reads:
                 cursor=paging.cursor,
             )
             return NamedPage(found, directory.names(conn, self.tables, _people(found.rows)))
+
+    # --- dashboards ---------------------------------------------------------------------
+
+    def dashboard(
+        self,
+        name: str,
+        where: dashboard.DashboardFilter,
+        *,
+        min_position: int | None = None,
+        **options: Any,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One dashboard's rows and the view position they reflect."""
+        self.wait_for(dashboard.NAME, min_position)
+        figures: Callable[..., list[dict[str, Any]]] = DASHBOARDS[name]
+        with self.pool.connection() as conn:
+            position = view_position(conn, self.schema, dashboard.NAME)
+            return figures(conn, self.tables, where, **options), position
 
     # --- the change feed -------------------------------------------------------------------
 

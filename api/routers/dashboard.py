@@ -1,0 +1,155 @@
+"""Dashboards for analysts: summary, top issues, top products, volume, times, satisfaction.
+
+Every dashboard takes the same filters (account, product, topic, channel, from,
+to) and answers JSON, or CSV when asked with ``Accept: text/csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.reads import bad_query, read_problems
+from api.schemas import DashboardAnswer, DashboardQuery
+from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
+
+router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"},
+    401: {"description": "No or bad token"},
+    403: {"description": "Role not allowed"},
+    422: {"description": "Invalid filter"},
+    503: {"description": "The dashboard has not reached min_position yet; retry"},
+}
+
+Filters = Annotated[DashboardQuery, Query()]
+
+
+def instant(field: str, text: str, *, end: bool) -> datetime:
+    try:
+        if len(text) <= 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+            return datetime.combine(day, time(), UTC)
+        moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        raise bad_query(field, f"{field} is an ISO date (2024-03-01) or instant.") from None
+    if moment.tzinfo is None:
+        raise bad_query(field, f"{field} needs a time zone, e.g. 2024-03-01T00:00:00Z.")
+    return moment
+
+
+def dashboard_filter(query: DashboardQuery, *, with_topics: bool = True) -> DashboardFilter:
+    since = instant("from", query.since, end=False) if query.since else None
+    before = instant("to", query.until, end=True) if query.until else None
+    if since is not None and before is not None and since >= before:
+        raise bad_query("from", "from must come before to.")
+    return DashboardFilter(
+        account_ids=tuple(query.account),
+        products=tuple(query.product),
+        topics=tuple(query.topic) if with_topics else (),
+        channels=tuple(query.channel),
+        since=since,
+        before=before,
+    )
+
+
+def answer(request: Request, name: str, rows: list[dict[str, Any]], position: int) -> Response:
+    if "text/csv" in request.headers.get("accept", ""):
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    body = DashboardAnswer(dashboard=name, position=position, rows=rows)
+    return JSONResponse(body.model_dump(mode="json"))
+
+
+def figures(
+    runtime: RuntimeDep, name: str, where: DashboardFilter, query: DashboardQuery, **options: Any
+) -> tuple[list[dict[str, Any]], int]:
+    with read_problems():
+        return runtime.reads.dashboard(name, where, min_position=query.min_position, **options)
+
+
+@router.get("/summary", response_model=DashboardAnswer, responses=RESPONSES)
+def summary(
+    query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> Response:
+    """Tickets by status (filed in the range)."""
+    allowed(who, "dashboard")
+    rows, position = figures(runtime, "summary", dashboard_filter(query), query)
+    return answer(request, "summary", rows, position)
+
+
+@router.get("/top-issues", response_model=DashboardAnswer, responses=RESPONSES)
+def top_issues(
+    query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> Response:
+    """Topics by ticket count, and ticket types by count; ties by name."""
+    allowed(who, "dashboard")
+    rows, position = figures(
+        runtime, "top-issues", dashboard_filter(query), query, limit=query.limit
+    )
+    return answer(request, "top-issues", rows, position)
+
+
+@router.get("/top-products", response_model=DashboardAnswer, responses=RESPONSES)
+def top_products(
+    query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> Response:
+    """Products by ticket count for one issue (?topic=T) and for all issues."""
+    allowed(who, "dashboard")
+    if len(query.topic) > 1:
+        raise bad_query("topic", "top-products breaks down one topic at a time.")
+    topic = query.topic[0] if query.topic else None
+    where = dashboard_filter(query, with_topics=False)
+    rows, position = figures(runtime, "top-products", where, query, topic=topic, limit=query.limit)
+    return answer(request, "top-products", rows, position)
+
+
+@router.get("/volume", response_model=DashboardAnswer, responses=RESPONSES)
+def volume(
+    query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> Response:
+    """Filed, closed and reopened per day, week or month (UTC), by when it happened."""
+    allowed(who, "dashboard")
+    rows, position = figures(
+        runtime, "volume", dashboard_filter(query), query, bucket=query.bucket
+    )
+    return answer(request, "volume", rows, position)
+
+
+@router.get("/times", response_model=DashboardAnswer, responses=RESPONSES)
+def times(
+    query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> Response:
+    """First-response and resolution times in hours: median, p90, mean."""
+    allowed(who, "dashboard")
+    group_by = query.group_by or "priority"
+    if group_by not in TIME_GROUPS:
+        raise bad_query("group_by", f"times groups by {', '.join(TIME_GROUPS)}.")
+    rows, position = figures(runtime, "times", dashboard_filter(query), query, group_by=group_by)
+    return answer(request, "times", rows, position)
+
+
+@router.get("/satisfaction", response_model=DashboardAnswer, responses=RESPONSES)
+def satisfaction(
+    query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
+) -> Response:
+    """Ratings: count and mean, by product, topic or agent."""
+    allowed(who, "dashboard")
+    group_by = query.group_by or "product"
+    if group_by not in SATISFACTION_GROUPS:
+        raise bad_query("group_by", f"satisfaction groups by {', '.join(SATISFACTION_GROUPS)}.")
+    rows, position = figures(
+        runtime, "satisfaction", dashboard_filter(query), query, group_by=group_by
+    )
+    return answer(request, "satisfaction", rows, position)
