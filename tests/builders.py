@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
+
+import psycopg
 
 from domain.stamp import Stamp
 from domain.ticket import Ticket
@@ -67,3 +72,15 @@ def file(desk: SupportDesk, account: UUID, at: datetime = T0) -> Receipt:
 
 def later(days: float = 0, hours: float = 0) -> datetime:
     return T0 + timedelta(days=days, hours=hours)
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    name = "p_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')

@@ -63,6 +63,8 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                 [403, 403, 403, 403, 403, 200, 200, 200, 401]),
     "verify": ("GET /v1/audit/verify?ticket={t}", None, False,
                [403, 403, 403, 403, 403, 200, 403, 200, 401]),
+    "dashboard": ("GET /v1/dashboard/summary", None, False,
+                  [403, 403, 403, 403, 403, 403, 200, 200, 401]),
 }  # fmt: skip
 
 CELLS = [

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -23,22 +21,10 @@ from projections.database import eventsourcing_env
 from projections.listing import ListFilter
 from projections.runner import ProjectionRunner, Tables
 from projections.service import SupportDesk
-from tests.builders import T0, requester
+from tests.builders import T0, fresh_schema, requester
 from tests.property.strategies import Command, commands, run
 
 streams = st.lists(st.tuples(st.integers(0, 2), commands), max_size=30)
-
-
-@contextmanager
-def fresh_schema(url: str) -> Iterator[str]:
-    name = "p_" + uuid.uuid4().hex[:16]
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 def write_stream(url: str, schema: str, stream: list[tuple[int, Command]]) -> list[str]:
