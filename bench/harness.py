@@ -56,6 +56,11 @@ class Server:
     env: dict[str, str]
     schema: str
     pid: int
+    log: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the server's output (tracebacks of failures land here)."""
+        return self.log.read_text(errors="replace")[-chars:]
 
     def client(self, role: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
@@ -99,7 +104,7 @@ def docket_server(database_url: str, **settings: str) -> Iterator[Server]:
             capture_output=True,
             check=True,
         )
-        yield Server(base_url, json.loads(seeded.stdout), env, schema, process.pid)
+        yield Server(base_url, json.loads(seeded.stdout), env, schema, process.pid, Path(log.name))
     finally:
         process.terminate()
         process.wait(timeout=30)

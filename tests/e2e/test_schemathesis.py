@@ -52,5 +52,5 @@ def test_generated_requests_never_get_a_server_error(server: Server) -> None:
         for role in ROLES:
             headers = {"Authorization": f"Bearer {server.tokens[role]}"} if role else {}
             sent += fuzz(operation, server.base_url, headers, failures)
-    assert failures == []
+    assert failures == [], server.log_tail()
     assert sent >= 100
