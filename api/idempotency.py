@@ -5,6 +5,12 @@ requests with one key cannot both write: the second is told to retry. The
 answer is stored once the write is decided; answers of 5xx are not kept, so a
 retry after a server fault runs again. The same key with a different body is
 refused with 422.
+
+A claim left pending by a process that died (``kill -9`` between committing
+the events and storing the answer) goes stale after :data:`STALE_AFTER`. The
+next retry takes it over and first asks ``recover`` whether the write already
+happened (every event of a write carries its key as causation id); if so it
+answers what the first request would have, else it runs the write.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ class KeyReused(Exception):
 
 class KeyInFlight(Exception):
     """The first request with this key is still running."""
+
+
+STALE_AFTER_SECONDS = 15
 
 
 class IdempotencyStore:
@@ -60,6 +69,7 @@ class IdempotencyStore:
         key: str,
         request: bytes,
         write: Callable[[], StoredAnswer],
+        recover: Callable[[], StoredAnswer | None] | None = None,
     ) -> StoredAnswer:
         request_hash = hashlib.sha256(request).hexdigest()
         table = f'"{self.schema}".idempotency_keys'
@@ -71,19 +81,31 @@ class IdempotencyStore:
             ).fetchone()
             if claimed is None:
                 row = conn.execute(
-                    f"SELECT request_hash, status, body, headers FROM {table} "
-                    "WHERE principal_id = %s AND key = %s",
+                    f"SELECT request_hash, status, body, headers, created_at, "
+                    f"created_at < now() - interval '{STALE_AFTER_SECONDS} seconds' "
+                    f"FROM {table} WHERE principal_id = %s AND key = %s",
                     (principal_id, key),
                 ).fetchone()
                 if row is None:  # released between our two statements: try once more
-                    return self.run(principal_id, key, request, write)
+                    return self.run(principal_id, key, request, write, recover)
                 if row[0] != request_hash:
                     raise KeyReused(key)
-                if row[1] is None:
+                if row[1] is not None:
+                    return StoredAnswer(row[1], json.loads(row[2]), json.loads(row[3]))
+                stale = bool(row[5]) and recover is not None
+                taken = (
+                    stale
+                    and conn.execute(
+                        f"UPDATE {table} SET created_at = now() WHERE principal_id = %s "
+                        "AND key = %s AND status IS NULL AND created_at = %s RETURNING 1",
+                        (principal_id, key, row[4]),
+                    ).fetchone()
+                )
+                if not taken:
                     raise KeyInFlight(key)
-                return StoredAnswer(row[1], json.loads(row[2]), json.loads(row[3]))
         try:
-            answer = write()
+            found = recover() if claimed is None and recover is not None else None
+            answer = found if found is not None else write()
         except BaseException:
             self._release(principal_id, key)
             raise

@@ -39,6 +39,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.NothingChanged: 409,
     errors.AlreadyExists: 409,
     errors.VersionMismatch: 412,
+    errors.TicketBusy: 503,
 }
 
 TITLES = {
@@ -97,7 +98,10 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
         extra["errors"] = [{"field": error.field, "message": error.detail}]
     if isinstance(error, errors.VersionMismatch):
         extra["current_version"] = error.actual
-    return problem(status, error.code, error.detail, **extra)
+    response = problem(status, error.code, error.detail, **extra)
+    if isinstance(error, errors.TicketBusy):
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.auth import Principal, may_see_ticket
 from api.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
 from api.problems import PROBLEM_TYPE, Problem, domain_problem
+from api.reads import read_problems
 from api.runtime import Runtime
 from domain.errors import DocketError, UnknownTicket
 from projections.service import Receipt, TicketFacts
@@ -44,11 +45,21 @@ def run_write(
             return write()
         except DocketError as error:
             response = domain_problem(error)
-            return StoredAnswer(
-                response.status_code,
-                json.loads(bytes(response.body)),
-                {"Content-Type": PROBLEM_TYPE},
-            )
+            headers = {"Content-Type": PROBLEM_TYPE}
+            if "retry-after" in response.headers:
+                headers["Retry-After"] = response.headers["retry-after"]
+            return StoredAnswer(response.status_code, json.loads(bytes(response.body)), headers)
+
+    def recovered() -> StoredAnswer | None:
+        """The answer of a write that committed before its process died, if it did."""
+        assert key is not None
+        with read_problems():
+            written = runtime.reads.written_for(principal.id, key)
+        if len(written) != 1:
+            return None
+        w = written[0]
+        receipt = Receipt(w["stream_id"], w["ticket_number"] or "", w["version"], w["position"])
+        return receipt_answer(receipt, 201 if w["opened"] else 200)
 
     if key is None:
         answer = decided()
@@ -59,6 +70,7 @@ def run_write(
                 key,
                 canonical_request(request.method, request.url.path, payload),
                 decided,
+                recovered,
             )
         except KeyReused:
             raise Problem(

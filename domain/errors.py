@@ -127,3 +127,15 @@ class VersionMismatch(DocketError):
 
 class AlreadyExists(DocketError):
     code = "already-exists"
+
+
+class TicketBusy(DocketError):
+    """So many writes raced for one ticket that this one could not get its turn in time."""
+
+    code = "ticket-busy"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(
+            f"Ticket {number} is being changed by many writers at once; nothing was changed. "
+            "Retry in a moment."
+        )

@@ -70,6 +70,10 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_stream')} ON {t(FEED)} (stream_id, version)"
     )
     conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_cause')} "
+        f"ON {t(FEED)} (actor_id, causation_id) WHERE causation_id <> ''"
+    )
+    conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {t(STREAMS)} (
             stream_id uuid PRIMARY KEY,
@@ -197,3 +201,17 @@ def events_after(
     if len(rows) == limit:
         return FeedPage(rows, int(rows[-1]["position"]))
     return FeedPage(rows, max(after, view_position))
+
+
+def caused_by(
+    conn: psycopg.Connection[Any], t: Tables, actor_id: str, causation_id: str
+) -> list[dict[str, Any]]:
+    """Per stream, the events an actor recorded for one cause (e.g. an Idempotency-Key)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT stream_id, ticket_number, max(version) AS version, "
+            f"max(position) AS position, bool_or(kind = 'Ticket.Opened') AS opened "
+            f"FROM {t(FEED)} WHERE actor_id = %s AND causation_id = %s "
+            "GROUP BY stream_id, ticket_number",
+            (clean_text(actor_id), clean_text(causation_id)),
+        ).fetchall()

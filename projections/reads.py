@@ -183,6 +183,14 @@ class Reads:
             position = view_position(conn, self.schema, dashboard.NAME)
             return figures(conn, self.tables, where, **options), position
 
+    def written_for(self, actor_id: str, cause: str) -> list[dict[str, Any]]:
+        """What an actor already wrote for one cause, once the feed has read the whole log."""
+        with self.pool.connection() as conn:
+            head = log_head(conn, self.schema)
+        self.wait_for(audit_feed.NAME, head)
+        with self.pool.connection() as conn:
+            return audit_feed.caused_by(conn, self.tables, actor_id, cause)
+
     # --- the change feed -------------------------------------------------------------------
 
     def feed(

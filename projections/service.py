@@ -9,7 +9,9 @@ with the global position of the last event written, which readers pass back as
 from __future__ import annotations
 
 import itertools
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +27,7 @@ from domain.account import Account
 from domain.errors import (
     DocketError,
     InvalidField,
+    TicketBusy,
     UnknownAccount,
     UnknownStaff,
     UnknownTicket,
@@ -36,7 +39,8 @@ from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
 from projections.eventstore import register_docket_transcodings
 
-CONFLICT_RETRIES = 50
+CONFLICT_PATIENCE_SECONDS = 10.0
+"""How long a write without If-Match keeps re-deciding after losing a race for its ticket."""
 
 
 @dataclass(frozen=True)
@@ -496,7 +500,8 @@ class SupportDesk(Application[UUID]):
         self, ref: str | UUID, expected_version: int | None, command: Callable[[Ticket], None]
     ) -> Receipt:
         ticket_id = self.find_ticket(ref)
-        for _ in range(CONFLICT_RETRIES):
+        deadline = time.monotonic() + CONFLICT_PATIENCE_SECONDS
+        for attempt in itertools.count():
             ticket = self._ticket(ticket_id)
             if expected_version is not None and ticket.version != expected_version:
                 raise VersionMismatch(expected_version, ticket.version)
@@ -508,9 +513,14 @@ class SupportDesk(Application[UUID]):
                     raise VersionMismatch(
                         expected_version, self._ticket(ticket_id).version
                     ) from None
-                continue  # someone wrote first: fold their events in and decide again
+                if time.monotonic() > deadline:
+                    raise TicketBusy(ticket.number) from None
+                # someone wrote first: after a short random pause (so the losers of one
+                # race do not all collide again), fold their events in and decide again
+                time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
+                continue
             return Receipt(ticket.id, ticket.number, ticket.version, _position(recordings))
-        raise VersionMismatch(-1, self._ticket(ticket_id).version)
+        raise AssertionError("unreachable")
 
     def _ticket(self, ticket_id: UUID) -> Ticket:
         try:

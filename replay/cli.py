@@ -172,7 +172,9 @@ def run_import(args: argparse.Namespace, url: str, schema: str) -> int:
         print(f"No file {args.path}.", file=sys.stderr)
         return 2
     ensure_schema(url, schema)
-    desk = SupportDesk(eventsourcing_env(url, schema, pool_size=2), reopen_window=HISTORY)
+    env = eventsourcing_env(url, schema, pool_size=2)
+    env["AGGREGATE_CACHE_MAXSIZE"] = "5000"  # accounts are read for every ticket filed
+    desk = SupportDesk(env, reopen_window=HISTORY)
     try:
         if args.import_command == "tickets-csv":
             opened_at = args.opened_at or DEFAULT_OPENED_AT
