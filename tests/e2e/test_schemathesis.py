@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -54,3 +55,20 @@ def test_generated_requests_never_get_a_server_error(server: Server) -> None:
             sent += fuzz(operation, server.base_url, headers, failures)
     assert failures == [], server.log_tail()
     assert sent >= 100
+
+
+@pytest.mark.stress
+def test_thousands_of_generated_requests_for_every_role_never_get_a_server_error(
+    server: Server,
+) -> None:
+    schema = schemathesis.openapi.from_url(server.base_url + "/openapi.json")
+    failures: list[str] = []
+    sent = 0
+    roles = [r for r in server.tokens if isinstance(server.tokens[r], str)] + [None]
+    for result in schema.get_all_operations():
+        operation = result.ok()  # type: ignore[union-attr]
+        for role in roles:
+            headers = {"Authorization": f"Bearer {server.tokens[role]}"} if role else {}
+            sent += fuzz(operation, server.base_url, headers, failures)
+    assert failures == [], server.log_tail()
+    assert sent >= 2000
