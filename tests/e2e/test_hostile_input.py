@@ -88,3 +88,22 @@ def test_a_revoked_or_made_up_token_reaches_nothing(server: Server) -> None:
                 answer = c.get(path, headers={"Authorization": f"Bearer {bearer}"})
                 assert answer.status_code == 401, (path, answer.status_code)
                 assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_another_accounts_requester_never_finds_a_ticket_by_search_list_or_id(
+    server: Server,
+) -> None:
+    filed = file_ticket(server, subject="Quokka migration plan", description="quokka words")
+    wait = {"min_position": filed["position"]}
+    with server.client("requester_other_account") as stranger:
+        assert stranger.get("/v1/tickets", params={**wait, "q": "quokka"}).json()["tickets"] == []
+        listed = stranger.get("/v1/tickets", params=wait).json()["tickets"]
+        assert filed["id"] not in [t["id"] for t in listed]
+        assert stranger.get(f"/v1/tickets/{filed['id']}", params=wait).status_code == 404
+        northwind = server.tokens["accounts"]["northwind"]
+        assert stranger.get(f"/v1/accounts/{northwind}/tickets").status_code == 403
+    with server.client("requester") as owner:
+        assert [
+            t["id"]
+            for t in owner.get("/v1/tickets", params={**wait, "q": "quokka"}).json()["tickets"]
+        ] == [filed["id"]]

@@ -64,7 +64,10 @@ def test_thousands_of_generated_requests_for_every_role_never_get_a_server_error
     schema = schemathesis.openapi.from_url(server.base_url + "/openapi.json")
     failures: list[str] = []
     sent = 0
-    roles = [r for r in server.tokens if isinstance(server.tokens[r], str)] + [None]
+    roles: list[str | None] = [
+        r for r, v in server.tokens.items() if isinstance(v, str) and v.startswith("dkt_")
+    ]
+    roles.append(None)
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]
         for role in roles:
