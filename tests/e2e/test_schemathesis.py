@@ -1,7 +1,7 @@
 """Generated requests from our own OpenAPI schema never get a 5xx, for any role.
 
 A bounded run (``EXAMPLES`` per operation and role) so ``make test`` stays quick;
-refusals must be problem+json.
+refusals must be problem+json, and every answer must match its schema.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.e2e.conftest import Server
 
@@ -35,7 +37,12 @@ def fuzz(operation: Any, base_url: str, headers: dict[str, str], failures: list[
         sent += 1
         if response.status_code >= 500:
             failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
-        elif response.status_code >= 400:
+            return
+        try:
+            case.validate_response(response, checks=[response_schema_conformance], headers=headers)
+        except FailureGroup as violation:
+            failures.append(f"{case.method} {case.formatted_path}: {violation}"[:500])
+        if response.status_code >= 400:
             assert response.headers["content-type"][0] == "application/problem+json", (
                 case.method, case.formatted_path, response.status_code,
             )  # fmt: skip
