@@ -21,6 +21,7 @@ from projections.ticket_rows import (
     apply_search,
     create_row_table,
     create_search_table,
+    prune_rows,
 )
 
 NAME = "customer_tickets"
@@ -57,7 +58,11 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     apply_search(conn, t, SEARCH, facts, with_internal_notes=False)
 
 
-VIEW = View(NAME, PUBLIC_TICKET_EVENTS, create_tables, apply, (ROWS, SEARCH))
+def prune(conn: psycopg.Connection[Any], t: Tables, horizon: int) -> int:
+    return prune_rows(conn, t, ROWS, horizon)
+
+
+VIEW = View(NAME, PUBLIC_TICKET_EVENTS, create_tables, apply, (ROWS, SEARCH), prune)
 
 
 def tickets(

@@ -22,6 +22,7 @@ from projections.ticket_rows import (
     apply_search,
     create_row_table,
     create_search_table,
+    prune_rows,
 )
 
 NAME = "inbox"
@@ -63,7 +64,11 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     apply_search(conn, t, SEARCH, facts, with_internal_notes=True)
 
 
-VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply, (ROWS, SEARCH))
+def prune(conn: psycopg.Connection[Any], t: Tables, horizon: int) -> int:
+    return prune_rows(conn, t, ROWS, horizon)
+
+
+VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply, (ROWS, SEARCH), prune)
 
 
 def tickets(

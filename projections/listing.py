@@ -75,6 +75,13 @@ class Page:
     snapshot: int
 
 
+def pruned_upto(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
+    row = conn.execute(
+        f'SELECT pruned_upto FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
     row = conn.execute(
         f'SELECT position FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
@@ -170,6 +177,8 @@ def page(
         snapshot, after = view_position(conn, t.schema, view), None
     else:
         snapshot, after = decode_cursor(cursor, sort, reverse, digest)
+        if snapshot < pruned_upto(conn, t.schema, view):
+            raise BadCursor("This cursor has expired: a walk lasts at most 15 minutes; start again.")
     clauses, params = conditions(where)
     clauses[:0] = ["r.valid_from <= %s", "r.valid_to > %s"]
     params[:0] = [snapshot, snapshot]

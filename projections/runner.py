@@ -39,6 +39,9 @@ log = logging.getLogger("docket.projections")
 
 EVENTS_TABLE = "docket_events"
 TRACKING_TABLE = "projection_tracking"
+MARKS_TABLE = "projection_marks"
+CURSOR_LIFETIME_SECONDS = 15 * 60
+"""How long a list cursor stays valid; history older than that is pruned."""
 NOTIFY_CHANNEL = EVENTS_TABLE
 
 
@@ -99,6 +102,8 @@ class View:
     apply: Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
     tables: tuple[str, ...]
     """Every table the view owns (a rebuild builds shadow copies of these)."""
+    prune: Callable[[psycopg.Connection[Any], Tables, int], int] | None = None
+    """Drop history no reader can still ask for: rows superseded at or before a position."""
 
 
 def kind_of(topic: str) -> str:
@@ -161,6 +166,8 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         idle_wait: float = 1.0,
+        maintain_every: float = 60.0,
+        cursor_lifetime: float = CURSOR_LIFETIME_SECONDS,
         mapper: Mapper[UUID] | None = None,
         suffix: str = "",
     ) -> None:
@@ -169,6 +176,8 @@ class ProjectionRunner:
         self.views = list(views)
         self.batch_size = batch_size
         self.idle_wait = idle_wait
+        self.maintain_every = maintain_every
+        self.cursor_lifetime = cursor_lifetime
         self.mapper = mapper or docket_mapper()
         self.tables = Tables(schema, suffix)
         self.tracking = f'"{schema}".{TRACKING_TABLE}'
@@ -249,6 +258,37 @@ class ProjectionRunner:
         self.board.advance(view.name, new_position)
         return len(rows)
 
+    def maintain(self, conn: psycopg.Connection[Any], view: View) -> int:
+        """Mark where the view is now; prune what no live cursor can still read. Rows pruned."""
+        if view.prune is None:
+            return 0
+        key = self.tracking_key(view)
+        marks = f'"{self.schema}".{MARKS_TABLE}'
+        with conn.transaction():
+            row = conn.execute(
+                f"SELECT position FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED",
+                (key,),
+            ).fetchone()
+            if row is None:
+                return 0
+            conn.execute(
+                f"INSERT INTO {marks} (view, position, at) VALUES (%s, %s, now())", (key, row[0])
+            )
+            found = conn.execute(
+                f"SELECT coalesce(max(position), 0) FROM {marks} "
+                "WHERE view = %s AND at < now() - make_interval(secs => %s)",
+                (key, self.cursor_lifetime),
+            ).fetchone()
+            horizon = int(found[0]) if found else 0
+            if horizon == 0:
+                return 0
+            pruned = view.prune(conn, self.tables, horizon)
+            conn.execute(
+                f"UPDATE {self.tracking} SET pruned_upto = %s WHERE view = %s", (horizon, key)
+            )
+            conn.execute(f"DELETE FROM {marks} WHERE view = %s AND position < %s", (key, horizon))
+        return pruned
+
     def catch_up(self) -> None:
         """Apply everything in the log now (for tests, tools and `replay`)."""
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -309,7 +349,11 @@ class ProjectionRunner:
             try:
                 with self._connect(view.name) as conn:
                     backoff = 0.05
+                    maintained = time.monotonic()
                     while not self._stop.is_set():
+                        if time.monotonic() - maintained > self.maintain_every:
+                            self.maintain(conn, view)
+                            maintained = time.monotonic()
                         seen = self.wakeup.generation
                         covered = self.step(conn, view)
                         if covered:
@@ -345,6 +389,19 @@ def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
             view text PRIMARY KEY,
             position bigint NOT NULL DEFAULT 0,
             updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+    conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
+        "ADD COLUMN IF NOT EXISTS pruned_upto bigint NOT NULL DEFAULT 0"
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS "{schema}".{MARKS_TABLE} (
+            view text NOT NULL,
+            position bigint NOT NULL,
+            at timestamptz NOT NULL
         )
         """
     )

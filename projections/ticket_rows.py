@@ -229,11 +229,18 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
         "priority": "(priority_rank, activity_key, ticket_id)",
         "account": "(account_id, activity_key, ticket_id)",
         "requester": "(requester_id, activity_key, ticket_id)",
+        "superseded": f"(valid_to) WHERE valid_to <> {OPEN_END}",
     }
     for name, definition in indexes.items():
         conn.execute(
             f"CREATE INDEX IF NOT EXISTS {t.index(table + '_' + name)} ON {t(table)} {definition}"
         )
+
+
+def prune_rows(conn: psycopg.Connection[Any], t: Tables, table: str, horizon: int) -> int:
+    """Drop row versions superseded at or before ``horizon``: no snapshot still reads them."""
+    deleted = conn.execute(f"DELETE FROM {t(table)} WHERE valid_to <= %s", (horizon,))
+    return deleted.rowcount
 
 
 def create_search_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> None:

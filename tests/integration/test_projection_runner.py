@@ -15,7 +15,7 @@ import pytest
 
 from projections import inbox, ticket_detail
 from projections.catalog import VIEWS
-from projections.listing import ListFilter
+from projections.listing import BadCursor, ListFilter
 from projections.runner import Fact, ProjectionRunner, Tables, View, tracked_positions
 from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later
@@ -159,3 +159,30 @@ def test_docket_project_runs_views_in_a_worker_process_of_its_own(
     finally:
         worker.terminate()
         assert worker.wait(timeout=30) == 0
+
+
+def test_history_older_than_the_cursor_lifetime_is_pruned_and_its_cursors_expire(
+    database_url: str, schema: str, desk: SupportDesk
+) -> None:
+    runner = ProjectionRunner(database_url, schema, [VIEWS["inbox"]], cursor_lifetime=0)
+    runner.create_tables()
+    account = desk_with_account(desk)
+    tickets = [file(desk, account) for _ in range(3)]
+    runner.catch_up()
+    for t in tickets:  # a second version of every row
+        desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent", body="hi",
+                         stamp=agent(later(hours=1)))  # fmt: skip
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        first = inbox.tickets(conn, Tables(schema), ListFilter(), limit=1)
+        assert first.next_cursor is not None
+        runner.catch_up()
+        table = f'"{schema}".inbox_tickets'
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (6,)
+        runner.maintain(conn, VIEWS["inbox"])  # marks where the view is
+        time.sleep(0.01)
+        assert runner.maintain(conn, VIEWS["inbox"]) == 3  # the superseded versions go
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (3,)
+        with pytest.raises(BadCursor):
+            inbox.tickets(conn, Tables(schema), ListFilter(), limit=1, cursor=first.next_cursor)
+        fresh = inbox.tickets(conn, Tables(schema), ListFilter(), limit=10)
+        assert len(fresh.rows) == 3
