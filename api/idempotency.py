@@ -6,11 +6,14 @@ answer is stored once the write is decided; answers of 5xx are not kept, so a
 retry after a server fault runs again. The same key with a different body is
 refused with 422.
 
-A claim left pending by a process that died (``kill -9`` between committing
-the events and storing the answer) goes stale after :data:`STALE_AFTER`. The
-next retry takes it over and first asks ``recover`` whether the write already
-happened (every event of a write carries its key as causation id); if so it
-answers what the first request would have, else it runs the write.
+A claim is never simply dropped, because an attempt that failed may still have
+committed (the answer to COMMIT can be lost with the connection). A failed
+attempt marks its claim stale at once; a claim left by a process that died
+(``kill -9`` between committing and storing the answer) goes stale after
+:data:`STALE_AFTER_SECONDS`. The next retry takes a stale claim over and first
+asks ``recover`` whether the write already happened (every event of a write
+carries its key as causation id): if so it answers what the first request
+would have, else it runs the write.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class KeyInFlight(Exception):
     """The first request with this key is still running."""
 
 
-STALE_AFTER_SECONDS = 15
+STALE_AFTER_SECONDS = 30
 
 
 class IdempotencyStore:
@@ -103,30 +106,47 @@ class IdempotencyStore:
                 )
                 if not taken:
                     raise KeyInFlight(key)
+        if claimed is None:  # a claim taken over: the first attempt may have written
+            assert recover is not None
+            try:
+                found = recover()
+            except BaseException:  # keep the claim, stale, so the next retry asks again
+                self._give_up(principal_id, key)
+                raise
+            if found is not None:
+                self._store(principal_id, key, found)
+                return found
         try:
-            found = recover() if claimed is None and recover is not None else None
-            answer = found if found is not None else write()
+            answer = write()
         except BaseException:
-            self._release(principal_id, key)
+            self._give_up(principal_id, key)
             raise
         if answer.status >= 500:
-            self._release(principal_id, key)
+            self._give_up(principal_id, key)
             return answer
-        with self.pool.connection() as conn:
-            conn.execute(
-                f"UPDATE {table} SET status = %s, body = %s, headers = %s "
-                "WHERE principal_id = %s AND key = %s",
-                (answer.status, _dump(answer.body), _dump(answer.headers), principal_id, key),
-            )
+        self._store(principal_id, key, answer)
         return answer
 
-    def _release(self, principal_id: str, key: str) -> None:
+    def _store(self, principal_id: str, key: str, answer: StoredAnswer) -> None:
         with self.pool.connection() as conn:
             conn.execute(
-                f'DELETE FROM "{self.schema}".idempotency_keys '
-                "WHERE principal_id = %s AND key = %s AND status IS NULL",
-                (principal_id, key),
+                f'UPDATE "{self.schema}".idempotency_keys SET status = %s, body = %s, '
+                "headers = %s WHERE principal_id = %s AND key = %s",
+                (answer.status, _dump(answer.body), _dump(answer.headers), principal_id, key),
             )
+
+    def _give_up(self, principal_id: str, key: str) -> None:
+        """A failed attempt may still have committed (say, the answer to COMMIT was lost):
+        keep the claim but make it stale at once, so the retry checks before writing."""
+        try:
+            with self.pool.connection() as conn:
+                conn.execute(
+                    f"UPDATE \"{self.schema}\".idempotency_keys SET created_at = 'epoch' "
+                    "WHERE principal_id = %s AND key = %s AND status IS NULL",
+                    (principal_id, key),
+                )
+        except Exception:  # the database is gone too: the claim goes stale by age instead
+            pass
 
 
 def canonical_request(method: str, path: str, body: object) -> bytes:

@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 from domain.base import ChainedAggregate
 from domain.stamp import Stamp
 
-NUMBER_PATTERN = re.compile(r"^T-(\d{6,})$")
+NUMBER_PATTERN = re.compile(r"^T-([0-9]{6,12})$")
 
 
 def format_number(n: int) -> str:

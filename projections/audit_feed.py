@@ -206,12 +206,14 @@ def events_after(
 def caused_by(
     conn: psycopg.Connection[Any], t: Tables, actor_id: str, causation_id: str
 ) -> list[dict[str, Any]]:
-    """Per stream, the events an actor recorded for one cause (e.g. an Idempotency-Key)."""
+    """Per ticket, the events an actor recorded for one cause (e.g. an Idempotency-Key).
+
+    Only ticket streams: filing also claims a number, under the same cause."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT stream_id, ticket_number, max(version) AS version, "
             f"max(position) AS position, bool_or(kind = 'Ticket.Opened') AS opened "
             f"FROM {t(FEED)} WHERE actor_id = %s AND causation_id = %s "
-            "GROUP BY stream_id, ticket_number",
+            "AND kind LIKE 'Ticket.%%' GROUP BY stream_id, ticket_number",
             (clean_text(actor_id), clean_text(causation_id)),
         ).fetchall()

@@ -100,7 +100,7 @@ def decode_cursor(cursor: str, sort: Sort, reverse: bool, digest: str) -> tuple[
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         snapshot, key = data["s"], data["k"]
         same_query = (data["o"], data["r"], data["h"]) == (sort.name, reverse, digest)
-    except (ValueError, TypeError, KeyError, UnicodeError):
+    except (ValueError, TypeError, KeyError, UnicodeError, RecursionError):
         raise BadCursor(
             "This cursor is not one Docket gave out; start again without it."
         ) from None
@@ -178,7 +178,9 @@ def page(
     else:
         snapshot, after = decode_cursor(cursor, sort, reverse, digest)
         if snapshot < pruned_upto(conn, t.schema, view):
-            raise BadCursor("This cursor has expired: a walk lasts at most 15 minutes; start again.")
+            raise BadCursor(
+                "This cursor has expired: a walk lasts at most 15 minutes; start again."
+            )
     clauses, params = conditions(where)
     clauses[:0] = ["r.valid_from <= %s", "r.valid_to > %s"]
     params[:0] = [snapshot, snapshot]
@@ -204,6 +206,8 @@ def page(
     params.append(limit + 1)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, params).fetchall()
+    if after is not None and snapshot < pruned_upto(conn, t.schema, view):  # pruned meanwhile
+        raise BadCursor("This cursor has expired: a walk lasts at most 15 minutes; start again.")
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -284,7 +284,9 @@ class ProjectionRunner:
                 return 0
             pruned = view.prune(conn, self.tables, horizon)
             conn.execute(
-                f"UPDATE {self.tracking} SET pruned_upto = %s WHERE view = %s", (horizon, key)
+                f"UPDATE {self.tracking} SET pruned_upto = GREATEST(pruned_upto, %s) "
+                "WHERE view = %s",
+                (horizon, key),
             )
             conn.execute(f"DELETE FROM {marks} WHERE view = %s AND position < %s", (key, horizon))
         return pruned

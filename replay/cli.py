@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, url: str, schema: str) -> int:
             for line in lines:
                 print(f"  {line}")
         return 1 if different else 0
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         if command == "verify":
             only = None
             if args.ticket:

@@ -86,7 +86,7 @@ def import_incident_log(desk: SupportDesk, path: Path) -> ImportReport:
         report.rows += len(rows)
         try:
             import_incident(desk, accounts, report, rows)
-        except (KeyError, ValueError, DocketError) as error:
+        except (KeyError, ValueError, ArithmeticError, DocketError) as error:
             report.refuse(
                 rows[0][0], f"incident {rows[0][1].get('number')}: {type(error).__name__}: {error}"
             )

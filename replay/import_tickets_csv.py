@@ -58,7 +58,7 @@ def import_tickets_csv(
             report.rows += 1
             try:
                 import_row(desk, accounts, report, line, row, opened_at)
-            except (KeyError, ValueError, DocketError) as error:
+            except (KeyError, ValueError, ArithmeticError, DocketError) as error:
                 report.refuse(line, f"{type(error).__name__}: {error}")
             report.progress()
     report.progress(force=True)

@@ -123,9 +123,12 @@ def rebuild(
             else:
                 for view in views:
                     swap(conn, live, shadow, view)
+                    # cursors of walks begun before the swap read versions the rebuild
+                    # folded differently: they expire (position as their horizon)
                     conn.execute(
-                        f"UPDATE {tracking} SET position = %s, updated_at = now() WHERE view = %s",
-                        (position, view.name),
+                        f"UPDATE {tracking} SET position = %s, pruned_upto = %s, "
+                        "updated_at = now() WHERE view = %s",
+                        (position, position, view.name),
                     )
                     conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
         report.seconds = time.perf_counter() - began

@@ -162,7 +162,19 @@ def verify_log(
 
 
 def check_seals(conn: psycopg.Connection[Any], schema: str) -> tuple[list[str], str, int]:
-    """Recompute the running hash over the log; every seal that no longer matches."""
+    """Recompute the running hash over the log; every seal that no longer matches.
+
+    Seals, the seal view's position and the walk are read in one snapshot, so a
+    seal committed meanwhile cannot pass for damage.
+    """
+    if not conn.autocommit:  # already inside the caller's transaction
+        return _check_seals(conn, schema)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _check_seals(conn, schema)
+
+
+def _check_seals(conn: psycopg.Connection[Any], schema: str) -> tuple[list[str], str, int]:
     t = Tables(schema)
     seals = {
         int(r[0]): (int(r[1]), str(r[2]))

@@ -87,3 +87,24 @@ def test_a_fresh_claim_is_still_in_flight_and_a_stale_one_with_nothing_written_r
     assert [e["fields"].get("body") for e in history_of(server, number)].count(
         "after the crash"
     ) == 1
+
+
+def test_a_filing_that_committed_before_its_process_died_is_answered_not_filed_twice(
+    server: Server,
+) -> None:
+    key = uuid.uuid4().hex
+    subject = f"Filed once {key[:8]}"
+    body = {"subject": subject, "description": "d", "type": "bug"}
+    with server.client("requester") as requester:
+        first = requester.post("/v1/tickets", json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == 201
+        abandon(server, key)
+        again = requester.post("/v1/tickets", json=body, headers={"Idempotency-Key": key})
+        assert again.status_code == 201, again.text
+        assert {k: again.json()[k] for k in ("id", "number", "version")} == {
+            k: first.json()[k] for k in ("id", "number", "version")
+        }
+        mine = requester.get(
+            "/v1/tickets", params={"q": key[:8], "min_position": again.json()["position"]}
+        )
+    assert [t["id"] for t in mine.json()["tickets"]] == [first.json()["id"]]
