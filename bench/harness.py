@@ -24,9 +24,9 @@ from projections.database import start_embedded
 
 
 @contextmanager
-def embedded_database() -> Iterator[str]:
-    """``DOCKET_DATABASE_URL`` if set, else an embedded PostgreSQL removed afterwards."""
-    url = os.environ.get("DOCKET_DATABASE_URL")
+def embedded_database(*, use_configured: bool = True) -> Iterator[str]:
+    """``DOCKET_DATABASE_URL`` if set and wanted, else an embedded PostgreSQL, removed after."""
+    url = os.environ.get("DOCKET_DATABASE_URL") if use_configured else None
     if url:
         yield url
         return

