@@ -8,6 +8,7 @@ may fetch them.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -75,6 +76,8 @@ class AttachmentStore:
         return StoredAttachment(digest, filename, content_type, len(content))
 
     def describe(self, attachment_id: str, uploaded_by: str) -> StoredAttachment | None:
+        if not is_attachment_id(attachment_id):
+            return None
         """An attachment as its uploader named it, for attaching to a ticket."""
         with self.pool.connection() as conn:
             row = conn.execute(
@@ -96,6 +99,8 @@ class AttachmentStore:
             )
 
     def holders(self, attachment_id: str) -> tuple[set[str], set[UUID]]:
+        if not is_attachment_id(attachment_id):
+            return set(), set()
         """Who uploaded it, and which tickets carry it."""
         with self.pool.connection() as conn:
             rows = conn.execute(
@@ -106,6 +111,8 @@ class AttachmentStore:
         return {r[0] for r in rows}, {r[1] for r in rows if r[1] is not None}
 
     def content(self, attachment_id: str) -> tuple[str, bytes] | None:
+        if not is_attachment_id(attachment_id):
+            return None
         with self.pool.connection() as conn:
             row = conn.execute(
                 f'SELECT content_type, content FROM "{self.schema}".attachments '
@@ -113,3 +120,11 @@ class AttachmentStore:
                 (attachment_id,),
             ).fetchone()
         return (row[0], bytes(row[1])) if row else None
+
+
+ATTACHMENT_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def is_attachment_id(text: str) -> bool:
+    """Attachment ids are the SHA-256 of the content, in hex; nothing else reaches SQL."""
+    return ATTACHMENT_ID.fullmatch(text) is not None

@@ -125,7 +125,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
             row["priority"] = e.to_priority
         elif kind == "Ticket.Assigned":
-            row["assignee_id"] = e.agent_id
+            row["assignee_id"] = clean_text(e.agent_id) if e.agent_id else None
         elif kind == "Ticket.TypeChanged":
             row["type"] = e.to_type
         elif kind == "Ticket.ProductChanged":

@@ -409,8 +409,10 @@ class SupportDesk(Application[UUID]):
         stamp: Stamp,
         expected_version: int | None = None,
     ) -> Receipt:
-        if agent_id is not None and group is not None and group not in self.staff_groups(agent_id):
-            raise InvalidField("group", f"That agent is not in the {group} support group.")
+        if agent_id is not None:
+            groups = self.staff_groups(agent_id)  # raises UnknownStaff for anyone else
+            if group is not None and group not in groups:
+                raise InvalidField("group", f"That agent is not in the {group} support group.")
         return self._change(
             ticket,
             expected_version,

@@ -181,7 +181,8 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
             ticket["priority"] = e.to_priority
         elif kind == "Ticket.Assigned":
-            ticket["assignee_id"], ticket["support_group"] = e.agent_id, e.group
+            ticket["assignee_id"] = clean_text(e.agent_id) if e.agent_id else None
+            ticket["support_group"] = clean_text(e.group) if e.group else None
         elif kind == "Ticket.TypeChanged":
             ticket["type"] = e.to_type
         elif kind == "Ticket.ProductChanged":

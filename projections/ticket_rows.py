@@ -159,8 +159,8 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
     elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
         changes["priority"] = e.to_priority
     elif kind == "Ticket.Assigned":
-        changes["assignee_id"] = e.agent_id
-        changes["support_group"] = e.group
+        changes["assignee_id"] = clean_text(e.agent_id) if e.agent_id else None
+        changes["support_group"] = clean_text(e.group) if e.group else None
     elif kind == "Ticket.TypeChanged":
         changes["type"] = e.to_type
     elif kind == "Ticket.ProductChanged":

@@ -29,11 +29,17 @@ def open_text(path: Path) -> TextIO:
 
 
 def records(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
-    """Each CSV record with the line it starts on (records may span lines)."""
+    """Each CSV record with the line it starts on (records may span lines).
+
+    NUL characters become U+FFFD: PostgreSQL text cannot hold them, and an id with
+    one would reach every view."""
     reader = csv.DictReader(handle)
     line = 2
     for row in reader:
-        yield line, row
+        yield (
+            line,
+            {k: (v or "").replace("\x00", "\ufffd") for k, v in row.items() if k is not None},
+        )
         line = reader.line_num + 1
 
 

@@ -232,7 +232,7 @@ def test_postgresql_stopped_immediately_and_restarted_loses_no_acknowledged_writ
     pg_ctl: Callable[..., str] = getattr(_commands, "pg_ctl")  # noqa: B009 - made at import time
 
     with docket() as (d, url):
-        server = next(iter(PostgresServer._instances.values()))
+        server = next(s for s in PostgresServer._instances.values() if str(s.pgdata) in url)
 
         def crash_database() -> None:
             pg_ctl(
