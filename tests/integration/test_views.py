@@ -13,7 +13,7 @@ from projections.catalog import VIEWS
 from projections.listing import ListFilter
 from projections.runner import ProjectionRunner
 from projections.service import SupportDesk
-from tests.builders import agent, desk_with_account, file, later, requester
+from tests.builders import agent, desk_with_account, file, later, requester, system
 
 
 @pytest.fixture
@@ -107,14 +107,17 @@ def test_inbox_filters_by_assignee_unassigned_status_and_created_range(
     account = desk_with_account(desk)
     first = file(desk, account, at=later(days=0))
     second = file(desk, account, at=later(days=2))
-    desk.assign(first.ticket_id, agent_id="agent-1", group=None, stamp=agent(later(days=3)))
+    alex = str(
+        desk.register_staff(name="Alex", email="alex@desk.test", role="agent", stamp=system())
+    )
+    desk.assign(first.ticket_id, agent_id=alex, group=None, stamp=agent(later(days=3)))
     desk.change_status(second.ticket_id, to_status="pending", stamp=agent(later(days=3)))
     runner.catch_up()
 
     def ids(where: ListFilter) -> list[Any]:
         return [r["ticket_id"] for r in inbox.tickets(conn, runner.tables, where).rows]
 
-    assert ids(ListFilter(assignees=("agent-1",))) == [first.ticket_id]
+    assert ids(ListFilter(assignees=(alex,))) == [first.ticket_id]
     assert ids(ListFilter(assignees=("none",))) == [second.ticket_id]
     assert ids(ListFilter(statuses=("pending",))) == [second.ticket_id]
     assert ids(ListFilter(created_from=later(days=1), created_to=later(days=3))) == [
