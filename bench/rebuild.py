@@ -29,9 +29,11 @@ from domain.account import Account
 from domain.numbers import TicketNumber, format_number
 from domain.stamp import Stamp
 from domain.ticket import Ticket
+from projections.audit_feed import EVERY_KIND
 from projections.catalog import VIEWS
 from projections.database import ensure_schema, eventsourcing_env
 from projections.eventstore import docket_mapper
+from projections.runner import read_facts
 from projections.service import SupportDesk
 from replay.rebuild import Progress, rebuild
 
@@ -112,25 +114,16 @@ def fill(url: str, schema: str, events: int) -> int:
 
 
 def raw_rate(url: str, schema: str, batch: int = 5000) -> tuple[int, float]:
+    """Read and decode every event, the way the runner does, without projecting."""
     mapper = docket_mapper()
-    from eventsourcing.persistence import StoredEvent
-
     count, position = 0, 0
     began = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         while True:
-            rows = conn.execute(
-                f"SELECT notification_id, originator_id, originator_version, topic, state "
-                f'FROM "{schema}".docket_events WHERE notification_id > %s '
-                "ORDER BY notification_id LIMIT %s",
-                (position, batch),
-            ).fetchall()
-            if not rows:
+            read, position, _ = read_facts(conn, schema, position, batch, mapper, EVERY_KIND)
+            if not read:
                 break
-            for _, s, v, topic, state in rows:
-                mapper.to_domain_event(StoredEvent(s, v, topic, bytes(state)))
-            count += len(rows)
-            position = int(rows[-1][0])
+            count += read
     return count, count / (time.perf_counter() - began)
 
 

@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from projections.runner import TRACKING_TABLE, Tables, clean_text
+from projections.runner import TRACKING_TABLE, Tables, clean_text, view_position
 
 MAX_LIMIT = 100
 
@@ -78,13 +78,6 @@ class Page:
 def pruned_upto(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
     row = conn.execute(
         f'SELECT pruned_upto FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
-    row = conn.execute(
-        f'SELECT position FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
     ).fetchone()
     return int(row[0]) if row else 0
 

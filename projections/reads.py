@@ -16,8 +16,8 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from projections import audit_feed, customer_tickets, dashboard, directory, inbox, ticket_detail
-from projections.listing import ListFilter, Page, view_position
-from projections.runner import Board, Tables, log_head, tracked_positions
+from projections.listing import ListFilter, Page
+from projections.runner import Board, Tables, log_head, tracked_positions, view_position
 
 
 class PositionNotInLog(ValueError):

@@ -181,7 +181,6 @@ class ProjectionRunner:
         self.mapper = mapper or docket_mapper()
         self.tables = Tables(schema, suffix)
         self.tracking = f'"{schema}".{TRACKING_TABLE}'
-        self.events = f'"{schema}".{EVENTS_TABLE}'
         self.suffix = suffix
         self.status = {v.name: ViewStatus() for v in self.views}
         self.board = Board()
@@ -223,28 +222,15 @@ class ProjectionRunner:
             if row is None:
                 return None
             position = int(row[0])
-            rows = conn.execute(
-                f"SELECT notification_id, originator_id, originator_version, topic, state "
-                f"FROM {self.events} WHERE notification_id > %s "
-                "ORDER BY notification_id LIMIT %s",
-                (position, self.batch_size),
-                prepare=True,
-            ).fetchall()
-            if not rows:
+            read, new_position, facts = read_facts(
+                conn, self.schema, position, self.batch_size, self.mapper, view.handles
+            )
+            if not read:
                 self.status[view.name].position = position
                 self.board.advance(view.name, position)
                 return 0
-            facts = [
-                Fact(
-                    notification_id,
-                    self.mapper.to_domain_event(StoredEvent(stream, version, topic, bytes(state))),
-                )
-                for notification_id, stream, version, topic, state in rows
-                if kind_of(topic) in view.handles
-            ]
             if facts:
                 view.apply(conn, self.tables, facts)
-            new_position = int(rows[-1][0])
             conn.execute(
                 f"UPDATE {self.tracking} SET position = %s, updated_at = now() WHERE view = %s",
                 (new_position, key),
@@ -256,7 +242,7 @@ class ProjectionRunner:
         status.batches += 1
         status.last_error = None
         self.board.advance(view.name, new_position)
-        return len(rows)
+        return read
 
     def maintain(self, conn: psycopg.Connection[Any], view: View) -> int:
         """Mark where the view is now; prune what no live cursor can still read. Rows pruned."""
@@ -414,7 +400,42 @@ def tracked_positions(conn: psycopg.Connection[Any], schema: str) -> dict[str, i
     return {str(view): int(position) for view, position in rows}
 
 
+def read_facts(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    after: int,
+    limit: int,
+    mapper: Mapper[UUID],
+    kinds: frozenset[str] | set[str],
+) -> tuple[int, int, list[Fact]]:
+    """Up to ``limit`` log events after ``after``, decoding only the ``kinds`` wanted.
+
+    Answers how many events were read, the position of the last one (``after``
+    when none), and the decoded facts of the wanted kinds.
+    """
+    rows = conn.execute(
+        f"SELECT notification_id, originator_id, originator_version, topic, state "
+        f'FROM "{schema}".{EVENTS_TABLE} WHERE notification_id > %s '
+        "ORDER BY notification_id LIMIT %s",
+        (after, limit),
+        prepare=True,
+    ).fetchall()
+    facts = [
+        Fact(n, mapper.to_domain_event(StoredEvent(stream, version, topic, bytes(state))))
+        for n, stream, version, topic, state in rows
+        if kind_of(topic) in kinds
+    ]
+    return len(rows), int(rows[-1][0]) if rows else after, facts
+
+
 def log_head(conn: psycopg.Connection[Any], schema: str) -> int:
     """The highest committed position of the log."""
     row = conn.execute(f'SELECT max(notification_id) FROM "{schema}".{EVENTS_TABLE}').fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
+    row = conn.execute(
+        f'SELECT position FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
+    ).fetchone()
+    return int(row[0]) if row else 0

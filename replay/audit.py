@@ -10,7 +10,7 @@ from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
 from projections.audit_feed import NAME as FEED_VIEW
-from projections.runner import Tables
+from projections.runner import Tables, view_position
 from replay.history import backlog, history, state_at, ticket_events
 from replay.store import StoredAt, find_ticket_id
 from replay.verify import VerifyReport, verify_log
@@ -42,11 +42,8 @@ class Audit:
     def backlog(self, as_of: datetime) -> tuple[dict[str, Any], int]:
         """The backlog and the feed position it was computed at."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                f'SELECT position FROM "{self.schema}".projection_tracking WHERE view = %s',
-                (FEED_VIEW,),
-            ).fetchone()
-            return backlog(conn, Tables(self.schema), as_of), int(row[0]) if row else 0
+            position = view_position(conn, self.schema, FEED_VIEW)
+            return backlog(conn, Tables(self.schema), as_of), position
 
     def verify(self, ticket_id: UUID | None) -> VerifyReport:
         with self.pool.connection() as conn:

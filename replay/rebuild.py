@@ -20,18 +20,17 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 
 from projections.eventstore import docket_mapper
 from projections.runner import (
-    EVENTS_TABLE,
     TRACKING_TABLE,
-    Fact,
     ProjectionRunner,
     Tables,
     View,
     create_tracking_table,
-    kind_of,
+    log_head,
+    read_facts,
 )
 from projections.ticket_rows import OPEN_END
 
@@ -91,7 +90,7 @@ def rebuild(
                 )
         began = time.perf_counter()
         position = 0
-        head = current_head(conn, schema)
+        head = log_head(conn, schema)
         while True:  # the bulk, while the live views keep serving
             read, position = replay_batch(
                 conn, schema, views, shadow, position, batch_size, mapper
@@ -99,7 +98,7 @@ def rebuild(
             report.events += read
             if progress is not None:
                 if position >= head:
-                    head = current_head(conn, schema)
+                    head = log_head(conn, schema)
                 progress(Progress(report.events, position, head, time.perf_counter() - began))
             if read < batch_size:
                 break
@@ -140,13 +139,6 @@ def rebuild(
     return report
 
 
-def current_head(conn: psycopg.Connection[Any], schema: str) -> int:
-    row = conn.execute(
-        f'SELECT coalesce(max(notification_id), 0) FROM "{schema}".{EVENTS_TABLE}'
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def replay_batch(
     conn: psycopg.Connection[Any],
     schema: str,
@@ -158,22 +150,11 @@ def replay_batch(
 ) -> tuple[int, int]:
     """One batch of the log into every shadow view, in one transaction; (read, position)."""
     tracking = f'"{schema}".{TRACKING_TABLE}'
+    wanted = set().union(*(v.handles for v in views))
     with conn.transaction():
-        rows = conn.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state "
-            f'FROM "{schema}".{EVENTS_TABLE} WHERE notification_id > %s '
-            "ORDER BY notification_id LIMIT %s",
-            (after, batch_size),
-        ).fetchall()
-        if not rows:
+        read, position, facts = read_facts(conn, schema, after, batch_size, mapper, wanted)
+        if not read:
             return 0, after
-        wanted = set().union(*(v.handles for v in views))
-        facts = [
-            Fact(n, mapper.to_domain_event(StoredEvent(s, v, topic, bytes(state))))
-            for n, s, v, topic, state in rows
-            if kind_of(topic) in wanted
-        ]
-        position = int(rows[-1][0])
         for view in views:
             mine = [f for f in facts if f.kind in view.handles]
             if mine:
@@ -182,7 +163,7 @@ def replay_batch(
                 f"UPDATE {tracking} SET position = %s WHERE view = %s",
                 (position, view.name + SHADOW),
             )
-    return len(rows), position
+    return read, position
 
 
 def drop_tables(conn: psycopg.Connection[Any], t: Tables, view: View) -> None:

@@ -28,7 +28,7 @@ from eventsourcing.utils import resolve_topic
 
 from domain.chain import GENESIS, ChainLink, Damage, verify_chain
 from projections.log_seal import HEADS, NAME, SEALS, running_hash
-from projections.runner import Tables
+from projections.runner import Tables, view_position
 from replay.store import StoredAt, every_event, stream
 
 
@@ -180,10 +180,7 @@ def _check_seals(conn: psycopg.Connection[Any], schema: str) -> tuple[list[str],
         int(r[0]): (int(r[1]), str(r[2]))
         for r in conn.execute(f"SELECT upto, events, running_hash FROM {t(SEALS)}")
     }
-    tracked = conn.execute(
-        f'SELECT position FROM "{schema}".projection_tracking WHERE view = %s', (NAME,)
-    ).fetchone()
-    sealed_upto = int(tracked[0]) if tracked else 0
+    sealed_upto = view_position(conn, schema, NAME)
     failures: list[str] = []
     head, events, last_upto = GENESIS, 0, 0
 

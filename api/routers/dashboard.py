@@ -60,7 +60,19 @@ def dashboard_filter(query: DashboardQuery, *, with_topics: bool = True) -> Dash
     )
 
 
-def answer(request: Request, name: str, rows: list[dict[str, Any]], position: int) -> Response:
+def answer(
+    runtime: RuntimeDep,
+    request: Request,
+    name: str,
+    where: DashboardFilter,
+    query: DashboardQuery,
+    **options: Any,
+) -> Response:
+    """The dashboard's rows, as JSON or (``Accept: text/csv``) as CSV."""
+    with read_problems():
+        rows, position = runtime.reads.dashboard(
+            name, where, min_position=query.min_position, **options
+        )
     if "text/csv" in request.headers.get("accept", ""):
         out = io.StringIO()
         if rows:
@@ -72,21 +84,13 @@ def answer(request: Request, name: str, rows: list[dict[str, Any]], position: in
     return JSONResponse(body.model_dump(mode="json"))
 
 
-def figures(
-    runtime: RuntimeDep, name: str, where: DashboardFilter, query: DashboardQuery, **options: Any
-) -> tuple[list[dict[str, Any]], int]:
-    with read_problems():
-        return runtime.reads.dashboard(name, where, min_position=query.min_position, **options)
-
-
 @router.get("/summary", response_model=DashboardAnswer, responses=RESPONSES)
 def summary(
     query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
 ) -> Response:
     """Tickets by status (filed in the range)."""
     allowed(who, "dashboard")
-    rows, position = figures(runtime, "summary", dashboard_filter(query), query)
-    return answer(request, "summary", rows, position)
+    return answer(runtime, request, "summary", dashboard_filter(query), query)
 
 
 @router.get("/top-issues", response_model=DashboardAnswer, responses=RESPONSES)
@@ -95,10 +99,9 @@ def top_issues(
 ) -> Response:
     """Topics by ticket count, and ticket types by count; ties by name."""
     allowed(who, "dashboard")
-    rows, position = figures(
-        runtime, "top-issues", dashboard_filter(query), query, limit=query.limit
+    return answer(
+        runtime, request, "top-issues", dashboard_filter(query), query, limit=query.limit
     )
-    return answer(request, "top-issues", rows, position)
 
 
 @router.get("/top-products", response_model=DashboardAnswer, responses=RESPONSES)
@@ -111,8 +114,7 @@ def top_products(
         raise bad_query("topic", "top-products breaks down one topic at a time.")
     topic = query.topic[0] if query.topic else None
     where = dashboard_filter(query, with_topics=False)
-    rows, position = figures(runtime, "top-products", where, query, topic=topic, limit=query.limit)
-    return answer(request, "top-products", rows, position)
+    return answer(runtime, request, "top-products", where, query, topic=topic, limit=query.limit)
 
 
 @router.get("/volume", response_model=DashboardAnswer, responses=RESPONSES)
@@ -121,10 +123,7 @@ def volume(
 ) -> Response:
     """Filed, closed and reopened per day, week or month (UTC), by when it happened."""
     allowed(who, "dashboard")
-    rows, position = figures(
-        runtime, "volume", dashboard_filter(query), query, bucket=query.bucket
-    )
-    return answer(request, "volume", rows, position)
+    return answer(runtime, request, "volume", dashboard_filter(query), query, bucket=query.bucket)
 
 
 @router.get("/times", response_model=DashboardAnswer, responses=RESPONSES)
@@ -136,8 +135,7 @@ def times(
     group_by = query.group_by or "priority"
     if group_by not in TIME_GROUPS:
         raise bad_query("group_by", f"times groups by {', '.join(TIME_GROUPS)}.")
-    rows, position = figures(runtime, "times", dashboard_filter(query), query, group_by=group_by)
-    return answer(request, "times", rows, position)
+    return answer(runtime, request, "times", dashboard_filter(query), query, group_by=group_by)
 
 
 @router.get("/satisfaction", response_model=DashboardAnswer, responses=RESPONSES)
@@ -149,7 +147,6 @@ def satisfaction(
     group_by = query.group_by or "product"
     if group_by not in SATISFACTION_GROUPS:
         raise bad_query("group_by", f"satisfaction groups by {', '.join(SATISFACTION_GROUPS)}.")
-    rows, position = figures(
-        runtime, "satisfaction", dashboard_filter(query), query, group_by=group_by
+    return answer(
+        runtime, request, "satisfaction", dashboard_filter(query), query, group_by=group_by
     )
-    return answer(request, "satisfaction", rows, position)
