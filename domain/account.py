@@ -8,6 +8,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import AlreadyExists, InvalidField, NotAMember, PlanNotEntitled
+from domain.sla import calendar_named
 from domain.stamp import Stamp
 from domain.ticket import NAME_MAX_CHARS, checked_choice, checked_text
 
@@ -53,7 +54,7 @@ class Account(ChainedAggregate):
         checked_text("name", name, max_chars=NAME_MAX_CHARS)
         checked_choice("plan", plan, PLANS)
         checked_choice("support_tier", support_tier, SUPPORT_TIERS)
-        checked_text("calendar", calendar, max_chars=NAME_MAX_CHARS)
+        calendar_named(calendar)
         return cls(
             id=account_id,
             name=name,

@@ -21,6 +21,7 @@ from domain.errors import (
     TicketClosed,
     TicketNotClosed,
 )
+from domain.sla import SlaState
 from domain.stamp import CHANNELS, Stamp
 
 TICKET_TYPES = ("question", "bug", "feature_request", "billing", "technical", "other")
@@ -60,7 +61,7 @@ class Ticket(ChainedAggregate):
     """A support ticket. Commands check a rule, then record one or more facts."""
 
     class Opened(ChainedAggregate.Created):
-        class_version = 2
+        class_version = 3
         number: str
         subject: str
         description: str
@@ -72,11 +73,18 @@ class Ticket(ChainedAggregate):
         requester_id: str
         account_id: str
         follow_up_of: str | None
+        sla_terms: dict[str, Any] | None
+        """What the first cycle is promised (see :mod:`domain.sla`)."""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 had no link to an earlier ticket."""
             state["follow_up_of"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Version 2 promised nothing: no SLA clocks run for it."""
+            state["sla_terms"] = None
 
     class MessageAdded(ChainedAggregate.Event):
         author_id: str
@@ -113,7 +121,14 @@ class Ticket(ChainedAggregate):
         to_product: str
 
     class Reopened(ChainedAggregate.Event):
+        class_version = 2
         cycle: int
+        sla_terms: dict[str, Any] | None
+        """What the new cycle is promised."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["sla_terms"] = None
 
     class AttachmentAdded(ChainedAggregate.Event):
         attachment_id: str
@@ -124,6 +139,15 @@ class Ticket(ChainedAggregate):
     class SatisfactionRated(ChainedAggregate.Event):
         score: int
         comment: str
+
+    class SlaBreached(ChainedAggregate.Event):
+        """A clock ran past its due instant: recorded once per clock, when noticed."""
+
+        target: str
+        cycle: int
+        started_at: datetime
+        due_at: datetime
+        breached_at: datetime
 
     # --- filing -------------------------------------------------------------
 
@@ -144,6 +168,7 @@ class Ticket(ChainedAggregate):
         account_id: str,
         stamp: Stamp,
         follow_up_of: str | None = None,
+        sla_terms: dict[str, Any] | None = None,
     ) -> Ticket:
         checked_text("subject", subject, max_chars=SUBJECT_MAX_CHARS)
         checked_text("description", description, max_bytes=BODY_MAX_BYTES)
@@ -167,6 +192,7 @@ class Ticket(ChainedAggregate):
             requester_id=requester_id,
             account_id=account_id,
             follow_up_of=follow_up_of,
+            sla_terms=sla_terms,
             stamp=stamp,
         )
 
@@ -185,6 +211,7 @@ class Ticket(ChainedAggregate):
         requester_id: str,
         account_id: str,
         follow_up_of: str | None,
+        sla_terms: dict[str, Any] | None,
         stamp: Stamp,
     ) -> None:
         self.number = number
@@ -207,6 +234,9 @@ class Ticket(ChainedAggregate):
         self.message_count = 1
         self.note_count = 0
         self.rating: int | None = None
+        self.sla = SlaState().opened(priority)
+        if sla_terms is not None:
+            self.sla = self.sla.terms_set(sla_terms, stamp.at)
 
     # --- conversation ---------------------------------------------------------
 
@@ -241,6 +271,7 @@ class Ticket(ChainedAggregate):
         self, author_id: str, author_role: str, body: str, attachments: list[str], stamp: Stamp
     ) -> None:
         self.message_count += 1
+        self.sla = self.sla.message(author_role, stamp.at)
         if author_role == "collaborator":
             self.collaborators.add(author_id)
 
@@ -292,20 +323,30 @@ class Ticket(ChainedAggregate):
     def _status_changed(self, from_status: str, to_status: str, stamp: Stamp) -> None:
         self.status = to_status
         self.closed_at = stamp.at if to_status == "closed" else None
+        self.sla = self.sla.status_changed(to_status, stamp.at)
 
-    def reopen(self, *, stamp: Stamp, window: timedelta = REOPEN_WINDOW) -> None:
+    def reopen(
+        self,
+        *,
+        stamp: Stamp,
+        window: timedelta = REOPEN_WINDOW,
+        sla_terms: dict[str, Any] | None = None,
+    ) -> None:
         if self.status != "closed" or self.closed_at is None:
             raise TicketNotClosed(f"Ticket {self.number} is {self.status}, not closed.")
         if stamp.at - self.closed_at > window:
             raise ReopenWindowPassed(self.number, window.days)
-        self._reopened(cycle=self.cycle + 1, stamp=stamp)
+        self._reopened(cycle=self.cycle + 1, sla_terms=sla_terms, stamp=stamp)
 
     @event(Reopened)
-    def _reopened(self, cycle: int, stamp: Stamp) -> None:
+    def _reopened(self, cycle: int, sla_terms: dict[str, Any] | None, stamp: Stamp) -> None:
         self.status = "open"
         self.closed_at = None
         self.cycle = cycle
         self.rating = None
+        self.sla = self.sla.reopened(cycle)
+        if sla_terms is not None:
+            self.sla = self.sla.terms_set(sla_terms, stamp.at)
 
     def change_priority(self, *, to_priority: str, stamp: Stamp) -> None:
         checked_choice("priority", to_priority, PRIORITIES)
@@ -324,10 +365,12 @@ class Ticket(ChainedAggregate):
     @event(PriorityRaised)
     def _priority_raised(self, from_priority: str, to_priority: str, stamp: Stamp) -> None:
         self.priority = to_priority
+        self.sla = self.sla.priority_changed(to_priority, stamp.at)
 
     @event(PriorityLowered)
     def _priority_lowered(self, from_priority: str, to_priority: str, stamp: Stamp) -> None:
         self.priority = to_priority
+        self.sla = self.sla.priority_changed(to_priority, stamp.at)
 
     def assign(self, *, agent_id: str | None, group: str | None, stamp: Stamp) -> None:
         if not stamp.is_staff:
@@ -374,8 +417,74 @@ class Ticket(ChainedAggregate):
     def _satisfaction_rated(self, score: int, comment: str, stamp: Stamp) -> None:
         self.rating = score
 
+    # --- service levels -------------------------------------------------------------
+
+    def record_sla_breaches(self, *, stamp: Stamp) -> int:
+        """Record every clock that ran past its due instant by ``stamp.at`` and is not yet on
+        record; answers how many. Each clock's breach is recorded once, ever."""
+        due = self.sla.breaches_due(stamp.at)
+        if not due:
+            raise NothingChanged(f"Ticket {self.number} has no breach left to record.")
+        for clock in due:
+            assert clock.due_at is not None
+            self._sla_breached(
+                target=clock.target,
+                cycle=clock.cycle,
+                started_at=clock.started_at,
+                due_at=clock.due_at,
+                breached_at=stamp.at,
+                stamp=stamp,
+            )
+        return len(due)
+
+    @event(SlaBreached)
+    def _sla_breached(
+        self,
+        target: str,
+        cycle: int,
+        started_at: datetime,
+        due_at: datetime,
+        breached_at: datetime,
+        stamp: Stamp,
+    ) -> None:
+        self.sla = self.sla.breach_recorded(target, cycle, started_at)
+
     def check_not_closed(self) -> None:
         if self.status == "closed":
             raise TicketClosed(
                 f"Ticket {self.number} is closed: reopen it before adding to its conversation."
             )
+
+
+def sla_after(state: SlaState, event: Any) -> SlaState:
+    """``state`` after one stored ticket event: the fold the aggregate does, for the views."""
+    at: datetime = event.timestamp
+    if isinstance(event, Ticket.Opened):
+        opened = state.opened(event.priority)
+        return opened.terms_set(event.sla_terms, at) if event.sla_terms else opened
+    if isinstance(event, Ticket.MessageAdded):
+        return state.message(event.author_role, at)
+    if isinstance(event, Ticket.StatusChanged):
+        return state.status_changed(event.to_status, at)
+    if isinstance(event, Ticket.PriorityRaised | Ticket.PriorityLowered):
+        return state.priority_changed(event.to_priority, at)
+    if isinstance(event, Ticket.Reopened):
+        reopened = state.reopened(event.cycle)
+        return reopened.terms_set(event.sla_terms, at) if event.sla_terms else reopened
+    if isinstance(event, Ticket.SlaBreached):
+        return state.breach_recorded(event.target, event.cycle, event.started_at)
+    return state
+
+
+SLA_EVENTS = frozenset(
+    e.__qualname__
+    for e in (
+        Ticket.Opened,
+        Ticket.MessageAdded,
+        Ticket.StatusChanged,
+        Ticket.PriorityRaised,
+        Ticket.PriorityLowered,
+        Ticket.Reopened,
+        Ticket.SlaBreached,
+    )
+)

@@ -34,6 +34,8 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.numbers import TicketNumber, format_number, parse_number
+from domain.sla import FOUNDING_POLICY, Targets, terms_for
+from domain.sla_policy import BOOK_ID, SlaPolicyBook
 from domain.staff import StaffMember
 from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
@@ -176,6 +178,44 @@ class SupportDesk(Application[UUID]):
         account.change_plan(to_plan=to_plan, stamp=stamp)
         return _position(self.save(account))
 
+    def change_support_tier(self, account_id: UUID, *, to_tier: str, stamp: Stamp) -> int:
+        """From this instant on, new cycles of the account's tickets get the tier's terms."""
+        account = self._account(account_id)
+        account.change_support_tier(to_tier=to_tier, stamp=stamp)
+        return _position(self.save(account))
+
+    # --- service levels ----------------------------------------------------------------
+
+    def sla_policy(self) -> dict[str, Targets]:
+        """The targets in force now, per tier and priority (seconds of business time)."""
+        book = self._policy_book()
+        return dict(book.tiers) if book else dict(FOUNDING_POLICY)
+
+    def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
+        """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""
+        for _ in range(5):
+            book = self._policy_book() or SlaPolicyBook.found(stamp=stamp)
+            book.change_targets(tier=tier, data=data, stamp=stamp)
+            try:
+                return _position(self.save(book))
+            except IntegrityError:  # changed meanwhile: decide again on the new book
+                continue
+        raise TicketBusy("the SLA policy")
+
+    def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:
+        """Put on record every clock of the ticket past due at ``stamp.at`` (once each)."""
+        return self._change(ticket, None, lambda t: t.record_sla_breaches(stamp=stamp))
+
+    def _policy_book(self) -> SlaPolicyBook | None:
+        try:
+            book: SlaPolicyBook = self.repository.get(BOOK_ID)
+        except AggregateNotFoundError:
+            return None
+        return book
+
+    def _terms(self, account: Account) -> dict[str, Any]:
+        return terms_for(self.sla_policy(), account.support_tier, account.calendar)
+
     def register_staff(
         self,
         *,
@@ -248,6 +288,7 @@ class SupportDesk(Application[UUID]):
             account_id=str(account_id),
             follow_up_of=linked,
             stamp=stamp,
+            sla_terms=self._terms(account),
         )
         claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
         recordings = self.save(ticket, claim)
@@ -274,8 +315,14 @@ class SupportDesk(Application[UUID]):
         account = self._account(account_id)
         account.check_may_file(filing["requester_id"])
         number = format_number(self.next_number())
+        terms = self._terms(account)
         ticket = Ticket.file(
-            ticket_id=ticket_id, number=number, account_id=str(account_id), stamp=stamp, **filing
+            ticket_id=ticket_id,
+            number=number,
+            account_id=str(account_id),
+            stamp=stamp,
+            sla_terms=terms,
+            **filing,
         )
         refused: list[tuple[Change, DocketError]] = []
         for change in changes:
@@ -283,7 +330,7 @@ class SupportDesk(Application[UUID]):
                 raise ValueError(f"{change.command} is not a ticket change")
             try:
                 if change.command == "reopen":
-                    ticket.reopen(stamp=change.stamp, window=self.reopen_window)
+                    ticket.reopen(stamp=change.stamp, window=self.reopen_window, sla_terms=terms)
                 else:
                     getattr(ticket, change.command)(stamp=change.stamp, **change.args)
             except DocketError as error:
@@ -448,11 +495,11 @@ class SupportDesk(Application[UUID]):
     def reopen(
         self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
     ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.reopen(stamp=stamp, window=self.reopen_window),
-        )
+        def command(t: Ticket) -> None:
+            terms = self._terms(self._account(UUID(t.account_id)))
+            t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
+
+        return self._change(ticket, expected_version, command)
 
     def rate_satisfaction(
         self,
@@ -499,7 +546,7 @@ class SupportDesk(Application[UUID]):
     # --- internals ------------------------------------------------------------------------
 
     def _change(
-        self, ref: str | UUID, expected_version: int | None, command: Callable[[Ticket], None]
+        self, ref: str | UUID, expected_version: int | None, command: Callable[[Ticket], object]
     ) -> Receipt:
         ticket_id = self.find_ticket(ref)
         deadline = time.monotonic() + CONFLICT_PATIENCE_SECONDS

@@ -90,13 +90,14 @@ def test_a_follow_up_ticket_links_to_the_earlier_one_in_the_same_account() -> No
         )  # fmt: skip
 
 
-def test_a_stored_version_1_opened_event_is_upcast_to_version_2() -> None:
+def test_a_stored_version_1_opened_event_is_upcast_to_the_current_version() -> None:
     desk = SupportDesk()
     account = desk_with_account(desk)
     filed = file(desk, account)
     stored = desk.recorder.select_events(filed.ticket_id)[0]
     state = desk.mapper.transcoder.decode(stored.state)
-    assert state.pop("class_version") == 2
+    assert state.pop("class_version") == 3
+    assert state.pop("sla_terms")["tier"] == "standard"
     del state["follow_up_of"]
     v1 = StoredEvent(
         originator_id=stored.originator_id,
@@ -107,4 +108,5 @@ def test_a_stored_version_1_opened_event_is_upcast_to_version_2() -> None:
     event = desk.mapper.to_domain_event(v1)
     assert isinstance(event, Ticket.Opened)
     assert event.follow_up_of is None
+    assert event.sla_terms is None
     assert event.subject == "Sync fails"

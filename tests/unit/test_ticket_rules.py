@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain import errors
@@ -40,7 +42,7 @@ def test_filing_records_one_opened_event_with_every_field() -> None:
 def test_filing_refuses_empty_oversized_or_unknown_values(
     field: str, value: str, error_field: str
 ) -> None:
-    fields = {
+    fields: dict[str, Any] = {
         "subject": "S", "description": "D", "type": "bug", "priority": "low",
         "channel": "web", field: value,
     }  # fmt: skip

@@ -1,0 +1,411 @@
+"""SLA promises and their clocks, as pure functions of a ticket's events.
+
+**Terms.** When a ticket is filed, and again when it is reopened, the desk
+records on the ticket the *terms* promised for that cycle: the account's
+support tier and business-hours calendar, and the targets per priority from the
+policy in force at that instant. Everything after follows from the ticket's
+own events, so a policy change never rewrites a promise already made, and a
+replay computes exactly what the live desk computed.
+
+**Clocks.** Each cycle (filing, then every reopen) has:
+
+* ``first_response`` — starts with the cycle, stops at the first public agent
+  reply (internal notes do not count);
+* ``next_reply`` — starts at the oldest customer message (requester or
+  collaborator) left unanswered after the first response, stops at the next
+  public agent reply; each such message after an answer starts a new one;
+* ``resolution`` — starts with the cycle, pauses while the ticket is
+  ``pending`` (waiting for the customer), resumes on ``open``, stops at close.
+
+Closing the ticket stops every clock of its cycle. A clock counts only
+business time of the terms' calendar. A priority change re-targets the running
+clocks of the cycle (measured from their original start); a clock already
+breached stays breached.
+
+A clock is *met* when it stopped by its due instant and *breached* when it was
+still running after it. Breaches become ``SlaBreached`` events on the ticket
+(see :meth:`SlaState.breaches_due`), recorded exactly once per clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from domain.calendars import Calendar, calendar_from_data
+from domain.errors import InvalidField
+
+TARGETS = ("first_response", "next_reply", "resolution")
+SLA_PRIORITIES = ("low", "normal", "high", "urgent")
+DATA_FILE = Path(__file__).with_name("sla.toml")
+
+Targets = dict[str, dict[str, int]]
+"""Seconds of business time per priority and target: ``{"urgent": {"first_response": 1800}}``."""
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+def parse_duration(field: str, text: str) -> int:
+    """``"4h"``, ``"30m"``, ``"1h30m"`` → seconds (positive)."""
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not match or not any(match.groups()):
+        raise InvalidField(field, f"{text!r} is not a duration such as 4h, 30m or 1h30m.")
+    hours, minutes = (int(g or 0) for g in match.groups())
+    seconds = hours * 3600 + minutes * 60
+    if not 0 < seconds <= 10_000 * 3600:
+        raise InvalidField(field, f"{text!r} must be between 1 minute and 10000 hours.")
+    return seconds
+
+
+def format_duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
+
+
+def targets_from_data(tier: str, data: Mapping[str, Any]) -> Targets:
+    """A tier's table: base targets for every priority, overridden per priority."""
+    unknown = set(data) - set(TARGETS) - set(SLA_PRIORITIES)
+    if unknown:
+        raise InvalidField(tier, f"Unknown key {sorted(unknown)[0]!r} in the {tier} policy.")
+    missing = [t for t in TARGETS if t not in data]
+    if missing:
+        raise InvalidField(tier, f"The {tier} policy needs a {missing[0]} target.")
+    base = {t: parse_duration(f"{tier}.{t}", data[t]) for t in TARGETS}
+    table: Targets = {}
+    for priority in SLA_PRIORITIES:
+        override = data.get(priority, {})
+        if not isinstance(override, Mapping) or set(override) - set(TARGETS):
+            raise InvalidField(f"{tier}.{priority}", f"{priority} overrides {', '.join(TARGETS)}.")
+        table[priority] = {
+            t: parse_duration(f"{tier}.{priority}.{t}", override[t]) if t in override else base[t]
+            for t in TARGETS
+        }
+    return table
+
+
+@dataclass(frozen=True)
+class ShippedData:
+    calendars: dict[str, Calendar]
+    policy: dict[str, Targets]
+
+
+def load_shipped(path: Path = DATA_FILE) -> ShippedData:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    calendars = {n: calendar_from_data(n, c) for n, c in data["calendars"].items()}
+    policy = {tier: targets_from_data(tier, t) for tier, t in data["policy"].items()}
+    return ShippedData(calendars, policy)
+
+
+SHIPPED = load_shipped()
+CALENDARS = SHIPPED.calendars
+FOUNDING_POLICY = SHIPPED.policy
+
+
+def calendar_named(name: str) -> Calendar:
+    try:
+        return CALENDARS[name]
+    except KeyError:
+        raise InvalidField(
+            "calendar", f"No calendar {name!r}; the calendars are {', '.join(CALENDARS)}."
+        ) from None
+
+
+def terms_for(policy: Mapping[str, Targets], tier: str, calendar: str) -> dict[str, Any]:
+    """What a cycle of a ticket is promised: tier, calendar and the tier's targets."""
+    calendar_named(calendar)
+    if tier not in policy:
+        raise InvalidField("support_tier", f"No SLA policy for tier {tier!r}.")
+    return {"tier": tier, "calendar": calendar, "targets": policy[tier]}
+
+
+# --- clocks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clock:
+    target: str
+    cycle: int
+    priority: str
+    started_at: datetime
+    budget: timedelta
+    """Business time allowed."""
+    used: timedelta = timedelta(0)
+    """Business time spent in earlier runs (before a pause)."""
+    running_since: datetime | None = None
+    due_at: datetime | None = None
+    """When the running (or breaching) run falls due; ``None`` while paused in time."""
+    stopped_at: datetime | None = None
+    breached_at: datetime | None = None
+    """The due instant it is known to have passed: by a late stop, or a recorded breach."""
+    breach_recorded: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}/{self.cycle}/{self.started_at.isoformat()}"
+
+    def state(self, now: datetime) -> str:
+        """``running``, ``paused``, ``met`` or ``breached`` as of ``now``."""
+        if self.breached_at is not None or self.overdue(now):
+            return "breached"
+        if self.stopped_at is not None:
+            return "met"
+        return "running" if self.running_since is not None else "paused"
+
+    def overdue(self, now: datetime) -> bool:
+        return (
+            self.stopped_at is None
+            and self.running_since is not None
+            and self.due_at is not None
+            and now > self.due_at
+        )
+
+    def business_left(self, calendar: Calendar, now: datetime) -> timedelta | None:
+        """Business time until due (negative once past); ``None`` unless running."""
+        if self.stopped_at is not None or self.running_since is None or self.due_at is None:
+            return None
+        if now <= self.due_at:
+            return calendar.elapsed(now, self.due_at)
+        return -calendar.elapsed(self.due_at, now)
+
+    def stop(self, at: datetime) -> Clock:
+        late = self.due_at is not None and at > self.due_at and self.running_since is not None
+        return dataclasses.replace(
+            self,
+            stopped_at=at,
+            running_since=None,
+            breached_at=self.breached_at or (self.due_at if late else None),
+        )
+
+
+@dataclass(frozen=True)
+class SlaState:
+    """A ticket's SLA clocks, folded from its events by the methods below."""
+
+    terms: Mapping[str, Any] | None = None
+    priority: str = "normal"
+    status: str = "open"
+    cycle: int = 1
+    clocks: tuple[Clock, ...] = ()
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def calendar(self) -> Calendar | None:
+        return calendar_named(self.terms["calendar"]) if self.terms else None
+
+    def current(self) -> tuple[Clock, ...]:
+        return tuple(c for c in self.clocks if c.cycle == self.cycle)
+
+    def next_due(self) -> datetime | None:
+        """The soonest due instant among running clocks (overdue ones included)."""
+        dues = [
+            c.due_at
+            for c in self.clocks
+            if c.stopped_at is None and c.running_since is not None and c.due_at is not None
+        ]
+        return min(dues, default=None)
+
+    def breaches_due(self, now: datetime) -> list[Clock]:
+        """Clocks breached by ``now`` whose breach is not yet on the ticket."""
+        return [
+            c
+            for c in self.clocks
+            if not c.breach_recorded and (c.breached_at is not None or c.overdue(now))
+        ]
+
+    # --- folding ------------------------------------------------------------------------
+
+    def opened(self, priority: str) -> SlaState:
+        return SlaState(priority=priority)
+
+    def terms_set(self, terms: Mapping[str, Any], at: datetime) -> SlaState:
+        state = dataclasses.replace(self, terms=terms)
+        if any(c.cycle == self.cycle for c in self.clocks) or self.status == "closed":
+            return state
+        first = state.started("first_response", at)
+        resolution = state.started("resolution", at)
+        if self.status == "pending":
+            resolution = dataclasses.replace(resolution, running_since=None, due_at=None)
+        return dataclasses.replace(state, clocks=(*self.clocks, first, resolution))
+
+    def message(self, author_role: str, at: datetime) -> SlaState:
+        if self.terms is None:
+            return self
+        current = self.current()
+        if author_role == "agent":
+            return self._replace_clocks(
+                lambda c: (
+                    c.stop(at)
+                    if c.target in ("first_response", "next_reply") and c.stopped_at is None
+                    else c
+                )
+            )
+        answered = any(c.target == "first_response" and c.stopped_at for c in current)
+        waiting = any(c.target == "next_reply" and c.stopped_at is None for c in current)
+        if not answered or waiting or self.status == "closed":
+            return self
+        return dataclasses.replace(self, clocks=(*self.clocks, self.started("next_reply", at)))
+
+    def status_changed(self, to_status: str, at: datetime) -> SlaState:
+        state = dataclasses.replace(self, status=to_status)
+        if self.terms is None:
+            return state
+        if to_status == "closed":
+            return state._replace_clocks(lambda c: c if c.stopped_at else c.stop(at))
+        if to_status == "pending":
+            return state._replace_clocks(
+                lambda c: state.paused(c, at) if c.target == "resolution" else c
+            )
+        return state._replace_clocks(
+            lambda c: state.resumed(c, at) if c.target == "resolution" else c
+        )
+
+    def priority_changed(self, to_priority: str, at: datetime) -> SlaState:
+        state = dataclasses.replace(self, priority=to_priority)
+        if self.terms is None:
+            return state
+        return state._replace_clocks(lambda c: state.retargeted(c, at))
+
+    def reopened(self, cycle: int) -> SlaState:
+        return dataclasses.replace(self, status="open", cycle=cycle)
+
+    def breach_recorded(self, target: str, cycle: int, started_at: datetime) -> SlaState:
+        def mark(c: Clock) -> Clock:
+            if (c.target, c.cycle, c.started_at) != (target, cycle, started_at):
+                return c
+            return dataclasses.replace(
+                c, breach_recorded=True, breached_at=c.breached_at or c.due_at
+            )
+
+        return dataclasses.replace(self, clocks=tuple(mark(c) for c in self.clocks))
+
+    # --- clock arithmetic -----------------------------------------------------------------
+
+    def budget(self, target: str) -> timedelta:
+        assert self.terms is not None
+        return timedelta(seconds=self.terms["targets"][self.priority][target])
+
+    def started(self, target: str, at: datetime) -> Clock:
+        calendar = self.calendar
+        assert calendar is not None
+        budget = self.budget(target)
+        return Clock(
+            target=target,
+            cycle=self.cycle,
+            priority=self.priority,
+            started_at=at,
+            budget=budget,
+            running_since=at,
+            due_at=calendar.due(at, budget),
+        )
+
+    def paused(self, clock: Clock, at: datetime) -> Clock:
+        if clock.stopped_at is not None or clock.running_since is None:
+            return clock
+        calendar = self.calendar
+        assert calendar is not None
+        late = clock.due_at is not None and at > clock.due_at
+        return dataclasses.replace(
+            clock,
+            used=clock.used + calendar.elapsed(clock.running_since, at),
+            running_since=None,
+            due_at=clock.due_at if late or clock.breached_at else None,
+            breached_at=clock.breached_at or (clock.due_at if late else None),
+        )
+
+    def resumed(self, clock: Clock, at: datetime) -> Clock:
+        if clock.stopped_at is not None or clock.running_since is not None:
+            return clock
+        calendar = self.calendar
+        assert calendar is not None
+        due = clock.due_at if clock.breached_at else calendar.due(at, clock.budget - clock.used)
+        return dataclasses.replace(clock, running_since=at, due_at=due)
+
+    def retargeted(self, clock: Clock, at: datetime) -> Clock:
+        if clock.stopped_at is not None or clock.breached_at is not None:
+            return clock
+        if clock.overdue(at):  # breached before the change, noticed or not: it stays so
+            return dataclasses.replace(clock, breached_at=clock.due_at)
+        calendar = self.calendar
+        assert calendar is not None
+        budget = self.budget(clock.target)
+        changed = dataclasses.replace(clock, budget=budget, priority=self.priority)
+        if clock.running_since is None:
+            return changed
+        left = budget - clock.used
+        due = calendar.due(clock.running_since, left) if left > timedelta(0) else at
+        return dataclasses.replace(changed, due_at=due)
+
+    def _replace_clocks(self, change: Any) -> SlaState:
+        clocks = tuple(change(c) if c.cycle == self.cycle else c for c in self.clocks)
+        return dataclasses.replace(self, clocks=clocks)
+
+
+# --- storing a state (the views keep it as JSON) ---------------------------------------
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _text(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def clock_to_data(c: Clock) -> dict[str, Any]:
+    return {
+        "target": c.target,
+        "cycle": c.cycle,
+        "priority": c.priority,
+        "started_at": c.started_at.isoformat(),
+        "budget_us": c.budget // timedelta(microseconds=1),
+        "used_us": c.used // timedelta(microseconds=1),
+        "running_since": _text(c.running_since),
+        "due_at": _text(c.due_at),
+        "stopped_at": _text(c.stopped_at),
+        "breached_at": _text(c.breached_at),
+        "breach_recorded": c.breach_recorded,
+    }
+
+
+def clock_from_data(d: Mapping[str, Any]) -> Clock:
+    return Clock(
+        target=d["target"],
+        cycle=d["cycle"],
+        priority=d["priority"],
+        started_at=datetime.fromisoformat(d["started_at"]),
+        budget=timedelta(microseconds=d["budget_us"]),
+        used=timedelta(microseconds=d["used_us"]),
+        running_since=_instant(d["running_since"]),
+        due_at=_instant(d["due_at"]),
+        stopped_at=_instant(d["stopped_at"]),
+        breached_at=_instant(d["breached_at"]),
+        breach_recorded=d["breach_recorded"],
+    )
+
+
+def state_to_data(s: SlaState) -> dict[str, Any]:
+    return {
+        "terms": dict(s.terms) if s.terms else None,
+        "priority": s.priority,
+        "status": s.status,
+        "cycle": s.cycle,
+        "clocks": [clock_to_data(c) for c in s.clocks],
+    }
+
+
+def state_from_data(d: Mapping[str, Any]) -> SlaState:
+    return SlaState(
+        terms=d["terms"],
+        priority=d["priority"],
+        status=d["status"],
+        cycle=d["cycle"],
+        clocks=tuple(clock_from_data(c) for c in d["clocks"]),
+    )
