@@ -47,6 +47,7 @@ def project(settings: Settings, names: list[str]) -> None:
     from api.runtime import database_url
     from projections.catalog import VIEWS
     from projections.database import ensure_schema, eventsourcing_env
+    from projections.deadlines import DeadlineWatch
     from projections.runner import ProjectionRunner
     from projections.service import SupportDesk
 
@@ -55,9 +56,11 @@ def project(settings: Settings, names: list[str]) -> None:
         sys.exit(f"No view {', '.join(unknown)}; the views are {', '.join(VIEWS)}.")
     url = database_url(settings)
     ensure_schema(url, settings.schema_name)
-    SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=1)).close()
+    desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
     runner = ProjectionRunner(url, settings.schema_name, [VIEWS[n] for n in names or VIEWS])
     runner.create_tables()
+    # whoever keeps the SLA view also puts breaches on record as they fall due
+    watch = DeadlineWatch(desk, url, settings.schema_name) if "sla" in (names or VIEWS) else None
 
     def stop(signum: int, frame: object) -> None:
         runner.request_stop()
@@ -65,7 +68,14 @@ def project(settings: Settings, names: list[str]) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"Projecting {', '.join(v.name for v in runner.views)}", flush=True)
-    runner.run_forever()
+    if watch is not None:
+        watch.start()
+    try:
+        runner.run_forever()
+    finally:
+        if watch is not None:
+            watch.stop()
+        desk.close()
 
 
 def replay(settings: Settings, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from api.settings import Settings
 from projections.attachments import AttachmentStore
 from projections.catalog import VIEWS
 from projections.database import ensure_schema, eventsourcing_env, start_embedded
+from projections.deadlines import DeadlineWatch
 from projections.reads import Reads
 from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
@@ -38,6 +39,7 @@ class Runtime:
     reads: Reads
     projecting: bool
     audit: Audit
+    deadlines: DeadlineWatch
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +77,7 @@ class Runtime:
             ),
             projecting=projecting,
             audit=Audit(pool, schema, desk.mapper),
+            deadlines=DeadlineWatch(desk, url, schema),
         )
         runtime.tokens.create_tables()
         runtime.attachments.create_tables()
@@ -82,6 +85,7 @@ class Runtime:
         runner.create_tables()
         if projecting:
             runner.start()
+            runtime.deadlines.start()
         return runtime
 
     def position(self) -> int:
@@ -98,6 +102,7 @@ class Runtime:
 
     def close(self) -> None:
         if self.projecting:
+            self.deadlines.stop()
             self.runner.stop()
         self.pool.close()
         self.desk.close()

@@ -29,7 +29,7 @@ from projections.runner import Fact, Tables, View, clean_text
 NAME = "audit_feed"
 FEED = "audit_feed"
 STREAMS = "audit_feed_streams"
-STAFF_ONLY_KINDS = frozenset({"Ticket.InternalNoteAdded"})
+STAFF_ONLY_KINDS = frozenset({"Ticket.InternalNoteAdded", "Ticket.SlaBreached"})
 ENVELOPE = frozenset(
     {
         "originator_id",

@@ -9,6 +9,7 @@ from projections import (
     directory,
     inbox,
     log_seal,
+    sla,
     ticket_detail,
 )
 from projections.runner import View
@@ -23,5 +24,6 @@ VIEWS: dict[str, View] = {
         audit_feed.VIEW,
         log_seal.VIEW,
         dashboard.VIEW,
+        sla.VIEW,
     )
 }

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -42,9 +42,15 @@ class ListFilter:
     created_to: datetime | None = None
     q: str | None = None
     needs_answer: bool | None = None
+    breaching_within: int | None = None
+    """Minutes: tickets with a running SLA clock due by then (or already overdue)."""
+    now: datetime | None = None
+    """The instant ``breaching_within`` counts from (not part of the cursor's digest)."""
 
     def digest(self) -> str:
-        canonical = json.dumps(asdict(self), sort_keys=True, default=str)
+        fields = asdict(self)
+        del fields["now"]
+        canonical = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -61,7 +67,15 @@ SORTS = {
     "last_activity": Sort("last_activity", ("activity_key",)),
     "created": Sort("created", ("created_key",)),
     "priority": Sort("priority", ("priority_rank", "activity_key")),
+    "due": Sort("due", ("due_key",)),
 }
+STAFF_SORTS = frozenset({"due"})
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(at: datetime) -> int:
+    """An instant as whole microseconds since 1970, the form sort keys take."""
+    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 class BadCursor(ValueError):
@@ -146,6 +160,10 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     if f.needs_answer is not None:
         where.append("r.needs_answer = %s")
         params.append(f.needs_answer)
+    if f.breaching_within is not None:
+        horizon = (f.now or datetime.now(UTC)) + timedelta(minutes=f.breaching_within)
+        where.append("r.due_key <= %s")
+        params.append(micros(horizon))
     return where, params
 
 

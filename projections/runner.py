@@ -104,6 +104,9 @@ class View:
     """Every table the view owns (a rebuild builds shadow copies of these)."""
     prune: Callable[[psycopg.Connection[Any], Tables, int], int] | None = None
     """Drop history no reader can still ask for: rows superseded at or before a position."""
+    shape: int = 1
+    """The version of the tables' layout. A view found in an older shape is dropped and
+    folded again from position 0 (its events are all in the log)."""
 
 
 def kind_of(topic: str) -> str:
@@ -195,11 +198,24 @@ class ProjectionRunner:
             create_tracking_table(conn, self.schema)
             for view in self.views:
                 with conn.transaction():
+                    key = self.tracking_key(view)
+                    found = conn.execute(
+                        f"SELECT shape FROM {self.tracking} WHERE view = %s FOR UPDATE", (key,)
+                    ).fetchone()
+                    if found is not None and found[0] != view.shape:
+                        log.warning("view %s changed shape: folding it again from 0", key)
+                        for table in view.tables:
+                            conn.execute(f"DROP TABLE IF EXISTS {self.tables(table)} CASCADE")
+                        conn.execute(
+                            f"UPDATE {self.tracking} SET position = 0, pruned_upto = 0, "
+                            "shape = %s WHERE view = %s",
+                            (view.shape, key),
+                        )
                     view.create_tables(conn, self.tables)
                     conn.execute(
-                        f"INSERT INTO {self.tracking} (view, position) VALUES (%s, 0) "
+                        f"INSERT INTO {self.tracking} (view, position, shape) VALUES (%s, 0, %s) "
                         "ON CONFLICT (view) DO NOTHING",
-                        (self.tracking_key(view),),
+                        (key, view.shape),
                     )
 
     def tracking_key(self, view: View) -> str:
@@ -383,6 +399,10 @@ def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
     conn.execute(
         f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
         "ADD COLUMN IF NOT EXISTS pruned_upto bigint NOT NULL DEFAULT 0"
+    )
+    conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
+        "ADD COLUMN IF NOT EXISTS shape integer NOT NULL DEFAULT 1"
     )
     conn.execute(
         f"""

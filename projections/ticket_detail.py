@@ -165,7 +165,9 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         if ticket is None:  # an event of a ticket this view never saw opened
             continue
         touched.add(tid)
-        ticket.update(version=fact.version, position=fact.position, updated_at=e.timestamp)
+        ticket.update(version=fact.version, position=fact.position)
+        if kind != "Ticket.SlaBreached":  # a clock running out is not a change to the ticket
+            ticket["updated_at"] = e.timestamp
         if kind == "Ticket.MessageAdded":
             messages.append(_message(fact, e.author_id, e.author_role, e.body, e.attachments))
             if e.author_role == "collaborator" and e.author_id not in ticket["collaborators"]:

@@ -20,19 +20,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
-from domain.ticket import PRIORITIES, Ticket
-from projections.listing import SORTS, ListFilter, Page, page
+from domain.sla import SlaState, state_from_data, state_to_data
+from domain.ticket import PRIORITIES, Ticket, sla_after
+from projections.listing import SORTS, ListFilter, Page, micros, page
 from projections.runner import Fact, Tables, View, clean_text
 
 OPEN_END = 2**63 - 1
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 PUBLIC_TICKET_EVENTS = frozenset(
     e.__qualname__
@@ -50,7 +51,12 @@ PUBLIC_TICKET_EVENTS = frozenset(
         Ticket.SatisfactionRated,
     )
 )
-ALL_TICKET_EVENTS = PUBLIC_TICKET_EVENTS | {Ticket.InternalNoteAdded.__qualname__}
+STAFF_TICKET_EVENTS = frozenset(
+    e.__qualname__ for e in (Ticket.InternalNoteAdded, Ticket.SlaBreached)
+)
+ALL_TICKET_EVENTS = PUBLIC_TICKET_EVENTS | STAFF_TICKET_EVENTS
+NO_DUE_KEY = 2**62
+"""The due-soonest sort key of a ticket with no running SLA clock: after every due one."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ class TicketRow:
     note_count: int
     version: int
     collaborators: tuple[str, ...]
+    sla_due_at: datetime | None
+    """The soonest due instant of the ticket's running SLA clocks (overdue ones included)."""
+    sla_state: SlaState
 
     @property
     def needs_answer(self) -> bool:
@@ -95,6 +104,7 @@ class TicketRow:
             "attention_at": micros(waiting) if waiting else -micros(self.last_activity_at),
             "activity_key": -micros(self.last_activity_at),
             "created_key": -micros(self.created_at),
+            "due_key": micros(self.sla_due_at) if self.sla_due_at else NO_DUE_KEY,
         }
 
 
@@ -107,11 +117,8 @@ SORT_FIELDS = (
     "attention_at",
     "activity_key",
     "created_key",
+    "due_key",
 )
-
-
-def micros(at: datetime) -> int:
-    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
@@ -119,6 +126,7 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
     e = fact.event
     kind = fact.kind
     if kind == "Ticket.Opened":
+        sla = sla_after(SlaState(), e)
         return TicketRow(
             ticket_id=e.originator_id,
             number=e.number,
@@ -140,10 +148,19 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
             note_count=0,
             version=e.originator_version,
             collaborators=(),
+            sla_due_at=sla.next_due(),
+            sla_state=sla,
         )
     if row is None:  # an event of a ticket this view never saw opened
         return None
-    changes: dict[str, Any] = {"version": e.originator_version, "last_activity_at": e.timestamp}
+    sla = sla_after(row.sla_state, e)
+    changes: dict[str, Any] = {
+        "version": e.originator_version,
+        "sla_state": sla,
+        "sla_due_at": sla.next_due(),
+    }
+    if kind != "Ticket.SlaBreached":  # a clock running out is not activity on the ticket
+        changes["last_activity_at"] = e.timestamp
     if kind == "Ticket.MessageAdded":
         changes["message_count"] = row.message_count + 1
         if e.author_role == "agent":
@@ -211,6 +228,8 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
             note_count integer NOT NULL,
             version integer NOT NULL,
             collaborators text[] NOT NULL,
+            sla_due_at timestamptz,
+            sla_state jsonb NOT NULL,
             needs_answer boolean NOT NULL,
             priority_rank smallint NOT NULL,
             attention_rank smallint NOT NULL,
@@ -218,6 +237,7 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
             attention_at bigint NOT NULL,
             activity_key bigint NOT NULL,
             created_key bigint NOT NULL,
+            due_key bigint NOT NULL,
             PRIMARY KEY (ticket_id, valid_from)
         )
         """
@@ -228,6 +248,7 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
         "activity": "(activity_key, ticket_id)",
         "created": "(created_key, ticket_id)",
         "priority": "(priority_rank, activity_key, ticket_id)",
+        "due": "(due_key, ticket_id)",
         "account": "(account_id, activity_key, ticket_id)",
         "requester": "(requester_id, activity_key, ticket_id)",
         "superseded": f"(valid_to) WHERE valid_to <> {OPEN_END}",
@@ -285,6 +306,7 @@ def apply_rows(
         assert row is not None
         record = {**{f: getattr(row, f) for f in ROW_FIELDS}, **row.sort_keys()}
         record["collaborators"] = list(row.collaborators)
+        record["sla_state"] = Jsonb(state_to_data(row.sla_state))
         inserts.append((position, *(record[c] for c in columns[1:])))
     with conn.cursor() as cur:
         if closing:
@@ -303,6 +325,7 @@ def apply_rows(
 def row_from_record(record: dict[str, Any]) -> TicketRow:
     values = {f: record[f] for f in ROW_FIELDS}
     values["collaborators"] = tuple(values["collaborators"])
+    values["sla_state"] = state_from_data(values["sla_state"])
     return TicketRow(**values)
 
 
@@ -356,7 +379,9 @@ class TicketList:
         self.columns = columns
         self.default_sort = default_sort
         handles = ALL_TICKET_EVENTS if with_internal_notes else PUBLIC_TICKET_EVENTS
-        self.view = View(name, handles, self.create_tables, self.apply, (rows, search), self.prune)
+        self.view = View(
+            name, handles, self.create_tables, self.apply, (rows, search), self.prune, shape=2
+        )
 
     def create_tables(self, conn: psycopg.Connection[Any], t: Tables) -> None:
         create_row_table(conn, t, self.rows)

@@ -126,8 +126,8 @@ def rebuild(
                     # folded differently: they expire (position as their horizon)
                     conn.execute(
                         f"UPDATE {tracking} SET position = %s, pruned_upto = %s, "
-                        "updated_at = now() WHERE view = %s",
-                        (position, position, view.name),
+                        "shape = %s, updated_at = now() WHERE view = %s",
+                        (position, position, view.shape, view.name),
                     )
                     conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
         report.seconds = time.perf_counter() - began

@@ -64,6 +64,16 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
             "Events in the log a view has not applied yet.",
             [(f'{{view="{v}"}}', h.lag) for v, h in views.items()],
         ),
+        *gauge(
+            "docket_sla_breaches_recorded",
+            "Tickets this process's deadline watch put SLA breaches on record for.",
+            [("", runtime.deadlines.recorded)],
+        ),
+        *gauge(
+            "docket_sla_watch_failing",
+            "Whether this process's deadline watch is retrying after an error.",
+            [("", int(runtime.deadlines.last_error is not None))],
+        ),
         "# HELP docket_http_requests_total HTTP requests answered, by route and status.",
         "# TYPE docket_http_requests_total counter",
     ]
