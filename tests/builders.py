@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -29,7 +30,7 @@ def system(at: datetime = T0) -> Stamp:
     return Stamp("system", "system", "api", at)
 
 
-def new_ticket(at: datetime = T0) -> Ticket:
+def new_ticket(at: datetime = T0, sla_terms: dict[str, Any] | None = None) -> Ticket:
     return Ticket.file(
         ticket_id=uuid4(),
         number="T-000001",

@@ -9,9 +9,13 @@ from typing import Any
 from hypothesis import strategies as st
 
 from domain.errors import DocketError
+from domain.sla import FOUNDING_POLICY, terms_for
 from domain.stamp import Stamp
 from domain.ticket import PRIORITIES, STATUSES, TICKET_TYPES, Ticket
 from tests.builders import T0, new_ticket
+
+TERMS = terms_for(FOUNDING_POLICY, "premium_essentials", "us-public-sector")
+"""Business hours in Los Angeles, so clocks cross nights, weekends and holidays."""
 
 texts = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
 
@@ -31,6 +35,7 @@ commands = st.one_of(
     st.builds(Command, st.just("type"), st.fixed_dictionaries({"to": st.sampled_from(TICKET_TYPES)}), st.integers(0, 600)),
     st.builds(Command, st.just("reopen"), st.just({}), st.integers(0, 60 * 24 * 40)),
     st.builds(Command, st.just("rate"), st.fixed_dictionaries({"score": st.integers(0, 6)}), st.integers(0, 600)),
+    st.builds(Command, st.just("sweep"), st.just({}), st.integers(0, 60 * 24 * 3)),
 )  # fmt: skip
 
 
@@ -59,15 +64,17 @@ def run(ticket: Ticket, command: Command, at_minutes: int) -> None:
         elif command.name == "type":
             ticket.change_type(to_type=a["to"], stamp=agent)
         elif command.name == "reopen":
-            ticket.reopen(stamp=requester)
+            ticket.reopen(stamp=requester, sla_terms=TERMS)
         elif command.name == "rate":
             ticket.rate_satisfaction(score=a["score"], comment="", stamp=requester)
+        elif command.name == "sweep":  # the deadline watch passing by
+            ticket.record_sla_breaches(stamp=Stamp("sla-deadlines", "system", "api", at))
     except DocketError:
         pass
 
 
 def ticket_after(sequence: list[Command]) -> Ticket:
-    ticket = new_ticket()
+    ticket = new_ticket(sla_terms=TERMS)
     minutes = 0
     for command in sequence:
         minutes += command.minutes

@@ -22,7 +22,7 @@ from projections.listing import ListFilter
 from projections.runner import ProjectionRunner, Tables
 from projections.service import SupportDesk
 from tests.builders import T0, fresh_schema, requester
-from tests.property.strategies import Command, commands, run
+from tests.property.strategies import TERMS, Command, commands, run
 
 streams = st.lists(st.tuples(st.integers(0, 2), commands), max_size=30)
 
@@ -37,7 +37,7 @@ def write_stream(url: str, schema: str, stream: list[tuple[int, Command]]) -> li
                 ticket_id=uuid.uuid4(), number=f"T-00000{i + 1}", subject=f"Subject {i}",
                 description="Files stop syncing", type="bug", priority="normal",
                 product="Files", topic="sync", channel="web", requester_id="req-1",
-                account_id="acct-1", stamp=requester(T0),
+                account_id="acct-1", stamp=requester(T0), sla_terms=TERMS,
             )
             for i in range(3)
         ]  # fmt: skip

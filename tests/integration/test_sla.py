@@ -1,0 +1,202 @@
+"""SLA clocks in the view, the deadline watch with a fake clock, and rebuild equivalence."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from domain.ticket import Ticket
+from projections import sla
+from projections.catalog import VIEWS
+from projections.deadlines import DeadlineWatch
+from projections.listing import ListFilter
+from projections.inbox import tickets as inbox_tickets
+from projections.runner import ProjectionRunner
+from projections.service import SupportDesk
+from replay.rebuild import rebuild
+from tests.builders import agent, requester, system
+
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
+    desk = SupportDesk(pg_env)
+    yield desk
+    desk.close()
+
+
+@pytest.fixture
+def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunner:
+    runner = ProjectionRunner(database_url, schema, VIEWS.values())
+    runner.create_tables()
+    return runner
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+def premium_account(desk: SupportDesk, tier: str = "premium_enhanced") -> Any:
+    account = desk.open_account(name="Acme", plan="business", support_tier=tier,
+                                stamp=system(MONDAY))  # fmt: skip
+    desk.add_member(account, member_id="req-1", email="r@acme.test", name="R", role="member",
+                    stamp=system(MONDAY))  # fmt: skip
+    return account
+
+
+def file_at(desk: SupportDesk, account: Any, at: datetime, priority: str = "normal") -> Any:
+    return desk.file_ticket(
+        account_id=account, requester_id="req-1", subject="Down", description="All down.",
+        type="bug", priority=priority, product="Files", stamp=requester(at),
+    )  # fmt: skip
+
+
+def breaches(desk: SupportDesk, ticket_id: Any) -> list[Ticket.SlaBreached]:
+    events = desk.repository.event_store.get(ticket_id)
+    return [e for e in events if isinstance(e, Ticket.SlaBreached)]
+
+
+def test_a_breach_due_while_the_workers_were_stopped_is_recorded_once_after_they_start(
+    desk: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+) -> None:
+    account = premium_account(desk)  # premium_enhanced, normal: first response within 1 hour
+    filed = file_at(desk, account, MONDAY)
+    answered = file_at(desk, account, MONDAY)
+    desk.add_message(answered.ticket_id, author_id="agent-1", author_role="agent", body="Hi",
+                     attachments=None, stamp=agent(MONDAY + 0.5 * H))  # fmt: skip
+    clock = FakeClock(MONDAY + 0.5 * H)
+    runner.catch_up()
+    watch = DeadlineWatch(desk, database_url, schema, clock=clock)
+    assert watch.sweep() == 0  # nothing due yet
+
+    clock.now = MONDAY + 3 * H  # the due instant passes with no worker running
+    runner.catch_up()  # the workers start again: first the views, then the watch
+    first, again = DeadlineWatch(desk, database_url, schema, clock=clock), None
+    assert first.sweep() == 1
+    again = DeadlineWatch(desk, database_url, schema, clock=clock)  # a restart, view behind
+    assert again.sweep() == 0
+    runner.catch_up()
+    assert again.sweep() == 0
+
+    (breach,) = breaches(desk, filed.ticket_id)
+    assert (breach.target, breach.due_at, breach.breached_at) == (
+        "first_response", MONDAY + H, MONDAY + 3 * H,
+    )  # fmt: skip
+    assert breach.stamp.actor_kind == "system"
+    assert breaches(desk, answered.ticket_id) == []
+
+
+def test_the_watch_thread_records_a_breach_as_it_falls_due(
+    desk: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+) -> None:
+    account = premium_account(desk)
+    now = datetime.now(UTC)
+    filed = file_at(desk, account, now - H + timedelta(seconds=1), priority="normal")
+    runner.start()
+    watch = DeadlineWatch(desk, database_url, schema, interval=5.0)
+    watch.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not breaches(desk, filed.ticket_id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        found_at = datetime.now(UTC)
+    finally:
+        watch.stop()
+        runner.stop()
+    (breach,) = breaches(desk, filed.ticket_id)
+    assert breach.due_at < breach.breached_at <= found_at
+    assert breach.breached_at - breach.due_at < timedelta(seconds=5)
+
+
+def test_the_view_shows_clocks_and_the_inbox_sorts_and_filters_by_due(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = premium_account(desk)
+    relaxed = file_at(desk, account, MONDAY, priority="low")  # first response due 10:00
+    urgent = file_at(desk, account, MONDAY + 0.25 * H, priority="urgent")  # due 09:45
+    answered = file_at(desk, account, MONDAY)
+    desk.add_message(answered.ticket_id, author_id="agent-1", author_role="agent", body="Hi",
+                     attachments=None, stamp=agent(MONDAY + 0.1 * H))  # fmt: skip
+    runner.catch_up()
+
+    state = sla.ticket_state(conn, runner.tables, urgent.ticket_id)
+    assert state is not None
+    now = MONDAY + 0.5 * H
+    first, resolution = sla.readings(state, now)
+    assert (first.target, first.state, first.due_at) == (
+        "first_response", "running", MONDAY + 0.75 * H,
+    )  # fmt: skip
+    assert first.business_seconds_left == 15 * 60
+    assert (resolution.target, resolution.due_at) == ("resolution", MONDAY + 8.25 * H)
+
+    due_first = inbox_tickets(conn, runner.tables, ListFilter(), sort="due")
+    order = [r["ticket_id"] for r in due_first.rows]
+    assert order[:2] == [urgent.ticket_id, relaxed.ticket_id]
+    assert order[2] == answered.ticket_id  # only its resolution clock still runs
+    soon = inbox_tickets(
+        conn, runner.tables, ListFilter(breaching_within=20, now=now), sort="due"
+    )
+    assert [r["ticket_id"] for r in soon.rows] == [urgent.ticket_id]
+
+
+def test_compliance_counts_met_breached_and_running_per_tier_priority_and_account(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = premium_account(desk)
+    met = file_at(desk, account, MONDAY)
+    late = file_at(desk, account, MONDAY)
+    file_at(desk, account, MONDAY + 10 * H)  # still running at 10:30
+    desk.add_message(met.ticket_id, author_id="agent-1", author_role="agent", body="Hi",
+                     attachments=None, stamp=agent(MONDAY + 0.5 * H))  # fmt: skip
+    desk.add_message(late.ticket_id, author_id="agent-1", author_role="agent", body="Sorry",
+                     attachments=None, stamp=agent(MONDAY + 2 * H))  # fmt: skip
+    runner.catch_up()
+    report = sla.summary(conn, runner.tables, start=MONDAY, end=MONDAY + 24 * H,
+                         now=MONDAY + 10.5 * H)  # fmt: skip
+    (first,) = [r for r in report["tier"] if r["target"] == "first_response"]
+    assert (first["key"], first["met"], first["breached"], first["running"]) == (
+        "premium_enhanced", 1, 1, 1,
+    )  # fmt: skip
+    assert first["compliance"] == 0.5
+    assert {r["key"] for r in report["account"]} == {str(account)}
+
+
+def test_the_sla_view_rebuilt_from_zero_equals_the_live_one(
+    desk: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+) -> None:
+    account = premium_account(desk, tier="premium_essentials")
+    runner.start()
+    try:
+        for n in range(6):
+            at = MONDAY + n * H
+            t = file_at(desk, account, at, priority=("normal", "urgent")[n % 2])
+            desk.change_status(t.ticket_id, to_status="pending", stamp=agent(at + 0.2 * H))
+            desk.add_message(t.ticket_id, author_id="req-1", author_role="requester",
+                             body="more", attachments=None, stamp=requester(at + 0.5 * H))  # fmt: skip
+            if n % 3 == 0:
+                desk.change_status(t.ticket_id, to_status="closed", stamp=agent(at + H))
+                desk.reopen(t.ticket_id, stamp=requester(at + 2 * H))
+            desk.record_sla_breaches(t.ticket_id, stamp=system(at + 30 * H))
+        time.sleep(0.5)
+    finally:
+        runner.stop()
+    runner.catch_up()
+    checked = rebuild(database_url, schema, [VIEWS["sla"], VIEWS["inbox"]], check=True)
+    assert checked.differences == {"sla": [], "inbox": []}
