@@ -16,6 +16,7 @@ from api.routers import (
     feed,
     health,
     inbox,
+    sla,
     tickets,
 )
 from api.runtime import Runtime
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(feed.router)
     app.include_router(audit.router)
     app.include_router(dashboard.router)
+    app.include_router(sla.router)
 
     @app.middleware("http")
     async def count_requests(

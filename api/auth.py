@@ -48,6 +48,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "audit_backlog": frozenset({"auditor", "admin", "analyst"}),
     "audit_verify": frozenset({"auditor", "admin"}),
     "dashboard": frozenset({"analyst", "admin"}),
+    "sla_summary": frozenset({"analyst", "admin"}),
+    "sla_policy": frozenset({"agent", "admin", "analyst", "auditor"}),
+    "sla_policy_change": frozenset({"admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

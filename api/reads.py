@@ -17,15 +17,19 @@ from api.schemas import (
     NoteOut,
     PersonRef,
     Rating,
+    SlaClockOut,
+    SlaOut,
     TicketDetail,
     TicketPage,
     TicketQuery,
     TicketSummary,
 )
-from projections.listing import BadCursor, ListFilter
+from domain.sla import SlaState, state_from_data
+from projections.listing import STAFF_SORTS, BadCursor, ListFilter
 from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
+from projections.sla import readings
 
-STAFF_FILTERS = ("group", "account", "needs_answer")
+STAFF_FILTERS = ("group", "account", "needs_answer", "breaching_within")
 
 
 def bad_query(field: str, message: str) -> Problem:
@@ -80,6 +84,8 @@ def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
     low = high = None
     if query.created:
         low, high = created_range(query.created, query.tz, datetime.now(UTC))
+    if query.sort in STAFF_SORTS and not who.is_staff and who.role != "auditor":
+        raise bad_query("sort", f"The {query.sort} sort is for staff.")
     assignees = tuple(who.id if a == "me" else a for a in query.assignee)
     where = ListFilter(
         statuses=tuple(query.status),
@@ -94,6 +100,8 @@ def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
         created_to=high,
         q=query.q or None,
         needs_answer=query.needs_answer,
+        breaching_within=query.breaching_within,
+        now=datetime.now(UTC) if query.breaching_within is not None else None,
     )
     return dataclasses.replace(where, **scope)
 
@@ -130,8 +138,21 @@ def person(person_id: str | None, names: dict[str, str]) -> PersonRef | None:
     return None if person_id is None else PersonRef(id=person_id, name=names.get(person_id))
 
 
+def sla_out(state: SlaState | None, now: datetime) -> SlaOut:
+    if state is None:
+        return SlaOut(tier=None, calendar=None, next_due_at=None, clocks=[])
+    terms = state.terms or {}
+    return SlaOut(
+        tier=terms.get("tier"),
+        calendar=terms.get("calendar"),
+        next_due_at=state.next_due(),
+        clocks=[SlaClockOut(**vars(r)) for r in readings(state, now)],
+    )
+
+
 def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
     names = found.names
+    now = datetime.now(UTC)
 
     def summary(row: dict[str, Any]) -> TicketSummary:
         out = TicketSummary(
@@ -158,6 +179,13 @@ def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
             out.waiting_since = row["waiting_since"]
             out.note_count = row["note_count"]
             out.version = row["version"]
+        if staff and "sla_state" in row:
+            state = state_from_data(row["sla_state"])
+            out.sla_due_at = row["sla_due_at"]
+            clocks = readings(state, now)
+            soonest = [c for c in clocks if c.due_at == row["sla_due_at"] and c.state != "met"]
+            out.sla_business_seconds_left = soonest[0].business_seconds_left if soonest else None
+            out.sla_breached = any(c.breached for c in clocks if c.cycle == state.cycle)
         return out
 
     return TicketPage(
@@ -221,6 +249,8 @@ def ticket_detail(
             for f in found["attachments"]
         ],
     )
+    if "sla" in found:
+        out.sla = sla_out(found["sla"], datetime.now(UTC))
     if "internal_notes" in found:
         out.internal_notes = [
             NoteOut(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -126,7 +126,7 @@ class ProblemOut(BaseModel):
 
 # --- reads ---------------------------------------------------------------------------
 
-SortName = Literal["attention", "last_activity", "created", "priority"]
+SortName = Literal["attention", "last_activity", "created", "priority", "due"]
 
 
 class TicketQuery(Strict):
@@ -164,10 +164,18 @@ class TicketQuery(Strict):
     q: str | None = Field(
         default=None, max_length=200, description="Words in the subject and messages."
     )
+    breaching_within: int | None = Field(
+        default=None,
+        ge=0,
+        le=60 * 24 * 366,
+        description="Minutes (staff only): tickets with a running SLA clock due within "
+        "them, or already past due.",
+    )
     sort: SortName | None = Field(
         default=None,
         description="attention (unanswered first; the inbox's default), last_activity "
-        "(the lists' default), created, or priority.",
+        "(the lists' default), created, priority, or due (staff only: the soonest SLA due "
+        "instant first, overdue before due; tickets with no running clock last).",
     )
     order: Literal["desc", "asc"] = Field(
         default="desc",
@@ -213,6 +221,15 @@ class TicketSummary(BaseModel):
     waiting_since: datetime | None = None
     note_count: int | None = None
     version: int | None = None
+    sla_due_at: datetime | None = Field(
+        default=None, description="Staff only: the soonest due instant of a running SLA clock."
+    )
+    sla_business_seconds_left: float | None = Field(
+        default=None, description="Staff only: business time until sla_due_at (negative past it)."
+    )
+    sla_breached: bool | None = Field(
+        default=None, description="Staff only: a clock of the current cycle is breached."
+    )
 
 
 class TicketPage(BaseModel):
@@ -257,6 +274,31 @@ class Rating(BaseModel):
     comment: str
 
 
+SlaTarget = Literal["first_response", "next_reply", "resolution"]
+
+
+class SlaClockOut(BaseModel):
+    target: SlaTarget
+    cycle: int
+    priority: str
+    state: Literal["running", "paused", "met", "breached"]
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    business_seconds_left: float | None = Field(
+        description="Business time until due_at while running; negative once past it."
+    )
+    breached: bool
+    breach_recorded: bool = Field(description="An SlaBreached event is on the ticket.")
+
+
+class SlaOut(BaseModel):
+    tier: str | None = Field(description="The support tier promised; null if none was.")
+    calendar: str | None
+    next_due_at: datetime | None
+    clocks: list[SlaClockOut]
+
+
 class TicketDetail(BaseModel):
     id: str
     number: str
@@ -285,6 +327,7 @@ class TicketDetail(BaseModel):
     internal_notes: list[NoteOut] | None = Field(
         default=None, description="Staff only; absent for customers."
     )
+    sla: SlaOut | None = Field(default=None, description="Staff only; absent for customers.")
 
 
 class FeedQuery(Strict):
@@ -429,3 +472,61 @@ class DashboardAnswer(BaseModel):
     dashboard: str
     position: int = Field(description="The log position the figures reflect.")
     rows: list[dict[str, Any]]
+
+
+# --- service levels ----------------------------------------------------------------------
+
+
+class SlaSummaryQuery(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: date | None = Field(
+        default=None, alias="from", description="First day (clocks started on or after it)."
+    )
+    end: date | None = Field(default=None, alias="to", description="Last day, included.")
+    tz: str = Field(default="UTC", max_length=64, description="IANA time zone of the days.")
+    account: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=20, description="Only these accounts."
+    )
+    min_position: int | None = Field(default=None, ge=0, le=2**62)
+
+
+class Compliance(BaseModel):
+    key: str
+    target: SlaTarget
+    met: int
+    breached: int
+    running: int
+    compliance: float | None = Field(description="met / (met + breached); null when none.")
+
+
+class SlaSummary(BaseModel):
+    position: int
+    by_tier: list[Compliance]
+    by_priority: list[Compliance]
+    by_account: list[Compliance]
+
+
+class TierTargets(BaseModel):
+    first_response: str = Field(examples=["4h"])
+    next_reply: str = Field(examples=["8h"])
+    resolution: str = Field(examples=["72h"])
+
+
+class SlaPolicyOut(BaseModel):
+    tiers: dict[str, dict[str, TierTargets]] = Field(
+        description="Per support tier and priority, targets in business time."
+    )
+    calendars: list[str]
+
+
+class TierPolicyIn(Strict):
+    """A tier's targets as in sla.toml: base targets, and overrides per priority."""
+
+    first_response: str = Field(max_length=20, examples=["4h"])
+    next_reply: str = Field(max_length=20, examples=["8h"])
+    resolution: str = Field(max_length=20, examples=["72h"])
+    low: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None
+    normal: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None
+    high: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None
+    urgent: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None

@@ -34,6 +34,8 @@ COLUMNS = (
     "note_count",
     "version",
     "collaborators",
+    "sla_due_at",
+    "sla_state",
 )
 INBOX = TicketList(
     name=NAME,

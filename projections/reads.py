@@ -11,11 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from projections import audit_feed, customer_tickets, dashboard, directory, inbox, ticket_detail
+from projections import (
+    audit_feed,
+    customer_tickets,
+    dashboard,
+    directory,
+    inbox,
+    sla,
+    ticket_detail,
+)
 from projections.listing import ListFilter, Page
 from projections.runner import Board, Tables, log_head, tracked_positions, view_position
 
@@ -134,6 +143,8 @@ class Reads:
             account = directory.account_name(conn, self.tables, found["account_id"])
             if account is not None:
                 names[found["account_id"]] = account
+            if with_internal_notes:  # staff read the SLA clocks with the notes
+                found["sla"] = sla.ticket_state(conn, self.tables, found["ticket_id"])
         return found, names
 
     def inbox(self, where: ListFilter, paging: Paging) -> NamedPage:
@@ -190,6 +201,29 @@ class Reads:
         self.wait_for(audit_feed.NAME, head)
         with self.pool.connection() as conn:
             return audit_feed.caused_by(conn, self.tables, actor_id, cause)
+
+    # --- service levels -----------------------------------------------------------------
+
+    def sla_summary(
+        self,
+        *,
+        start: datetime | None,
+        end: datetime | None,
+        account_ids: tuple[str, ...],
+        min_position: int | None,
+    ) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        self.wait_for(sla.NAME, min_position)
+        with self.pool.connection() as conn:
+            position = view_position(conn, self.schema, sla.NAME)
+            figures = sla.summary(
+                conn,
+                self.tables,
+                start=start,
+                end=end,
+                now=datetime.now(UTC),
+                account_ids=account_ids,
+            )
+        return figures, position
 
     # --- the change feed -------------------------------------------------------------------
 

@@ -15,6 +15,10 @@ import pytest
 
 from tests.e2e.conftest import Server, file_ticket
 
+FOUNDING_ENHANCED = {"first_response": "1h", "next_reply": "4h", "resolution": "48h",
+                     "urgent": {"first_response": "30m", "next_reply": "1h", "resolution": "8h"}}
+"""The shipped premium_enhanced targets: putting them again changes nothing."""
+
 ROLES = [
     "requester", "team_admin", "requester_other_account", "free_user",
     "agent", "auditor", "analyst", "admin", None,
@@ -65,6 +69,12 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                [403, 403, 403, 403, 403, 200, 403, 200, 401]),
     "dashboard": ("GET /v1/dashboard/summary", None, False,
                   [403, 403, 403, 403, 403, 403, 200, 200, 401]),
+    "sla_summary": ("GET /v1/sla/summary", None, False,
+                    [403, 403, 403, 403, 403, 403, 200, 200, 401]),
+    "sla_policy": ("GET /v1/sla/policy", None, False,
+                   [403, 403, 403, 403, 200, 200, 200, 200, 401]),
+    "sla_policy_change": ("PUT /v1/sla/policies/premium_enhanced", FOUNDING_ENHANCED, False,
+                          [403, 403, 403, 403, 403, 403, 403, 200, 401]),
 }  # fmt: skip
 
 CELLS = [
