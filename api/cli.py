@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from api.settings import Settings
 from replay import cli as replay_cli
@@ -84,6 +85,56 @@ def replay(settings: Settings, args: argparse.Namespace) -> int:
     return replay_cli.run(args, database_url(settings), settings.schema_name)
 
 
+def sla(settings: Settings, args: argparse.Namespace) -> int:
+    """``docket sla simulate``: the period's tickets under another tier; writes nothing."""
+    from datetime import UTC, datetime, time, timedelta
+
+    import psycopg
+
+    from api.runtime import database_url
+    from domain.errors import InvalidField
+    from projections.database import eventsourcing_env
+    from projections.service import SupportDesk
+    from replay.sla_simulate import policy_from_file, simulate
+
+    url = database_url(settings)
+    start = datetime.combine(args.start, time(), UTC)
+    end = datetime.combine(args.end + timedelta(days=1), time(), UTC)
+    if start >= end:
+        sys.exit("--from is a day on or before --to.")
+    try:
+        if args.policy:
+            policy = policy_from_file(args.policy)
+        else:
+            desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=1))
+            policy = desk.sla_policy()
+            desk.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            found = simulate(
+                conn, settings.schema_name, tier=args.tier, start=start, end=end, policy=policy
+            )
+    except (InvalidField, OSError, ValueError) as error:
+        sys.exit(f"docket sla simulate: {error}")
+    print(json.dumps(found.as_data(), indent=2) if args.json else found.table())
+    return 0
+
+
+def add_sla_commands(commands: Any) -> None:
+    from datetime import date
+    from pathlib import Path
+
+    group = commands.add_parser("sla", help="service levels")
+    sub = group.add_subparsers(dest="sla_command", required=True)
+    simulate = sub.add_parser(
+        "simulate", help="replay a period's tickets under another tier's targets (writes nothing)"
+    )
+    simulate.add_argument("--tier", required=True, help="the support tier to promise instead")
+    simulate.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    simulate.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    simulate.add_argument("--policy", type=Path, help="targets from this sla.toml-style file")
+    simulate.add_argument("--json", action="store_true")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="docket", description="Docket support desk")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("seed-demo", help="create the demo world and print a token per role")
     replay_cli.add_commands(commands)
     replay_cli.add_import_commands(commands)
+    add_sla_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
     worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
@@ -107,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         seed_demo(settings)
     elif args.command == "project":
         project(settings, args.views)
+    elif args.command == "sla":
+        sys.exit(sla(settings, args))
     elif args.command == "replay":
         sys.exit(replay(settings, args))
     elif args.command == "import":

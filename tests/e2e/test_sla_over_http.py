@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+
+import pytest
 
 from tests.e2e.conftest import Server, file_ticket
 
@@ -119,3 +122,37 @@ def test_compliance_summary_for_analysts(server: Server) -> None:
         assert backwards.headers["content-type"] == "application/problem+json"
     with server.client("requester") as requester:
         assert requester.get("/v1/sla/summary").status_code == 403
+
+
+@pytest.mark.stress
+def test_a_breach_falls_due_on_the_running_server_and_is_recorded_once(server: Server) -> None:
+    with server.client("admin") as admin:
+        try:
+            quick = {**ENHANCED, "urgent": {**ENHANCED["urgent"], "first_response": "1m"}}
+            assert admin.put("/v1/sla/policies/premium_enhanced", json=quick).status_code == 200
+            filed = file_ticket(server, priority="urgent")
+        finally:
+            assert admin.put("/v1/sla/policies/premium_enhanced", json=ENHANCED).status_code == 200
+    deadline = time.monotonic() + 100
+    with server.client("auditor") as auditor:
+        while time.monotonic() < deadline:
+            events = auditor.get(f"/v1/audit/tickets/{filed['number']}/events").json()["events"]
+            breaches = [e for e in events if e["kind"] == "Ticket.SlaBreached"]
+            if breaches:
+                break
+            time.sleep(1)
+        time.sleep(2)  # a second sweep must find nothing more to record
+        events = auditor.get(f"/v1/audit/tickets/{filed['number']}/events").json()["events"]
+    (breach,) = [e for e in events if e["kind"] == "Ticket.SlaBreached"]
+    assert breach["fields"]["target"] == "first_response"
+    due, noticed = instant(breach["fields"]["due_at"]), instant(breach["fields"]["breached_at"])
+    assert timedelta(0) < noticed - due < timedelta(seconds=5)
+    with server.client("agent") as agent:
+        detail = agent.get(f"/v1/tickets/{filed['number']}",
+                           params={"min_position": breach["position"]}).json()  # fmt: skip
+        (first,) = [c for c in detail["sla"]["clocks"] if c["target"] == "first_response"]
+        assert (first["state"], first["breach_recorded"]) == ("breached", True)
+        assert first["business_seconds_left"] < 0
+    with server.client("requester") as requester:
+        feed = requester.get(f"/v1/tickets/{filed['number']}").json()
+        assert "sla" not in feed

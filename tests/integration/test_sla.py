@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +20,7 @@ from projections.catalog import VIEWS
 from projections.deadlines import DeadlineWatch
 from projections.listing import ListFilter
 from projections.inbox import tickets as inbox_tickets
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
 from replay.rebuild import rebuild
 from tests.builders import agent, requester, system
@@ -200,3 +204,39 @@ def test_the_sla_view_rebuilt_from_zero_equals_the_live_one(
     runner.catch_up()
     checked = rebuild(database_url, schema, [VIEWS["sla"], VIEWS["inbox"]], check=True)
     assert checked.differences == {"sla": [], "inbox": []}
+
+
+def test_simulate_replays_a_period_under_another_tier_and_writes_nothing(
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    schema: str,
+) -> None:
+    account = premium_account(desk, tier="premium_essentials")  # first response: 4 hours
+    for n in range(3):  # answered after 2 hours: met as promised, late for premium_enhanced
+        t = file_at(desk, account, MONDAY + n * H)
+        desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent", body="Hi",
+                         attachments=None, stamp=agent(MONDAY + (n + 2) * H))  # fmt: skip
+    fast = file_at(desk, account, MONDAY)
+    desk.add_message(fast.ticket_id, author_id="agent-1", author_role="agent", body="Hi",
+                     attachments=None, stamp=agent(MONDAY + 0.5 * H))  # fmt: skip
+    file_at(desk, account, MONDAY + timedelta(days=40))  # outside the period
+    head = log_head(conn, schema)
+
+    env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema}
+    command = [sys.executable, "-m", "api.cli", "sla", "simulate", "--tier", "premium_enhanced",
+               "--from", "2026-03-01", "--to", "2026-03-31", "--json"]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["tickets"] == 4
+    assert found["recorded"]["first_response"] == {"met": 4, "breached": 0, "running": 0}
+    assert found["simulated"]["first_response"] == {"met": 1, "breached": 3, "running": 0}
+    assert log_head(conn, schema) == head
+
+    table = subprocess.run(command[:-1], env=env, capture_output=True, text=True, check=False)
+    assert "first_response" in table.stdout and "4/0/0 (100.0%)" in table.stdout
+    unknown = subprocess.run([*command[:6], "platinum", *command[7:]], env=env,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert unknown.returncode != 0 and "platinum" in unknown.stderr
