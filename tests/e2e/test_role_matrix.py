@@ -15,8 +15,12 @@ import pytest
 
 from tests.e2e.conftest import Server, file_ticket
 
-FOUNDING_ENHANCED = {"first_response": "1h", "next_reply": "4h", "resolution": "48h",
-                     "urgent": {"first_response": "30m", "next_reply": "1h", "resolution": "8h"}}
+FOUNDING_ENHANCED = {
+    "first_response": "1h",
+    "next_reply": "4h",
+    "resolution": "48h",
+    "urgent": {"first_response": "30m", "next_reply": "1h", "resolution": "8h"},
+}
 """The shipped premium_enhanced targets: putting them again changes nothing."""
 
 ROLES = [

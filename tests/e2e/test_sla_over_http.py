@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Server, file_ticket
 
-ENHANCED = {"first_response": "1h", "next_reply": "4h", "resolution": "48h",
+ENHANCED: dict[str, Any] = {"first_response": "1h", "next_reply": "4h", "resolution": "48h",
             "urgent": {"first_response": "30m", "next_reply": "1h", "resolution": "8h"}}  # fmt: skip
 
 
@@ -79,7 +80,9 @@ def test_a_policy_change_applies_to_tickets_filed_after_it_only(server: Server) 
             assert restored.status_code == 200
         again = admin.put("/v1/sla/policies/premium_enhanced", json=ENHANCED)
         assert again.status_code == 200  # the same targets again change nothing
-        bad = admin.put("/v1/sla/policies/premium_enhanced", json={**ENHANCED, "next_reply": "soon"})
+        bad = admin.put(
+            "/v1/sla/policies/premium_enhanced", json={**ENHANCED, "next_reply": "soon"}
+        )
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "premium_enhanced.next_reply"
         unknown = admin.put("/v1/sla/policies/platinum", json=ENHANCED)
@@ -117,7 +120,9 @@ def test_compliance_summary_for_analysts(server: Server) -> None:
         assert first["compliance"] is not None
         assert {r["key"] for r in body["by_priority"]} >= {"high"}
         assert analyst.get("/v1/sla/summary", params={"tz": "Mars/Base"}).status_code == 422
-        backwards = analyst.get("/v1/sla/summary", params={"from": "2026-02-02", "to": "2026-02-01"})
+        backwards = analyst.get(
+            "/v1/sla/summary", params={"from": "2026-02-02", "to": "2026-02-01"}
+        )
         assert backwards.status_code == 422
         assert backwards.headers["content-type"] == "application/problem+json"
     with server.client("requester") as requester:

@@ -18,8 +18,8 @@ from domain.ticket import Ticket
 from projections import sla
 from projections.catalog import VIEWS
 from projections.deadlines import DeadlineWatch
-from projections.listing import ListFilter
 from projections.inbox import tickets as inbox_tickets
+from projections.listing import ListFilter
 from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
 from replay.rebuild import rebuild
@@ -154,9 +154,7 @@ def test_the_view_shows_clocks_and_the_inbox_sorts_and_filters_by_due(
     order = [r["ticket_id"] for r in due_first.rows]
     assert order[:2] == [urgent.ticket_id, relaxed.ticket_id]
     assert order[2] == answered.ticket_id  # only its resolution clock still runs
-    soon = inbox_tickets(
-        conn, runner.tables, ListFilter(breaching_within=20, now=now), sort="due"
-    )
+    soon = inbox_tickets(conn, runner.tables, ListFilter(breaching_within=20, now=now), sort="due")
     assert [r["ticket_id"] for r in soon.rows] == [urgent.ticket_id]
 
 
