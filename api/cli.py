@@ -98,8 +98,11 @@ def sla(settings: Settings, args: argparse.Namespace) -> int:
     from replay.sla_simulate import policy_from_file, simulate
 
     url = database_url(settings)
-    start = datetime.combine(args.start, time(), UTC)
-    end = datetime.combine(args.end + timedelta(days=1), time(), UTC)
+    try:
+        start = datetime.combine(args.start, time(), UTC)
+        end = datetime.combine(args.end + timedelta(days=1), time(), UTC)
+    except OverflowError:
+        sys.exit("--to is too far in the future.")
     if start >= end:
         sys.exit("--from is a day on or before --to.")
     try:

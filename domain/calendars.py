@@ -78,10 +78,10 @@ class Calendar:
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time in ``[start, end)``; zero when ``end`` is not after ``start``."""
+        # in UTC: Python compares and subtracts two instants of one zone as wall-clock times
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         if end <= start:
             return timedelta(0)
-        # in UTC: Python subtracts two instants of one zone as wall-clock times
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
         if self.always_open:
             return end - start
         total = timedelta(0)

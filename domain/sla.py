@@ -132,6 +132,8 @@ def terms_for(policy: Mapping[str, Targets], tier: str, calendar: str) -> dict[s
 class Clock:
     target: str
     cycle: int
+    seq: int
+    """Which clock of this target in this cycle (next replies come one after another)."""
     priority: str
     started_at: datetime
     budget: timedelta
@@ -147,8 +149,8 @@ class Clock:
     breach_recorded: bool = False
 
     @property
-    def key(self) -> str:
-        return f"{self.target}/{self.cycle}/{self.started_at.isoformat()}"
+    def key(self) -> tuple[str, int, int]:
+        return (self.target, self.cycle, self.seq)
 
     def state(self, now: datetime) -> str:
         """``running``, ``paused``, ``met`` or ``breached`` as of ``now``."""
@@ -198,7 +200,11 @@ class SlaState:
 
     @property
     def calendar(self) -> Calendar | None:
-        return calendar_named(self.terms["calendar"]) if self.terms else None
+        """The terms' calendar. A calendar since removed from the shipped data counts as
+        24x7 rather than stopping every fold of the tickets promised under it."""
+        if not self.terms:
+            return None
+        return CALENDARS.get(self.terms["calendar"]) or CALENDARS["24x7"]
 
     def current(self) -> tuple[Clock, ...]:
         return tuple(c for c in self.clocks if c.cycle == self.cycle)
@@ -276,9 +282,9 @@ class SlaState:
     def reopened(self, cycle: int) -> SlaState:
         return dataclasses.replace(self, status="open", cycle=cycle)
 
-    def breach_recorded(self, target: str, cycle: int, started_at: datetime) -> SlaState:
+    def breach_recorded(self, target: str, cycle: int, seq: int) -> SlaState:
         def mark(c: Clock) -> Clock:
-            if (c.target, c.cycle, c.started_at) != (target, cycle, started_at):
+            if c.key != (target, cycle, seq):
                 return c
             return dataclasses.replace(
                 c, breach_recorded=True, breached_at=c.breached_at or c.due_at
@@ -296,9 +302,11 @@ class SlaState:
         calendar = self.calendar
         assert calendar is not None
         budget = self.budget(target)
+        seq = sum(c.target == target and c.cycle == self.cycle for c in self.clocks)
         return Clock(
             target=target,
             cycle=self.cycle,
+            seq=seq,
             priority=self.priority,
             started_at=at,
             budget=budget,
@@ -337,7 +345,9 @@ class SlaState:
         assert calendar is not None
         budget = self.budget(clock.target)
         changed = dataclasses.replace(clock, budget=budget, priority=self.priority)
-        if clock.running_since is None:
+        if clock.running_since is None:  # paused: over the new budget is breached now
+            if clock.used > budget:
+                return dataclasses.replace(changed, due_at=at, breached_at=at)
             return changed
         left = budget - clock.used
         due = calendar.due(clock.running_since, left) if left > timedelta(0) else at
@@ -363,6 +373,7 @@ def clock_to_data(c: Clock) -> dict[str, Any]:
     return {
         "target": c.target,
         "cycle": c.cycle,
+        "seq": c.seq,
         "priority": c.priority,
         "started_at": c.started_at.isoformat(),
         "budget_us": c.budget // timedelta(microseconds=1),
@@ -379,6 +390,7 @@ def clock_from_data(d: Mapping[str, Any]) -> Clock:
     return Clock(
         target=d["target"],
         cycle=d["cycle"],
+        seq=d["seq"],
         priority=d["priority"],
         started_at=datetime.fromisoformat(d["started_at"]),
         budget=timedelta(microseconds=d["budget_us"]),

@@ -145,6 +145,7 @@ class Ticket(ChainedAggregate):
 
         target: str
         cycle: int
+        seq: int
         started_at: datetime
         due_at: datetime
         breached_at: datetime
@@ -430,6 +431,7 @@ class Ticket(ChainedAggregate):
             self._sla_breached(
                 target=clock.target,
                 cycle=clock.cycle,
+                seq=clock.seq,
                 started_at=clock.started_at,
                 due_at=clock.due_at,
                 breached_at=stamp.at,
@@ -442,12 +444,13 @@ class Ticket(ChainedAggregate):
         self,
         target: str,
         cycle: int,
+        seq: int,
         started_at: datetime,
         due_at: datetime,
         breached_at: datetime,
         stamp: Stamp,
     ) -> None:
-        self.sla = self.sla.breach_recorded(target, cycle, started_at)
+        self.sla = self.sla.breach_recorded(target, cycle, seq)
 
     def check_not_closed(self) -> None:
         if self.status == "closed":
@@ -472,7 +475,7 @@ def sla_after(state: SlaState, event: Any) -> SlaState:
         reopened = state.reopened(event.cycle)
         return reopened.terms_set(event.sla_terms, at) if event.sla_terms else reopened
     if isinstance(event, Ticket.SlaBreached):
-        return state.breach_recorded(event.target, event.cycle, event.started_at)
+        return state.breach_recorded(event.target, event.cycle, event.seq)
     return state
 
 

@@ -98,7 +98,8 @@ class DeadlineWatch:
         row = conn.execute(
             f"SELECT min(due_at) FROM {self.tables(CLOCKS)} "
             "WHERE NOT breach_recorded AND running AND stopped_at IS NULL "
-            "AND breached_at IS NULL"
+            "AND breached_at IS NULL AND due_at > %s",
+            (self.clock(),),
         ).fetchone()
         if row is None or row[0] is None:
             return self.interval

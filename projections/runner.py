@@ -200,16 +200,26 @@ class ProjectionRunner:
                 with conn.transaction():
                     key = self.tracking_key(view)
                     found = conn.execute(
-                        f"SELECT shape FROM {self.tracking} WHERE view = %s FOR UPDATE", (key,)
+                        f"SELECT shape, position FROM {self.tracking} WHERE view = %s FOR UPDATE",
+                        (key,),
                     ).fetchone()
-                    if found is not None and found[0] != view.shape:
+                    if found is not None and found[0] > view.shape:
+                        raise RuntimeError(
+                            f"View {key} is stored in shape {found[0]}, newer than this "
+                            f"Docket's {view.shape}: run the newer Docket."
+                        )
+                    if found is not None and found[0] < view.shape:
                         log.warning("view %s changed shape: folding it again from 0", key)
                         for table in view.tables:
                             conn.execute(f"DROP TABLE IF EXISTS {self.tables(table)} CASCADE")
+                        # cursors of walks over the old tables expire (their position as horizon)
                         conn.execute(
-                            f"UPDATE {self.tracking} SET position = 0, pruned_upto = 0, "
+                            f"UPDATE {self.tracking} SET position = 0, pruned_upto = %s, "
                             "shape = %s WHERE view = %s",
-                            (view.shape, key),
+                            (found[1], view.shape, key),
+                        )
+                        conn.execute(
+                            f'DELETE FROM "{self.schema}".{MARKS_TABLE} WHERE view = %s', (key,)
                         )
                     view.create_tables(conn, self.tables)
                     conn.execute(

@@ -47,6 +47,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             ticket_id uuid NOT NULL,
             target text NOT NULL,
             cycle integer NOT NULL,
+            seq integer NOT NULL,
             started_at timestamptz NOT NULL,
             account_id text NOT NULL,
             tier text NOT NULL,
@@ -58,7 +59,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             stopped_at timestamptz,
             breached_at timestamptz,
             breach_recorded boolean NOT NULL,
-            PRIMARY KEY (ticket_id, target, cycle, started_at)
+            PRIMARY KEY (ticket_id, target, cycle, seq)
         )
         """
     )
@@ -104,11 +105,11 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         )
         if clocks:
             cur.executemany(
-                f"INSERT INTO {t(CLOCKS)} (ticket_id, target, cycle, started_at, account_id, "
-                "tier, calendar, priority, budget_seconds, running, due_at, stopped_at, "
-                "breached_at, breach_recorded) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (ticket_id, target, cycle, started_at) DO UPDATE SET "
+                f"INSERT INTO {t(CLOCKS)} (ticket_id, target, cycle, seq, started_at, "
+                "account_id, tier, calendar, priority, budget_seconds, running, due_at, "
+                "stopped_at, breached_at, breach_recorded) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (ticket_id, target, cycle, seq) DO UPDATE SET "
                 "priority = excluded.priority, budget_seconds = excluded.budget_seconds, "
                 "running = excluded.running, due_at = excluded.due_at, "
                 "stopped_at = excluded.stopped_at, breached_at = excluded.breached_at, "
@@ -123,6 +124,7 @@ def _clock_row(ticket_id: UUID, account_id: str, state: SlaState, c: Clock) -> t
         ticket_id,
         c.target,
         c.cycle,
+        c.seq,
         c.started_at,
         account_id,
         terms.get("tier", ""),
@@ -192,9 +194,10 @@ def ticket_state(conn: psycopg.Connection[Any], t: Tables, ticket_id: UUID) -> S
 def breaching(conn: psycopg.Connection[Any], t: Tables, now: datetime, limit: int) -> list[UUID]:
     """Tickets with a clock breached by ``now`` whose breach is not yet on record."""
     rows = conn.execute(
-        f"SELECT DISTINCT ticket_id FROM {t(CLOCKS)} WHERE NOT breach_recorded "
+        f"SELECT ticket_id FROM {t(CLOCKS)} WHERE NOT breach_recorded "
         "AND due_at IS NOT NULL AND (breached_at IS NOT NULL "
-        "OR (running AND stopped_at IS NULL AND due_at < %s)) LIMIT %s",
+        "OR (running AND stopped_at IS NULL AND due_at < %s)) "
+        "GROUP BY ticket_id ORDER BY min(due_at) LIMIT %s",
         (now, limit),
     ).fetchall()
     return [r[0] for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -186,3 +187,30 @@ def test_history_older_than_the_cursor_lifetime_is_pruned_and_its_cursors_expire
             inbox.tickets(conn, Tables(schema), ListFilter(), limit=1, cursor=first.next_cursor)
         fresh = inbox.tickets(conn, Tables(schema), ListFilter(), limit=10)
         assert len(fresh.rows) == 3
+
+
+def test_a_view_found_in_an_older_shape_is_folded_again_and_a_newer_one_refused(
+    database_url: str, schema: str, desk: SupportDesk
+) -> None:
+    account = desk_with_account(desk)
+    for _ in range(3):
+        file(desk, account)
+    old = ProjectionRunner(database_url, schema, [TALLY])
+    old.create_tables()
+    old.catch_up()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'INSERT INTO "{schema}".tally VALUES (-1)')  # what the old shape held
+        head = log_head(database_url, schema)
+        reshaped = dataclasses.replace(TALLY, shape=2)
+        new = ProjectionRunner(database_url, schema, [reshaped])
+        new.create_tables()
+        tracked = conn.execute(
+            f'SELECT position, pruned_upto, shape FROM "{schema}".projection_tracking '
+            "WHERE view = 'tally'"
+        ).fetchone()
+        assert tracked == (0, head, 2)  # cursors over the old tables expire
+        new.catch_up()
+        count = conn.execute(f'SELECT count(*), min(position) FROM "{schema}".tally').fetchone()
+        assert count is not None and count[0] == head and count[1] > 0
+        with pytest.raises(RuntimeError, match="newer"):
+            old.create_tables()

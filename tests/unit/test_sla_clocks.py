@@ -171,3 +171,29 @@ def test_the_views_fold_equals_the_aggregates_and_survives_storage_as_data() -> 
         state = sla_after(state, event)
     assert state == t.sla
     assert state_from_data(state_to_data(state)) == state
+
+
+def test_a_paused_clock_raised_past_its_new_budget_is_breached_when_closed() -> None:
+    t = ticket(tier="premium_enhanced")  # normal resolution 48 hours; urgent 8 hours
+    t.add_message(author_id="agent-1", author_role="agent", body="Hi", attachments=[],
+                  stamp=agent(MONDAY + H))  # fmt: skip
+    t.change_status(to_status="pending", stamp=agent(MONDAY + 10 * H))
+    t.change_priority(to_priority="urgent", stamp=agent(MONDAY + 11 * H))
+    t.change_status(to_status="closed", stamp=agent(MONDAY + 12 * H))
+    resolution = clock(t, "resolution")
+    assert resolution.state(MONDAY + 12 * H) == "breached"
+    assert [c.target for c in t.sla.breaches_due(MONDAY + 12 * H)] == ["resolution"]
+
+
+def test_clocks_started_at_the_same_instant_keep_their_own_breaches() -> None:
+    t = ticket()  # next reply within 8 hours
+    t.add_message(author_id="agent-1", author_role="agent", body="Hi", attachments=[],
+                  stamp=agent(MONDAY))  # fmt: skip
+    for role, who in (("requester", "req-1"), ("agent", "agent-1"), ("requester", "req-1")):
+        t.add_message(author_id=who, author_role=role, body="x", attachments=[],
+                      stamp=(requester if role == "requester" else agent)(MONDAY + H))  # fmt: skip
+    first, second = [c for c in t.sla.clocks if c.target == "next_reply"]
+    assert (first.seq, second.seq) == (0, 1)
+    t.record_sla_breaches(stamp=system(MONDAY + 10 * H))
+    first, second = [c for c in t.sla.clocks if c.target == "next_reply"]
+    assert (first.state(MONDAY + 10 * H), second.state(MONDAY + 10 * H)) == ("met", "breached")
