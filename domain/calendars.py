@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,7 +51,7 @@ class Calendar:
         if not any(self.week):
             raise InvalidField("hours", f"Calendar {self.name} is never open.")
 
-    @property
+    @cached_property
     def always_open(self) -> bool:
         whole_day = ((time(0), None),)
         return not self.holidays and all(day == whole_day for day in self.week)
