@@ -36,18 +36,26 @@ def bad_query(field: str, message: str) -> Problem:
     return Problem(422, "invalid-field", message, errors=[{"field": field, "message": message}])
 
 
+def time_zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad_query("tz", f"{tz!r} is not an IANA time zone such as Europe/Berlin.") from None
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
 def created_range(created: str, tz: str, now: datetime) -> tuple[datetime | None, datetime | None]:
     """``today``, ``this_week``, ``this_month`` or ``FROM..TO`` as instants in ``tz``.
 
     ``TO`` is a whole day: the range ends at the start of the day after it.
     """
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise bad_query("tz", f"{tz!r} is not an IANA time zone such as Europe/Berlin.") from None
+    zone = time_zone(tz)
 
     def start_of(day: date) -> datetime:
-        return datetime.combine(day, time(), zone).astimezone(UTC)
+        return start_of_day(day, zone)
 
     today = now.astimezone(zone).date()
     if created == "today":

@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -353,7 +353,7 @@ class SlaState:
         due = calendar.due(clock.running_since, left) if left > timedelta(0) else at
         return dataclasses.replace(changed, due_at=due)
 
-    def _replace_clocks(self, change: Any) -> SlaState:
+    def _replace_clocks(self, change: Callable[[Clock], Clock]) -> SlaState:
         clocks = tuple(change(c) if c.cycle == self.cycle else c for c in self.clocks)
         return dataclasses.replace(self, clocks=clocks)
 

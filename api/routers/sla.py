@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
 
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
-from api.reads import bad_query, read_problems
+from api.reads import bad_query, read_problems, start_of_day, time_zone
 from api.schemas import (
     Compliance,
     SlaPolicyOut,
@@ -36,19 +35,12 @@ def day_range(
     start: date | None, end: date | None, tz: str
 ) -> tuple[datetime | None, datetime | None]:
     """Whole days in ``tz``: from the start of ``start`` to the end of ``end``."""
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise bad_query("tz", f"{tz!r} is not an IANA time zone such as Europe/Paris.") from None
+    zone = time_zone(tz)
     if start is not None and end is not None and start > end:
         raise bad_query("from", "from is a day on or before to.")
     try:
-        low = datetime.combine(start, time(), zone).astimezone(UTC) if start else None
-        high = (
-            datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
-            if end
-            else None
-        )
+        low = start_of_day(start, zone) if start else None
+        high = start_of_day(end + timedelta(days=1), zone) if end else None
     except OverflowError:
         raise bad_query("to", "to is too far in the future.") from None
     return low, high

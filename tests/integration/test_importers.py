@@ -40,12 +40,6 @@ def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
     desk.close()
 
 
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
-
-
 def projected(database_url: str, schema: str) -> ProjectionRunner:
     runner = ProjectionRunner(database_url, schema, [VIEWS["dashboard"], VIEWS["ticket_detail"]])
     runner.create_tables()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -20,13 +20,6 @@ from projections.listing import BadCursor, ListFilter
 from projections.runner import Fact, ProjectionRunner, Tables, View, tracked_positions
 from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later
-
-
-@pytest.fixture
-def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
-    desk = SupportDesk(pg_env)
-    yield desk
-    desk.close()
 
 
 def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -28,26 +28,6 @@ from replay.verify import verify_export, verify_log
 from tests.builders import T0, agent, desk_with_account, file, later
 
 MAPPER = docket_mapper()
-
-
-@pytest.fixture
-def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
-    desk = SupportDesk(pg_env)
-    yield desk
-    desk.close()
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
-
-
-@pytest.fixture
-def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunner:
-    runner = ProjectionRunner(database_url, schema, VIEWS.values())
-    runner.create_tables()
-    return runner
 
 
 def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:

@@ -7,12 +7,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 
 from domain.ticket import Ticket
 from projections import sla
@@ -35,26 +33,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
-    desk = SupportDesk(pg_env)
-    yield desk
-    desk.close()
-
-
-@pytest.fixture
-def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunner:
-    runner = ProjectionRunner(database_url, schema, VIEWS.values())
-    runner.create_tables()
-    return runner
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
 
 
 def premium_account(desk: SupportDesk, tier: str = "premium_enhanced") -> Any:

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 
 from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
-from projections.catalog import VIEWS
 from projections.listing import ListFilter
 from projections.runner import ProjectionRunner
 from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later, requester, system
-
-
-@pytest.fixture
-def desk(pg_env: dict[str, str]) -> Iterator[SupportDesk]:
-    desk = SupportDesk(pg_env)
-    yield desk
-    desk.close()
-
-
-@pytest.fixture
-def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunner:
-    runner = ProjectionRunner(database_url, schema, VIEWS.values())
-    runner.create_tables()
-    return runner
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
 
 
 def test_detail_holds_fields_conversation_files_and_notes_apart(
