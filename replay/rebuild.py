@@ -35,6 +35,8 @@ from projections.runner import (
 from projections.ticket_rows import OPEN_END
 
 SHADOW = "__shadow"
+SWAP_ATTEMPTS = 5
+SWAP_LOCK_TIMEOUT = "5s"
 
 
 @dataclass
@@ -74,7 +76,6 @@ def rebuild(
 ) -> RebuildReport:
     mapper = mapper or docket_mapper()
     shadow = Tables(schema, SHADOW)
-    live = Tables(schema)
     tracking = f'"{schema}".{TRACKING_TABLE}'
     report = RebuildReport([v.name for v in views])
     with psycopg.connect(url, autocommit=True) as conn:
@@ -83,6 +84,8 @@ def rebuild(
             with conn.transaction():
                 drop_tables(conn, shadow, view)
                 view.create_tables(conn, shadow)
+                for table in view.tables:  # see swap(): no autovacuum inside the rebuild
+                    conn.execute(f"ALTER TABLE {shadow(table)} SET (autovacuum_enabled = false)")
                 conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
                 conn.execute(
                     f"INSERT INTO {tracking} (view, position) VALUES (%s, 0)",
@@ -102,34 +105,16 @@ def rebuild(
                 progress(Progress(report.events, position, head, time.perf_counter() - began))
             if read < batch_size:
                 break
-        with conn.transaction():  # the last stretch and the swap, live views held
-            for view in views:
-                conn.execute(f"SELECT 1 FROM {tracking} WHERE view = %s FOR UPDATE", (view.name,))
-            while True:
-                read, position = replay_batch(
-                    conn, schema, views, shadow, position, batch_size, mapper
-                )
-                report.events += read
-                if read == 0:
-                    break
-            report.position = position
-            if check:
-                runner = ProjectionRunner(url, schema, views, mapper=mapper)
-                for view in views:
-                    while runner.step(conn, view):
-                        pass
-                    report.differences[view.name] = compare(conn, live, shadow, view)
-            else:
-                for view in views:
-                    swap(conn, live, shadow, view)
-                    # cursors of walks begun before the swap read versions the rebuild
-                    # folded differently: they expire (position as their horizon)
-                    conn.execute(
-                        f"UPDATE {tracking} SET position = %s, pruned_upto = %s, "
-                        "shape = %s, updated_at = now() WHERE view = %s",
-                        (position, position, view.shape, view.name),
-                    )
-                    conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+        for attempt in range(1, SWAP_ATTEMPTS + 1):
+            try:
+                report.events += finish(conn, schema, views, shadow, position, batch_size,
+                                        mapper, report, check=check, url=url)  # fmt: skip
+                break
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+                # rolled back whole: the shadows stand at ``position`` still; try again
+                if attempt == SWAP_ATTEMPTS:
+                    raise
+                time.sleep(0.1 * attempt)
         report.seconds = time.perf_counter() - began
         if check:
             with conn.transaction():
@@ -137,6 +122,59 @@ def rebuild(
                     drop_tables(conn, shadow, view)
                     conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
     return report
+
+
+def finish(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    views: Sequence[View],
+    shadow: Tables,
+    position: int,
+    batch_size: int,
+    mapper: Mapper[UUID],
+    report: RebuildReport,
+    *,
+    check: bool,
+    url: str,
+) -> int:
+    """The last stretch and the swap (or the comparison), live views held; events read.
+
+    One transaction that waits at most ``SWAP_LOCK_TIMEOUT`` for each lock, so a
+    reader or worker in the way makes it fail whole and be tried again.
+    """
+    live = Tables(schema)
+    tracking = f'"{schema}".{TRACKING_TABLE}'
+    read_total = 0
+    with conn.transaction():
+        conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+        for view in views:
+            conn.execute(f"SELECT 1 FROM {tracking} WHERE view = %s FOR UPDATE", (view.name,))
+        while True:
+            read, position = replay_batch(
+                conn, schema, views, shadow, position, batch_size, mapper
+            )  # fmt: skip
+            read_total += read
+            if read == 0:
+                break
+        report.position = position
+        if check:
+            runner = ProjectionRunner(url, schema, views, mapper=mapper)
+            for view in views:
+                while runner.step(conn, view):
+                    pass
+                report.differences[view.name] = compare(conn, live, shadow, view)
+            return read_total
+        for view in views:
+            swap(conn, live, shadow, view)
+            # cursors of walks begun before the swap read versions the rebuild
+            # folded differently: they expire (position as their horizon)
+            conn.execute(
+                f"UPDATE {tracking} SET position = %s, pruned_upto = %s, "
+                "shape = %s, updated_at = now() WHERE view = %s",
+                (position, position, view.shape, view.name),
+            )
+            conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+    return read_total
 
 
 def replay_batch(
@@ -172,7 +210,12 @@ def drop_tables(conn: psycopg.Connection[Any], t: Tables, view: View) -> None:
 
 
 def swap(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View) -> None:
-    """Drop the live tables and rename the shadows (and their indexes) into their place."""
+    """Drop the live tables and rename the shadows (and their indexes) into their place.
+
+    Autovacuum stays off the shadows until here: an ANALYZE of a shadow holds a
+    lock the rename needs while it waits for this transaction's catalog rows,
+    a deadlock PostgreSQL settles by aborting the swap.
+    """
     drop_tables(conn, live, view)
     for table in view.tables:
         indexes = conn.execute(
@@ -184,6 +227,7 @@ def swap(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View
                 f'ALTER INDEX "{live.schema}"."{index}" RENAME TO "{index.replace(SHADOW, "")}"'
             )
         conn.execute(f'ALTER TABLE {shadow(table)} RENAME TO "{table}"')
+        conn.execute(f"ALTER TABLE {live(table)} RESET (autovacuum_enabled)")
 
 
 def compare(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View) -> list[str]:
