@@ -129,6 +129,12 @@ class AlreadyExists(DocketError):
     code = "already-exists"
 
 
+class MailUnreadable(DocketError):
+    """An inbound email has no usable sender, or nothing to add to a ticket."""
+
+    code = "mail-unreadable"
+
+
 class TicketBusy(DocketError):
     """So many writes raced for one ticket that this one could not get its turn in time."""
 
@@ -139,3 +145,27 @@ class TicketBusy(DocketError):
             f"Ticket {number} is being changed by many writers at once; nothing was changed. "
             "Retry in a moment."
         )
+
+
+class NoCallbackToMake(DocketError):
+    """A callback is recorded as made only when one was requested and not made yet."""
+
+    code = "no-callback-to-make"
+
+
+class UnknownArticle(DocketError):
+    """No help article by that id (or it was withdrawn, for anyone but its managers)."""
+
+    code = "unknown-article"
+
+
+class ArticleWithdrawn(DocketError):
+    """A withdrawn help article is neither revised nor opened again."""
+
+    code = "article-withdrawn"
+
+
+class UnknownHelpSession(DocketError):
+    """The help session is someone else's: a session belongs to the person who began it."""
+
+    code = "unknown-help-session"
