@@ -45,7 +45,7 @@ def project(settings: Settings, names: list[str]) -> None:
     """Keep the named views (all by default) current until stopped."""
     import signal
 
-    from api.runtime import database_url
+    from api.runtime import database_url, mail_sender
     from projections.catalog import VIEWS
     from projections.database import ensure_schema, eventsourcing_env
     from projections.deadlines import DeadlineWatch
@@ -62,6 +62,10 @@ def project(settings: Settings, names: list[str]) -> None:
     runner.create_tables()
     # whoever keeps the SLA view also puts breaches on record as they fall due
     watch = DeadlineWatch(desk, url, settings.schema_name) if "sla" in (names or VIEWS) else None
+    # and whoever keeps the outbox delivers it, when a mail server is set
+    sender = mail_sender(settings, url) if "outbox" in (names or VIEWS) else None
+    if sender is not None:
+        sender.create_tables()
 
     def stop(signum: int, frame: object) -> None:
         runner.request_stop()
@@ -71,9 +75,13 @@ def project(settings: Settings, names: list[str]) -> None:
     print(f"Projecting {', '.join(v.name for v in runner.views)}", flush=True)
     if watch is not None:
         watch.start()
+    if sender is not None:
+        sender.start()
     try:
         runner.run_forever()
     finally:
+        if sender is not None:
+            sender.stop()
         if watch is not None:
             watch.stop()
         desk.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -14,10 +15,29 @@ from projections.attachments import AttachmentStore
 from projections.catalog import VIEWS
 from projections.database import ensure_schema, eventsourcing_env, start_embedded
 from projections.deadlines import DeadlineWatch
+from projections.mail_sender import MailSender, SmtpServer
+from projections.outbox import MailIdentity, create_delivery_table
 from projections.reads import Reads
 from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
 from replay.audit import Audit
+
+
+def mail_identity(settings: Settings) -> MailIdentity:
+    return MailIdentity(sender=settings.mail_from, support_address=settings.support_address)
+
+
+def mail_sender(settings: Settings, url: str) -> MailSender | None:
+    """The SMTP sender ``DOCKET_SMTP_URL`` names, or None: emails then wait in the outbox."""
+    if not settings.smtp_url:
+        return None
+    return MailSender(
+        url,
+        settings.schema_name,
+        SmtpServer.from_url(settings.smtp_url),
+        mail_identity(settings),
+        max_age=timedelta(hours=settings.mail_max_age_hours),
+    )
 
 
 def database_url(settings: Settings) -> str:
@@ -40,6 +60,8 @@ class Runtime:
     projecting: bool
     audit: Audit
     deadlines: DeadlineWatch
+    mail: MailIdentity
+    sender: MailSender | None
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @classmethod
@@ -78,14 +100,20 @@ class Runtime:
             projecting=projecting,
             audit=Audit(pool, schema, desk.mapper),
             deadlines=DeadlineWatch(desk, url, schema),
+            mail=mail_identity(settings),
+            sender=mail_sender(settings, url) if projecting else None,
         )
         runtime.tokens.create_tables()
         runtime.attachments.create_tables()
         runtime.idempotency.create_tables()
         runner.create_tables()
+        with pool.connection() as conn:
+            create_delivery_table(conn, schema)
         if projecting:
             runner.start()
             runtime.deadlines.start()
+            if runtime.sender is not None:
+                runtime.sender.start()
         return runtime
 
     def position(self) -> int:
@@ -101,6 +129,8 @@ class Runtime:
             return False
 
     def close(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
         if self.projecting:
             self.deadlines.stop()
             self.runner.stop()

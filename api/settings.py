@@ -30,3 +30,19 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(
         default=5.0, description="How long a read with min_position waits for its view."
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Mail server for notifications, e.g. smtp://127.0.0.1:1025 (smtps:// for "
+        "TLS, ?starttls=1 to upgrade); unset keeps emails in the outbox (GET /v1/admin/outbox).",
+    )
+    mail_from: str = Field(
+        default="Docket Support <support@docket.example>", description="From of every email."
+    )
+    support_address: str = Field(
+        default="support@docket.example",
+        description="The support address: new mail to it files tickets; replies go to "
+        "its +T-000123 sub-addresses.",
+    )
+    mail_max_age_hours: float = Field(
+        default=24.0, description="Emails older than this when first picked up expire unsent."
+    )

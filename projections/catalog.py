@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from projections import (
+    articles,
     audit_feed,
     customer_tickets,
     dashboard,
     directory,
     inbox,
     log_seal,
+    outbox,
     sla,
     ticket_detail,
 )
@@ -25,5 +27,7 @@ VIEWS: dict[str, View] = {
         log_seal.VIEW,
         dashboard.VIEW,
         sla.VIEW,
+        articles.VIEW,
+        outbox.VIEW,
     )
 }

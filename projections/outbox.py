@@ -1,0 +1,320 @@
+"""The notification outbox: the emails the conversation owes its people.
+
+Each public reply, and each change of status to pending or closed, becomes one
+email to the ticket's requester and collaborators, never to whoever did it.
+Internal notes never become anything here: the view does not even handle their
+events. Imported history is not news to anyone, so it sends nothing.
+
+A notification's id is its ticket and version, and its ``Message-ID`` follows
+from that id, so the outbox folded again from position 0 names the same
+emails. The rows hold no address of Docket's own: ``Message-ID``, threading
+headers and the reply address are drawn from :class:`MailIdentity` (settings)
+when an email is sent or listed. Whether one was delivered is not a fact of the log but of the mail
+server's answer: :mod:`projections.mail_sender` keeps that in its own table,
+which a rebuild of this view leaves alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from domain.account import Account
+from domain.staff import StaffMember
+from domain.ticket import REOPEN_WINDOW, Ticket
+from projections.runner import Fact, Tables, View, clean_text
+
+NAME = "outbox"
+PEOPLE = "outbox_people"
+THREADS = "outbox_threads"
+MAIL = "outbox_mail"
+DELIVERIES = "mail_deliveries"
+"""What became of each email: the sender's table, not the view's (a rebuild keeps it)."""
+
+REPLY_ABOVE = "##- Please type your reply above this line -##"
+"""The first line of every email; inbound mail cuts the quoted history there."""
+THREAD_DEPTH = 10
+"""How many earlier emails of a ticket ``References`` names (the thread root always)."""
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    """Who Docket's emails come from, and the domain their ids and reply addresses use."""
+
+    sender: str = "Docket Support <support@docket.example>"
+    support_address: str = "support@docket.example"
+
+    @property
+    def domain(self) -> str:
+        return self.support_address.rpartition("@")[2]
+
+    def reply_address(self, number: str) -> str:
+        """``support+T-000123@…``: a reply finds its ticket by the address alone."""
+        local, _, domain = self.support_address.partition("@")
+        return f"{local}+{number}@{domain}"
+
+    def thread_root(self, ticket_id: UUID | str) -> str:
+        return f"<ticket-{ticket_id}@{self.domain}>"
+
+    def message_id(self, ticket_id: UUID | str, version: int) -> str:
+        return f"<ticket-{ticket_id}-{version}@{self.domain}>"
+
+
+def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(PEOPLE)} (
+            person_id text PRIMARY KEY,
+            name text NOT NULL,
+            email text NOT NULL,
+            staff boolean NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(THREADS)} (
+            ticket_id uuid PRIMARY KEY,
+            number text NOT NULL,
+            subject text NOT NULL,
+            requester_id text NOT NULL,
+            collaborators text[] NOT NULL DEFAULT '{{}}',
+            versions integer[] NOT NULL DEFAULT '{{}}'
+        )
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(MAIL)} (
+            notification_id text PRIMARY KEY,
+            position bigint NOT NULL,
+            ticket_id uuid NOT NULL,
+            number text NOT NULL,
+            reason text NOT NULL,
+            recipient_ids text[] NOT NULL,
+            recipients text[] NOT NULL,
+            subject text NOT NULL,
+            body text NOT NULL,
+            version integer NOT NULL,
+            earlier integer[] NOT NULL,
+            created_at timestamptz NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(MAIL + '_position')} ON {t(MAIL)} (position)"
+    )
+    create_delivery_table(conn, t.schema)
+
+
+def create_delivery_table(conn: psycopg.Connection[Any], schema: str) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS "{schema}".{DELIVERIES} (
+            notification_id text PRIMARY KEY,
+            state text NOT NULL DEFAULT 'queued',
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL DEFAULT now(),
+            last_error text,
+            sent_at timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+    conn.execute(
+        f'CREATE INDEX IF NOT EXISTS {DELIVERIES}_due ON "{schema}".{DELIVERIES} '
+        "(next_attempt_at) WHERE state IN ('queued', 'retry')"
+    )
+
+
+def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    for fact in facts:
+        e = fact.event
+        if fact.kind == "Account.MemberAdded":
+            remember(conn, t, clean_text(e.member_id), e.name, e.email, staff=False)
+        elif fact.kind == "StaffMember.Registered":
+            remember(conn, t, str(fact.stream_id), e.name, e.email, staff=True)
+        elif fact.kind == "Ticket.Opened":
+            conn.execute(
+                f"INSERT INTO {t(THREADS)} (ticket_id, number, subject, requester_id) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
+                (fact.stream_id, e.number, clean_text(e.subject), e.requester_id),
+            )
+        elif fact.kind == "Ticket.MessageAdded":
+            if e.author_role == "collaborator":
+                conn.execute(
+                    f"UPDATE {t(THREADS)} SET collaborators = array_append(collaborators, %s) "
+                    "WHERE ticket_id = %s AND NOT %s = ANY(collaborators)",
+                    (e.author_id, fact.stream_id, e.author_id),
+                )
+            if e.stamp.via != "import":
+                notify(conn, t, fact, reply_reason(e.author_role), e.body)
+        elif (
+            fact.kind == "Ticket.StatusChanged"
+            and e.to_status in ("pending", "closed")
+            and e.stamp.via != "import"
+        ):
+            notify(conn, t, fact, e.to_status, "")
+
+
+def reply_reason(author_role: str) -> str:
+    return {"agent": "reply", "collaborator": "collaborator_reply"}.get(
+        author_role, "requester_reply"
+    )
+
+
+def remember(
+    conn: psycopg.Connection[Any], t: Tables, person_id: str, name: str, email: str, *, staff: bool
+) -> None:
+    conn.execute(
+        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, email = excluded.email",
+        (person_id, clean_text(name), clean_text(email), staff),
+    )
+
+
+def notify(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    fact: Fact,
+    reason: str,
+    body: str,
+) -> None:
+    """One email for the event in ``fact`` to everyone on the ticket but its author."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        thread = cur.execute(
+            f"SELECT number, subject, requester_id, collaborators, versions "
+            f"FROM {t(THREADS)} WHERE ticket_id = %s",
+            (fact.stream_id,),
+        ).fetchone()
+    if thread is None:
+        return
+    author = fact.event.stamp.actor_id
+    wanted = [thread["requester_id"], *thread["collaborators"]]
+    ids = [p for p in dict.fromkeys(wanted) if p != author]
+    people = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            f"SELECT person_id, name, email FROM {t(PEOPLE)} WHERE person_id = ANY(%s)",
+            ([*ids, author],),
+        ).fetchall()
+    }
+    recipients = [(p, people[p][1]) for p in ids if p in people]
+    if not recipients:
+        return
+    number, subject = thread["number"], thread["subject"]
+    author_name = people.get(author, ("Docket Support", ""))[0]
+    created_at: datetime = fact.event.timestamp
+    conn.execute(
+        f"""
+        INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
+            recipient_ids, recipients, subject, body, version, earlier, created_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (notification_id) DO NOTHING
+        """,
+        (
+            f"{fact.stream_id}/{fact.version}",
+            fact.position,
+            fact.stream_id,
+            number,
+            reason,
+            [p for p, _ in recipients],
+            [address for _, address in recipients],
+            f"Re: [{number}] {subject}",
+            compose(reason, number, subject, author_name, clean_text(body)),
+            fact.version,
+            list(thread["versions"])[-THREAD_DEPTH:],
+            created_at,
+        ),
+    )
+    conn.execute(
+        f"UPDATE {t(THREADS)} SET versions = array_append(versions, %s) WHERE ticket_id = %s",
+        (fact.version, fact.stream_id),
+    )
+
+
+def compose(reason: str, number: str, subject: str, author: str, body: str) -> str:
+    """The plain-text email: the reply line, what happened, and how to answer."""
+    if reason == "pending":
+        said = (
+            f"Ticket {number} ({subject}) is waiting for your reply. "
+            "Answer this email when you have the information we asked for."
+        )
+    elif reason == "closed":
+        said = (
+            f"Ticket {number} ({subject}) is now closed. If it is not solved, answer this "
+            f"email within {REOPEN_WINDOW.days} days and it opens again."
+        )
+    else:
+        said = f"{author} wrote on ticket {number} ({subject}):\n\n{body}"
+    return (
+        f"{REPLY_ABOVE}\n\n{said}\n\n"
+        f"--\nAnswer this email to add to ticket {number}; keep {number} in the subject "
+        "or reply to this address.\n"
+    )
+
+
+VIEW = View(
+    NAME,
+    frozenset(
+        e.__qualname__
+        for e in (
+            Account.MemberAdded,
+            StaffMember.Registered,
+            Ticket.Opened,
+            Ticket.MessageAdded,
+            Ticket.StatusChanged,
+        )
+    ),
+    create_tables,
+    apply,
+    (PEOPLE, THREADS, MAIL),
+)
+
+
+def listing(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    identity: MailIdentity,
+    *,
+    state: str | None,
+    ticket: str | None,
+    limit: int,
+    before: int | None,
+) -> list[dict[str, Any]]:
+    """The newest emails first, with what became of each (``queued`` until a sender took it)."""
+    deliveries = f'"{t.schema}".{DELIVERIES}'
+    clauses: list[str] = []
+    params: list[Any] = []
+    if state is not None:
+        clauses.append("coalesce(d.state, 'queued') = %s")
+        params.append(state)
+    if ticket is not None:
+        clauses.append("m.number = %s")
+        params.append(ticket)
+    if before is not None:
+        clauses.append("m.position < %s")
+        params.append(before)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            f"SELECT m.*, coalesce(d.state, 'queued') AS state, coalesce(d.attempts, 0) "
+            f"AS attempts, d.last_error, d.sent_at, d.next_attempt_at FROM {t(MAIL)} m "
+            f"LEFT JOIN {deliveries} d USING (notification_id) {where} "
+            "ORDER BY m.position DESC LIMIT %s",
+            [*params, limit],
+        ).fetchall()
+    for row in rows:
+        row["message_id"] = identity.message_id(row["ticket_id"], row["version"])
+        row["reply_to"] = identity.reply_address(row["number"])
+        row["references"] = [
+            identity.thread_root(row["ticket_id"]),
+            *(identity.message_id(row["ticket_id"], v) for v in row["earlier"]),
+        ]
+    return rows

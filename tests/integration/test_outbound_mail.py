@@ -1,0 +1,211 @@
+"""Notification emails: the outbox view, and its delivery over real SMTP on loopback."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from domain.stamp import Stamp
+from projections.mail_sender import MailSender, SmtpServer
+from projections.outbox import REPLY_ABOVE, MailIdentity, listing
+from projections.runner import ProjectionRunner, Tables
+from projections.service import SupportDesk
+from tests.builders import desk_with_account
+from tests.mailserver import Mailbox, smtp_server
+
+IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test")
+NOTE = "INTERNAL: the customer is on the legacy cluster"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[str, Mailbox]]:
+    with smtp_server() as server:
+        yield server
+
+
+def sender_for(database_url: str, schema: str, smtp_url: str, **kw: Any) -> MailSender:
+    sender = MailSender(database_url, schema, SmtpServer.from_url(smtp_url), IDENTITY, **kw)
+    sender.create_tables()
+    return sender
+
+
+def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
+    """A ticket with every kind of event the outbox hears, and an internal note."""
+    account = desk_with_account(desk)
+    agent = desk.register_staff(
+        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system()
+    )
+    staff = Stamp(str(agent), "agent", "web", now())
+    filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
+                             description="Files stop syncing.", type="bug", priority="normal",
+                             product="Files", stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
+    t = filed.ticket_id
+    desk.add_message(t, author_id=str(agent), author_role="agent",
+                     body="Which version do you run?", stamp=staff)  # fmt: skip
+    desk.add_internal_note(t, author_id=str(agent), body=NOTE, stamp=staff)
+    desk.change_status(t, to_status="pending", stamp=staff)
+    desk.add_message(t, author_id="req-1", author_role="requester", body="Version 4.2.",
+                     stamp=Stamp("req-1", "requester", "email", now()))  # fmt: skip
+    desk.add_message(t, author_id="admin-1", author_role="collaborator",
+                     body="Same here on 4.2.", stamp=Stamp("admin-1", "requester", "web", now()))  # fmt: skip
+    desk.add_message(t, author_id=str(agent), author_role="agent",
+                     body="Fixed in 4.3.", stamp=staff)  # fmt: skip
+    desk.change_status(t, to_status="closed", stamp=staff)
+    return t, filed.number
+
+
+def system() -> Stamp:
+    return Stamp("system", "system", "api", now())
+
+
+def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    ticket_id, number = worked_conversation(desk)
+    runner.catch_up()
+    sender = sender_for(database_url, schema, mail[0])
+    assert sender.drain(conn) == {"sent": 5}
+    got = mail[1].messages()
+    sent = [(m["Subject"], m["To"], m.get_content()) for m in got]
+    # agent reply → requester; pending → requester; the requester's reply → nobody (no
+    # collaborator yet); the collaborator's reply → requester; agent reply, closed → both
+    assert [to for _, to, _ in sent] == [
+        "r@acme.test", "r@acme.test", "r@acme.test",
+        "r@acme.test, a@acme.test", "r@acme.test, a@acme.test",
+    ]  # fmt: skip
+    assert all(NOTE not in body and "legacy cluster" not in body for _, _, body in sent)
+    assert all(s[0] == f"Re: [{number}] Sync fails" for s in sent)
+    assert all(m["Reply-To"].addresses[0].addr_spec == f"help+{number}@desk.test" for m in got)
+    assert all(m.get_content().startswith(REPLY_ABOVE) for m in got)
+    ids = [m["Message-ID"] for m in got]
+    assert len(set(ids)) == len(ids)
+    root = f"<ticket-{ticket_id}@desk.test>"
+    assert got[0]["In-Reply-To"] == root
+    for earlier, later in itertools.pairwise(got):
+        assert later["In-Reply-To"] == earlier["Message-ID"]
+        assert later["References"].split()[0] == root
+        assert earlier["Message-ID"] in later["References"].split()
+    assert "Which version do you run?" in got[0].get_content()
+    assert "Alex Agent wrote" in got[0].get_content()
+    assert got[-1]["Auto-Submitted"] == "auto-generated"
+    rows = listing(
+        conn, Tables(schema), IDENTITY, state=None, ticket=number, limit=50, before=None
+    )
+    assert {r["state"] for r in rows} == {"sent"}
+    assert sender.drain(conn) == {}
+
+
+def test_requester_reply_mails_collaborators_only_and_imports_mail_nobody(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:  # fmt: skip
+    account = desk_with_account(desk)
+    filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Export",
+                             description="d", type="bug", priority="normal", product="Files",
+                             stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
+    t = filed.ticket_id
+    desk.add_message(t, author_id="admin-1", author_role="collaborator", body="following",
+                     stamp=Stamp("admin-1", "requester", "web", now()))  # fmt: skip
+    desk.add_message(t, author_id="req-1", author_role="requester", body="any news?",
+                     stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
+    desk.add_message(t, author_id="imp", author_role="agent", body="old answer",
+                     stamp=Stamp("imp", "importer", "import", now()))  # fmt: skip
+    runner.catch_up()
+    rows = listing(
+        conn, Tables(schema), IDENTITY, state="queued", ticket=None, limit=50, before=None
+    )
+    assert [(r["reason"], r["recipients"]) for r in reversed(rows)] == [
+        ("collaborator_reply", ["r@acme.test"]),
+        ("requester_reply", ["a@acme.test"]),
+    ]
+
+
+def test_a_server_away_is_retried_a_refusal_fails_and_old_mail_expires(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:  # fmt: skip
+    worked_conversation(desk)
+    runner.catch_up()
+    with smtp_server() as (url, mailbox):
+        pass  # a port nobody listens on any more
+    away = sender_for(database_url, schema, url, timeout=2.0)
+    outcomes = away.drain(conn)
+    assert outcomes == {"retry": 5}
+    deliveries = f'"{schema}".mail_deliveries'
+    with smtp_server() as (url, mailbox):
+        mailbox.refuse["a@acme.test"] = "550 5.1.1 No such user"
+        conn.execute(f"UPDATE {deliveries} SET next_attempt_at = now()")
+        back = sender_for(database_url, schema, url)
+        # one refused recipient of two: the server took the email for the other one
+        assert back.drain(conn) == {"sent": 5}
+        assert len(mailbox.messages()) == 5
+        mailbox.refuse["r@acme.test"] = "550 5.1.1 No such user"
+        desk_ticket = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=1,
+                              before=None)[0]  # fmt: skip
+        conn.execute(f"DELETE FROM {deliveries} WHERE notification_id = %s",
+                     (desk_ticket["notification_id"],))  # fmt: skip
+        assert back.drain(conn) == {"failed": 1}
+        failed = listing(conn, Tables(schema), IDENTITY, state="failed", ticket=None, limit=5,
+                         before=None)  # fmt: skip
+        assert "No such user" in failed[0]["last_error"]
+        conn.execute(f"DELETE FROM {deliveries}")
+        stale = sender_for(database_url, schema, url, max_age=timedelta(seconds=0))
+        assert stale.drain(conn) == {"expired": 5}
+        assert len(mailbox.messages()) == 5
+
+
+def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_once(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    for _ in range(5):
+        worked_conversation(desk)
+    runner.catch_up()
+    owed = len(listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500,
+                       before=None))  # fmt: skip
+    assert owed == 25
+    url, mailbox = mail
+    mailbox.rcpt_delay = 0.01
+    env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema,
+           "DOCKET_SMTP_URL": url, "DOCKET_SUPPORT_ADDRESS": "help@desk.test",
+           "DOCKET_MAIL_FROM": "Acme Help <help@desk.test>"}  # fmt: skip
+
+    def worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "api.cli", "project", "outbox"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+    for _ in range(3):  # killed -9 in the middle of an SMTP conversation, three times
+        running = worker()
+        mailbox.kill_at = (running.pid, mailbox.rcpts + 6)
+        assert running.wait(timeout=60) == -signal.SIGKILL
+    delivered_before_the_last_start = len(mailbox.messages())
+    assert 0 < delivered_before_the_last_start < owed
+    last = worker()
+    try:
+        mailbox.wait_for(owed, timeout=60)
+        time.sleep(1.0)  # anything sent twice would arrive by now
+    finally:
+        last.send_signal(signal.SIGTERM)
+        last.wait(timeout=30)
+    ids = [m["Message-ID"] for m in mailbox.messages()]
+    assert len(ids) == owed
+    assert len(set(ids)) == owed, "an email was delivered twice"
+    rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500, before=None)
+    assert {r["state"] for r in rows} == {"sent"}
+    assert {r["message_id"] for r in rows} == set(ids)

@@ -1,0 +1,87 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it is sent, for the email tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from bench.harness import free_port
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class Mailbox:
+    """Everything the server accepted, and knobs to make it slow or refuse."""
+
+    received: list[Received] = field(default_factory=list)
+    rcpt_delay: float = 0.0
+    refuse: dict[str, str] = field(default_factory=dict)
+    """Recipient address → the SMTP answer that refuses it (e.g. ``"550 No such user"``)."""
+    kill_at: tuple[int, int] | None = None
+    """``(pid, n)``: the n-th RCPT from now kills that process, mid-conversation."""
+    rcpts: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names)
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if self.rcpt_delay:
+            time.sleep(self.rcpt_delay)  # blocks the server's loop: a slow server, on purpose
+        self.rcpts += 1
+        if self.kill_at is not None and self.rcpts >= self.kill_at[1]:
+            os.kill(self.kill_at[0], signal.SIGKILL)
+            self.kill_at = None
+            return "421 Sender gone"
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        with self.lock:
+            return [r.message for r in self.received]
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages()
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"{len(self.messages())} emails arrived; {count} were expected")
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[str, Mailbox]]:
+    """``(smtp_url, mailbox)`` of a fresh server on 127.0.0.1, stopped after."""
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", mailbox
+    finally:
+        controller.stop()
