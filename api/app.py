@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from api import problems
 from api.routers import (
     accounts,
+    articles,
     attachments,
     audit,
     dashboard,
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(audit.router)
     app.include_router(dashboard.router)
     app.include_router(sla.router)
+    app.include_router(articles.router)
+    app.include_router(articles.accounts_router)
+    app.include_router(articles.dashboard_router)
 
     @app.middleware("http")
     async def count_requests(

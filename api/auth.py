@@ -51,6 +51,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "sla_summary": frozenset({"analyst", "admin"}),
     "sla_policy": frozenset({"agent", "admin", "analyst", "auditor"}),
     "sla_policy_change": frozenset({"admin"}),
+    "manage_articles": frozenset({"admin"}),
+    "read_articles": frozenset(ROLES),
+    "open_article": CUSTOMER_ROLES,
+    "account_recommendations": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "deflection": frozenset({"analyst", "admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

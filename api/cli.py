@@ -130,6 +130,50 @@ def sla(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def articles(settings: Settings, args: argparse.Namespace) -> int:
+    """``docket articles load [DIR]``: publish or revise help articles from Markdown files."""
+    from datetime import UTC, datetime
+
+    from api.runtime import database_url
+    from domain.stamp import Stamp
+    from projections.database import ensure_schema, eventsourcing_env
+    from projections.service import SupportDesk
+    from replay.articles import load_articles
+
+    if not args.folder.is_dir():
+        sys.exit(f"docket articles load: {args.folder} is not a folder.")
+    url = database_url(settings)
+    ensure_schema(url, settings.schema_name)
+    desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
+    try:
+        stamp = Stamp("articles-loader", "system", "import", datetime.now(UTC))
+        report = load_articles(desk, args.folder, stamp)
+    finally:
+        desk.close()
+    print(json.dumps({"articles": report.outcomes, "counts": report.counts()}, indent=2))
+    return 1 if any(o.startswith("refused") for o in report.outcomes.values()) else 0
+
+
+def add_article_commands(commands: Any) -> None:
+    from pathlib import Path
+
+    from replay.articles import SHIPPED
+
+    group = commands.add_parser("articles", help="help articles")
+    sub = group.add_subparsers(dest="articles_command", required=True)
+    load = sub.add_parser(
+        "load", help="publish new and revise changed articles from a folder of Markdown files"
+    )
+    load.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=SHIPPED,
+        metavar="DIR",
+        help="the folder of *.md files (default: the articles Docket ships)",
+    )
+
+
 def add_sla_commands(commands: Any) -> None:
     from datetime import date
     from pathlib import Path
@@ -156,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     replay_cli.add_commands(commands)
     replay_cli.add_import_commands(commands)
     add_sla_commands(commands)
+    add_article_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
     worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
@@ -172,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         project(settings, args.views)
     elif args.command == "sla":
         sys.exit(sla(settings, args))
+    elif args.command == "articles":
+        sys.exit(articles(settings, args))
     elif args.command == "replay":
         sys.exit(replay(settings, args))
     elif args.command == "import":

@@ -17,6 +17,7 @@ from api.auth import Principal
 from api.runtime import Runtime
 from domain.errors import AlreadyExists
 from domain.stamp import Stamp
+from replay.articles import SHIPPED, load_articles
 
 
 def demo_id(name: str) -> UUID:
@@ -75,6 +76,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 staff_id=staff_id,
             )  # fmt: skip
         out[role] = runtime.tokens.issue(Principal(str(staff_id), staff_role, name))
+    out["articles"] = load_articles(desk, SHIPPED, stamp).counts()
     out["accounts"] = {key: str(demo_id(key)) for key in ACCOUNTS}
     out["agent_id"] = str(demo_id("agent"))
     out["support_groups"] = ["tier-1", "tier-2", "billing"]

@@ -40,6 +40,9 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.AlreadyExists: 409,
     errors.VersionMismatch: 412,
     errors.TicketBusy: 503,
+    errors.UnknownArticle: 404,
+    errors.ArticleWithdrawn: 409,
+    errors.UnknownHelpSession: 404,
 }
 
 TITLES = {

@@ -297,9 +297,9 @@ def suggest(
             )
             SELECT article_id, slug, title, language, products, topics, read_count,
                    score, product_match,
-                   ts_headline(config, plain, query,
+                   regexp_replace(ts_headline(config, plain, query,
                                'MaxWords=35, MinWords=12, MaxFragments=2, '
-                               'FragmentDelimiter=" … "') AS snippet
+                               'FragmentDelimiter=" … "'), '[[:space:]]+', ' ', 'g') AS snippet
             FROM ranked
             ORDER BY score DESC, read_count DESC, title
             """,

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
 from projections import (
+    articles,
     audit_feed,
     customer_tickets,
     dashboard,
@@ -222,6 +224,67 @@ class Reads:
                 end=end,
                 now=datetime.now(UTC),
                 account_ids=account_ids,
+            )
+        return figures, position
+
+    # --- help articles -------------------------------------------------------------------
+
+    def article(self, article_id: UUID, min_position: int | None) -> dict[str, Any] | None:
+        self.wait_for(articles.NAME, min_position)
+        with self.pool.connection() as conn:
+            return articles.article(conn, self.tables, article_id)
+
+    def article_list(
+        self,
+        *,
+        language: str | None,
+        product: str | None,
+        with_withdrawn: bool,
+        limit: int,
+        min_position: int | None,
+    ) -> list[dict[str, Any]]:
+        self.wait_for(articles.NAME, min_position)
+        with self.pool.connection() as conn:
+            return articles.articles(
+                conn, self.tables, language=language, product=product,
+                with_withdrawn=with_withdrawn, limit=limit,
+            )  # fmt: skip
+
+    def suggest_articles(
+        self, text: str, *, product: str | None, language: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            return articles.suggest(
+                conn, self.tables, text, product=product, language=language, limit=limit
+            )
+
+    def recommendations(
+        self, account_id: str, *, language: str | None, limit: int, min_position: int | None
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """The account's recommended articles, or ``None`` for an account the directory
+        does not know."""
+        for view in (articles.NAME, dashboard.NAME, directory.NAME):
+            self.wait_for(view, min_position)
+        with self.pool.connection() as conn:
+            if directory.account_name(conn, self.tables, account_id) is None:
+                return None
+            return articles.recommendations(
+                conn, self.tables, account_id, language=language, limit=limit
+            )
+
+    def deflection(
+        self,
+        *,
+        since: datetime | None,
+        before: datetime | None,
+        account_ids: tuple[str, ...],
+        min_position: int | None,
+    ) -> tuple[articles.Deflection, int]:
+        self.wait_for(articles.NAME, min_position)
+        with self.pool.connection() as conn:
+            position = view_position(conn, self.schema, articles.NAME)
+            figures = articles.deflection(
+                conn, self.tables, since=since, before=before, account_ids=account_ids
             )
         return figures, position
 

@@ -24,11 +24,16 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.account import Account
+from domain.article import HelpArticle, HelpSession, article_id_for, checked_slug
 from domain.errors import (
+    AlreadyExists,
     DocketError,
     InvalidField,
+    NothingChanged,
     TicketBusy,
     UnknownAccount,
+    UnknownArticle,
+    UnknownHelpSession,
     UnknownStaff,
     UnknownTicket,
     VersionMismatch,
@@ -51,6 +56,16 @@ class Receipt:
 
     ticket_id: UUID
     number: str
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class ArticleReceipt:
+    """What an article write answers: the article, its new version, and the log position."""
+
+    article_id: UUID
+    slug: str
     version: int
     position: int
 
@@ -263,7 +278,10 @@ class SupportDesk(Application[UUID]):
         channel: str = "web",
         follow_up_of: str | None = None,
         ticket_id: UUID | None = None,
+        help_session: UUID | None = None,
     ) -> Receipt:
+        """File a ticket. With ``help_session``, the session records that this ticket was
+        filed anyway, in the same save as the ticket: both are on record or neither."""
         account = self._account(account_id)
         account.check_may_file(requester_id)
         linked: str | None = None
@@ -291,8 +309,20 @@ class SupportDesk(Application[UUID]):
             sla_terms=self._terms(account),
         )
         claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
-        recordings = self.save(ticket, claim)
-        return Receipt(ticket.id, number, ticket.version, _position(recordings))
+        if help_session is None:
+            recordings = self.save(ticket, claim)
+            return Receipt(ticket.id, number, ticket.version, _position(recordings))
+        for _ in range(5):
+            session = self._help_session(help_session, requester_id, str(account_id), stamp)
+            session.file_ticket_anyway(
+                ticket_id=ticket.id, number=number, person_id=requester_id, stamp=stamp
+            )
+            try:
+                recordings = self.save(ticket, claim, session)
+            except IntegrityError:  # the session moved on meanwhile: decide again
+                continue
+            return Receipt(ticket.id, number, ticket.version, _position(recordings))
+        raise TicketBusy(number)
 
     def import_ticket(
         self,
@@ -516,6 +546,148 @@ class SupportDesk(Application[UUID]):
             lambda t: t.rate_satisfaction(score=score, comment=comment, stamp=stamp),
         )
 
+    # --- help articles ---------------------------------------------------------------------
+
+    def publish_article(
+        self,
+        *,
+        title: str,
+        body: str,
+        language: str,
+        products: list[str],
+        topics: list[str],
+        stamp: Stamp,
+        slug: str | None = None,
+    ) -> ArticleReceipt:
+        """A new article; its slug (from the title unless given) must not be taken."""
+        article = HelpArticle.publish(
+            title=title, body=body, language=language, products=products, topics=topics,
+            slug=slug, stamp=stamp,
+        )  # fmt: skip
+        try:
+            recordings = self.save(article)
+        except IntegrityError:
+            raise AlreadyExists(
+                f"An article with slug {article.slug} exists already; revise it instead."
+            ) from None
+        return _article_receipt(article, recordings)
+
+    def revise_article(
+        self,
+        article_id: UUID,
+        *,
+        title: str,
+        body: str,
+        language: str,
+        products: list[str],
+        topics: list[str],
+        stamp: Stamp,
+    ) -> ArticleReceipt:
+        """New content for an article; the same content again raises NothingChanged."""
+        return self._change_article(
+            article_id,
+            lambda a: a.revise(
+                title=title, body=body, language=language, products=products, topics=topics,
+                stamp=stamp,
+            ),
+        )  # fmt: skip
+
+    def article_receipt(self, article_id: UUID) -> ArticleReceipt:
+        """The article as it stands (position 0: nothing new to wait for)."""
+        article = self._article(article_id)
+        return ArticleReceipt(article.id, article.slug, article.version, 0)
+
+    def withdraw_article(self, article_id: UUID, *, stamp: Stamp) -> ArticleReceipt:
+        return self._change_article(article_id, lambda a: a.withdraw(stamp=stamp))
+
+    def sync_article(
+        self,
+        *,
+        slug: str,
+        title: str,
+        body: str,
+        language: str,
+        products: list[str],
+        topics: list[str],
+        stamp: Stamp,
+    ) -> str:
+        """Make the article ``slug`` read as given: ``published``, ``revised``,
+        ``unchanged`` (nothing recorded) or ``withdrawn`` (left alone)."""
+        try:
+            article = self._article(article_id_for(checked_slug(slug)))
+        except UnknownArticle:
+            self.publish_article(
+                title=title, body=body, language=language, products=products, topics=topics,
+                slug=slug, stamp=stamp,
+            )  # fmt: skip
+            return "published"
+        if article.withdrawn:
+            return "withdrawn"
+        try:
+            self.revise_article(
+                article.id, title=title, body=body, language=language, products=products,
+                topics=topics, stamp=stamp,
+            )  # fmt: skip
+        except NothingChanged:
+            return "unchanged"
+        return "revised"
+
+    def open_article(
+        self,
+        help_session: UUID,
+        *,
+        article_id: UUID,
+        person_id: str,
+        account_id: str,
+        stamp: Stamp,
+    ) -> int:
+        """Record that the person opened a suggested article in their help session."""
+        article = self._article(article_id)
+        for _ in range(5):
+            session = self._help_session(help_session, person_id, account_id, stamp)
+            session.open_article(article=article, person_id=person_id, stamp=stamp)
+            try:
+                return _position(self.save(session))
+            except IntegrityError:  # another opening of the same session won: again
+                continue
+        raise TicketBusy("the help session")
+
+    def _change_article(
+        self, article_id: UUID, command: Callable[[HelpArticle], object]
+    ) -> ArticleReceipt:
+        for _ in range(5):
+            article = self._article(article_id)
+            command(article)
+            try:
+                return _article_receipt(article, self.save(article))
+            except IntegrityError:  # changed meanwhile: decide again on the new version
+                continue
+        raise TicketBusy(f"article {article_id}")
+
+    def _article(self, article_id: UUID) -> HelpArticle:
+        try:
+            article: HelpArticle = self.repository.get(article_id)
+        except AggregateNotFoundError:
+            raise UnknownArticle(f"No article {article_id}.") from None
+        if not isinstance(article, HelpArticle):
+            raise UnknownArticle(f"No article {article_id}.")
+        return article
+
+    def _help_session(
+        self, session_id: UUID, person_id: str, account_id: str, stamp: Stamp
+    ) -> HelpSession:
+        """The session, or a new one started by this person for their account."""
+        try:
+            session: HelpSession = self.repository.get(session_id)
+        except AggregateNotFoundError:
+            return HelpSession.start(
+                session_id=session_id, person_id=person_id, account_id=account_id, stamp=stamp
+            )
+        if not isinstance(session, HelpSession):
+            raise UnknownHelpSession(f"No help session {session_id}.")
+        session.check_belongs_to(person_id)
+        return session
+
     # --- finding things --------------------------------------------------------------------
 
     def find_ticket(self, ref: str | UUID) -> UUID:
@@ -592,6 +764,10 @@ class SupportDesk(Application[UUID]):
 
 def _position(recordings: list[Recording[Any]]) -> int:
     return max((r.notification.id for r in recordings), default=0)
+
+
+def _article_receipt(article: HelpArticle, recordings: list[Recording[Any]]) -> ArticleReceipt:
+    return ArticleReceipt(article.id, article.slug, article.version, _position(recordings))
 
 
 def _uuid(text: str, error: Callable[[str], Exception]) -> UUID:

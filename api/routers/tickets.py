@@ -108,6 +108,7 @@ def file_ticket(
             topic=filing.topic,
             channel=filing.channel,
             follow_up_of=filing.follow_up_of,
+            help_session=filing.help_session,
             stamp=stamp_for(who, correlation, key),
         )
         if refs:
