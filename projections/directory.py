@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from domain.account import Account
 from domain.staff import StaffMember
@@ -120,3 +121,14 @@ def account_name(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> s
         f"SELECT name FROM {t(ACCOUNTS)} WHERE account_id = %s", (account_id,)
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[dict[str, Any]]:
+    """Everyone the directory knows at that address (case-insensitive): staff first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
+            "WHERE lower(email) = lower(%s) ORDER BY account_id NULLS FIRST, person_id",
+            (email,),
+        ).fetchall()
+

@@ -1,0 +1,356 @@
+"""Email coming in: a reply lands in its ticket, a new email files one, the rest is kept.
+
+A mail gateway posts each raw message it receives for the support address.
+The message finds its ticket by, in order: the ``support+T-000123@`` reply
+address, a ``Message-ID`` of Docket's own in ``In-Reply-To``/``References``,
+or a ``[T-000123]`` tag in the subject. Its sender must be someone who may
+write to that ticket over the API too: the requester, a team admin of the
+ticket's account (who answers as a collaborator), or an agent or admin. The
+trimmed text becomes a message; attachments become ticket attachments; a
+closed ticket opens again within its reopen window.
+
+An email with no ticket reference files a new ticket (channel ``email``) when
+its sender is a member of an account whose plan includes support.
+
+Anything else is refused with a reason and kept, raw, in ``rejected_mail``:
+nothing a gateway delivered is ever dropped silently. A message id seen before
+answers what it answered the first time, so a gateway that retries adds
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from domain.errors import (
+    DocketError,
+    MailRefused,
+    MailUnreadable,
+    NotAMember,
+    PlanNotEntitled,
+    ReopenWindowPassed,
+    UnknownTicket,
+)
+from domain.mail import InboundMail, parse_mail
+from domain.stamp import Stamp
+from domain.ticket import BODY_MAX_BYTES, SUBJECT_MAX_CHARS
+from projections import directory
+from projections.attachments import AttachmentStore
+from projections.outbox import MailIdentity
+from projections.runner import Tables
+from projections.service import AttachmentRef, Receipt, SupportDesk
+
+INBOUND = "inbound_mail"
+REJECTED = "rejected_mail"
+SUBJECT_TAG = re.compile(r"\[(T-\d{6,})\]")
+STAFF_WRITERS = ("agent", "admin")
+Action = Literal["added", "reopened", "filed"]
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What an inbound email became."""
+
+    action: Action
+    ticket_id: str
+    number: str
+    version: int
+    position: int
+    duplicate: bool = False
+
+
+class MailIntake:
+    def __init__(
+        self,
+        desk: SupportDesk,
+        pool: ConnectionPool,
+        schema: str,
+        attachments: AttachmentStore,
+        identity: MailIdentity,
+        *,
+        max_attachment_bytes: int,
+    ) -> None:
+        self.desk = desk
+        self.pool = pool
+        self.schema = schema
+        self.t = Tables(schema)
+        self.attachments = attachments
+        self.identity = identity
+        self.max_attachment_bytes = max_attachment_bytes
+
+    def create_tables(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                f"""
+                CREATE TABLE IF NOT EXISTS {self.t(INBOUND)} (
+                    message_key text PRIMARY KEY,
+                    taken_at timestamptz NOT NULL DEFAULT now(),
+                    intake jsonb NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS {self.t(REJECTED)} (
+                    rejected_id bigserial PRIMARY KEY,
+                    received_at timestamptz NOT NULL DEFAULT now(),
+                    sender text NOT NULL,
+                    subject text NOT NULL,
+                    message_id text,
+                    reason text NOT NULL,
+                    detail text NOT NULL,
+                    size integer NOT NULL,
+                    raw bytea NOT NULL
+                );
+                """
+            )
+
+    # --- taking one email -----------------------------------------------------------------
+
+    def take(self, raw: bytes) -> Intake:
+        """Put the email where it belongs, or keep it in the rejected list and raise why."""
+        try:
+            mail = parse_mail(raw)
+        except MailUnreadable as error:
+            self.reject(raw, None, "unreadable", error.detail)
+            raise
+        key = message_key(mail, raw)
+        with self.pool.connection() as conn, conn.transaction():
+            # one taker per message at a time: a gateway's retry waits, then finds the answer
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+            found = conn.execute(
+                f"SELECT intake FROM {self.t(INBOUND)} WHERE message_key = %s", (key,)
+            ).fetchone()
+            if found is not None:
+                return Intake(**{**found[0], "duplicate": True})
+            try:
+                intake = self._route(mail)
+            except DocketError as error:
+                reason = error.reason if isinstance(error, MailRefused) else error.code
+                self.reject(raw, mail, reason, error.detail)
+                raise
+            conn.execute(
+                f"INSERT INTO {self.t(INBOUND)} (message_key, intake) VALUES (%s, %s)",
+                (key, json.dumps(asdict(intake))),
+            )
+        return intake
+
+    def _route(self, mail: InboundMail) -> Intake:
+        if mail.auto_reply:
+            raise MailRefused(
+                "auto-reply",
+                "This is an automatic reply (out of office, bounce); it is kept, not added, "
+                "so that two robots never write to each other.",
+            )
+        ticket_ref = self.ticket_reference(mail)
+        if ticket_ref is None:
+            return self._file(mail)
+        try:
+            facts = self.desk.ticket_facts(ticket_ref)
+        except UnknownTicket:
+            raise MailRefused(
+                "unknown-ticket",
+                f"No ticket {ticket_ref} for this reply. Write to {self.identity.support_address} "
+                "without the ticket reference to file a new ticket.",
+            ) from None
+        author_id, author_role, actor_kind = self._writer(mail.sender, facts)
+        body = message_text(mail)  # every refusal before the first write
+        self._check_attachments(mail)
+        stamp = Stamp(author_id, actor_kind, "email", datetime.now(UTC))
+        action: Action = "added"
+        if facts.status == "closed":
+            try:
+                self.desk.reopen(facts.ticket_id, stamp=stamp)
+            except ReopenWindowPassed:
+                raise MailRefused(
+                    "closed",
+                    f"Ticket {facts.number} was closed too long ago to reopen. Write to "
+                    f"{self.identity.support_address} without the ticket reference (a new "
+                    "subject) to file a new ticket; mention {facts.number} in it.",
+                ) from None
+            action = "reopened"
+        refs = self._store_attachments(mail, author_id)
+        receipt = self.desk.add_message(
+            facts.ticket_id,
+            author_id=author_id,
+            author_role=author_role,
+            body=body,
+            stamp=stamp,
+            attachments=refs,
+        )
+        self._link(refs, author_id, receipt.ticket_id)
+        return intake(action, receipt)
+
+    def _file(self, mail: InboundMail) -> Intake:
+        member = next(
+            (p for p in directory_people(self, mail.sender) if p["account_id"] is not None), None
+        )
+        if member is None:
+            raise MailRefused(
+                "unknown-sender",
+                f"{mail.sender} is not a member of any account with support. Ask your team's "
+                "admin to add this address, or write from the address you use for Docket.",
+            )
+        stamp = Stamp(member["person_id"], "requester", "email", datetime.now(UTC))
+        subject = " ".join(mail.subject.split())[:SUBJECT_MAX_CHARS] or "(no subject)"
+        description = message_text(mail)
+        self._check_attachments(mail)
+        refs = self._store_attachments(mail, member["person_id"])
+        try:
+            receipt = self.desk.file_ticket(
+                account_id=UUID(member["account_id"]),
+                requester_id=member["person_id"],
+                subject=subject,
+                description=description,
+                type="question",
+                priority="normal",
+                product="",
+                stamp=stamp,
+                channel="email",
+            )
+        except (PlanNotEntitled, NotAMember) as error:
+            raise MailRefused("not-entitled", error.detail) from None
+        for ref in refs:
+            receipt = self.desk.add_attachment(receipt.ticket_id, attachment=ref, stamp=stamp)
+        self._link(refs, member["person_id"], receipt.ticket_id)
+        return intake("filed", receipt)
+
+    def _writer(self, sender: str, facts: Any) -> tuple[str, str, str]:
+        """(author id, author role, actor kind) of the sender on this ticket, or refused."""
+        people = directory_people(self, sender)
+        if not people:
+            raise MailRefused(
+                "unknown-sender",
+                f"{sender} is not known to Docket. Reply from the address your ticket was "
+                "filed with.",
+            )
+        for person in people:
+            if person["account_id"] is None and person["role"] in STAFF_WRITERS:
+                kind = "admin" if person["role"] == "admin" else "agent"
+                return person["person_id"], "agent", kind
+            if person["person_id"] == facts.requester_id:
+                return person["person_id"], "requester", "requester"
+            if person["account_id"] == facts.account_id and person["role"] == "admin":
+                return person["person_id"], "collaborator", "requester"
+        raise MailRefused(
+            "not-allowed",
+            f"{sender} may not write to ticket {facts.number}: only its requester, a team "
+            "admin of its account, or support staff can. Ask the requester to add you.",
+        )
+
+    def ticket_reference(self, mail: InboundMail) -> str | None:
+        """The ticket an email replies to: reply address, then references, then subject."""
+        local, _, domain = self.identity.support_address.lower().partition("@")
+        for address in mail.recipients:
+            name, _, at = address.partition("@")
+            base, plus, tag = name.partition("+")
+            if at == domain and base == local and plus and tag.upper().startswith("T-"):
+                return tag.upper()
+        pattern = re.compile(
+            rf"^<ticket-([0-9a-f-]{{36}})(?:-\d+)?@{re.escape(self.identity.domain)}>$", re.I
+        )
+        for message_id in (*reversed(mail.references), *mail.in_reply_to):
+            found = pattern.match(message_id)
+            if found:
+                return found.group(1)
+        tagged = SUBJECT_TAG.search(mail.subject)
+        return tagged.group(1) if tagged else None
+
+    def _check_attachments(self, mail: InboundMail) -> None:
+        for file in mail.attachments:
+            if len(file.data) > self.max_attachment_bytes:
+                raise MailRefused(
+                    "attachment-too-large",
+                    f"{file.filename} is {len(file.data)} bytes; attachments are at most "
+                    f"{self.max_attachment_bytes}. Send a link to it instead.",
+                )
+
+    def _store_attachments(self, mail: InboundMail, uploader: str) -> list[AttachmentRef]:
+        """Each distinct file once (the same bytes twice in one email are one attachment)."""
+        refs: dict[str, AttachmentRef] = {}
+        for file in mail.attachments:
+            stored = self.attachments.put(file.data, file.filename, file.content_type, uploader)
+            refs.setdefault(
+                stored.attachment_id,
+                AttachmentRef(
+                    stored.attachment_id, stored.filename, stored.content_type, stored.size
+                ),
+            )
+        return list(refs.values())
+
+    def _link(self, refs: list[AttachmentRef], uploader: str, ticket_id: UUID) -> None:
+        for ref in refs:
+            self.attachments.link_to_ticket(ref.attachment_id, ref.filename, uploader, ticket_id)
+
+    # --- the rejected-mail list ---------------------------------------------------------------
+
+    def reject(self, raw: bytes, mail: InboundMail | None, reason: str, detail: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                f"INSERT INTO {self.t(REJECTED)} "
+                "(sender, subject, message_id, reason, detail, size, raw) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    mail.sender if mail else "",
+                    mail.subject[:500] if mail else "",
+                    mail.message_id if mail else None,
+                    reason,
+                    detail,
+                    len(raw),
+                    raw,
+                ),
+            )
+
+    def rejected(self, *, limit: int, before: int | None) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(
+                f"SELECT rejected_id, received_at, sender, subject, message_id, reason, detail, "
+                f"size FROM {self.t(REJECTED)} WHERE rejected_id < %s "
+                "ORDER BY rejected_id DESC LIMIT %s",
+                (before if before is not None else 2**62, limit),
+            ).fetchall()
+
+    def rejected_raw(self, rejected_id: int) -> bytes | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT raw FROM {self.t(REJECTED)} WHERE rejected_id = %s", (rejected_id,)
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+
+def directory_people(intake: MailIntake, email: str) -> list[dict[str, Any]]:
+    with intake.pool.connection() as conn:
+        return directory.people_by_email(conn, intake.t, email)
+
+
+def message_key(mail: InboundMail, raw: bytes) -> str:
+    """The message's own id, or the hash of its bytes when it has none."""
+    return mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def message_text(mail: InboundMail) -> str:
+    text = mail.text.strip() or ("(attachments only)" if mail.attachments else "")
+    if not text:
+        raise MailRefused("empty", "The email has no text and no attachment to add.")
+    if len(text.encode("utf-8", "surrogatepass")) > BODY_MAX_BYTES:
+        raise MailRefused(
+            "too-long",
+            f"The email's text is over {BODY_MAX_BYTES // 1024} KiB; send the long part as an "
+            "attachment.",
+        )
+    return text
+
+
+def intake(action: Action, receipt: Receipt) -> Intake:
+    return Intake(
+        action=action,
+        ticket_id=str(receipt.ticket_id),
+        number=receipt.number,
+        version=receipt.version,
+        position=receipt.position,
+    )

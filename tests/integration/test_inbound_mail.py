@@ -1,0 +1,201 @@
+"""Inbound email on real PostgreSQL: replies find their ticket, new mail files one, the rest
+is refused with a reason and kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from domain.errors import MailRefused, MailUnreadable
+from domain.stamp import Stamp
+from projections.attachments import AttachmentStore
+from projections.mail_intake import MailIntake
+from projections.outbox import MailIdentity
+from projections.runner import ProjectionRunner
+from projections.service import SupportDesk
+from tests.builders import desk_with_account
+
+IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test")
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+@pytest.fixture
+def intake(database_url: str, schema: str, desk: SupportDesk) -> Iterator[MailIntake]:
+    with ConnectionPool(database_url, min_size=1, max_size=4,
+                        kwargs={"autocommit": True}) as pool:  # fmt: skip
+        attachments = AttachmentStore(pool, schema)
+        attachments.create_tables()
+        taker = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=1024)
+        taker.create_tables()
+        yield taker
+
+
+@pytest.fixture
+def world(desk: SupportDesk, runner: ProjectionRunner) -> dict[str, Any]:
+    account = desk_with_account(desk)
+    desk.add_member(account, member_id="col-1", email="c@acme.test", name="C", role="member",
+                    stamp=system())  # fmt: skip
+    free = desk.open_account(name="Freebies", plan="free", support_tier="standard", stamp=system())
+    desk.add_member(free, member_id="free-1", email="f@free.test", name="F", role="member",
+                    stamp=system())  # fmt: skip
+    agent = desk.register_staff(name="Alex", email="alex@desk.test", role="agent", stamp=system())
+    filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
+                             description="d", type="bug", priority="normal", product="Files",
+                             stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
+    runner.catch_up()  # the directory knows everyone
+    return {"account": account, "agent": agent, "ticket": filed.ticket_id, "number": filed.number}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def system() -> Stamp:
+    return Stamp("system", "system", "api", now())
+
+
+def email(sender: str, to: str, subject: str, text: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+def conversation(desk: SupportDesk, ticket: UUID) -> list[tuple[str, str, str]]:
+    """(role, author, body) of every message after the description."""
+    events: list[Any] = list(desk.repository.event_store.get(ticket))
+    added = [e for e in events if type(e).__qualname__ == "Ticket.MessageAdded"]
+    return [(e.author_role, e.author_id, e.body) for e in added]
+
+
+def test_a_reply_to_the_reply_address_lands_trimmed_with_its_attachment(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    number = world["number"]
+    reply = email("R <R@Acme.test>", f"help+{number}@desk.test", f"Re: [{number}] Sync fails",
+                  "It works again, thanks!\n\nOn Mon, 4 Mar 2024 at 09:00, Acme Help wrote:\n"
+                  "> ##- Please type your reply above this line -##\n> Which version?\n",
+                  Message_ID="<r1@acme.test>")  # fmt: skip
+    reply.add_attachment(PNG, maintype="image", subtype="png", filename="screen.png")
+    taken = intake.take(reply.as_bytes())
+    assert (taken.action, taken.number, taken.duplicate) == ("added", number, False)
+    assert conversation(desk, world["ticket"])[-1] == (
+        "requester",
+        "req-1",
+        "It works again, thanks!",
+    )
+    assert len(desk._ticket(world["ticket"]).attachments) == 1
+    again = intake.take(reply.as_bytes())
+    assert again.duplicate and again.version == taken.version
+    assert len(conversation(desk, world["ticket"])) == 1
+
+
+def test_references_or_the_subject_tag_find_the_ticket_and_say_who_wrote(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    number, ticket = world["number"], world["ticket"]
+    by_refs = email("alex@desk.test", "help@desk.test", "Re: your ticket", "Try 4.3.",
+                    In_Reply_To=f"<ticket-{ticket}-2@desk.test>",
+                    References=f"<ticket-{ticket}@desk.test> <ticket-{ticket}-2@desk.test>")  # fmt: skip
+    assert intake.take(by_refs.as_bytes()).action == "added"
+    by_tag = email("a@acme.test", "help@desk.test", f"Re: [{number}] Sync fails", "Same here.")
+    assert intake.take(by_tag.as_bytes()).number == number
+    assert conversation(desk, ticket) == [
+        ("agent", str(world["agent"]), "Try 4.3."),
+        ("collaborator", "admin-1", "Same here."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "subject", "reason"),
+    [
+        ("stranger@else.test", "help+{n}@desk.test", "Re: hi", "unknown-sender"),
+        ("c@acme.test", "help+{n}@desk.test", "Re: hi", "not-allowed"),
+        ("r@acme.test", "help+T-999999@desk.test", "Re: hi", "unknown-ticket"),
+        ("stranger@else.test", "help@desk.test", "Help", "unknown-sender"),
+        ("f@free.test", "help@desk.test", "Help", "not-entitled"),
+    ],
+)
+def test_a_refused_email_says_why_and_is_kept_raw_in_the_rejected_list(
+    intake: MailIntake, world: dict[str, Any], sender: str, to: str, subject: str, reason: str
+) -> None:
+    message = email(sender, to.format(n=world["number"]), subject, "hello")
+    with pytest.raises(MailRefused) as refused:
+        intake.take(message.as_bytes())
+    assert refused.value.reason == reason
+    assert refused.value.detail
+    kept = intake.rejected(limit=5, before=None)
+    assert [(r["sender"], r["reason"]) for r in kept] == [(sender, reason)]
+    raw = intake.rejected_raw(kept[0]["rejected_id"])
+    assert raw == message.as_bytes()
+
+
+def test_unreadable_mail_and_auto_replies_are_kept_too(
+    intake: MailIntake, world: dict[str, Any]
+) -> None:
+    with pytest.raises(MailUnreadable):
+        intake.take(b"\x00\xff not an email at all")
+    away = email("r@acme.test", f"help+{world['number']}@desk.test", "Out of office", "Away.",
+                 Auto_Submitted="auto-replied")  # fmt: skip
+    with pytest.raises(MailRefused) as refused:
+        intake.take(away.as_bytes())
+    assert refused.value.reason == "auto-reply"
+    assert [r["reason"] for r in intake.rejected(limit=5, before=None)] == [
+        "auto-reply",
+        "unreadable",
+    ]
+
+
+def test_a_new_email_from_a_paid_member_files_an_email_ticket(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    message = email("C <c@acme.test>", "help@desk.test", "Billing question", "Why two invoices?")
+    message.add_attachment(PNG, maintype="image", subtype="png", filename="invoice.png")
+    taken = intake.take(message.as_bytes())
+    assert taken.action == "filed"
+    t = desk._ticket(UUID(taken.ticket_id))
+    assert (t.subject, t.channel, t.requester_id, len(t.attachments)) == (
+        "Billing question", "email", "col-1", 1,
+    )  # fmt: skip
+
+
+def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_else_is_refused(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    ticket, number = world["ticket"], world["number"]
+    desk.change_status(ticket, to_status="closed", stamp=system())
+    taken = intake.take(
+        email("r@acme.test", f"help+{number}@desk.test", "Re", "Broken again").as_bytes()
+    )
+    assert taken.action == "reopened"
+    assert desk._ticket(ticket).status == "open"
+    long_ago = Stamp("system", "system", "api", now() - timedelta(days=40))
+    desk.change_status(ticket, to_status="closed", stamp=long_ago)
+    with pytest.raises(MailRefused) as refused:
+        intake.take(email("r@acme.test", f"help+{number}@desk.test", "Re", "Still?").as_bytes())
+    assert refused.value.reason == "closed"
+    assert "new ticket" in refused.value.detail
+    assert desk._ticket(ticket).status == "closed"
+
+
+def test_an_attachment_over_the_limit_refuses_the_email_before_any_write(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any], conn: psycopg.Connection[Any]
+) -> None:
+    message = email("r@acme.test", f"help+{world['number']}@desk.test", "Re", "the log")
+    message.add_attachment(b"x" * 5000, maintype="text", subtype="plain", filename="big.log")
+    before = desk._ticket(world["ticket"]).version
+    with pytest.raises(MailRefused) as refused:
+        intake.take(message.as_bytes())
+    assert refused.value.reason == "attachment-too-large"
+    assert desk._ticket(world["ticket"]).version == before
