@@ -131,4 +131,3 @@ def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> lis
             "WHERE lower(email) = lower(%s) ORDER BY account_id NULLS FIRST, person_id",
             (email,),
         ).fetchall()
-
