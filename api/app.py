@@ -13,10 +13,12 @@ from api.routers import (
     articles,
     attachments,
     audit,
+    callbacks,
     dashboard,
     feed,
     health,
     inbox,
+    mail,
     sla,
     tickets,
 )
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(tickets.router)
+    app.include_router(callbacks.router)
     app.include_router(inbox.router)
     app.include_router(accounts.router)
     app.include_router(attachments.router)
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(articles.router)
     app.include_router(articles.accounts_router)
     app.include_router(articles.dashboard_router)
+    app.include_router(mail.router)
 
     @app.middleware("http")
     async def count_requests(

@@ -20,6 +20,8 @@ from psycopg_pool import ConnectionPool
 ROLES = ("requester", "team_admin", "agent", "auditor", "analyst", "admin")
 CUSTOMER_ROLES = frozenset({"requester", "team_admin"})
 STAFF_ROLES = frozenset({"agent", "admin"})
+GATEWAY_ROLE = "mail_gateway"
+"""A mail gateway's token: it posts inbound email, and reaches nothing else."""
 
 # endpoint key -> roles that may call it. Ticket endpoints also check the
 # ticket itself: requesters reach their own tickets, team admins their
@@ -27,6 +29,8 @@ STAFF_ROLES = frozenset({"agent", "admin"})
 ROLE_MATRIX: dict[str, frozenset[str]] = {
     "me": frozenset(ROLES),
     "file_ticket": frozenset({"requester", "team_admin"}),
+    "request_callback": frozenset({"requester", "team_admin"}),
+    "record_callback": STAFF_ROLES,
     "add_message": frozenset({"requester", "team_admin", "agent", "admin"}),
     "add_internal_note": STAFF_ROLES,
     "change_status": frozenset({"requester", "team_admin", "agent", "admin"}),
@@ -56,6 +60,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "open_article": CUSTOMER_ROLES,
     "account_recommendations": frozenset({"requester", "team_admin", "agent", "admin"}),
     "deflection": frozenset({"analyst", "admin"}),
+    "outbox": frozenset({"admin"}),
+    "rejected_mail": frozenset({"admin"}),
+    "inbound_email": frozenset({"mail_gateway"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

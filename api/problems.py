@@ -24,6 +24,8 @@ log = logging.getLogger("docket.api")
 
 STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.InvalidField: 422,
+    errors.MailRefused: 422,
+    errors.MailUnreadable: 422,
     errors.PlanNotEntitled: 403,
     errors.NotAMember: 403,
     errors.StaffOnly: 403,
@@ -38,6 +40,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.PriorityUnchanged: 409,
     errors.NothingChanged: 409,
     errors.AlreadyExists: 409,
+    errors.NoCallbackToMake: 409,
     errors.VersionMismatch: 412,
     errors.TicketBusy: 503,
     errors.UnknownArticle: 404,
@@ -101,6 +104,8 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
         extra["errors"] = [{"field": error.field, "message": error.detail}]
     if isinstance(error, errors.VersionMismatch):
         extra["current_version"] = error.actual
+    if isinstance(error, errors.MailRefused):
+        extra["reason"] = error.reason
     response = problem(status, error.code, error.detail, **extra)
     if isinstance(error, errors.TicketBusy):
         response.headers["Retry-After"] = "1"
@@ -145,6 +150,10 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal", "Docket failed to answer; the request may be retried.")
 
 
+UPLOAD_PATHS = frozenset({"/v1/attachments", "/v1/inbound/email"})
+"""Where bodies carry files, up to the attachment limit rather than the body limit."""
+
+
 class BodyLimit:
     """Refuse bodies over the limit with 413 before reading them whole."""
 
@@ -157,7 +166,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload_bytes if scope["path"] == "/v1/attachments" else self.max_bytes
+        limit = self.max_upload_bytes if scope["path"] in UPLOAD_PATHS else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

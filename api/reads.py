@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from api.auth import Principal
 from api.problems import Problem
 from api.schemas import (
+    CallbackOut,
+    ChatLineOut,
     FileOut,
     MessageOut,
     NoteOut,
@@ -29,7 +31,7 @@ from projections.listing import STAFF_SORTS, BadCursor, ListFilter
 from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
 from projections.sla import readings
 
-STAFF_FILTERS = ("group", "account", "needs_answer", "breaching_within")
+STAFF_FILTERS = ("group", "account", "needs_answer", "breaching_within", "callback")
 
 
 def bad_query(field: str, message: str) -> Problem:
@@ -110,6 +112,7 @@ def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
         needs_answer=query.needs_answer,
         breaching_within=query.breaching_within,
         now=datetime.now(UTC) if query.breaching_within is not None else None,
+        callback=query.callback,
     )
     return dataclasses.replace(where, **scope)
 
@@ -194,6 +197,11 @@ def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
             soonest = [c for c in clocks if c.due_at == row["sla_due_at"] and c.state != "met"]
             out.sla_business_seconds_left = soonest[0].business_seconds_left if soonest else None
             out.sla_breached = any(c.breached for c in clocks if c.cycle == state.cycle)
+        if staff and row.get("callback_state") is not None:
+            out.callback_phone = row["callback_phone"]
+            out.callback_window_start = row["callback_window_start"]
+            out.callback_window_end = row["callback_window_end"]
+            out.callback_state = row["callback_state"]
         return out
 
     return TicketPage(
@@ -204,8 +212,13 @@ def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
 
 
 def ticket_detail(
-    found: dict[str, Any], names: dict[str, str], download_url: Callable[[str], str]
+    found: dict[str, Any],
+    names: dict[str, str],
+    download_url: Callable[[str], str],
+    *,
+    with_callback: bool = False,
 ) -> TicketDetail:
+    """The detail answer; the callback block (a phone number) only ``with_callback``."""
     rating = None
     if found["rating"] is not None:
         rating = Rating(score=found["rating"], comment=found["rating_comment"] or "")
@@ -259,6 +272,12 @@ def ticket_detail(
     )
     if "sla" in found:
         out.sla = sla_out(found["sla"], datetime.now(UTC))
+    if found.get("transcript") is not None:
+        out.transcript = [ChatLineOut(**line) for line in found["transcript"]]
+    callback = found.get("callback")
+    if with_callback and callback is not None:
+        made_by = person(callback["made_by"], names)
+        out.callback = CallbackOut(**{**callback, "made_by": made_by})
     if "internal_notes" in found:
         out.internal_notes = [
             NoteOut(

@@ -20,6 +20,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ChatLineIn(Strict):
+    who: Literal["customer", "agent"]
+    text: str = Field(min_length=1, max_length=4000)
+    at: datetime | None = Field(default=None, description="ISO instant with a time zone.")
+
+
 class TicketFiling(Strict):
     model_config = ConfigDict(
         extra="forbid",
@@ -36,12 +42,21 @@ class TicketFiling(Strict):
         },
     )
     subject: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=65536)
+    description: str = Field(
+        default="",
+        max_length=65536,
+        description="Required, except for a chat: then an optional summary above the transcript.",
+    )
     type: TicketType = "question"
     priority: Priority = "normal"
     product: str = Field(default="", max_length=200)
     topic: str = Field(default="", max_length=200)
     channel: FilingChannel = "web"
+    transcript: list[ChatLineIn] | None = Field(
+        default=None,
+        max_length=500,
+        description="channel chat only, and required for it: the chat's lines in order.",
+    )
     follow_up_of: str | None = Field(default=None, max_length=64)
     help_session: UUID | None = Field(
         default=None,
@@ -49,6 +64,42 @@ class TicketFiling(Strict):
         "was filed anyway, in the same write.",
     )
     attachments: AttachmentIds = Field(default_factory=list, max_length=20)
+
+
+class CallbackIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "+14155552671",
+                    "window_start": "2030-03-04T09:00:00-08:00",
+                    "window_end": "2030-03-04T12:00:00-08:00",
+                    "time_zone": "America/Los_Angeles",
+                    "subject": "Cannot sign in since the update",
+                }
+            ]
+        },
+    )
+    phone: str = Field(
+        max_length=64, description="E.164: + then 8 to 15 digits, e.g. +14155552671."
+    )
+    window_start: datetime = Field(description="ISO instant with a time zone.")
+    window_end: datetime = Field(
+        description="After window_start, in the future, at most 7 days after window_start "
+        "and 30 days from now; the window lasts at least 15 minutes."
+    )
+    time_zone: str | None = Field(
+        default=None, max_length=64, description="IANA zone to show the window in."
+    )
+    subject: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=65536)
+    type: TicketType = "question"
+    product: str = Field(default="", max_length=200)
+
+
+class CallbackMadeIn(Strict):
+    outcome: Literal["reached", "no_answer"]
 
 
 class Receipt(BaseModel):
@@ -177,6 +228,11 @@ class TicketQuery(Strict):
         description="Minutes (staff only): tickets with a running SLA clock due within "
         "them, or already past due.",
     )
+    callback: Literal["to_make", "made"] | None = Field(
+        default=None,
+        description="Staff only: to_make, callbacks requested and not made on tickets not "
+        "closed; made, callbacks made.",
+    )
     sort: SortName | None = Field(
         default=None,
         description="attention (unanswered first; the inbox's default), last_activity "
@@ -235,6 +291,12 @@ class TicketSummary(BaseModel):
     )
     sla_breached: bool | None = Field(
         default=None, description="Staff only: a clock of the current cycle is breached."
+    )
+    callback_phone: str | None = Field(default=None, description="Staff only.")
+    callback_window_start: datetime | None = Field(default=None, description="Staff only.")
+    callback_window_end: datetime | None = Field(default=None, description="Staff only.")
+    callback_state: Literal["to_make", "made"] | None = Field(
+        default=None, description="Staff only: a callback requested (to_make) or made."
     )
 
 
@@ -305,6 +367,24 @@ class SlaOut(BaseModel):
     clocks: list[SlaClockOut]
 
 
+class ChatLineOut(BaseModel):
+    who: Literal["customer", "agent"]
+    text: str
+    at: datetime | None
+
+
+class CallbackOut(BaseModel):
+    phone: str
+    window_start: datetime
+    window_end: datetime
+    time_zone: str | None
+    state: Literal["to_make", "made"]
+    requested_at: datetime
+    outcome: Literal["reached", "no_answer"] | None
+    made_at: datetime | None
+    made_by: PersonRef | None
+
+
 class TicketDetail(BaseModel):
     id: str
     number: str
@@ -334,6 +414,12 @@ class TicketDetail(BaseModel):
         default=None, description="Staff only; absent for customers."
     )
     sla: SlaOut | None = Field(default=None, description="Staff only; absent for customers.")
+    transcript: list[ChatLineOut] | None = Field(
+        default=None, description="Chat tickets: the chat's lines, as filed."
+    )
+    callback: CallbackOut | None = Field(
+        default=None, description="Staff and the ticket's requester only: the callback asked for."
+    )
 
 
 class FeedQuery(Strict):
@@ -686,3 +772,65 @@ class TierPolicyIn(Strict):
     normal: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None
     high: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None
     urgent: dict[SlaTarget, Annotated[str, Field(max_length=20)]] | None = None
+
+
+class OutboxQuery(Strict):
+    state: Literal["queued", "sent", "retry", "failed", "expired"] | None = None
+    ticket: str | None = Field(default=None, max_length=40, description="A ticket number.")
+    limit: int = Field(default=50, ge=1, le=200)
+    before: int | None = Field(default=None, ge=0, description="next_before of the last page.")
+    min_position: int | None = Field(default=None, ge=0)
+
+
+class OutgoingMail(BaseModel):
+    notification_id: str
+    position: int
+    number: str
+    reason: Literal["reply", "collaborator_reply", "requester_reply", "pending", "closed"]
+    recipients: list[str]
+    subject: str
+    body: str
+    message_id: str
+    references: list[str]
+    reply_to: str
+    created_at: datetime
+    state: Literal["queued", "sent", "retry", "failed", "expired"]
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+class OutboxPage(BaseModel):
+    emails: list[OutgoingMail]
+    next_before: int | None
+    sending: bool = Field(description="Whether a mail server is set (DOCKET_SMTP_URL).")
+
+
+class InboundAnswer(BaseModel):
+    action: Literal["added", "reopened", "filed"]
+    id: str = Field(description="The ticket's id.")
+    number: str
+    version: int
+    position: int
+    duplicate: bool = Field(description="The same message was taken before; nothing was added.")
+
+
+class RejectedMailQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    before: int | None = Field(default=None, ge=1, le=2**62)
+
+
+class RejectedMail(BaseModel):
+    rejected_id: int
+    received_at: datetime
+    sender: str
+    subject: str
+    message_id: str | None
+    reason: str
+    detail: str
+    size: int
+
+
+class RejectedMailPage(BaseModel):
+    emails: list[RejectedMail]
+    next_before: int | None

@@ -169,3 +169,13 @@ class UnknownHelpSession(DocketError):
     """The help session is someone else's: a session belongs to the person who began it."""
 
     code = "unknown-help-session"
+
+
+class MailRefused(DocketError):
+    """An inbound email that cannot go into any ticket; it is kept in the rejected-mail list."""
+
+    code = "mail-refused"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason

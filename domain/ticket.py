@@ -9,8 +9,17 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
+from domain.channels import (
+    CALLBACK_OUTCOMES,
+    ChatLine,
+    check_callback_window,
+    checked_phone,
+    checked_time_zone,
+    checked_transcript,
+)
 from domain.errors import (
     InvalidField,
+    NoCallbackToMake,
     NotAMember,
     NothingChanged,
     PriorityUnchanged,
@@ -149,6 +158,29 @@ class Ticket(ChainedAggregate):
         started_at: datetime
         due_at: datetime
         breached_at: datetime
+
+    class ChatTranscriptRecorded(ChainedAggregate.Event):
+        """The lines of the chat a chat ticket came from, as said (see :mod:`domain.channels`)."""
+
+        lines: list[dict[str, Any]]
+
+    class CallbackRequested(ChainedAggregate.Event):
+        """The requester asked to be phoned back within a window (instants; ``time_zone``
+        only says how to show it)."""
+
+        phone: str
+        window_start: datetime
+        window_end: datetime
+        time_zone: str | None
+
+    class CallbackMade(ChainedAggregate.Event):
+        """An agent phoned the requester back: ``reached`` them, or ``no_answer``."""
+
+        outcome: str
+
+    callback_state: str | None = None
+    """None, ``to_make`` once a callback is requested, ``made`` once an agent called."""
+    has_transcript: bool = False
 
     # --- filing -------------------------------------------------------------
 
@@ -451,6 +483,69 @@ class Ticket(ChainedAggregate):
         stamp: Stamp,
     ) -> None:
         self.sla = self.sla.breach_recorded(target, cycle, seq)
+
+    # --- chat and callback channels ------------------------------------------------
+
+    def record_chat_transcript(self, *, lines: list[ChatLine], stamp: Stamp) -> None:
+        """Keep the chat's lines beside the first message that renders them (once)."""
+        if self.channel != "chat":
+            raise InvalidField("transcript", f"Ticket {self.number} did not come from a chat.")
+        if self.has_transcript:
+            raise NothingChanged(f"Ticket {self.number} already has its transcript.")
+        checked_transcript(lines)
+        self._chat_transcript_recorded(lines=[line.as_data() for line in lines], stamp=stamp)
+
+    @event(ChatTranscriptRecorded)
+    def _chat_transcript_recorded(self, lines: list[dict[str, Any]], stamp: Stamp) -> None:
+        self.has_transcript = True
+
+    def request_callback(
+        self,
+        *,
+        phone: str,
+        window_start: datetime,
+        window_end: datetime,
+        time_zone: str | None,
+        stamp: Stamp,
+    ) -> None:
+        """The requester asks to be phoned back; one callback waits to be made at a time."""
+        checked_phone(phone)
+        checked_time_zone(time_zone)
+        check_callback_window(window_start, window_end, stamp.at)
+        self.check_not_closed()
+        if self.callback_state == "to_make":
+            raise NothingChanged(f"Ticket {self.number} already has a callback to make.")
+        self._callback_requested(
+            phone=phone,
+            window_start=window_start,
+            window_end=window_end,
+            time_zone=time_zone,
+            stamp=stamp,
+        )
+
+    @event(CallbackRequested)
+    def _callback_requested(
+        self,
+        phone: str,
+        window_start: datetime,
+        window_end: datetime,
+        time_zone: str | None,
+        stamp: Stamp,
+    ) -> None:
+        self.callback_state = "to_make"
+
+    def record_callback_made(self, *, outcome: str, stamp: Stamp) -> None:
+        """An agent called back. Allowed on a closed ticket too: it records what happened."""
+        if not stamp.is_staff:
+            raise StaffOnly("Only staff record that a callback was made.")
+        checked_choice("outcome", outcome, CALLBACK_OUTCOMES)
+        if self.callback_state != "to_make":
+            raise NoCallbackToMake(f"Ticket {self.number} has no callback to make.")
+        self._callback_made(outcome=outcome, stamp=stamp)
+
+    @event(CallbackMade)
+    def _callback_made(self, outcome: str, stamp: Stamp) -> None:
+        self.callback_state = "made"
 
     def check_not_closed(self) -> None:
         if self.status == "closed":

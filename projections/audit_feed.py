@@ -29,7 +29,10 @@ from projections.runner import Fact, Tables, View, clean_text
 NAME = "audit_feed"
 FEED = "audit_feed"
 STREAMS = "audit_feed_streams"
-STAFF_ONLY_KINDS = frozenset({"Ticket.InternalNoteAdded", "Ticket.SlaBreached"})
+STAFF_ONLY_KINDS = frozenset(
+    {"Ticket.InternalNoteAdded", "Ticket.SlaBreached", "Ticket.CallbackRequested"}
+)
+"""Kinds only note readers get from the feed; a callback request carries a phone number."""
 ENVELOPE = frozenset(
     {
         "originator_id",

@@ -36,6 +36,10 @@ COLUMNS = (
     "collaborators",
     "sla_due_at",
     "sla_state",
+    "callback_phone",
+    "callback_window_start",
+    "callback_window_end",
+    "callback_state",
 )
 INBOX = TicketList(
     name=NAME,

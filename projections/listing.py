@@ -46,6 +46,8 @@ class ListFilter:
     """Minutes: tickets with a running SLA clock due by then (or already overdue)."""
     now: datetime | None = None
     """The instant ``breaching_within`` counts from (not part of the cursor's digest)."""
+    callback: str | None = None
+    """``to_make``: callbacks requested, not made yet, on tickets not closed; ``made``."""
 
     def digest(self) -> str:
         fields = asdict(self)
@@ -160,6 +162,11 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     if f.needs_answer is not None:
         where.append("r.needs_answer = %s")
         params.append(f.needs_answer)
+    if f.callback == "to_make":
+        where.append("r.callback_state = 'to_make' AND r.status <> 'closed'")
+    elif f.callback is not None:
+        where.append("r.callback_state = %s")
+        params.append(f.callback)
     if f.breaching_within is not None:
         horizon = (f.now or datetime.now(UTC)) + timedelta(minutes=f.breaching_within)
         where.append("r.due_key <= %s")

@@ -24,6 +24,7 @@ from projections import (
     dashboard,
     directory,
     inbox,
+    outbox,
     sla,
     ticket_detail,
 )
@@ -141,6 +142,8 @@ class Reads:
             people += [n["author_id"] for n in found.get("internal_notes", [])]
             if found["assignee_id"]:
                 people.append(found["assignee_id"])
+            if found["callback"] and found["callback"]["made_by"]:
+                people.append(found["callback"]["made_by"])
             names = directory.names(conn, self.tables, people)
             account = directory.account_name(conn, self.tables, found["account_id"])
             if account is not None:
@@ -226,6 +229,24 @@ class Reads:
                 account_ids=account_ids,
             )
         return figures, position
+
+    # --- the notification outbox --------------------------------------------------------
+
+    def outbox(
+        self,
+        identity: outbox.MailIdentity,
+        *,
+        state: str | None,
+        ticket: str | None,
+        limit: int,
+        before: int | None,
+        min_position: int | None,
+    ) -> list[dict[str, Any]]:
+        self.wait_for(outbox.NAME, min_position)
+        with self.pool.connection() as conn:
+            return outbox.listing(
+                conn, self.tables, identity, state=state, ticket=ticket, limit=limit, before=before
+            )
 
     # --- help articles -------------------------------------------------------------------
 

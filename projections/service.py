@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +25,12 @@ from psycopg.sql import SQL, Identifier
 
 from domain.account import Account
 from domain.article import HelpArticle, HelpSession, article_id_for, checked_slug
+from domain.channels import (
+    ChatLine,
+    callback_description,
+    chat_description,
+    check_channel_and_transcript,
+)
 from domain.errors import (
     AlreadyExists,
     DocketError,
@@ -279,11 +285,17 @@ class SupportDesk(Application[UUID]):
         follow_up_of: str | None = None,
         ticket_id: UUID | None = None,
         help_session: UUID | None = None,
+        transcript: list[ChatLine] | None = None,
     ) -> Receipt:
         """File a ticket. With ``help_session``, the session records that this ticket was
-        filed anyway, in the same save as the ticket: both are on record or neither."""
+        filed anyway, in the same save as the ticket: both are on record or neither.
+        A chat ticket comes with its ``transcript``: rendered into the first message, and
+        its lines kept right after Opened (see :mod:`domain.channels`)."""
         account = self._account(account_id)
         account.check_may_file(requester_id)
+        check_channel_and_transcript(channel, transcript)
+        if transcript:
+            description = chat_description(description, transcript)
         linked: str | None = None
         if follow_up_of:
             earlier = self.ticket_facts(follow_up_of)
@@ -308,6 +320,8 @@ class SupportDesk(Application[UUID]):
             stamp=stamp,
             sla_terms=self._terms(account),
         )
+        if transcript:
+            ticket.record_chat_transcript(lines=transcript, stamp=stamp)
         claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
         if help_session is None:
             recordings = self.save(ticket, claim)
@@ -323,6 +337,53 @@ class SupportDesk(Application[UUID]):
                 continue
             return Receipt(ticket.id, number, ticket.version, _position(recordings))
         raise TicketBusy(number)
+
+    def request_callback(
+        self,
+        *,
+        account_id: UUID,
+        requester_id: str,
+        subject: str,
+        description: str,
+        product: str,
+        phone: str,
+        window_start: datetime,
+        window_end: datetime,
+        time_zone: str | None,
+        stamp: Stamp,
+        type: str = "question",
+        ticket_id: UUID | None = None,
+    ) -> Receipt:
+        """File an urgent phone ticket and record the callback asked for, in one save."""
+        account = self._account(account_id)
+        account.check_may_file(requester_id)
+        ticket_id = ticket_id or uuid4()
+        number = format_number(self.next_number())
+        ticket = Ticket.file(
+            ticket_id=ticket_id,
+            number=number,
+            subject=subject,
+            description=callback_description(description, window_start, window_end, time_zone),
+            type=type,
+            priority="urgent",
+            product=product,
+            topic="",
+            channel="phone",
+            requester_id=requester_id,
+            account_id=str(account_id),
+            stamp=stamp,
+            sla_terms=self._terms(account),
+        )
+        ticket.request_callback(
+            phone=phone,
+            window_start=window_start,
+            window_end=window_end,
+            time_zone=time_zone,
+            stamp=stamp,
+        )
+        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+        recordings = self.save(ticket, claim)
+        return Receipt(ticket.id, number, ticket.version, _position(recordings))
 
     def import_ticket(
         self,
@@ -687,6 +748,20 @@ class SupportDesk(Application[UUID]):
             raise UnknownHelpSession(f"No help session {session_id}.")
         session.check_belongs_to(person_id)
         return session
+
+    def record_callback_made(
+        self,
+        ticket: str | UUID,
+        *,
+        outcome: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.record_callback_made(outcome=outcome, stamp=stamp),
+        )
 
     # --- finding things --------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from domain.numbers import format_number, parse_number
 from projections.runner import Fact, Tables, View, clean_text
@@ -52,7 +53,9 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             updated_at timestamptz NOT NULL,
             closed_at timestamptz,
             version integer NOT NULL,
-            position bigint NOT NULL
+            position bigint NOT NULL,
+            transcript jsonb,
+            callback jsonb
         )
         """
     )
@@ -117,7 +120,12 @@ DETAIL_COLUMNS = (
     "closed_at",
     "version",
     "position",
+    "transcript",
+    "callback",
 )
+JSON_COLUMNS = frozenset({"transcript", "callback"})
+"""``transcript``: the chat's lines. ``callback``: the phone, window and state of the
+latest callback request; read only by staff and the ticket's requester."""
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
@@ -159,6 +167,8 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 "collaborators": [],
                 "created_at": e.timestamp,
                 "closed_at": None,
+                "transcript": None,
+                "callback": None,
             }
             messages.append(_message(fact, e.requester_id, "requester", e.description, []))
         ticket = tickets.get(tid)
@@ -199,6 +209,28 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             )  # fmt: skip
         elif kind == "Ticket.SatisfactionRated":
             ticket["rating"], ticket["rating_comment"] = e.score, clean_text(e.comment)
+        elif kind == "Ticket.ChatTranscriptRecorded":
+            ticket["transcript"] = [{**line, "text": clean_text(line["text"])} for line in e.lines]
+        elif kind == "Ticket.CallbackRequested":
+            ticket["callback"] = {
+                "phone": clean_text(e.phone),
+                "window_start": e.window_start.isoformat(),
+                "window_end": e.window_end.isoformat(),
+                "time_zone": e.time_zone,
+                "state": "to_make",
+                "requested_at": e.timestamp.isoformat(),
+                "outcome": None,
+                "made_at": None,
+                "made_by": None,
+            }
+        elif kind == "Ticket.CallbackMade" and ticket["callback"] is not None:
+            ticket["callback"] = {
+                **ticket["callback"],
+                "state": "made",
+                "outcome": e.outcome,
+                "made_at": e.timestamp.isoformat(),
+                "made_by": clean_text(e.stamp.actor_id),
+            }
     columns = ", ".join(DETAIL_COLUMNS)
     placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
@@ -206,7 +238,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         cur.executemany(
             f"INSERT INTO {t(DETAILS)} ({columns}) VALUES ({placeholders}) "
             f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
-            [tuple(tickets[tid][c] for c in DETAIL_COLUMNS) for tid in touched],
+            [tuple(_column(c, tickets[tid][c]) for c in DETAIL_COLUMNS) for tid in touched],
         )
         if messages:
             cur.executemany(
@@ -228,6 +260,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             )
 
 
+def _column(name: str, value: Any) -> Any:
+    return Jsonb(value) if name in JSON_COLUMNS and value is not None else value
+
+
 def _message(
     fact: Fact, author_id: str, author_role: str, body: str, attachments: list[str]
 ) -> tuple[Any, ...]:
@@ -244,7 +280,9 @@ def _message(
     )
 
 
-VIEW = View(NAME, ALL_TICKET_EVENTS, create_tables, apply, (DETAILS, CONVERSATION, NOTES, FILES))
+VIEW = View(
+    NAME, ALL_TICKET_EVENTS, create_tables, apply, (DETAILS, CONVERSATION, NOTES, FILES), shape=2
+)
 
 
 def ticket_key(ref: str) -> tuple[str, Any] | None:

@@ -49,10 +49,17 @@ PUBLIC_TICKET_EVENTS = frozenset(
         Ticket.Reopened,
         Ticket.AttachmentAdded,
         Ticket.SatisfactionRated,
+        Ticket.ChatTranscriptRecorded,
     )
 )
 STAFF_TICKET_EVENTS = frozenset(
-    e.__qualname__ for e in (Ticket.InternalNoteAdded, Ticket.SlaBreached)
+    e.__qualname__
+    for e in (
+        Ticket.InternalNoteAdded,
+        Ticket.SlaBreached,
+        Ticket.CallbackRequested,  # carries the phone: customers' lists never see it
+        Ticket.CallbackMade,
+    )
 )
 ALL_TICKET_EVENTS = PUBLIC_TICKET_EVENTS | STAFF_TICKET_EVENTS
 NO_DUE_KEY = 2**62
@@ -85,6 +92,11 @@ class TicketRow:
     sla_due_at: datetime | None
     """The soonest due instant of the ticket's running SLA clocks (overdue ones included)."""
     sla_state: SlaState
+    callback_phone: str | None = None
+    callback_window_start: datetime | None = None
+    callback_window_end: datetime | None = None
+    callback_state: str | None = None
+    """``to_make`` from CallbackRequested until CallbackMade, then ``made``."""
 
     @property
     def needs_answer(self) -> bool:
@@ -186,6 +198,13 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
         changes["status"] = "open"
         if row.waiting_since is None:
             changes["waiting_since"] = e.timestamp
+    elif kind == "Ticket.CallbackRequested":
+        changes["callback_phone"] = clean_text(e.phone)
+        changes["callback_window_start"] = e.window_start
+        changes["callback_window_end"] = e.window_end
+        changes["callback_state"] = "to_make"
+    elif kind == "Ticket.CallbackMade":
+        changes["callback_state"] = "made"
     return dataclasses.replace(row, **changes)
 
 
@@ -230,6 +249,10 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
             collaborators text[] NOT NULL,
             sla_due_at timestamptz,
             sla_state jsonb NOT NULL,
+            callback_phone text,
+            callback_window_start timestamptz,
+            callback_window_end timestamptz,
+            callback_state text,
             needs_answer boolean NOT NULL,
             priority_rank smallint NOT NULL,
             attention_rank smallint NOT NULL,
@@ -249,6 +272,8 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
         "created": "(created_key, ticket_id)",
         "priority": "(priority_rank, activity_key, ticket_id)",
         "due": "(due_key, ticket_id)",
+        "callback": f"(callback_window_start) WHERE callback_state = 'to_make' "
+        f"AND valid_to = {OPEN_END}",
         "account": "(account_id, activity_key, ticket_id)",
         "requester": "(requester_id, activity_key, ticket_id)",
         "superseded": f"(valid_to) WHERE valid_to <> {OPEN_END}",
@@ -380,7 +405,7 @@ class TicketList:
         self.default_sort = default_sort
         handles = ALL_TICKET_EVENTS if with_internal_notes else PUBLIC_TICKET_EVENTS
         self.view = View(
-            name, handles, self.create_tables, self.apply, (rows, search), self.prune, shape=2
+            name, handles, self.create_tables, self.apply, (rows, search), self.prune, shape=3
         )
 
     def create_tables(self, conn: psycopg.Connection[Any], t: Tables) -> None:

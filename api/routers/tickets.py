@@ -25,6 +25,8 @@ from api.reads import ticket_detail as ticket_detail_answer
 from api.runtime import Runtime
 from api.schemas import (
     AssignmentIn,
+    CallbackMadeIn,
+    ChatLineIn,
     MessageIn,
     NoteIn,
     PriorityIn,
@@ -39,6 +41,7 @@ from api.schemas import (
     TypeIn,
 )
 from api.writes import receipt_answer, run_write, visible_ticket
+from domain.channels import ChatLine
 from projections.service import AttachmentRef, TicketFacts
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -70,6 +73,10 @@ def attachment_refs(runtime: Runtime, who: Principal, ids: list[str]) -> list[At
             AttachmentRef(stored.attachment_id, stored.filename, stored.content_type, stored.size)
         )
     return refs
+
+
+def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:
+    return None if lines is None else [ChatLine(x.who, x.text, x.at) for x in lines]
 
 
 def author_role(
@@ -107,6 +114,7 @@ def file_ticket(
             product=filing.product,
             topic=filing.topic,
             channel=filing.channel,
+            transcript=chat_lines(filing.transcript),
             follow_up_of=filing.follow_up_of,
             help_session=filing.help_session,
             stamp=stamp_for(who, correlation, key),
@@ -368,6 +376,31 @@ def rate_satisfaction(
     )  # fmt: skip
 
 
+@router.post("/{ticket}/callback", response_model=Receipt, responses=PROBLEMS)
+def record_callback_made(
+    ticket: str,
+    made: CallbackMadeIn,
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+    key: IdempotencyKey,
+    expected: ExpectedVersion,
+    correlation: CorrelationId,
+) -> JSONResponse:
+    """Staff record that they phoned the requester back: reached them, or no answer."""
+    allowed(who, "record_callback")
+    facts = visible_ticket(runtime, who, ticket)
+    return run_write(
+        runtime, who, request, key, made.model_dump(),
+        lambda: receipt_answer(
+            runtime.desk.record_callback_made(
+                facts.ticket_id, outcome=made.outcome,
+                stamp=stamp_for(who, correlation, key), expected_version=expected,
+            )
+        ),
+    )  # fmt: skip
+
+
 READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A cursor from another list"},
     401: {"description": "No or bad token"},
@@ -435,7 +468,9 @@ def ticket_detail(
     if found is None:
         raise unseen
     detail = ticket_detail_answer(
-        *found, lambda a: str(request.url_for("download_attachment", attachment_id=a).path)
+        *found,
+        lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
+        with_callback=who.is_staff or who.role == "auditor" or who.id == scope[1],
     )
     etag = f'"{detail.version}"'
     if request.headers.get("if-none-match") == etag:

@@ -7,7 +7,9 @@ Each cell works on a fresh ticket filed by the demo requester (Northwind).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +24,15 @@ FOUNDING_ENHANCED = {
     "urgent": {"first_response": "30m", "next_reply": "1h", "resolution": "8h"},
 }
 """The shipped premium_enhanced targets: putting them again changes nothing."""
+
+ARTICLE = {"title": "Matrix article", "body": "Body.", "language": "en", "slug": "matrix-article"}
+REVISION = {"title": "Matrix article", "body": "Another body.", "language": "en"}
+
+_START = datetime.now(UTC) + timedelta(hours=1)
+CALLBACK = {"phone": "+14155552671", "subject": "Call me", "window_start": _START.isoformat(),
+            "window_end": (_START + timedelta(hours=2)).isoformat()}  # fmt: skip
+NEEDS_CALLBACK = {"callback_made"}
+"""Endpoints whose cell works on a ticket with a callback to make."""
 
 ROLES = [
     "requester", "team_admin", "requester_other_account", "free_user",
@@ -79,6 +90,34 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                    [403, 403, 403, 403, 200, 200, 200, 200, 401]),
     "sla_policy_change": ("PUT /v1/sla/policies/premium_enhanced", FOUNDING_ENHANCED, False,
                           [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "article_publish": ("POST /v1/articles", ARTICLE, False,
+                        [403, 403, 403, 403, 403, 403, 403, 201, 401]),
+    "article_revise": ("PUT /v1/articles/{art}", REVISION, False,
+                       [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "article_withdraw": ("DELETE /v1/articles/{art}", None, False,
+                         [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "article_detail": ("GET /v1/articles/files-stop-syncing", None, False,
+                       [200, 200, 200, 200, 200, 200, 200, 200, 401]),
+    "article_list": ("GET /v1/articles?language=fr", None, False,
+                     [200, 200, 200, 200, 200, 200, 200, 200, 401]),
+    "article_suggest": ("GET /v1/articles/suggest?q=sync+paused&product=Files", None, False,
+                        [200, 200, 200, 200, 200, 200, 200, 200, 401]),
+    "article_opened": ("POST /v1/articles/files-stop-syncing/opened", {"help_session": "new"},
+                       False, [200, 200, 200, 200, 403, 403, 403, 403, 401]),
+    "recommendations": ("GET /v1/accounts/{a}/recommendations", None, False,
+                        [200, 200, 404, 404, 200, 403, 403, 200, 401]),
+    "deflection": ("GET /v1/dashboard/deflection", None, False,
+                   [403, 403, 403, 403, 403, 403, 200, 200, 401]),
+    "outbox": ("GET /v1/admin/outbox", None, False,
+               [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "rejected_mail": ("GET /v1/admin/rejected-mail", None, False,
+                      [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "inbound_email": ("POST /v1/inbound/email", {"raw": "From: a@b.c"}, False,
+                      [403, 403, 403, 403, 403, 403, 403, 403, 401]),
+    "callback": ("POST /v1/callbacks", CALLBACK, False,
+                 [201, 201, 201, 403, 403, 403, 403, 403, 401]),
+    "callback_made": ("POST /v1/tickets/{t}/callback", {"outcome": "reached"}, False,
+                      [403, 403, 403, 403, 200, 403, 403, 200, 401]),
 }  # fmt: skip
 
 CELLS = [
@@ -88,11 +127,25 @@ CELLS = [
 ]
 
 
+def fresh_article(server: Server) -> str:
+    with server.client("admin") as admin:
+        made = admin.post("/v1/articles", json={**ARTICLE, "slug": f"m-{uuid.uuid4().hex}"})
+    assert made.status_code == 201, made.text
+    article_id: str = made.json()["id"]
+    return article_id
+
+
 @pytest.mark.parametrize(("endpoint", "role", "expected"), CELLS)
 def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expected: int) -> None:
     route, body, needs_closed, _ = MATRIX[endpoint]
     method, path = route.split(" ")
-    filed = file_ticket(server)
+    if endpoint in NEEDS_CALLBACK:
+        with server.client("requester") as requester:
+            asked = requester.post("/v1/callbacks", json=CALLBACK)
+        assert asked.status_code == 201, asked.text
+        filed = asked.json()
+    else:
+        filed = file_ticket(server)
     ticket = filed["number"]
     if needs_closed:
         with server.client("agent") as agent:
@@ -102,9 +155,12 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
             )
     with server.client(role) as client:
         call: Callable[..., httpx.Response] = getattr(client, method.lower())
+        if body is not None and "help_session" in body:  # a session is one person's
+            body = {**body, "help_session": str(uuid.uuid4())}
         kwargs = {"json": body} if body is not None else {}
         northwind = server.tokens["accounts"]["northwind"]
-        response = call(path.format(t=ticket, p=filed["position"], a=northwind), **kwargs)
+        art = fresh_article(server) if "{art}" in path else ""
+        response = call(path.format(t=ticket, p=filed["position"], a=northwind, art=art), **kwargs)
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == "application/problem+json"

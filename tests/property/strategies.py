@@ -18,6 +18,8 @@ TERMS = terms_for(FOUNDING_POLICY, "premium_essentials", "us-public-sector")
 """Business hours in Los Angeles, so clocks cross nights, weekends and holidays."""
 
 texts = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+phones = st.one_of(st.from_regex(r"\+[1-9][0-9]{7,14}", fullmatch=True), st.just("555-2671"))
+"""Mostly E.164 numbers; now and then one the rules refuse."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ commands = st.one_of(
     st.builds(Command, st.just("reopen"), st.just({}), st.integers(0, 60 * 24 * 40)),
     st.builds(Command, st.just("rate"), st.fixed_dictionaries({"score": st.integers(0, 6)}), st.integers(0, 600)),
     st.builds(Command, st.just("sweep"), st.just({}), st.integers(0, 60 * 24 * 3)),
+    st.builds(Command, st.just("callback"), st.fixed_dictionaries({"phone": phones, "starts_in": st.integers(-120, 60 * 24 * 31), "lasts": st.integers(0, 60 * 24 * 8)}), st.integers(0, 600)),
+    st.builds(Command, st.just("callback_made"), st.fixed_dictionaries({"outcome": st.sampled_from(["reached", "no_answer"])}), st.integers(0, 600)),
 )  # fmt: skip
 
 
@@ -69,6 +73,17 @@ def run(ticket: Ticket, command: Command, at_minutes: int) -> None:
             ticket.rate_satisfaction(score=a["score"], comment="", stamp=requester)
         elif command.name == "sweep":  # the deadline watch passing by
             ticket.record_sla_breaches(stamp=Stamp("sla-deadlines", "system", "api", at))
+        elif command.name == "callback":
+            start = at + timedelta(minutes=a["starts_in"])
+            ticket.request_callback(
+                phone=a["phone"],
+                window_start=start,
+                window_end=start + timedelta(minutes=a["lasts"]),
+                time_zone="America/Los_Angeles",
+                stamp=requester,
+            )
+        elif command.name == "callback_made":
+            ticket.record_callback_made(outcome=a["outcome"], stamp=agent)
     except DocketError:
         pass
 

@@ -14,6 +14,8 @@ import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.account import Account
+from domain.channels import ChatLine
 from domain.ticket import Ticket
 from projections import audit_feed, customer_tickets, ticket_detail
 from projections.catalog import VIEWS
@@ -24,6 +26,8 @@ from projections.service import SupportDesk
 from tests.builders import T0, fresh_schema, requester
 from tests.property.strategies import TERMS, Command, commands, run
 
+CHAT = [ChatLine("customer", "Files stop syncing", T0), ChatLine("agent", "Which laptop?")]
+
 streams = st.lists(st.tuples(st.integers(0, 2), commands), max_size=30)
 
 
@@ -32,15 +36,22 @@ def write_stream(url: str, schema: str, stream: list[tuple[int, Command]]) -> li
     desk = SupportDesk(eventsourcing_env(url, schema, pool_size=2))
     notes: list[str] = []
     try:
+        # the requester is a member somewhere, so the outbox has an address to mail
+        account = Account.open(account_id=uuid.uuid4(), name="Acme", plan="business",
+                               support_tier="standard", stamp=requester(T0))  # fmt: skip
+        account.add_member(member_id="req-1", email="req-1@acme.test", name="R", role="member",
+                           stamp=requester(T0))  # fmt: skip
+        desk.save(account)
         tickets = [
             Ticket.file(
                 ticket_id=uuid.uuid4(), number=f"T-00000{i + 1}", subject=f"Subject {i}",
                 description="Files stop syncing", type="bug", priority="normal",
-                product="Files", topic="sync", channel="web", requester_id="req-1",
-                account_id="acct-1", stamp=requester(T0), sla_terms=TERMS,
+                product="Files", topic="sync", channel="chat" if i == 1 else "web",
+                requester_id="req-1", account_id="acct-1", stamp=requester(T0), sla_terms=TERMS,
             )
             for i in range(3)
         ]  # fmt: skip
+        tickets[1].record_chat_transcript(lines=CHAT, stamp=requester(T0))
         desk.save(*tickets)
         minutes = 0
         for index, given_command in stream:
@@ -134,8 +145,19 @@ def test_no_internal_note_reaches_anything_a_customer_reads(
             seen += audit_feed.events_after(
                 conn, t, after=0, limit=10_000, view_position=position, with_staff_only=False
             ).events
+            emails = conn.execute(f"SELECT * FROM {t('outbox_mail')}").fetchall()
+            seen += emails
             readable = json.dumps(seen, default=str)
             assert not [word for word in notes if word in readable]
+            details = [ticket_detail.detail(conn, t, n, with_internal_notes=True)
+                       for n in ("T-000001", "T-000002", "T-000003")]  # fmt: skip
+            if any(m["author_role"] == "agent" for d in details if d for m in d["conversation"]):
+                assert emails  # an agent's reply was mailed: the outbox check is not vacuous
+            phones = [c.args["phone"] for _, c in stream if c.name == "callback"]
+            # the detail view keeps the number for its requester; the API shows it only to
+            # them and staff. Lists and the feed customers read never carry it.
+            lists_and_feed = [r for r in seen if r is None or "conversation" not in r]
+            assert not [p for p in phones if p in json.dumps(lists_and_feed, default=str)]
             staff = json.dumps(
                 [ticket_detail.detail(conn, t, n, with_internal_notes=True)
                  for n in ("T-000001", "T-000002", "T-000003")], default=str,

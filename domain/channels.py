@@ -1,0 +1,181 @@
+"""The chat and phone-callback channels: what a transcript and a callback request may hold.
+
+A **chat** ticket arrives with the transcript of the chat that led to it. Its
+lines (who spoke — ``customer`` or ``agent`` —, the text, optionally the
+instant) are kept as they were said, and rendered into the ticket's first
+message so every reader, list and search sees the conversation as text.
+
+A **callback** request asks an agent to phone the requester. The number is in
+E.164 (``+`` then 8 to 15 digits, the first not 0, nothing else: no spaces,
+dashes or brackets), and the preferred window is two instants:
+
+* the start comes before the end, and the window lasts at least
+  :data:`CALLBACK_WINDOW_MIN` (an agent needs a moment to pick up the queue);
+* the end is still in the future when the request is made;
+* the window is at most :data:`CALLBACK_WINDOW_MAX` long;
+* the end is at most :data:`CALLBACK_HORIZON` ahead (further out, a ticket is
+  the better tool);
+* a start already past is allowed: "call me any time before 17:00" is a window
+  from now.
+
+An optional IANA time zone says how to show the window to the agent and the
+requester; the instants themselves are absolute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.errors import InvalidField
+
+CHAT_SPEAKERS = ("customer", "agent")
+TRANSCRIPT_MAX_LINES = 500
+CHAT_LINE_MAX_CHARS = 4000
+TRANSCRIPT_MAX_BYTES = 60 * 1024
+"""The rendered transcript fits the first message (64 KiB) with room for a summary."""
+
+E164 = re.compile(r"\+[1-9][0-9]{7,14}", re.ASCII)
+PHONE_EXAMPLE = "+14155552671"
+CALLBACK_WINDOW_MIN = timedelta(minutes=15)
+CALLBACK_WINDOW_MAX = timedelta(days=7)
+CALLBACK_HORIZON = timedelta(days=30)
+CALLBACK_OUTCOMES = ("reached", "no_answer")
+TIME_ZONE_MAX_CHARS = 64
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    """One line of a chat: who said it, what, and (if the chat tool gave it) when."""
+
+    who: str
+    text: str
+    at: datetime | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        return {"who": self.who, "text": self.text, "at": self.at.isoformat() if self.at else None}
+
+
+def checked_transcript(lines: list[ChatLine]) -> list[ChatLine]:
+    """The lines themselves, if they make a transcript worth filing."""
+    if not lines:
+        raise InvalidField("transcript", "A chat ticket needs its transcript: at least one line.")
+    if len(lines) > TRANSCRIPT_MAX_LINES:
+        raise InvalidField(
+            "transcript", f"transcript has {len(lines)} lines; at most {TRANSCRIPT_MAX_LINES}."
+        )
+    for n, line in enumerate(lines):
+        field = f"transcript.{n}"
+        if line.who not in CHAT_SPEAKERS:
+            raise InvalidField(f"{field}.who", f"who is customer or agent; got {line.who!r}.")
+        if not isinstance(line.text, str) or not line.text.strip():
+            raise InvalidField(f"{field}.text", "A transcript line must say something.")
+        if len(line.text) > CHAT_LINE_MAX_CHARS:
+            raise InvalidField(
+                f"{field}.text", f"A transcript line is at most {CHAT_LINE_MAX_CHARS} characters."
+            )
+        if line.at is not None and line.at.tzinfo is None:
+            raise InvalidField(f"{field}.at", "at must carry a time zone (e.g. ...T10:02:00Z).")
+    return lines
+
+
+def render_transcript(lines: list[ChatLine]) -> str:
+    """The transcript as text: one ``[instant] Speaker: text`` paragraph per line."""
+    paragraphs = []
+    for line in lines:
+        when = f"[{line.at.isoformat(timespec='seconds')}] " if line.at else ""
+        paragraphs.append(f"{when}{line.who.title()}: {line.text.strip()}")
+    text = "\n".join(paragraphs)
+    if len(text.encode("utf-8", "surrogatepass")) > TRANSCRIPT_MAX_BYTES:
+        raise InvalidField(
+            "transcript", f"The transcript is larger than {TRANSCRIPT_MAX_BYTES // 1024} KiB."
+        )
+    return text
+
+
+def chat_description(summary: str, lines: list[ChatLine]) -> str:
+    """The first message of a chat ticket: the requester's summary (if any), then the chat."""
+    transcript = "Chat transcript:\n" + render_transcript(checked_transcript(lines))
+    return f"{summary.strip()}\n\n{transcript}" if summary.strip() else transcript
+
+
+def check_channel_and_transcript(channel: str, lines: list[ChatLine] | None) -> None:
+    """A chat ticket comes with its transcript; no other ticket has one."""
+    if channel == "chat" and not lines:
+        raise InvalidField(
+            "transcript", "A chat ticket needs its transcript: the lines of the chat."
+        )
+    if channel != "chat" and lines is not None:
+        raise InvalidField(
+            "transcript", f"Only chat tickets carry a transcript; this one is {channel}."
+        )
+
+
+def checked_phone(phone: str) -> str:
+    """``phone`` if it is an E.164 number, else a refusal that shows the form."""
+    if not isinstance(phone, str) or E164.fullmatch(phone) is None:
+        raise InvalidField(
+            "phone",
+            "phone must be in E.164: + then the country code and number, 8 to 15 digits in "
+            f"all, the first not 0, no spaces or punctuation (e.g. {PHONE_EXAMPLE}).",
+        )
+    return phone
+
+
+def checked_time_zone(time_zone: str | None) -> str | None:
+    if time_zone is None:
+        return None
+    try:
+        if not time_zone or len(time_zone) > TIME_ZONE_MAX_CHARS:
+            raise ValueError
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidField(
+            "time_zone", f"{time_zone!r} is not an IANA time zone such as Europe/Paris."
+        ) from None
+    return time_zone
+
+
+def check_callback_window(start: datetime, end: datetime, now: datetime) -> None:
+    """Refuse a window the desk cannot honour (see the module's rules)."""
+    for field, value in (("window_start", start), ("window_end", end)):
+        if value.tzinfo is None:
+            raise InvalidField(
+                field, f"{field} must carry a time zone (e.g. 2024-03-04T09:00:00+01:00)."
+            )
+    if start >= end:
+        raise InvalidField("window_end", "window_end must come after window_start.")
+    if end <= now:
+        raise InvalidField("window_end", "window_end has already passed: pick a later window.")
+    if end - start < CALLBACK_WINDOW_MIN:
+        minutes = CALLBACK_WINDOW_MIN // timedelta(minutes=1)
+        raise InvalidField("window_end", f"A callback window lasts at least {minutes} minutes.")
+    if end - start > CALLBACK_WINDOW_MAX:
+        raise InvalidField(
+            "window_end", f"A callback window lasts at most {CALLBACK_WINDOW_MAX.days} days."
+        )
+    if end - now > CALLBACK_HORIZON:
+        raise InvalidField(
+            "window_end",
+            f"A callback window ends at most {CALLBACK_HORIZON.days} days from now; "
+            "for later, file a ticket.",
+        )
+
+
+def window_text(start: datetime, end: datetime, time_zone: str | None) -> str:
+    """The window as people read it, in ``time_zone`` (UTC when none was given)."""
+    zone = ZoneInfo(time_zone or "UTC")
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    until = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%Y-%m-%d %H:%M")
+    return f"{a.strftime('%Y-%m-%d %H:%M')} to {until} ({time_zone or 'UTC'})"
+
+
+def callback_description(summary: str, start: datetime, end: datetime, tz: str | None) -> str:
+    """The first message of a callback ticket. The phone number is left out on purpose:
+    the conversation is read by the whole team account, the number only by staff and the
+    requester (it travels in the CallbackRequested event)."""
+    asked = f"Callback requested, between {window_text(start, end, checked_time_zone(tz))}."
+    return f"{summary.strip()}\n\n{asked}" if summary.strip() else asked
