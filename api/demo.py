@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 
-from api.auth import Principal
+from api.auth import GATEWAY_ROLE, Principal
 from api.runtime import Runtime
 from domain.errors import AlreadyExists
 from domain.stamp import Stamp
@@ -77,6 +77,9 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             )  # fmt: skip
         out[role] = runtime.tokens.issue(Principal(str(staff_id), staff_role, name))
     out["articles"] = load_articles(desk, SHIPPED, stamp).counts()
+    out["mail_gateway"] = runtime.tokens.issue(
+        Principal("mail-gateway", GATEWAY_ROLE, "Mail gateway")
+    )
     out["accounts"] = {key: str(demo_id(key)) for key in ACCOUNTS}
     out["agent_id"] = str(demo_id("agent"))
     out["support_groups"] = ["tier-1", "tier-2", "billing"]

@@ -15,6 +15,7 @@ from projections.attachments import AttachmentStore
 from projections.catalog import VIEWS
 from projections.database import ensure_schema, eventsourcing_env, start_embedded
 from projections.deadlines import DeadlineWatch
+from projections.mail_intake import MailIntake
 from projections.mail_sender import MailSender, SmtpServer
 from projections.outbox import MailIdentity, create_delivery_table
 from projections.reads import Reads
@@ -62,6 +63,7 @@ class Runtime:
     deadlines: DeadlineWatch
     mail: MailIdentity
     sender: MailSender | None
+    intake: MailIntake
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @classmethod
@@ -102,10 +104,19 @@ class Runtime:
             deadlines=DeadlineWatch(desk, url, schema),
             mail=mail_identity(settings),
             sender=mail_sender(settings, url) if projecting else None,
+            intake=MailIntake(
+                desk,
+                pool,
+                schema,
+                AttachmentStore(pool, schema),
+                mail_identity(settings),
+                max_attachment_bytes=settings.max_attachment_bytes,
+            ),
         )
         runtime.tokens.create_tables()
         runtime.attachments.create_tables()
         runtime.idempotency.create_tables()
+        runtime.intake.create_tables()
         runner.create_tables()
         with pool.connection() as conn:
             create_delivery_table(conn, schema)

@@ -758,6 +758,18 @@ def _cut_signature(lines: list[str]) -> list[str]:
     return lines
 
 
+_LOOSE_ATTRIBUTION = re.compile(r"\b(wrote|a écrit|schrieb|escribió)\s?:\s*$", re.IGNORECASE)
+
+
+def _drop_loose_attribution(lines: list[str]) -> list[str]:
+    kept = list(lines)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    if kept and len(kept[-1]) <= 400 and _LOOSE_ATTRIBUTION.search(kept[-1]):
+        kept.pop()
+    return kept
+
+
 def trim_reply(text: str) -> str:
     """The new text of a reply: quoted history, signature and mobile footer removed.
 
@@ -778,6 +790,10 @@ def trim_reply(text: str) -> str:
     if inline_answers:
         # the sender answered between the quoted lines: the answers are the new text
         kept = kept + rest
+    elif span and start < len(lines) and DOCKET_REPLY_MARKER in lines[start]:
+        # above Docket's own marker, any "… wrote:" line is the client's attribution,
+        # dated or not ("On Monday, Docket Support wrote:")
+        kept = _drop_loose_attribution(kept)
     trimmed = _drop_trailing(_cut_signature(_drop_trailing(kept)))
     while trimmed and not trimmed[0].strip():
         trimmed.pop(0)

@@ -11,12 +11,29 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.e2e.conftest import Server
 
 EXAMPLES = 15
+
+# raw emails for POST /v1/inbound/email: some shaped like mail, some any bytes at all
+schemathesis.openapi.media_type(
+    "message/rfc822",
+    st.one_of(
+        st.binary(max_size=2000),
+        st.builds(
+            lambda sender, subject, body: (
+                f"From: {sender}\r\nTo: support@docket.example\r\nSubject: {subject}\r\n\r\n{body}"
+            ).encode("utf-8", "surrogatepass"),
+            st.emails(),
+            st.text(max_size=80),
+            st.text(max_size=400),
+        ),
+    ),
+)
 ROLES = ("requester", "agent", "free_user", None)
 
 

@@ -384,3 +384,19 @@ def test_a_nameless_inline_image_is_kept_as_an_attachment() -> None:
     assert [(a.filename, a.content_type) for a in mail.attachments] == [
         ("attachment-1.png", "image/png")
     ]
+
+
+def test_an_undated_attribution_right_above_docket_s_marker_is_trimmed_too() -> None:
+    text = (
+        "Version 4.2 on Windows.\n\nOn Monday, Docket Support wrote:\n"
+        "> ##- Please type your reply above this line -##\n> Which version?\n"
+    )
+    assert trim_reply(text) == "Version 4.2 on Windows."
+    assert (
+        trim_reply(
+            "Merci !\n\nLe lundi, Support a écrit :\n> ##- Please type your reply above this line -##\n"
+        )
+        == "Merci !"
+    )
+    # away from the marker, an undated "wrote:" line is the sender's own words
+    assert trim_reply("My colleague wrote:\nit fails") == "My colleague wrote:\nit fails"
