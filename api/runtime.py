@@ -84,13 +84,14 @@ class Runtime:
         )
         runner = ProjectionRunner(url, schema, VIEWS.values())
         projecting = settings.run_projections if project is None else project
+        attachments = AttachmentStore(pool, schema)
         runtime = cls(
             settings=settings,
             url=url,
             desk=desk,
             pool=pool,
             tokens=TokenStore(pool, schema, settings.token_cache_seconds),
-            attachments=AttachmentStore(pool, schema),
+            attachments=attachments,
             idempotency=IdempotencyStore(pool, schema),
             runner=runner,
             reads=Reads(
@@ -108,7 +109,7 @@ class Runtime:
                 desk,
                 pool,
                 schema,
-                AttachmentStore(pool, schema),
+                attachments,
                 mail_identity(settings),
                 max_attachment_bytes=settings.max_attachment_bytes,
             ),
