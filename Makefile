@@ -37,9 +37,7 @@ test-stress: $(STAMP)
 	$(BIN)/python -m pytest -m stress -q
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.append
-	$(BIN)/python -m bench.lag
-	$(BIN)/python -m bench.rebuild
+	$(BIN)/python -m bench
 
 seed: $(STAMP)
 	$(BIN)/docket seed-demo

@@ -36,10 +36,12 @@ def percentile(values: list[float], q: float) -> float:
 class Watcher(threading.Thread):
     """Polls (log head, inbox position) and remembers when each was first seen."""
 
-    def __init__(self, url: str, schema: str) -> None:
+    def __init__(self, url: str, schema: str, pause: float = 0.0) -> None:
         super().__init__(daemon=True)
         self.url = url
         self.schema = schema
+        self.pause = pause
+        """Seconds between polls: 0 spins (finest), more leaves the CPU to the server."""
         self.stop = threading.Event()
         self.samples: list[tuple[float, int, int]] = []
 
@@ -54,6 +56,8 @@ class Watcher(threading.Thread):
                 row = conn.execute(query, ("inbox",), prepare=True).fetchone()
                 assert row is not None
                 self.samples.append((time.perf_counter(), int(row[0]), int(row[1] or 0)))
+                if self.pause:
+                    time.sleep(self.pause)
 
     def first_seen(self, position: int) -> tuple[float | None, float | None]:
         in_log = next((t for t, head, _ in self.samples if head >= position), None)
