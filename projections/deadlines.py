@@ -18,7 +18,6 @@ late, waits at most ``interval`` to be put on record).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ import psycopg
 
 from domain.errors import DocketError, NothingChanged
 from domain.stamp import Stamp
+from projections.background import Background
 from projections.runner import Tables
 from projections.service import SupportDesk
 from projections.sla import CLOCKS, breaching
@@ -40,7 +40,9 @@ def system_now() -> datetime:
     return datetime.now(UTC)
 
 
-class DeadlineWatch:
+class DeadlineWatch(Background):
+    thread_name = "docket-deadlines"
+
     def __init__(
         self,
         desk: SupportDesk,
@@ -59,8 +61,7 @@ class DeadlineWatch:
         self.batch = batch
         self.recorded = 0
         self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
@@ -107,17 +108,6 @@ class DeadlineWatch:
         return max(0.0, min(self.interval, ahead))
 
     # --- running in the background ---------------------------------------------------
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="docket-deadlines", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
 
     def _run(self) -> None:
         backoff = 0.5

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -32,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from projections.background import Background
 from projections.outbox import DELIVERIES, MAIL, MailIdentity, create_delivery_table
 from projections.runner import Tables
 
@@ -104,8 +104,10 @@ def render(row: dict[str, Any], identity: MailIdentity) -> EmailMessage:
     return message
 
 
-class MailSender:
+class MailSender(Background):
     """Sends what the outbox owes, one email per transaction, in a thread of its own."""
+
+    thread_name = "docket-mail"
 
     def __init__(
         self,
@@ -127,8 +129,7 @@ class MailSender:
         self.timeout = timeout
         self.t = Tables(schema)
         self.deliveries = f'"{schema}".{DELIVERIES}'
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._client: smtplib.SMTP | None = None
 
     def create_tables(self) -> None:
@@ -231,17 +232,6 @@ class MailSender:
         return outcomes
 
     # --- running in the background ------------------------------------------------------
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="docket-mail", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
