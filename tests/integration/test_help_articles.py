@@ -17,9 +17,11 @@ import pytest
 from domain.article import article_id_for
 from domain.errors import UnknownHelpSession
 from projections import articles
+from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner, Tables, log_head
 from projections.service import SupportDesk
 from replay.articles import SHIPPED, load_articles, parse_article
+from replay.rebuild import rebuild
 from tests.builders import desk_with_account, later, requester, system
 
 
@@ -222,3 +224,16 @@ def test_filing_in_someone_elses_help_session_files_nothing(
             help_session=session,
         )  # fmt: skip
     assert log_head(conn, schema) == head
+
+
+def test_the_articles_view_rebuilt_from_zero_equals_the_live_one(
+    corpus: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+) -> None:
+    account = desk_with_account(corpus)
+    open_in_session(corpus, account, "files-stop-syncing")
+    session = open_in_session(corpus, account, "restore-deleted-files")
+    file_for(corpus, account, "Files", "", session)
+    corpus.withdraw_article(article_id_for("demander-un-remboursement"), stamp=system())
+    runner.catch_up()
+    checked = rebuild(database_url, schema, [VIEWS["articles"]], check=True)
+    assert checked.differences == {"articles": []}

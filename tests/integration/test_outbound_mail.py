@@ -17,10 +17,12 @@ import psycopg
 import pytest
 
 from domain.stamp import Stamp
+from projections.catalog import VIEWS
 from projections.mail_sender import MailSender, SmtpServer
 from projections.outbox import REPLY_ABOVE, MailIdentity, listing
 from projections.runner import ProjectionRunner, Tables
 from projections.service import SupportDesk
+from replay.rebuild import rebuild
 from tests.builders import desk_with_account
 from tests.mailserver import Mailbox, smtp_server
 
@@ -209,3 +211,21 @@ def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_onc
     rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500, before=None)
     assert {r["state"] for r in rows} == {"sent"}
     assert {r["message_id"] for r in rows} == set(ids)
+
+
+def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_sent(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    worked_conversation(desk)
+    runner.catch_up()
+    sender = sender_for(database_url, schema, mail[0])
+    assert sender.drain(conn) == {"sent": 5}
+    assert rebuild(database_url, schema, [VIEWS["outbox"]], check=True).differences == {
+        "outbox": []
+    }
+    rebuild(database_url, schema, [VIEWS["outbox"]])  # swapped in: delivery state stays
+    rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=50, before=None)
+    assert [r["state"] for r in rows] == ["sent"] * 5
+    assert sender.drain(conn) == {}
+    assert len(mail[1].messages()) == 5
