@@ -153,7 +153,12 @@ async def _closed_loop(
 
 
 async def _open_loop(
-    base_url: str, next_request: Next, rate: float, seconds: float, seen: Seen | None
+    base_url: str,
+    next_request: Next,
+    rate: float,
+    seconds: float,
+    seen: Seen | None,
+    max_in_flight: int = 64,
 ) -> Tally:
     host, port = _address(base_url)
     tally = Tally()
@@ -162,17 +167,22 @@ async def _open_loop(
     start = time.perf_counter() + 0.05
     pending: set[asyncio.Task[None]] = set()
 
+    # a server that falls behind the schedule is not sent thousands of sockets: requests
+    # beyond this many in flight wait their turn (their wait counts in their latency)
+    slots = asyncio.Semaphore(max_in_flight)
+
     async def one(i: int, due: float) -> None:
-        conn = idle.pop() if idle else Connection(host, port)
-        request = next_request(i)
-        try:
-            answer = await conn.send(request)
-        except (OSError, asyncio.IncompleteReadError):
-            conn.close()
-            tally.record(599, (time.perf_counter() - due) * 1000)
-            return
-        tally.record(answer.status, (time.perf_counter() - due) * 1000)
-        idle.append(conn)
+        async with slots:
+            conn = idle.pop() if idle else Connection(host, port)
+            request = next_request(i)
+            try:
+                answer = await conn.send(request)
+            except (OSError, asyncio.IncompleteReadError):
+                conn.close()
+                tally.record(599, (time.perf_counter() - due) * 1000)
+                return
+            tally.record(answer.status, (time.perf_counter() - due) * 1000)
+            idle.append(conn)
         if seen is not None:
             seen(request, answer)
 
