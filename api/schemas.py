@@ -776,7 +776,9 @@ class TierPolicyIn(Strict):
 
 class OutboxQuery(Strict):
     state: Literal["queued", "sent", "retry", "failed", "expired"] | None = None
-    ticket: str | None = Field(default=None, max_length=40, description="A ticket number.")
+    ticket: str | None = Field(
+        default=None, pattern=r"^T-\d{6,12}$", description="A ticket number (T-000123)."
+    )
     limit: int = Field(default=50, ge=1, le=200)
     before: int | None = Field(default=None, ge=0, description="next_before of the last page.")
     min_position: int | None = Field(default=None, ge=0)

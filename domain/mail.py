@@ -434,6 +434,10 @@ def _walk_forwarded(inner: Message, reading: _Reading, depth: int, *, body: bool
 # --- the message --------------------------------------------------------------------------
 
 
+_WRITTEN = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
+"""Anything written like an address, wherever it stands in a header."""
+
+
 def parse_mail(raw: bytes) -> InboundMail:
     """Read one RFC 5322 message; any problem at all is a ``MailUnreadable``."""
     try:
@@ -456,6 +460,14 @@ def _parse(raw: bytes) -> InboundMail:
             "matched to a requester. Send it again from a mail client that sets From."
         )
     sender_name, sender = senders[0]
+    from_headers = _raw_headers(message, "From")
+    written = {found.lower() for value in from_headers for found in _WRITTEN.findall(value)}
+    if len(from_headers) > 1 or len(senders) > 1 or written - {sender}:
+        # "r@acme.test <evil@x.test>": the gateway checked one address, we would credit another
+        raise MailUnreadable(
+            "The From header names more than one address, so who wrote it is not certain. "
+            "Send it again from a mail client that sets one sender."
+        )
     recipients: list[str] = []
     for name in ("To", "Cc", "Delivered-To", "X-Original-To"):
         for _, address in _addresses(_raw_headers(message, name)):

@@ -23,11 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -78,6 +80,7 @@ class MailIntake:
         identity: MailIdentity,
         *,
         max_attachment_bytes: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.desk = desk
         self.pool = pool
@@ -86,6 +89,7 @@ class MailIntake:
         self.attachments = attachments
         self.identity = identity
         self.max_attachment_bytes = max_attachment_bytes
+        self.clock = clock
 
     def create_tables(self) -> None:
         with self.pool.connection() as conn:
@@ -120,27 +124,30 @@ class MailIntake:
             self.reject(raw, None, "unreadable", error.detail)
             raise
         key = message_key(mail, raw)
-        with self.pool.connection() as conn, conn.transaction():
-            # one taker per message at a time: a gateway's retry waits, then finds the answer
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
-            found = conn.execute(
+        # one taker per message at a time, on a connection of its own (the pool serves the
+        # lookups meanwhile): a gateway's retry waits, then finds the answer
+        info = self.pool.conninfo
+        conninfo = info if isinstance(info, str) else info()
+        with psycopg.connect(conninfo, autocommit=True) as lock, lock.transaction():
+            lock.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+            found = lock.execute(
                 f"SELECT intake FROM {self.t(INBOUND)} WHERE message_key = %s", (key,)
             ).fetchone()
             if found is not None:
                 return Intake(**{**found[0], "duplicate": True})
             try:
-                intake = self._route(mail)
+                taken = self._route(mail, key)
             except DocketError as error:
                 reason = error.reason if isinstance(error, MailRefused) else error.code
                 self.reject(raw, mail, reason, error.detail)
                 raise
-            conn.execute(
+            lock.execute(
                 f"INSERT INTO {self.t(INBOUND)} (message_key, intake) VALUES (%s, %s)",
-                (key, json.dumps(asdict(intake))),
+                (key, json.dumps(asdict(taken))),
             )
-        return intake
+        return taken
 
-    def _route(self, mail: InboundMail) -> Intake:
+    def _route(self, mail: InboundMail, key: str) -> Intake:
         if mail.auto_reply:
             raise MailRefused(
                 "auto-reply",
@@ -149,7 +156,7 @@ class MailIntake:
             )
         ticket_ref = self.ticket_reference(mail)
         if ticket_ref is None:
-            return self._file(mail)
+            return self._file(mail, key)
         try:
             facts = self.desk.ticket_facts(ticket_ref)
         except UnknownTicket:
@@ -161,7 +168,10 @@ class MailIntake:
         author_id, author_role, actor_kind = self._writer(mail.sender, facts)
         body = message_text(mail)  # every refusal before the first write
         self._check_attachments(mail)
-        stamp = Stamp(author_id, actor_kind, "email", datetime.now(UTC))
+        earlier = self._added_before(facts.ticket_id, facts.number, key)
+        if earlier is not None:  # taken once already, its answer lost: not twice
+            return earlier
+        stamp = Stamp(author_id, actor_kind, "email", self.clock(), key, key)
         action: Action = "added"
         if facts.status == "closed":
             try:
@@ -171,7 +181,7 @@ class MailIntake:
                     "closed",
                     f"Ticket {facts.number} was closed too long ago to reopen. Write to "
                     f"{self.identity.support_address} without the ticket reference (a new "
-                    "subject) to file a new ticket; mention {facts.number} in it.",
+                    f"subject) to file a new ticket; mention {facts.number} in it.",
                 ) from None
             action = "reopened"
         refs = self._store_attachments(mail, author_id)
@@ -186,7 +196,20 @@ class MailIntake:
         self._link(refs, author_id, receipt.ticket_id)
         return intake(action, receipt)
 
-    def _file(self, mail: InboundMail) -> Intake:
+    def _added_before(self, ticket_id: UUID, number: str, key: str) -> Intake | None:
+        """The message this email added to the ticket before, if it did (its causation)."""
+        for event in self.desk.repository.event_store.get(ticket_id):
+            stamp: Stamp | None = getattr(event, "stamp", None)
+            if (
+                type(event).__qualname__ == "Ticket.MessageAdded"
+                and stamp is not None
+                and stamp.causation_id == key
+            ):
+                version: int = event.originator_version
+                return Intake("added", str(ticket_id), number, version, 0, duplicate=True)
+        return None
+
+    def _file(self, mail: InboundMail, key: str) -> Intake:
         member = next(
             (p for p in directory_people(self, mail.sender) if p["account_id"] is not None), None
         )
@@ -196,7 +219,11 @@ class MailIntake:
                 f"{mail.sender} is not a member of any account with support. Ask your team's "
                 "admin to add this address, or write from the address you use for Docket.",
             )
-        stamp = Stamp(member["person_id"], "requester", "email", datetime.now(UTC))
+        stamp = Stamp(member["person_id"], "requester", "email", self.clock(), key, key)
+        ticket_id = uuid5(NAMESPACE_URL, f"docket:mail:{key}")  # the same email, the same id
+        if self.desk.has_ticket(ticket_id):
+            facts = self.desk.ticket_facts(ticket_id)
+            return Intake("filed", str(ticket_id), facts.number, facts.version, 0, duplicate=True)
         subject = " ".join(mail.subject.split())[:SUBJECT_MAX_CHARS] or "(no subject)"
         description = message_text(mail)
         self._check_attachments(mail)
@@ -212,6 +239,7 @@ class MailIntake:
                 product="",
                 stamp=stamp,
                 channel="email",
+                ticket_id=ticket_id,
             )
         except (PlanNotEntitled, NotAMember) as error:
             raise MailRefused("not-entitled", error.detail) from None
@@ -233,10 +261,12 @@ class MailIntake:
             if person["account_id"] is None and person["role"] in STAFF_WRITERS:
                 kind = "admin" if person["role"] == "admin" else "agent"
                 return person["person_id"], "agent", kind
+            if person["account_id"] != facts.account_id:
+                continue
             if person["person_id"] == facts.requester_id:
                 return person["person_id"], "requester", "requester"
-            if person["account_id"] == facts.account_id and person["role"] == "admin":
-                return person["person_id"], "collaborator", "requester"
+            if person["role"] == "admin":
+                return person["person_id"], "collaborator", "collaborator"
         raise MailRefused(
             "not-allowed",
             f"{sender} may not write to ticket {facts.number}: only its requester, a team "
@@ -329,8 +359,9 @@ def directory_people(intake: MailIntake, email: str) -> list[dict[str, Any]]:
 
 
 def message_key(mail: InboundMail, raw: bytes) -> str:
-    """The message's own id, or the hash of its bytes when it has none."""
-    return mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    """The sender and the message's own id (or the hash of its bytes when it has none): a
+    stranger reusing someone's Message-ID is not taken for their email."""
+    return f"{mail.sender} {mail.message_id or 'sha256:' + hashlib.sha256(raw).hexdigest()}"
 
 
 def message_text(mail: InboundMail) -> str:

@@ -7,22 +7,30 @@ sender skips it), the message goes to the mail server, and ``sent`` is
 committed only once the server answered 250. A sender killed before that
 answer leaves the row as it was and the email is sent again on restart; one
 killed in the instant between the server's 250 and the commit sends it twice,
-with the same ``Message-ID``, which mail servers and clients use to drop the
-copy. Nothing is ever marked sent that the server did not accept.
+with the same ``Message-ID`` (mail stores such as Gmail's show it once). Nothing
+is ever marked sent that the server did not accept. The transaction stays open
+for the one SMTP conversation (bounded by ``timeout``).
 
-A temporary refusal (4xx, a lost connection) is tried again later, backing off
-up to an hour; a permanent one (5xx) marks the email ``failed`` with the
-server's words. An email older than ``max_age`` when first picked up is marked
-``expired`` instead of sent: a desk that turns email on late does not flood
-its customers with a year of history.
+A mail server that cannot be reached, or that refuses Docket itself (a wrong
+password, a sender address it will not take), touches no email: the sender
+waits and tries again. A temporary refusal of one email (4xx, a connection
+lost mid-message) is tried again later, backing off up to an hour, and given
+up as ``failed`` after ``MAX_ATTEMPTS``; a permanent one (5xx) marks it
+``failed`` with the server's words. An email some of whose recipients were
+refused is ``sent``, with who was refused in ``last_error``. One that cannot
+even be written is ``failed`` at once, so it never blocks the ones behind it.
+An email older than ``max_age`` when first picked up is marked ``expired``
+instead of sent: a desk that turns email on late does not flood its customers
+with a year of history.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
@@ -37,8 +45,9 @@ from projections.runner import Tables
 
 log = logging.getLogger("docket.mail")
 
-STATES = ("queued", "sent", "retry", "failed", "expired")
 MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 30
+"""About a day of tries at the longest backoff before an email is given up as ``failed``."""
 
 
 @dataclass(frozen=True)
@@ -70,12 +79,13 @@ class SmtpServer:
 
     def connect(self, timeout: float) -> smtplib.SMTP:
         client: smtplib.SMTP
+        context = ssl.create_default_context()  # the server's certificate and name are checked
         if self.tls:
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout)
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=context)
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=timeout)
             if self.starttls:
-                client.starttls()
+                client.starttls(context=context)
         if self.user:
             client.login(self.user, self.password)
         return client
@@ -150,53 +160,67 @@ class MailSender(Background):
         return cur.rowcount
 
     def send_next(self, conn: psycopg.Connection[Any]) -> str | None:
-        """Deliver the next email that is due; what became of it, or None when none is due."""
+        """Deliver the next email that is due; what became of it, ``None`` when none is due,
+        ``"unavailable"`` when the mail server cannot be reached or refuses Docket itself."""
+        try:
+            client = self._connected()
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop_client()
+            log.warning("mail server unavailable: %s: %s", type(error).__name__, error)
+            return "unavailable"
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(
-                f"SELECT d.notification_id, d.attempts, m.* FROM {self.deliveries} d "
-                f"JOIN {self.t(MAIL)} m USING (notification_id) "
+                f"SELECT d.notification_id, d.attempts, now() AS now, m.* "
+                f"FROM {self.deliveries} d JOIN {self.t(MAIL)} m USING (notification_id) "
                 "WHERE d.state IN ('queued', 'retry') AND d.next_attempt_at <= now() "
                 "ORDER BY m.position LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
             ).fetchone()
             if row is None:
                 return None
-            now: datetime = cur.execute("SELECT now()").fetchone()["now"]  # type: ignore[index]
-            if row["attempts"] == 0 and now - row["created_at"] > self.max_age:
-                self._mark(cur, row["notification_id"], "expired", "older than the max age")
-                return "expired"
+            if row["attempts"] == 0 and row["now"] - row["created_at"] > self.max_age:
+                return self._mark(cur, row, "expired", "older than the max age when picked up")
             try:
-                self._deliver(render(row, self.identity))
-            except smtplib.SMTPResponseException as error:
-                if 400 <= error.smtp_code < 500:
-                    return self._retry(cur, row, f"{error.smtp_code} {error.smtp_error!r}")
-                self._mark(cur, row["notification_id"], "failed", server_words(error))
-                return "failed"
+                message = render(row, self.identity)
+            except Exception as error:  # an email that cannot be written must not block the rest
+                return self._mark(cur, row, "failed", f"cannot be written: {error}")
+            try:
+                refused = client.send_message(message)
+            except smtplib.SMTPSenderRefused as error:  # the server refuses Docket, not the email
+                self._drop_client()
+                return self._retry(cur, row, server_words(error), count=False)
             except smtplib.SMTPRecipientsRefused as error:
                 codes = [code for code, _ in error.recipients.values()]
-                if all(400 <= code < 500 for code in codes):
-                    return self._retry(cur, row, f"recipients refused {error.recipients!r}")
-                self._mark(cur, row["notification_id"], "failed", f"{error.recipients!r}")
-                return "failed"
-            except (OSError, smtplib.SMTPException) as error:
+                if any(400 <= code < 500 for code in codes):
+                    return self._retry(cur, row, f"recipients refused: {error.recipients!r}")
+                return self._mark(cur, row, "failed", f"recipients refused: {error.recipients!r}")
+            except smtplib.SMTPResponseException as error:
+                if 400 <= error.smtp_code < 500:
+                    return self._retry(cur, row, server_words(error))
+                return self._mark(cur, row, "failed", server_words(error))
+            except (OSError, smtplib.SMTPException) as error:  # the connection broke
                 self._drop_client()
                 return self._retry(cur, row, f"{type(error).__name__}: {error}")
+            # some recipients refused: the others have it; say who did not
+            why = f"refused by the server: {refused!r}"[:1000] if refused else None
             cur.execute(
                 f"UPDATE {self.deliveries} SET state = 'sent', attempts = attempts + 1, "
-                "sent_at = now(), last_error = NULL, updated_at = now() "
+                "sent_at = now(), last_error = %s, updated_at = now() "
                 "WHERE notification_id = %s",
-                (row["notification_id"],),
+                (why, row["notification_id"]),
             )
             return "sent"
 
-    def _deliver(self, message: EmailMessage) -> None:
-        if self._client is None:
-            self._client = self.smtp.connect(self.timeout)
-        try:
-            self._client.send_message(message)
-        except smtplib.SMTPServerDisconnected:
-            self._drop_client()  # a connection the server closed while idle: once more, anew
-            self._client = self.smtp.connect(self.timeout)
-            self._client.send_message(message)
+    def _connected(self) -> smtplib.SMTP:
+        """The open connection, checked with NOOP, or a new one."""
+        if self._client is not None:
+            try:
+                if self._client.noop()[0] == 250:
+                    return self._client
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._drop_client()
+        self._client = self.smtp.connect(self.timeout)
+        return self._client
 
     def _drop_client(self) -> None:
         if self._client is not None:
@@ -205,8 +229,14 @@ class MailSender(Background):
             finally:
                 self._client = None
 
-    def _retry(self, cur: psycopg.Cursor[Any], row: dict[str, Any], error: str) -> str:
-        attempts = row["attempts"] + 1
+    def _retry(
+        self, cur: psycopg.Cursor[Any], row: dict[str, Any], error: str, *, count: bool = True
+    ) -> str:
+        """Later, backing off; given up after ``MAX_ATTEMPTS``. ``count=False`` when the fault
+        is the server's refusal of Docket itself (a wrong sender address, say), not the email's."""
+        attempts = row["attempts"] + (1 if count else 0)
+        if attempts >= MAX_ATTEMPTS:
+            return self._mark(cur, row, "failed", f"gave up after {attempts} attempts: {error}")
         wait = min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
         cur.execute(
             f"UPDATE {self.deliveries} SET state = 'retry', attempts = %s, last_error = %s, "
@@ -216,12 +246,15 @@ class MailSender(Background):
         log.warning("mail %s not sent (%s); again in %s", row["notification_id"], error, wait)
         return "retry"
 
-    def _mark(self, cur: psycopg.Cursor[Any], notification_id: str, state: str, why: str) -> None:
+    def _mark(self, cur: psycopg.Cursor[Any], row: dict[str, Any], state: str, why: str) -> str:
         cur.execute(
             f"UPDATE {self.deliveries} SET state = %s, attempts = attempts + 1, "
             "last_error = %s, updated_at = now() WHERE notification_id = %s",
-            (state, why[:1000], notification_id),
+            (state, why[:1000], row["notification_id"]),
         )
+        if state == "failed":
+            log.warning("mail %s failed: %s", row["notification_id"], why)
+        return state
 
     def drain(self, conn: psycopg.Connection[Any]) -> dict[str, int]:
         """Everything due now: what became of it, counted (for tests and tools)."""
@@ -229,6 +262,8 @@ class MailSender(Background):
         self.enqueue(conn)
         while (outcome := self.send_next(conn)) is not None:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome == "unavailable":
+                break
         return outcomes
 
     # --- running in the background ------------------------------------------------------
@@ -241,9 +276,10 @@ class MailSender(Background):
                 ) as conn:
                     while not self._stop.is_set():
                         self.enqueue(conn)
-                        while not self._stop.is_set() and self.send_next(conn) is not None:
-                            pass
-                        self._stop.wait(self.poll_seconds)
+                        outcome: str | None = ""
+                        while not self._stop.is_set() and outcome not in (None, "unavailable"):
+                            outcome = self.send_next(conn)
+                        self._stop.wait(self.poll_seconds if outcome is None else 5.0)
             except Exception as error:  # a lost database: try again, visibly
                 log.warning("mail sender: %s; retrying", error, exc_info=True)
                 self._stop.wait(1.0)

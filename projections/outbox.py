@@ -144,7 +144,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             conn.execute(
                 f"INSERT INTO {t(THREADS)} (ticket_id, number, subject, requester_id) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
-                (fact.stream_id, e.number, clean_text(e.subject), e.requester_id),
+                (fact.stream_id, e.number, one_line(e.subject), e.requester_id),
             )
         elif fact.kind == "Ticket.MessageAdded":
             if e.author_role == "collaborator":
@@ -161,6 +161,11 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             and e.stamp.via != "import"
         ):
             notify(conn, t, fact, e.to_status, "")
+
+
+def one_line(text: str) -> str:
+    """A subject as a mail header takes it: line breaks and runs of blanks are one space."""
+    return " ".join(clean_text(text).split())
 
 
 def reply_reason(author_role: str) -> str:

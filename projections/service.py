@@ -436,6 +436,9 @@ class SupportDesk(Application[UUID]):
     def has_account(self, account_id: UUID) -> bool:
         return self._exists(account_id)
 
+    def has_ticket(self, ticket_id: UUID) -> bool:
+        return self._exists(ticket_id)
+
     def has_member(self, account_id: UUID, member_id: str) -> bool:
         return member_id in self._account(account_id).members
 

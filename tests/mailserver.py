@@ -33,10 +33,21 @@ class Mailbox:
     rcpt_delay: float = 0.0
     refuse: dict[str, str] = field(default_factory=dict)
     """Recipient address → the SMTP answer that refuses it (e.g. ``"550 No such user"``)."""
+    refuse_sender: str | None = None
+    """The SMTP answer to MAIL FROM, when the server refuses the sender itself."""
     kill_at: tuple[int, int] | None = None
     """``(pid, n)``: the n-th RCPT from now kills that process, mid-conversation."""
     rcpts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(  # noqa: N802 (aiosmtpd's hook names)
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any

@@ -28,7 +28,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 @pytest.fixture
 def intake(database_url: str, schema: str, desk: SupportDesk) -> Iterator[MailIntake]:
-    with ConnectionPool(database_url, min_size=1, max_size=4,
+    """On a pool of one connection: taking an email never needs two of them at once."""
+    with ConnectionPool(database_url, min_size=1, max_size=1,
                         kwargs={"autocommit": True}) as pool:  # fmt: skip
         attachments = AttachmentStore(pool, schema)
         attachments.create_tables()
@@ -186,6 +187,7 @@ def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_else_is_refused
         intake.take(email("r@acme.test", f"help+{number}@desk.test", "Re", "Still?").as_bytes())
     assert refused.value.reason == "closed"
     assert "new ticket" in refused.value.detail
+    assert f"mention {number} in it" in refused.value.detail
     assert desk._ticket(ticket).status == "closed"
 
 
@@ -199,3 +201,33 @@ def test_an_attachment_over_the_limit_refuses_the_email_before_any_write(
         intake.take(message.as_bytes())
     assert refused.value.reason == "attachment-too-large"
     assert desk._ticket(world["ticket"]).version == before
+
+
+def test_an_email_taken_whose_answer_was_lost_is_not_added_or_filed_twice(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any], conn: psycopg.Connection[Any],
+    schema: str,
+) -> None:  # fmt: skip
+    reply = email("r@acme.test", f"help+{world['number']}@desk.test", "Re", "Thanks",
+                  Message_ID="<lost-1@acme.test>")  # fmt: skip
+    new = email(
+        "c@acme.test", "help@desk.test", "New one", "Hello", Message_ID="<lost-2@acme.test>"
+    )
+    first_reply, first_filing = intake.take(reply.as_bytes()), intake.take(new.as_bytes())
+    # the writes committed, then the record of the answer was lost (a crash in between)
+    conn.execute(f'DELETE FROM "{schema}".inbound_mail')
+    again_reply, again_filing = intake.take(reply.as_bytes()), intake.take(new.as_bytes())
+    assert (again_reply.duplicate, again_reply.version) == (True, first_reply.version)
+    assert (again_filing.duplicate, again_filing.ticket_id) == (True, first_filing.ticket_id)
+    assert [body for _, _, body in conversation(desk, world["ticket"])] == ["Thanks"]
+
+
+def test_another_sender_reusing_a_message_id_is_not_taken_for_the_first_email(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    number = world["number"]
+    intake.take(email("r@acme.test", f"help+{number}@desk.test", "Re", "Mine",
+                      Message_ID="<same@x.test>").as_bytes())  # fmt: skip
+    copycat = email("a@acme.test", f"help+{number}@desk.test", "Re", "Also mine",
+                    Message_ID="<same@x.test>")  # fmt: skip
+    assert intake.take(copycat.as_bytes()).duplicate is False
+    assert [body for _, _, body in conversation(desk, world["ticket"])] == ["Mine", "Also mine"]

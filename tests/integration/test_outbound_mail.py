@@ -138,7 +138,7 @@ def test_requester_reply_mails_collaborators_only_and_imports_mail_nobody(
     ]
 
 
-def test_a_server_away_is_retried_a_refusal_fails_and_old_mail_expires(
+def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_old_mail_expires(
     database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
     conn: psycopg.Connection[Any],
 ) -> None:  # fmt: skip
@@ -147,21 +147,32 @@ def test_a_server_away_is_retried_a_refusal_fails_and_old_mail_expires(
     with smtp_server() as (url, mailbox):
         pass  # a port nobody listens on any more
     away = sender_for(database_url, schema, url, timeout=2.0)
-    outcomes = away.drain(conn)
-    assert outcomes == {"retry": 5}
+    assert away.drain(conn) == {"unavailable": 1}
+    queued = listing(conn, Tables(schema), IDENTITY, state="queued", ticket=None, limit=50,
+                     before=None)  # fmt: skip
+    assert len(queued) == 5
+    assert {r["attempts"] for r in queued} == {0}
     deliveries = f'"{schema}".mail_deliveries'
     with smtp_server() as (url, mailbox):
+        mailbox.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
+        refusing = sender_for(database_url, schema, url)
+        refusing.drain(conn)
+        states = conn.execute(f"SELECT state, attempts FROM {deliveries}").fetchall()
+        assert {state for state, _ in states} <= {"queued", "retry"}  # never failed for it
+        assert {attempts for _, attempts in states} == {0}
+        mailbox.refuse_sender = None
         mailbox.refuse["a@acme.test"] = "550 5.1.1 No such user"
         conn.execute(f"UPDATE {deliveries} SET next_attempt_at = now()")
         back = sender_for(database_url, schema, url)
-        # one refused recipient of two: the server took the email for the other one
         assert back.drain(conn) == {"sent": 5}
         assert len(mailbox.messages()) == 5
+        # one refused recipient of two: the other has it, and the outbox says who did not
+        partial = listing(conn, Tables(schema), IDENTITY, state="sent", ticket=None, limit=50,
+                          before=None)  # fmt: skip
+        assert sum("a@acme.test" in (r["last_error"] or "") for r in partial) == 2
         mailbox.refuse["r@acme.test"] = "550 5.1.1 No such user"
-        desk_ticket = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=1,
-                              before=None)[0]  # fmt: skip
-        conn.execute(f"DELETE FROM {deliveries} WHERE notification_id = %s",
-                     (desk_ticket["notification_id"],))  # fmt: skip
+        newest = partial[0]["notification_id"]
+        conn.execute(f"DELETE FROM {deliveries} WHERE notification_id = %s", (newest,))
         assert back.drain(conn) == {"failed": 1}
         failed = listing(conn, Tables(schema), IDENTITY, state="failed", ticket=None, limit=5,
                          before=None)  # fmt: skip
@@ -170,6 +181,24 @@ def test_a_server_away_is_retried_a_refusal_fails_and_old_mail_expires(
         stale = sender_for(database_url, schema, url, max_age=timedelta(seconds=0))
         assert stale.drain(conn) == {"expired": 5}
         assert len(mailbox.messages()) == 5
+
+
+def test_a_subject_with_line_breaks_is_mailed_on_one_line(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = desk_with_account(desk)
+    filed = desk.file_ticket(account_id=account, requester_id="req-1",
+                             subject="Sync\r\nBcc: everyone@example.test\n fails", description="d",
+                             type="bug", priority="normal", product="Files",
+                             stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
+    desk.change_status(filed.ticket_id, to_status="pending", stamp=system())
+    runner.catch_up()
+    assert sender_for(database_url, schema, mail[0]).drain(conn) == {"sent": 1}
+    [got] = mail[1].messages()
+    assert got["Subject"] == f"Re: [{filed.number}] Sync Bcc: everyone@example.test fails"
+    assert got["Bcc"] is None
+    assert mail[1].received[0].rcpt_tos == ["r@acme.test"]
 
 
 def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_once(

@@ -400,3 +400,22 @@ def test_an_undated_attribution_right_above_docket_s_marker_is_trimmed_too() -> 
     )
     # away from the marker, an undated "wrote:" line is the sender's own words
     assert trim_reply("My colleague wrote:\nit fails") == "My colleague wrote:\nit fails"
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        "r@acme.test <evil@x.test>",  # a display name that is another address
+        "alice@example.org)<bob@example.org>",  # the parser confusion of CVE-2023-27043
+        "a@acme.test, b@acme.test",
+    ],
+)
+def test_a_from_header_naming_two_addresses_is_refused(from_header: str) -> None:
+    raw = f"From: {from_header}\r\nTo: help@desk.test\r\nSubject: x\r\n\r\nhello".encode()
+    with pytest.raises(MailUnreadable):
+        parse_mail(raw)
+
+
+def test_a_display_name_repeating_the_address_is_one_sender() -> None:
+    raw = b'From: "Rita@Acme.test" <rita@acme.test>\r\nTo: help@desk.test\r\n\r\nhello'
+    assert parse_mail(raw).sender == "rita@acme.test"
