@@ -151,7 +151,8 @@ def chart(r: dict[str, Any], path: Path) -> None:
     left.axhline(50, color="red", linestyle="--", linewidth=0.8, label="50 ms target")
     left.axhline(20, color="orange", linestyle="--", linewidth=0.8, label="20 ms target (reads)")
     left.set_xticks(list(x), names, fontsize=8)
-    left.set_ylabel("milliseconds")
+    left.set_yscale("log")
+    left.set_ylabel("milliseconds (log)")
     left.set_title("Latency percentiles")
     left.legend(fontsize=8)
 
@@ -165,7 +166,8 @@ def chart(r: dict[str, Any], path: Path) -> None:
     rss = right.twinx()
     rss.plot(tickets, [s["api_rss_mb"] for s in steps], color="grey", linestyle=":", marker="s",
              label="API RSS (MB)")  # fmt: skip
-    rss.set_ylabel("API RSS MB")
+    rss.set_ylim(0, max(250.0, *(s["api_rss_mb"] for s in steps)) * 1.1)
+    rss.set_ylabel("API RSS MB (target 250)")
     right.legend(loc="upper left", fontsize=8)
     rss.legend(loc="upper right", fontsize=8)
     fig.suptitle(f"Docket benchmark {r['when']} ({r['mode']})")
