@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.routers import (
@@ -24,6 +25,34 @@ from api.routers import (
 )
 from api.runtime import Runtime
 from api.settings import Settings
+
+
+class CountRequests:
+    """Answers counted by method, route and status for ``/metrics`` (plain ASGI: no
+    per-request task and stream the way ``@app.middleware("http")`` wraps each call)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def noting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting)
+        finally:
+            route = scope.get("route")
+            key = (scope["method"], getattr(route, "path", "unmatched"), status)
+            counters = scope["app"].state.runtime.counters
+            counters[key] = counters.get(key, 0) + 1
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -59,18 +88,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(articles.dashboard_router)
     app.include_router(mail.router)
 
-    @app.middleware("http")
-    async def count_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        key = (request.method, path, response.status_code)
-        counters = request.app.state.runtime.counters
-        counters[key] = counters.get(key, 0) + 1
-        return response
-
+    app.add_middleware(CountRequests)
     app.add_middleware(
         problems.BodyLimit,
         max_bytes=settings.max_body_bytes,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -14,7 +16,7 @@ from api.problems import PROBLEM_TYPE, Problem, domain_problem
 from api.reads import read_problems
 from api.runtime import Runtime
 from domain.errors import DocketError, UnknownTicket
-from projections.service import Receipt, TicketFacts
+from projections.service import Receipt
 
 
 def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
@@ -92,12 +94,31 @@ def run_write(
     )
 
 
-def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketFacts:
-    """The ticket, if the caller may see it; otherwise 404, so existence does not leak."""
-    try:
-        facts = runtime.desk.ticket_facts(ref)
-    except UnknownTicket:
-        raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
-    if not may_see_ticket(principal, facts.account_id, facts.requester_id):
+@dataclass(frozen=True)
+class TicketScope:
+    """Who a ticket belongs to: what deciding who may write to it needs."""
+
+    ticket_id: UUID
+    account_id: str
+    requester_id: str
+
+
+def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketScope:
+    """The ticket, if the caller may see it; otherwise 404, so existence does not leak.
+
+    Account and requester never change once a ticket is filed, so the detail view
+    answers when it has the ticket (one indexed row, no fold of the ticket's events:
+    the desk folds it once, to decide the write); a ticket too new for the view is
+    asked of the desk.
+    """
+    found = runtime.reads.identity_of(ref)
+    if found is None:
+        try:
+            facts = runtime.desk.ticket_facts(ref)
+        except UnknownTicket:
+            raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
+        found = (facts.ticket_id, facts.account_id, facts.requester_id)
+    scope = TicketScope(*found)
+    if not may_see_ticket(principal, scope.account_id, scope.requester_id):
         raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.")
-    return facts
+    return scope

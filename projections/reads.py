@@ -128,6 +128,11 @@ class Reads:
         with self.pool.connection() as conn:
             return ticket_detail.scope_of(conn, self.tables, ref)
 
+    def identity_of(self, ref: str) -> tuple[UUID, str, str] | None:
+        """The ticket's id, account and requester, if the detail view holds it yet."""
+        with self.pool.connection() as conn:
+            return ticket_detail.identity_of(conn, self.tables, ref)
+
     def ticket(
         self, ref: str, *, with_internal_notes: bool
     ) -> tuple[dict[str, Any], dict[str, str]] | None:

@@ -330,6 +330,21 @@ def detail(
     return ticket
 
 
+def identity_of(
+    conn: psycopg.Connection[Any], t: Tables, ref: str
+) -> tuple[UUID, str, str] | None:
+    """The ticket's id, account and requester (facts that never change once filed)."""
+    key = ticket_key(ref)
+    if key is None:
+        return None
+    column, value = key
+    row = conn.execute(
+        f"SELECT ticket_id, account_id, requester_id FROM {t(DETAILS)} WHERE {column} = %s",
+        (value,),
+    ).fetchone()
+    return (row[0], str(row[1]), str(row[2])) if row else None
+
+
 def scope_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> tuple[str, str] | None:
     """The ticket's account and requester, for deciding who may read it."""
     key = ticket_key(ref)

@@ -40,9 +40,9 @@ from api.schemas import (
     TicketQuery,
     TypeIn,
 )
-from api.writes import receipt_answer, run_write, visible_ticket
+from api.writes import TicketScope, receipt_answer, run_write, visible_ticket
 from domain.channels import ChatLine
-from projections.service import AttachmentRef, TicketFacts
+from projections.service import AttachmentRef
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -80,7 +80,7 @@ def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:
 
 
 def author_role(
-    who: Principal, facts: TicketFacts
+    who: Principal, facts: TicketScope
 ) -> Literal["requester", "agent", "collaborator"]:
     if who.is_staff:
         return "agent"
