@@ -14,6 +14,8 @@ Status = Literal["open", "pending", "closed"]
 FilingChannel = Literal["web", "chat", "api", "phone", "social", "email"]
 
 AttachmentIds = list[str]
+AccountId = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+"""An account's id in a query: letters, digits and ``_.:-`` (a UUID, say)."""
 
 
 class Strict(BaseModel):
@@ -204,7 +206,7 @@ class TicketQuery(Strict):
     group: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=20, description="Support groups (staff only)."
     )
-    account: list[Annotated[str, Field(max_length=64)]] = Field(
+    account: list[AccountId] = Field(
         default_factory=list, max_length=20, description="Account ids (staff only)."
     )
     needs_answer: bool | None = Field(
@@ -528,9 +530,7 @@ class DashboardQuery(Strict):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    account: list[Annotated[str, Field(max_length=64)]] = Field(
-        default_factory=list, max_length=50
-    )
+    account: list[AccountId] = Field(default_factory=list, max_length=50)
     product: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=50
     )
@@ -698,9 +698,7 @@ class DeflectionQuery(Strict):
     until: str | None = Field(
         default=None, alias="to", max_length=40, description="ISO date (inclusive) or instant."
     )
-    account: list[Annotated[str, Field(max_length=64)]] = Field(
-        default_factory=list, max_length=50
-    )
+    account: list[AccountId] = Field(default_factory=list, max_length=50)
     min_position: int | None = Field(default=None, ge=0, le=2**62)
 
 
@@ -727,7 +725,7 @@ class SlaSummaryQuery(Strict):
     )
     end: date | None = Field(default=None, alias="to", description="Last day, included.")
     tz: str = Field(default="UTC", max_length=64, description="IANA time zone of the days.")
-    account: list[Annotated[str, Field(max_length=64)]] = Field(
+    account: list[AccountId] = Field(
         default_factory=list, max_length=20, description="Only these accounts."
     )
     min_position: int | None = Field(default=None, ge=0, le=2**62)

@@ -20,8 +20,10 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.account import Account
+from domain.article import HelpArticle, HelpSession
 from domain.base import ChainedAggregate
 from domain.numbers import TicketNumber
+from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember
 from domain.ticket import Ticket
 from projections.runner import Fact, Tables, View, clean_text
@@ -159,9 +161,13 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         )
 
 
+AGGREGATES = (Ticket, Account, StaffMember, TicketNumber, SlaPolicyBook, HelpArticle, HelpSession)
+"""Every kind of stream in the log: the feed and the log's seals take every one of their events."""
+
+
 def _every_kind() -> frozenset[str]:
     kinds = set()
-    for aggregate in (Ticket, Account, StaffMember, TicketNumber):
+    for aggregate in AGGREGATES:
         for value in vars(aggregate).values():
             if isinstance(value, type) and issubclass(value, ChainedAggregate.Event):
                 kinds.add(value.__qualname__)
@@ -169,7 +175,8 @@ def _every_kind() -> frozenset[str]:
 
 
 EVERY_KIND = _every_kind()
-VIEW = View(NAME, EVERY_KIND, create_tables, apply, (FEED, STREAMS))
+# shape 2: the policy book's, articles' and help sessions' events too
+VIEW = View(NAME, EVERY_KIND, create_tables, apply, (FEED, STREAMS), shape=2)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,12 @@ from domain.article import article_id_for
 from domain.errors import UnknownHelpSession
 from projections import articles
 from projections.catalog import VIEWS
+from projections.eventstore import docket_mapper
 from projections.runner import ProjectionRunner, Tables, log_head
 from projections.service import SupportDesk
 from replay.articles import SHIPPED, load_articles, parse_article
 from replay.rebuild import rebuild
+from replay.verify import verify_log
 from tests.builders import desk_with_account, later, requester, system
 
 
@@ -237,3 +239,22 @@ def test_the_articles_view_rebuilt_from_zero_equals_the_live_one(
     runner.catch_up()
     checked = rebuild(database_url, schema, [VIEWS["articles"]], check=True)
     assert checked.differences == {"articles": []}
+
+
+def test_the_log_with_articles_sessions_and_a_policy_change_verifies_whole(
+    corpus: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    """Every kind of stream is sealed: a log holding them all verifies, nothing 'missing'."""
+    account = desk_with_account(corpus)
+    session = open_in_session(corpus, account, "files-stop-syncing")
+    file_for(corpus, account, "Files", "", session)
+    corpus.change_sla_targets(
+        tier="standard",
+        data={"first_response": "20h", "next_reply": "20h", "resolution": "100h"},
+        stamp=system(),
+    )
+    runner.catch_up()
+    assert verify_log(conn, schema, docket_mapper().transcoder).ok
+    kinds = {r[0] for r in conn.execute(f'SELECT DISTINCT kind FROM "{schema}".audit_feed')}
+    assert {"HelpArticle.Published", "HelpSession.ArticleOpened",
+            "SlaPolicyBook.TargetsChanged"} <= kinds  # fmt: skip
