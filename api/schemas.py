@@ -14,6 +14,8 @@ Status = Literal["open", "pending", "closed"]
 FilingChannel = Literal["web", "chat", "api", "phone", "social", "email"]
 
 AttachmentIds = list[str]
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+"""Free text in a query: anything but control characters (NUL never reaches SQL)."""
 AccountId = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 """An account's id in a query: letters, digits and ``_.:-`` (a UUID, say)."""
 
@@ -609,7 +611,7 @@ class ArticleReceipt(BaseModel):
 
 class ArticleQuery(Strict):
     language: Language | None = None
-    product: str | None = Field(default=None, max_length=200)
+    product: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL)
     include_withdrawn: bool = Field(default=False, description="Admins only.")
     limit: int = Field(default=100, ge=1, le=500)
     min_position: int | None = Field(default=None, ge=0, le=2**62)
@@ -636,7 +638,9 @@ class ArticleList(BaseModel):
 
 class SuggestQuery(Strict):
     q: str = Field(min_length=1, max_length=4000, description="The ticket being written.")
-    product: str | None = Field(default=None, max_length=200, description="Boosted, not a filter.")
+    product: str | None = Field(
+        default=None, max_length=200, pattern=NO_CONTROL, description="Boosted, not a filter."
+    )
     language: Language | None = Field(default=None, description="Only articles in it.")
     limit: int = Field(default=5, ge=1, le=20)
     help_session: UUID | None = Field(

@@ -132,7 +132,7 @@ def checked_time_zone(time_zone: str | None) -> str | None:
         if not time_zone or len(time_zone) > TIME_ZONE_MAX_CHARS:
             raise ValueError
         ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
         raise InvalidField(
             "time_zone", f"{time_zone!r} is not an IANA time zone such as Europe/Paris."
         ) from None

@@ -271,6 +271,10 @@ def suggest(
         for code, cfg in SEARCH_CONFIGS.items()
     )
     pick = " ".join(f"WHEN '{code}' THEN q.q_{code}" for code in SEARCH_CONFIGS)
+    # one "language = x AND search @@ q_x" branch per language: a form the GIN index serves
+    matches = " OR ".join(
+        f"(a.language = '{code}' AND a.search @@ q.q_{code})" for code in SEARCH_CONFIGS
+    )
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             f"""
@@ -280,6 +284,7 @@ def suggest(
                 FROM {t(ARTICLES)} a, q
                 WHERE NOT a.withdrawn
                   AND (%(language)s::text IS NULL OR a.language = %(language)s)
+                  AND ({matches})
             ),
             ranked AS (
                 SELECT article_id, slug, title, language, products, topics, read_count,

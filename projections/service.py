@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
@@ -29,7 +29,10 @@ from domain.channels import (
     ChatLine,
     callback_description,
     chat_description,
+    check_callback_window,
     check_channel_and_transcript,
+    checked_phone,
+    checked_time_zone,
 )
 from domain.errors import (
     AlreadyExists,
@@ -357,6 +360,10 @@ class SupportDesk(Application[UUID]):
         """File an urgent phone ticket and record the callback asked for, in one save."""
         account = self._account(account_id)
         account.check_may_file(requester_id)
+        # the request's own rules first: the description below writes the window out
+        checked_phone(phone)
+        checked_time_zone(time_zone)
+        check_callback_window(window_start, window_end, stamp.at)
         ticket_id = ticket_id or uuid4()
         number = format_number(self.next_number())
         ticket = Ticket.file(
@@ -740,12 +747,18 @@ class SupportDesk(Application[UUID]):
     def _help_session(
         self, session_id: UUID, person_id: str, account_id: str, stamp: Stamp
     ) -> HelpSession:
-        """The session, or a new one started by this person for their account."""
+        """The session, or a new one started by this person for their account.
+
+        Its stream id is derived from the person and the client's session id, never the
+        client's id itself: a client choosing ids cannot take a stream Docket derives
+        from a name (an article's slug, a ticket number) or reach someone else's session.
+        """
+        stream_id = uuid5(NAMESPACE_URL, f"docket:help-session:{person_id}:{session_id}")
         try:
-            session: HelpSession = self.repository.get(session_id)
+            session: HelpSession = self.repository.get(stream_id)
         except AggregateNotFoundError:
             return HelpSession.start(
-                session_id=session_id, person_id=person_id, account_id=account_id, stamp=stamp
+                session_id=stream_id, person_id=person_id, account_id=account_id, stamp=stamp
             )
         if not isinstance(session, HelpSession):
             raise UnknownHelpSession(f"No help session {session_id}.")

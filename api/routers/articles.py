@@ -7,6 +7,7 @@ Three routers, one resource: ``/v1/articles``, an account's recommendations unde
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -223,6 +224,9 @@ def customer_account(who: Principal) -> UUID:
     return who.account_id
 
 
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
 # --- an account's recommendations --------------------------------------------------------------
 
 
@@ -240,6 +244,8 @@ def account_recommendations(
     allowed(who, "account_recommendations")
     unknown = Problem(404, "unknown-account", f"No account {account[:64]!r} that you belong to.")
     if not who.is_staff and str(who.account_id) != account:
+        raise unknown
+    if not ACCOUNT_ID.fullmatch(account):  # no account has such an id (a NUL, say)
         raise unknown
     with read_problems():
         found = runtime.reads.recommendations(

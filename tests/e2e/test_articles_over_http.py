@@ -42,12 +42,14 @@ def test_a_requester_is_helped_opens_an_article_and_files_anyway(server: Server)
     assert after["opened_article"] == before["opened_article"] + 1
     assert after["opened_then_filed"] == before["opened_then_filed"] + 1
     assert after["deflected"] == before["deflected"]
-    with server.client("team_admin") as tom:  # someone else's session: refused, nothing filed
-        stolen = tom.post(
+    with server.client("team_admin") as tom:  # rita's session id is tom's own session
+        reused = tom.post(
             "/v1/tickets", json={"subject": "s", "description": "d", "help_session": session}
         )
-        assert stolen.status_code == 404
-        assert stolen.headers["content-type"] == "application/problem+json"
+        assert reused.status_code == 201, reused.text
+        untouched = deflection(server, reused.json()["position"])
+        assert untouched["sessions"] == after["sessions"] + 1  # a session of tom's
+        assert untouched["opened_then_filed"] == after["opened_then_filed"]  # rita's as was
         mine = str(uuid.uuid4())
         opened = tom.post(
             "/v1/articles/reset-password-and-two-step/opened", json={"help_session": mine}

@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from hypothesis import HealthCheck, given, settings
@@ -107,3 +108,34 @@ def test_another_accounts_requester_never_finds_a_ticket_by_search_list_or_id(
             t["id"]
             for t in owner.get("/v1/tickets", params={**wait, "q": "quokka"}).json()["tickets"]
         ] == [filed["id"]]
+
+
+def test_odd_values_in_article_and_callback_requests_get_a_clear_4xx(server: Server) -> None:
+    """Each of these answered 500 once: NUL in a query, a tzdata folder for a zone, a window
+    at the ends of the calendar."""
+    nul_queries = [
+        ("requester", "/v1/articles/suggest", {"q": "sync", "product": "Fi\x00les"}),
+        ("requester", "/v1/articles", {"product": "\x00"}),
+        ("analyst", "/v1/dashboard/deflection", {"account": "a\x00b"}),
+        ("analyst", "/v1/sla/summary", {"account": "a\x00b"}),
+        ("agent", "/v1/accounts/a%00b/recommendations", {}),
+    ]
+    for role, path, params in nul_queries:
+        with server.client(role) as c:
+            answer = c.get(path, params=params)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+    odd_callbacks = [
+        {"time_zone": "Europe"},
+        {"window_start": "9999-12-31T22:00:00-14:00", "window_end": "9999-12-31T23:00:00-14:00"},
+        {"window_start": "0001-01-01T00:00:00+14:00", "window_end": "0001-01-01T01:00:00+14:00"},
+    ]
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    base = {"phone": "+14155552671", "subject": "Call me", "window_start": soon.isoformat(),
+            "window_end": (soon + timedelta(hours=2)).isoformat()}  # fmt: skip
+    with server.client("requester") as c:
+        assert c.post("/v1/callbacks", json=base).status_code == 201  # the odd field decides
+    for odd in odd_callbacks:
+        with server.client("requester") as c:
+            answer = c.post("/v1/callbacks", json={**base, **odd})
+        assert answer.status_code == 422, (odd, answer.status_code, answer.text)

@@ -15,7 +15,6 @@ import psycopg
 import pytest
 
 from domain.article import article_id_for
-from domain.errors import UnknownHelpSession
 from projections import articles
 from projections.catalog import VIEWS
 from projections.eventstore import docket_mapper
@@ -211,21 +210,35 @@ def test_deflection_counts_sessions_that_opened_an_article_and_filed_nothing(
     assert (none.sessions, none.rate) == (0, None)
 
 
-def test_filing_in_someone_elses_help_session_files_nothing(
-    corpus: SupportDesk, conn: psycopg.Connection[Any], schema: str
+def test_a_session_id_another_person_uses_is_their_own_session_not_the_first_ones(
+    corpus: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any], schema: str
 ) -> None:
     account = desk_with_account(corpus)
     corpus.add_member(account, member_id="req-2", email="b@acme.test", name="B", role="member",
                       stamp=system())  # fmt: skip
     session = open_in_session(corpus, account, "files-stop-syncing")
-    head = log_head(conn, schema)
-    with pytest.raises(UnknownHelpSession):
-        corpus.file_ticket(
-            account_id=account, requester_id="req-2", subject="s", description="d",
-            type="bug", priority="normal", product="Files", stamp=requester(who="req-2"),
-            help_session=session,
-        )  # fmt: skip
-    assert log_head(conn, schema) == head
+    corpus.file_ticket(
+        account_id=account, requester_id="req-2", subject="s", description="d",
+        type="bug", priority="normal", product="Files", stamp=requester(who="req-2"),
+        help_session=session,
+    )  # fmt: skip
+    runner.catch_up()
+    figures = articles.deflection(conn, Tables(schema))
+    # two sessions: req-1's opened an article and filed nothing; req-2's only filed
+    assert (figures.sessions, figures.opened_article, figures.deflected) == (2, 1, 1)
+
+
+def test_a_session_id_chosen_to_match_an_articles_id_takes_nothing_from_it(
+    corpus: SupportDesk,
+) -> None:
+    account = desk_with_account(corpus)
+    squatted = article_id_for("printing-invoices")  # a slug nobody has published yet
+    open_in_session(corpus, account, "files-stop-syncing", squatted)
+    published = corpus.publish_article(
+        title="Printing invoices", body="Open Billing, then Print.", language="en",
+        products=["Files"], topics=["billing"], stamp=system(), slug="printing-invoices",
+    )  # fmt: skip
+    assert published.article_id == squatted
 
 
 def test_the_articles_view_rebuilt_from_zero_equals_the_live_one(
