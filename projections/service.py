@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -25,6 +25,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.account import Account
 from domain.article import HelpArticle, HelpSession, article_id_for, checked_slug
+from domain.base import ChainedAggregate
 from domain.channels import (
     ChatLine,
     callback_description,
@@ -57,6 +58,9 @@ from projections.eventstore import register_docket_transcodings
 
 CONFLICT_PATIENCE_SECONDS = 10.0
 """How long a write without If-Match keeps re-deciding after losing a race for its ticket."""
+
+
+A = TypeVar("A", bound=ChainedAggregate)
 
 
 @dataclass(frozen=True)
@@ -736,13 +740,7 @@ class SupportDesk(Application[UUID]):
         raise TicketBusy(f"article {article_id}")
 
     def _article(self, article_id: UUID) -> HelpArticle:
-        try:
-            article: HelpArticle = self.repository.get(article_id)
-        except AggregateNotFoundError:
-            raise UnknownArticle(f"No article {article_id}.") from None
-        if not isinstance(article, HelpArticle):
-            raise UnknownArticle(f"No article {article_id}.")
-        return article
+        return self._get(HelpArticle, article_id, UnknownArticle(f"No article {article_id}."))
 
     def _help_session(
         self, session_id: UUID, person_id: str, account_id: str, stamp: Stamp
@@ -834,23 +832,21 @@ class SupportDesk(Application[UUID]):
             return Receipt(ticket.id, ticket.number, ticket.version, _position(recordings))
         raise AssertionError("unreachable")
 
-    def _ticket(self, ticket_id: UUID) -> Ticket:
+    def _get(self, kind: type[A], aggregate_id: UUID, missing: DocketError) -> A:
+        """The aggregate of that kind, or ``missing`` raised (also for another kind's id)."""
         try:
-            ticket: Ticket = self.repository.get(ticket_id)
+            found: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            raise UnknownTicket(f"No ticket {ticket_id}.") from None
-        if not isinstance(ticket, Ticket):
-            raise UnknownTicket(f"No ticket {ticket_id}.")
-        return ticket
+            raise missing from None
+        if not isinstance(found, kind):
+            raise missing
+        return found
+
+    def _ticket(self, ticket_id: UUID) -> Ticket:
+        return self._get(Ticket, ticket_id, UnknownTicket(f"No ticket {ticket_id}."))
 
     def _account(self, account_id: UUID) -> Account:
-        try:
-            account: Account = self.repository.get(account_id)
-        except AggregateNotFoundError:
-            raise UnknownAccount(f"No account {account_id}.") from None
-        if not isinstance(account, Account):
-            raise UnknownAccount(f"No account {account_id}.")
-        return account
+        return self._get(Account, account_id, UnknownAccount(f"No account {account_id}."))
 
 
 def _position(recordings: list[Recording[Any]]) -> int:
