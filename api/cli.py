@@ -64,8 +64,6 @@ def project(settings: Settings, names: list[str]) -> None:
     watch = DeadlineWatch(desk, url, settings.schema_name) if "sla" in (names or VIEWS) else None
     # and whoever keeps the outbox delivers it, when a mail server is set
     sender = mail_sender(settings, url) if "outbox" in (names or VIEWS) else None
-    if sender is not None:
-        sender.create_tables()
 
     def stop(signum: int, frame: object) -> None:
         runner.request_stop()

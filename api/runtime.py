@@ -17,7 +17,7 @@ from projections.database import ensure_schema, eventsourcing_env, start_embedde
 from projections.deadlines import DeadlineWatch
 from projections.mail_intake import MailIntake
 from projections.mail_sender import MailSender, SmtpServer
-from projections.outbox import MailIdentity, create_delivery_table
+from projections.outbox import MailIdentity
 from projections.reads import Reads
 from projections.runner import ProjectionRunner, log_head
 from projections.service import SupportDesk
@@ -119,8 +119,6 @@ class Runtime:
         runtime.idempotency.create_tables()
         runtime.intake.create_tables()
         runner.create_tables()
-        with pool.connection() as conn:
-            create_delivery_table(conn, schema)
         if projecting:
             runner.start()
             runtime.deadlines.start()

@@ -210,9 +210,7 @@ class MailIntake:
         return None
 
     def _file(self, mail: InboundMail, key: str) -> Intake:
-        member = next(
-            (p for p in directory_people(self, mail.sender) if p["account_id"] is not None), None
-        )
+        member = next((p for p in self.people(mail.sender) if p["account_id"] is not None), None)
         if member is None:
             raise MailRefused(
                 "unknown-sender",
@@ -248,9 +246,14 @@ class MailIntake:
         self._link(refs, member["person_id"], receipt.ticket_id)
         return intake("filed", receipt)
 
+    def people(self, email: str) -> list[dict[str, Any]]:
+        """Everyone the directory knows at that address."""
+        with self.pool.connection() as conn:
+            return directory.people_by_email(conn, self.t, email)
+
     def _writer(self, sender: str, facts: Any) -> tuple[str, str, str]:
         """(author id, author role, actor kind) of the sender on this ticket, or refused."""
-        people = directory_people(self, sender)
+        people = self.people(sender)
         if not people:
             raise MailRefused(
                 "unknown-sender",
@@ -351,11 +354,6 @@ class MailIntake:
                 f"SELECT raw FROM {self.t(REJECTED)} WHERE rejected_id = %s", (rejected_id,)
             ).fetchone()
         return bytes(row[0]) if row else None
-
-
-def directory_people(intake: MailIntake, email: str) -> list[dict[str, Any]]:
-    with intake.pool.connection() as conn:
-        return directory.people_by_email(conn, intake.t, email)
 
 
 def message_key(mail: InboundMail, raw: bytes) -> str:

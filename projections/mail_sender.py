@@ -40,7 +40,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from projections.background import Background
-from projections.outbox import DELIVERIES, MAIL, MailIdentity, create_delivery_table
+from projections.outbox import DELIVERIES, MAIL, MailIdentity
 from projections.runner import Tables
 
 log = logging.getLogger("docket.mail")
@@ -141,10 +141,6 @@ class MailSender(Background):
         self.deliveries = f'"{schema}".{DELIVERIES}'
         super().__init__()
         self._client: smtplib.SMTP | None = None
-
-    def create_tables(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            create_delivery_table(conn, self.schema)
 
     # --- one pass -------------------------------------------------------------------
 

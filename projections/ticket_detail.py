@@ -347,11 +347,5 @@ def identity_of(
 
 def scope_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> tuple[str, str] | None:
     """The ticket's account and requester, for deciding who may read it."""
-    key = ticket_key(ref)
-    if key is None:
-        return None
-    column, value = key
-    row = conn.execute(
-        f"SELECT account_id, requester_id FROM {t(DETAILS)} WHERE {column} = %s", (value,)
-    ).fetchone()
-    return (str(row[0]), str(row[1])) if row else None
+    found = identity_of(conn, t, ref)
+    return (found[1], found[2]) if found else None

@@ -41,9 +41,7 @@ def mail() -> Iterator[tuple[str, Mailbox]]:
 
 
 def sender_for(database_url: str, schema: str, smtp_url: str, **kw: Any) -> MailSender:
-    sender = MailSender(database_url, schema, SmtpServer.from_url(smtp_url), IDENTITY, **kw)
-    sender.create_tables()
-    return sender
+    return MailSender(database_url, schema, SmtpServer.from_url(smtp_url), IDENTITY, **kw)
 
 
 def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
