@@ -26,6 +26,7 @@ from domain.numbers import TicketNumber
 from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember
 from domain.ticket import Ticket
+from projections.bulk import copy_rows
 from projections.runner import Fact, Tables, View, clean_text
 
 NAME = "audit_feed"
@@ -35,6 +36,11 @@ STAFF_ONLY_KINDS = frozenset(
     {"Ticket.InternalNoteAdded", "Ticket.SlaBreached", "Ticket.CallbackRequested"}
 )
 """Kinds only note readers get from the feed; a callback request carries a phone number."""
+FEED_COLUMNS = (
+    "position", "stream_id", "version", "kind", "ticket_number", "account_id", "at", "actor_id",
+    "actor_kind", "via", "correlation_id", "causation_id", "staff_only", "prev_hash",
+    "event_hash", "fields",
+)  # fmt: skip
 ENVELOPE = frozenset(
     {
         "originator_id",
@@ -102,6 +108,10 @@ def plain(value: Any) -> Any:
     return value
 
 
+def dump_fields(obj: Any) -> str:
+    return json.dumps(obj, default=str)
+
+
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     ids = list({f.stream_id for f in facts})
     known: dict[UUID, tuple[str | None, str | None]] = {
@@ -142,7 +152,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 fact.kind in STAFF_ONLY_KINDS,
                 e.prev_hash,
                 e.event_hash,
-                Jsonb(fields, dumps=lambda obj: json.dumps(obj, default=str)),
+                Jsonb(fields, dumps=dump_fields),
             )
         )
     with conn.cursor() as cur:
@@ -152,13 +162,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 "VALUES (%s, %s, %s) ON CONFLICT (stream_id) DO NOTHING",
                 new_streams,
             )
-        cur.executemany(
-            f"INSERT INTO {t(FEED)} (position, stream_id, version, kind, ticket_number, "
-            "account_id, at, actor_id, actor_kind, via, correlation_id, causation_id, "
-            "staff_only, prev_hash, event_hash, fields) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            rows,
-        )
+        copy_rows(cur, t(FEED), FEED_COLUMNS, rows)
 
 
 AGGREGATES = (Ticket, Account, StaffMember, TicketNumber, SlaPolicyBook, HelpArticle, HelpSession)

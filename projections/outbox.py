@@ -17,7 +17,7 @@ which a rebuild of this view leaves alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -134,33 +134,177 @@ def create_delivery_table(conn: psycopg.Connection[Any], schema: str) -> None:
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+    """Fold a batch in memory over the rows it touches, then write them in three statements."""
+    batch = OutboxBatch.load(conn, t, facts)
     for fact in facts:
+        batch.take(fact)
+    batch.write(conn, t)
+
+
+@dataclass
+class Thread:
+    number: str
+    subject: str
+    requester_id: str
+    collaborators: list[str]
+    versions: list[int]
+
+
+@dataclass
+class OutboxBatch:
+    """The people and threads one batch reads, as of the batch's start, and what it adds."""
+
+    people: dict[str, tuple[str, str, bool]]
+    threads: dict[UUID, Thread]
+    people_changed: set[str] = field(default_factory=set)
+    threads_changed: set[UUID] = field(default_factory=set)
+    mail: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> OutboxBatch:
+        tickets = list({f.stream_id for f in facts if f.kind.startswith("Ticket.")})
+        threads: dict[UUID, Thread] = {}
+        if tickets:
+            threads = {
+                row[0]: Thread(row[1], row[2], row[3], list(row[4]), list(row[5]))
+                for row in conn.execute(
+                    f"SELECT ticket_id, number, subject, requester_id, collaborators, versions "
+                    f"FROM {t(THREADS)} WHERE ticket_id = ANY(%s)",
+                    (tickets,),
+                ).fetchall()
+            }
+        wanted = {
+            p for thread in threads.values() for p in (thread.requester_id, *thread.collaborators)
+        }
+        for fact in facts:
+            if fact.kind == "Ticket.Opened":
+                wanted.add(fact.event.requester_id)
+            elif fact.kind in ("Ticket.MessageAdded", "Ticket.StatusChanged"):
+                wanted.add(fact.event.stamp.actor_id)
+                if fact.kind == "Ticket.MessageAdded":
+                    wanted.add(fact.event.author_id)
+        people: dict[str, tuple[str, str, bool]] = {}
+        if wanted:
+            people = {
+                row[0]: (row[1], row[2], row[3])
+                for row in conn.execute(
+                    f"SELECT person_id, name, email, staff FROM {t(PEOPLE)} "
+                    "WHERE person_id = ANY(%s)",
+                    (list(wanted),),
+                ).fetchall()
+            }
+        return cls(people, threads)
+
+    def take(self, fact: Fact) -> None:
         e = fact.event
         if fact.kind == "Account.MemberAdded":
-            remember(conn, t, clean_text(e.member_id), e.name, e.email, staff=False)
+            self.remember(clean_text(e.member_id), e.name, e.email, staff=False)
         elif fact.kind == "StaffMember.Registered":
-            remember(conn, t, str(fact.stream_id), e.name, e.email, staff=True)
+            self.remember(str(fact.stream_id), e.name, e.email, staff=True)
         elif fact.kind == "Ticket.Opened":
-            conn.execute(
-                f"INSERT INTO {t(THREADS)} (ticket_id, number, subject, requester_id) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
-                (fact.stream_id, e.number, one_line(e.subject), e.requester_id),
-            )
-        elif fact.kind == "Ticket.MessageAdded":
-            if e.author_role == "collaborator":
-                conn.execute(
-                    f"UPDATE {t(THREADS)} SET collaborators = array_append(collaborators, %s) "
-                    "WHERE ticket_id = %s AND NOT %s = ANY(collaborators)",
-                    (e.author_id, fact.stream_id, e.author_id),
+            if fact.stream_id not in self.threads:
+                self.threads[fact.stream_id] = Thread(
+                    e.number, one_line(e.subject), e.requester_id, [], []
                 )
+                self.threads_changed.add(fact.stream_id)
+        elif fact.kind == "Ticket.MessageAdded":
+            thread = self.threads.get(fact.stream_id)
+            if (
+                e.author_role == "collaborator"
+                and thread is not None
+                and e.author_id not in thread.collaborators
+            ):
+                thread.collaborators.append(e.author_id)
+                self.threads_changed.add(fact.stream_id)
             if e.stamp.via != "import":
-                notify(conn, t, fact, reply_reason(e.author_role), e.body)
+                self.notify(fact, reply_reason(e.author_role), e.body)
         elif (
             fact.kind == "Ticket.StatusChanged"
             and e.to_status in ("pending", "closed")
             and e.stamp.via != "import"
         ):
-            notify(conn, t, fact, e.to_status, "")
+            self.notify(fact, e.to_status, "")
+
+    def remember(self, person_id: str, name: str, email: str, *, staff: bool) -> None:
+        known = self.people.get(person_id)
+        # a person first seen as staff stays staff (the upsert never changes ``staff``)
+        self.people[person_id] = (
+            clean_text(name),
+            clean_text(email),
+            known[2] if known is not None else staff,
+        )
+        self.people_changed.add(person_id)
+
+    def notify(self, fact: Fact, reason: str, body: str) -> None:
+        """One email for the event in ``fact`` to everyone on the ticket but its author."""
+        thread = self.threads.get(fact.stream_id)
+        if thread is None:
+            return
+        author = fact.event.stamp.actor_id
+        wanted = [thread.requester_id, *thread.collaborators]
+        ids = [p for p in dict.fromkeys(wanted) if p != author]
+        recipients = [(p, self.people[p][1]) for p in ids if p in self.people]
+        if not recipients:
+            return
+        number, subject = thread.number, thread.subject
+        author_name = self.people[author][0] if author in self.people else "Docket Support"
+        created_at: datetime = fact.event.timestamp
+        self.mail.append(
+            (
+                f"{fact.stream_id}/{fact.version}",
+                fact.position,
+                fact.stream_id,
+                number,
+                reason,
+                [p for p, _ in recipients],
+                [address for _, address in recipients],
+                f"Re: [{number}] {subject}",
+                compose(reason, number, subject, author_name, clean_text(body)),
+                fact.version,
+                thread.versions[-THREAD_DEPTH:],
+                created_at,
+            )
+        )
+        thread.versions.append(fact.version)
+        self.threads_changed.add(fact.stream_id)
+
+    def write(self, conn: psycopg.Connection[Any], t: Tables) -> None:
+        with conn.cursor() as cur:
+            if self.people_changed:
+                cur.executemany(
+                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                    "SET name = excluded.name, email = excluded.email",
+                    [(p, *self.people[p]) for p in self.people_changed],
+                )
+            if self.threads_changed:
+                cur.executemany(
+                    f"INSERT INTO {t(THREADS)} (ticket_id, number, subject, requester_id, "
+                    "collaborators, versions) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (ticket_id) DO UPDATE SET collaborators = "
+                    "excluded.collaborators, versions = excluded.versions",
+                    [
+                        (
+                            t_id,
+                            th.number,
+                            th.subject,
+                            th.requester_id,
+                            th.collaborators,
+                            th.versions,
+                        )
+                        for t_id, th in ((i, self.threads[i]) for i in self.threads_changed)
+                    ],
+                )
+            if self.mail:
+                cur.executemany(
+                    f"""
+                    INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
+                        recipient_ids, recipients, subject, body, version, earlier, created_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    ON CONFLICT (notification_id) DO NOTHING
+                    """,
+                    self.mail,
+                )
 
 
 def one_line(text: str) -> str:
@@ -171,76 +315,6 @@ def one_line(text: str) -> str:
 def reply_reason(author_role: str) -> str:
     return {"agent": "reply", "collaborator": "collaborator_reply"}.get(
         author_role, "requester_reply"
-    )
-
-
-def remember(
-    conn: psycopg.Connection[Any], t: Tables, person_id: str, name: str, email: str, *, staff: bool
-) -> None:
-    conn.execute(
-        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff) VALUES (%s, %s, %s, %s) "
-        "ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, email = excluded.email",
-        (person_id, clean_text(name), clean_text(email), staff),
-    )
-
-
-def notify(
-    conn: psycopg.Connection[Any],
-    t: Tables,
-    fact: Fact,
-    reason: str,
-    body: str,
-) -> None:
-    """One email for the event in ``fact`` to everyone on the ticket but its author."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        thread = cur.execute(
-            f"SELECT number, subject, requester_id, collaborators, versions "
-            f"FROM {t(THREADS)} WHERE ticket_id = %s",
-            (fact.stream_id,),
-        ).fetchone()
-    if thread is None:
-        return
-    author = fact.event.stamp.actor_id
-    wanted = [thread["requester_id"], *thread["collaborators"]]
-    ids = [p for p in dict.fromkeys(wanted) if p != author]
-    people = {
-        row[0]: (row[1], row[2])
-        for row in conn.execute(
-            f"SELECT person_id, name, email FROM {t(PEOPLE)} WHERE person_id = ANY(%s)",
-            ([*ids, author],),
-        ).fetchall()
-    }
-    recipients = [(p, people[p][1]) for p in ids if p in people]
-    if not recipients:
-        return
-    number, subject = thread["number"], thread["subject"]
-    author_name = people.get(author, ("Docket Support", ""))[0]
-    created_at: datetime = fact.event.timestamp
-    conn.execute(
-        f"""
-        INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
-            recipient_ids, recipients, subject, body, version, earlier, created_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-        ON CONFLICT (notification_id) DO NOTHING
-        """,
-        (
-            f"{fact.stream_id}/{fact.version}",
-            fact.position,
-            fact.stream_id,
-            number,
-            reason,
-            [p for p, _ in recipients],
-            [address for _, address in recipients],
-            f"Re: [{number}] {subject}",
-            compose(reason, number, subject, author_name, clean_text(body)),
-            fact.version,
-            list(thread["versions"])[-THREAD_DEPTH:],
-            created_at,
-        ),
-    )
-    conn.execute(
-        f"UPDATE {t(THREADS)} SET versions = array_append(versions, %s) WHERE ticket_id = %s",
-        (fact.version, fact.stream_id),
     )
 
 

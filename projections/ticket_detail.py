@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.numbers import format_number, parse_number
+from projections.bulk import copy_rows
 from projections.runner import Fact, Tables, View, clean_text
 from projections.ticket_rows import ALL_TICKET_EVENTS
 
@@ -123,6 +124,14 @@ DETAIL_COLUMNS = (
     "transcript",
     "callback",
 )
+MESSAGE_COLUMNS = (
+    "ticket_id", "version", "position", "at", "author_id", "author_role", "attachments", "via",
+    "body",
+)  # fmt: skip
+NOTE_COLUMNS = ("ticket_id", "version", "position", "at", "author_id", "via", "body")
+FILE_COLUMNS = (
+    "ticket_id", "attachment_id", "filename", "content_type", "size", "added_at", "version",
+)  # fmt: skip
 JSON_COLUMNS = frozenset({"transcript", "callback"})
 """``transcript``: the chat's lines. ``callback``: the phone, window and state of the
 latest callback request; read only by staff and the ticket's requester."""
@@ -241,23 +250,11 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             [tuple(_column(c, tickets[tid][c]) for c in DETAIL_COLUMNS) for tid in touched],
         )
         if messages:
-            cur.executemany(
-                f"INSERT INTO {t(CONVERSATION)} (ticket_id, version, position, at, author_id, "
-                "author_role, attachments, via, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                messages,
-            )
+            copy_rows(cur, t(CONVERSATION), MESSAGE_COLUMNS, messages)
         if notes:
-            cur.executemany(
-                f"INSERT INTO {t(NOTES)} (ticket_id, version, position, at, author_id, via, body) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                notes,
-            )
+            copy_rows(cur, t(NOTES), NOTE_COLUMNS, notes)
         if files:
-            cur.executemany(
-                f"INSERT INTO {t(FILES)} (ticket_id, attachment_id, filename, content_type, "
-                "size, added_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                files,
-            )
+            copy_rows(cur, t(FILES), FILE_COLUMNS, files)
 
 
 def _column(name: str, value: Any) -> Any:

@@ -205,7 +205,16 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
         changes["callback_state"] = "to_make"
     elif kind == "Ticket.CallbackMade":
         changes["callback_state"] = "made"
-    return dataclasses.replace(row, **changes)
+    return changed(row, changes)
+
+
+def changed(row: TicketRow, changes: dict[str, Any]) -> TicketRow:
+    """``dataclasses.replace`` without re-running ``__init__``: the fold's hot path."""
+    new = object.__new__(TicketRow)
+    fields = new.__dict__
+    fields.update(row.__dict__)
+    fields.update(changes)
+    return new
 
 
 def fold(rows: dict[UUID, TicketRow | None], facts: Iterable[Fact]) -> dict[UUID, int]:
@@ -363,17 +372,20 @@ def apply_search(
     with_internal_notes: bool,
 ) -> None:
     """Keep each ticket's search document: subject, description and messages (and notes)."""
-    words: list[tuple[UUID, str]] = []
+    texts: dict[UUID, list[str]] = {}
     for fact in facts:
         e = fact.event
         if fact.kind == "Ticket.Opened":
-            words.append((fact.stream_id, f"{e.subject}\n{e.description}"))
+            texts.setdefault(fact.stream_id, []).append(f"{e.subject}\n{e.description}")
         elif fact.kind == "Ticket.MessageAdded" or (
             with_internal_notes and fact.kind == "Ticket.InternalNoteAdded"
         ):
-            words.append((fact.stream_id, e.body))
-    if not words:
+            texts.setdefault(fact.stream_id, []).append(e.body)
+    if not texts:
         return
+    # one upsert per ticket: a stripped document is a set of lexemes, so the texts of a
+    # batch joined by line breaks give the same document as one upsert per text
+    words = [(ticket_id, "\n".join(parts)) for ticket_id, parts in texts.items()]
     with conn.cursor() as cur:
         cur.executemany(
             f"INSERT INTO {t(table)} AS d (ticket_id, document) "
