@@ -158,20 +158,29 @@ class TokenStore:
         with self._lock:
             self._cache.pop(hash_token(token), None)
 
+    def remembered(self, token: str) -> tuple[bool, Principal | None]:
+        """Whether the token's principal is cached (and fresh), and that principal.
+
+        Never touches the database, so the event loop may ask."""
+        with self._lock:
+            cached = self._cache.get(hash_token(token))
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return True, cached[1]
+        return False, None
+
     def principal(self, token: str) -> Principal | None:
+        hit, found = self.remembered(token)
+        if hit:
+            return found
         digest = hash_token(token)
         now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
         with self.pool.connection() as conn:
             row = conn.execute(
                 f"SELECT token_hash, principal_id, role, name, account_id, revoked "
                 f'FROM "{self.schema}".api_tokens WHERE token_hash = %s',
                 (digest,),
             ).fetchone()
-        found: Principal | None = None
+        found = None
         if row is not None and hmac.compare_digest(row[0], digest) and not row[5]:
             found = Principal(id=row[1], role=row[2], name=row[3], account_id=row[4])
         with self._lock:

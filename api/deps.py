@@ -8,14 +8,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, may_call
 from api.problems import Problem
 from api.runtime import Runtime
 from domain.stamp import Stamp
 
+# Dependencies that never wait are ``async``: FastAPI runs a plain ``def`` dependency
+# on the thread pool, a hop that costs more than the work of any of these.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -23,7 +27,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_principal(
+async def get_principal(
     runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
@@ -33,7 +37,10 @@ def get_principal(
             "Send your API token as 'Authorization: Bearer <token>'.",
             {"WWW-Authenticate": "Bearer"},
         )
-    principal = runtime.tokens.principal(authorization.removeprefix("Bearer ").strip())
+    token = authorization.removeprefix("Bearer ").strip()
+    hit, principal = runtime.tokens.remembered(token)
+    if not hit:  # the token table: on the thread pool, off the event loop
+        principal = await run_in_threadpool(runtime.tokens.principal, token)
     if principal is None:
         raise Problem(
             401,
@@ -60,7 +67,7 @@ def allowed(principal: Principal, endpoint: str) -> Principal:
 IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
-def get_expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def get_expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     match = IF_MATCH.match(if_match)
@@ -72,7 +79,7 @@ def get_expected_version(if_match: Annotated[str | None, Header()] = None) -> in
 ExpectedVersion = Annotated[int | None, Depends(get_expected_version)]
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> str | None:
     if idempotency_key is None:
@@ -87,7 +94,7 @@ def get_idempotency_key(
 IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]
 
 
-def get_correlation_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
+async def get_correlation_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
     if x_request_id and len(x_request_id) <= 200 and x_request_id.isprintable():
         return x_request_id
     return str(uuid.uuid4())
