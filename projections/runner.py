@@ -18,6 +18,11 @@ crashes: either both are committed or neither is.
   from its committed tracking position.
 * **Live.** Writers ``NOTIFY`` on append; a listener wakes the views at once,
   and an idle timeout catches anything a lost notification would have delayed.
+* **Read once.** The views of one runner share a :class:`LogTail`: the first view
+  to need newer events reads and decodes them, the others take them from memory.
+  A view that finds nothing it handles in a stretch commits its new position
+  only now and then (its rows did not change, and this process's readers learn
+  the position at once), so a ticket event costs the directory nothing but a lock.
 * **Paced.** A view steps at most once per ``pace`` seconds: under a stream of
   writes each step takes the few events that arrived meanwhile instead of one
   transaction per event per view, which is most of what projecting costs. A
@@ -26,6 +31,7 @@ crashes: either both are committed or neither is.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -162,6 +168,76 @@ class Board:
             return self.cond.wait_for(lambda: self.positions.get(view, 0) >= position, timeout)
 
 
+SKIP_COMMIT_SECONDS = 0.25
+"""How long a view may leave a stretch with nothing for it uncommitted."""
+TAIL_EVENTS = 10_000
+"""How many of the newest decoded events a :class:`LogTail` keeps."""
+
+
+class LogTail:
+    """The newest events of the log, read and decoded once for every view of a runner.
+
+    Holds a gap-free stretch of positions (``start``, ``head``]: every event in it,
+    those of kinds no view handles kept as ``None``. A view asking for events
+    after a position inside the stretch gets them from memory; one asking at the
+    head reads the next events from the log, under a lock, so views woken
+    together wait for one read instead of all making it.
+    """
+
+    def __init__(self, schema: str, mapper: Mapper[UUID], kinds: frozenset[str]) -> None:
+        self.schema = schema
+        self.mapper = mapper
+        self.kinds = kinds
+        self.start = self.head = 0
+        self.positions: list[int] = []
+        self.facts: list[Fact | None] = []
+        self._lock = threading.Lock()
+
+    def read(
+        self, conn: psycopg.Connection[Any], after: int, limit: int
+    ) -> tuple[int, int, list[Fact]]:
+        """Like :func:`read_facts` (all the tail's kinds): events read, last position, facts."""
+        with self._lock:
+            if not self.start <= after < self.head:
+                self._fetch(conn, after, limit)
+            if not self.start <= after < self.head:
+                return 0, after, []
+            first = bisect.bisect_right(self.positions, after)
+            last = min(first + limit, len(self.positions))
+            return (
+                last - first,
+                self.positions[last - 1],
+                [f for f in self.facts[first:last] if f is not None],
+            )
+
+    def _fetch(self, conn: psycopg.Connection[Any], after: int, limit: int) -> None:
+        rows = conn.execute(
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
+            f'FROM "{self.schema}".{EVENTS_TABLE} WHERE notification_id > %s '
+            "ORDER BY notification_id LIMIT %s",
+            (after, limit),
+            prepare=True,
+        ).fetchall()
+        if not rows:
+            return
+        if after != self.head:  # not contiguous with what is held: start over from here
+            self.start = self.head = after
+            self.positions, self.facts = [], []
+        for n, stream, version, topic, state in rows:
+            self.positions.append(int(n))
+            self.facts.append(
+                Fact(int(n), self.mapper.to_domain_event(StoredEvent(stream, version, topic,
+                                                                     bytes(state))))
+                if kind_of(topic) in self.kinds
+                else None
+            )  # fmt: skip
+        self.head = self.positions[-1]
+        if len(self.positions) > TAIL_EVENTS:
+            drop = len(self.positions) - TAIL_EVENTS
+            self.start = self.positions[drop - 1]
+            del self.positions[:drop], self.facts[:drop]
+
+
 class ProjectionRunner:
     """Keeps ``views`` current from the event log in ``schema`` at ``url``."""
 
@@ -192,6 +268,11 @@ class ProjectionRunner:
         self.tracking = f'"{schema}".{TRACKING_TABLE}'
         self.suffix = suffix
         self.status = {v.name: ViewStatus() for v in self.views}
+        self.tail = LogTail(
+            schema, self.mapper, frozenset().union(*(v.handles for v in self.views))
+        )
+        self._ahead: dict[str, tuple[int, int, float]] = {}
+        """Per view: (committed position, position reached, since when) while it skips."""
         self.board = Board()
         self.wakeup = Wakeup()
         self._stop = threading.Event()
@@ -253,21 +334,29 @@ class ProjectionRunner:
             ).fetchone()
             if row is None:
                 return None
-            position = int(row[0])
-            read, new_position, facts = read_facts(
-                conn, self.schema, position, self.batch_size, self.mapper, view.handles
-            )
+            committed = position = int(row[0])
+            ahead = self._ahead.pop(view.name, None)
+            if ahead is not None and ahead[0] == committed:  # nobody else moved it since
+                position = ahead[1]
+            read, new_position, facts = self.tail.read(conn, position, self.batch_size)
+            facts = [f for f in facts if f.kind in view.handles]
+            now = time.monotonic()
+            since = ahead[2] if ahead is not None and ahead[0] == committed else now
+            if not facts and read and now - since < SKIP_COMMIT_SECONDS:
+                self._ahead[view.name] = (committed, new_position, since)
+            elif new_position > committed:
+                if facts:
+                    view.apply(conn, self.tables, facts)
+                conn.execute(
+                    f"UPDATE {self.tracking} SET position = %s, updated_at = now() "
+                    "WHERE view = %s",
+                    (new_position, key),
+                    prepare=True,
+                )
             if not read:
                 self.status[view.name].position = position
                 self.board.advance(view.name, position)
                 return 0
-            if facts:
-                view.apply(conn, self.tables, facts)
-            conn.execute(
-                f"UPDATE {self.tracking} SET position = %s, updated_at = now() WHERE view = %s",
-                (new_position, key),
-                prepare=True,
-            )
         status = self.status[view.name]
         status.position = new_position
         status.events_applied += len(facts)

@@ -56,6 +56,8 @@ from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
 from projections.eventstore import register_docket_transcodings
 
+NUMBERS_REMEMBERED = 50_000
+"""At most this many ticket numbers cached (a few MB); past it the cache starts over."""
 CONFLICT_PATIENCE_SECONDS = 10.0
 """How long a write without If-Match keeps re-deciding after losing a race for its ticket."""
 
@@ -139,6 +141,8 @@ class SupportDesk(Application[UUID]):
         super().__init__(env)
         self.reopen_window = reopen_window
         self.next_number = self._number_source()
+        self._numbers: dict[str, UUID] = {}
+        """Ticket numbers already looked up: a claim is never undone, so it never goes stale."""
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -786,11 +790,18 @@ class SupportDesk(Application[UUID]):
         n = parse_number(ref)
         if n is None:
             return _uuid(ref, UnknownTicket)
+        number = format_number(n)
+        known = self._numbers.get(number)
+        if known is not None:
+            return known
         try:
-            claim: TicketNumber = self.repository.get(TicketNumber.id_for(format_number(n)))
+            claim: TicketNumber = self.repository.get(TicketNumber.id_for(number))
         except AggregateNotFoundError:
             raise UnknownTicket(f"No ticket {ref}.") from None
-        return UUID(claim.ticket_id)
+        if len(self._numbers) >= NUMBERS_REMEMBERED:
+            self._numbers.clear()
+        self._numbers[number] = ticket_id = UUID(claim.ticket_id)
+        return ticket_id
 
     def ticket_facts(self, ref: str | UUID) -> TicketFacts:
         t = self._ticket(self.find_ticket(ref))
