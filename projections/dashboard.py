@@ -1,8 +1,15 @@
 """The analysts' dashboard: one fact row per ticket, one row per filing, close and reopen.
 
 Kept per event like every view, so each dashboard is one indexed aggregate over
-these rows, never a replay of conversations. Times are event times (an imported
-ticket counts when it happened, not when it was imported):
+these rows, never a replay of conversations. The counting dashboards (summary, top
+issues, top products, volume) read two roll-ups the view keeps beside them, so
+their cost follows the number of months, days and distinct filter values, not the
+number of tickets: tickets per filing month and per value of every filter and
+grouping, and moments per day. A range that cuts a month (or a day) counts the
+whole months (days) from the roll-up and the cut ones from the rows.
+
+Times are event times (an imported ticket counts when it happened, not when it
+was imported):
 
 * first response: filing → the first public agent reply;
 * resolution: filing → the latest close (cleared by a reopen until closed again);
@@ -12,9 +19,10 @@ ticket counts when it happened, not when it was imported):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +35,12 @@ from projections.ticket_rows import PUBLIC_TICKET_EVENTS
 NAME = "dashboard"
 TICKETS = "dashboard_tickets"
 MOMENTS = "dashboard_moments"
+COUNTS = "dashboard_counts"
+MOMENT_COUNTS = "dashboard_moment_counts"
+COUNTED = ("account_id", "product", "topic", "type", "channel", "priority", "status")
+"""What ``dashboard_counts`` counts tickets by (beside the filing month)."""
+MOMENT_COUNTED = ("account_id", "product", "topic", "channel")
+"""What ``dashboard_moment_counts`` counts moments by (beside the day and kind)."""
 COLUMNS = (
     "ticket_id",
     "account_id",
@@ -83,6 +97,35 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         """
     )
     conn.execute(f"CREATE INDEX IF NOT EXISTS {t.index(MOMENTS + '_at')} ON {t(MOMENTS)} (at)")
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(COUNTS)} (
+            month date NOT NULL,
+            {", ".join(f"{c} text NOT NULL" for c in COUNTED)},
+            tickets bigint NOT NULL,
+            PRIMARY KEY (month, {", ".join(COUNTED)})
+        )
+        """
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(COUNTS + '_emptied')} ON {t(COUNTS)} (month) "
+        "WHERE tickets = 0"
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(MOMENT_COUNTS)} (
+            day date NOT NULL,
+            kind text NOT NULL,
+            {", ".join(f"{c} text NOT NULL" for c in MOMENT_COUNTED)},
+            moments bigint NOT NULL,
+            PRIMARY KEY (day, kind, {", ".join(MOMENT_COUNTED)})
+        )
+        """
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(MOMENT_COUNTS + '_emptied')} "
+        f"ON {t(MOMENT_COUNTS)} (day) WHERE moments = 0"
+    )
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
@@ -92,6 +135,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             f"SELECT {', '.join(COLUMNS)} FROM {t(TICKETS)} WHERE ticket_id = ANY(%s)", (ids,)
         )
         tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
+    counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
     for fact in facts:
@@ -133,6 +177,14 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         elif kind == "Ticket.SatisfactionRated":
             row["rating"] = e.score
             row["rating_agent_id"] = row["assignee_id"] or row["last_agent_id"]
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for tid in touched:
+        old, new = counted_before.get(tid), counted_as(tickets[tid])
+        if old != new:
+            if old is not None:
+                counts[old] -= 1
+            counts[new] += 1
+    moment_counts = count_moments(conn, t, tickets, counted_before, touched, moments)
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
         cur.executemany(
@@ -146,9 +198,90 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 f"INSERT INTO {t(MOMENTS)} (ticket_id, version, kind, at) VALUES (%s, %s, %s, %s)",
                 moments,
             )
+        add_counts(cur, t(COUNTS), ("month", *COUNTED), "tickets", counts)
+        add_counts(cur, t(MOMENT_COUNTS), ("day", "kind", *MOMENT_COUNTED), "moments",
+                   moment_counts)  # fmt: skip
 
 
-VIEW = View(NAME, PUBLIC_TICKET_EVENTS, create_tables, apply, (TICKETS, MOMENTS))
+def counted_as(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``dashboard_counts`` cell a ticket row falls in."""
+    return (month_of(row["created_at"]), *(row[c] or "" for c in COUNTED))
+
+
+def month_of(at: datetime) -> date:
+    at = at.astimezone(UTC)
+    return date(at.year, at.month, 1)
+
+
+def day_of(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def count_moments(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    tickets: dict[UUID, dict[str, Any]],
+    counted_before: dict[UUID, tuple[Any, ...]],
+    touched: set[UUID],
+    moments: list[tuple[Any, ...]],
+) -> Counter[tuple[Any, ...]]:
+    """Changes to ``dashboard_moment_counts``: the batch's moments, under each ticket's
+    values at the batch's end, and earlier moments of tickets whose values changed."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[c] or "" for c in MOMENT_COUNTED)
+
+    moved = {
+        tid: (before, values(tickets[tid]))
+        for tid in touched
+        if (before := counted_before.get(tid)) is not None
+        and tuple(before[1 + COUNTED.index(c)] for c in MOMENT_COUNTED) != values(tickets[tid])
+    }
+    if moved:
+        earlier = conn.execute(
+            f"SELECT ticket_id, kind, (at AT TIME ZONE 'UTC')::date, count(*) FROM {t(MOMENTS)} "
+            "WHERE ticket_id = ANY(%s) GROUP BY 1, 2, 3",
+            (list(moved),),
+        ).fetchall()
+        for tid, kind, day, n in earlier:
+            before, after = moved[tid]
+            counts[(day, kind, *(before[1 + COUNTED.index(c)] for c in MOMENT_COUNTED))] -= n
+            counts[(day, kind, *after)] += n
+    for tid, _version, kind, at in moments:
+        counts[(day_of(at), kind, *values(tickets[tid]))] += 1
+    return counts
+
+
+def add_counts(
+    cur: psycopg.Cursor[Any],
+    table: str,
+    key: tuple[str, ...],
+    measure: str,
+    counts: Counter[tuple[Any, ...]],
+) -> None:
+    changes = [(*cell, n) for cell, n in counts.items() if n]
+    if not changes:
+        return
+    cur.executemany(
+        f"INSERT INTO {table} AS c ({', '.join(key)}, {measure}) "
+        f"VALUES ({', '.join(['%s'] * (len(key) + 1))}) ON CONFLICT ({', '.join(key)}) "
+        f"DO UPDATE SET {measure} = c.{measure} + excluded.{measure}",
+        sorted(changes),
+    )
+    if any(n < 0 for n in counts.values()):  # emptied cells go: a fold from scratch has none
+        cur.execute(f"DELETE FROM {table} WHERE {measure} = 0")
+
+
+# shape 2: the roll-ups
+VIEW = View(
+    NAME,
+    PUBLIC_TICKET_EVENTS,
+    create_tables,
+    apply,
+    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS),
+    shape=2,
+)
 
 
 # --- the dashboards --------------------------------------------------------------------------
@@ -192,12 +325,111 @@ def _rows(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> lis
         return cur.execute(sql, params).fetchall()
 
 
+def _dims(f: DashboardFilter, alias: str) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, values in (
+        ("account_id", f.account_ids),
+        ("product", f.products),
+        ("topic", f.topics),
+        ("channel", f.channels),
+    ):
+        if values:
+            clauses.append(f"{alias}.{column} = ANY(%s)")
+            params.append([clean_text(v) for v in values])
+    return clauses, params
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _whole(
+    f: DashboardFilter, floor: Callable[[datetime], date], next_one: Callable[[date], date]
+) -> tuple[date | None, date | None] | None:
+    """The whole months (or days) inside ``f``'s range as [first, end), ``None`` for an open
+    side; ``None`` altogether when not one whole month (day) is inside."""
+    first = end = None
+    if f.since is not None:
+        since = _utc(f.since)
+        first = floor(since)
+        if _utc(datetime(first.year, first.month, first.day)) != since:
+            first = next_one(first)
+    if f.before is not None:
+        end = floor(_utc(f.before))
+    if first is not None and end is not None and first >= end:
+        return None
+    return first, end
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def _next_day(d: date) -> date:
+    return d + timedelta(days=1)
+
+
+def _cut(
+    f: DashboardFilter, whole: tuple[date | None, date | None] | None, at: str
+) -> tuple[str, list[Any]] | None:
+    """The condition on ``at`` for the part of ``f``'s range outside ``whole``; ``None`` if
+    there is no such part."""
+    since, before = f.since, f.before
+    if whole is None:
+        return f"{at} >= %s AND {at} < %s", [since, before]
+    first, end = whole
+    pieces: list[str] = []
+    params: list[Any] = []
+    if since is not None and first is not None:
+        first_at = _utc(datetime(first.year, first.month, first.day))
+        if since < first_at:
+            pieces.append(f"({at} >= %s AND {at} < %s)")
+            params += [since, first_at]
+    if before is not None and end is not None:
+        end_at = _utc(datetime(end.year, end.month, end.day))
+        if end_at < before:
+            pieces.append(f"({at} >= %s AND {at} < %s)")
+            params += [end_at, before]
+    return (" OR ".join(pieces), params) if pieces else None
+
+
+def _counted(t: Tables, f: DashboardFilter) -> tuple[str, list[Any]]:
+    """A derived table of (every counted column, ``tickets``) over the tickets ``f`` takes:
+    whole filing months from the roll-up, the rest of the range from the rows."""
+    columns = ", ".join(COUNTED)
+    whole = _whole(f, month_of, _next_month)
+    parts: list[str] = []
+    params: list[Any] = []
+    if whole is not None:
+        clauses, extra = _dims(f, "c")
+        first, end = whole
+        if first is not None:
+            clauses.append("c.month >= %s")
+            extra.append(first)
+        if end is not None:
+            clauses.append("c.month < %s")
+            extra.append(end)
+        where = " AND ".join(clauses) or "TRUE"
+        parts.append(f"SELECT {columns}, tickets FROM {t(COUNTS)} c WHERE {where}")
+        params += extra
+    cut = _cut(f, whole, "d.created_at")
+    if cut is not None:
+        clauses, extra = _dims(f, "d")
+        clauses.append(f"({cut[0]})")
+        parts.append(
+            f"SELECT {columns}, 1 AS tickets FROM {t(TICKETS)} d WHERE {' AND '.join(clauses)}"
+        )
+        params += [*extra, *cut[1]]
+    return " UNION ALL ".join(parts), params
+
+
 def summary(conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter) -> list[dict[str, Any]]:
-    where, params = _where(f)
+    counted, params = _counted(t, f)
     return _rows(
         conn,
-        f"SELECT status, count(*) AS tickets FROM {t(TICKETS)} d WHERE {where} "
-        "GROUP BY status ORDER BY status",
+        f"SELECT status, sum(tickets)::bigint AS tickets FROM ({counted}) x "
+        "GROUP BY status HAVING sum(tickets) > 0 ORDER BY status",
         params,
     )
 
@@ -205,14 +437,14 @@ def summary(conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter) -> lis
 def top_issues(
     conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, limit: int
 ) -> list[dict[str, Any]]:
-    where, params = _where(f)
+    counted, params = _counted(t, f)
     out = []
     for dimension in ("topic", "type"):
         out += _rows(
             conn,
-            f"SELECT %s AS dimension, {dimension} AS name, count(*) AS tickets "
-            f"FROM {t(TICKETS)} d WHERE {where} GROUP BY {dimension} "
-            f"ORDER BY tickets DESC, name LIMIT %s",
+            f"SELECT %s AS dimension, {dimension} AS name, sum(tickets)::bigint AS tickets "
+            f"FROM ({counted}) x GROUP BY {dimension} HAVING sum(tickets) > 0 "
+            "ORDER BY tickets DESC, name LIMIT %s",
             [dimension, *params, limit],
         )
     return out
@@ -221,19 +453,19 @@ def top_issues(
 def top_products(
     conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, topic: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    where, params = _where(f)
+    counted, params = _counted(t, f)
     out = []
     scopes: list[tuple[str, str | None]] = [("all", None)]
     if topic is not None:
         scopes.insert(0, ("topic", topic))
     for scope, value in scopes:
-        narrowed = " AND d.topic = %s" if value is not None else ""
+        narrowed = "WHERE x.topic = %s" if value is not None else ""
         extra = [clean_text(value)] if value is not None else []
         out += _rows(
             conn,
-            f"SELECT %s AS scope, %s AS topic, product, count(*) AS tickets "
-            f"FROM {t(TICKETS)} d WHERE {where}{narrowed} GROUP BY product "
-            f"ORDER BY tickets DESC, product LIMIT %s",
+            f"SELECT %s AS scope, %s AS topic, product, sum(tickets)::bigint AS tickets "
+            f"FROM ({counted}) x {narrowed} GROUP BY product HAVING sum(tickets) > 0 "
+            "ORDER BY tickets DESC, product LIMIT %s",
             [scope, value, *params, *extra, limit],
         )
     return out
@@ -245,17 +477,43 @@ BUCKETS = ("day", "week", "month")
 def volume(
     conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, bucket: str
 ) -> list[dict[str, Any]]:
+    """Moments per bucket of their day (UTC): whole days from the roll-up, the rest of the
+    range from the rows."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket is one of {BUCKETS}")
-    where, params = _where(f, at="m.at")
+    whole = _whole(f, day_of, _next_day)
+    parts: list[str] = []
+    params: list[Any] = []
+    if whole is not None:
+        clauses, extra = _dims(f, "c")
+        first, end = whole
+        if first is not None:
+            clauses.append("c.day >= %s")
+            extra.append(first)
+        if end is not None:
+            clauses.append("c.day < %s")
+            extra.append(end)
+        where = " AND ".join(clauses) or "TRUE"
+        parts.append(f"SELECT day, kind, moments FROM {t(MOMENT_COUNTS)} c WHERE {where}")
+        params += extra
+    cut = _cut(f, whole, "m.at")
+    if cut is not None:
+        clauses, extra = _dims(f, "d")
+        clauses.append(f"({cut[0]})")
+        parts.append(
+            "SELECT (m.at AT TIME ZONE 'UTC')::date AS day, m.kind, 1 AS moments "
+            f"FROM {t(MOMENTS)} m JOIN {t(TICKETS)} d USING (ticket_id) "
+            f"WHERE {' AND '.join(clauses)}"
+        )
+        params += [*extra, *cut[1]]
+    counts = ", ".join(
+        f"coalesce(sum(moments) FILTER (WHERE kind = '{kind}'), 0)::bigint AS {name}"
+        for kind, name in (("filed", "filed"), ("closed", "closed"), ("reopened", "reopened"))
+    )
     return _rows(
         conn,
-        f"SELECT (date_trunc(%s, m.at AT TIME ZONE 'UTC'))::date AS bucket, "
-        "count(*) FILTER (WHERE m.kind = 'filed') AS filed, "
-        "count(*) FILTER (WHERE m.kind = 'closed') AS closed, "
-        "count(*) FILTER (WHERE m.kind = 'reopened') AS reopened "
-        f"FROM {t(MOMENTS)} m JOIN {t(TICKETS)} d USING (ticket_id) WHERE {where} "
-        "GROUP BY 1 ORDER BY 1",
+        f"SELECT date_trunc(%s, day)::date AS bucket, {counts} "
+        f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY 1 HAVING sum(moments) > 0 ORDER BY 1",
         [bucket, *params],
     )
 
