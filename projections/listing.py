@@ -72,6 +72,8 @@ SORTS = {
     "due": Sort("due", ("due_key",)),
 }
 STAFF_SORTS = frozenset({"due"})
+ATTENTION_RANKS = {"open": (0, 1), "pending": (2,), "closed": (3,)}
+"""The ``attention_rank`` values of each status (0: open and waiting for an answer)."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -142,7 +144,10 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
         ("support_group", f.groups),
         ("account_id", f.account_ids),
     ):
-        if values:
+        if len(values) == 1:  # plain equality: an index led by the column keeps its order
+            where.append(f"r.{column} = %s")
+            params.append(clean_text(values[0]))
+        elif values:
             where.append(f"r.{column} = ANY(%s)")
             params.append([clean_text(v) for v in values])
     if f.assignees:
@@ -153,15 +158,24 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     if f.requester_id is not None:
         where.append("r.requester_id = %s")
         params.append(clean_text(f.requester_id))
+    # on created_key (minus the microseconds of created_at): the created sort's index then
+    # finds a range of filing times without walking the list's own order
     if f.created_from is not None:
-        where.append("r.created_at >= %s")
-        params.append(f.created_from)
+        where.append("r.created_key <= %s")
+        params.append(-micros(f.created_from))
     if f.created_to is not None:
-        where.append("r.created_at < %s")
-        params.append(f.created_to)
+        where.append("r.created_key > %s")
+        params.append(-micros(f.created_to))
     if f.needs_answer is not None:
         where.append("r.needs_answer = %s")
         params.append(f.needs_answer)
+        where.append("r.attention_rank = 0" if f.needs_answer else "r.attention_rank > 0")
+    if f.statuses:
+        # the same condition on attention_rank, which the attention order leads with, so
+        # its index seeks to the statuses asked for instead of walking past the others
+        ranks = sorted({r for s in f.statuses for r in ATTENTION_RANKS.get(s, ())})
+        where.append("r.attention_rank = ANY(%s)")
+        params.append(ranks)
     if f.callback == "to_make":
         where.append("r.callback_state = 'to_make' AND r.status <> 'closed'")
     elif f.callback is not None:

@@ -230,7 +230,22 @@ def fold(rows: dict[UUID, TicketRow | None], facts: Iterable[Fact]) -> dict[UUID
     return touched
 
 
-def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> None:
+ATTENTION_ORDER = "attention_rank, attention_priority, attention_at, ticket_id"
+TRIAGE_INDEXES = {
+    "assignee": f"(assignee_id, {ATTENTION_ORDER})",
+    "group": f"(support_group, {ATTENTION_ORDER})",
+    "priority_filter": f"(priority, {ATTENTION_ORDER})",
+    "type": f"(type, {ATTENTION_ORDER})",
+    "product": f"(product, type, {ATTENTION_ORDER})",
+}
+"""The inbox's filters agents triage by, each in the default order, chosen from EXPLAIN
+ANALYZE at 1,000,000 tickets: without them a filter on a value the first rows of the
+attention order lack walks most of the index (type=bug took 0.8 s)."""
+
+
+def create_row_table(
+    conn: psycopg.Connection[Any], t: Tables, table: str, *, triage: bool = False
+) -> None:
     conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {t(table)} (
@@ -286,6 +301,7 @@ def create_row_table(conn: psycopg.Connection[Any], t: Tables, table: str) -> No
         "account": "(account_id, activity_key, ticket_id)",
         "requester": "(requester_id, activity_key, ticket_id)",
         "superseded": f"(valid_to) WHERE valid_to <> {OPEN_END}",
+        **(TRIAGE_INDEXES if triage else {}),
     }
     for name, definition in indexes.items():
         conn.execute(
@@ -417,11 +433,11 @@ class TicketList:
         self.default_sort = default_sort
         handles = ALL_TICKET_EVENTS if with_internal_notes else PUBLIC_TICKET_EVENTS
         self.view = View(
-            name, handles, self.create_tables, self.apply, (rows, search), self.prune, shape=3
+            name, handles, self.create_tables, self.apply, (rows, search), self.prune, shape=4
         )
 
     def create_tables(self, conn: psycopg.Connection[Any], t: Tables) -> None:
-        create_row_table(conn, t, self.rows)
+        create_row_table(conn, t, self.rows, triage=self.with_internal_notes)
         create_search_table(conn, t, self.search)
 
     def apply(self, conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
