@@ -20,7 +20,7 @@ was imported):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -41,6 +41,9 @@ COUNTED = ("account_id", "product", "topic", "type", "channel", "priority", "sta
 """What ``dashboard_counts`` counts tickets by (beside the filing month)."""
 MOMENT_COUNTED = ("account_id", "product", "topic", "channel")
 """What ``dashboard_moment_counts`` counts moments by (beside the day and kind)."""
+RATINGS = "dashboard_ratings"
+RATED = ("account_id", "product", "topic", "channel", "rating_agent_id")
+"""What ``dashboard_ratings`` sums ratings by (beside the filing month)."""
 COLUMNS = (
     "ticket_id",
     "account_id",
@@ -123,6 +126,21 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         """
     )
     conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(RATINGS)} (
+            month date NOT NULL,
+            {", ".join(f"{c} text NOT NULL" for c in RATED)},
+            ratings bigint NOT NULL,
+            rating_sum bigint NOT NULL,
+            PRIMARY KEY (month, {", ".join(RATED)})
+        )
+        """
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {t.index(RATINGS + '_emptied')} ON {t(RATINGS)} (month) "
+        "WHERE ratings = 0"
+    )
+    conn.execute(
         f"CREATE INDEX IF NOT EXISTS {t.index(MOMENT_COUNTS + '_emptied')} "
         f"ON {t(MOMENT_COUNTS)} (day) WHERE moments = 0"
     )
@@ -136,6 +154,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         )
         tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
+    rated_before = {tid: rated_as(row) for tid, row in tickets.items()}
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
     for fact in facts:
@@ -185,6 +204,15 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 counts[old] -= 1
             counts[new] += 1
     moment_counts = count_moments(conn, t, tickets, counted_before, touched, moments)
+    ratings: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for tid in touched:
+        old_rating, new_rating = rated_before.get(tid), rated_as(tickets[tid])
+        if old_rating != new_rating:
+            for rated, sign in ((old_rating, -1), (new_rating, 1)):
+                if rated is not None:
+                    cell, score = rated
+                    n, total = ratings.get(cell, (0, 0))
+                    ratings[cell] = (n + sign, total + sign * score)
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
         cur.executemany(
@@ -198,14 +226,23 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 f"INSERT INTO {t(MOMENTS)} (ticket_id, version, kind, at) VALUES (%s, %s, %s, %s)",
                 moments,
             )
-        add_counts(cur, t(COUNTS), ("month", *COUNTED), "tickets", counts)
-        add_counts(cur, t(MOMENT_COUNTS), ("day", "kind", *MOMENT_COUNTED), "moments",
-                   moment_counts)  # fmt: skip
+        add_counts(cur, t(COUNTS), ("month", *COUNTED), ("tickets",),
+                   {cell: (n,) for cell, n in counts.items()})  # fmt: skip
+        add_counts(cur, t(MOMENT_COUNTS), ("day", "kind", *MOMENT_COUNTED), ("moments",),
+                   {cell: (n,) for cell, n in moment_counts.items()})  # fmt: skip
+        add_counts(cur, t(RATINGS), ("month", *RATED), ("ratings", "rating_sum"), ratings)
 
 
 def counted_as(row: dict[str, Any]) -> tuple[Any, ...]:
     """The ``dashboard_counts`` cell a ticket row falls in."""
     return (month_of(row["created_at"]), *(row[c] or "" for c in COUNTED))
+
+
+def rated_as(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
+    """The ``dashboard_ratings`` cell a rated ticket row falls in, and its rating."""
+    if row["rating"] is None:
+        return None
+    return (month_of(row["created_at"]), *(row[c] or "" for c in RATED)), int(row["rating"])
 
 
 def month_of(at: datetime) -> date:
@@ -257,30 +294,33 @@ def add_counts(
     cur: psycopg.Cursor[Any],
     table: str,
     key: tuple[str, ...],
-    measure: str,
-    counts: Counter[tuple[Any, ...]],
+    measures: tuple[str, ...],
+    changes: Mapping[tuple[Any, ...], tuple[int, ...]],
 ) -> None:
-    changes = [(*cell, n) for cell, n in counts.items() if n]
-    if not changes:
+    """Add ``changes`` (per cell, one number per measure) to a roll-up; the first measure
+    counts, so a cell it brings to 0 is deleted (a fold from scratch has no empty cells)."""
+    rows = sorted((*cell, *values) for cell, values in changes.items() if any(values))
+    if not rows:
         return
     cur.executemany(
-        f"INSERT INTO {table} AS c ({', '.join(key)}, {measure}) "
-        f"VALUES ({', '.join(['%s'] * (len(key) + 1))}) ON CONFLICT ({', '.join(key)}) "
-        f"DO UPDATE SET {measure} = c.{measure} + excluded.{measure}",
-        sorted(changes),
+        f"INSERT INTO {table} AS c ({', '.join((*key, *measures))}) "
+        f"VALUES ({', '.join(['%s'] * (len(key) + len(measures)))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f"{m} = c.{m} + excluded.{m}" for m in measures),
+        rows,
     )
-    if any(n < 0 for n in counts.values()):  # emptied cells go: a fold from scratch has none
-        cur.execute(f"DELETE FROM {table} WHERE {measure} = 0")
+    if any(values[0] < 0 for values in changes.values()):
+        cur.execute(f"DELETE FROM {table} WHERE {measures[0]} = 0")
 
 
-# shape 2: the roll-ups
+# shape 3: the roll-ups (2), ratings among them (3)
 VIEW = View(
     NAME,
     PUBLIC_TICKET_EVENTS,
     create_tables,
     apply,
-    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS),
-    shape=2,
+    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS),
+    shape=3,
 )
 
 
@@ -394,10 +434,19 @@ def _cut(
     return (" OR ".join(pieces), params) if pieces else None
 
 
-def _counted(t: Tables, f: DashboardFilter) -> tuple[str, list[Any]]:
-    """A derived table of (every counted column, ``tickets``) over the tickets ``f`` takes:
-    whole filing months from the roll-up, the rest of the range from the rows."""
-    columns = ", ".join(COUNTED)
+def _counted(
+    t: Tables,
+    f: DashboardFilter,
+    *,
+    rollup: str = COUNTS,
+    columns: tuple[str, ...] = COUNTED,
+    measures: tuple[tuple[str, str], ...] = (("tickets", "1"),),
+    rows_where: str = "TRUE",
+) -> tuple[str, list[Any]]:
+    """A derived table of (``columns``, measures) over the tickets ``f`` takes: whole
+    filing months from the ``rollup``, the rest of the range from the rows, where each
+    measure is the expression given for one row (and ``rows_where`` holds)."""
+    listed = ", ".join(columns)
     whole = _whole(f, month_of, _next_month)
     parts: list[str] = []
     params: list[Any] = []
@@ -411,15 +460,16 @@ def _counted(t: Tables, f: DashboardFilter) -> tuple[str, list[Any]]:
             clauses.append("c.month < %s")
             extra.append(end)
         where = " AND ".join(clauses) or "TRUE"
-        parts.append(f"SELECT {columns}, tickets FROM {t(COUNTS)} c WHERE {where}")
+        names = ", ".join(name for name, _ in measures)
+        parts.append(f"SELECT {listed}, {names} FROM {t(rollup)} c WHERE {where}")
         params += extra
     cut = _cut(f, whole, "d.created_at")
     if cut is not None:
         clauses, extra = _dims(f, "d")
-        clauses.append(f"({cut[0]})")
-        parts.append(
-            f"SELECT {columns}, 1 AS tickets FROM {t(TICKETS)} d WHERE {' AND '.join(clauses)}"
-        )
+        clauses += [f"({cut[0]})", rows_where]
+        per_row = ", ".join(f"{expression} AS {name}" for name, expression in measures)
+        keys = ", ".join(f"coalesce(d.{c}, '') AS {c}" for c in columns)
+        parts.append(f"SELECT {keys}, {per_row} FROM {t(TICKETS)} d WHERE {' AND '.join(clauses)}")
         params += [*extra, *cut[1]]
     return " UNION ALL ".join(parts), params
 
@@ -559,12 +609,15 @@ def satisfaction(
     if group_by not in SATISFACTION_GROUPS:
         raise ValueError(f"group_by is one of {SATISFACTION_GROUPS}")
     column = "rating_agent_id" if group_by == "agent" else group_by
-    where, params = _where(f)
+    rated, params = _counted(
+        t, f, rollup=RATINGS, columns=RATED,
+        measures=(("ratings", "1"), ("rating_sum", "d.rating")), rows_where="d.rating IS NOT NULL",
+    )  # fmt: skip
     rows = _rows(
         conn,
-        f"SELECT coalesce(d.{column}, '') AS name, count(*) AS ratings, "
-        f"avg(d.rating) AS mean_rating FROM {t(TICKETS)} d "
-        f"WHERE {where} AND d.rating IS NOT NULL GROUP BY 1 ORDER BY name",
+        f"SELECT {column} AS name, sum(ratings)::bigint AS ratings, "
+        f"sum(rating_sum)::numeric / sum(ratings) AS mean_rating FROM ({rated}) x "
+        "GROUP BY 1 HAVING sum(ratings) > 0 ORDER BY name",
         params,
     )
     for row in rows:

@@ -53,6 +53,10 @@ def make_tickets() -> tuple[list[Ticket], list[tuple[int, str, datetime]]]:
             closed = filed + timedelta(days=1, hours=20)
             ticket.change_status(to_status="closed", stamp=agent(closed))
             moments.append((i, "closed", closed))
+            if i % 4 == 0:
+                ticket.rate_satisfaction(
+                    score=1 + i % 5, comment="", stamp=requester(closed + timedelta(hours=2))
+                )
             if i % 5 == 0:
                 reopened = closed + timedelta(hours=30)
                 ticket.reopen(stamp=requester(reopened))
@@ -144,6 +148,18 @@ def test_counting_dashboards_equal_a_count_of_the_tickets_for_any_range(
         products = dashboard.top_products(conn, t, f, "sync", 10)
         got = {r["product"]: r["tickets"] for r in products if r["scope"] == "topic"}
         assert got == dict(Counter(x.product for x in chosen if x.topic == "sync"))
+
+        for group_by, of in (("product", "product"), ("topic", "topic"), ("agent", "agent")):
+            scores: dict[str, list[int]] = {}
+            for x in chosen:
+                if x.rating is not None:
+                    name = "agent-1" if of == "agent" else getattr(x, of)
+                    scores.setdefault(name, []).append(x.rating)
+            got = {
+                r["name"]: (r["ratings"], r["mean_rating"])
+                for r in dashboard.satisfaction(conn, t, f, group_by)
+            }
+            assert got == {k: (len(v), round(sum(v) / len(v), 4)) for k, v in scores.items()}
 
         for bucket in ("day", "month"):
             expected: dict[date, Counter[str]] = {}
