@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,7 @@ from eventsourcing.persistence import Mapper
 from projections.eventstore import docket_mapper
 from projections.runner import (
     TRACKING_TABLE,
+    Fact,
     ProjectionRunner,
     Tables,
     View,
@@ -37,6 +39,8 @@ from projections.ticket_rows import OPEN_END
 SHADOW = "__shadow"
 SWAP_ATTEMPTS = 5
 SWAP_LOCK_TIMEOUT = "5s"
+APPLY_THREADS = 3
+"""Views writing a batch at once during the bulk of a rebuild."""
 
 
 @dataclass
@@ -92,19 +96,16 @@ def rebuild(
                     (view.name + SHADOW,),
                 )
         began = time.perf_counter()
-        position = 0
         head = log_head(conn, schema)
-        while True:  # the bulk, while the live views keep serving
-            read, position = replay_batch(
-                conn, schema, views, shadow, position, batch_size, mapper
-            )
-            report.events += read
+
+        def show(position: int) -> None:
+            nonlocal head
             if progress is not None:
                 if position >= head:
                     head = log_head(conn, schema)
                 progress(Progress(report.events, position, head, time.perf_counter() - began))
-            if read < batch_size:
-                break
+
+        position = bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show)
         for attempt in range(1, SWAP_ATTEMPTS + 1):
             try:
                 report.events += finish(conn, schema, views, shadow, position, batch_size,
@@ -122,6 +123,60 @@ def rebuild(
                     drop_tables(conn, shadow, view)
                     conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
     return report
+
+
+def bulk(
+    url: str,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    views: Sequence[View],
+    shadow: Tables,
+    batch_size: int,
+    mapper: Mapper[UUID],
+    report: RebuildReport,
+    show: Callable[[int], None],
+) -> int:
+    """Fold the log into the shadows up to about its head; the position reached.
+
+    Each view writes on a connection of its own, ``APPLY_THREADS`` at a time, while
+    this thread reads and decodes the next batch: PostgreSQL's work on one view's
+    rows overlaps Python's on another's. Every view commits each batch with its
+    shadow tracking row, and all finish a batch before any starts the next.
+    """
+    tracking = f'"{schema}".{TRACKING_TABLE}'
+    wanted = set().union(*(v.handles for v in views))
+
+    def apply(writer: psycopg.Connection[Any], view: View, facts: list[Fact], at: int) -> None:
+        with writer.transaction():
+            if facts:
+                view.apply(writer, shadow, facts)
+            writer.execute(
+                f"UPDATE {tracking} SET position = %s WHERE view = %s", (at, view.name + SHADOW)
+            )
+
+    writers = [psycopg.connect(url, autocommit=True) for _ in views]
+    try:
+        with ThreadPoolExecutor(APPLY_THREADS, thread_name_prefix="docket-rebuild") as pool:
+            position = 0
+            read, upto, facts = read_facts(conn, schema, position, batch_size, mapper, wanted)
+            while read:
+                work = [
+                    pool.submit(apply, writer, v, [f for f in facts if f.kind in v.handles], upto)
+                    for writer, v in zip(writers, views, strict=True)
+                ]
+                position, count, full = upto, read, read == batch_size
+                if full:  # the next batch, read and decoded while the views write this one
+                    read, upto, facts = read_facts(conn, schema, upto, batch_size, mapper, wanted)
+                for done in work:
+                    done.result()
+                report.events += count
+                show(position)
+                if not full:
+                    break
+        return position
+    finally:
+        for writer in writers:
+            writer.close()
 
 
 def finish(
