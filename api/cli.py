@@ -15,19 +15,78 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
-    from api.runtime import database_url
+    from api.runtime import Runtime, database_url
 
     settings.database_url = database_url(settings)
+    apart = settings.run_projections and settings.projections_process
+    # the API's own tables first, so a projecting child never races it to create them
+    runtime = Runtime.start(settings, project=False if apart else None)
+    worker = ProjectionProcess(settings) if apart else None
     print(f"Docket on http://{settings.host}:{settings.port} (database ready)", flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    try:
+        if worker is not None:
+            worker.start()
+        uvicorn.run(
+            create_app(settings, runtime),
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
+        runtime.close()
+
+
+class ProjectionProcess:
+    """``docket project`` as a child of ``docket serve``, started again if it dies.
+
+    The views, the SLA deadline watch and the mail sender then run in an interpreter
+    of their own, on the machine's other core, instead of taking turns with requests
+    for the API's. The child stops when the API stops, and by itself if the API dies
+    without stopping it (it watches its parent).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        import os
+        import threading
+
+        self.env = {
+            **os.environ,
+            "DOCKET_DATABASE_URL": str(settings.database_url),
+            "DOCKET_PARENT_PID": str(os.getpid()),
+        }
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="docket-projections", daemon=True)
+        self.process: Any = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        import subprocess
+
+        while not self._stop.is_set():
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "project"], env=self.env
+            )
+            code = self.process.wait()
+            if not self._stop.is_set():
+                print(f"docket project exited ({code}); starting it again", flush=True)
+                self._stop.wait(1.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except Exception:
+                self.process.kill()
+        self._thread.join(timeout=5)
 
 
 def seed_demo(settings: Settings) -> None:
@@ -70,6 +129,7 @@ def project(settings: Settings, names: list[str]) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    watch_parent(runner.request_stop)
     print(f"Projecting {', '.join(v.name for v in runner.views)}", flush=True)
     if watch is not None:
         watch.start()
@@ -83,6 +143,24 @@ def project(settings: Settings, names: list[str]) -> None:
         if watch is not None:
             watch.stop()
         desk.close()
+
+
+def watch_parent(stop: Any) -> None:
+    """Call ``stop`` once the ``docket serve`` that started this process is gone."""
+    import os
+    import threading
+    import time
+
+    parent = os.environ.get("DOCKET_PARENT_PID")
+    if not parent:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(0.5)
+        stop()
+
+    threading.Thread(target=watch, name="docket-parent-watch", daemon=True).start()
 
 
 def replay(settings: Settings, args: argparse.Namespace) -> int:

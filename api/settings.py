@@ -24,8 +24,14 @@ class Settings(BaseSettings):
     token_cache_seconds: float = 5.0
     run_projections: bool = Field(
         default=True,
-        description="Keep the views current in a background thread of the API process; "
-        "turn off when `docket project` workers do it.",
+        description="Keep the views current alongside the API; turn off when `docket "
+        "project` workers do it.",
+    )
+    projections_process: bool = Field(
+        default=True,
+        description="`docket serve` keeps the views in a `docket project` child process (an "
+        "interpreter of its own, so projecting never holds up a request); false keeps them "
+        "in threads of the API process.",
     )
     read_wait_seconds: float = Field(
         default=5.0, description="How long a read with min_position waits for its view."
