@@ -23,6 +23,10 @@ crashes: either both are committed or neither is.
   A view that finds nothing it handles in a stretch commits its new position
   only now and then (its rows did not change, and this process's readers learn
   the position at once), so a ticket event costs the directory nothing but a lock.
+* **Analysed.** A view that has taken in ``ANALYZE_EVERY`` events since it last did
+  (a catch-up, an import) refreshes its tables' planner statistics at once,
+  rather than serving queries planned for a much smaller table until autovacuum
+  comes round to it.
 * **Paced.** A view steps at most once per ``pace`` seconds: under a stream of
   writes each step takes the few events that arrived meanwhile instead of one
   transaction per event per view, which is most of what projecting costs. A
@@ -168,6 +172,8 @@ class Board:
             return self.cond.wait_for(lambda: self.positions.get(view, 0) >= position, timeout)
 
 
+ANALYZE_EVERY = 20_000
+"""Events a view applies before it refreshes its tables' planner statistics."""
 SKIP_COMMIT_SECONDS = 0.25
 """How long a view may leave a stretch with nothing for it uncommitted."""
 TAIL_EVENTS = 10_000
@@ -459,10 +465,15 @@ class ProjectionRunner:
                 with self._connect(view.name) as conn:
                     backoff = 0.05
                     maintained = stepped = time.monotonic()
+                    analysed = self.status[view.name].events_applied
                     while not self._stop.is_set():
                         if time.monotonic() - maintained > self.maintain_every:
                             self.maintain(conn, view)
                             maintained = time.monotonic()
+                        if self.status[view.name].events_applied - analysed >= ANALYZE_EVERY:
+                            for table in view.tables:
+                                conn.execute(f"ANALYZE {self.tables(table)}")
+                            analysed = self.status[view.name].events_applied
                         early = stepped + self.pace - time.monotonic()
                         if early > 0:
                             self._stop.wait(early)
