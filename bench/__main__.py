@@ -174,11 +174,10 @@ def baseline_rps(url: str, seconds: float, connections: int, warmup: float) -> T
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def http_phase(
-    url: str, server: Server, seconds: float, connections: int, warmup: float
-) -> dict[str, Any]:
-    base = baseline_rps(url, seconds, connections, warmup)
-    log(f"  baseline: {base.rps:,.0f} req/s, statuses {base.statuses}")
+def write_mix_rps(
+    server: Server, seconds: float, connections: int, warmup: float
+) -> tuple[WriteMix, Tally]:
+    """The most requests/s of the write mix: 30 filings to reply to, a warm-up, the run."""
     mix = WriteMix(server)
     filings = [mix.next(0) for _ in range(30)]
     for request, answer in zip(filings, sequential(server.base_url, filings)[1], strict=True):
@@ -187,6 +186,15 @@ def http_phase(
     full = closed_loop(
         server.base_url, mix.next, connections=connections, seconds=seconds, seen=mix.seen
     )
+    return mix, full
+
+
+def http_phase(
+    url: str, server: Server, seconds: float, connections: int, warmup: float
+) -> dict[str, Any]:
+    base = baseline_rps(url, seconds, connections, warmup)
+    log(f"  baseline: {base.rps:,.0f} req/s, statuses {base.statuses}")
+    mix, full = write_mix_rps(server, seconds, connections, warmup)
     log(f"  docket: {full.rps:,.0f} req/s, statuses {full.statuses}")
     # the closed loop outruns the views: let them catch up, or the 70 % run would share the
     # machine with a backlog instead of with its own writes' projection
@@ -217,14 +225,7 @@ def http_threads_phase(
     ``docket serve`` gave them a child process), to show what sharing one interpreter costs."""
     threads = {"DOCKET_TOKEN_CACHE_SECONDS": "5", "DOCKET_PROJECTIONS_PROCESS": "false"}
     with docket_server(url, **threads) as s:
-        mix = WriteMix(s)
-        filings = [mix.next(0) for _ in range(30)]
-        for request, answer in zip(filings, sequential(s.base_url, filings)[1], strict=True):
-            mix.seen(request, answer)
-        closed_loop(s.base_url, mix.next, connections=connections, seconds=warmup, seen=mix.seen)
-        full = closed_loop(
-            s.base_url, mix.next, connections=connections, seconds=seconds, seen=mix.seen
-        )
+        _, full = write_mix_rps(s, seconds, connections, warmup)
     log(f"  docket, projections in threads of the API: {full.rps:,.0f} req/s {full.statuses}")
     return {"docket_rps_projections_in_threads": round(full.rps, 1)}
 

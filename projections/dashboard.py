@@ -339,32 +339,6 @@ class DashboardFilter:
     before: datetime | None = None
 
 
-def _where(f: DashboardFilter, at: str = "d.created_at") -> tuple[str, list[Any]]:
-    clauses: list[str] = ["TRUE"]
-    params: list[Any] = []
-    for column, values in (
-        ("account_id", f.account_ids),
-        ("product", f.products),
-        ("topic", f.topics),
-        ("channel", f.channels),
-    ):
-        if values:
-            clauses.append(f"d.{column} = ANY(%s)")
-            params.append([clean_text(v) for v in values])
-    if f.since is not None:
-        clauses.append(f"{at} >= %s")
-        params.append(f.since)
-    if f.before is not None:
-        clauses.append(f"{at} < %s")
-        params.append(f.before)
-    return " AND ".join(clauses), params
-
-
-def _rows(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
-
-
 def _dims(f: DashboardFilter, alias: str) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -378,6 +352,23 @@ def _dims(f: DashboardFilter, alias: str) -> tuple[list[str], list[Any]]:
             clauses.append(f"{alias}.{column} = ANY(%s)")
             params.append([clean_text(v) for v in values])
     return clauses, params
+
+
+def _where(f: DashboardFilter, at: str = "d.created_at") -> tuple[str, list[Any]]:
+    clauses, params = _dims(f, "d")
+    clauses.insert(0, "TRUE")
+    if f.since is not None:
+        clauses.append(f"{at} >= %s")
+        params.append(f.since)
+    if f.before is not None:
+        clauses.append(f"{at} < %s")
+        params.append(f.before)
+    return " AND ".join(clauses), params
+
+
+def _rows(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
 
 
 def _utc(at: datetime) -> datetime:
@@ -434,6 +425,21 @@ def _cut(
     return (" OR ".join(pieces), params) if pieces else None
 
 
+def _in_rollup(
+    f: DashboardFilter, whole: tuple[date | None, date | None], period: str
+) -> tuple[str, list[Any]]:
+    """The condition on a roll-up (alias ``c``) for ``f``'s values and its whole periods."""
+    clauses, params = _dims(f, "c")
+    first, end = whole
+    if first is not None:
+        clauses.append(f"{period} >= %s")
+        params.append(first)
+    if end is not None:
+        clauses.append(f"{period} < %s")
+        params.append(end)
+    return " AND ".join(clauses) or "TRUE", params
+
+
 def _counted(
     t: Tables,
     f: DashboardFilter,
@@ -451,15 +457,7 @@ def _counted(
     parts: list[str] = []
     params: list[Any] = []
     if whole is not None:
-        clauses, extra = _dims(f, "c")
-        first, end = whole
-        if first is not None:
-            clauses.append("c.month >= %s")
-            extra.append(first)
-        if end is not None:
-            clauses.append("c.month < %s")
-            extra.append(end)
-        where = " AND ".join(clauses) or "TRUE"
+        where, extra = _in_rollup(f, whole, "c.month")
         names = ", ".join(name for name, _ in measures)
         parts.append(f"SELECT {listed}, {names} FROM {t(rollup)} c WHERE {where}")
         params += extra
@@ -535,15 +533,7 @@ def volume(
     parts: list[str] = []
     params: list[Any] = []
     if whole is not None:
-        clauses, extra = _dims(f, "c")
-        first, end = whole
-        if first is not None:
-            clauses.append("c.day >= %s")
-            extra.append(first)
-        if end is not None:
-            clauses.append("c.day < %s")
-            extra.append(end)
-        where = " AND ".join(clauses) or "TRUE"
+        where, extra = _in_rollup(f, whole, "c.day")
         parts.append(f"SELECT day, kind, moments FROM {t(MOMENT_COUNTS)} c WHERE {where}")
         params += extra
     cut = _cut(f, whole, "m.at")
