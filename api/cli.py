@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 from api.settings import Settings
@@ -51,9 +55,6 @@ class ProjectionProcess:
     """
 
     def __init__(self, settings: Settings) -> None:
-        import os
-        import threading
-
         self.env = {
             **os.environ,
             "DOCKET_DATABASE_URL": str(settings.database_url),
@@ -67,8 +68,6 @@ class ProjectionProcess:
         self._thread.start()
 
     def _run(self) -> None:
-        import subprocess
-
         while not self._stop.is_set():
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "project"], env=self.env
@@ -147,10 +146,6 @@ def project(settings: Settings, names: list[str]) -> None:
 
 def watch_parent(stop: Any) -> None:
     """Call ``stop`` once the ``docket serve`` that started this process is gone."""
-    import os
-    import threading
-    import time
-
     parent = os.environ.get("DOCKET_PARENT_PID")
     if not parent:
         return

@@ -217,26 +217,15 @@ class LogTail:
             )
 
     def _fetch(self, conn: psycopg.Connection[Any], after: int, limit: int) -> None:
-        rows = conn.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state "
-            f'FROM "{self.schema}".{EVENTS_TABLE} WHERE notification_id > %s '
-            "ORDER BY notification_id LIMIT %s",
-            (after, limit),
-            prepare=True,
-        ).fetchall()
+        rows = log_rows(conn, self.schema, after, limit)
         if not rows:
             return
         if after != self.head:  # not contiguous with what is held: start over from here
             self.start = self.head = after
             self.positions, self.facts = [], []
-        for n, stream, version, topic, state in rows:
-            self.positions.append(int(n))
-            self.facts.append(
-                Fact(int(n), self.mapper.to_domain_event(StoredEvent(stream, version, topic,
-                                                                     bytes(state))))
-                if kind_of(topic) in self.kinds
-                else None
-            )  # fmt: skip
+        for row in rows:
+            self.positions.append(int(row[0]))
+            self.facts.append(fact_of(row, self.mapper) if kind_of(row[3]) in self.kinds else None)
         self.head = self.positions[-1]
         if len(self.positions) > TAIL_EVENTS:
             drop = len(self.positions) - TAIL_EVENTS
@@ -340,14 +329,15 @@ class ProjectionRunner:
             ).fetchone()
             if row is None:
                 return None
-            committed = position = int(row[0])
+            committed = int(row[0])
             ahead = self._ahead.pop(view.name, None)
-            if ahead is not None and ahead[0] == committed:  # nobody else moved it since
-                position = ahead[1]
+            if ahead is not None and ahead[0] != committed:  # another worker moved it since
+                ahead = None
+            position = committed if ahead is None else ahead[1]
             read, new_position, facts = self.tail.read(conn, position, self.batch_size)
             facts = [f for f in facts if f.kind in view.handles]
             now = time.monotonic()
-            since = ahead[2] if ahead is not None and ahead[0] == committed else now
+            since = now if ahead is None else ahead[2]
             if not facts and read and now - since < SKIP_COMMIT_SECONDS:
                 self._ahead[view.name] = (committed, new_position, since)
             elif new_position > committed:
@@ -553,19 +543,26 @@ def read_facts(
     Answers how many events were read, the position of the last one (``after``
     when none), and the decoded facts of the wanted kinds.
     """
-    rows = conn.execute(
+    rows = log_rows(conn, schema, after, limit)
+    facts = [fact_of(row, mapper) for row in rows if kind_of(row[3]) in kinds]
+    return len(rows), int(rows[-1][0]) if rows else after, facts
+
+
+def log_rows(conn: psycopg.Connection[Any], schema: str, after: int, limit: int) -> list[Any]:
+    """Up to ``limit`` stored events after ``after``: (position, stream, version, topic, state)."""
+    return conn.execute(
         f"SELECT notification_id, originator_id, originator_version, topic, state "
         f'FROM "{schema}".{EVENTS_TABLE} WHERE notification_id > %s '
         "ORDER BY notification_id LIMIT %s",
         (after, limit),
         prepare=True,
     ).fetchall()
-    facts = [
-        Fact(n, mapper.to_domain_event(StoredEvent(stream, version, topic, bytes(state))))
-        for n, stream, version, topic, state in rows
-        if kind_of(topic) in kinds
-    ]
-    return len(rows), int(rows[-1][0]) if rows else after, facts
+
+
+def fact_of(row: Any, mapper: Mapper[UUID]) -> Fact:
+    """A row of :func:`log_rows`, decoded (and upcast) as the application would."""
+    n, stream, version, topic, state = row
+    return Fact(int(n), mapper.to_domain_event(StoredEvent(stream, version, topic, bytes(state))))
 
 
 def log_head(conn: psycopg.Connection[Any], schema: str) -> int:

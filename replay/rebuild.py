@@ -143,16 +143,11 @@ def bulk(
     rows overlaps Python's on another's. Every view commits each batch with its
     shadow tracking row, and all finish a batch before any starts the next.
     """
-    tracking = f'"{schema}".{TRACKING_TABLE}'
     wanted = set().union(*(v.handles for v in views))
 
     def apply(writer: psycopg.Connection[Any], view: View, facts: list[Fact], at: int) -> None:
         with writer.transaction():
-            if facts:
-                view.apply(writer, shadow, facts)
-            writer.execute(
-                f"UPDATE {tracking} SET position = %s WHERE view = %s", (at, view.name + SHADOW)
-            )
+            apply_to_shadow(writer, schema, view, shadow, facts, at)
 
     writers = [psycopg.connect(url, autocommit=True) for _ in views]
     try:
@@ -161,7 +156,7 @@ def bulk(
             read, upto, facts = read_facts(conn, schema, position, batch_size, mapper, wanted)
             while read:
                 work = [
-                    pool.submit(apply, writer, v, [f for f in facts if f.kind in v.handles], upto)
+                    pool.submit(apply, writer, v, facts, upto)
                     for writer, v in zip(writers, views, strict=True)
                 ]
                 position, count, full = upto, read, read == batch_size
@@ -242,21 +237,33 @@ def replay_batch(
     mapper: Mapper[UUID],
 ) -> tuple[int, int]:
     """One batch of the log into every shadow view, in one transaction; (read, position)."""
-    tracking = f'"{schema}".{TRACKING_TABLE}'
     wanted = set().union(*(v.handles for v in views))
     with conn.transaction():
         read, position, facts = read_facts(conn, schema, after, batch_size, mapper, wanted)
         if not read:
             return 0, after
         for view in views:
-            mine = [f for f in facts if f.kind in view.handles]
-            if mine:
-                view.apply(conn, shadow, mine)
-            conn.execute(
-                f"UPDATE {tracking} SET position = %s WHERE view = %s",
-                (position, view.name + SHADOW),
-            )
+            apply_to_shadow(conn, schema, view, shadow, facts, position)
     return read, position
+
+
+def apply_to_shadow(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    view: View,
+    shadow: Tables,
+    facts: Sequence[Fact],
+    position: int,
+) -> None:
+    """The facts ``view`` handles into its shadow tables, and its shadow tracking moved to
+    ``position``; within the caller's transaction."""
+    mine = [f for f in facts if f.kind in view.handles]
+    if mine:
+        view.apply(conn, shadow, mine)
+    conn.execute(
+        f'UPDATE "{schema}".{TRACKING_TABLE} SET position = %s WHERE view = %s',
+        (position, view.name + SHADOW),
+    )
 
 
 def drop_tables(conn: psycopg.Connection[Any], t: Tables, view: View) -> None:
