@@ -200,9 +200,12 @@ class LogTail:
         self._lock = threading.Lock()
 
     def read(
-        self, conn: psycopg.Connection[Any], after: int, limit: int
+        self, conn: psycopg.Connection[Any], after: int, limit: int, upto: int | None = None
     ) -> tuple[int, int, list[Fact]]:
-        """Like :func:`read_facts` (all the tail's kinds): events read, last position, facts."""
+        """Like :func:`read_facts` (all the tail's kinds): events read, last position, facts.
+
+        With ``upto``, no event after that position.
+        """
         with self._lock:
             if not self.start <= after < self.head:
                 self._fetch(conn, after, limit)
@@ -210,6 +213,10 @@ class LogTail:
                 return 0, after, []
             first = bisect.bisect_right(self.positions, after)
             last = min(first + limit, len(self.positions))
+            if upto is not None:
+                last = min(last, bisect.bisect_right(self.positions, upto))
+                if last <= first:
+                    return 0, after, []
             return (
                 last - first,
                 self.positions[last - 1],
@@ -315,8 +322,10 @@ class ProjectionRunner:
 
     # --- one step ----------------------------------------------------------------------
 
-    def step(self, conn: psycopg.Connection[Any], view: View) -> int | None:
-        """Apply the next batch to ``view`` in one transaction.
+    def step(
+        self, conn: psycopg.Connection[Any], view: View, upto: int | None = None
+    ) -> int | None:
+        """Apply the next batch to ``view`` in one transaction (none after ``upto``).
 
         Returns how many log events the batch covered (0 when caught up), or
         ``None`` when another worker holds the view.
@@ -334,7 +343,7 @@ class ProjectionRunner:
             if ahead is not None and ahead[0] != committed:  # another worker moved it since
                 ahead = None
             position = committed if ahead is None else ahead[1]
-            read, new_position, facts = self.tail.read(conn, position, self.batch_size)
+            read, new_position, facts = self.tail.read(conn, position, self.batch_size, upto)
             facts = [f for f in facts if f.kind in view.handles]
             now = time.monotonic()
             since = now if ahead is None else ahead[2]
@@ -395,11 +404,16 @@ class ProjectionRunner:
         return pruned
 
     def catch_up(self) -> None:
-        """Apply everything in the log now (for tests, tools and `replay`)."""
+        """Apply everything in the log now (for tests, tools and `replay`).
+
+        Up to the head as it is when called, so that writers going on meanwhile
+        cannot keep it from returning.
+        """
         with psycopg.connect(self.url, autocommit=True) as conn:
+            head = log_head(conn, self.schema)
             for view in self.views:
                 while True:
-                    covered = self.step(conn, view)
+                    covered = self.step(conn, view, head)
                     if covered is None:
                         time.sleep(0.01)
                     elif covered == 0:

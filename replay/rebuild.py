@@ -3,8 +3,8 @@
 A rebuild fills shadow copies of a view's tables (suffix ``__shadow``) from the
 whole log, reading each batch once for every view being rebuilt. When the
 shadows are close to the head it takes the live views' tracking rows (their
-workers then skip them), brings the shadows to the head inside the same
-transaction, and swaps: live tables dropped, shadows renamed into their place
+workers then skip them), brings the shadows to the head as it is then, inside
+the same transaction, and swaps: live tables dropped, shadows renamed into their place
 (indexes too), tracking moved. Readers see the old view or the new one, never
 a half-built one. ``check`` instead brings live and shadow to the same position
 and compares them row for row (current rows of temporal tables), then drops
@@ -41,6 +41,8 @@ SWAP_ATTEMPTS = 5
 SWAP_LOCK_TIMEOUT = "5s"
 APPLY_THREADS = 3
 """Views writing a batch at once during the bulk of a rebuild."""
+CATCH_UP_ROUNDS = 5
+"""Further bulk passes at most, each to the head the last one left behind."""
 
 
 @dataclass
@@ -105,7 +107,16 @@ def rebuild(
                     head = log_head(conn, schema)
                 progress(Progress(report.events, position, head, time.perf_counter() - began))
 
-        position = bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show)
+        # to the head as it was, then again to where writers meanwhile took it while
+        # that is more than a batch: the stretch held under lock in finish() stays short
+        position = bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show,
+                        start=0, target=head)  # fmt: skip
+        for _ in range(CATCH_UP_ROUNDS):
+            target = log_head(conn, schema)
+            if target - position <= batch_size:
+                break
+            position = bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show,
+                            start=position, target=target)  # fmt: skip
         for attempt in range(1, SWAP_ATTEMPTS + 1):
             try:
                 report.events += finish(conn, schema, views, shadow, position, batch_size,
@@ -135,8 +146,12 @@ def bulk(
     mapper: Mapper[UUID],
     report: RebuildReport,
     show: Callable[[int], None],
+    *,
+    start: int,
+    target: int,
 ) -> int:
-    """Fold the log into the shadows up to about its head; the position reached.
+    """Fold the log after ``start`` into the shadows up to ``target`` or a little past it
+    (or to its head, if that is nearer); the position reached.
 
     Each view writes on a connection of its own, ``APPLY_THREADS`` at a time, while
     this thread reads and decodes the next batch: PostgreSQL's work on one view's
@@ -152,14 +167,14 @@ def bulk(
     writers = [psycopg.connect(url, autocommit=True) for _ in views]
     try:
         with ThreadPoolExecutor(APPLY_THREADS, thread_name_prefix="docket-rebuild") as pool:
-            position = 0
+            position = start
             read, upto, facts = read_facts(conn, schema, position, batch_size, mapper, wanted)
             while read:
                 work = [
                     pool.submit(apply, writer, v, facts, upto)
                     for writer, v in zip(writers, views, strict=True)
                 ]
-                position, count, full = upto, read, read == batch_size
+                position, count, full = upto, read, read == batch_size and upto < target
                 if full:  # the next batch, read and decoded while the views write this one
                     read, upto, facts = read_facts(conn, schema, upto, batch_size, mapper, wanted)
                 for done in work:
@@ -190,7 +205,10 @@ def finish(
     """The last stretch and the swap (or the comparison), live views held; events read.
 
     One transaction that waits at most ``SWAP_LOCK_TIMEOUT`` for each lock, so a
-    reader or worker in the way makes it fail whole and be tried again.
+    reader or worker in the way makes it fail whole and be tried again. The
+    stretch ends at the head as it is once the locks are held: events appended
+    meanwhile are the live workers' to apply after the swap, so writers going
+    on cannot keep the rebuild from ending.
     """
     live = Tables(schema)
     tracking = f'"{schema}".{TRACKING_TABLE}'
@@ -199,7 +217,8 @@ def finish(
         conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
         for view in views:
             conn.execute(f"SELECT 1 FROM {tracking} WHERE view = %s FOR UPDATE", (view.name,))
-        while True:
+        target = log_head(conn, schema)
+        while position < target:
             read, position = replay_batch(
                 conn, schema, views, shadow, position, batch_size, mapper
             )  # fmt: skip
@@ -210,7 +229,7 @@ def finish(
         if check:
             runner = ProjectionRunner(url, schema, views, mapper=mapper)
             for view in views:
-                while runner.step(conn, view):
+                while runner.step(conn, view, position):
                     pass
                 report.differences[view.name] = compare(conn, live, shadow, view)
             return read_total

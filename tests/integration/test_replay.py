@@ -308,3 +308,34 @@ def test_docket_replay_verify_exits_non_zero_naming_the_damaged_ticket(
     assert damaged.returncode == 1
     assert f"DAMAGED ticket {tickets[0].number} version 2" in damaged.stdout
     assert tickets[1].number not in damaged.stdout
+
+
+def test_a_rebuild_ends_even_when_writers_outpace_it(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner
+) -> None:
+    """Every batch the rebuild folds, more than a batch is written: it still swaps.
+
+    It folds to the head as it stands when it looks, and leaves what came after
+    to the live workers; the views then equal a fold from scratch.
+    """
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    batch = 7
+    calls = 0
+
+    def write_more_than_a_batch(_: object) -> None:
+        nonlocal calls
+        calls += 1
+        assert calls < 500, "the rebuild chases the head and never ends"
+        for n in range(batch + 1):
+            desk.add_message(tickets[n % 3].ticket_id, author_id="agent-1", author_role="agent",
+                             body=f"outpacing {calls}.{n}", stamp=agent(later(days=20)))  # fmt: skip
+
+    swapped = rebuild(
+        database_url, schema, list(VIEWS.values()), batch_size=batch,
+        progress=write_more_than_a_batch,
+    )  # fmt: skip
+    assert swapped.events > batch * calls  # it folded what was written meanwhile too
+    runner.catch_up()
+    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
+    assert checked.differences == {name: [] for name in VIEWS}
