@@ -141,18 +141,41 @@ class MailSender(Background):
         self.deliveries = f'"{schema}".{DELIVERIES}'
         super().__init__()
         self._client: smtplib.SMTP | None = None
+        self._enqueued_upto: int | None = None
+        """The newest email position a pass of this sender enqueued up to."""
 
     # --- one pass -------------------------------------------------------------------
 
     def enqueue(self, conn: psycopg.Connection[Any]) -> int:
-        """A delivery row for every email of the outbox that has none yet."""
-        cur = conn.execute(
-            f"INSERT INTO {self.deliveries} (notification_id) "
-            f"SELECT m.notification_id FROM {self.t(MAIL)} m "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {self.deliveries} d "
-            "WHERE d.notification_id = m.notification_id) "
-            "ORDER BY m.position ON CONFLICT DO NOTHING"
-        )
+        """A delivery row for every email of the outbox that has none yet.
+
+        A sender's first pass looks over the whole outbox; later ones only past the
+        newest email it saw before, by the position index. The outbox view commits
+        its emails in log order, one batch after another, so none can appear behind
+        that mark, and a pass costs what is new rather than the size of the outbox.
+        """
+        row = conn.execute(f"SELECT max(position) FROM {self.t(MAIL)}").fetchone()
+        newest = int(row[0]) if row and row[0] is not None else 0
+        if self._enqueued_upto is None:
+            cur = conn.execute(
+                f"INSERT INTO {self.deliveries} (notification_id) "
+                f"SELECT m.notification_id FROM {self.t(MAIL)} m "
+                f"WHERE m.position <= %s AND NOT EXISTS (SELECT 1 FROM {self.deliveries} d "
+                "WHERE d.notification_id = m.notification_id) "
+                "ORDER BY m.position ON CONFLICT DO NOTHING",
+                (newest,),
+            )
+        elif newest > self._enqueued_upto:
+            cur = conn.execute(
+                f"INSERT INTO {self.deliveries} (notification_id) "
+                f"SELECT m.notification_id FROM {self.t(MAIL)} m "
+                "WHERE m.position > %s AND m.position <= %s "
+                "ORDER BY m.position ON CONFLICT DO NOTHING",
+                (self._enqueued_upto, newest),
+            )
+        else:
+            return 0
+        self._enqueued_upto = newest
         return cur.rowcount
 
     def send_next(self, conn: psycopg.Connection[Any]) -> str | None:

@@ -29,7 +29,14 @@ from projections import (
     ticket_detail,
 )
 from projections.listing import ListFilter, Page
-from projections.runner import Board, Tables, log_head, tracked_positions, view_position
+from projections.runner import (
+    Board,
+    Tables,
+    log_head,
+    tracked_errors,
+    tracked_positions,
+    view_position,
+)
 
 
 class PositionNotInLog(ValueError):
@@ -119,6 +126,11 @@ class Reads:
     def positions(self) -> dict[str, int]:
         with self.pool.connection() as conn:
             return tracked_positions(conn, self.schema)
+
+    def failing_views(self) -> dict[str, str]:
+        """Views whose worker, in this process or another, is failing: the last error."""
+        with self.pool.connection() as conn:
+            return tracked_errors(conn, self.schema)
 
     # --- tickets ------------------------------------------------------------------------
 

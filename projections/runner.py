@@ -464,6 +464,7 @@ class ProjectionRunner:
 
     def _follow(self, view: View) -> None:
         backoff = 0.05
+        failing = False
         while not self._stop.is_set():
             try:
                 with self._connect(view.name) as conn:
@@ -484,14 +485,31 @@ class ProjectionRunner:
                         stepped = time.monotonic()
                         seen = self.wakeup.generation
                         covered = self.step(conn, view)
+                        if failing:
+                            self._put_on_record(conn, view, None)
+                            failing = False
                         if covered:
                             continue
                         self.wakeup.wait(seen, self.idle_wait if covered == 0 else 0.05)
             except Exception as error:  # a lost database, or a bug in a view: retry, visibly
-                self.status[view.name].last_error = f"{type(error).__name__}: {error}"
+                message = f"{type(error).__name__}: {error}"
+                self.status[view.name].last_error = message
                 log.warning("projection %s: %s; retrying", view.name, error, exc_info=True)
+                failing = True
+                try:
+                    with self._connect(view.name) as conn:
+                        self._put_on_record(conn, view, message)
+                except psycopg.Error:  # the database is away: the log above still says it
+                    pass
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    def _put_on_record(self, conn: psycopg.Connection[Any], view: View, error: str | None) -> None:
+        """The view's failure (``None``: it works again) where any process can see it."""
+        conn.execute(
+            f"UPDATE {self.tracking} SET last_error = %s WHERE view = %s",
+            (error[:1000] if error else None, self.tracking_key(view)),
+        )
 
     def _listen(self) -> None:
         backoff = 0.05
@@ -529,6 +547,9 @@ def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
         "ADD COLUMN IF NOT EXISTS shape integer NOT NULL DEFAULT 1"
     )
     conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} ADD COLUMN IF NOT EXISTS last_error text'
+    )
+    conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS "{schema}".{MARKS_TABLE} (
             view text NOT NULL,
@@ -542,6 +563,14 @@ def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
 def tracked_positions(conn: psycopg.Connection[Any], schema: str) -> dict[str, int]:
     rows = conn.execute(f'SELECT view, position FROM "{schema}".{TRACKING_TABLE}').fetchall()
     return {str(view): int(position) for view, position in rows}
+
+
+def tracked_errors(conn: psycopg.Connection[Any], schema: str) -> dict[str, str]:
+    """The views whose worker (in any process) is failing, with its last error."""
+    rows = conn.execute(
+        f'SELECT view, last_error FROM "{schema}".{TRACKING_TABLE} WHERE last_error IS NOT NULL'
+    ).fetchall()
+    return {str(view): str(error) for view, error in rows}
 
 
 def read_facts(

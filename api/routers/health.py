@@ -28,13 +28,16 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
 
 
 def projection_health(runtime: Runtime, position: int) -> dict[str, ProjectionHealth]:
-    """Each view's committed position (from any worker) and how far behind the log it is."""
+    """Each view's committed position (from any worker), how far behind the log it is, and
+    the error its worker is retrying after, if any (this process's own, else as recorded by
+    the worker that met it, such as ``docket serve``'s projection process)."""
     local = runtime.runner.status if runtime.projecting else {}
+    recorded = runtime.reads.failing_views()
     return {
         view: ProjectionHealth(
             position=at,
             lag=max(0, position - at),
-            error=local[view].last_error if view in local else None,
+            error=(local[view].last_error if view in local else None) or recorded.get(view),
         )
         for view, at in sorted(runtime.reads.positions().items())
     }

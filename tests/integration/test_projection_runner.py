@@ -17,7 +17,14 @@ import pytest
 from projections import inbox, ticket_detail
 from projections.catalog import VIEWS
 from projections.listing import BadCursor, ListFilter
-from projections.runner import Fact, ProjectionRunner, Tables, View, tracked_positions
+from projections.runner import (
+    Fact,
+    ProjectionRunner,
+    Tables,
+    View,
+    tracked_errors,
+    tracked_positions,
+)
 from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later
 
@@ -122,6 +129,38 @@ def test_a_worker_whose_connection_is_cut_reconnects_and_resumes(
             conn, Tables(schema), second.number, with_internal_notes=False
         )
     assert found["version"] == second.version
+
+
+def test_a_failing_view_puts_its_error_on_record_for_every_process_until_it_works_again(
+    database_url: str, schema: str, desk: SupportDesk
+) -> None:
+    broken = threading.Event()
+    broken.set()
+
+    def apply_unless_broken(
+        conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]
+    ) -> None:
+        if broken.is_set():
+            raise ValueError("tally is broken")
+        apply_tally(conn, t, facts)
+
+    view = dataclasses.replace(TALLY, apply=apply_unless_broken)
+    runner = ProjectionRunner(database_url, schema, [view], idle_wait=0.2)
+    runner.create_tables()
+    runner.start()
+    try:
+        filed = file(desk, desk_with_account(desk))
+
+        def on_record() -> dict[str, str]:
+            with psycopg.connect(database_url) as conn:
+                return tracked_errors(conn, schema)
+
+        eventually(lambda: on_record() == {"tally": "ValueError: tally is broken"})
+        broken.clear()
+        eventually(lambda: runner.status["tally"].position >= filed.position)
+        eventually(lambda: on_record() == {})
+    finally:
+        runner.stop()
 
 
 def test_docket_project_runs_views_in_a_worker_process_of_its_own(
