@@ -143,6 +143,8 @@ class MailSender(Background):
         self._client: smtplib.SMTP | None = None
         self._enqueued_upto: int | None = None
         """The newest email position a pass of this sender enqueued up to."""
+        self._outbox_table = 0
+        """The outbox table that mark is in (its oid)."""
 
     # --- one pass -------------------------------------------------------------------
 
@@ -153,9 +155,17 @@ class MailSender(Background):
         newest email it saw before, by the position index. The outbox view commits
         its emails in log order, one batch after another, so none can appear behind
         that mark, and a pass costs what is new rather than the size of the outbox.
+        A table replaced since (a rebuild's swap, a fold again in a new shape, which
+        may hold emails the old one lacked) gets a whole pass again.
         """
-        row = conn.execute(f"SELECT max(position) FROM {self.t(MAIL)}").fetchone()
-        newest = int(row[0]) if row and row[0] is not None else 0
+        row = conn.execute(
+            f"SELECT %s::regclass::oid, (SELECT max(position) FROM {self.t(MAIL)})",
+            (self.t(MAIL),),
+        ).fetchone()
+        assert row is not None
+        table, newest = int(row[0]), int(row[1] or 0)
+        if table != self._outbox_table:
+            self._outbox_table, self._enqueued_upto = table, None
         if self._enqueued_upto is None:
             cur = conn.execute(
                 f"INSERT INTO {self.deliveries} (notification_id) "

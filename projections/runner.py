@@ -464,7 +464,7 @@ class ProjectionRunner:
 
     def _follow(self, view: View) -> None:
         backoff = 0.05
-        failing = False
+        failing = True  # a worker before this one may have left an error on record
         while not self._stop.is_set():
             try:
                 with self._connect(view.name) as conn:
@@ -485,9 +485,8 @@ class ProjectionRunner:
                         stepped = time.monotonic()
                         seen = self.wakeup.generation
                         covered = self.step(conn, view)
-                        if failing:
-                            self._put_on_record(conn, view, None)
-                            failing = False
+                        if failing and covered is not None:
+                            failing = not self._put_on_record(conn, view, None)
                         if covered:
                             continue
                         self.wakeup.wait(seen, self.idle_wait if covered == 0 else 0.05)
@@ -504,12 +503,24 @@ class ProjectionRunner:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    def _put_on_record(self, conn: psycopg.Connection[Any], view: View, error: str | None) -> None:
-        """The view's failure (``None``: it works again) where any process can see it."""
-        conn.execute(
-            f"UPDATE {self.tracking} SET last_error = %s WHERE view = %s",
-            (error[:1000] if error else None, self.tracking_key(view)),
-        )
+    def _put_on_record(self, conn: psycopg.Connection[Any], view: View, error: str | None) -> bool:
+        """The view's failure (``None``: it works again) where any process can see it; whether
+        it was put (not when another worker or a rebuild holds the view: try again later)."""
+        key, said = self.tracking_key(view), error[:1000] if error else None
+        with conn.transaction():
+            held = conn.execute(
+                f"SELECT 1 FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED", (key,)
+            ).fetchone()
+            if held is None:
+                return False
+            conn.execute(
+                f"UPDATE {self.tracking} SET last_error = %s WHERE view = %s "
+                "AND last_error IS DISTINCT FROM %s",
+                (said, key, said),
+            )
+        if error is None:
+            self.status[view.name].last_error = None
+        return True
 
     def _listen(self) -> None:
         backoff = 0.05

@@ -4,9 +4,9 @@ A rebuild fills shadow copies of a view's tables (suffix ``__shadow``) from the
 whole log, reading each batch once for every view being rebuilt. When the
 shadows are close to the head it takes the live views' tracking rows (their
 workers then skip them), brings the shadows to the head as it is then, inside
-the same transaction, and swaps: live tables dropped, shadows renamed into their place
-(indexes too), tracking moved. Readers see the old view or the new one, never
-a half-built one. ``check`` instead brings live and shadow to the same position
+the same transaction, and swaps: live tables dropped, shadows renamed into
+their place (indexes too), tracking moved. Readers see the old view or the new
+one, never a half-built one. ``check`` instead brings live and shadow to the same position
 and compares them row for row (current rows of temporal tables), then drops
 the shadows.
 """

@@ -174,6 +174,9 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
         assert back.drain(conn) == {}  # a running sender looks only past the newest it saw
         again = sender_for(database_url, schema, url)  # one starting anew looks at them all
         assert again.drain(conn) == {"failed": 1}
+        conn.execute(f"DELETE FROM {deliveries} WHERE notification_id = %s", (newest,))
+        rebuild(database_url, schema, [VIEWS["outbox"]])  # the outbox table is replaced:
+        assert back.drain(conn) == {"failed": 1}  # the running sender looks at it all again
         failed = listing(conn, Tables(schema), IDENTITY, state="failed", ticket=None, limit=5,
                          before=None)  # fmt: skip
         assert "No such user" in failed[0]["last_error"]

@@ -144,23 +144,43 @@ def test_a_failing_view_puts_its_error_on_record_for_every_process_until_it_work
             raise ValueError("tally is broken")
         apply_tally(conn, t, facts)
 
+    def on_record() -> dict[str, str]:
+        with psycopg.connect(database_url) as conn:
+            return tracked_errors(conn, schema)
+
     view = dataclasses.replace(TALLY, apply=apply_unless_broken)
-    runner = ProjectionRunner(database_url, schema, [view], idle_wait=0.2)
-    runner.create_tables()
-    runner.start()
-    try:
-        filed = file(desk, desk_with_account(desk))
 
-        def on_record() -> dict[str, str]:
-            with psycopg.connect(database_url) as conn:
-                return tracked_errors(conn, schema)
+    def started() -> ProjectionRunner:
+        runner = ProjectionRunner(database_url, schema, [view], idle_wait=0.2)
+        runner.create_tables()
+        runner.start()
+        return runner
 
+    account = desk_with_account(desk)
+    first = file(desk, account)
+    runner = started()
+    try:  # the worker that failed works again
         eventually(lambda: on_record() == {"tally": "ValueError: tally is broken"})
         broken.clear()
-        eventually(lambda: runner.status["tally"].position >= filed.position)
+        eventually(lambda: runner.status["tally"].position >= first.position)
         eventually(lambda: on_record() == {})
+        assert runner.status["tally"].last_error is None
     finally:
         runner.stop()
+    broken.set()
+    second = file(desk, account)
+    runner = started()
+    try:
+        eventually(lambda: on_record() == {"tally": "ValueError: tally is broken"})
+    finally:
+        runner.stop()
+    broken.clear()
+    after = started()
+    try:  # a worker started after the failing one stopped clears what that one left
+        eventually(lambda: after.status["tally"].position >= second.position)
+        eventually(lambda: on_record() == {})
+    finally:
+        after.stop()
 
 
 def test_docket_project_runs_views_in_a_worker_process_of_its_own(
