@@ -100,49 +100,36 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         """
     )
     conn.execute(f"CREATE INDEX IF NOT EXISTS {t.index(MOMENTS + '_at')} ON {t(MOMENTS)} (at)")
+    _create_rollup(conn, t, COUNTS, ("month date",), COUNTED, ("tickets",))
+    _create_rollup(conn, t, MOMENT_COUNTS, ("day date", "kind text"), MOMENT_COUNTED, ("moments",))
+    _create_rollup(conn, t, RATINGS, ("month date",), RATED, ("ratings", "rating_sum"))
+
+
+def _create_rollup(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    table: str,
+    keys: tuple[str, ...],
+    counted: tuple[str, ...],
+    measures: tuple[str, ...],
+) -> None:
+    """A roll-up: ``measures`` per ``keys`` (name and type; the first is the period) and
+    value of everything ``counted``, with an index to find the cells its first measure
+    emptied (deleted after each batch)."""
+    names = [key.split()[0] for key in keys] + list(counted)
     conn.execute(
         f"""
-        CREATE TABLE IF NOT EXISTS {t(COUNTS)} (
-            month date NOT NULL,
-            {", ".join(f"{c} text NOT NULL" for c in COUNTED)},
-            tickets bigint NOT NULL,
-            PRIMARY KEY (month, {", ".join(COUNTED)})
+        CREATE TABLE IF NOT EXISTS {t(table)} (
+            {", ".join(f"{key} NOT NULL" for key in keys)},
+            {", ".join(f"{c} text NOT NULL" for c in counted)},
+            {", ".join(f"{m} bigint NOT NULL" for m in measures)},
+            PRIMARY KEY ({", ".join(names)})
         )
         """
     )
     conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(COUNTS + '_emptied')} ON {t(COUNTS)} (month) "
-        "WHERE tickets = 0"
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(MOMENT_COUNTS)} (
-            day date NOT NULL,
-            kind text NOT NULL,
-            {", ".join(f"{c} text NOT NULL" for c in MOMENT_COUNTED)},
-            moments bigint NOT NULL,
-            PRIMARY KEY (day, kind, {", ".join(MOMENT_COUNTED)})
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(RATINGS)} (
-            month date NOT NULL,
-            {", ".join(f"{c} text NOT NULL" for c in RATED)},
-            ratings bigint NOT NULL,
-            rating_sum bigint NOT NULL,
-            PRIMARY KEY (month, {", ".join(RATED)})
-        )
-        """
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(RATINGS + '_emptied')} ON {t(RATINGS)} (month) "
-        "WHERE ratings = 0"
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(MOMENT_COUNTS + '_emptied')} "
-        f"ON {t(MOMENT_COUNTS)} (day) WHERE moments = 0"
+        f"CREATE INDEX IF NOT EXISTS {t.index(table + '_emptied')} ON {t(table)} "
+        f"({names[0]}) WHERE {measures[0]} = 0"
     )
 
 
