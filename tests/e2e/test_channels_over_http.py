@@ -137,10 +137,10 @@ def test_a_callback_is_made_from_the_inbox_and_never_shown_to_another_customer(
         assert PHONE not in stranger.get("/v1/tickets", params={"limit": 100}).text
     asked_at = history[1]["position"]
     with server.client("agent") as agent:  # the page holds the request, with its number
-        page = agent.get("/v1/feed", params={"after": asked_at - 1, "limit": 5}).text
+        page = agent.get("/v1/feed", params={**wait, "after": asked_at - 1, "limit": 5}).text
         assert "Ticket.CallbackRequested" in page and PHONE in page
     with server.client("analyst") as analyst:  # the same page: the request is not there
-        page = analyst.get("/v1/feed", params={"after": asked_at - 1, "limit": 5}).text
+        page = analyst.get("/v1/feed", params={**wait, "after": asked_at - 1, "limit": 5}).text
         assert "Ticket.CallbackRequested" not in page and PHONE not in page
 
 
