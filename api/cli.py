@@ -104,11 +104,11 @@ def project(settings: Settings, names: list[str]) -> None:
     import signal
 
     from api.runtime import database_url, mail_sender
+    from desk.deadline_watch import DeadlineWatch
+    from desk.service import SupportDesk
     from projections.catalog import VIEWS
-    from projections.database import ensure_schema, eventsourcing_env
-    from projections.deadlines import DeadlineWatch
     from projections.runner import ProjectionRunner
-    from projections.service import SupportDesk
+    from store.database import ensure_schema, eventsourcing_env
 
     unknown = sorted(set(names) - set(VIEWS))
     if unknown:
@@ -171,10 +171,10 @@ def sla(settings: Settings, args: argparse.Namespace) -> int:
     import psycopg
 
     from api.runtime import database_url
+    from desk.service import SupportDesk
     from domain.errors import InvalidField
-    from projections.database import eventsourcing_env
-    from projections.service import SupportDesk
     from replay.sla_simulate import policy_from_file, simulate
+    from store.database import eventsourcing_env
 
     url = database_url(settings)
     try:
@@ -206,10 +206,10 @@ def articles(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from api.runtime import database_url
+    from desk.service import SupportDesk
     from domain.stamp import Stamp
-    from projections.database import ensure_schema, eventsourcing_env
-    from projections.service import SupportDesk
-    from replay.articles import load_articles
+    from importers.help_articles import load_articles
+    from store.database import ensure_schema, eventsourcing_env
 
     if not args.folder.is_dir():
         sys.exit(f"docket articles load: {args.folder} is not a folder.")
@@ -228,7 +228,7 @@ def articles(settings: Settings, args: argparse.Namespace) -> int:
 def add_article_commands(commands: Any) -> None:
     from pathlib import Path
 
-    from replay.articles import SHIPPED
+    from importers.help_articles import SHIPPED
 
     group = commands.add_parser("articles", help="help articles")
     sub = group.add_subparsers(dest="articles_command", required=True)

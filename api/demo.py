@@ -17,7 +17,7 @@ from api.auth import GATEWAY_ROLE, Principal
 from api.runtime import Runtime
 from domain.errors import AlreadyExists
 from domain.stamp import Stamp
-from replay.articles import SHIPPED, load_articles
+from importers.help_articles import SHIPPED, load_articles
 
 
 def demo_id(name: str) -> UUID:

@@ -42,7 +42,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.AlreadyExists: 409,
     errors.NoCallbackToMake: 409,
     errors.VersionMismatch: 412,
-    errors.TicketBusy: 503,
+    errors.Busy: 503,
     errors.UnknownArticle: 404,
     errors.ArticleWithdrawn: 409,
     errors.UnknownHelpSession: 404,
@@ -107,7 +107,7 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
     if isinstance(error, errors.MailRefused):
         extra["reason"] = error.reason
     response = problem(status, error.code, error.detail, **extra)
-    if isinstance(error, errors.TicketBusy):
+    if isinstance(error, errors.Busy):
         response.headers["Retry-After"] = "1"
     return response
 

@@ -9,19 +9,19 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenStore
-from api.idempotency import IdempotencyStore
 from api.settings import Settings
-from projections.attachments import AttachmentStore
+from desk.deadline_watch import DeadlineWatch
+from desk.service import SupportDesk
+from mail.intake import MailIntake
+from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
-from projections.database import ensure_schema, eventsourcing_env, start_embedded
-from projections.deadlines import DeadlineWatch
-from projections.mail_intake import MailIntake
-from projections.mail_sender import MailSender, SmtpServer
 from projections.outbox import MailIdentity
 from projections.reads import Reads
 from projections.runner import ProjectionRunner, log_head
-from projections.service import SupportDesk
 from replay.audit import Audit
+from store.attachments import AttachmentStore
+from store.database import ensure_schema, eventsourcing_env, start_embedded
+from store.idempotency import IdempotencyStore
 
 
 def mail_identity(settings: Settings) -> MailIdentity:

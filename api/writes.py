@@ -10,13 +10,13 @@ from uuid import UUID
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from api.answers import read_problems
 from api.auth import Principal, may_see_ticket
-from api.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
 from api.problems import PROBLEM_TYPE, Problem, domain_problem
-from api.reads import read_problems
 from api.runtime import Runtime
+from desk.answers import Receipt
 from domain.errors import DocketError, UnknownTicket
-from projections.service import Receipt
+from store.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
 
 
 def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:

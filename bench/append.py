@@ -30,8 +30,8 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from projections.database import connection_kwargs, ensure_schema, start_embedded
-from projections.eventstore import GroupCommitRecorder
+from store.database import connection_kwargs, ensure_schema, start_embedded
+from store.eventstore import GroupCommitRecorder
 
 STATE = b'{"stamp":{"actor_id":"bench"},"body":"' + b"x" * 200 + b'"}'
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from projections.database import start_embedded
+from store.database import start_embedded
 
 
 @contextmanager

@@ -24,11 +24,11 @@ from typing import Any
 import psycopg
 
 from bench.harness import embedded_database
-from projections.bulk import copy_rows
-from projections.database import ensure_schema
-from projections.mail_sender import MailSender, SmtpServer
+from mail.sender import MailSender, SmtpServer
 from projections.outbox import DELIVERIES, MAIL, MailIdentity, create_tables
 from projections.runner import Tables
+from store.bulk import copy_rows
+from store.database import ensure_schema
 
 COLUMNS = ("notification_id", "position", "ticket_id", "number", "reason", "recipient_ids",
            "recipients", "subject", "body", "version", "earlier", "created_at")  # fmt: skip

@@ -25,17 +25,17 @@ from typing import Any
 import psycopg
 
 from bench.harness import embedded_database
+from desk.service import SupportDesk
 from domain.account import Account
 from domain.numbers import TicketNumber, format_number
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 from projections.audit_feed import EVERY_KIND
 from projections.catalog import VIEWS
-from projections.database import ensure_schema, eventsourcing_env
-from projections.eventstore import docket_mapper
 from projections.runner import read_facts
-from projections.service import SupportDesk
 from replay.rebuild import Progress, rebuild
+from store.database import ensure_schema, eventsourcing_env
+from store.eventstore import docket_mapper
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -30,13 +30,14 @@ import psycopg
 from bench.data import FIRST_NUMBER, add_tickets
 from bench.harness import embedded_database
 from bench.load import percentile
-from projections import dashboard, inbox, ticket_detail
+from desk.service import SupportDesk
+from projections import dashboard, ticket_detail
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
-from projections.database import ensure_schema, eventsourcing_env
-from projections.listing import ListFilter
+from projections.lists import inbox
+from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner, Tables
-from projections.service import SupportDesk
+from store.database import ensure_schema, eventsourcing_env
 
 Query = Callable[[psycopg.Connection[Any]], object]
 STEP = 50_000

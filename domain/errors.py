@@ -135,16 +135,25 @@ class MailUnreadable(DocketError):
     code = "mail-unreadable"
 
 
-class TicketBusy(DocketError):
+class Busy(DocketError):
+    """So many writes raced for one record that this one could not get its turn in time."""
+
+    code = "busy"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what[:1].upper()}{what[1:]} is being changed by many writers at once; nothing "
+            "was changed. Retry in a moment."
+        )
+
+
+class TicketBusy(Busy):
     """So many writes raced for one ticket that this one could not get its turn in time."""
 
     code = "ticket-busy"
 
     def __init__(self, number: str) -> None:
-        super().__init__(
-            f"Ticket {number} is being changed by many writers at once; nothing was changed. "
-            "Retry in a moment."
-        )
+        super().__init__(f"ticket {number}")
 
 
 class NoCallbackToMake(DocketError):

@@ -1,5 +1,2 @@
-"""Docket's PostgreSQL side: the event store, the application service, and the views.
-
-Everything that touches PostgreSQL lives here, below ``replay/`` and ``api/``
-(which both use it) and above ``domain/`` (which knows nothing of SQL).
-"""
+"""The read side: one module per view, each a fold over the domain's event classes kept
+in tables with its tracking position, and the runner that keeps them current."""

@@ -26,8 +26,8 @@ from domain.numbers import TicketNumber
 from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember
 from domain.ticket import Ticket
-from projections.bulk import copy_rows
 from projections.runner import Fact, Tables, View, clean_text
+from store.bulk import copy_rows
 
 NAME = "audit_feed"
 FEED = "audit_feed"

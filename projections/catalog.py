@@ -5,15 +5,14 @@ from __future__ import annotations
 from projections import (
     articles,
     audit_feed,
-    customer_tickets,
     dashboard,
     directory,
-    inbox,
     log_seal,
     outbox,
     sla,
     ticket_detail,
 )
+from projections.lists import customer_tickets, inbox
 from projections.runner import View
 
 VIEWS: dict[str, View] = {

@@ -29,8 +29,8 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
+from projections.lists.ticket_rows import PUBLIC_TICKET_EVENTS
 from projections.runner import Fact, Tables, View, clean_text
-from projections.ticket_rows import PUBLIC_TICKET_EVENTS
 
 NAME = "dashboard"
 TICKETS = "dashboard_tickets"

@@ -10,7 +10,7 @@ from that id, so the outbox folded again from position 0 names the same
 emails. The rows hold no address of Docket's own: ``Message-ID``, threading
 headers and the reply address are drawn from :class:`MailIdentity` (settings)
 when an email is sent or listed. Whether one was delivered is not a fact of the log but of the mail
-server's answer: :mod:`projections.mail_sender` keeps that in its own table,
+server's answer: :mod:`mail.sender` keeps that in its own table,
 which a rebuild of this view leaves alone.
 """
 

@@ -17,18 +17,9 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from projections import (
-    articles,
-    audit_feed,
-    customer_tickets,
-    dashboard,
-    directory,
-    inbox,
-    outbox,
-    sla,
-    ticket_detail,
-)
-from projections.listing import ListFilter, Page
+from projections import articles, audit_feed, dashboard, directory, outbox, sla, ticket_detail
+from projections.lists import customer_tickets, inbox
+from projections.lists.filters import ListFilter, Page
 from projections.runner import (
     Board,
     Tables,

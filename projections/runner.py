@@ -7,7 +7,7 @@ position in one transaction, so an event is applied exactly once even across
 crashes: either both are committed or neither is.
 
 * **Gap-safe.** The recorder commits notification ids in order (see
-  :mod:`projections.eventstore`), so reading "after position P" never skips an
+  :mod:`store.eventstore`), so reading "after position P" never skips an
   event that commits later.
 * **Batched.** While catching up a transaction takes up to ``batch_size``
   events; when live, each wake-up takes whatever has arrived, usually one.
@@ -47,7 +47,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from projections.eventstore import docket_mapper
+from store.eventstore import docket_mapper
 
 log = logging.getLogger("docket.projections")
 

@@ -17,9 +17,9 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.numbers import format_number, parse_number
-from projections.bulk import copy_rows
+from projections.lists.ticket_rows import ALL_TICKET_EVENTS
 from projections.runner import Fact, Tables, View, clean_text
-from projections.ticket_rows import ALL_TICKET_EVENTS
+from store.bulk import copy_rows
 
 NAME = "ticket_detail"
 DETAILS = "ticket_details"

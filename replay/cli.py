@@ -12,12 +12,12 @@ from typing import Any
 import psycopg
 
 from projections.catalog import VIEWS
-from projections.eventstore import docket_mapper
 from replay.export import export_lines
 from replay.history import history, state_at, ticket_events
 from replay.rebuild import Progress, rebuild
 from replay.store import find_ticket_id
 from replay.verify import verify_export, verify_log
+from store.eventstore import docket_mapper
 
 HISTORY = timedelta(days=365 * 100)
 """Imports replay history as it happened: no reopen window applies."""
@@ -163,10 +163,10 @@ def add_import_commands(commands: Any) -> None:
 
 
 def run_import(args: argparse.Namespace, url: str, schema: str) -> int:
-    from projections.database import ensure_schema, eventsourcing_env
-    from projections.service import SupportDesk
-    from replay.import_incident_log import import_incident_log
-    from replay.import_tickets_csv import DEFAULT_OPENED_AT, import_tickets_csv
+    from desk.service import SupportDesk
+    from importers.incident_log import import_incident_log
+    from importers.tickets_csv import DEFAULT_OPENED_AT, import_tickets_csv
+    from store.database import ensure_schema, eventsourcing_env
 
     if not args.path.exists():
         print(f"No file {args.path}.", file=sys.stderr)

@@ -23,7 +23,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from projections.eventstore import docket_mapper
+from projections.lists.ticket_rows import OPEN_END
 from projections.runner import (
     TRACKING_TABLE,
     Fact,
@@ -34,7 +34,7 @@ from projections.runner import (
     log_head,
     read_facts,
 )
-from projections.ticket_rows import OPEN_END
+from store.eventstore import docket_mapper
 
 SHADOW = "__shadow"
 SWAP_ATTEMPTS = 5

@@ -11,9 +11,10 @@ from uuid import UUID, uuid4
 
 import psycopg
 
+from desk.answers import Receipt
+from desk.service import SupportDesk
 from domain.stamp import Stamp
 from domain.ticket import Ticket
-from projections.service import Receipt, SupportDesk
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from bench.harness import embedded_database
-from projections.database import eventsourcing_env
+from store.database import eventsourcing_env
 
 
 @pytest.fixture(scope="session")

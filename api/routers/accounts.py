@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.answers import list_filter, paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.reads import list_filter, paging, read_problems, ticket_page
 from api.routers.tickets import READ_PROBLEMS
 from api.schemas import TicketPage, TicketQuery
 

@@ -14,10 +14,10 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from api.answers import bad_query, read_problems
 from api.auth import Principal
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
 from api.problems import Problem
-from api.reads import bad_query, read_problems
 from api.routers.dashboard import instant
 from api.schemas import (
     ArticleIn,
@@ -37,9 +37,9 @@ from api.schemas import (
     Suggestions,
     SuggestQuery,
 )
+from desk.answers import ArticleReceipt as Receipt
 from domain.article import SLUG, article_id_for
 from domain.errors import NothingChanged
-from projections.service import ArticleReceipt as Receipt
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 accounts_router = APIRouter(prefix="/v1/accounts", tags=["articles"])

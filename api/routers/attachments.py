@@ -12,7 +12,7 @@ from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.schemas import AttachmentOut
 from domain.errors import UnknownTicket
-from projections.attachments import ALLOWED_CONTENT_TYPES
+from store.attachments import ALLOWED_CONTENT_TYPES
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from api.answers import bad_query
 from api.auth import may_see_ticket
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.reads import bad_query
 from api.schemas import (
     Backlog,
     DamageOut,

@@ -17,11 +17,11 @@ from api.deps import (
     allowed,
     stamp_for,
 )
-from api.idempotency import StoredAnswer
 from api.problems import Problem
 from api.routers.tickets import PROBLEMS
 from api.schemas import CallbackIn, Receipt
 from api.writes import receipt_answer, run_write
+from store.idempotency import StoredAnswer
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 

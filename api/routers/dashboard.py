@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from api.answers import bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.reads import bad_query, read_problems
 from api.schemas import DashboardAnswer, DashboardQuery
 from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
 

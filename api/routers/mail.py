@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.reads import read_problems
 from api.schemas import (
     InboundAnswer,
     OutboxPage,

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api.answers import bad_query, read_problems, start_of_day, time_zone
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
-from api.reads import bad_query, read_problems, start_of_day, time_zone
 from api.schemas import (
     Compliance,
     SlaPolicyOut,

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from api.answers import list_filter, paging, read_problems, ticket_page
+from api.answers import ticket_detail as ticket_detail_answer
 from api.auth import Principal, may_read_notes, may_see_ticket
 from api.deps import (
     CorrelationId,
@@ -18,10 +20,7 @@ from api.deps import (
     allowed,
     stamp_for,
 )
-from api.idempotency import StoredAnswer
 from api.problems import Problem
-from api.reads import list_filter, paging, read_problems, ticket_page
-from api.reads import ticket_detail as ticket_detail_answer
 from api.runtime import Runtime
 from api.schemas import (
     AssignmentIn,
@@ -41,8 +40,9 @@ from api.schemas import (
     TypeIn,
 )
 from api.writes import TicketScope, receipt_answer, run_write, visible_ticket
+from desk.answers import AttachmentRef
 from domain.channels import ChatLine
-from projections.service import AttachmentRef
+from store.idempotency import StoredAnswer
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from api.idempotency import canonical_request
+from store.idempotency import canonical_request
 from tests.e2e.conftest import Server, file_ticket
 
 

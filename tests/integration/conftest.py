@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from desk.service import SupportDesk
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from typing import Any
 import psycopg
 import pytest
 
+from desk.service import SupportDesk
 from domain.ticket import Ticket
 from projections import dashboard
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
-from projections.database import eventsourcing_env
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
+from store.database import eventsourcing_env
 from tests.builders import agent, fresh_schema, requester
 
 START = datetime(2024, 1, 3, 7, 30, tzinfo=UTC)

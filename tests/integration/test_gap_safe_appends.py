@@ -20,8 +20,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 
-from projections.database import connection_kwargs
-from projections.eventstore import GroupCommitRecorder
+from store.database import connection_kwargs
+from store.eventstore import GroupCommitRecorder
 
 WRITERS_PER_RECORDER = 4
 RECORDERS = 3

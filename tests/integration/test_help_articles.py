@@ -1,6 +1,6 @@
 """Help articles on PostgreSQL: loading, suggestion ranking, recommendations, deflection.
 
-The corpus is the one Docket ships (``domain/help_articles``): five English and
+The corpus is the one Docket ships (``importers/articles``): five English and
 three French articles about Files and Dash.
 """
 
@@ -14,15 +14,15 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from desk.service import SupportDesk
 from domain.article import article_id_for
+from importers.help_articles import SHIPPED, load_articles, parse_article
 from projections import articles
 from projections.catalog import VIEWS
-from projections.eventstore import docket_mapper
 from projections.runner import ProjectionRunner, Tables, log_head
-from projections.service import SupportDesk
-from replay.articles import SHIPPED, load_articles, parse_article
 from replay.rebuild import rebuild
 from replay.verify import verify_log
+from store.eventstore import docket_mapper
 from tests.builders import desk_with_account, later, requester, system
 
 

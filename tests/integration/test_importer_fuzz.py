@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desk.service import SupportDesk
+from importers.incident_log import import_incident_log
+from importers.tickets_csv import import_tickets_csv
 from projections.catalog import VIEWS
-from projections.database import eventsourcing_env
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
-from replay.import_incident_log import import_incident_log
-from replay.import_tickets_csv import import_tickets_csv
+from store.database import eventsourcing_env
 from tests.builders import fresh_schema
 
 TICKET_COLUMNS = [

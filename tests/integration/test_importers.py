@@ -13,14 +13,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from desk.service import SupportDesk
+from importers.incident_log import PRIORITIES as INCIDENT_PRIORITIES
+from importers.incident_log import import_incident_log, when
+from importers.tickets_csv import STATUSES, import_tickets_csv
 from projections import dashboard
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
-from replay.import_incident_log import PRIORITIES as INCIDENT_PRIORITIES
-from replay.import_incident_log import import_incident_log, when
-from replay.import_tickets_csv import STATUSES, import_tickets_csv
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TICKETS = FIXTURES / "customer_support_tickets_head.csv.gz"

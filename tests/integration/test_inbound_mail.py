@@ -13,13 +13,13 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from desk.service import SupportDesk
 from domain.errors import MailRefused, MailUnreadable
 from domain.stamp import Stamp
-from projections.attachments import AttachmentStore
-from projections.mail_intake import MailIntake
+from mail.intake import MailIntake
 from projections.outbox import MailIdentity
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
+from store.attachments import AttachmentStore
 from tests.builders import desk_with_account
 
 IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test")

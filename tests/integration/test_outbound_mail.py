@@ -16,12 +16,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from desk.service import SupportDesk
 from domain.stamp import Stamp
+from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
-from projections.mail_sender import MailSender, SmtpServer
 from projections.outbox import REPLY_ABOVE, MailIdentity, listing
 from projections.runner import ProjectionRunner, Tables
-from projections.service import SupportDesk
 from replay.rebuild import rebuild
 from tests.builders import desk_with_account
 from tests.mailserver import Mailbox, smtp_server

@@ -14,9 +14,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from projections import inbox, ticket_detail
+from desk.service import SupportDesk
+from projections import ticket_detail
 from projections.catalog import VIEWS
-from projections.listing import BadCursor, ListFilter
+from projections.lists import inbox
+from projections.lists.filters import BadCursor, ListFilter
 from projections.runner import (
     Fact,
     ProjectionRunner,
@@ -25,7 +27,6 @@ from projections.runner import (
     tracked_errors,
     tracked_positions,
 )
-from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later
 
 

@@ -13,18 +13,19 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from desk.answers import Receipt
+from desk.service import SupportDesk
 from domain.chain import event_hash
-from projections import inbox
 from projections.catalog import VIEWS
-from projections.eventstore import docket_mapper
-from projections.listing import ListFilter
+from projections.lists import inbox
+from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner, Tables
-from projections.service import Receipt, SupportDesk
 from replay.export import export_lines
 from replay.history import backlog, history, state_at
 from replay.rebuild import rebuild
 from replay.store import find_ticket_id, stream
 from replay.verify import verify_export, verify_log
+from store.eventstore import docket_mapper
 from tests.builders import T0, agent, desk_with_account, file, later
 
 MAPPER = docket_mapper()

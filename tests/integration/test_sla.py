@@ -12,14 +12,14 @@ from typing import Any
 
 import psycopg
 
+from desk.deadline_watch import DeadlineWatch
+from desk.service import SupportDesk
 from domain.ticket import Ticket
 from projections import sla
 from projections.catalog import VIEWS
-from projections.deadlines import DeadlineWatch
-from projections.inbox import tickets as inbox_tickets
-from projections.listing import ListFilter
+from projections.lists.filters import ListFilter
+from projections.lists.inbox import tickets as inbox_tickets
 from projections.runner import ProjectionRunner, log_head
-from projections.service import SupportDesk
 from replay.rebuild import rebuild
 from tests.builders import agent, requester, system
 

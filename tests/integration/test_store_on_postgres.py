@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from desk.service import SupportDesk
 from domain.stamp import Stamp
-from projections.service import SupportDesk
 
 AT = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import psycopg
 
-from projections import audit_feed, customer_tickets, directory, inbox, ticket_detail
-from projections.listing import ListFilter
+from desk.service import SupportDesk
+from projections import audit_feed, directory, ticket_detail
+from projections.lists import customer_tickets, inbox
+from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, later, requester, system
 
 

@@ -15,15 +15,15 @@ import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desk.service import SupportDesk
 from domain.ticket import Ticket
 from projections import dashboard
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
-from projections.database import eventsourcing_env
-from projections.eventstore import docket_mapper
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
 from replay.store import every_event
+from store.database import eventsourcing_env
+from store.eventstore import docket_mapper
 from tests.builders import T0, fresh_schema, requester
 from tests.property.strategies import Command, commands, run
 

@@ -17,13 +17,13 @@ import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desk.service import SupportDesk
 from domain.ticket import PRIORITIES, STATUSES, TICKET_TYPES, Ticket
-from projections import inbox
 from projections.catalog import VIEWS
-from projections.database import eventsourcing_env
-from projections.listing import SORTS, ListFilter
+from projections.lists import inbox
+from projections.lists.filters import SORTS, ListFilter
 from projections.runner import ProjectionRunner
-from projections.service import SupportDesk
+from store.database import eventsourcing_env
 from tests.builders import T0, fresh_schema, requester
 from tests.property.strategies import Command, commands, run
 

@@ -9,8 +9,8 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from desk.service import SupportDesk
 from domain.ticket import Ticket
-from projections.service import SupportDesk
 from replay.verify import verify_stored_stream
 from tests.property.strategies import Command, commands, ticket_after
 

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.eventstore import docket_mapper
 from replay.history import snapshot, state_at
+from store.eventstore import docket_mapper
 from tests.builders import T0, new_ticket
 from tests.property.strategies import Command, commands, run
 

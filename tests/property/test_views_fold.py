@@ -14,15 +14,16 @@ import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desk.service import SupportDesk
 from domain.account import Account
 from domain.channels import ChatLine
 from domain.ticket import Ticket
-from projections import audit_feed, customer_tickets, ticket_detail
+from projections import audit_feed, ticket_detail
 from projections.catalog import VIEWS
-from projections.database import eventsourcing_env
-from projections.listing import ListFilter
+from projections.lists import customer_tickets
+from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner, Tables
-from projections.service import SupportDesk
+from store.database import eventsourcing_env
 from tests.builders import T0, fresh_schema, requester
 from tests.property.strategies import TERMS, Command, commands, run
 

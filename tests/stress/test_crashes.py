@@ -27,8 +27,8 @@ import psycopg
 import pytest
 
 from bench.harness import embedded_database, free_port
-from projections.eventstore import docket_mapper
 from replay.store import every_event
+from store.eventstore import docket_mapper
 
 pytestmark = pytest.mark.stress
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from desk.service import SupportDesk
 from domain import errors
 from domain.channels import (
     ChatLine,
@@ -18,7 +19,6 @@ from domain.channels import (
     checked_time_zone,
 )
 from domain.ticket import Ticket
-from projections.service import SupportDesk
 from tests.builders import T0, agent, desk_with_account, later, new_ticket, requester
 
 CHAT = [

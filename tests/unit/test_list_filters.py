@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.answers import created_range
 from api.problems import Problem
-from api.reads import created_range
-from projections.listing import SORTS, BadCursor, ListFilter, decode_cursor, encode_cursor
+from projections.lists.filters import SORTS, BadCursor, ListFilter, decode_cursor, encode_cursor
 
 NOW = datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # already Sunday morning in Berlin (CEST)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import DocketError, MailUnreadable
-from domain.mail import InboundMail, html_to_text, parse_mail, trim_reply
+from mail.parsing import InboundMail, html_to_text, parse_mail, trim_reply
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail"
 

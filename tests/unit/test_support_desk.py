@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from desk.service import SupportDesk
 from domain import errors
 from domain.ticket import Ticket
-from projections.service import SupportDesk
 from tests.builders import agent, desk_with_account, file, requester, system
 
 

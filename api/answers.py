@@ -27,7 +27,7 @@ from api.schemas import (
     TicketSummary,
 )
 from domain.sla import SlaState, state_from_data
-from projections.listing import STAFF_SORTS, BadCursor, ListFilter
+from projections.lists.filters import STAFF_SORTS, BadCursor, ListFilter
 from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
 from projections.sla import readings
 

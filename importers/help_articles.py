@@ -23,11 +23,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from desk.service import SupportDesk
 from domain.errors import DocketError, InvalidField
 from domain.stamp import Stamp
-from projections.service import SupportDesk
 
-SHIPPED = Path(__file__).resolve().parent.parent / "domain" / "help_articles"
+SHIPPED = Path(__file__).resolve().parent / "articles"
 """The articles Docket ships with (``docket seed-demo`` loads them)."""
 FIELDS = ("title", "language", "products", "topics")
 

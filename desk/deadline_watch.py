@@ -25,12 +25,12 @@ from uuid import UUID
 
 import psycopg
 
+from desk.service import SupportDesk
 from domain.errors import DocketError, NothingChanged
 from domain.stamp import Stamp
-from projections.background import Background
 from projections.runner import Tables
-from projections.service import SupportDesk
 from projections.sla import CLOCKS, breaching
+from store.background import Background
 
 log = logging.getLogger("docket.deadlines")
 ACTOR = "sla-deadlines"

@@ -1,7 +1,7 @@
 """The agent inbox: every ticket, for agents, with what needs an answer first.
 
 Handles every ticket event, internal notes included (they count as activity and
-are searchable by staff). Rows are temporal (:mod:`projections.ticket_rows`).
+are searchable by staff). Rows are temporal (:mod:`projections.lists.ticket_rows`).
 The default order, ``attention``, puts open tickets whose latest customer
 message has no agent reply first, most urgent and longest waiting first; then
 answered open tickets, then pending, then closed ones, most recent first.
@@ -9,7 +9,7 @@ answered open tickets, then pending, then closed ones, most recent first.
 
 from __future__ import annotations
 
-from projections.ticket_rows import TicketList
+from projections.lists.ticket_rows import TicketList
 
 NAME = "inbox"
 COLUMNS = (

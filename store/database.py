@@ -50,7 +50,7 @@ def eventsourcing_env(url: str, schema: str, *, pool_size: int = 8) -> dict[str,
         raise ValueError(f"Schema name {schema!r} must be a lower-case identifier.")
     kw = connection_kwargs(url)
     return {
-        "PERSISTENCE_MODULE": "projections.eventstore:DocketFactory",
+        "PERSISTENCE_MODULE": "store.eventstore:DocketFactory",
         "POSTGRES_DBNAME": kw["dbname"],
         "POSTGRES_HOST": kw["host"],
         "POSTGRES_PORT": kw["port"],

@@ -1,7 +1,7 @@
 """One row per ticket for the list views, kept as versions in time.
 
-The inbox and the customers' lists (:mod:`projections.inbox`,
-:mod:`projections.customer_tickets`) both fold ticket events into a
+The inbox and the customers' lists (:mod:`projections.lists.inbox`,
+:mod:`projections.lists.customer_tickets`) both fold ticket events into a
 :class:`TicketRow`; they differ in which events they see (customers' lists never
 see internal notes) and how they sort.
 
@@ -30,7 +30,7 @@ from psycopg.types.json import Jsonb
 
 from domain.sla import SlaState, state_from_data, state_to_data
 from domain.ticket import PRIORITIES, Ticket, sla_after
-from projections.listing import SORTS, ListFilter, Page, micros, page
+from projections.lists.filters import SORTS, ListFilter, Page, micros, page
 from projections.runner import Fact, Tables, View, clean_text
 
 OPEN_END = 2**63 - 1

@@ -3,7 +3,7 @@
 The first page of a walk takes the view's committed position as its snapshot;
 the opaque cursor carries that snapshot, the sort key of the last row, and a
 digest of the filter, so every later page reads the same snapshot from where
-the previous one stopped (see :mod:`projections.ticket_rows`).
+the previous one stopped (see :mod:`projections.lists.ticket_rows`).
 """
 
 from __future__ import annotations

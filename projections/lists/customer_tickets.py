@@ -1,6 +1,6 @@
 """The customers' lists: a requester's own tickets, and an account's team tickets.
 
-The same rows as the inbox (:mod:`projections.ticket_rows`) folded from public
+The same rows as the inbox (:mod:`projections.lists.ticket_rows`) folded from public
 events only: this view never receives an internal note, so no list, count,
 activity time or search hit it serves can reveal one. Team tickets show who
 filed each ticket and which colleagues replied as collaborators.
@@ -8,7 +8,7 @@ filed each ticket and which colleagues replied as collaborators.
 
 from __future__ import annotations
 
-from projections.ticket_rows import TicketList
+from projections.lists.ticket_rows import TicketList
 
 NAME = "customer_tickets"
 COLUMNS = (

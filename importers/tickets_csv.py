@@ -20,10 +20,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from desk.answers import Change
+from desk.service import SupportDesk
 from domain.errors import DocketError
 from domain.stamp import Stamp
-from projections.service import Change, SupportDesk
-from replay.importing import Accounts, ImportReport, import_id, open_text, records
+from importers.common import Accounts, ImportReport, import_id, open_text, records
 
 DATASET = "tickets-csv"
 STATUSES = {"Open": "open", "Pending Customer Response": "pending", "Closed": "closed"}

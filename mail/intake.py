@@ -33,6 +33,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from desk.answers import AttachmentRef, Receipt
+from desk.service import SupportDesk
 from domain.errors import (
     DocketError,
     MailRefused,
@@ -42,14 +44,13 @@ from domain.errors import (
     ReopenWindowPassed,
     UnknownTicket,
 )
-from domain.mail import InboundMail, parse_mail
 from domain.stamp import Stamp
 from domain.ticket import BODY_MAX_BYTES, SUBJECT_MAX_CHARS
+from mail.parsing import InboundMail, parse_mail
 from projections import directory
-from projections.attachments import AttachmentStore
 from projections.outbox import MailIdentity
 from projections.runner import Tables
-from projections.service import AttachmentRef, Receipt, SupportDesk
+from store.attachments import AttachmentStore
 
 INBOUND = "inbound_mail"
 REJECTED = "rejected_mail"

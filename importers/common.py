@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TextIO
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from desk.service import SupportDesk
 from domain.stamp import Stamp
-from projections.service import SupportDesk
 
 
 def import_id(dataset: str, key: str) -> UUID:

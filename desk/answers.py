@@ -1,0 +1,65 @@
+"""What the desk's use cases take in and answer: plain values, never aggregates.
+
+Writes answer a :class:`Receipt` with the global position of the last event
+written, which readers pass back as ``min_position`` to read their own writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.stamp import Stamp
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a write answers: the ticket, its new version, and the log position."""
+
+    ticket_id: UUID
+    number: str
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class ArticleReceipt:
+    """What an article write answers: the article, its new version, and the log position."""
+
+    article_id: UUID
+    slug: str
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An uploaded file, by content hash, to attach to a ticket with a message."""
+
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the ways in need to know to authorise a ticket write."""
+
+    ticket_id: UUID
+    number: str
+    account_id: str
+    requester_id: str
+    status: str
+    version: int
+    assignee_id: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One historical change of an imported ticket: a Ticket command, its arguments, its stamp."""
+
+    command: str
+    args: dict[str, Any]
+    stamp: Stamp

@@ -1,0 +1,141 @@
+"""The help centre: publishing and revising help articles, and the help sessions in which
+a person reads suggested articles before (or instead of) filing a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Recording
+
+from desk.answers import ArticleReceipt
+from desk.core import DeskCore, position
+from domain.article import HelpArticle, article_id_for, checked_slug
+from domain.errors import AlreadyExists, Busy, NothingChanged, UnknownArticle
+from domain.stamp import Stamp
+
+
+class HelpCentre(DeskCore):
+    def publish_article(
+        self,
+        *,
+        title: str,
+        body: str,
+        language: str,
+        products: list[str],
+        topics: list[str],
+        stamp: Stamp,
+        slug: str | None = None,
+    ) -> ArticleReceipt:
+        """A new article; its slug (from the title unless given) must not be taken."""
+        article = HelpArticle.publish(
+            title=title, body=body, language=language, products=products, topics=topics,
+            slug=slug, stamp=stamp,
+        )  # fmt: skip
+        try:
+            recordings = self.save(article)
+        except IntegrityError:
+            raise AlreadyExists(
+                f"An article with slug {article.slug} exists already; revise it instead."
+            ) from None
+        return article_receipt(article, recordings)
+
+    def revise_article(
+        self,
+        article_id: UUID,
+        *,
+        title: str,
+        body: str,
+        language: str,
+        products: list[str],
+        topics: list[str],
+        stamp: Stamp,
+    ) -> ArticleReceipt:
+        """New content for an article; the same content again raises NothingChanged."""
+        return self._change_article(
+            article_id,
+            lambda a: a.revise(
+                title=title, body=body, language=language, products=products, topics=topics,
+                stamp=stamp,
+            ),
+        )  # fmt: skip
+
+    def article_receipt(self, article_id: UUID) -> ArticleReceipt:
+        """The article as it stands (position 0: nothing new to wait for)."""
+        article = self._article(article_id)
+        return ArticleReceipt(article.id, article.slug, article.version, 0)
+
+    def withdraw_article(self, article_id: UUID, *, stamp: Stamp) -> ArticleReceipt:
+        return self._change_article(article_id, lambda a: a.withdraw(stamp=stamp))
+
+    def sync_article(
+        self,
+        *,
+        slug: str,
+        title: str,
+        body: str,
+        language: str,
+        products: list[str],
+        topics: list[str],
+        stamp: Stamp,
+    ) -> str:
+        """Make the article ``slug`` read as given: ``published``, ``revised``,
+        ``unchanged`` (nothing recorded) or ``withdrawn`` (left alone)."""
+        try:
+            article = self._article(article_id_for(checked_slug(slug)))
+        except UnknownArticle:
+            self.publish_article(
+                title=title, body=body, language=language, products=products, topics=topics,
+                slug=slug, stamp=stamp,
+            )  # fmt: skip
+            return "published"
+        if article.withdrawn:
+            return "withdrawn"
+        try:
+            self.revise_article(
+                article.id, title=title, body=body, language=language, products=products,
+                topics=topics, stamp=stamp,
+            )  # fmt: skip
+        except NothingChanged:
+            return "unchanged"
+        return "revised"
+
+    def open_article(
+        self,
+        help_session: UUID,
+        *,
+        article_id: UUID,
+        person_id: str,
+        account_id: str,
+        stamp: Stamp,
+    ) -> int:
+        """Record that the person opened a suggested article in their help session."""
+        article = self._article(article_id)
+        for _ in range(5):
+            session = self._help_session(help_session, person_id, account_id, stamp)
+            session.open_article(article=article, person_id=person_id, stamp=stamp)
+            try:
+                return position(self.save(session))
+            except IntegrityError:  # another opening of the same session won: again
+                continue
+        raise Busy("the help session")
+
+    def _change_article(
+        self, article_id: UUID, command: Callable[[HelpArticle], object]
+    ) -> ArticleReceipt:
+        for _ in range(5):
+            article = self._article(article_id)
+            command(article)
+            try:
+                return article_receipt(article, self.save(article))
+            except IntegrityError:  # changed meanwhile: decide again on the new version
+                continue
+        raise Busy(f"article {article_id}")
+
+    def _article(self, article_id: UUID) -> HelpArticle:
+        return self._get(HelpArticle, article_id, UnknownArticle(f"No article {article_id}."))
+
+
+def article_receipt(article: HelpArticle, recordings: list[Recording[Any]]) -> ArticleReceipt:
+    return ArticleReceipt(article.id, article.slug, article.version, position(recordings))

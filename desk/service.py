@@ -1,0 +1,23 @@
+"""The support desk's application service: every use case, one method each, on one
+event store. Each area keeps its use cases in a module of its own:
+
+* :mod:`desk.tickets` — filing and working tickets;
+* :mod:`desk.accounts` — customer accounts, members, staff, the SLA policy;
+* :mod:`desk.help_centre` — help articles and help sessions;
+* :mod:`desk.imports` — tickets from outside data sets;
+
+and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
+change again after a race). Methods take plain values (ids, strings, a
+:class:`~domain.stamp.Stamp`) and answer plain values (:mod:`desk.answers`).
+"""
+
+from __future__ import annotations
+
+from desk.accounts import AccountsAndStaff
+from desk.help_centre import HelpCentre
+from desk.imports import Imports
+from desk.tickets import TicketDesk
+
+
+class SupportDesk(TicketDesk, AccountsAndStaff, HelpCentre, Imports):
+    """Docket's eventsourcing application: all the desk's use cases."""

@@ -1,0 +1,341 @@
+"""Tickets: filing one (from the web, email, chat, a callback request) and every change
+an agent, a requester or a collaborator makes to it. Each use case is one save."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+
+from desk.answers import AttachmentRef, Receipt
+from desk.core import DeskCore, position
+from domain.channels import (
+    ChatLine,
+    callback_description,
+    chat_description,
+    check_callback_window,
+    check_channel_and_transcript,
+    checked_phone,
+    checked_time_zone,
+)
+from domain.errors import InvalidField, TicketBusy, UnknownTicket
+from domain.numbers import TicketNumber, format_number
+from domain.stamp import Stamp
+from domain.ticket import Ticket
+
+
+class TicketDesk(DeskCore):
+    # --- filing ------------------------------------------------------------------------
+
+    def file_ticket(
+        self,
+        *,
+        account_id: UUID,
+        requester_id: str,
+        subject: str,
+        description: str,
+        type: str,
+        priority: str,
+        product: str,
+        stamp: Stamp,
+        topic: str = "",
+        channel: str = "web",
+        follow_up_of: str | None = None,
+        ticket_id: UUID | None = None,
+        help_session: UUID | None = None,
+        transcript: list[ChatLine] | None = None,
+        attachments: list[AttachmentRef] | None = None,
+    ) -> Receipt:
+        """File a ticket with its ``attachments``, in one save: all on record or none.
+
+        With ``help_session``, the session records that this ticket was filed anyway, in
+        the same save as the ticket.
+        A chat ticket comes with its ``transcript``: rendered into the first message, and
+        its lines kept right after Opened (see :mod:`domain.channels`)."""
+        account = self._account(account_id)
+        account.check_may_file(requester_id)
+        check_channel_and_transcript(channel, transcript)
+        if transcript:
+            description = chat_description(description, transcript)
+        linked: str | None = None
+        if follow_up_of:
+            earlier = self.ticket_facts(follow_up_of)
+            if earlier.account_id != str(account_id):
+                raise UnknownTicket(f"No ticket {follow_up_of} in this account.")
+            linked = earlier.number
+        ticket_id = ticket_id or uuid4()
+        number = format_number(self.next_number())
+        ticket = Ticket.file(
+            ticket_id=ticket_id,
+            number=number,
+            subject=subject,
+            description=description,
+            type=type,
+            priority=priority,
+            product=product,
+            topic=topic,
+            channel=channel,
+            requester_id=requester_id,
+            account_id=str(account_id),
+            follow_up_of=linked,
+            stamp=stamp,
+            sla_terms=self._terms(account),
+        )
+        if transcript:
+            ticket.record_chat_transcript(lines=transcript, stamp=stamp)
+        attach(ticket, attachments or [], stamp)
+        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+        if help_session is None:
+            recordings = self.save(ticket, claim)
+            return Receipt(ticket.id, number, ticket.version, position(recordings))
+        for _ in range(5):
+            session = self._help_session(help_session, requester_id, str(account_id), stamp)
+            session.file_ticket_anyway(
+                ticket_id=ticket.id, number=number, person_id=requester_id, stamp=stamp
+            )
+            try:
+                recordings = self.save(ticket, claim, session)
+            except IntegrityError:  # the session moved on meanwhile: decide again
+                continue
+            return Receipt(ticket.id, number, ticket.version, position(recordings))
+        raise TicketBusy(number)
+
+    def request_callback(
+        self,
+        *,
+        account_id: UUID,
+        requester_id: str,
+        subject: str,
+        description: str,
+        product: str,
+        phone: str,
+        window_start: datetime,
+        window_end: datetime,
+        time_zone: str | None,
+        stamp: Stamp,
+        type: str = "question",
+        ticket_id: UUID | None = None,
+    ) -> Receipt:
+        """File an urgent phone ticket and record the callback asked for, in one save."""
+        account = self._account(account_id)
+        account.check_may_file(requester_id)
+        # the request's own rules first: the description below writes the window out
+        checked_phone(phone)
+        checked_time_zone(time_zone)
+        check_callback_window(window_start, window_end, stamp.at)
+        ticket_id = ticket_id or uuid4()
+        number = format_number(self.next_number())
+        ticket = Ticket.file(
+            ticket_id=ticket_id,
+            number=number,
+            subject=subject,
+            description=callback_description(description, window_start, window_end, time_zone),
+            type=type,
+            priority="urgent",
+            product=product,
+            topic="",
+            channel="phone",
+            requester_id=requester_id,
+            account_id=str(account_id),
+            stamp=stamp,
+            sla_terms=self._terms(account),
+        )
+        ticket.request_callback(
+            phone=phone,
+            window_start=window_start,
+            window_end=window_end,
+            time_zone=time_zone,
+            stamp=stamp,
+        )
+        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+        recordings = self.save(ticket, claim)
+        return Receipt(ticket.id, number, ticket.version, position(recordings))
+
+    # --- working a ticket ----------------------------------------------------------------
+
+    def add_message(
+        self,
+        ticket: str | UUID,
+        *,
+        author_id: str,
+        author_role: str,
+        body: str,
+        stamp: Stamp,
+        attachments: list[AttachmentRef] | None = None,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        files = list(attachments or [])
+
+        def command(t: Ticket) -> None:
+            attach(t, files, stamp)
+            t.add_message(
+                author_id=author_id,
+                author_role=author_role,
+                body=body,
+                attachments=[f.attachment_id for f in files],
+                stamp=stamp,
+            )
+
+        return self._change(ticket, expected_version, command)
+
+    def add_internal_note(
+        self,
+        ticket: str | UUID,
+        *,
+        author_id: str,
+        body: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.add_internal_note(author_id=author_id, body=body, stamp=stamp),
+        )
+
+    def add_attachment(
+        self,
+        ticket: str | UUID,
+        *,
+        attachment: AttachmentRef,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.add_attachment(
+                attachment_id=attachment.attachment_id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                stamp=stamp,
+            ),
+        )
+
+    def change_status(
+        self,
+        ticket: str | UUID,
+        *,
+        to_status: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket, expected_version, lambda t: t.change_status(to_status=to_status, stamp=stamp)
+        )
+
+    def change_priority(
+        self,
+        ticket: str | UUID,
+        *,
+        to_priority: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.change_priority(to_priority=to_priority, stamp=stamp),
+        )
+
+    def assign(
+        self,
+        ticket: str | UUID,
+        *,
+        agent_id: str | None,
+        group: str | None,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        if agent_id is not None:
+            groups = self.staff_groups(agent_id)  # raises UnknownStaff for anyone else
+            if group is not None and group not in groups:
+                raise InvalidField("group", f"That agent is not in the {group} support group.")
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.assign(agent_id=agent_id, group=group, stamp=stamp),
+        )
+
+    def change_type(
+        self,
+        ticket: str | UUID,
+        *,
+        to_type: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket, expected_version, lambda t: t.change_type(to_type=to_type, stamp=stamp)
+        )
+
+    def change_product(
+        self,
+        ticket: str | UUID,
+        *,
+        to_product: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.change_product(to_product=to_product, stamp=stamp),
+        )
+
+    def reopen(
+        self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
+    ) -> Receipt:
+        def command(t: Ticket) -> None:
+            terms = self._terms(self._account(UUID(t.account_id)))
+            t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
+
+        return self._change(ticket, expected_version, command)
+
+    def rate_satisfaction(
+        self,
+        ticket: str | UUID,
+        *,
+        score: int,
+        comment: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.rate_satisfaction(score=score, comment=comment, stamp=stamp),
+        )
+
+    def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:
+        """Put on record every clock of the ticket past due at ``stamp.at`` (once each)."""
+        return self._change(ticket, None, lambda t: t.record_sla_breaches(stamp=stamp))
+
+    def record_callback_made(
+        self,
+        ticket: str | UUID,
+        *,
+        outcome: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.record_callback_made(outcome=outcome, stamp=stamp),
+        )
+
+
+def attach(ticket: Ticket, files: list[AttachmentRef], stamp: Stamp) -> None:
+    """Add to ``ticket`` the files it does not carry yet (a file is carried once)."""
+    for f in files:
+        if f.attachment_id not in ticket.attachments:
+            ticket.add_attachment(
+                attachment_id=f.attachment_id,
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                stamp=stamp,
+            )

@@ -1,0 +1,2 @@
+"""The ticket lists: the agent inbox and the requesters' and team admins' lists, with
+their filters, sorts and cursors."""
