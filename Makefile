@@ -5,41 +5,48 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# serving needs the package and its dependencies; checks, tests and benches add the extras
+SERVE_STAMP := $(VENV)/.serve-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: run test check fmt test-fast test-stress bench seed clean
 
-$(STAMP): pyproject.toml
+$(SERVE_STAMP): pyproject.toml
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	touch $(SERVE_STAMP)
 
-run: $(STAMP)
+$(DEV_STAMP): $(SERVE_STAMP)
+	$(PIP) -e '.[dev]'
+	touch $(DEV_STAMP)
+
+run: $(SERVE_STAMP)
 	$(BIN)/docket serve
 
-check: $(STAMP)
+check: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-fmt: $(STAMP)
+fmt: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 test: check
 	$(BIN)/python -m pytest -m "not stress" -q
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "not stress" -q -x
 
-test-stress: $(STAMP)
+test-stress: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m stress -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
-seed: $(STAMP)
+seed: $(SERVE_STAMP)
 	$(BIN)/docket seed-demo
 
 clean:

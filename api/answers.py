@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from api.auth import Principal
 from api.problems import Problem
 from api.schemas import (
     CallbackOut,
@@ -26,6 +25,7 @@ from api.schemas import (
     TicketQuery,
     TicketSummary,
 )
+from desk.access import Principal, reads_every_ticket
 from domain.sla import SlaState, state_from_data
 from projections.lists.filters import STAFF_SORTS, BadCursor, ListFilter
 from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
@@ -87,14 +87,14 @@ def created_range(created: str, tz: str, now: datetime) -> tuple[datetime | None
 
 def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
     """The caller's filter; ``scope`` pins requester or account for customers' lists."""
-    if not who.is_staff and who.role != "auditor":
+    if not reads_every_ticket(who):
         for name in STAFF_FILTERS:
             if getattr(query, name) not in (None, []):
                 raise bad_query(name, f"The {name} filter is for staff.")
     low = high = None
     if query.created:
         low, high = created_range(query.created, query.tz, datetime.now(UTC))
-    if query.sort in STAFF_SORTS and not who.is_staff and who.role != "auditor":
+    if query.sort in STAFF_SORTS and not reads_every_ticket(who):
         raise bad_query("sort", f"The {query.sort} sort is for staff.")
     assignees = tuple(who.id if a == "me" else a for a in query.assignee)
     where = ListFilter(

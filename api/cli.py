@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from api.settings import Settings
+from importers import cli as import_cli
 from replay import cli as replay_cli
 
 
@@ -103,25 +104,20 @@ def project(settings: Settings, names: list[str]) -> None:
     """Keep the named views (all by default) current until stopped."""
     import signal
 
-    from api.runtime import database_url, mail_sender
-    from desk.deadline_watch import DeadlineWatch
+    from api.runtime import Workers, database_url
     from desk.service import SupportDesk
-    from projections.catalog import VIEWS
-    from projections.runner import ProjectionRunner
     from store.database import ensure_schema, eventsourcing_env
 
-    unknown = sorted(set(names) - set(VIEWS))
-    if unknown:
-        sys.exit(f"No view {', '.join(unknown)}; the views are {', '.join(VIEWS)}.")
     url = database_url(settings)
     ensure_schema(url, settings.schema_name)
     desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
-    runner = ProjectionRunner(url, settings.schema_name, [VIEWS[n] for n in names or VIEWS])
+    try:
+        workers = Workers.assemble(settings, url, desk, names or None)
+    except ValueError as error:
+        desk.close()
+        sys.exit(str(error))
+    runner = workers.runner
     runner.create_tables()
-    # whoever keeps the SLA view also puts breaches on record as they fall due
-    watch = DeadlineWatch(desk, url, settings.schema_name) if "sla" in (names or VIEWS) else None
-    # and whoever keeps the outbox delivers it, when a mail server is set
-    sender = mail_sender(settings, url) if "outbox" in (names or VIEWS) else None
 
     def stop(signum: int, frame: object) -> None:
         runner.request_stop()
@@ -130,17 +126,11 @@ def project(settings: Settings, names: list[str]) -> None:
     signal.signal(signal.SIGINT, stop)
     watch_parent(runner.request_stop)
     print(f"Projecting {', '.join(v.name for v in runner.views)}", flush=True)
-    if watch is not None:
-        watch.start()
-    if sender is not None:
-        sender.start()
+    workers.start_beside()
     try:
         runner.run_forever()
     finally:
-        if sender is not None:
-            sender.stop()
-        if watch is not None:
-            watch.stop()
+        workers.stop()
         desk.close()
 
 
@@ -269,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--host", default=None)
     commands.add_parser("seed-demo", help="create the demo world and print a token per role")
     replay_cli.add_commands(commands)
-    replay_cli.add_import_commands(commands)
+    import_cli.add_import_commands(commands)
     add_sla_commands(commands)
     add_article_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
@@ -295,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "import":
         from api.runtime import database_url
 
-        sys.exit(replay_cli.run_import(args, database_url(settings), settings.schema_name))
+        sys.exit(import_cli.run_import(args, database_url(settings), settings.schema_name))
     else:  # pragma: no cover - argparse refuses unknown commands
         sys.exit(2)
 

@@ -13,8 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 
-from api.auth import GATEWAY_ROLE, Principal
 from api.runtime import Runtime
+from desk.access import GATEWAY_ROLE, Principal
 from domain.errors import AlreadyExists
 from domain.stamp import Stamp
 from importers.help_articles import SHIPPED, load_articles

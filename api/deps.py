@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, may_call
 from api.problems import Problem
 from api.runtime import Runtime
+from desk.access import Principal, may_call
 from domain.stamp import Stamp
 
 # Dependencies that never wait are ``async``: FastAPI runs a plain ``def`` dependency

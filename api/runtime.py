@@ -1,15 +1,21 @@
-"""Everything a running Docket holds: the desk, the database pool, the stores."""
+"""Everything a running Docket holds, assembled in one place: the desk, the database
+pool, the stores, the reads, and the workers that keep the views current.
+
+``docket serve`` starts a :class:`Runtime` (with its :class:`Workers` in this process,
+or none when a ``docket project`` child keeps the views); ``docket project`` starts
+only :class:`Workers`. Both assemble them here."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenStore
 from api.settings import Settings
+from api.tokens import TokenStore
 from desk.deadline_watch import DeadlineWatch
 from desk.service import SupportDesk
 from mail.intake import MailIntake
@@ -48,6 +54,56 @@ def database_url(settings: Settings) -> str:
 
 
 @dataclass
+class Workers:
+    """What keeps the views current: the projection runner, and beside it the SLA deadline
+    watch (with the SLA view) and the mail sender (with the outbox, when a mail server is
+    set)."""
+
+    runner: ProjectionRunner
+    deadlines: DeadlineWatch | None
+    sender: MailSender | None
+
+    @classmethod
+    def assemble(
+        cls,
+        settings: Settings,
+        url: str,
+        desk: SupportDesk,
+        views: Collection[str] | None = None,
+    ) -> Workers:
+        """Workers for the named ``views`` (every view by default)."""
+        views = list(views or VIEWS)
+        unknown = sorted(set(views) - set(VIEWS))
+        if unknown:
+            raise ValueError(f"No view {', '.join(unknown)}; the views are {', '.join(VIEWS)}.")
+        schema = settings.schema_name
+        return cls(
+            runner=ProjectionRunner(url, schema, [VIEWS[name] for name in views]),
+            deadlines=DeadlineWatch(desk, url, schema) if "sla" in views else None,
+            sender=mail_sender(settings, url) if "outbox" in views else None,
+        )
+
+    def start(self) -> None:
+        """The runner in its threads, the watch and the sender beside it."""
+        self.runner.start()
+        self.start_beside()
+
+    def start_beside(self) -> None:
+        """The watch and the sender only (``docket project`` runs the runner itself)."""
+        if self.deadlines is not None:
+            self.deadlines.start()
+        if self.sender is not None:
+            self.sender.start()
+
+    def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
+        if self.deadlines is not None:
+            self.deadlines.stop()
+        self.runner.stop()
+
+
+@dataclass
 class Runtime:
     settings: Settings
     url: str
@@ -56,13 +112,11 @@ class Runtime:
     tokens: TokenStore
     attachments: AttachmentStore
     idempotency: IdempotencyStore
-    runner: ProjectionRunner
+    workers: Workers
     reads: Reads
     projecting: bool
     audit: Audit
-    deadlines: DeadlineWatch
     mail: MailIdentity
-    sender: MailSender | None
     intake: MailIntake
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
@@ -82,7 +136,7 @@ class Runtime:
             timeout=5.0,
             open=True,
         )
-        runner = ProjectionRunner(url, schema, VIEWS.values())
+        workers = Workers.assemble(settings, url, desk)
         projecting = settings.run_projections if project is None else project
         attachments = AttachmentStore(pool, schema)
         runtime = cls(
@@ -93,18 +147,16 @@ class Runtime:
             tokens=TokenStore(pool, schema, settings.token_cache_seconds),
             attachments=attachments,
             idempotency=IdempotencyStore(pool, schema),
-            runner=runner,
+            workers=workers,
             reads=Reads(
                 pool,
                 schema,
-                board=runner.board if projecting else None,
+                board=workers.runner.board if projecting else None,
                 wait_seconds=settings.read_wait_seconds,
             ),
             projecting=projecting,
             audit=Audit(pool, schema, desk.mapper),
-            deadlines=DeadlineWatch(desk, url, schema),
             mail=mail_identity(settings),
-            sender=mail_sender(settings, url) if projecting else None,
             intake=MailIntake(
                 desk,
                 pool,
@@ -118,12 +170,9 @@ class Runtime:
         runtime.attachments.create_tables()
         runtime.idempotency.create_tables()
         runtime.intake.create_tables()
-        runner.create_tables()
+        workers.runner.create_tables()
         if projecting:
-            runner.start()
-            runtime.deadlines.start()
-            if runtime.sender is not None:
-                runtime.sender.start()
+            workers.start()
         return runtime
 
     def position(self) -> int:
@@ -139,10 +188,7 @@ class Runtime:
             return False
 
     def close(self) -> None:
-        if self.sender is not None:
-            self.sender.stop()
         if self.projecting:
-            self.deadlines.stop()
-            self.runner.stop()
+            self.workers.stop()
         self.pool.close()
         self.desk.close()

@@ -1,22 +1,122 @@
-"""The shape every write shares: idempotency, domain refusals as stored answers, receipts."""
+"""The shape every write shares: the caller, the ticket, idempotency, and domain refusals
+as stored answers.
+
+A write route takes a :data:`TicketWrite` (the caller, the runtime and the write's
+headers in one dependency), authorises with :meth:`Write.ticket` or
+:meth:`Write.member_account`, and hands one desk call to :meth:`Write.run`.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.answers import read_problems
-from api.auth import Principal, may_see_ticket
+from api.deps import (
+    CorrelationId,
+    CurrentPrincipal,
+    ExpectedVersion,
+    IdempotencyKey,
+    RuntimeDep,
+    allowed,
+    stamp_for,
+)
 from api.problems import PROBLEM_TYPE, Problem, domain_problem
 from api.runtime import Runtime
-from desk.answers import Receipt
+from desk.access import Principal, may_see_ticket
+from desk.answers import AttachmentRef, Receipt
+from desk.service import SupportDesk
 from domain.errors import DocketError, UnknownTicket
+from domain.stamp import Stamp
+from domain.ticket import TicketOwner
 from store.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write request: who asks, through which runtime, with which write headers."""
+
+    who: Principal
+    runtime: Runtime
+    request: Request
+    key: str | None
+    expected: int | None
+    correlation: str
+
+    @property
+    def desk(self) -> SupportDesk:
+        return self.runtime.desk
+
+    def stamp(self, kind: str | None = None) -> Stamp:
+        """The write's stamp: the caller (as ``kind`` if given), now, via the API."""
+        return stamp_for(self.who, self.correlation, self.key, kind)
+
+    def ticket(self, endpoint: str, ref: str) -> TicketOwner:
+        """The ticket, if the caller's role reaches ``endpoint`` and they may see it."""
+        allowed(self.who, endpoint)
+        return visible_ticket(self.runtime, self.who, ref)
+
+    def member_account(self, endpoint: str, doing: str) -> UUID:
+        """The caller's customer account, for writes only its members make (``doing``)."""
+        allowed(self.who, endpoint)
+        if self.who.account_id is None:
+            raise Problem(403, "not-a-member", f"Only members of a customer account {doing}.")
+        return self.who.account_id
+
+    def attachments(self, ids: list[str]) -> list[AttachmentRef]:
+        """The caller's uploads, by id, as the desk attaches them."""
+        return attachment_refs(self.runtime, self.who, ids)
+
+    def change(
+        self,
+        owner: TicketOwner,
+        payload: BaseModel | None,
+        use_case: Callable[..., Receipt],
+        **fields: object,
+    ) -> JSONResponse:
+        """Run one of the desk's ticket changes (``desk.change_status`` …) on the ticket,
+        with this write's stamp and ``If-Match`` version."""
+        return self.run(
+            payload,
+            lambda: use_case(
+                owner.ticket_id, stamp=self.stamp(), expected_version=self.expected, **fields
+            ),
+        )
+
+    def run(
+        self, payload: BaseModel | None, decide: Callable[[], Receipt], status: int = 200
+    ) -> JSONResponse:
+        """Decide once per idempotency key and answer the receipt (or the refusal)."""
+        body = {} if payload is None else payload.model_dump()
+        return run_write(
+            self.runtime,
+            self.who,
+            self.request,
+            self.key,
+            body,
+            lambda: receipt_answer(decide(), status),
+        )
+
+
+async def get_write(
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+    key: IdempotencyKey,
+    expected: ExpectedVersion,
+    correlation: CorrelationId,
+) -> Write:
+    return Write(who, runtime, request, key, expected, correlation)
+
+
+TicketWrite = Annotated[Write, Depends(get_write)]
 
 
 def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
@@ -94,16 +194,7 @@ def run_write(
     )
 
 
-@dataclass(frozen=True)
-class TicketScope:
-    """Who a ticket belongs to: what deciding who may write to it needs."""
-
-    ticket_id: UUID
-    account_id: str
-    requester_id: str
-
-
-def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketScope:
+def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOwner:
     """The ticket, if the caller may see it; otherwise 404, so existence does not leak.
 
     Account and requester never change once a ticket is filed, so the detail view
@@ -111,14 +202,29 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketSc
     the desk folds it once, to decide the write); a ticket too new for the view is
     asked of the desk.
     """
-    found = runtime.reads.identity_of(ref)
-    if found is None:
+    owner = runtime.reads.owner_of(ref)
+    if owner is None:
         try:
-            facts = runtime.desk.ticket_facts(ref)
+            owner = runtime.desk.ticket_facts(ref).owner
         except UnknownTicket:
             raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
-        found = (facts.ticket_id, facts.account_id, facts.requester_id)
-    scope = TicketScope(*found)
-    if not may_see_ticket(principal, scope.account_id, scope.requester_id):
+    if not may_see_ticket(principal, owner):
         raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.")
-    return scope
+    return owner
+
+
+def attachment_refs(runtime: Runtime, who: Principal, ids: list[str]) -> list[AttachmentRef]:
+    refs = []
+    for attachment_id in ids:
+        stored = runtime.attachments.describe(attachment_id, who.id)
+        if stored is None:
+            raise Problem(
+                422,
+                "unknown-attachment",
+                f"Upload {attachment_id} with POST /v1/attachments before attaching it.",
+                errors=[{"field": "attachments", "message": "unknown attachment"}],
+            )
+        refs.append(
+            AttachmentRef(stored.attachment_id, stored.filename, stored.content_type, stored.size)
+        )
+    return refs

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.stamp import Stamp
+from domain.ticket import TicketOwner
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class TicketFacts:
     status: str
     version: int
     assignee_id: str | None
+
+    @property
+    def owner(self) -> TicketOwner:
+        return TicketOwner(self.ticket_id, self.account_id, self.requester_id)
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,7 @@ from desk.tickets import TicketDesk
 
 class SupportDesk(TicketDesk, AccountsAndStaff, HelpCentre, Imports):
     """Docket's eventsourcing application: all the desk's use cases."""
+
+    name = "docket"
+    """Names the event tables (``docket_events``) and the environment's prefix; eventsourcing
+    would take the class name for a subclass that does not say."""

@@ -194,26 +194,6 @@ class TicketDesk(DeskCore):
             lambda t: t.add_internal_note(author_id=author_id, body=body, stamp=stamp),
         )
 
-    def add_attachment(
-        self,
-        ticket: str | UUID,
-        *,
-        attachment: AttachmentRef,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.add_attachment(
-                attachment_id=attachment.attachment_id,
-                filename=attachment.filename,
-                content_type=attachment.content_type,
-                size=attachment.size,
-                stamp=stamp,
-            ),
-        )
-
     def change_status(
         self,
         ticket: str | UUID,

@@ -116,6 +116,3 @@ class Account(ChainedAggregate):
             raise PlanNotEntitled(self.plan, FILING_PLANS)
         if member_id not in self.members:
             raise NotAMember(f"You are not a member of {self.name}.")
-
-    def is_admin(self, member_id: str) -> bool:
-        return self.members.get(member_id) == "admin"

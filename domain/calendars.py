@@ -73,10 +73,6 @@ class Calendar:
     def local_day(self, at: datetime) -> date:
         return at.astimezone(ZoneInfo(self.zone)).date()
 
-    def is_open(self, at: datetime) -> bool:
-        day = self.local_day(at)
-        return any(opens <= at < closes for opens, closes in self.openings(day))
-
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time in ``[start, end)``; zero when ``end`` is not after ``start``."""
         # in UTC: Python compares and subtracts two instants of one zone as wall-clock times

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -64,6 +65,15 @@ def checked_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
 
 def checked_body(value: str) -> str:
     return checked_text("body", value, max_bytes=BODY_MAX_BYTES)
+
+
+@dataclass(frozen=True)
+class TicketOwner:
+    """Whose a ticket is: facts fixed when it is filed, all that deciding who may see it needs."""
+
+    ticket_id: UUID
+    account_id: str
+    requester_id: str
 
 
 class Ticket(ChainedAggregate):

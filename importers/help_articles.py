@@ -80,13 +80,6 @@ def parse_article(slug: str, text: str) -> ArticleFile:
     )
 
 
-def read_folder(folder: Path) -> list[ArticleFile]:
-    return [
-        parse_article(path.stem, path.read_text(encoding="utf-8"))
-        for path in sorted(folder.glob("*.md"))
-    ]
-
-
 @dataclass(frozen=True)
 class LoadReport:
     outcomes: dict[str, str]

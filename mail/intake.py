@@ -33,7 +33,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from desk.answers import AttachmentRef, Receipt
+from desk.access import author_role, may_call, may_see_ticket, person_principal
+from desk.answers import AttachmentRef, Receipt, TicketFacts
 from desk.service import SupportDesk
 from domain.errors import (
     DocketError,
@@ -55,7 +56,6 @@ from store.attachments import AttachmentStore
 INBOUND = "inbound_mail"
 REJECTED = "rejected_mail"
 SUBJECT_TAG = re.compile(r"\[(T-\d{6,})\]")
-STAFF_WRITERS = ("agent", "admin")
 Action = Literal["added", "reopened", "filed"]
 
 
@@ -194,7 +194,6 @@ class MailIntake:
             stamp=stamp,
             attachments=refs,
         )
-        self._link(refs, author_id, receipt.ticket_id)
         return intake(action, receipt)
 
     def _added_before(self, ticket_id: UUID, number: str, key: str) -> Intake | None:
@@ -239,12 +238,10 @@ class MailIntake:
                 stamp=stamp,
                 channel="email",
                 ticket_id=ticket_id,
+                attachments=refs,
             )
         except (PlanNotEntitled, NotAMember) as error:
             raise MailRefused("not-entitled", error.detail) from None
-        for ref in refs:
-            receipt = self.desk.add_attachment(receipt.ticket_id, attachment=ref, stamp=stamp)
-        self._link(refs, member["person_id"], receipt.ticket_id)
         return intake("filed", receipt)
 
     def people(self, email: str) -> list[dict[str, Any]]:
@@ -252,8 +249,9 @@ class MailIntake:
         with self.pool.connection() as conn:
             return directory.people_by_email(conn, self.t, email)
 
-    def _writer(self, sender: str, facts: Any) -> tuple[str, str, str]:
-        """(author id, author role, actor kind) of the sender on this ticket, or refused."""
+    def _writer(self, sender: str, facts: TicketFacts) -> tuple[str, str, str]:
+        """(author id, author role, actor kind) of the sender on this ticket, or refused:
+        the same rules as a reply over HTTP (:mod:`desk.access`)."""
         people = self.people(sender)
         if not people:
             raise MailRefused(
@@ -261,16 +259,13 @@ class MailIntake:
                 f"{sender} is not known to Docket. Reply from the address your ticket was "
                 "filed with.",
             )
-        for person in people:
-            if person["account_id"] is None and person["role"] in STAFF_WRITERS:
-                kind = "admin" if person["role"] == "admin" else "agent"
-                return person["person_id"], "agent", kind
-            if person["account_id"] != facts.account_id:
-                continue
-            if person["person_id"] == facts.requester_id:
-                return person["person_id"], "requester", "requester"
-            if person["role"] == "admin":
-                return person["person_id"], "collaborator", "collaborator"
+        for person in people:  # staff first
+            who = person_principal(
+                person["person_id"], person["name"], person["role"], person["account_id"]
+            )
+            if may_call(who, "add_message") and may_see_ticket(who, facts.owner):
+                role = author_role(who, facts.owner)
+                return who.id, role, "collaborator" if role == "collaborator" else who.actor_kind
         raise MailRefused(
             "not-allowed",
             f"{sender} may not write to ticket {facts.number}: only its requester, a team "
@@ -316,10 +311,6 @@ class MailIntake:
                 ),
             )
         return list(refs.values())
-
-    def _link(self, refs: list[AttachmentRef], uploader: str, ticket_id: UUID) -> None:
-        for ref in refs:
-            self.attachments.link_to_ticket(ref.attachment_id, ref.filename, uploader, ticket_id)
 
     # --- the rejected-mail list ---------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
+from domain.ticket import TicketOwner
 from projections import articles, audit_feed, dashboard, directory, outbox, sla, ticket_detail
 from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter, Page
@@ -125,16 +126,19 @@ class Reads:
 
     # --- tickets ------------------------------------------------------------------------
 
-    def scope_of(self, ref: str, min_position: int | None = None) -> tuple[str, str] | None:
-        """The ticket's account and requester, if the detail view knows it."""
+    def owner_of(self, ref: str, min_position: int | None = None) -> TicketOwner | None:
+        """Whose the ticket is, if the detail view holds it (once at ``min_position``)."""
         self.wait_for(ticket_detail.NAME, min_position)
         with self.pool.connection() as conn:
-            return ticket_detail.scope_of(conn, self.tables, ref)
+            return ticket_detail.owner_of(conn, self.tables, ref)
 
-    def identity_of(self, ref: str) -> tuple[UUID, str, str] | None:
-        """The ticket's id, account and requester, if the detail view holds it yet."""
+    def attachment_owners(
+        self, attachment_id: str, min_position: int | None = None
+    ) -> list[TicketOwner]:
+        """Every ticket that carries the file, and whose it is."""
+        self.wait_for(ticket_detail.NAME, min_position)
         with self.pool.connection() as conn:
-            return ticket_detail.identity_of(conn, self.tables, ref)
+            return ticket_detail.owners_of_attachment(conn, self.tables, attachment_id)
 
     def ticket(
         self, ref: str, *, with_internal_notes: bool

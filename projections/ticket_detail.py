@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.numbers import format_number, parse_number
+from domain.ticket import TicketOwner
 from projections.lists.ticket_rows import ALL_TICKET_EVENTS
 from projections.runner import Fact, Tables, View, clean_text
 from store.bulk import copy_rows
@@ -94,6 +95,10 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             PRIMARY KEY (ticket_id, attachment_id)
         )
         """
+    )
+    conn.execute(  # downloads ask which tickets carry a file
+        f"CREATE INDEX IF NOT EXISTS {t.index('ticket_files_attachment')} "
+        f"ON {t(FILES)} (attachment_id)"
     )
 
 
@@ -327,10 +332,8 @@ def detail(
     return ticket
 
 
-def identity_of(
-    conn: psycopg.Connection[Any], t: Tables, ref: str
-) -> tuple[UUID, str, str] | None:
-    """The ticket's id, account and requester (facts that never change once filed)."""
+def owner_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> TicketOwner | None:
+    """Whose the ticket is (facts that never change once it is filed), if the view has it."""
     key = ticket_key(ref)
     if key is None:
         return None
@@ -339,10 +342,16 @@ def identity_of(
         f"SELECT ticket_id, account_id, requester_id FROM {t(DETAILS)} WHERE {column} = %s",
         (value,),
     ).fetchone()
-    return (row[0], str(row[1]), str(row[2])) if row else None
+    return TicketOwner(row[0], str(row[1]), str(row[2])) if row else None
 
 
-def scope_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> tuple[str, str] | None:
-    """The ticket's account and requester, for deciding who may read it."""
-    found = identity_of(conn, t, ref)
-    return (found[1], found[2]) if found else None
+def owners_of_attachment(
+    conn: psycopg.Connection[Any], t: Tables, attachment_id: str
+) -> list[TicketOwner]:
+    """Every ticket that carries the file, and whose it is."""
+    rows = conn.execute(
+        f"SELECT d.ticket_id, d.account_id, d.requester_id FROM {t(FILES)} f "
+        f"JOIN {t(DETAILS)} d USING (ticket_id) WHERE f.attachment_id = %s",
+        (attachment_id,),
+    ).fetchall()
+    return [TicketOwner(r[0], str(r[1]), str(r[2])) for r in rows]

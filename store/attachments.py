@@ -1,8 +1,9 @@
 """Attachment contents, stored once per SHA-256 in PostgreSQL.
 
 Tickets refer to attachments by hash (``AttachmentAdded`` events); this table
-holds the bytes, and ``attachment_links`` remembers which tickets and uploaders
-may fetch them.
+holds the bytes, and ``attachment_links`` remembers who uploaded them under which
+name. Which tickets carry a file is a fact of the ticket's events, read from the
+ticket detail view, so a ticket and its files are saved in one append.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
@@ -50,11 +50,8 @@ class AttachmentStore:
                     attachment_id text NOT NULL,
                     filename text NOT NULL,
                     uploaded_by text NOT NULL,
-                    ticket_id uuid,
                     PRIMARY KEY (attachment_id, uploaded_by, filename)
                 );
-                CREATE INDEX IF NOT EXISTS attachment_links_ticket
-                    ON "{self.schema}".attachment_links (attachment_id, ticket_id);
                 """
             )
 
@@ -69,16 +66,17 @@ class AttachmentStore:
                 (digest, content_type, len(content), content),
             )
             conn.execute(
-                f'INSERT INTO "{self.schema}".attachment_links VALUES (%s, %s, %s, NULL) '
+                f'INSERT INTO "{self.schema}".attachment_links '
+                "(attachment_id, filename, uploaded_by) VALUES (%s, %s, %s) "
                 "ON CONFLICT DO NOTHING",
                 (digest, filename, uploaded_by),
             )
         return StoredAttachment(digest, filename, content_type, len(content))
 
     def describe(self, attachment_id: str, uploaded_by: str) -> StoredAttachment | None:
+        """An attachment as its uploader named it, for attaching to a ticket."""
         if not is_attachment_id(attachment_id):
             return None
-        """An attachment as its uploader named it, for attaching to a ticket."""
         with self.pool.connection() as conn:
             row = conn.execute(
                 f"SELECT a.attachment_id, l.filename, a.content_type, a.size "
@@ -88,27 +86,17 @@ class AttachmentStore:
             ).fetchone()
         return StoredAttachment(*row) if row else None
 
-    def link_to_ticket(
-        self, attachment_id: str, filename: str, uploaded_by: str, ticket_id: UUID
-    ) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                f'UPDATE "{self.schema}".attachment_links SET ticket_id = %s '
-                "WHERE attachment_id = %s AND uploaded_by = %s AND filename = %s",
-                (ticket_id, attachment_id, uploaded_by, filename),
-            )
-
-    def holders(self, attachment_id: str) -> tuple[set[str], set[UUID]]:
+    def uploaded_by(self, attachment_id: str, person_id: str) -> bool:
+        """Whether this person uploaded the file (under any name)."""
         if not is_attachment_id(attachment_id):
-            return set(), set()
-        """Who uploaded it, and which tickets carry it."""
+            return False
         with self.pool.connection() as conn:
-            rows = conn.execute(
-                f'SELECT uploaded_by, ticket_id FROM "{self.schema}".attachment_links '
-                "WHERE attachment_id = %s",
-                (attachment_id,),
-            ).fetchall()
-        return {r[0] for r in rows}, {r[1] for r in rows if r[1] is not None}
+            row = conn.execute(
+                f'SELECT 1 FROM "{self.schema}".attachment_links '
+                "WHERE attachment_id = %s AND uploaded_by = %s LIMIT 1",
+                (attachment_id, person_id),
+            ).fetchone()
+        return row is not None
 
     def content(self, attachment_id: str) -> tuple[str, bytes] | None:
         if not is_attachment_id(attachment_id):

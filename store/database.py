@@ -14,6 +14,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
+from eventsourcing.utils import get_topic
+
+from store.eventstore import DocketFactory
 
 SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -50,7 +53,7 @@ def eventsourcing_env(url: str, schema: str, *, pool_size: int = 8) -> dict[str,
         raise ValueError(f"Schema name {schema!r} must be a lower-case identifier.")
     kw = connection_kwargs(url)
     return {
-        "PERSISTENCE_MODULE": "store.eventstore:DocketFactory",
+        "PERSISTENCE_MODULE": get_topic(DocketFactory),
         "POSTGRES_DBNAME": kw["dbname"],
         "POSTGRES_HOST": kw["host"],
         "POSTGRES_PORT": kw["port"],

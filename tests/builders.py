@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
-from desk.answers import Receipt
+from desk.answers import AttachmentRef, Receipt
 from desk.service import SupportDesk
 from domain.stamp import Stamp
 from domain.ticket import Ticket
@@ -59,7 +59,12 @@ def desk_with_account(desk: SupportDesk, plan: str = "business", tier: str = "st
     return account
 
 
-def file(desk: SupportDesk, account: UUID, at: datetime = T0) -> Receipt:
+def file(
+    desk: SupportDesk,
+    account: UUID,
+    at: datetime = T0,
+    attachments: list[AttachmentRef] | None = None,
+) -> Receipt:
     return desk.file_ticket(
         account_id=account,
         requester_id="req-1",
@@ -68,6 +73,7 @@ def file(desk: SupportDesk, account: UUID, at: datetime = T0) -> Receipt:
         type="bug",
         priority="normal",
         product="Files",
+        attachments=attachments,
         stamp=requester(at),
     )
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.answers import bad_query, read_problems
-from api.auth import Principal
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
 from api.problems import Problem
 from api.routers.dashboard import instant
@@ -37,6 +36,7 @@ from api.schemas import (
     Suggestions,
     SuggestQuery,
 )
+from desk.access import Principal
 from desk.answers import ArticleReceipt as Receipt
 from domain.article import SLUG, article_id_for
 from domain.errors import NothingChanged

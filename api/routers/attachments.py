@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from api.auth import may_see_ticket
+from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.schemas import AttachmentOut
-from domain.errors import UnknownTicket
+from desk.access import may_see_ticket
 from store.attachments import ALLOWED_CONTENT_TYPES
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
@@ -55,20 +55,19 @@ def upload_attachment(
     "/{attachment_id}", response_class=Response, responses={404: {"description": "Not visible"}}
 )
 def download_attachment(
-    attachment_id: str, who: CurrentPrincipal, runtime: RuntimeDep
+    attachment_id: str,
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
-    """The file, for its uploader and for whoever may see a ticket that carries it."""
+    """The file, for its uploader and for whoever may see a ticket that carries it (as the
+    ticket detail view knows it: pass ``min_position`` to wait for a write you made)."""
     allowed(who, "download_attachment")
-    uploaders, tickets = runtime.attachments.holders(attachment_id)
-    visible = who.id in uploaders
-    for ticket_id in tickets:
-        if visible:
-            break
-        try:
-            facts = runtime.desk.ticket_facts(ticket_id)
-        except UnknownTicket:
-            continue
-        visible = may_see_ticket(who, facts.account_id, facts.requester_id)
+    visible = runtime.attachments.uploaded_by(attachment_id, who.id)
+    if not visible:
+        with read_problems():
+            owners = runtime.reads.attachment_owners(attachment_id, min_position)
+        visible = any(may_see_ticket(who, owner) for owner in owners)
     stored = runtime.attachments.content(attachment_id) if visible else None
     if stored is None:
         raise Problem(

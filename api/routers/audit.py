@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.answers import bad_query
-from api.auth import may_see_ticket
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.schemas import (
@@ -21,6 +20,8 @@ from api.schemas import (
     TicketState,
     Verification,
 )
+from desk.access import may_see_ticket
+from domain.ticket import TicketOwner
 from replay.store import StoredAt
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -37,9 +38,12 @@ def visible_stream(runtime: RuntimeDep, who: CurrentPrincipal, ticket: str) -> l
     entries = runtime.audit.ticket_stream(ticket)
     if entries:
         opened = runtime.desk.mapper.to_domain_event(entries[0].stored)
-        if may_see_ticket(
-            who, getattr(opened, "account_id", ""), getattr(opened, "requester_id", "")
-        ):
+        owner = TicketOwner(
+            opened.originator_id,
+            getattr(opened, "account_id", ""),
+            getattr(opened, "requester_id", ""),
+        )
+        if may_see_ticket(who, owner):
             return entries
     raise Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.answers import read_problems
-from api.auth import may_read_notes
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.schemas import Actor, FeedEvent, FeedPage, FeedQuery
+from desk.access import may_read_notes
 
 router = APIRouter(prefix="/v1/feed", tags=["feed"])
 

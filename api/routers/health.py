@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from api.auth import Principal
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.runtime import Runtime
 from api.schemas import Health, Me, ProjectionHealth
+from desk.access import Principal
 
 router = APIRouter(tags=["operations"])
 
@@ -31,7 +31,7 @@ def projection_health(runtime: Runtime, position: int) -> dict[str, ProjectionHe
     """Each view's committed position (from any worker), how far behind the log it is, and
     the error its worker is retrying after, if any (this process's own, else as recorded by
     the worker that met it, such as ``docket serve``'s projection process)."""
-    local = runtime.runner.status if runtime.projecting else {}
+    local = runtime.workers.runner.status if runtime.projecting else {}
     recorded = runtime.reads.failing_views()
     return {
         view: ProjectionHealth(
@@ -48,6 +48,7 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     """Prometheus text format."""
     position = runtime.position()
     views = projection_health(runtime, position)
+    watch = runtime.workers.deadlines
 
     def gauge(name: str, about: str, samples: list[tuple[str, int]]) -> list[str]:
         return [f"# HELP {name} {about}", f"# TYPE {name} gauge"] + [
@@ -70,12 +71,12 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
         *gauge(
             "docket_sla_breaches_recorded",
             "Tickets this process's deadline watch put SLA breaches on record for.",
-            [("", runtime.deadlines.recorded)],
+            [("", watch.recorded if watch else 0)],
         ),
         *gauge(
             "docket_sla_watch_failing",
             "Whether this process's deadline watch is retrying after an error.",
-            [("", int(runtime.deadlines.last_error is not None))],
+            [("", int(watch is not None and watch.last_error is not None))],
         ),
         "# HELP docket_http_requests_total HTTP requests answered, by route and status.",
         "# TYPE docket_http_requests_total counter",

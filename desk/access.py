@@ -1,0 +1,134 @@
+"""Who may do what: the roles, the role matrix, and the rules about a ticket.
+
+One module answers "may this person do this to this ticket", for every way in: the
+HTTP routes, inbound email and the command line. The role matrix is the one place
+that says which role reaches which endpoint; every route names its endpoint key,
+and docs/api.md prints this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+from domain.ticket import TicketOwner
+
+ROLES = ("requester", "team_admin", "agent", "auditor", "analyst", "admin")
+CUSTOMER_ROLES = frozenset({"requester", "team_admin"})
+STAFF_ROLES = frozenset({"agent", "admin"})
+GATEWAY_ROLE = "mail_gateway"
+"""A mail gateway's token: it posts inbound email, and reaches nothing else."""
+
+# endpoint key -> roles that may call it. Ticket endpoints also check the
+# ticket itself: requesters reach their own tickets, team admins their
+# account's, staff every ticket (see ``may_see_ticket``).
+ROLE_MATRIX: dict[str, frozenset[str]] = {
+    "me": frozenset(ROLES),
+    "file_ticket": frozenset({"requester", "team_admin"}),
+    "request_callback": frozenset({"requester", "team_admin"}),
+    "record_callback": STAFF_ROLES,
+    "add_message": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "add_internal_note": STAFF_ROLES,
+    "change_status": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "change_priority": STAFF_ROLES,
+    "assign": STAFF_ROLES,
+    "change_type": STAFF_ROLES,
+    "change_product": STAFF_ROLES,
+    "reopen": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "rate_satisfaction": frozenset({"requester", "team_admin"}),
+    "upload_attachment": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "download_attachment": frozenset(ROLES) - {"analyst"},
+    "list_tickets": frozenset(ROLES) - {"analyst"},
+    "ticket_detail": frozenset(ROLES) - {"analyst"},
+    "inbox": STAFF_ROLES,
+    "account_tickets": frozenset({"team_admin", "agent", "admin", "auditor"}),
+    "feed": frozenset({"agent", "admin", "auditor", "analyst"}),
+    "audit_history": frozenset({"auditor", "admin", "agent"}),
+    "audit_state": frozenset({"auditor", "admin", "agent"}),
+    "audit_backlog": frozenset({"auditor", "admin", "analyst"}),
+    "audit_verify": frozenset({"auditor", "admin"}),
+    "dashboard": frozenset({"analyst", "admin"}),
+    "sla_summary": frozenset({"analyst", "admin"}),
+    "sla_policy": frozenset({"agent", "admin", "analyst", "auditor"}),
+    "sla_policy_change": frozenset({"admin"}),
+    "manage_articles": frozenset({"admin"}),
+    "read_articles": frozenset(ROLES),
+    "open_article": CUSTOMER_ROLES,
+    "account_recommendations": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "deflection": frozenset({"analyst", "admin"}),
+    "outbox": frozenset({"admin"}),
+    "rejected_mail": frozenset({"admin"}),
+    "inbound_email": frozenset({"mail_gateway"}),
+}
+
+# Roles that read internal notes wherever they appear (detail, search, feed).
+NOTE_READERS = frozenset({"agent", "admin", "auditor"})
+TICKET_READERS = frozenset({"agent", "admin", "auditor"})
+"""Roles that see every ticket of every account."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    role: str
+    name: str
+    account_id: UUID | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def actor_kind(self) -> str:
+        if self.role == "admin":
+            return "admin"
+        return "agent" if self.role == "agent" else "requester"
+
+
+def person_principal(person_id: str, name: str, role: str, account_id: str | None) -> Principal:
+    """A person the directory knows, as a caller: staff keep their role; an account's
+    admin is its team admin, its other members requesters."""
+    if account_id is None:
+        return Principal(id=person_id, role=role, name=name)
+    as_customer = "team_admin" if role == "admin" else "requester"
+    return Principal(id=person_id, role=as_customer, name=name, account_id=UUID(account_id))
+
+
+def may_read_notes(principal: Principal) -> bool:
+    return principal.role in NOTE_READERS
+
+
+def may_call(principal: Principal, endpoint: str) -> bool:
+    return principal.role in ROLE_MATRIX[endpoint]
+
+
+def reads_every_ticket(principal: Principal) -> bool:
+    """Staff and auditors read every ticket (and the inbox's staff-only filters)."""
+    return principal.role in TICKET_READERS
+
+
+def may_see_ticket(principal: Principal, owner: TicketOwner) -> bool:
+    """Staff and auditors see every ticket, team admins their account's, requesters theirs."""
+    if reads_every_ticket(principal):
+        return True
+    if principal.role == "team_admin":
+        return str(principal.account_id) == owner.account_id
+    if principal.role == "requester":
+        return principal.id == owner.requester_id and str(principal.account_id) == owner.account_id
+    return False
+
+
+def may_see_callback(principal: Principal, owner: TicketOwner) -> bool:
+    """A callback's phone number: staff, auditors and the requester who asked for it."""
+    return reads_every_ticket(principal) or principal.id == owner.requester_id
+
+
+def author_role(
+    principal: Principal, owner: TicketOwner
+) -> Literal["requester", "agent", "collaborator"]:
+    """How a person's message on this ticket is shown: a team admin writing on a
+    colleague's ticket is a collaborator."""
+    if principal.is_staff:
+        return "agent"
+    return "requester" if principal.id == owner.requester_id else "collaborator"

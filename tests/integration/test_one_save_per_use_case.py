@@ -1,0 +1,128 @@
+"""A ticket and its files are one save: when the append that carries the files fails,
+nothing of the ticket is on record (no ticket without its files, no number claimed).
+
+The failure is made inside the append transaction that holds an ``AttachmentAdded``
+event, on real PostgreSQL, through the recorder's ``inside_transaction`` hook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+import pytest
+from eventsourcing.persistence import StoredEvent
+from psycopg_pool import ConnectionPool
+
+from desk.answers import AttachmentRef
+from desk.service import SupportDesk
+from mail.intake import MailIntake
+from projections.outbox import MailIdentity
+from projections.runner import ProjectionRunner
+from store.attachments import AttachmentStore
+from store.eventstore import GroupCommitRecorder
+from tests.builders import desk_with_account, file
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+class Crash(Exception):
+    """The process 'dies' inside the append transaction."""
+
+
+def events_on_record(conn: psycopg.Connection[Any], schema: str, after: int = 0) -> list[str]:
+    """The kinds of the events in the log after position ``after``, in log order."""
+    rows = conn.execute(
+        f'SELECT topic FROM "{schema}".docket_events WHERE notification_id > %s '
+        "ORDER BY notification_id",
+        (after,),
+    ).fetchall()
+    return [str(r[0]).rpartition(":")[2] for r in rows]
+
+
+def log_head(conn: psycopg.Connection[Any], schema: str) -> int:
+    row = conn.execute(f'SELECT max(notification_id) FROM "{schema}".docket_events').fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def test_filing_with_files_that_fails_midway_leaves_no_ticket_and_no_number(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    account = desk_with_account(desk)
+    before = events_on_record(conn, schema)
+    files = [AttachmentRef("a" * 64, "screen.png", "image/png", 72)]
+    with pytest.raises(Crash):
+        with_crash(desk, lambda: file(desk, account, attachments=files))
+    assert events_on_record(conn, schema) == before
+
+
+def test_filing_with_files_is_one_append_of_the_ticket_its_files_and_its_number(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    account = desk_with_account(desk)
+    before = log_head(conn, schema)
+    files = [
+        AttachmentRef("a" * 64, "screen.png", "image/png", 72),
+        AttachmentRef("b" * 64, "log.txt", "text/plain", 10),
+    ]
+    receipt = file(desk, account, attachments=files)
+    assert events_on_record(conn, schema, after=before) == [
+        "Ticket.Opened",
+        "Ticket.AttachmentAdded",
+        "Ticket.AttachmentAdded",
+        "TicketNumber.Claimed",
+    ]
+    assert desk.ticket_facts(receipt.number).version == 3
+
+
+def test_an_email_with_files_that_fails_midway_files_nothing(
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    schema: str,
+) -> None:
+    desk_with_account(desk)  # its requester r@acme.test writes
+    runner.catch_up()  # the directory knows the sender
+    message = EmailMessage()
+    message["From"] = "r@acme.test"
+    message["To"] = "help@desk.test"
+    message["Subject"] = "Screenshot of the failure"
+    message["Message-ID"] = f"<{uuid4()}@acme.test>"
+    message.set_content("See the screenshot.")
+    message.add_attachment(PNG, maintype="image", subtype="png", filename="screen.png")
+    identity = MailIdentity("Acme Help <help@desk.test>", "help@desk.test")
+    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+        attachments = AttachmentStore(pool, schema)
+        attachments.create_tables()
+        intake = MailIntake(desk, pool, schema, attachments, identity, max_attachment_bytes=4096)
+        intake.create_tables()
+        before = events_on_record(conn, schema)
+        with pytest.raises(Crash):
+            with_crash(desk, lambda: intake.take(message.as_bytes()))
+        assert events_on_record(conn, schema) == before
+
+
+def with_crash(desk: SupportDesk, act: Callable[[], object]) -> object:
+    recorder = desk.recorder
+    assert isinstance(recorder, GroupCommitRecorder)
+    write = recorder._write
+
+    def boom() -> None:
+        raise Crash
+
+    def failing_write(events: Sequence[StoredEvent]) -> list[int]:
+        carries_files = any(e.topic.endswith("Ticket.AttachmentAdded") for e in events)
+        recorder.inside_transaction = boom if carries_files else None
+        try:
+            return write(events)
+        finally:
+            recorder.inside_transaction = None
+
+    recorder._write = failing_write  # type: ignore[method-assign]
+    try:
+        return act()
+    finally:
+        recorder._write = write  # type: ignore[method-assign]
