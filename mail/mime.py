@@ -17,6 +17,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -69,20 +70,21 @@ def _safe_disposition(part: Message) -> str | None:
     return disposition.lower() if disposition else None
 
 
-def _safe_filename(part: Message) -> str | None:
+def _safe_parameter(read: Callable[[], object]) -> str | None:
+    """A header parameter (filename, charset) as text; ``None`` when absent or unreadable."""
     try:
-        name = part.get_filename()
+        value = read()
     except Exception:
         return None
-    return str(name) if name else None
+    return str(value) if value else None
+
+
+def _safe_filename(part: Message) -> str | None:
+    return _safe_parameter(part.get_filename)
 
 
 def _safe_charset(part: Message) -> str | None:
-    try:
-        charset = part.get_content_charset()
-    except Exception:
-        return None
-    return str(charset) if charset else None
+    return _safe_parameter(part.get_content_charset)
 
 
 def _payload_bytes(part: Message) -> bytes:
