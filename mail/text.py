@@ -27,10 +27,14 @@ def _unescape_bytes(text: str) -> str:
         return _SURROGATES.sub("\ufffd", text)
 
 
+def unix_newlines(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` line ends as ``\\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def clean_body(text: str) -> str:
     """A body text: Unix line ends, no control characters but newline and tab."""
-    text = _unescape_bytes(text).replace("\r\n", "\n").replace("\r", "\n")
-    return _BODY_CONTROLS.sub("", text)
+    return _BODY_CONTROLS.sub("", unix_newlines(_unescape_bytes(text)))
 
 
 def clean_line(text: str) -> str:

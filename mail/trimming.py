@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-DOCKET_REPLY_MARKER = "##- Please type your reply above this line -##"
-"""Docket's outbound mails carry this line above the quoted history."""
+from mail.text import unix_newlines
+from projections.outbox import REPLY_ABOVE
 
 _ATTRIBUTIONS = (
     re.compile(r"^on\b.{0,300}\bwrote\s?:$", re.IGNORECASE),
@@ -85,7 +85,7 @@ def _history_start(lines: list[str]) -> tuple[int, int]:
     """Where the quoted history starts, and how many lines its attribution takes."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if DOCKET_REPLY_MARKER in line:
+        if REPLY_ABOVE in line:
             return index, 1
         if _ORIGINAL_MESSAGE.match(stripped):
             return index, 1
@@ -136,21 +136,21 @@ def trim_reply(text: str) -> str:
     Never empty for a text that has a non-blank line: inline answers between quoted
     lines are kept, and when nothing at all is left the full text is returned.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = unix_newlines(text).split("\n")
     start, span = _history_start(lines)
     rest = lines[start + span :]
     kept = lines[:start]
     inline_answers = (
         span
         and start < len(lines)
-        and DOCKET_REPLY_MARKER not in lines[start]
+        and REPLY_ABOVE not in lines[start]
         and _is_quoted(_next_non_blank(rest, 0))
         and any(line.strip() and not _is_quoted(line) for line in _drop_trailing(rest))
     )
     if inline_answers:
         # the sender answered between the quoted lines: the answers are the new text
         kept = kept + rest
-    elif span and start < len(lines) and DOCKET_REPLY_MARKER in lines[start]:
+    elif span and start < len(lines) and REPLY_ABOVE in lines[start]:
         # above Docket's own marker, any "… wrote:" line is the client's attribution,
         # dated or not ("On Monday, Docket Support wrote:")
         kept = _drop_loose_attribution(kept)
@@ -167,7 +167,7 @@ def trim_reply(text: str) -> str:
         line
         for index, line in enumerate(lines)
         if not _is_quoted(line)
-        and DOCKET_REPLY_MARKER not in line
+        and REPLY_ABOVE not in line
         and not _ORIGINAL_MESSAGE.match(line.strip())
         and not _UNDERSCORES.match(line.strip())
         and index not in attribution_lines
