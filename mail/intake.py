@@ -47,7 +47,7 @@ from domain.errors import (
 )
 from domain.stamp import Stamp
 from domain.ticket import BODY_MAX_BYTES, SUBJECT_MAX_CHARS
-from mail.parsing import InboundMail, parse_mail
+from mail.message import InboundMail, parse_mail
 from projections import directory
 from projections.outbox import MailIdentity
 from projections.runner import Tables

@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import MailUnreadable
-from mail.parsing import InboundMail, html_to_text, parse_mail, trim_reply
+from mail.html_text import html_to_text
+from mail.message import InboundMail, parse_mail
+from mail.trimming import trim_reply
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

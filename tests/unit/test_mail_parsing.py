@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from domain.errors import DocketError, MailUnreadable
-from mail.parsing import InboundMail, html_to_text, parse_mail, trim_reply
+from mail.html_text import html_to_text
+from mail.message import InboundMail, parse_mail
+from mail.trimming import trim_reply
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail"
 
