@@ -23,11 +23,12 @@ from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
 from projections.outbox import MailIdentity
 from projections.reads import Reads
-from projections.runner import ProjectionRunner, log_head
+from projections.runner import ProjectionRunner
 from replay.audit import Audit
 from store.attachments import AttachmentStore
 from store.database import ensure_schema, eventsourcing_env, start_embedded
 from store.idempotency import IdempotencyStore
+from store.log import log_head
 
 
 def mail_identity(settings: Settings) -> MailIdentity:

@@ -26,8 +26,9 @@ from domain.account import Account
 from domain.numbers import TicketNumber, format_number
 from domain.stamp import Stamp
 from domain.ticket import Ticket
-from projections.runner import EVENTS_TABLE, TRACKING_TABLE
+from projections.tracking import TRACKING_TABLE
 from store.eventstore import docket_mapper
+from store.log import EVENTS_TABLE
 
 FIRST_NUMBER = 1_000_001
 ACCOUNTS = 20

@@ -25,8 +25,8 @@ import psycopg
 
 from bench.harness import embedded_database
 from mail.sender import MailSender, SmtpServer
+from projections.kit import Tables
 from projections.outbox import DELIVERIES, MAIL, MailIdentity, create_tables
-from projections.runner import Tables
 from store.bulk import copy_rows
 from store.database import ensure_schema
 

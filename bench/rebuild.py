@@ -30,12 +30,12 @@ from domain.account import Account
 from domain.numbers import TicketNumber, format_number
 from domain.stamp import Stamp
 from domain.ticket import Ticket
-from projections.audit_feed import EVERY_KIND
+from projections.audit_feed import EVERY_EVENT
 from projections.catalog import VIEWS
-from projections.runner import read_facts
 from replay.rebuild import Progress, rebuild
 from store.database import ensure_schema, eventsourcing_env
 from store.eventstore import docket_mapper
+from store.log import read_facts
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -120,7 +120,7 @@ def raw_rate(url: str, schema: str, batch: int = 5000) -> tuple[int, float]:
     began = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         while True:
-            read, position, _ = read_facts(conn, schema, position, batch, mapper, EVERY_KIND)
+            read, position, _ = read_facts(conn, schema, position, batch, mapper, EVERY_EVENT)
             if not read:
                 break
             count += read

@@ -34,9 +34,10 @@ from desk.service import SupportDesk
 from projections import dashboard, ticket_detail
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
+from projections.kit import Tables
 from projections.lists import inbox
 from projections.lists.filters import ListFilter
-from projections.runner import ProjectionRunner, Tables
+from projections.runner import ProjectionRunner
 from store.database import ensure_schema, eventsourcing_env
 
 Query = Callable[[psycopg.Connection[Any]], object]

@@ -28,7 +28,7 @@ import psycopg
 from desk.service import SupportDesk
 from domain.errors import DocketError, NothingChanged
 from domain.stamp import Stamp
-from projections.runner import Tables
+from projections.kit import Tables
 from projections.sla import CLOCKS, breaching
 from store.background import Background
 

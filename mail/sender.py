@@ -39,8 +39,8 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from projections.kit import Tables
 from projections.outbox import DELIVERIES, MAIL, MailIdentity
-from projections.runner import Tables
 from store.background import Background
 
 log = logging.getLogger("docket.mail")

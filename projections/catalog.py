@@ -12,8 +12,8 @@ from projections import (
     sla,
     ticket_detail,
 )
+from projections.kit import View
 from projections.lists import customer_tickets, inbox
-from projections.runner import View
 
 VIEWS: dict[str, View] = {
     v.name: v

@@ -19,16 +19,12 @@ from psycopg_pool import ConnectionPool
 
 from domain.ticket import TicketOwner
 from projections import articles, audit_feed, dashboard, directory, outbox, sla, ticket_detail
+from projections.kit import Tables
 from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter, Page
-from projections.runner import (
-    Board,
-    Tables,
-    log_head,
-    tracked_errors,
-    tracked_positions,
-    view_position,
-)
+from projections.runner import Board
+from projections.tracking import tracked_errors, tracked_positions, view_position
+from store.log import log_head
 
 
 class PositionNotInLog(ValueError):

@@ -1,7 +1,7 @@
 """The projection runner: follows the event log and keeps every view's tables current.
 
-A view (see :class:`View`) names the event kinds it handles and how a batch of
-them changes its tables. The runner reads the notification log in position
+A view (see :class:`projections.kit.View`) names the event classes it handles and
+how a batch of them changes its tables. The runner reads the notification log in position
 order and, for each view, writes the view's rows **and** the view's tracking
 position in one transaction, so an event is applied exactly once even across
 crashes: either both are committed or neither is.
@@ -18,7 +18,7 @@ crashes: either both are committed or neither is.
   from its committed tracking position.
 * **Live.** Writers ``NOTIFY`` on append; a listener wakes the views at once,
   and an idle timeout catches anything a lost notification would have delayed.
-* **Read once.** The views of one runner share a :class:`LogTail`: the first view
+* **Read once.** The views of one runner share a :class:`store.log.LogTail`: the first view
   to need newer events reads and decodes them, the others take them from memory.
   A view that finds nothing it handles in a stretch commits its new position
   only now and then (its rows did not change, and this process's readers learn
@@ -35,97 +35,26 @@ crashes: either both are committed or neither is.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 
+from projections.kit import Tables, View
+from projections.tracking import MARKS_TABLE, TRACKING_TABLE, create_tracking_table
 from store.eventstore import docket_mapper
+from store.log import NOTIFY_CHANNEL, LogTail, log_head
 
 log = logging.getLogger("docket.projections")
 
-EVENTS_TABLE = "docket_events"
-TRACKING_TABLE = "projection_tracking"
-MARKS_TABLE = "projection_marks"
 CURSOR_LIFETIME_SECONDS = 15 * 60
 """How long a list cursor stays valid; history older than that is pruned."""
-NOTIFY_CHANNEL = EVENTS_TABLE
-
-
-def clean_text(value: str) -> str:
-    """``value`` as PostgreSQL ``text`` can hold it: no NUL, no lone surrogates."""
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One event of the log at its global position."""
-
-    position: int
-    event: Any
-
-    @property
-    def kind(self) -> str:
-        return type(self.event).__qualname__
-
-    @property
-    def stream_id(self) -> UUID:
-        stream: UUID = self.event.originator_id
-        return stream
-
-    @property
-    def version(self) -> int:
-        version: int = self.event.originator_version
-        return version
-
-
-class Tables:
-    """Qualified table names of one view in one schema (a suffix builds shadow copies)."""
-
-    def __init__(self, schema: str, suffix: str = "") -> None:
-        self.schema = schema
-        self.suffix = suffix
-
-    def __call__(self, name: str) -> str:
-        return f'"{self.schema}"."{name}{self.suffix}"'
-
-    def index(self, name: str) -> str:
-        return f'"{name}{self.suffix}"'
-
-
-@dataclass(frozen=True)
-class View:
-    """A read model: the events it handles, its tables, and how a batch changes them."""
-
-    name: str
-    handles: frozenset[str]
-    create_tables: Callable[[psycopg.Connection[Any], Tables], None]
-    apply: Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
-    tables: tuple[str, ...]
-    """Every table the view owns (a rebuild builds shadow copies of these)."""
-    prune: Callable[[psycopg.Connection[Any], Tables, int], int] | None = None
-    """Drop history no reader can still ask for: rows superseded at or before a position."""
-    shape: int = 1
-    """The version of the tables' layout. A view found in an older shape is dropped and
-    folded again from position 0 (its events are all in the log)."""
-
-
-def kind_of(topic: str) -> str:
-    """``domain.ticket:Ticket.Opened`` → ``Ticket.Opened``."""
-    return topic.rpartition(":")[2]
 
 
 class Wakeup:
@@ -176,68 +105,6 @@ ANALYZE_EVERY = 20_000
 """Events a view applies before it refreshes its tables' planner statistics."""
 SKIP_COMMIT_SECONDS = 0.25
 """How long a view may leave a stretch with nothing for it uncommitted."""
-TAIL_EVENTS = 10_000
-"""How many of the newest decoded events a :class:`LogTail` keeps."""
-
-
-class LogTail:
-    """The newest events of the log, read and decoded once for every view of a runner.
-
-    Holds a gap-free stretch of positions (``start``, ``head``]: every event in it,
-    those of kinds no view handles kept as ``None``. A view asking for events
-    after a position inside the stretch gets them from memory; one asking at the
-    head reads the next events from the log, under a lock, so views woken
-    together wait for one read instead of all making it.
-    """
-
-    def __init__(self, schema: str, mapper: Mapper[UUID], kinds: frozenset[str]) -> None:
-        self.schema = schema
-        self.mapper = mapper
-        self.kinds = kinds
-        self.start = self.head = 0
-        self.positions: list[int] = []
-        self.facts: list[Fact | None] = []
-        self._lock = threading.Lock()
-
-    def read(
-        self, conn: psycopg.Connection[Any], after: int, limit: int, upto: int | None = None
-    ) -> tuple[int, int, list[Fact]]:
-        """Like :func:`read_facts` (all the tail's kinds): events read, last position, facts.
-
-        With ``upto``, no event after that position.
-        """
-        with self._lock:
-            if not self.start <= after < self.head:
-                self._fetch(conn, after, limit)
-            if not self.start <= after < self.head:
-                return 0, after, []
-            first = bisect.bisect_right(self.positions, after)
-            last = min(first + limit, len(self.positions))
-            if upto is not None:
-                last = min(last, bisect.bisect_right(self.positions, upto))
-                if last <= first:
-                    return 0, after, []
-            return (
-                last - first,
-                self.positions[last - 1],
-                [f for f in self.facts[first:last] if f is not None],
-            )
-
-    def _fetch(self, conn: psycopg.Connection[Any], after: int, limit: int) -> None:
-        rows = log_rows(conn, self.schema, after, limit)
-        if not rows:
-            return
-        if after != self.head:  # not contiguous with what is held: start over from here
-            self.start = self.head = after
-            self.positions, self.facts = [], []
-        for row in rows:
-            self.positions.append(int(row[0]))
-            self.facts.append(fact_of(row, self.mapper) if kind_of(row[3]) in self.kinds else None)
-        self.head = self.positions[-1]
-        if len(self.positions) > TAIL_EVENTS:
-            drop = len(self.positions) - TAIL_EVENTS
-            self.start = self.positions[drop - 1]
-            del self.positions[:drop], self.facts[:drop]
 
 
 class ProjectionRunner:
@@ -344,7 +211,7 @@ class ProjectionRunner:
                 ahead = None
             position = committed if ahead is None else ahead[1]
             read, new_position, facts = self.tail.read(conn, position, self.batch_size, upto)
-            facts = [f for f in facts if f.kind in view.handles]
+            facts = [f for f in facts if view.wants(f)]
             now = time.monotonic()
             since = now if ahead is None else ahead[2]
             if not facts and read and now - since < SKIP_COMMIT_SECONDS:
@@ -537,96 +404,3 @@ class ProjectionRunner:
                 log.warning("projection listener: %s; retrying", error)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
-
-
-def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS "{schema}".{TRACKING_TABLE} (
-            view text PRIMARY KEY,
-            position bigint NOT NULL DEFAULT 0,
-            updated_at timestamptz NOT NULL DEFAULT now()
-        )
-        """
-    )
-    conn.execute(
-        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
-        "ADD COLUMN IF NOT EXISTS pruned_upto bigint NOT NULL DEFAULT 0"
-    )
-    conn.execute(
-        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
-        "ADD COLUMN IF NOT EXISTS shape integer NOT NULL DEFAULT 1"
-    )
-    conn.execute(
-        f'ALTER TABLE "{schema}".{TRACKING_TABLE} ADD COLUMN IF NOT EXISTS last_error text'
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS "{schema}".{MARKS_TABLE} (
-            view text NOT NULL,
-            position bigint NOT NULL,
-            at timestamptz NOT NULL
-        )
-        """
-    )
-
-
-def tracked_positions(conn: psycopg.Connection[Any], schema: str) -> dict[str, int]:
-    rows = conn.execute(f'SELECT view, position FROM "{schema}".{TRACKING_TABLE}').fetchall()
-    return {str(view): int(position) for view, position in rows}
-
-
-def tracked_errors(conn: psycopg.Connection[Any], schema: str) -> dict[str, str]:
-    """The views whose worker (in any process) is failing, with its last error."""
-    rows = conn.execute(
-        f'SELECT view, last_error FROM "{schema}".{TRACKING_TABLE} WHERE last_error IS NOT NULL'
-    ).fetchall()
-    return {str(view): str(error) for view, error in rows}
-
-
-def read_facts(
-    conn: psycopg.Connection[Any],
-    schema: str,
-    after: int,
-    limit: int,
-    mapper: Mapper[UUID],
-    kinds: frozenset[str] | set[str],
-) -> tuple[int, int, list[Fact]]:
-    """Up to ``limit`` log events after ``after``, decoding only the ``kinds`` wanted.
-
-    Answers how many events were read, the position of the last one (``after``
-    when none), and the decoded facts of the wanted kinds.
-    """
-    rows = log_rows(conn, schema, after, limit)
-    facts = [fact_of(row, mapper) for row in rows if kind_of(row[3]) in kinds]
-    return len(rows), int(rows[-1][0]) if rows else after, facts
-
-
-def log_rows(conn: psycopg.Connection[Any], schema: str, after: int, limit: int) -> list[Any]:
-    """Up to ``limit`` stored events after ``after``: (position, stream, version, topic, state)."""
-    return conn.execute(
-        f"SELECT notification_id, originator_id, originator_version, topic, state "
-        f'FROM "{schema}".{EVENTS_TABLE} WHERE notification_id > %s '
-        "ORDER BY notification_id LIMIT %s",
-        (after, limit),
-        prepare=True,
-    ).fetchall()
-
-
-def fact_of(row: Any, mapper: Mapper[UUID]) -> Fact:
-    """A row of :func:`log_rows`, decoded (and upcast) as the application would."""
-    n, stream, version, topic, state = row
-    return Fact(int(n), mapper.to_domain_event(StoredEvent(stream, version, topic, bytes(state))))
-
-
-def log_head(conn: psycopg.Connection[Any], schema: str) -> int:
-    """The highest committed position of the log."""
-    row = conn.execute(f'SELECT max(notification_id) FROM "{schema}".{EVENTS_TABLE}').fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
-def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
-    row = conn.execute(
-        f'SELECT position FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
-    ).fetchone()
-    return int(row[0]) if row else 0

@@ -10,7 +10,8 @@ from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
 from projections.audit_feed import NAME as FEED_VIEW
-from projections.runner import Tables, view_position
+from projections.kit import Tables
+from projections.tracking import view_position
 from replay.history import backlog, history, state_at, ticket_events
 from replay.store import StoredAt, find_ticket_id
 from replay.verify import VerifyReport, verify_log

@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from domain.chain import canonical
 from projections.audit_feed import ENVELOPE, FEED, plain
 from projections.directory import ACCOUNTS
-from projections.runner import Tables
+from projections.kit import Tables
 from replay.store import StoredAt, stream
 
 TICKET_TOPIC = "domain.ticket:Ticket"

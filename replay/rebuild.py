@@ -23,18 +23,12 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
+from projections.kit import Tables, View
 from projections.lists.ticket_rows import OPEN_END
-from projections.runner import (
-    TRACKING_TABLE,
-    Fact,
-    ProjectionRunner,
-    Tables,
-    View,
-    create_tracking_table,
-    log_head,
-    read_facts,
-)
+from projections.runner import ProjectionRunner
+from projections.tracking import TRACKING_TABLE, create_tracking_table
 from store.eventstore import docket_mapper
+from store.log import Fact, log_head, read_facts
 
 SHADOW = "__shadow"
 SWAP_ATTEMPTS = 5
@@ -276,7 +270,7 @@ def apply_to_shadow(
 ) -> None:
     """The facts ``view`` handles into its shadow tables, and its shadow tracking moved to
     ``position``; within the caller's transaction."""
-    mine = [f for f in facts if f.kind in view.handles]
+    mine = [f for f in facts if view.wants(f)]
     if mine:
         view.apply(conn, shadow, mine)
     conn.execute(

@@ -24,8 +24,8 @@ import psycopg
 
 from domain.sla import TARGETS, SlaState, Targets, targets_from_data, terms_for
 from domain.ticket import SLA_EVENTS, Ticket, sla_after
-from projections.runner import Fact, read_facts
 from store.eventstore import docket_mapper
+from store.log import Fact, read_facts
 
 OUTCOMES = ("met", "breached", "running")
 

@@ -12,7 +12,7 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from domain.numbers import TicketNumber, format_number, parse_number
-from projections.runner import EVENTS_TABLE
+from store.log import EVENTS_TABLE
 
 
 @dataclass(frozen=True)

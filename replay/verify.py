@@ -27,8 +27,9 @@ from eventsourcing.persistence import StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
 
 from domain.chain import GENESIS, ChainLink, Damage, verify_chain
+from projections.kit import Tables
 from projections.log_seal import HEADS, NAME, SEALS, running_hash
-from projections.runner import Tables, view_position
+from projections.tracking import view_position
 from replay.store import StoredAt, every_event, stream
 
 

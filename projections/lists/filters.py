@@ -19,7 +19,8 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from projections.runner import TRACKING_TABLE, Tables, clean_text, view_position
+from projections.kit import Tables, clean_text
+from projections.tracking import pruned_upto, view_position
 
 MAX_LIMIT = 100
 
@@ -91,13 +92,6 @@ class Page:
     rows: list[dict[str, Any]]
     next_cursor: str | None
     snapshot: int
-
-
-def pruned_upto(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
-    row = conn.execute(
-        f'SELECT pruned_upto FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def encode_cursor(snapshot: int, sort: str, reverse: bool, digest: str, key: list[Any]) -> str:

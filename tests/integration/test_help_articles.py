@@ -19,10 +19,12 @@ from domain.article import article_id_for
 from importers.help_articles import SHIPPED, load_articles, parse_article
 from projections import articles
 from projections.catalog import VIEWS
-from projections.runner import ProjectionRunner, Tables, log_head
+from projections.kit import Tables
+from projections.runner import ProjectionRunner
 from replay.rebuild import rebuild
 from replay.verify import verify_log
 from store.eventstore import docket_mapper
+from store.log import log_head
 from tests.builders import desk_with_account, later, requester, system
 
 

@@ -20,8 +20,9 @@ from desk.service import SupportDesk
 from domain.stamp import Stamp
 from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
+from projections.kit import Tables
 from projections.outbox import REPLY_ABOVE, MailIdentity, listing
-from projections.runner import ProjectionRunner, Tables
+from projections.runner import ProjectionRunner
 from replay.rebuild import rebuild
 from tests.builders import desk_with_account
 from tests.mailserver import Mailbox, smtp_server

@@ -17,9 +17,10 @@ from desk.answers import Receipt
 from desk.service import SupportDesk
 from domain.chain import event_hash
 from projections.catalog import VIEWS
+from projections.kit import Tables
 from projections.lists import inbox
 from projections.lists.filters import ListFilter
-from projections.runner import ProjectionRunner, Tables
+from projections.runner import ProjectionRunner
 from replay.export import export_lines
 from replay.history import backlog, history, state_at
 from replay.rebuild import rebuild

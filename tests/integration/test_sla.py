@@ -19,8 +19,9 @@ from projections import sla
 from projections.catalog import VIEWS
 from projections.lists.filters import ListFilter
 from projections.lists.inbox import tickets as inbox_tickets
-from projections.runner import ProjectionRunner, log_head
+from projections.runner import ProjectionRunner
 from replay.rebuild import rebuild
+from store.log import log_head
 from tests.builders import agent, requester, system
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -20,9 +20,10 @@ from domain.channels import ChatLine
 from domain.ticket import Ticket
 from projections import audit_feed, ticket_detail
 from projections.catalog import VIEWS
+from projections.kit import Tables
 from projections.lists import customer_tickets
 from projections.lists.filters import ListFilter
-from projections.runner import ProjectionRunner, Tables
+from projections.runner import ProjectionRunner
 from store.database import eventsourcing_env
 from tests.builders import T0, fresh_schema, requester
 from tests.property.strategies import TERMS, Command, commands, run

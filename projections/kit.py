@@ -1,0 +1,70 @@
+"""What a view is made of: its tables' names, the facts it folds, and how it says so.
+
+A view module defines a :class:`View`: the event classes it handles, the ones
+it leaves out on purpose, its tables, and how a batch of :class:`Fact` changes
+them. The runner (:mod:`projections.runner`) feeds it; nothing here reads the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from store.log import Fact
+
+__all__ = ["EventClass", "Fact", "Tables", "View", "clean_text"]
+
+EventClass = type[Any]
+"""An event class of the domain, e.g. ``Ticket.Opened``."""
+
+
+def clean_text(value: str) -> str:
+    """``value`` as PostgreSQL ``text`` can hold it: no NUL, no lone surrogates."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+class Tables:
+    """Qualified table names of one view in one schema (a suffix builds shadow copies)."""
+
+    def __init__(self, schema: str, suffix: str = "") -> None:
+        self.schema = schema
+        self.suffix = suffix
+
+    def __call__(self, name: str) -> str:
+        return f'"{self.schema}"."{name}{self.suffix}"'
+
+    def index(self, name: str) -> str:
+        return f'"{name}{self.suffix}"'
+
+
+@dataclass(frozen=True)
+class View:
+    """A read model: the events it handles, its tables, and how a batch changes them."""
+
+    name: str
+    handles: frozenset[EventClass]
+    """The event classes the view is fed (exactly these: a subclass is another event)."""
+    create_tables: Callable[[psycopg.Connection[Any], Tables], None]
+    apply: Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
+    tables: tuple[str, ...]
+    """Every table the view owns (a rebuild builds shadow copies of these)."""
+    prune: Callable[[psycopg.Connection[Any], Tables, int], int] | None = None
+    """Drop history no reader can still ask for: rows superseded at or before a position."""
+    shape: int = 1
+    """The version of the tables' layout. A view found in an older shape is dropped and
+    folded again from position 0 (its events are all in the log)."""
+    ignores: frozenset[EventClass] = frozenset()
+    """Event classes of the streams it folds that the view leaves out on purpose (see
+    ``tests/unit/test_every_view_handles_every_event.py``)."""
+
+    def wants(self, fact: Fact) -> bool:
+        return type(fact.event) in self.handles

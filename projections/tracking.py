@@ -1,0 +1,76 @@
+"""The tracking table: each view's committed log position, and what else any process
+needs to know of it (its prune horizon, its layout's shape, its last error).
+
+A view's rows and its tracking row are written in one transaction by the runner
+(:mod:`projections.runner`); reads ask here how far a view has got.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+TRACKING_TABLE = "projection_tracking"
+MARKS_TABLE = "projection_marks"
+"""Where each view was when: the runner prunes what no live cursor can still read."""
+
+
+def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS "{schema}".{TRACKING_TABLE} (
+            view text PRIMARY KEY,
+            position bigint NOT NULL DEFAULT 0,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+    conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
+        "ADD COLUMN IF NOT EXISTS pruned_upto bigint NOT NULL DEFAULT 0"
+    )
+    conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
+        "ADD COLUMN IF NOT EXISTS shape integer NOT NULL DEFAULT 1"
+    )
+    conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} ADD COLUMN IF NOT EXISTS last_error text'
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS "{schema}".{MARKS_TABLE} (
+            view text NOT NULL,
+            position bigint NOT NULL,
+            at timestamptz NOT NULL
+        )
+        """
+    )
+
+
+def tracked_positions(conn: psycopg.Connection[Any], schema: str) -> dict[str, int]:
+    rows = conn.execute(f'SELECT view, position FROM "{schema}".{TRACKING_TABLE}').fetchall()
+    return {str(view): int(position) for view, position in rows}
+
+
+def tracked_errors(conn: psycopg.Connection[Any], schema: str) -> dict[str, str]:
+    """The views whose worker (in any process) is failing, with its last error."""
+    rows = conn.execute(
+        f'SELECT view, last_error FROM "{schema}".{TRACKING_TABLE} WHERE last_error IS NOT NULL'
+    ).fetchall()
+    return {str(view): str(error) for view, error in rows}
+
+
+def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
+    row = conn.execute(
+        f'SELECT position FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def pruned_upto(conn: psycopg.Connection[Any], schema: str, view: str) -> int:
+    """The position at or before which the view's superseded rows may have been pruned."""
+    row = conn.execute(
+        f'SELECT pruned_upto FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view,)
+    ).fetchone()
+    return int(row[0]) if row else 0
