@@ -584,15 +584,36 @@ def sla_after(state: SlaState, event: Any) -> SlaState:
     return state
 
 
-SLA_EVENTS = frozenset(
-    e.__qualname__
-    for e in (
-        Ticket.Opened,
-        Ticket.MessageAdded,
-        Ticket.StatusChanged,
-        Ticket.PriorityRaised,
-        Ticket.PriorityLowered,
-        Ticket.Reopened,
-        Ticket.SlaBreached,
-    )
+SLA_EVENTS = (
+    Ticket.Opened,
+    Ticket.MessageAdded,
+    Ticket.StatusChanged,
+    Ticket.PriorityRaised,
+    Ticket.PriorityLowered,
+    Ticket.Reopened,
+    Ticket.SlaBreached,
 )
+"""The events :func:`sla_after` folds; every other leaves the clocks as they are."""
+
+PUBLIC_EVENTS = (
+    Ticket.Opened,
+    Ticket.MessageAdded,
+    Ticket.StatusChanged,
+    Ticket.PriorityRaised,
+    Ticket.PriorityLowered,
+    Ticket.Assigned,
+    Ticket.TypeChanged,
+    Ticket.ProductChanged,
+    Ticket.Reopened,
+    Ticket.AttachmentAdded,
+    Ticket.SatisfactionRated,
+    Ticket.ChatTranscriptRecorded,
+)
+"""What customers may see of a ticket: the only events their views fold."""
+STAFF_ONLY_EVENTS = (
+    Ticket.InternalNoteAdded,
+    Ticket.SlaBreached,
+    Ticket.CallbackRequested,  # carries the phone: customers' lists never see it
+    Ticket.CallbackMade,
+)
+"""What only staff may see of a ticket. Every ticket event is in one of the two."""
