@@ -1,0 +1,84 @@
+"""The fields of a ticket that every ticket view keeps alike, and how events set them.
+
+Ticket detail, the ticket lists and the dashboard each keep one row per ticket:
+these fields, and others of their own. :func:`filed` and :func:`changes` are the
+one fold of the shared fields, so each view's fold says only what is its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from domain.ticket import Ticket
+from projections.kit import clean_text
+
+TICKET_FIELDS = (
+    "ticket_id",
+    "number",
+    "account_id",
+    "requester_id",
+    "subject",
+    "type",
+    "priority",
+    "product",
+    "topic",
+    "channel",
+    "status",
+    "assignee_id",
+    "support_group",
+    "created_at",
+)
+
+
+def filed(e: Ticket.Opened) -> dict[str, Any]:
+    """The shared fields of a ticket as it was filed."""
+    return {
+        "ticket_id": e.originator_id,
+        "number": e.number,
+        "account_id": e.account_id,
+        "requester_id": e.requester_id,
+        "subject": clean_text(e.subject),
+        "type": e.type,
+        "priority": e.priority,
+        "product": clean_text(e.product),
+        "topic": clean_text(e.topic),
+        "channel": e.channel,
+        "status": "open",
+        "assignee_id": None,
+        "support_group": None,
+        "created_at": e.timestamp,
+    }
+
+
+def changes(e: Any) -> dict[str, Any]:
+    """The shared fields a later event of a ticket changes (none, for most events)."""
+    match e:
+        case Ticket.StatusChanged():
+            return {"status": e.to_status}
+        case Ticket.PriorityRaised() | Ticket.PriorityLowered():
+            return {"priority": e.to_priority}
+        case Ticket.Assigned():
+            return {
+                "assignee_id": clean_text(e.agent_id) if e.agent_id else None,
+                "support_group": clean_text(e.group) if e.group else None,
+            }
+        case Ticket.TypeChanged():
+            return {"type": e.to_type}
+        case Ticket.ProductChanged():
+            return {"product": clean_text(e.to_product)}
+        case Ticket.Reopened():
+            return {"status": "open"}
+    return {}
+
+
+def is_activity(e: Any) -> bool:
+    """Whether an event of a ticket is activity on it: a clock running out is not."""
+    return not isinstance(e, Ticket.SlaBreached)
+
+
+def joining_collaborator(e: Ticket.MessageAdded, collaborators: Collection[str]) -> str | None:
+    """Who this reply makes a collaborator of the ticket (a team admin's first), if anyone."""
+    if e.author_role == "collaborator" and e.author_id not in collaborators:
+        return e.author_id
+    return None
