@@ -46,11 +46,11 @@ from domain.errors import (
     UnknownTicket,
 )
 from domain.stamp import Stamp
-from domain.ticket import BODY_MAX_BYTES, SUBJECT_MAX_CHARS
+from domain.ticket import BODY_MAX_BYTES, SUBJECT_MAX_CHARS, Ticket
 from mail.message import InboundMail, parse_mail
 from projections import directory
+from projections.kit import Tables
 from projections.outbox import MailIdentity
-from projections.runner import Tables
 from store.attachments import AttachmentStore
 
 INBOUND = "inbound_mail"
@@ -201,7 +201,7 @@ class MailIntake:
         for event in self.desk.repository.event_store.get(ticket_id):
             stamp: Stamp | None = getattr(event, "stamp", None)
             if (
-                type(event).__qualname__ == "Ticket.MessageAdded"
+                isinstance(event, Ticket.MessageAdded)
                 and stamp is not None
                 and stamp.causation_id == key
             ):

@@ -1,6 +1,6 @@
 """Help articles as customers read and search them, and help sessions for deflection.
 
-Handles ``HelpArticle.*`` and ``HelpSession.*``. Each article row keeps a
+Folds the events of help articles and help sessions. Each article row keeps a
 ``tsvector`` built with its own language's text search configuration (English
 or French): the title weighs A, topics and products B, the body C. A GIN index
 serves the suggestions, which query every article in its own language.
@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 
 from domain.article import SEARCH_CONFIGS, HelpArticle, HelpSession
 from projections import dashboard
-from projections.runner import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text
 
 NAME = "articles"
 ARTICLES = "help_articles"
@@ -104,87 +104,91 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     with conn.cursor() as cur:
         for fact in facts:
             e = fact.event
-            kind = fact.kind
-            if kind in ("HelpArticle.Published", "HelpArticle.Revised"):
-                title, body = clean_text(e.title), clean_text(e.body)
-                products = [clean_text(p) for p in e.products]
-                topics = [clean_text(p) for p in e.topics]
-                row = {
-                    "id": fact.stream_id,
-                    "slug": clean_text(getattr(e, "slug", "")),
-                    "title": title,
-                    "body": body,
-                    "plain": plain_text(body),
-                    "language": e.language,
-                    "config": SEARCH_CONFIGS[e.language],
-                    "products": products,
-                    "topics": topics,
-                    "labels": " ".join(topics + products),
-                    "version": fact.version,
-                    "at": e.timestamp,
-                }
-                if kind == "HelpArticle.Published":
+            match e:
+                case HelpArticle.Published():
                     cur.execute(
                         f"INSERT INTO {t(ARTICLES)} (article_id, slug, title, body, plain, "
-                        "language, config, products, topics, version, published_at, updated_at, "
-                        "search) VALUES (%(id)s, %(slug)s, %(title)s, %(body)s, %(plain)s, "
-                        "%(language)s, %(config)s::regconfig, %(products)s, %(topics)s, "
-                        f"%(version)s, %(at)s, %(at)s, {SEARCH_VECTOR}) "
+                        "language, config, products, topics, version, published_at, "
+                        "updated_at, search) VALUES (%(id)s, %(slug)s, %(title)s, %(body)s, "
+                        "%(plain)s, %(language)s, %(config)s::regconfig, %(products)s, "
+                        f"%(topics)s, %(version)s, %(at)s, %(at)s, {SEARCH_VECTOR}) "
                         "ON CONFLICT (article_id) DO NOTHING",
-                        row,
+                        article_row(fact),
                     )
-                else:
+                case HelpArticle.Revised():
                     cur.execute(
                         f"UPDATE {t(ARTICLES)} SET title = %(title)s, body = %(body)s, "
                         "plain = %(plain)s, language = %(language)s, "
                         "config = %(config)s::regconfig, products = %(products)s, "
                         "topics = %(topics)s, version = %(version)s, updated_at = %(at)s, "
                         f"search = {SEARCH_VECTOR} WHERE article_id = %(id)s",
-                        row,
+                        article_row(fact),
                     )
-            elif kind == "HelpArticle.Withdrawn":
-                cur.execute(
-                    f"UPDATE {t(ARTICLES)} SET withdrawn = true, version = %s, updated_at = %s "
-                    "WHERE article_id = %s",
-                    (fact.version, e.timestamp, fact.stream_id),
-                )
-            elif kind == "HelpSession.Started":
-                cur.execute(
-                    f"INSERT INTO {t(SESSIONS)} (session_id, person_id, account_id, started_at) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (session_id) DO NOTHING",
-                    (fact.stream_id, clean_text(e.person_id), clean_text(e.account_id),
-                     e.timestamp),
-                )  # fmt: skip
-            elif kind == "HelpSession.ArticleOpened":
-                cur.execute(
-                    f"UPDATE {t(SESSIONS)} SET articles_opened = articles_opened + 1, "
-                    "first_opened_at = coalesce(first_opened_at, %s) WHERE session_id = %s",
-                    (e.timestamp, fact.stream_id),
-                )
-                cur.execute(
-                    f"UPDATE {t(ARTICLES)} SET read_count = read_count + 1 WHERE article_id = %s",
-                    (UUID(e.article_id),),
-                )
-            elif kind == "HelpSession.TicketFiledAnyway":
-                cur.execute(
-                    f"UPDATE {t(SESSIONS)} SET tickets_filed = tickets_filed + 1, "
-                    "first_filed_at = coalesce(first_filed_at, %s) WHERE session_id = %s",
-                    (e.timestamp, fact.stream_id),
-                )
+                case HelpArticle.Withdrawn():
+                    cur.execute(
+                        f"UPDATE {t(ARTICLES)} SET withdrawn = true, version = %s, "
+                        "updated_at = %s WHERE article_id = %s",
+                        (fact.version, e.timestamp, fact.stream_id),
+                    )
+                case HelpSession.Started():
+                    cur.execute(
+                        f"INSERT INTO {t(SESSIONS)} (session_id, person_id, account_id, "
+                        "started_at) VALUES (%s, %s, %s, %s) ON CONFLICT (session_id) DO NOTHING",
+                        (fact.stream_id, clean_text(e.person_id), clean_text(e.account_id),
+                         e.timestamp),
+                    )  # fmt: skip
+                case HelpSession.ArticleOpened():
+                    cur.execute(
+                        f"UPDATE {t(SESSIONS)} SET articles_opened = articles_opened + 1, "
+                        "first_opened_at = coalesce(first_opened_at, %s) WHERE session_id = %s",
+                        (e.timestamp, fact.stream_id),
+                    )
+                    cur.execute(
+                        f"UPDATE {t(ARTICLES)} SET read_count = read_count + 1 "
+                        "WHERE article_id = %s",
+                        (UUID(e.article_id),),
+                    )
+                case HelpSession.TicketFiledAnyway():
+                    cur.execute(
+                        f"UPDATE {t(SESSIONS)} SET tickets_filed = tickets_filed + 1, "
+                        "first_filed_at = coalesce(first_filed_at, %s) WHERE session_id = %s",
+                        (e.timestamp, fact.stream_id),
+                    )
+
+
+def article_row(fact: Fact) -> dict[str, Any]:
+    """The parameters of an article's row (and its search vector), as published or revised."""
+    e = fact.event
+    title, body = clean_text(e.title), clean_text(e.body)
+    products = [clean_text(p) for p in e.products]
+    topics = [clean_text(p) for p in e.topics]
+    return {
+        "id": fact.stream_id,
+        "slug": clean_text(getattr(e, "slug", "")),
+        "title": title,
+        "body": body,
+        "plain": plain_text(body),
+        "language": e.language,
+        "config": SEARCH_CONFIGS[e.language],
+        "products": products,
+        "topics": topics,
+        "labels": " ".join(topics + products),
+        "version": fact.version,
+        "at": e.timestamp,
+    }
 
 
 VIEW = View(
     NAME,
     frozenset(
-        e.__qualname__
-        for e in (
+        {
             HelpArticle.Published,
             HelpArticle.Revised,
             HelpArticle.Withdrawn,
             HelpSession.Started,
             HelpSession.ArticleOpened,
             HelpSession.TicketFiledAnyway,
-        )
+        }
     ),
     create_tables,
     apply,

@@ -26,16 +26,17 @@ from domain.numbers import TicketNumber
 from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember
 from domain.ticket import Ticket
-from projections.runner import Fact, Tables, View, clean_text
+from projections.kit import EventClass, Fact, Tables, View, clean_text
 from store.bulk import copy_rows
 
 NAME = "audit_feed"
 FEED = "audit_feed"
 STREAMS = "audit_feed_streams"
-STAFF_ONLY_KINDS = frozenset(
-    {"Ticket.InternalNoteAdded", "Ticket.SlaBreached", "Ticket.CallbackRequested"}
+STAFF_ONLY_IN_FEED = frozenset(
+    {Ticket.InternalNoteAdded, Ticket.SlaBreached, Ticket.CallbackRequested}
 )
-"""Kinds only note readers get from the feed; a callback request carries a phone number."""
+"""Events only note readers get from the feed; a callback request carries a phone number
+(that one was made, and how it went, is not kept from them)."""
 FEED_COLUMNS = (
     "position", "stream_id", "version", "kind", "ticket_number", "account_id", "at", "actor_id",
     "actor_kind", "via", "correlation_id", "causation_id", "staff_only", "prev_hash",
@@ -122,16 +123,17 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             (ids,),
         ).fetchall()
     }
-    new_streams = []
+    new_streams: list[tuple[UUID, str | None, str]] = []
     rows = []
     for fact in facts:
         e = fact.event
-        if fact.kind == "Ticket.Opened":
-            known[fact.stream_id] = (e.number, e.account_id)
-            new_streams.append((fact.stream_id, e.number, e.account_id))
-        elif fact.kind == "Account.Opened":
-            known[fact.stream_id] = (None, str(fact.stream_id))
-            new_streams.append((fact.stream_id, None, str(fact.stream_id)))
+        match e:
+            case Ticket.Opened():
+                known[fact.stream_id] = (e.number, e.account_id)
+                new_streams.append((fact.stream_id, e.number, e.account_id))
+            case Account.Opened():
+                known[fact.stream_id] = (None, str(fact.stream_id))
+                new_streams.append((fact.stream_id, None, str(fact.stream_id)))
         number, account = known.get(fact.stream_id, (None, None))
         stamp = e.stamp
         fields = {k: plain(v) for k, v in vars(e).items() if k not in ENVELOPE}
@@ -149,7 +151,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 stamp.via,
                 clean_text(stamp.correlation_id),
                 clean_text(stamp.causation_id),
-                fact.kind in STAFF_ONLY_KINDS,
+                type(e) in STAFF_ONLY_IN_FEED,
                 e.prev_hash,
                 e.event_hash,
                 Jsonb(fields, dumps=dump_fields),
@@ -169,18 +171,20 @@ AGGREGATES = (Ticket, Account, StaffMember, TicketNumber, SlaPolicyBook, HelpArt
 """Every kind of stream in the log: the feed and the log's seals take every one of their events."""
 
 
-def _every_kind() -> frozenset[str]:
-    kinds = set()
-    for aggregate in AGGREGATES:
-        for value in vars(aggregate).values():
-            if isinstance(value, type) and issubclass(value, ChainedAggregate.Event):
-                kinds.add(value.__qualname__)
-    return frozenset(kinds)
+def _every_event() -> frozenset[EventClass]:
+    return frozenset(
+        value
+        for aggregate in AGGREGATES
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, ChainedAggregate.Event)
+    )
 
 
-EVERY_KIND = _every_kind()
+EVERY_EVENT = _every_event()
+"""The event classes of every aggregate (their ``Created`` and ``Event`` bases too: an
+aggregate without a named creation event records its ``Created``)."""
 # shape 2: the policy book's, articles' and help sessions' events too
-VIEW = View(NAME, EVERY_KIND, create_tables, apply, (FEED, STREAMS), shape=2)
+VIEW = View(NAME, EVERY_EVENT, create_tables, apply, (FEED, STREAMS), shape=2)
 
 
 @dataclass(frozen=True)
@@ -226,8 +230,13 @@ def caused_by(
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT stream_id, ticket_number, max(version) AS version, "
-            f"max(position) AS position, bool_or(kind = 'Ticket.Opened') AS opened "
+            f"max(position) AS position, bool_or(kind = %s) AS opened "
             f"FROM {t(FEED)} WHERE actor_id = %s AND causation_id = %s "
-            "AND kind LIKE 'Ticket.%%' GROUP BY stream_id, ticket_number",
-            (clean_text(actor_id), clean_text(causation_id)),
+            "AND kind LIKE %s GROUP BY stream_id, ticket_number",
+            (
+                Ticket.Opened.__qualname__,
+                clean_text(actor_id),
+                clean_text(causation_id),
+                f"{Ticket.__qualname__}.%",
+            ),
         ).fetchall()

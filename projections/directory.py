@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 
 from domain.account import Account
 from domain.staff import StaffMember
-from projections.runner import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text
 
 NAME = "directory"
 PEOPLE = "directory_people"
@@ -50,56 +50,63 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     with conn.cursor() as cur:
         for fact in facts:
             e = fact.event
-            if fact.kind == "StaffMember.Registered":
-                cur.execute(
-                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
-                    "SET name = excluded.name, email = excluded.email, role = excluded.role",
-                    (str(fact.stream_id), clean_text(e.name), clean_text(e.email), e.role),
-                )
-            elif fact.kind == "Account.MemberAdded":
-                cur.execute(
-                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id) "
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
-                    "SET name = excluded.name, email = excluded.email, role = excluded.role, "
-                    "account_id = excluded.account_id",
-                    (
-                        clean_text(e.member_id),
-                        clean_text(e.name),
-                        clean_text(e.email),
-                        e.role,
-                        str(fact.stream_id),
-                    ),
-                )
-            elif fact.kind == "Account.Opened":
-                cur.execute(
-                    f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, support_tier, calendar) "
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account_id) DO NOTHING",
-                    (str(fact.stream_id), clean_text(e.name), e.plan, e.support_tier, e.calendar),
-                )
-            elif fact.kind == "Account.PlanChanged":
-                cur.execute(
-                    f"UPDATE {t(ACCOUNTS)} SET plan = %s WHERE account_id = %s",
-                    (e.to_plan, str(fact.stream_id)),
-                )
-            elif fact.kind == "Account.SupportTierChanged":
-                cur.execute(
-                    f"UPDATE {t(ACCOUNTS)} SET support_tier = %s WHERE account_id = %s",
-                    (e.to_tier, str(fact.stream_id)),
-                )
+            match e:
+                case StaffMember.Registered():
+                    cur.execute(
+                        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role) "
+                        "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                        "SET name = excluded.name, email = excluded.email, role = excluded.role",
+                        (str(fact.stream_id), clean_text(e.name), clean_text(e.email), e.role),
+                    )
+                case Account.MemberAdded():
+                    cur.execute(
+                        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id) "
+                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                        "SET name = excluded.name, email = excluded.email, role = excluded.role, "
+                        "account_id = excluded.account_id",
+                        (
+                            clean_text(e.member_id),
+                            clean_text(e.name),
+                            clean_text(e.email),
+                            e.role,
+                            str(fact.stream_id),
+                        ),
+                    )
+                case Account.Opened():
+                    cur.execute(
+                        f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, support_tier, "
+                        "calendar) VALUES (%s, %s, %s, %s, %s) "
+                        "ON CONFLICT (account_id) DO NOTHING",
+                        (
+                            str(fact.stream_id),
+                            clean_text(e.name),
+                            e.plan,
+                            e.support_tier,
+                            e.calendar,
+                        ),
+                    )
+                case Account.PlanChanged():
+                    cur.execute(
+                        f"UPDATE {t(ACCOUNTS)} SET plan = %s WHERE account_id = %s",
+                        (e.to_plan, str(fact.stream_id)),
+                    )
+                case Account.SupportTierChanged():
+                    cur.execute(
+                        f"UPDATE {t(ACCOUNTS)} SET support_tier = %s WHERE account_id = %s",
+                        (e.to_tier, str(fact.stream_id)),
+                    )
 
 
 VIEW = View(
     NAME,
     frozenset(
-        e.__qualname__
-        for e in (
+        {
             StaffMember.Registered,
             Account.Opened,
             Account.MemberAdded,
             Account.PlanChanged,
             Account.SupportTierChanged,
-        )
+        }
     ),
     create_tables,
     apply,

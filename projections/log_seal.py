@@ -22,8 +22,8 @@ from typing import Any
 import psycopg
 
 from domain.chain import GENESIS
-from projections.audit_feed import EVERY_KIND
-from projections.runner import Fact, Tables, View
+from projections.audit_feed import EVERY_EVENT
+from projections.kit import Fact, Tables, View
 
 NAME = "log_seal"
 HEADS = "log_stream_heads"
@@ -106,4 +106,4 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
 
 
 # shape 2: seals count every kind of event (the policy book's and articles' were missed)
-VIEW = View(NAME, EVERY_KIND, create_tables, apply, (HEADS, SEALS), shape=2)
+VIEW = View(NAME, EVERY_EVENT, create_tables, apply, (HEADS, SEALS), shape=2)

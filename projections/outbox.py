@@ -28,7 +28,8 @@ from psycopg.rows import dict_row
 from domain.account import Account
 from domain.staff import StaffMember
 from domain.ticket import REOPEN_WINDOW, Ticket
-from projections.runner import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text
+from projections.ticket_fields import joining_collaborator
 
 NAME = "outbox"
 PEOPLE = "outbox_people"
@@ -162,7 +163,7 @@ class OutboxBatch:
 
     @classmethod
     def load(cls, conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> OutboxBatch:
-        tickets = list({f.stream_id for f in facts if f.kind.startswith("Ticket.")})
+        tickets = list({f.stream_id for f in facts if isinstance(f.event, Ticket.Event)})
         threads: dict[UUID, Thread] = {}
         if tickets:
             threads = {
@@ -177,12 +178,14 @@ class OutboxBatch:
             p for thread in threads.values() for p in (thread.requester_id, *thread.collaborators)
         }
         for fact in facts:
-            if fact.kind == "Ticket.Opened":
-                wanted.add(fact.event.requester_id)
-            elif fact.kind in ("Ticket.MessageAdded", "Ticket.StatusChanged"):
-                wanted.add(fact.event.stamp.actor_id)
-                if fact.kind == "Ticket.MessageAdded":
-                    wanted.add(fact.event.author_id)
+            e = fact.event
+            match e:
+                case Ticket.Opened():
+                    wanted.add(e.requester_id)
+                case Ticket.MessageAdded():
+                    wanted.update((e.stamp.actor_id, e.author_id))
+                case Ticket.StatusChanged():
+                    wanted.add(e.stamp.actor_id)
         people: dict[str, tuple[str, str, bool]] = {}
         if wanted:
             people = {
@@ -197,33 +200,28 @@ class OutboxBatch:
 
     def take(self, fact: Fact) -> None:
         e = fact.event
-        if fact.kind == "Account.MemberAdded":
-            self.remember(clean_text(e.member_id), e.name, e.email, staff=False)
-        elif fact.kind == "StaffMember.Registered":
-            self.remember(str(fact.stream_id), e.name, e.email, staff=True)
-        elif fact.kind == "Ticket.Opened":
-            if fact.stream_id not in self.threads:
+        match e:
+            case Account.MemberAdded():
+                self.remember(clean_text(e.member_id), e.name, e.email, staff=False)
+            case StaffMember.Registered():
+                self.remember(str(fact.stream_id), e.name, e.email, staff=True)
+            case Ticket.Opened() if fact.stream_id not in self.threads:
                 self.threads[fact.stream_id] = Thread(
                     e.number, one_line(e.subject), e.requester_id, [], []
                 )
                 self.threads_changed.add(fact.stream_id)
-        elif fact.kind == "Ticket.MessageAdded":
-            thread = self.threads.get(fact.stream_id)
-            if (
-                e.author_role == "collaborator"
-                and thread is not None
-                and e.author_id not in thread.collaborators
+            case Ticket.MessageAdded():
+                thread = self.threads.get(fact.stream_id)
+                joining = None if thread is None else joining_collaborator(e, thread.collaborators)
+                if thread is not None and joining is not None:
+                    thread.collaborators.append(joining)
+                    self.threads_changed.add(fact.stream_id)
+                if e.stamp.via != "import":
+                    self.notify(fact, reply_reason(e.author_role), e.body)
+            case Ticket.StatusChanged() if (
+                e.to_status in ("pending", "closed") and e.stamp.via != "import"
             ):
-                thread.collaborators.append(e.author_id)
-                self.threads_changed.add(fact.stream_id)
-            if e.stamp.via != "import":
-                self.notify(fact, reply_reason(e.author_role), e.body)
-        elif (
-            fact.kind == "Ticket.StatusChanged"
-            and e.to_status in ("pending", "closed")
-            and e.stamp.via != "import"
-        ):
-            self.notify(fact, e.to_status, "")
+                self.notify(fact, e.to_status, "")
 
     def remember(self, person_id: str, name: str, email: str, *, staff: bool) -> None:
         known = self.people.get(person_id)
@@ -339,21 +337,37 @@ def compose(reason: str, number: str, subject: str, author: str, body: str) -> s
     )
 
 
+IGNORES = (
+    Ticket.InternalNoteAdded,  # never anything here
+    Ticket.PriorityRaised,
+    Ticket.PriorityLowered,
+    Ticket.Assigned,
+    Ticket.TypeChanged,
+    Ticket.ProductChanged,
+    Ticket.Reopened,
+    Ticket.AttachmentAdded,
+    Ticket.SatisfactionRated,
+    Ticket.SlaBreached,
+    Ticket.ChatTranscriptRecorded,
+    Ticket.CallbackRequested,
+    Ticket.CallbackMade,
+)
+"""Ticket events nobody is emailed about."""
 VIEW = View(
     NAME,
     frozenset(
-        e.__qualname__
-        for e in (
+        {
             Account.MemberAdded,
             StaffMember.Registered,
             Ticket.Opened,
             Ticket.MessageAdded,
             Ticket.StatusChanged,
-        )
+        }
     ),
     create_tables,
     apply,
     (PEOPLE, THREADS, MAIL),
+    ignores=frozenset(IGNORES),
 )
 
 

@@ -21,8 +21,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.sla import TARGETS, Clock, SlaState, state_from_data, state_to_data
-from domain.ticket import SLA_EVENTS, sla_after
-from projections.runner import Fact, Tables, View
+from domain.ticket import SLA_EVENTS, Ticket, sla_after
+from projections.kit import Fact, Tables, View
 
 NAME = "sla"
 TICKETS = "sla_tickets"
@@ -83,7 +83,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         known = {r["ticket_id"]: (r["account_id"], state_from_data(r["state"])) for r in cur}
     touched: set[UUID] = set()
     for fact in facts:
-        if fact.kind == "Ticket.Opened":
+        if isinstance(fact.event, Ticket.Opened):
             known[fact.stream_id] = (fact.event.account_id, SlaState())
         if fact.stream_id not in known:  # an event of a ticket this view never saw opened
             continue
@@ -139,7 +139,26 @@ def _clock_row(ticket_id: UUID, account_id: str, state: SlaState, c: Clock) -> t
     )
 
 
-VIEW = View(NAME, SLA_EVENTS, create_tables, apply, (TICKETS, CLOCKS))
+IGNORES = (
+    Ticket.InternalNoteAdded,
+    Ticket.Assigned,
+    Ticket.TypeChanged,
+    Ticket.ProductChanged,
+    Ticket.AttachmentAdded,
+    Ticket.SatisfactionRated,
+    Ticket.ChatTranscriptRecorded,
+    Ticket.CallbackRequested,
+    Ticket.CallbackMade,
+)
+"""Ticket events that start, stop or move no clock."""
+VIEW = View(
+    NAME,
+    frozenset(SLA_EVENTS),
+    create_tables,
+    apply,
+    (TICKETS, CLOCKS),
+    ignores=frozenset(IGNORES),
+)
 
 
 # --- reads ------------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.numbers import format_number, parse_number
-from domain.ticket import TicketOwner
-from projections.lists.ticket_rows import ALL_TICKET_EVENTS
-from projections.runner import Fact, Tables, View, clean_text
+from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, TicketOwner
+from projections import ticket_fields
+from projections.kit import Fact, Tables, View, clean_text
+from projections.ticket_fields import TICKET_FIELDS
 from store.bulk import copy_rows
 
 NAME = "ticket_detail"
@@ -103,25 +104,12 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
 
 
 DETAIL_COLUMNS = (
-    "ticket_id",
-    "number",
-    "account_id",
-    "requester_id",
-    "subject",
-    "type",
-    "priority",
-    "product",
-    "topic",
-    "channel",
-    "status",
+    *TICKET_FIELDS,
     "cycle",
-    "assignee_id",
-    "support_group",
     "follow_up_of",
     "rating",
     "rating_comment",
     "collaborators",
-    "created_at",
     "updated_at",
     "closed_at",
     "version",
@@ -157,29 +145,15 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     files: list[tuple[Any, ...]] = []
     for fact in facts:
         e = fact.event
-        kind = fact.kind
         tid = fact.stream_id
-        if kind == "Ticket.Opened":
+        if isinstance(e, Ticket.Opened):
             tickets[tid] = {
-                "ticket_id": tid,
-                "number": e.number,
-                "account_id": e.account_id,
-                "requester_id": e.requester_id,
-                "subject": clean_text(e.subject),
-                "type": e.type,
-                "priority": e.priority,
-                "product": clean_text(e.product),
-                "topic": clean_text(e.topic),
-                "channel": e.channel,
-                "status": "open",
+                **ticket_fields.filed(e),
                 "cycle": 1,
-                "assignee_id": None,
-                "support_group": None,
                 "follow_up_of": e.follow_up_of,
                 "rating": None,
                 "rating_comment": None,
                 "collaborators": [],
-                "created_at": e.timestamp,
                 "closed_at": None,
                 "transcript": None,
                 "callback": None,
@@ -190,61 +164,55 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             continue
         touched.add(tid)
         ticket.update(version=fact.version, position=fact.position)
-        if kind != "Ticket.SlaBreached":  # a clock running out is not a change to the ticket
+        if ticket_fields.is_activity(e):
             ticket["updated_at"] = e.timestamp
-        if kind == "Ticket.MessageAdded":
-            messages.append(_message(fact, e.author_id, e.author_role, e.body, e.attachments))
-            if e.author_role == "collaborator" and e.author_id not in ticket["collaborators"]:
-                ticket["collaborators"] = [*ticket["collaborators"], e.author_id]
-        elif kind == "Ticket.InternalNoteAdded":
-            notes.append(
-                (tid, fact.version, fact.position, e.timestamp, e.author_id, e.stamp.via,
-                 clean_text(e.body))
-            )  # fmt: skip
-        elif kind == "Ticket.StatusChanged":
-            ticket["status"] = e.to_status
-            ticket["closed_at"] = e.timestamp if e.to_status == "closed" else None
-        elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
-            ticket["priority"] = e.to_priority
-        elif kind == "Ticket.Assigned":
-            ticket["assignee_id"] = clean_text(e.agent_id) if e.agent_id else None
-            ticket["support_group"] = clean_text(e.group) if e.group else None
-        elif kind == "Ticket.TypeChanged":
-            ticket["type"] = e.to_type
-        elif kind == "Ticket.ProductChanged":
-            ticket["product"] = clean_text(e.to_product)
-        elif kind == "Ticket.Reopened":
-            ticket.update(status="open", cycle=e.cycle, closed_at=None, rating=None)
-            ticket["rating_comment"] = None
-        elif kind == "Ticket.AttachmentAdded":
-            files.append(
-                (tid, e.attachment_id, clean_text(e.filename), clean_text(e.content_type),
-                 e.size, e.timestamp, fact.version)
-            )  # fmt: skip
-        elif kind == "Ticket.SatisfactionRated":
-            ticket["rating"], ticket["rating_comment"] = e.score, clean_text(e.comment)
-        elif kind == "Ticket.ChatTranscriptRecorded":
-            ticket["transcript"] = [{**line, "text": clean_text(line["text"])} for line in e.lines]
-        elif kind == "Ticket.CallbackRequested":
-            ticket["callback"] = {
-                "phone": clean_text(e.phone),
-                "window_start": e.window_start.isoformat(),
-                "window_end": e.window_end.isoformat(),
-                "time_zone": e.time_zone,
-                "state": "to_make",
-                "requested_at": e.timestamp.isoformat(),
-                "outcome": None,
-                "made_at": None,
-                "made_by": None,
-            }
-        elif kind == "Ticket.CallbackMade" and ticket["callback"] is not None:
-            ticket["callback"] = {
-                **ticket["callback"],
-                "state": "made",
-                "outcome": e.outcome,
-                "made_at": e.timestamp.isoformat(),
-                "made_by": clean_text(e.stamp.actor_id),
-            }
+        ticket.update(ticket_fields.changes(e))
+        match e:
+            case Ticket.MessageAdded():
+                messages.append(_message(fact, e.author_id, e.author_role, e.body, e.attachments))
+                joining = ticket_fields.joining_collaborator(e, ticket["collaborators"])
+                if joining is not None:
+                    ticket["collaborators"] = [*ticket["collaborators"], joining]
+            case Ticket.InternalNoteAdded():
+                notes.append(
+                    (tid, fact.version, fact.position, e.timestamp, e.author_id, e.stamp.via,
+                     clean_text(e.body))
+                )  # fmt: skip
+            case Ticket.StatusChanged():
+                ticket["closed_at"] = e.timestamp if e.to_status == "closed" else None
+            case Ticket.Reopened():
+                ticket.update(cycle=e.cycle, closed_at=None, rating=None, rating_comment=None)
+            case Ticket.AttachmentAdded():
+                files.append(
+                    (tid, e.attachment_id, clean_text(e.filename), clean_text(e.content_type),
+                     e.size, e.timestamp, fact.version)
+                )  # fmt: skip
+            case Ticket.SatisfactionRated():
+                ticket["rating"], ticket["rating_comment"] = e.score, clean_text(e.comment)
+            case Ticket.ChatTranscriptRecorded():
+                ticket["transcript"] = [
+                    {**line, "text": clean_text(line["text"])} for line in e.lines
+                ]
+            case Ticket.CallbackRequested():
+                ticket["callback"] = {
+                    "phone": clean_text(e.phone),
+                    "window_start": e.window_start.isoformat(),
+                    "window_end": e.window_end.isoformat(),
+                    "time_zone": e.time_zone,
+                    "state": "to_make",
+                    "requested_at": e.timestamp.isoformat(),
+                    "outcome": None,
+                    "made_at": None,
+                    "made_by": None,
+                }
+            case Ticket.CallbackMade() if ticket["callback"] is not None:
+                ticket["callback"] = {
+                    **ticket["callback"],
+                    "state": "made",
+                    "outcome": e.outcome,
+                    "made_at": e.timestamp.isoformat(),
+                    "made_by": clean_text(e.stamp.actor_id),
+                }
     columns = ", ".join(DETAIL_COLUMNS)
     placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
@@ -283,7 +251,12 @@ def _message(
 
 
 VIEW = View(
-    NAME, ALL_TICKET_EVENTS, create_tables, apply, (DETAILS, CONVERSATION, NOTES, FILES), shape=2
+    NAME,
+    frozenset(PUBLIC_EVENTS + STAFF_ONLY_EVENTS),
+    create_tables,
+    apply,
+    (DETAILS, CONVERSATION, NOTES, FILES),
+    shape=2,
 )
 
 

@@ -8,23 +8,13 @@ filed each ticket and which colleagues replied as collaborators.
 
 from __future__ import annotations
 
+from domain.ticket import STAFF_ONLY_EVENTS
 from projections.lists.ticket_rows import TicketList
+from projections.ticket_fields import TICKET_FIELDS
 
 NAME = "customer_tickets"
 COLUMNS = (
-    "ticket_id",
-    "number",
-    "account_id",
-    "requester_id",
-    "subject",
-    "type",
-    "priority",
-    "product",
-    "topic",
-    "channel",
-    "status",
-    "assignee_id",
-    "created_at",
+    *(f for f in TICKET_FIELDS if f != "support_group"),  # staff's own routing
     "last_activity_at",
     "message_count",
     "collaborators",
@@ -34,6 +24,7 @@ CUSTOMER_TICKETS = TicketList(
     rows="customer_tickets",
     search="customer_search",
     with_internal_notes=False,
+    ignores=STAFF_ONLY_EVENTS,
     default_sort="last_activity",
     columns=COLUMNS,
 )

@@ -10,23 +10,11 @@ answered open tickets, then pending, then closed ones, most recent first.
 from __future__ import annotations
 
 from projections.lists.ticket_rows import TicketList
+from projections.ticket_fields import TICKET_FIELDS
 
 NAME = "inbox"
 COLUMNS = (
-    "ticket_id",
-    "number",
-    "account_id",
-    "requester_id",
-    "subject",
-    "type",
-    "priority",
-    "product",
-    "topic",
-    "channel",
-    "status",
-    "assignee_id",
-    "support_group",
-    "created_at",
+    *TICKET_FIELDS,
     "last_activity_at",
     "waiting_since",
     "needs_answer",
@@ -46,6 +34,7 @@ INBOX = TicketList(
     rows="inbox_tickets",
     search="inbox_search",
     with_internal_notes=True,
+    ignores=(),
     default_sort="attention",
     columns=COLUMNS,
 )

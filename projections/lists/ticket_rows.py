@@ -29,39 +29,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.sla import SlaState, state_from_data, state_to_data
-from domain.ticket import PRIORITIES, Ticket, sla_after
+from domain.ticket import PRIORITIES, PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, sla_after
+from projections import ticket_fields
+from projections.kit import EventClass, Fact, Tables, View, clean_text
 from projections.lists.filters import SORTS, ListFilter, Page, micros, page
-from projections.runner import Fact, Tables, View, clean_text
 
 OPEN_END = 2**63 - 1
 
-PUBLIC_TICKET_EVENTS = frozenset(
-    e.__qualname__
-    for e in (
-        Ticket.Opened,
-        Ticket.MessageAdded,
-        Ticket.StatusChanged,
-        Ticket.PriorityRaised,
-        Ticket.PriorityLowered,
-        Ticket.Assigned,
-        Ticket.TypeChanged,
-        Ticket.ProductChanged,
-        Ticket.Reopened,
-        Ticket.AttachmentAdded,
-        Ticket.SatisfactionRated,
-        Ticket.ChatTranscriptRecorded,
-    )
-)
-STAFF_TICKET_EVENTS = frozenset(
-    e.__qualname__
-    for e in (
-        Ticket.InternalNoteAdded,
-        Ticket.SlaBreached,
-        Ticket.CallbackRequested,  # carries the phone: customers' lists never see it
-        Ticket.CallbackMade,
-    )
-)
-ALL_TICKET_EVENTS = PUBLIC_TICKET_EVENTS | STAFF_TICKET_EVENTS
 NO_DUE_KEY = 2**62
 """The due-soonest sort key of a ticket with no running SLA clock: after every due one."""
 
@@ -136,24 +110,10 @@ SORT_FIELDS = (
 def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
     """The row after ``fact``; a pure function of the previous row and the event."""
     e = fact.event
-    kind = fact.kind
-    if kind == "Ticket.Opened":
+    if isinstance(e, Ticket.Opened):
         sla = sla_after(SlaState(), e)
         return TicketRow(
-            ticket_id=e.originator_id,
-            number=e.number,
-            account_id=e.account_id,
-            requester_id=e.requester_id,
-            subject=clean_text(e.subject),
-            type=e.type,
-            priority=e.priority,
-            product=clean_text(e.product),
-            topic=clean_text(e.topic),
-            channel=e.channel,
-            status="open",
-            assignee_id=None,
-            support_group=None,
-            created_at=e.timestamp,
+            **ticket_fields.filed(e),
             last_activity_at=e.timestamp,
             waiting_since=e.timestamp,
             message_count=1,
@@ -170,41 +130,31 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
         "version": e.originator_version,
         "sla_state": sla,
         "sla_due_at": sla.next_due(),
+        **ticket_fields.changes(e),
     }
-    if kind != "Ticket.SlaBreached":  # a clock running out is not activity on the ticket
+    if ticket_fields.is_activity(e):
         changes["last_activity_at"] = e.timestamp
-    if kind == "Ticket.MessageAdded":
-        changes["message_count"] = row.message_count + 1
-        if e.author_role == "agent":
-            changes["waiting_since"] = None
-        elif row.waiting_since is None:
+    match e:
+        case Ticket.MessageAdded():
+            changes["message_count"] = row.message_count + 1
+            if e.author_role == "agent":
+                changes["waiting_since"] = None
+            elif row.waiting_since is None:
+                changes["waiting_since"] = e.timestamp
+            joining = ticket_fields.joining_collaborator(e, row.collaborators)
+            if joining is not None:
+                changes["collaborators"] = (*row.collaborators, joining)
+        case Ticket.InternalNoteAdded():
+            changes["note_count"] = row.note_count + 1
+        case Ticket.Reopened() if row.waiting_since is None:
             changes["waiting_since"] = e.timestamp
-        if e.author_role == "collaborator" and e.author_id not in row.collaborators:
-            changes["collaborators"] = (*row.collaborators, e.author_id)
-    elif kind == "Ticket.InternalNoteAdded":
-        changes["note_count"] = row.note_count + 1
-    elif kind == "Ticket.StatusChanged":
-        changes["status"] = e.to_status
-    elif kind in ("Ticket.PriorityRaised", "Ticket.PriorityLowered"):
-        changes["priority"] = e.to_priority
-    elif kind == "Ticket.Assigned":
-        changes["assignee_id"] = clean_text(e.agent_id) if e.agent_id else None
-        changes["support_group"] = clean_text(e.group) if e.group else None
-    elif kind == "Ticket.TypeChanged":
-        changes["type"] = e.to_type
-    elif kind == "Ticket.ProductChanged":
-        changes["product"] = clean_text(e.to_product)
-    elif kind == "Ticket.Reopened":
-        changes["status"] = "open"
-        if row.waiting_since is None:
-            changes["waiting_since"] = e.timestamp
-    elif kind == "Ticket.CallbackRequested":
-        changes["callback_phone"] = clean_text(e.phone)
-        changes["callback_window_start"] = e.window_start
-        changes["callback_window_end"] = e.window_end
-        changes["callback_state"] = "to_make"
-    elif kind == "Ticket.CallbackMade":
-        changes["callback_state"] = "made"
+        case Ticket.CallbackRequested():
+            changes["callback_phone"] = clean_text(e.phone)
+            changes["callback_window_start"] = e.window_start
+            changes["callback_window_end"] = e.window_end
+            changes["callback_state"] = "to_make"
+        case Ticket.CallbackMade():
+            changes["callback_state"] = "made"
     return changed(row, changes)
 
 
@@ -221,7 +171,7 @@ def fold(rows: dict[UUID, TicketRow | None], facts: Iterable[Fact]) -> dict[UUID
     """Fold ``facts`` into ``rows`` in place; answer each changed ticket's last position."""
     touched: dict[UUID, int] = {}
     for fact in facts:
-        if not fact.kind.startswith("Ticket."):
+        if not isinstance(fact.event, Ticket.Event):
             continue
         new = evolve(rows.get(fact.stream_id), fact)
         if new is not None:
@@ -334,7 +284,7 @@ def apply_rows(
     conn: psycopg.Connection[Any], t: Tables, table: str, facts: Sequence[Fact]
 ) -> None:
     """Fold a batch into new row versions: load current rows, fold, close, insert."""
-    ids = list({f.stream_id for f in facts if f.kind.startswith("Ticket.")})
+    ids = list({f.stream_id for f in facts if isinstance(f.event, Ticket.Event)})
     if not ids:
         return
     with conn.cursor(row_factory=dict_row) as cur:
@@ -391,12 +341,13 @@ def apply_search(
     texts: dict[UUID, list[str]] = {}
     for fact in facts:
         e = fact.event
-        if fact.kind == "Ticket.Opened":
-            texts.setdefault(fact.stream_id, []).append(f"{e.subject}\n{e.description}")
-        elif fact.kind == "Ticket.MessageAdded" or (
-            with_internal_notes and fact.kind == "Ticket.InternalNoteAdded"
-        ):
-            texts.setdefault(fact.stream_id, []).append(e.body)
+        match e:
+            case Ticket.Opened():
+                texts.setdefault(fact.stream_id, []).append(f"{e.subject}\n{e.description}")
+            case Ticket.MessageAdded():
+                texts.setdefault(fact.stream_id, []).append(e.body)
+            case Ticket.InternalNoteAdded() if with_internal_notes:
+                texts.setdefault(fact.stream_id, []).append(e.body)
     if not texts:
         return
     # one upsert per ticket: a stripped document is a set of lexemes, so the texts of a
@@ -422,6 +373,7 @@ class TicketList:
         rows: str,
         search: str,
         with_internal_notes: bool,
+        ignores: tuple[EventClass, ...],
         columns: tuple[str, ...],
         default_sort: str,
     ) -> None:
@@ -431,9 +383,16 @@ class TicketList:
         self.with_internal_notes = with_internal_notes
         self.columns = columns
         self.default_sort = default_sort
-        handles = ALL_TICKET_EVENTS if with_internal_notes else PUBLIC_TICKET_EVENTS
+        handles = PUBLIC_EVENTS + STAFF_ONLY_EVENTS if with_internal_notes else PUBLIC_EVENTS
         self.view = View(
-            name, handles, self.create_tables, self.apply, (rows, search), self.prune, shape=4
+            name,
+            frozenset(handles),
+            self.create_tables,
+            self.apply,
+            (rows, search),
+            self.prune,
+            shape=4,
+            ignores=frozenset(ignores),
         )
 
     def create_tables(self, conn: psycopg.Connection[Any], t: Tables) -> None:
