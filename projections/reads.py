@@ -22,6 +22,7 @@ from projections import articles, audit_feed, dashboard, directory, outbox, sla,
 from projections.kit import Tables
 from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter, Page
+from projections.lists.ticket_rows import TicketList
 from projections.runner import Board
 from projections.tracking import tracked_errors, tracked_positions, view_position
 from store.log import log_head
@@ -161,25 +162,18 @@ class Reads:
         return found, names
 
     def inbox(self, where: ListFilter, paging: Paging) -> NamedPage:
-        self.wait_for(inbox.NAME, paging.min_position)
-        with self.pool.connection() as conn:
-            found = inbox.tickets(
-                conn,
-                self.tables,
-                where,
-                sort=paging.sort,
-                reverse=paging.reverse,
-                limit=paging.limit,
-                cursor=paging.cursor,
-            )
-            return NamedPage(found, directory.names(conn, self.tables, _people(found.rows)))
+        return self._ticket_list(inbox.INBOX, where, paging)
 
     def customer_tickets(self, where: ListFilter, paging: Paging) -> NamedPage:
         if where.requester_id is None and len(where.account_ids) != 1:
             raise ValueError("A customer list is scoped to one requester or one account.")
-        self.wait_for(customer_tickets.NAME, paging.min_position)
+        return self._ticket_list(customer_tickets.CUSTOMER_TICKETS, where, paging)
+
+    def _ticket_list(self, tickets: TicketList, where: ListFilter, paging: Paging) -> NamedPage:
+        """A page of a ticket list, with the names of the people on it."""
+        self.wait_for(tickets.name, paging.min_position)
         with self.pool.connection() as conn:
-            found = customer_tickets.tickets(
+            found = tickets.tickets(
                 conn,
                 self.tables,
                 where,
