@@ -11,35 +11,31 @@ import time
 from psycopg_pool import ConnectionPool
 
 from desk.access import Principal
+from store.tables import SchemaTables
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class TokenStore:
+class TokenStore(SchemaTables):
+    ddl = """
+        CREATE TABLE IF NOT EXISTS {schema}.api_tokens (
+            token_hash text PRIMARY KEY,
+            principal_id text NOT NULL,
+            role text NOT NULL,
+            name text NOT NULL,
+            account_id uuid,
+            revoked boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now()
+        )
+    """
+
     def __init__(self, pool: ConnectionPool, schema: str, cache_seconds: float = 5.0) -> None:
-        self.pool = pool
-        self.schema = schema
+        super().__init__(pool, schema)
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
-
-    def create_tables(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS "{self.schema}".api_tokens (
-                    token_hash text PRIMARY KEY,
-                    principal_id text NOT NULL,
-                    role text NOT NULL,
-                    name text NOT NULL,
-                    account_id uuid,
-                    revoked boolean NOT NULL DEFAULT false,
-                    created_at timestamptz NOT NULL DEFAULT now()
-                )
-                """
-            )
 
     def issue(self, principal: Principal) -> str:
         token = "dkt_" + secrets.token_urlsafe(32)

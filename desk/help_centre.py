@@ -11,28 +11,17 @@ from eventsourcing.persistence import IntegrityError, Recording
 
 from desk.answers import ArticleReceipt
 from desk.core import DeskCore, position
-from domain.article import HelpArticle, article_id_for, checked_slug
+from domain.article import ArticleContent, HelpArticle, article_id_for, checked_slug
 from domain.errors import AlreadyExists, Busy, NothingChanged, UnknownArticle
 from domain.stamp import Stamp
 
 
 class HelpCentre(DeskCore):
     def publish_article(
-        self,
-        *,
-        title: str,
-        body: str,
-        language: str,
-        products: list[str],
-        topics: list[str],
-        stamp: Stamp,
-        slug: str | None = None,
+        self, *, content: ArticleContent, stamp: Stamp, slug: str | None = None
     ) -> ArticleReceipt:
         """A new article; its slug (from the title unless given) must not be taken."""
-        article = HelpArticle.publish(
-            title=title, body=body, language=language, products=products, topics=topics,
-            slug=slug, stamp=stamp,
-        )  # fmt: skip
+        article = HelpArticle.publish(content=content, slug=slug, stamp=stamp)
         try:
             recordings = self.save(article)
         except IntegrityError:
@@ -42,24 +31,10 @@ class HelpCentre(DeskCore):
         return article_receipt(article, recordings)
 
     def revise_article(
-        self,
-        article_id: UUID,
-        *,
-        title: str,
-        body: str,
-        language: str,
-        products: list[str],
-        topics: list[str],
-        stamp: Stamp,
+        self, article_id: UUID, *, content: ArticleContent, stamp: Stamp
     ) -> ArticleReceipt:
         """New content for an article; the same content again raises NothingChanged."""
-        return self._change_article(
-            article_id,
-            lambda a: a.revise(
-                title=title, body=body, language=language, products=products, topics=topics,
-                stamp=stamp,
-            ),
-        )  # fmt: skip
+        return self._change_article(article_id, lambda a: a.revise(content=content, stamp=stamp))
 
     def article_receipt(self, article_id: UUID) -> ArticleReceipt:
         """The article as it stands (position 0: nothing new to wait for)."""
@@ -69,34 +44,18 @@ class HelpCentre(DeskCore):
     def withdraw_article(self, article_id: UUID, *, stamp: Stamp) -> ArticleReceipt:
         return self._change_article(article_id, lambda a: a.withdraw(stamp=stamp))
 
-    def sync_article(
-        self,
-        *,
-        slug: str,
-        title: str,
-        body: str,
-        language: str,
-        products: list[str],
-        topics: list[str],
-        stamp: Stamp,
-    ) -> str:
+    def sync_article(self, *, slug: str, content: ArticleContent, stamp: Stamp) -> str:
         """Make the article ``slug`` read as given: ``published``, ``revised``,
         ``unchanged`` (nothing recorded) or ``withdrawn`` (left alone)."""
         try:
             article = self._article(article_id_for(checked_slug(slug)))
         except UnknownArticle:
-            self.publish_article(
-                title=title, body=body, language=language, products=products, topics=topics,
-                slug=slug, stamp=stamp,
-            )  # fmt: skip
+            self.publish_article(content=content, slug=slug, stamp=stamp)
             return "published"
         if article.withdrawn:
             return "withdrawn"
         try:
-            self.revise_article(
-                article.id, title=title, body=body, language=language, products=products,
-                topics=topics, stamp=stamp,
-            )  # fmt: skip
+            self.revise_article(article.id, content=content, stamp=stamp)
         except NothingChanged:
             return "unchanged"
         return "revised"

@@ -88,18 +88,10 @@ class HelpArticle(ChainedAggregate):
 
     @classmethod
     def publish(
-        cls,
-        *,
-        title: str,
-        body: str,
-        language: str,
-        products: list[str],
-        topics: list[str],
-        stamp: Stamp,
-        slug: str | None = None,
+        cls, *, content: ArticleContent, stamp: Stamp, slug: str | None = None
     ) -> HelpArticle:
-        c = checked_content(title, body, language, products, topics)
-        slug = checked_slug(slug if slug is not None else slug_from(title))
+        c = checked_content(content)
+        slug = checked_slug(slug if slug is not None else slug_from(c.title))
         return cls(
             id=article_id_for(slug),
             title=c.title,
@@ -136,18 +128,9 @@ class HelpArticle(ChainedAggregate):
             self.title, self.body, self.language, list(self.products), list(self.topics)
         )
 
-    def revise(
-        self,
-        *,
-        title: str,
-        body: str,
-        language: str,
-        products: list[str],
-        topics: list[str],
-        stamp: Stamp,
-    ) -> None:
+    def revise(self, *, content: ArticleContent, stamp: Stamp) -> None:
         self.check_not_withdrawn()
-        c = checked_content(title, body, language, products, topics)
+        c = checked_content(content)
         if c == self.content():
             raise NothingChanged(f"Article {self.slug} already reads that way.")
         self._revised(
@@ -190,6 +173,8 @@ class HelpArticle(ChainedAggregate):
 
 @dataclass(frozen=True)
 class ArticleContent:
+    """What an article says, and for which products and topics."""
+
     title: str
     body: str
     language: str
@@ -197,15 +182,13 @@ class ArticleContent:
     topics: list[str]
 
 
-def checked_content(
-    title: str, body: str, language: str, products: list[str], topics: list[str]
-) -> ArticleContent:
+def checked_content(content: ArticleContent) -> ArticleContent:
     return ArticleContent(
-        title=checked_text("title", title, max_chars=TITLE_MAX_CHARS).strip(),
-        body=checked_text("body", body, max_bytes=BODY_MAX_BYTES),
-        language=checked_choice("language", language, LANGUAGES),
-        products=checked_labels("products", products),
-        topics=checked_labels("topics", topics),
+        title=checked_text("title", content.title, max_chars=TITLE_MAX_CHARS).strip(),
+        body=checked_text("body", content.body, max_bytes=BODY_MAX_BYTES),
+        language=checked_choice("language", content.language, LANGUAGES),
+        products=checked_labels("products", content.products),
+        topics=checked_labels("topics", content.topics),
     )
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desk.service import SupportDesk
+from domain.article import ArticleContent
 from domain.errors import DocketError, InvalidField
 from domain.stamp import Stamp
 
@@ -96,10 +97,8 @@ def load_articles(desk: SupportDesk, folder: Path, stamp: Stamp) -> LoadReport:
         slug = path.stem
         try:
             a = parse_article(slug, path.read_text(encoding="utf-8"))
-            outcomes[slug] = desk.sync_article(
-                slug=slug, title=a.title, body=a.body, language=a.language,
-                products=a.products, topics=a.topics, stamp=stamp,
-            )  # fmt: skip
+            content = ArticleContent(a.title, a.body, a.language, a.products, a.topics)
+            outcomes[slug] = desk.sync_article(slug=slug, content=content, stamp=stamp)
         except (DocketError, UnicodeDecodeError) as error:
             outcomes[slug] = f"refused: {error}"
     return LoadReport(outcomes)

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from psycopg_pool import ConnectionPool
+from store.tables import SchemaTables
 
 ALLOWED_CONTENT_TYPES = frozenset(
     {
@@ -31,29 +31,21 @@ class StoredAttachment:
     size: int
 
 
-class AttachmentStore:
-    def __init__(self, pool: ConnectionPool, schema: str) -> None:
-        self.pool = pool
-        self.schema = schema
-
-    def create_tables(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS "{self.schema}".attachments (
-                    attachment_id text PRIMARY KEY,
-                    content_type text NOT NULL,
-                    size bigint NOT NULL,
-                    content bytea NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS "{self.schema}".attachment_links (
-                    attachment_id text NOT NULL,
-                    filename text NOT NULL,
-                    uploaded_by text NOT NULL,
-                    PRIMARY KEY (attachment_id, uploaded_by, filename)
-                );
-                """
-            )
+class AttachmentStore(SchemaTables):
+    ddl = """
+        CREATE TABLE IF NOT EXISTS {schema}.attachments (
+            attachment_id text PRIMARY KEY,
+            content_type text NOT NULL,
+            size bigint NOT NULL,
+            content bytea NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS {schema}.attachment_links (
+            attachment_id text NOT NULL,
+            filename text NOT NULL,
+            uploaded_by text NOT NULL,
+            PRIMARY KEY (attachment_id, uploaded_by, filename)
+        );
+    """
 
     def put(
         self, content: bytes, filename: str, content_type: str, uploaded_by: str
@@ -77,36 +69,32 @@ class AttachmentStore:
         """An attachment as its uploader named it, for attaching to a ticket."""
         if not is_attachment_id(attachment_id):
             return None
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                f"SELECT a.attachment_id, l.filename, a.content_type, a.size "
-                f'FROM "{self.schema}".attachments a JOIN "{self.schema}".attachment_links l '
-                "USING (attachment_id) WHERE a.attachment_id = %s AND l.uploaded_by = %s LIMIT 1",
-                (attachment_id, uploaded_by),
-            ).fetchone()
+        row = self.one(
+            "SELECT a.attachment_id, l.filename, a.content_type, a.size "
+            "FROM {schema}.attachments a JOIN {schema}.attachment_links l "
+            "USING (attachment_id) WHERE a.attachment_id = %s AND l.uploaded_by = %s LIMIT 1",
+            (attachment_id, uploaded_by),
+        )
         return StoredAttachment(*row) if row else None
 
     def uploaded_by(self, attachment_id: str, person_id: str) -> bool:
         """Whether this person uploaded the file (under any name)."""
         if not is_attachment_id(attachment_id):
             return False
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                f'SELECT 1 FROM "{self.schema}".attachment_links '
-                "WHERE attachment_id = %s AND uploaded_by = %s LIMIT 1",
-                (attachment_id, person_id),
-            ).fetchone()
+        row = self.one(
+            "SELECT 1 FROM {schema}.attachment_links "
+            "WHERE attachment_id = %s AND uploaded_by = %s LIMIT 1",
+            (attachment_id, person_id),
+        )
         return row is not None
 
     def content(self, attachment_id: str) -> tuple[str, bytes] | None:
         if not is_attachment_id(attachment_id):
             return None
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                f'SELECT content_type, content FROM "{self.schema}".attachments '
-                "WHERE attachment_id = %s",
-                (attachment_id,),
-            ).fetchone()
+        row = self.one(
+            "SELECT content_type, content FROM {schema}.attachments WHERE attachment_id = %s",
+            (attachment_id,),
+        )
         return (row[0], bytes(row[1])) if row else None
 
 

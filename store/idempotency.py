@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from psycopg_pool import ConnectionPool
+from store.tables import SchemaTables
 
 
 @dataclass(frozen=True)
@@ -44,27 +44,19 @@ class KeyInFlight(Exception):
 STALE_AFTER_SECONDS = 30
 
 
-class IdempotencyStore:
-    def __init__(self, pool: ConnectionPool, schema: str) -> None:
-        self.pool = pool
-        self.schema = schema
-
-    def create_tables(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS "{self.schema}".idempotency_keys (
-                    principal_id text NOT NULL,
-                    key text NOT NULL,
-                    request_hash text NOT NULL,
-                    status int,
-                    body bytea,
-                    headers bytea,
-                    created_at timestamptz NOT NULL DEFAULT now(),
-                    PRIMARY KEY (principal_id, key)
-                )
-                """
-            )
+class IdempotencyStore(SchemaTables):
+    ddl = """
+        CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
+            principal_id text NOT NULL,
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            status int,
+            body bytea,
+            headers bytea,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (principal_id, key)
+        )
+    """
 
     def run(
         self,

@@ -38,7 +38,7 @@ from api.schemas import (
 )
 from desk.access import Principal
 from desk.answers import ArticleReceipt as Receipt
-from domain.article import SLUG, article_id_for
+from domain.article import SLUG, ArticleContent, article_id_for
 from domain.errors import NothingChanged
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -94,10 +94,10 @@ def publish_article(
     """Publish an article; its slug (from the title unless given) must be new."""
     allowed(who, "manage_articles")
     found = runtime.desk.publish_article(
-        title=article.title, body=article.body, language=article.language,
-        products=article.products, topics=article.topics, slug=article.slug,
+        content=article_content(article),
+        slug=article.slug,
         stamp=stamp_for(who, correlation, None),
-    )  # fmt: skip
+    )
     return receipt(found, 201)
 
 
@@ -115,10 +115,8 @@ def revise_article(
     ref = article_ref(article_id)
     try:
         found = runtime.desk.revise_article(
-            ref, title=article.title, body=article.body, language=article.language,
-            products=article.products, topics=article.topics,
-            stamp=stamp_for(who, correlation, None),
-        )  # fmt: skip
+            ref, content=article_content(article), stamp=stamp_for(who, correlation, None)
+        )
     except NothingChanged:
         found = runtime.desk.article_receipt(ref)
     return receipt(found)
@@ -291,4 +289,10 @@ def deflection(
         opened_then_filed=figures.opened_then_filed,
         deflected=figures.deflected,
         deflection_rate=None if rate is None else round(rate, 4),
+    )
+
+
+def article_content(article: ArticleRevision) -> ArticleContent:
+    return ArticleContent(
+        article.title, article.body, article.language, article.products, article.topics
     )

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from desk.service import SupportDesk
-from domain.article import article_id_for
+from domain.article import ArticleContent, article_id_for
 from importers.help_articles import SHIPPED, load_articles, parse_article
 from projections import articles
 from projections.catalog import VIEWS
@@ -237,9 +237,12 @@ def test_a_session_id_chosen_to_match_an_articles_id_takes_nothing_from_it(
     squatted = article_id_for("printing-invoices")  # a slug nobody has published yet
     open_in_session(corpus, account, "files-stop-syncing", squatted)
     published = corpus.publish_article(
-        title="Printing invoices", body="Open Billing, then Print.", language="en",
-        products=["Files"], topics=["billing"], stamp=system(), slug="printing-invoices",
-    )  # fmt: skip
+        content=ArticleContent(
+            "Printing invoices", "Open Billing, then Print.", "en", ["Files"], ["billing"]
+        ),
+        stamp=system(),
+        slug="printing-invoices",
+    )
     assert published.article_id == squatted
 
 

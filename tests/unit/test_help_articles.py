@@ -6,22 +6,23 @@ from uuid import uuid4
 
 import pytest
 
-from domain.article import HelpArticle, HelpSession, article_id_for, slug_from
+from domain.article import ArticleContent, HelpArticle, HelpSession, article_id_for, slug_from
 from domain.errors import ArticleWithdrawn, InvalidField, NothingChanged, UnknownHelpSession
 from tests.builders import T0, requester, system
 
 
 def published(**changes: object) -> HelpArticle:
+    slug = changes.pop("slug", None)
     fields: dict[str, object] = {
         "title": "Files stop syncing",
         "body": "Pause and resume sync from the menu bar.",
         "language": "en",
         "products": ["Files"],
         "topics": ["sync"],
-        "stamp": system(T0),
         **changes,
     }
-    return HelpArticle.publish(**fields)  # type: ignore[arg-type]
+    content = ArticleContent(**fields)  # type: ignore[arg-type]
+    return HelpArticle.publish(content=content, slug=slug, stamp=system(T0))  # type: ignore[arg-type]
 
 
 def test_a_published_article_takes_its_id_from_its_slug() -> None:
@@ -58,14 +59,22 @@ def test_an_article_with_a_bad_field_is_refused_by_name(field: str, value: objec
 def test_a_revision_records_the_new_content_and_the_same_content_records_nothing() -> None:
     article = published()
     article.collect_events()
-    article.revise(title="Files stop syncing", body="New steps.", language="en",
-                   products=["Files"], topics=["sync", "desktop"], stamp=system())  # fmt: skip
+    article.revise(
+        content=ArticleContent(
+            "Files stop syncing", "New steps.", "en", ["Files"], ["sync", "desktop"]
+        ),
+        stamp=system(),
+    )
     (revised,) = article.collect_events()
     assert isinstance(revised, HelpArticle.Revised)
     assert (article.body, article.topics) == ("New steps.", ["sync", "desktop"])
     with pytest.raises(NothingChanged):
-        article.revise(title="Files stop syncing", body="New steps.", language="en",
-                       products=["Files"], topics=["sync", "desktop"], stamp=system())  # fmt: skip
+        article.revise(
+            content=ArticleContent(
+                "Files stop syncing", "New steps.", "en", ["Files"], ["sync", "desktop"]
+            ),
+            stamp=system(),
+        )
 
 
 def test_a_withdrawn_article_is_neither_revised_nor_withdrawn_again_nor_opened() -> None:
@@ -74,8 +83,7 @@ def test_a_withdrawn_article_is_neither_revised_nor_withdrawn_again_nor_opened()
     with pytest.raises(ArticleWithdrawn):
         article.withdraw(stamp=system())
     with pytest.raises(ArticleWithdrawn):
-        article.revise(title="t", body="b", language="en", products=[], topics=[],
-                       stamp=system())  # fmt: skip
+        article.revise(content=ArticleContent("t", "b", "en", [], []), stamp=system())
     session = HelpSession.start(session_id=uuid4(), person_id="req-1", account_id="acct-1",
                                 stamp=requester())  # fmt: skip
     with pytest.raises(ArticleWithdrawn):
@@ -109,8 +117,10 @@ def test_a_session_belongs_to_the_person_who_began_it() -> None:
 
 def test_article_events_are_hash_chained() -> None:
     article = published()
-    article.revise(title="Files stop syncing", body="Other.", language="en", products=["Files"],
-                   topics=["sync"], stamp=system())  # fmt: skip
+    article.revise(
+        content=ArticleContent("Files stop syncing", "Other.", "en", ["Files"], ["sync"]),
+        stamp=system(),
+    )
     first, second = article.collect_events()
     assert isinstance(first, HelpArticle.Published) and isinstance(second, HelpArticle.Revised)
     assert second.prev_hash == first.event_hash != ""
