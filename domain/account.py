@@ -10,12 +10,17 @@ from domain.base import ChainedAggregate
 from domain.errors import AlreadyExists, InvalidField, NotAMember, PlanNotEntitled
 from domain.sla import calendar_named
 from domain.stamp import Stamp
-from domain.ticket import NAME_MAX_CHARS, checked_choice, checked_text
+from domain.vocabulary import (
+    MEMBER_ROLES,
+    NAME_MAX_CHARS,
+    PLANS,
+    SUPPORT_TIERS,
+    Plan,
+    checked_choice,
+    checked_text,
+)
 
-PLANS = ("free", "education", "starter", "consultant", "business", "enterprise")
-FILING_PLANS = ("starter", "consultant", "business", "enterprise")
-SUPPORT_TIERS = ("standard", "premium_essentials", "premium_enhanced")
-MEMBER_ROLES = ("member", "admin", "billing_admin")
+FILING_PLANS: tuple[Plan, ...] = ("starter", "consultant", "business", "enterprise")
 DEFAULT_CALENDAR = "24x7"
 
 

@@ -22,9 +22,14 @@ from eventsourcing.domain import event
 from domain.base import ChainedAggregate
 from domain.errors import ArticleWithdrawn, InvalidField, NothingChanged, UnknownHelpSession
 from domain.stamp import Stamp
-from domain.ticket import BODY_MAX_BYTES, NAME_MAX_CHARS, checked_choice, checked_text
+from domain.vocabulary import (
+    BODY_MAX_BYTES,
+    LANGUAGES,
+    NAME_MAX_CHARS,
+    checked_choice,
+    checked_text,
+)
 
-LANGUAGES = ("en", "fr")
 SEARCH_CONFIGS = {"en": "english", "fr": "french"}
 """The PostgreSQL text search configuration each language is indexed and queried with."""
 TITLE_MAX_CHARS = 200

@@ -31,8 +31,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidField
+from domain.vocabulary import CHAT_SPEAKERS
 
-CHAT_SPEAKERS = ("customer", "agent")
 TRANSCRIPT_MAX_LINES = 500
 CHAT_LINE_MAX_CHARS = 4000
 TRANSCRIPT_MAX_BYTES = 60 * 1024
@@ -43,7 +43,6 @@ PHONE_EXAMPLE = "+14155552671"
 CALLBACK_WINDOW_MIN = timedelta(minutes=15)
 CALLBACK_WINDOW_MAX = timedelta(days=7)
 CALLBACK_HORIZON = timedelta(days=30)
-CALLBACK_OUTCOMES = ("reached", "no_answer")
 TIME_ZONE_MAX_CHARS = 64
 
 

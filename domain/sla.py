@@ -36,13 +36,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from domain.calendars import Calendar, calendar_from_data
 from domain.errors import InvalidField
+from domain.vocabulary import PRIORITIES, ClockState, SlaTarget
 
-TARGETS = ("first_response", "next_reply", "resolution")
-SLA_PRIORITIES = ("low", "normal", "high", "urgent")
+TARGETS: tuple[SlaTarget, ...] = get_args(SlaTarget)
 DATA_FILE = Path(__file__).with_name("sla.toml")
 
 Targets = dict[str, dict[str, int]]
@@ -71,7 +71,7 @@ def format_duration(seconds: int) -> str:
 
 def targets_from_data(tier: str, data: Mapping[str, Any]) -> Targets:
     """A tier's table: base targets for every priority, overridden per priority."""
-    unknown = set(data) - set(TARGETS) - set(SLA_PRIORITIES)
+    unknown = set(data) - set(TARGETS) - set(PRIORITIES)
     if unknown:
         raise InvalidField(tier, f"Unknown key {sorted(unknown)[0]!r} in the {tier} policy.")
     missing = [t for t in TARGETS if t not in data]
@@ -79,7 +79,7 @@ def targets_from_data(tier: str, data: Mapping[str, Any]) -> Targets:
         raise InvalidField(tier, f"The {tier} policy needs a {missing[0]} target.")
     base = {t: parse_duration(f"{tier}.{t}", data[t]) for t in TARGETS}
     table: Targets = {}
-    for priority in SLA_PRIORITIES:
+    for priority in PRIORITIES:
         override = data.get(priority, {})
         if not isinstance(override, Mapping) or set(override) - set(TARGETS):
             raise InvalidField(f"{tier}.{priority}", f"{priority} overrides {', '.join(TARGETS)}.")
@@ -152,7 +152,7 @@ class Clock:
     def key(self) -> tuple[str, int, int]:
         return (self.target, self.cycle, self.seq)
 
-    def state(self, now: datetime) -> str:
+    def state(self, now: datetime) -> ClockState:
         """``running``, ``paused``, ``met`` or ``breached`` as of ``now``."""
         if self.breached_at is not None or self.overdue(now):
             return "breached"

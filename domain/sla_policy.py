@@ -15,12 +15,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
-from domain.account import SUPPORT_TIERS
 from domain.base import ChainedAggregate
 from domain.errors import NothingChanged
 from domain.sla import FOUNDING_POLICY, Targets, targets_from_data
 from domain.stamp import Stamp
-from domain.ticket import checked_choice
+from domain.vocabulary import SUPPORT_TIERS, checked_choice
 
 BOOK_ID: UUID = uuid5(NAMESPACE_URL, "docket:sla-policy-book")
 

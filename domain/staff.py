@@ -9,9 +9,7 @@ from eventsourcing.domain import event
 from domain.base import ChainedAggregate
 from domain.errors import InvalidField
 from domain.stamp import Stamp
-from domain.ticket import NAME_MAX_CHARS, checked_choice, checked_text
-
-STAFF_ROLES = ("agent", "auditor", "analyst", "admin")
+from domain.vocabulary import NAME_MAX_CHARS, STAFF_ROLES, checked_choice, checked_text
 
 
 class StaffMember(ChainedAggregate):

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidField
-
-ACTOR_KINDS = ("requester", "collaborator", "agent", "admin", "system", "importer")
-CHANNELS = ("web", "email", "chat", "phone", "social", "api", "import")
+from domain.vocabulary import ACTOR_KINDS, CHANNELS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.channels import (
-    CALLBACK_OUTCOMES,
     ChatLine,
     check_callback_window,
     checked_phone,
@@ -32,35 +31,23 @@ from domain.errors import (
     TicketNotClosed,
 )
 from domain.sla import SlaState
-from domain.stamp import CHANNELS, Stamp
+from domain.stamp import Stamp
+from domain.vocabulary import (
+    AUTHOR_ROLES,
+    BODY_MAX_BYTES,
+    CALLBACK_OUTCOMES,
+    CHANNELS,
+    COMMENT_MAX_CHARS,
+    NAME_MAX_CHARS,
+    PRIORITIES,
+    STATUSES,
+    SUBJECT_MAX_CHARS,
+    TICKET_TYPES,
+    checked_choice,
+    checked_text,
+)
 
-TICKET_TYPES = ("question", "bug", "feature_request", "billing", "technical", "other")
-PRIORITIES = ("low", "normal", "high", "urgent")
-STATUSES = ("open", "pending", "closed")
-AUTHOR_ROLES = ("requester", "agent", "collaborator")
-
-SUBJECT_MAX_CHARS = 200
-BODY_MAX_BYTES = 64 * 1024
-NAME_MAX_CHARS = 200
-COMMENT_MAX_CHARS = 2000
 REOPEN_WINDOW = timedelta(days=30)
-
-
-def checked_text(field: str, value: str, *, max_chars: int = 0, max_bytes: int = 0) -> str:
-    """The value itself, if it is a non-blank string within its size bound."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidField(field, f"{field} must not be empty.")
-    if max_chars and len(value) > max_chars:
-        raise InvalidField(field, f"{field} is {len(value)} characters; at most {max_chars}.")
-    if max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise InvalidField(field, f"{field} is larger than {max_bytes // 1024} KiB.")
-    return value
-
-
-def checked_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise InvalidField(field, f"{field} must be one of {', '.join(choices)}; got {value!r}.")
-    return value
 
 
 def checked_body(value: str) -> str:

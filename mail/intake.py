@@ -46,7 +46,8 @@ from domain.errors import (
     UnknownTicket,
 )
 from domain.stamp import Stamp
-from domain.ticket import BODY_MAX_BYTES, SUBJECT_MAX_CHARS, Ticket
+from domain.ticket import Ticket
+from domain.vocabulary import BODY_MAX_BYTES, SUBJECT_MAX_CHARS
 from mail.message import InboundMail, parse_mail
 from projections import directory
 from projections.kit import Tables

@@ -29,7 +29,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.sla import SlaState, state_from_data, state_to_data
-from domain.ticket import PRIORITIES, PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, sla_after
+from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, sla_after
+from domain.vocabulary import PRIORITIES
 from projections import ticket_fields
 from projections.kit import EventClass, Fact, Tables, View, clean_text
 from projections.lists.filters import SORTS, ListFilter, Page, micros, page

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from domain.errors import DocketError
 from domain.sla import FOUNDING_POLICY, terms_for
 from domain.stamp import Stamp
-from domain.ticket import PRIORITIES, STATUSES, TICKET_TYPES, Ticket
+from domain.ticket import Ticket
+from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
 from tests.builders import T0, new_ticket
 
 TERMS = terms_for(FOUNDING_POLICY, "premium_essentials", "us-public-sector")

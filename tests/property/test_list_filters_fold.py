@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desk.service import SupportDesk
-from domain.ticket import PRIORITIES, STATUSES, TICKET_TYPES, Ticket
+from domain.ticket import Ticket
+from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
 from projections.catalog import VIEWS
 from projections.lists import inbox
 from projections.lists.filters import SORTS, ListFilter

@@ -8,7 +8,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from domain.ticket import PRIORITIES, STATUSES, TICKET_TYPES, Ticket
+from domain.ticket import Ticket
+from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
 from tests.builders import T0, new_ticket
 from tests.property.strategies import Command, run, texts
 

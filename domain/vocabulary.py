@@ -1,0 +1,93 @@
+"""The desk's words: every closed set of values, the shared size bounds, and their checks.
+
+Each closed set is defined once, as a ``Literal`` type, and its tuple is read from
+it (``get_args``), so the aggregates' checks (:func:`checked_choice`) and the API's
+schemas (which type their fields with the same ``Literal``, and so list the same
+enum in OpenAPI) cannot drift apart. Every aggregate takes :func:`checked_text`
+and :func:`checked_choice` from here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from domain.errors import InvalidField
+
+# --- tickets ---------------------------------------------------------------------------
+
+TicketType = Literal["question", "bug", "feature_request", "billing", "technical", "other"]
+Priority = Literal["low", "normal", "high", "urgent"]
+"""In rising order: a change to a later one raises the priority."""
+Status = Literal["open", "pending", "closed"]
+AuthorRole = Literal["requester", "agent", "collaborator"]
+"""Who wrote a public message: the requester, an agent, or a colleague of the requester."""
+
+TICKET_TYPES: tuple[TicketType, ...] = get_args(TicketType)
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+STATUSES: tuple[Status, ...] = get_args(Status)
+AUTHOR_ROLES: tuple[AuthorRole, ...] = get_args(AuthorRole)
+
+# --- who and through what --------------------------------------------------------------
+
+ActorKind = Literal["requester", "collaborator", "agent", "admin", "system", "importer"]
+Channel = Literal["web", "email", "chat", "phone", "social", "api", "import"]
+FilingChannel = Literal["web", "chat", "api", "phone", "social", "email"]
+"""The channels a ticket filed over the API may name: every channel but ``import``."""
+
+ACTOR_KINDS: tuple[ActorKind, ...] = get_args(ActorKind)
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+
+# --- chat and callbacks ----------------------------------------------------------------
+
+ChatSpeaker = Literal["customer", "agent"]
+CallbackOutcome = Literal["reached", "no_answer"]
+CallbackState = Literal["to_make", "made"]
+"""A callback asked for and not made yet (``to_make``), or made."""
+
+CHAT_SPEAKERS: tuple[ChatSpeaker, ...] = get_args(ChatSpeaker)
+CALLBACK_OUTCOMES: tuple[CallbackOutcome, ...] = get_args(CallbackOutcome)
+
+# --- service levels --------------------------------------------------------------------
+
+SlaTarget = Literal["first_response", "next_reply", "resolution"]
+ClockState = Literal["running", "paused", "met", "breached"]
+
+# --- accounts, staff, help articles ----------------------------------------------------
+
+Plan = Literal["free", "education", "starter", "consultant", "business", "enterprise"]
+SupportTier = Literal["standard", "premium_essentials", "premium_enhanced"]
+MemberRole = Literal["member", "admin", "billing_admin"]
+StaffRole = Literal["agent", "auditor", "analyst", "admin"]
+Language = Literal["en", "fr"]
+
+PLANS: tuple[Plan, ...] = get_args(Plan)
+SUPPORT_TIERS: tuple[SupportTier, ...] = get_args(SupportTier)
+MEMBER_ROLES: tuple[MemberRole, ...] = get_args(MemberRole)
+STAFF_ROLES: tuple[StaffRole, ...] = get_args(StaffRole)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+
+# --- sizes -----------------------------------------------------------------------------
+
+SUBJECT_MAX_CHARS = 200
+BODY_MAX_BYTES = 64 * 1024
+NAME_MAX_CHARS = 200
+"""A name or label: a person's, a product, a topic, a support group, a file name."""
+COMMENT_MAX_CHARS = 2000
+
+
+def checked_text(field: str, value: str, *, max_chars: int = 0, max_bytes: int = 0) -> str:
+    """The value itself, if it is a non-blank string within its size bound."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidField(field, f"{field} must not be empty.")
+    if max_chars and len(value) > max_chars:
+        raise InvalidField(field, f"{field} is {len(value)} characters; at most {max_chars}.")
+    if max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise InvalidField(field, f"{field} is larger than {max_bytes // 1024} KiB.")
+    return value
+
+
+def checked_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
+    """The value itself, if it is one of the closed set ``choices``."""
+    if value not in choices:
+        raise InvalidField(field, f"{field} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
