@@ -10,20 +10,18 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.problems import Problem
-from api.schemas import (
+from api.schemas.common import PersonRef
+from api.schemas.lists import TicketPage, TicketQuery, TicketSummary
+from api.schemas.ticket_detail import (
     CallbackOut,
     ChatLineOut,
     FileOut,
     MessageOut,
     NoteOut,
-    PersonRef,
     Rating,
     SlaClockOut,
     SlaOut,
     TicketDetail,
-    TicketPage,
-    TicketQuery,
-    TicketSummary,
 )
 from desk.access import Principal, reads_every_ticket
 from domain.sla import SlaState, state_from_data

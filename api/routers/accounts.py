@@ -10,7 +10,7 @@ from api.answers import list_filter, paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.routers.tickets import READ_PROBLEMS
-from api.schemas import TicketPage, TicketQuery
+from api.schemas.lists import TicketPage, TicketQuery
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 

@@ -18,16 +18,16 @@ from api.answers import bad_query, read_problems
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
 from api.problems import Problem
 from api.routers.dashboard import instant
-from api.schemas import (
+from api.schemas.articles import (
     ArticleIn,
     ArticleList,
-    ArticleOpened,
     ArticleOpenedIn,
+    ArticleOpenedOut,
     ArticleOut,
     ArticleQuery,
-    ArticleReceipt,
+    ArticleReceiptOut,
     ArticleRevision,
-    Deflection,
+    DeflectionOut,
     DeflectionQuery,
     Recommendation,
     RecommendationQuery,
@@ -37,7 +37,7 @@ from api.schemas import (
     SuggestQuery,
 )
 from desk.access import Principal
-from desk.answers import ArticleReceipt as Receipt
+from desk.answers import ArticleReceipt
 from domain.article import SLUG, ArticleContent, article_id_for
 from domain.errors import NothingChanged
 
@@ -65,8 +65,8 @@ def article_ref(ref: str) -> UUID:
     raise Problem(404, "unknown-article", f"No article {ref[:100]!r}.")
 
 
-def receipt(found: Receipt, status: int = 200) -> JSONResponse:
-    body = ArticleReceipt(
+def receipt(found: ArticleReceipt, status: int = 200) -> JSONResponse:
+    body = ArticleReceiptOut(
         id=str(found.article_id), slug=found.slug, version=found.version, position=found.position
     )
     return JSONResponse(
@@ -87,7 +87,7 @@ def article_out(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
 # --- managing ----------------------------------------------------------------------------------
 
 
-@router.post("", status_code=201, response_model=ArticleReceipt, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=ArticleReceiptOut, responses=PROBLEMS)
 def publish_article(
     article: ArticleIn, who: CurrentPrincipal, runtime: RuntimeDep, correlation: CorrelationId
 ) -> JSONResponse:
@@ -101,7 +101,7 @@ def publish_article(
     return receipt(found, 201)
 
 
-@router.put("/{article_id}", response_model=ArticleReceipt, responses=PROBLEMS)
+@router.put("/{article_id}", response_model=ArticleReceiptOut, responses=PROBLEMS)
 def revise_article(
     article_id: str,
     article: ArticleRevision,
@@ -122,7 +122,7 @@ def revise_article(
     return receipt(found)
 
 
-@router.delete("/{article_id}", response_model=ArticleReceipt, responses=PROBLEMS)
+@router.delete("/{article_id}", response_model=ArticleReceiptOut, responses=PROBLEMS)
 def withdraw_article(
     article_id: str, who: CurrentPrincipal, runtime: RuntimeDep, correlation: CorrelationId
 ) -> JSONResponse:
@@ -195,14 +195,14 @@ def read_article(
     return ArticleOut(**article_out(row))
 
 
-@router.post("/{article_id}/opened", response_model=ArticleOpened, responses=PROBLEMS)
+@router.post("/{article_id}/opened", response_model=ArticleOpenedOut, responses=PROBLEMS)
 def article_opened(
     article_id: str,
     opened: ArticleOpenedIn,
     who: CurrentPrincipal,
     runtime: RuntimeDep,
     correlation: CorrelationId,
-) -> ArticleOpened:
+) -> ArticleOpenedOut:
     """Record that the caller opened a suggested article in their help session."""
     allowed(who, "open_article")
     account_id = customer_account(who)
@@ -210,7 +210,7 @@ def article_opened(
         opened.help_session, article_id=article_ref(article_id), person_id=who.id,
         account_id=str(account_id), stamp=stamp_for(who, correlation, None),
     )  # fmt: skip
-    return ArticleOpened(
+    return ArticleOpenedOut(
         help_session=opened.help_session, article_id=str(article_ref(article_id)),
         position=position,
     )  # fmt: skip
@@ -263,10 +263,10 @@ def account_recommendations(
 # --- deflection --------------------------------------------------------------------------------
 
 
-@dashboard_router.get("/deflection", response_model=Deflection, responses=PROBLEMS)
+@dashboard_router.get("/deflection", response_model=DeflectionOut, responses=PROBLEMS)
 def deflection(
     query: Annotated[DeflectionQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> Deflection:
+) -> DeflectionOut:
     """Help sessions started in the range: how many opened an article, how many filed a
     ticket anyway, and the deflection rate = sessions that opened an article and filed no
     ticket / sessions that opened an article."""
@@ -281,7 +281,7 @@ def deflection(
             min_position=query.min_position,
         )  # fmt: skip
     rate = figures.rate
-    return Deflection(
+    return DeflectionOut(
         position=position,
         sessions=figures.sessions,
         opened_article=figures.opened_article,

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.schemas import AttachmentOut
+from api.schemas.attachments import AttachmentOut
 from desk.access import may_see_ticket
 from store.attachments import ALLOWED_CONTENT_TYPES
 

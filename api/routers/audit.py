@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from api.answers import bad_query
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.schemas import (
+from api.schemas.audit import (
     Backlog,
     DamageOut,
     HistoryEvent,

@@ -10,13 +10,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.routers.tickets import PROBLEMS
-from api.schemas import CallbackIn, Receipt
+from api.schemas.callbacks import CallbackIn
+from api.schemas.tickets import ReceiptOut
 from api.writes import TicketWrite
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
 
-@router.post("", status_code=201, response_model=Receipt, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
 def request_callback(callback: CallbackIn, write: TicketWrite) -> JSONResponse:
     """Ask to be phoned back within a window: files an urgent ticket (channel phone) with
     the request on record; answers its number at once."""

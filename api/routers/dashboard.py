@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.schemas import DashboardAnswer, DashboardQuery
+from api.schemas.dashboard import DashboardAnswer, DashboardQuery
 from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.schemas import Actor, FeedEvent, FeedPage, FeedQuery
+from api.schemas.common import Actor
+from api.schemas.feed import FeedEvent, FeedPageOut, FeedQuery
 from desk.access import may_read_notes
 
 router = APIRouter(prefix="/v1/feed", tags=["feed"])
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/v1/feed", tags=["feed"])
 
 @router.get(
     "",
-    response_model=FeedPage,
+    response_model=FeedPageOut,
     responses={
         401: {"description": "No or bad token"},
         403: {"description": "Role not allowed"},
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/v1/feed", tags=["feed"])
 )
 def feed(
     query: Annotated[FeedQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> FeedPage:
+) -> FeedPageOut:
     """Events after a position, in order; resume from next_after. Internal notes only for
     the roles that read them (agents, admins, auditors)."""
     allowed(who, "feed")
@@ -37,7 +38,7 @@ def feed(
             with_staff_only=may_read_notes(who),
             min_position=query.min_position,
         )
-    return FeedPage(
+    return FeedPageOut(
         events=[feed_event(e) for e in found.events],
         next_after=found.next_after,
         position=position,

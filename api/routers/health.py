@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.runtime import Runtime
-from api.schemas import Health, Me, ProjectionHealth
+from api.schemas.health import Health, Me, ProjectionHealth
 from desk.access import Principal
 
 router = APIRouter(tags=["operations"])

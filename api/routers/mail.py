@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.schemas import (
+from api.schemas.mail import (
     InboundAnswer,
     OutboxPage,
     OutboxQuery,

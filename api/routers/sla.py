@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from api.answers import bad_query, read_problems, start_of_day, time_zone
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
-from api.schemas import (
+from api.schemas.sla import (
     Compliance,
     SlaPolicyOut,
     SlaSummary,

@@ -13,7 +13,9 @@ from api.answers import list_filter, paging, read_problems, ticket_page
 from api.answers import ticket_detail as ticket_detail_answer
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
-from api.schemas import (
+from api.schemas.lists import TicketPage, TicketQuery
+from api.schemas.ticket_detail import TicketDetail
+from api.schemas.tickets import (
     AssignmentIn,
     CallbackMadeIn,
     ChatLineIn,
@@ -22,14 +24,11 @@ from api.schemas import (
     PriorityIn,
     ProductIn,
     RatingIn,
-    Receipt,
     StatusIn,
-    TicketDetail,
     TicketFiling,
-    TicketPage,
-    TicketQuery,
     TypeIn,
 )
+from api.schemas.tickets import ReceiptOut as Receipt
 from api.writes import TicketWrite
 from desk.access import (
     author_role,

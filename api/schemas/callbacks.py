@@ -1,0 +1,45 @@
+"""A callback request: a customer asks to be phoned back in a window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict, Field
+
+from api.schemas.common import Strict
+from domain.channels import TIME_ZONE_MAX_CHARS
+from domain.vocabulary import BODY_MAX_BYTES, NAME_MAX_CHARS, SUBJECT_MAX_CHARS, TicketType
+
+
+class CallbackIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "+14155552671",
+                    "window_start": "2030-03-04T09:00:00-08:00",
+                    "window_end": "2030-03-04T12:00:00-08:00",
+                    "time_zone": "America/Los_Angeles",
+                    "subject": "Cannot sign in since the update",
+                }
+            ]
+        },
+    )
+    phone: str = Field(
+        max_length=64, description="E.164: + then 8 to 15 digits, e.g. +14155552671."
+    )
+    window_start: datetime = Field(description="ISO instant with a time zone.")
+    window_end: datetime = Field(
+        description="After window_start, in the future, at most 7 days after window_start "
+        "and 30 days from now; the window lasts at least 15 minutes."
+    )
+    time_zone: str | None = Field(
+        default=None,
+        max_length=TIME_ZONE_MAX_CHARS,
+        description="IANA zone to show the window in.",
+    )
+    subject: str = Field(min_length=1, max_length=SUBJECT_MAX_CHARS)
+    description: str = Field(default="", max_length=BODY_MAX_BYTES)
+    type: TicketType = "question"
+    product: str = Field(default="", max_length=NAME_MAX_CHARS)

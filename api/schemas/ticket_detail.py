@@ -1,0 +1,121 @@
+"""One ticket as its reader may see it: conversation, files, internal notes, SLA clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import PersonRef
+from domain.vocabulary import CallbackOutcome, CallbackState, ChatSpeaker, ClockState, SlaTarget
+
+
+class MessageOut(BaseModel):
+    version: int
+    position: int
+    at: datetime
+    author: PersonRef
+    author_role: str
+    via: str
+    body: str
+    attachments: list[str]
+
+
+class NoteOut(BaseModel):
+    version: int
+    position: int
+    at: datetime
+    author: PersonRef
+    via: str
+    body: str
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    added_at: datetime
+    url: str
+
+
+class Rating(BaseModel):
+    score: int
+    comment: str
+
+
+class SlaClockOut(BaseModel):
+    target: SlaTarget
+    cycle: int
+    priority: str
+    state: ClockState
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    business_seconds_left: float | None = Field(
+        description="Business time until due_at while running; negative once past it."
+    )
+    breached: bool
+    breach_recorded: bool = Field(description="An SlaBreached event is on the ticket.")
+
+
+class SlaOut(BaseModel):
+    tier: str | None = Field(description="The support tier promised; null if none was.")
+    calendar: str | None
+    next_due_at: datetime | None
+    clocks: list[SlaClockOut]
+
+
+class ChatLineOut(BaseModel):
+    who: ChatSpeaker
+    text: str
+    at: datetime | None
+
+
+class CallbackOut(BaseModel):
+    phone: str
+    window_start: datetime
+    window_end: datetime
+    time_zone: str | None
+    state: CallbackState
+    requested_at: datetime
+    outcome: CallbackOutcome | None
+    made_at: datetime | None
+    made_by: PersonRef | None
+
+
+class TicketDetail(BaseModel):
+    id: str
+    number: str
+    version: int
+    position: int
+    subject: str
+    status: str
+    priority: str
+    type: str
+    product: str
+    topic: str
+    channel: str
+    cycle: int
+    account: PersonRef
+    requester: PersonRef
+    assignee: PersonRef | None
+    support_group: str | None
+    collaborators: list[PersonRef]
+    follow_up_of: str | None
+    rating: Rating | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    conversation: list[MessageOut]
+    attachments: list[FileOut]
+    internal_notes: list[NoteOut] | None = Field(
+        default=None, description="Staff only; absent for customers."
+    )
+    sla: SlaOut | None = Field(default=None, description="Staff only; absent for customers.")
+    transcript: list[ChatLineOut] | None = Field(
+        default=None, description="Chat tickets: the chat's lines, as filed."
+    )
+    callback: CallbackOut | None = Field(
+        default=None, description="Staff and the ticket's requester only: the callback asked for."
+    )
