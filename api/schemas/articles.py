@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import NO_CONTROL, AccountId, Strict
+from api.schemas.common import NO_CONTROL, AccountId, MinPosition, Strict, example
 from domain.article import MAX_LABELS, SLUG_MAX_CHARS, TITLE_MAX_CHARS
 from domain.vocabulary import BODY_MAX_BYTES, NAME_MAX_CHARS, Language
 
@@ -24,19 +24,12 @@ class ArticleRevision(Strict):
 
 
 class ArticleIn(ArticleRevision):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "Files stop syncing on your computer",
-                    "body": "Click the Files icon and choose **Resume sync**.",
-                    "language": "en",
-                    "products": ["Files"],
-                    "topics": ["sync"],
-                }
-            ]
-        },
+    model_config = example(
+        title="Files stop syncing on your computer",
+        body="Click the Files icon and choose **Resume sync**.",
+        language="en",
+        products=["Files"],
+        topics=["sync"],
     )
     slug: str | None = Field(
         default=None,
@@ -54,21 +47,26 @@ class ArticleReceiptOut(BaseModel):
     position: int
 
 
-class ArticleQuery(Strict):
-    language: Language | None = None
-    product: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL)
-    include_withdrawn: bool = Field(default=False, description="Admins only.")
-    limit: int = Field(default=100, ge=1, le=500)
-    min_position: int | None = Field(default=None, ge=0, le=2**62)
+class ArticleHeading(BaseModel):
+    """What an article is, as the lists, the detail and a suggestion show it."""
 
-
-class ArticleOut(BaseModel):
     id: str
     slug: str
     title: str
     language: Language
     products: list[str]
     topics: list[str]
+
+
+class ArticleQuery(Strict):
+    language: Language | None = None
+    product: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL)
+    include_withdrawn: bool = Field(default=False, description="Admins only.")
+    limit: int = Field(default=100, ge=1, le=500)
+    min_position: MinPosition = None
+
+
+class ArticleOut(ArticleHeading):
     withdrawn: bool
     version: int
     published_at: datetime
@@ -93,13 +91,7 @@ class SuggestQuery(Strict):
     )
 
 
-class Suggestion(BaseModel):
-    id: str
-    slug: str
-    title: str
-    language: Language
-    products: list[str]
-    topics: list[str]
+class Suggestion(ArticleHeading):
     snippet: str = Field(description="The body around the matched words, matches in <b>.")
     score: float
     product_match: bool
@@ -125,7 +117,7 @@ class ArticleOpenedOut(BaseModel):
 class RecommendationQuery(Strict):
     language: Language | None = None
     limit: int = Field(default=10, ge=1, le=50)
-    min_position: int | None = Field(default=None, ge=0, le=2**62)
+    min_position: MinPosition = None
 
 
 class Recommendation(ArticleOut):
@@ -148,7 +140,7 @@ class DeflectionQuery(Strict):
         default=None, alias="to", max_length=40, description="ISO date (inclusive) or instant."
     )
     account: list[AccountId] = Field(default_factory=list, max_length=50)
-    min_position: int | None = Field(default=None, ge=0, le=2**62)
+    min_position: MinPosition = None
 
 
 class DeflectionOut(BaseModel):

@@ -7,19 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Actor, Strict
+from api.schemas.common import EventOut, Strict
 
 
-class HistoryEvent(BaseModel):
-    position: int
-    version: int
-    kind: str
-    at: datetime
-    actor: Actor
-    via: str
-    correlation_id: str
-    causation_id: str
-    fields: dict[str, Any]
+class HistoryEvent(EventOut):
     prev_hash: str
     event_hash: str
 

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from api.schemas.common import Strict
+from api.schemas.common import Strict, example
 from domain.channels import TIME_ZONE_MAX_CHARS
 from domain.vocabulary import BODY_MAX_BYTES, NAME_MAX_CHARS, SUBJECT_MAX_CHARS, TicketType
 
 
 class CallbackIn(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "phone": "+14155552671",
-                    "window_start": "2030-03-04T09:00:00-08:00",
-                    "window_end": "2030-03-04T12:00:00-08:00",
-                    "time_zone": "America/Los_Angeles",
-                    "subject": "Cannot sign in since the update",
-                }
-            ]
-        },
+    model_config = example(
+        phone="+14155552671",
+        window_start="2030-03-04T09:00:00-08:00",
+        window_end="2030-03-04T12:00:00-08:00",
+        time_zone="America/Los_Angeles",
+        subject="Cannot sign in since the update",
     )
     phone: str = Field(
         max_length=64, description="E.164: + then 8 to 15 digits, e.g. +14155552671."

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import AccountId, Strict
+from api.schemas.common import AccountId, MinPosition, Strict
 
 
 class DashboardQuery(Strict):
@@ -41,7 +41,7 @@ class DashboardQuery(Strict):
         max_length=20,
         description="times: priority|topic|product|channel; satisfaction: product|topic|agent",
     )
-    min_position: int | None = Field(default=None, ge=0, le=2**62)
+    min_position: MinPosition = None
 
 
 class DashboardAnswer(BaseModel):

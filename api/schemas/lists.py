@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import AccountId, PersonRef, Strict
+from api.schemas.common import AccountId, MinPosition, PersonRef, Strict, TicketHeading
 from domain.vocabulary import CallbackState, Priority, Status, TicketType
 
 SortName = Literal["attention", "last_activity", "created", "priority", "due"]
@@ -72,8 +72,8 @@ class TicketQuery(Strict):
     )
     limit: int = Field(default=25, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=2000)
-    min_position: int | None = Field(
-        default=None, ge=0, le=2**62, description="Wait until the list reflects this position."
+    min_position: MinPosition = Field(
+        default=None, description="Wait until the list reflects this position."
     )
     scope: Literal["mine", "team", "all"] | None = Field(
         default=None,
@@ -83,16 +83,7 @@ class TicketQuery(Strict):
     )
 
 
-class TicketSummary(BaseModel):
-    id: str
-    number: str
-    subject: str
-    status: str
-    priority: str
-    type: str
-    product: str
-    topic: str
-    channel: str
+class TicketSummary(TicketHeading):
     account_id: str
     requester: PersonRef
     assignee: PersonRef | None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import AccountId, Strict
+from api.schemas.common import AccountId, MinPosition, Strict
 from domain.vocabulary import SlaTarget
 
 
@@ -22,7 +22,7 @@ class SlaSummaryQuery(Strict):
     account: list[AccountId] = Field(
         default_factory=list, max_length=20, description="Only these accounts."
     )
-    min_position: int | None = Field(default=None, ge=0, le=2**62)
+    min_position: MinPosition = None
 
 
 class Compliance(BaseModel):

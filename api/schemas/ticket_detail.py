@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import PersonRef
+from api.schemas.common import PersonRef, TicketHeading
 from domain.vocabulary import CallbackOutcome, CallbackState, ChatSpeaker, ClockState, SlaTarget
 
 
@@ -84,18 +84,9 @@ class CallbackOut(BaseModel):
     made_by: PersonRef | None
 
 
-class TicketDetail(BaseModel):
-    id: str
-    number: str
+class TicketDetail(TicketHeading):
     version: int
     position: int
-    subject: str
-    status: str
-    priority: str
-    type: str
-    product: str
-    topic: str
-    channel: str
     cycle: int
     account: PersonRef
     requester: PersonRef

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.common import AttachmentIds, Strict
+from api.schemas.common import AttachmentIds, Strict, example
 from domain.channels import CHAT_LINE_MAX_CHARS, TRANSCRIPT_MAX_LINES
 from domain.vocabulary import (
     BODY_MAX_BYTES,
@@ -34,19 +34,12 @@ class ChatLineIn(Strict):
 
 
 class TicketFiling(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "subject": "Files stop syncing",
-                    "description": "Since this morning no file syncs on my laptop.",
-                    "type": "bug",
-                    "priority": "high",
-                    "product": "Files",
-                }
-            ]
-        },
+    model_config = example(
+        subject="Files stop syncing",
+        description="Since this morning no file syncs on my laptop.",
+        type="bug",
+        priority="high",
+        product="Files",
     )
     subject: str = Field(min_length=1, max_length=SUBJECT_MAX_CHARS)
     description: str = Field(
@@ -87,9 +80,7 @@ class ReceiptOut(BaseModel):
 
 
 class MessageIn(Strict):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"body": "Could you send the logs?"}]}
-    )
+    model_config = example(body="Could you send the logs?")
     body: Body
     attachments: AttachmentIds = Field(default_factory=list, max_length=20)
 
