@@ -9,10 +9,10 @@ and docs/api.md prints this table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 from uuid import UUID
 
 from domain.ticket import TicketOwner
+from domain.vocabulary import AuthorRole
 
 ROLES = ("requester", "team_admin", "agent", "auditor", "analyst", "admin")
 CUSTOMER_ROLES = frozenset({"requester", "team_admin"})
@@ -124,9 +124,7 @@ def may_see_callback(principal: Principal, owner: TicketOwner) -> bool:
     return reads_every_ticket(principal) or principal.id == owner.requester_id
 
 
-def author_role(
-    principal: Principal, owner: TicketOwner
-) -> Literal["requester", "agent", "collaborator"]:
+def author_role(principal: Principal, owner: TicketOwner) -> AuthorRole:
     """How a person's message on this ticket is shown: a team admin writing on a
     colleague's ticket is a collaborator."""
     if principal.is_staff:

@@ -8,10 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
+from mail.intake import Action
+
+OutboxState = Literal["queued", "sent", "retry", "failed", "expired"]
+"""Where an email of the outbox stands (see :mod:`mail.sender`)."""
 
 
 class OutboxQuery(Strict):
-    state: Literal["queued", "sent", "retry", "failed", "expired"] | None = None
+    state: OutboxState | None = None
     ticket: str | None = Field(
         default=None, pattern=r"^T-\d{6,12}$", description="A ticket number (T-000123)."
     )
@@ -32,7 +36,7 @@ class OutgoingMail(BaseModel):
     references: list[str]
     reply_to: str
     created_at: datetime
-    state: Literal["queued", "sent", "retry", "failed", "expired"]
+    state: OutboxState
     attempts: int
     last_error: str | None
     sent_at: datetime | None
@@ -45,7 +49,7 @@ class OutboxPage(BaseModel):
 
 
 class InboundAnswer(BaseModel):
-    action: Literal["added", "reopened", "filed"]
+    action: Action
     id: str = Field(description="The ticket's id.")
     number: str
     version: int
