@@ -24,11 +24,11 @@ from api.schemas.tickets import (
     PriorityIn,
     ProductIn,
     RatingIn,
+    ReceiptOut,
     StatusIn,
     TicketFiling,
     TypeIn,
 )
-from api.schemas.tickets import ReceiptOut as Receipt
 from api.writes import TicketWrite
 from desk.access import (
     author_role,
@@ -53,7 +53,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("", status_code=201, response_model=Receipt, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
 def file_ticket(filing: TicketFiling, write: TicketWrite) -> JSONResponse:
     """File a ticket for the caller's team account; answers its number at once."""
     account_id = write.member_account("file_ticket", "file tickets")
@@ -79,7 +79,7 @@ def file_ticket(filing: TicketFiling, write: TicketWrite) -> JSONResponse:
     )
 
 
-@router.post("/{ticket}/messages", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/messages", response_model=ReceiptOut, responses=PROBLEMS)
 def add_message(ticket: str, message: MessageIn, write: TicketWrite) -> JSONResponse:
     """A public reply: by the requester, an agent, or a team admin as collaborator."""
     owner = write.ticket("add_message", ticket)
@@ -98,7 +98,7 @@ def add_message(ticket: str, message: MessageIn, write: TicketWrite) -> JSONResp
     )
 
 
-@router.post("/{ticket}/notes", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/notes", response_model=ReceiptOut, responses=PROBLEMS)
 def add_internal_note(ticket: str, note: NoteIn, write: TicketWrite) -> JSONResponse:
     """An internal note: staff only, never shown to requesters or team admins."""
     owner = write.ticket("add_internal_note", ticket)
@@ -107,7 +107,7 @@ def add_internal_note(ticket: str, note: NoteIn, write: TicketWrite) -> JSONResp
     )
 
 
-@router.post("/{ticket}/status", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/status", response_model=ReceiptOut, responses=PROBLEMS)
 def change_status(ticket: str, change: StatusIn, write: TicketWrite) -> JSONResponse:
     """Open, pending or closed. Customers may only close ("mark as solved")."""
     owner = write.ticket("change_status", ticket)
@@ -118,14 +118,14 @@ def change_status(ticket: str, change: StatusIn, write: TicketWrite) -> JSONResp
     return write.change(owner, change, write.desk.change_status, to_status=change.status)
 
 
-@router.post("/{ticket}/priority", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/priority", response_model=ReceiptOut, responses=PROBLEMS)
 def change_priority(ticket: str, change: PriorityIn, write: TicketWrite) -> JSONResponse:
     """Raise or lower the priority (it must change)."""
     owner = write.ticket("change_priority", ticket)
     return write.change(owner, change, write.desk.change_priority, to_priority=change.priority)
 
 
-@router.post("/{ticket}/assignment", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/assignment", response_model=ReceiptOut, responses=PROBLEMS)
 def assign(ticket: str, change: AssignmentIn, write: TicketWrite) -> JSONResponse:
     """Assign to an agent ("me" for the caller) and a support group, or unassign with nulls."""
     owner = write.ticket("assign", ticket)
@@ -133,28 +133,28 @@ def assign(ticket: str, change: AssignmentIn, write: TicketWrite) -> JSONRespons
     return write.change(owner, change, write.desk.assign, agent_id=agent_id, group=change.group)
 
 
-@router.post("/{ticket}/type", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/type", response_model=ReceiptOut, responses=PROBLEMS)
 def change_type(ticket: str, change: TypeIn, write: TicketWrite) -> JSONResponse:
     """Correct the ticket's type."""
     owner = write.ticket("change_type", ticket)
     return write.change(owner, change, write.desk.change_type, to_type=change.type)
 
 
-@router.post("/{ticket}/product", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/product", response_model=ReceiptOut, responses=PROBLEMS)
 def change_product(ticket: str, change: ProductIn, write: TicketWrite) -> JSONResponse:
     """Correct the ticket's product."""
     owner = write.ticket("change_product", ticket)
     return write.change(owner, change, write.desk.change_product, to_product=change.product)
 
 
-@router.post("/{ticket}/reopen", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/reopen", response_model=ReceiptOut, responses=PROBLEMS)
 def reopen(ticket: str, write: TicketWrite) -> JSONResponse:
     """Reopen a closed ticket within the reopen window (30 days)."""
     owner = write.ticket("reopen", ticket)
     return write.change(owner, None, write.desk.reopen)
 
 
-@router.post("/{ticket}/rating", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/rating", response_model=ReceiptOut, responses=PROBLEMS)
 def rate_satisfaction(ticket: str, rating: RatingIn, write: TicketWrite) -> JSONResponse:
     """The requester rates a closed ticket from 1 to 5."""
     owner = write.ticket("rate_satisfaction", ticket)
@@ -165,7 +165,7 @@ def rate_satisfaction(ticket: str, rating: RatingIn, write: TicketWrite) -> JSON
     )
 
 
-@router.post("/{ticket}/callback", response_model=Receipt, responses=PROBLEMS)
+@router.post("/{ticket}/callback", response_model=ReceiptOut, responses=PROBLEMS)
 def record_callback_made(ticket: str, made: CallbackMadeIn, write: TicketWrite) -> JSONResponse:
     """Staff record that they phoned the requester back: reached them, or no answer."""
     owner = write.ticket("record_callback", ticket)
