@@ -1,4 +1,4 @@
-"""Setting the desk up: customer accounts and their members, staff, and the SLA policy."""
+"""Setting the desk up: customer accounts and their members, and the SLA policy."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from desk.core import DeskCore, position
 from domain.account import Account
 from domain.errors import Busy
 from domain.sla_policy import SlaPolicyBook
-from domain.staff import StaffMember
 from domain.stamp import Stamp
 
 
-class AccountsAndStaff(DeskCore):
+class Accounts(DeskCore):
     def open_account(
         self,
         *,
@@ -57,27 +56,6 @@ class AccountsAndStaff(DeskCore):
         account = self._account(account_id)
         account.change_support_tier(to_tier=to_tier, stamp=stamp)
         return position(self.save(account))
-
-    def register_staff(
-        self,
-        *,
-        name: str,
-        email: str,
-        role: str,
-        stamp: Stamp,
-        groups: list[str] | None = None,
-        staff_id: UUID | None = None,
-    ) -> UUID:
-        member = StaffMember.register(
-            staff_id=staff_id or uuid4(),
-            name=name,
-            email=email,
-            role=role,
-            groups=list(groups or []),
-            stamp=stamp,
-        )
-        self.save(member)
-        return member.id
 
     def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
         """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""

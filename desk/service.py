@@ -2,7 +2,8 @@
 event store. Each area keeps its use cases in a module of its own:
 
 * :mod:`desk.tickets` — filing and working tickets;
-* :mod:`desk.accounts` — customer accounts, members, staff, the SLA policy;
+* :mod:`desk.accounts` — customer accounts, members, the SLA policy;
+* :mod:`desk.staff` — Docket's own people and their support groups;
 * :mod:`desk.help_centre` — help articles and help sessions;
 * :mod:`desk.imports` — tickets from outside data sets;
 
@@ -13,13 +14,14 @@ change again after a race). Methods take plain values (ids, strings, a
 
 from __future__ import annotations
 
-from desk.accounts import AccountsAndStaff
+from desk.accounts import Accounts
 from desk.help_centre import HelpCentre
 from desk.imports import Imports
+from desk.staff import Staff
 from desk.tickets import TicketDesk
 
 
-class SupportDesk(TicketDesk, AccountsAndStaff, HelpCentre, Imports):
+class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports):
     """Docket's eventsourcing application: all the desk's use cases."""
 
     name = "docket"
