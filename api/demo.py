@@ -7,7 +7,8 @@ each run issues fresh tokens (earlier ones stay valid).
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,10 +25,31 @@ def demo_id(name: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"docket:demo:{name}")
 
 
+@dataclass(frozen=True)
+class DemoAccount:
+    name: str
+    plan: str
+    seats: int
+    calendar: str
+    premium: dict[str, str]
+    """Product → Premium level bought (for the account's admins)."""
+    account_team: str | None = None
+
+
+PRODUCTS = ["Files", "Dash"]
 ACCOUNTS = {
-    "northwind": ("Northwind Traders", "business", "premium_enhanced", "24x7"),
-    "contoso": ("Contoso Public Works", "enterprise", "premium_essentials", "us-public-sector"),
-    "freebies": ("Freebies Club", "free", "standard", "24x7"),
+    "northwind": DemoAccount(
+        "Northwind Traders", "business", 25, "24x7", {"Files": "enhanced", "Dash": "enhanced"}
+    ),
+    "contoso": DemoAccount(
+        "Contoso Public Works",
+        "enterprise",
+        50,
+        "us-public-sector",
+        {"Files": "essentials", "Dash": "essentials"},
+        account_team="tier-2",
+    ),
+    "freebies": DemoAccount("Freebies Club", "free", 5, "24x7", {}),
 }
 MEMBERS = {
     "requester": ("northwind", "Rita Requester", "rita@northwind.example", "member"),
@@ -47,14 +69,19 @@ STAFF = {
 def seed(runtime: Runtime) -> dict[str, Any]:
     desk = runtime.desk
     stamp = Stamp("seed-demo", "system", "api", datetime.now(UTC))
-    for key, (name, plan, tier, calendar) in ACCOUNTS.items():
+    renewal = (stamp.at + timedelta(days=365)).date()
+    for key, a in ACCOUNTS.items():
         try:
             desk.repository.get(demo_id(key))
         except AggregateNotFoundError:
-            desk.open_account(
-                name=name, plan=plan, support_tier=tier, calendar=calendar, stamp=stamp,
-                account_id=demo_id(key),
+            opened = desk.open_account(
+                name=a.name, plan=a.plan, seats=a.seats, calendar=a.calendar,
+                products=PRODUCTS, renewal_on=renewal, stamp=stamp, account_id=demo_id(key),
             )  # fmt: skip
+            for product, level in a.premium.items():
+                desk.add_premium(opened, product=product, level=level, stamp=stamp)
+            if a.account_team is not None:
+                desk.set_account_team(opened, group=a.account_team, stamp=stamp)
     out: dict[str, Any] = {}
     for role, (account, name, email, member_role) in MEMBERS.items():
         member_id = str(demo_id(role))

@@ -40,6 +40,8 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.PriorityUnchanged: 409,
     errors.NothingChanged: 409,
     errors.AlreadyExists: 409,
+    errors.SeatsExhausted: 409,
+    errors.PremiumNotAvailable: 409,
     errors.NoCallbackToMake: 409,
     errors.VersionMismatch: 412,
     errors.Busy: 503,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -31,7 +31,7 @@ from api.deps import (
 from api.problems import PROBLEM_TYPE, Problem, domain_problem
 from api.runtime import Runtime
 from desk.access import Principal, may_see_ticket
-from desk.answers import AttachmentRef, Receipt
+from desk.answers import AccountReceipt, AttachmentRef, Receipt
 from desk.service import SupportDesk
 from domain.errors import DocketError, UnknownTicket
 from domain.stamp import Stamp
@@ -90,6 +90,42 @@ class Write:
             ),
         )
 
+    def account_change(
+        self,
+        account_id: UUID,
+        payload: BaseModel | None,
+        use_case: Callable[..., AccountReceipt],
+        **fields: object,
+    ) -> JSONResponse:
+        """Run one of the desk's account changes with this write's stamp and ``If-Match``."""
+        return self.run_account(
+            payload,
+            lambda: use_case(
+                account_id, stamp=self.stamp(), expected_version=self.expected, **fields
+            ),
+        )
+
+    def run_account(
+        self,
+        payload: BaseModel | None,
+        decide: Callable[[], AccountReceipt],
+        status: int = 200,
+    ) -> JSONResponse:
+        """Decide an account write once per idempotency key; answer its receipt."""
+        body = {} if payload is None else payload.model_dump(mode="json")
+        return run_write(
+            self.runtime,
+            self.who,
+            self.request,
+            self.key,
+            body,
+            lambda: account_answer(decide(), status),
+            recover=lambda w: account_answer(
+                AccountReceipt(w["stream_id"], w["version"], w["position"]),
+                201 if w["opened"] else 200,
+            ),
+        )
+
     def run(
         self, payload: BaseModel | None, decide: Callable[[], Receipt], status: int = 200
     ) -> JSONResponse:
@@ -117,6 +153,7 @@ async def get_write(
 
 
 TicketWrite = Annotated[Write, Depends(get_write)]
+AccountWrite = Annotated[Write, Depends(get_write)]
 
 
 def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
@@ -132,6 +169,18 @@ def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
     )
 
 
+def account_answer(receipt: AccountReceipt, status: int = 200) -> StoredAnswer:
+    return StoredAnswer(
+        status,
+        {
+            "id": str(receipt.account_id),
+            "version": receipt.version,
+            "position": receipt.position,
+        },
+        {"ETag": f'"{receipt.version}"', "Location": f"/v1/accounts/{receipt.account_id}"},
+    )
+
+
 def run_write(
     runtime: Runtime,
     principal: Principal,
@@ -139,8 +188,15 @@ def run_write(
     key: str | None,
     payload: object,
     write: Callable[[], StoredAnswer],
+    recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
 ) -> JSONResponse:
     """Run ``write`` once per idempotency key; domain refusals are answers too."""
+
+    def ticket_recovered(w: dict[str, Any]) -> StoredAnswer:
+        receipt = Receipt(w["stream_id"], w["ticket_number"] or "", w["version"], w["position"])
+        return receipt_answer(receipt, 201 if w["opened"] else 200)
+
+    recover = recover or ticket_recovered
 
     def decided() -> StoredAnswer:
         try:
@@ -159,9 +215,7 @@ def run_write(
             written = runtime.reads.written_for(principal.id, key)
         if len(written) != 1:
             return None
-        w = written[0]
-        receipt = Receipt(w["stream_id"], w["ticket_number"] or "", w["version"], w["position"])
-        return receipt_answer(receipt, 201 if w["opened"] else 200)
+        return recover(written[0])
 
     if key is None:
         answer = decided()

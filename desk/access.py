@@ -60,6 +60,13 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "outbox": frozenset({"admin"}),
     "rejected_mail": frozenset({"admin"}),
     "inbound_email": frozenset({"mail_gateway"}),
+    # accounts: Docket admins open them and change subscriptions; team admins (for their
+    # own account) and Docket admins manage members; the subscription is read by the
+    # account's admins and billing admins (the view knows the roles) and Docket admins
+    "open_account": frozenset({"admin"}),
+    "change_subscription": frozenset({"admin"}),
+    "manage_members": frozenset({"team_admin", "admin"}),
+    "subscription": frozenset({"requester", "team_admin", "admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

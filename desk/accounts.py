@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from desk.answers import AccountReceipt
 from desk.core import DeskCore, position
 from domain.account import Account
-from domain.errors import Busy
+from domain.errors import AlreadyExists, Busy, VersionMismatch
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
 
@@ -20,42 +23,194 @@ class Accounts(DeskCore):
         *,
         name: str,
         plan: str,
-        support_tier: str,
         stamp: Stamp,
+        seats: int | None = None,
         calendar: str = "24x7",
+        products: list[str] | None = None,
+        renewal_on: date | None = None,
+        support_tier: str = "standard",
         account_id: UUID | None = None,
     ) -> UUID:
+        """A new customer account. ``support_tier`` is the old account-wide Premium, for
+        callers from before add-ons; new accounts buy Premium per product."""
         account = Account.open(
             account_id=account_id or uuid4(),
             name=name,
             plan=plan,
-            support_tier=support_tier,
+            seats=seats,
             calendar=calendar,
+            products=products,
+            renewal_on=renewal_on,
+            support_tier=support_tier,
             stamp=stamp,
         )
-        self.save(account)
+        try:
+            self.save(account)
+        except IntegrityError:
+            raise AlreadyExists(f"An account with id {account.id} exists already.") from None
         return account.id
 
+    def rename_account(
+        self, account_id: UUID, *, to_name: str, stamp: Stamp, expected_version: int | None = None
+    ) -> AccountReceipt:
+        return self._change_account(
+            account_id, expected_version, lambda a: a.rename(to_name=to_name, stamp=stamp)
+        )
+
+    def change_plan(
+        self, account_id: UUID, *, to_plan: str, stamp: Stamp, expected_version: int | None = None
+    ) -> AccountReceipt:
+        """An upgrade to a paid plan unlocks filing at once; a downgrade stops new filings."""
+        return self._change_account(
+            account_id, expected_version, lambda a: a.change_plan(to_plan=to_plan, stamp=stamp)
+        )
+
+    def change_seats(
+        self, account_id: UUID, *, to_seats: int, stamp: Stamp, expected_version: int | None = None
+    ) -> AccountReceipt:
+        return self._change_account(
+            account_id, expected_version, lambda a: a.change_seats(to_seats=to_seats, stamp=stamp)
+        )
+
+    def set_renewal_date(
+        self,
+        account_id: UUID,
+        *,
+        renewal_on: date,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        return self._change_account(
+            account_id,
+            expected_version,
+            lambda a: a.set_renewal_date(renewal_on=renewal_on, stamp=stamp),
+        )
+
+    def set_account_team(
+        self,
+        account_id: UUID,
+        *,
+        group: str | None,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        """The support group that answers an Enterprise account's tickets."""
+        return self._change_account(
+            account_id, expected_version, lambda a: a.set_account_team(group=group, stamp=stamp)
+        )
+
+    def add_premium(
+        self,
+        account_id: UUID,
+        *,
+        product: str,
+        level: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        """Premium on one product, in force at once (for the account's admins)."""
+        return self._change_account(
+            account_id,
+            expected_version,
+            lambda a: a.add_premium(product=product, level=level, stamp=stamp),
+        )
+
+    def remove_premium(
+        self,
+        account_id: UUID,
+        *,
+        product: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        """Premium on one product ends at the next renewal date."""
+        return self._change_account(
+            account_id, expected_version, lambda a: a.remove_premium(product=product, stamp=stamp)
+        )
+
     def add_member(
-        self, account_id: UUID, *, member_id: str, email: str, name: str, role: str, stamp: Stamp
-    ) -> int:
-        account = self._account(account_id)
-        account.add_member(member_id=member_id, email=email, name=name, role=role, stamp=stamp)
-        return position(self.save(account))
+        self,
+        account_id: UUID,
+        *,
+        member_id: str,
+        email: str,
+        name: str,
+        role: str,
+        stamp: Stamp,
+        language: str = "en",
+        time_zone: str = "UTC",
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        """A new member, within the seats."""
+        return self._change_account(
+            account_id,
+            expected_version,
+            lambda a: a.add_member(
+                member_id=member_id,
+                email=email,
+                name=name,
+                role=role,
+                stamp=stamp,
+                language=language,
+                time_zone=time_zone,
+            ),
+        )
+
+    def remove_member(
+        self,
+        account_id: UUID,
+        *,
+        member_id: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        """The member files nothing more; their past tickets and messages keep their author."""
+        return self._change_account(
+            account_id,
+            expected_version,
+            lambda a: a.remove_member(member_id=member_id, stamp=stamp),
+        )
+
+    def change_member_roles(
+        self,
+        account_id: UUID,
+        *,
+        member_id: str,
+        roles: list[str],
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        return self._change_account(
+            account_id,
+            expected_version,
+            lambda a: a.change_member_roles(member_id=member_id, roles=roles, stamp=stamp),
+        )
 
     def has_member(self, account_id: UUID, member_id: str) -> bool:
         return member_id in self._account(account_id).members
 
-    def change_plan(self, account_id: UUID, *, to_plan: str, stamp: Stamp) -> int:
-        account = self._account(account_id)
-        account.change_plan(to_plan=to_plan, stamp=stamp)
-        return position(self.save(account))
-
-    def change_support_tier(self, account_id: UUID, *, to_tier: str, stamp: Stamp) -> int:
-        """From this instant on, new cycles of the account's tickets get the tier's terms."""
-        account = self._account(account_id)
-        account.change_support_tier(to_tier=to_tier, stamp=stamp)
-        return position(self.save(account))
+    def _change_account(
+        self,
+        account_id: UUID,
+        expected_version: int | None,
+        command: Callable[[Account], object],
+    ) -> AccountReceipt:
+        """Fold the account, run ``command``, save; decided again when another write won."""
+        for _ in range(5):
+            account = self._account(account_id)
+            if expected_version is not None and account.version != expected_version:
+                raise VersionMismatch(expected_version, account.version)
+            command(account)
+            try:
+                recordings = self.save(account)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionMismatch(
+                        expected_version, self._account(account_id).version
+                    ) from None
+                continue
+            return AccountReceipt(account.id, account.version, position(recordings))
+        raise Busy(f"account {account_id}")
 
     def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
         """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""

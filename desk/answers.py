@@ -25,6 +25,15 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class AccountReceipt:
+    """What an account write answers: the account, its new version, and the log position."""
+
+    account_id: UUID
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
 class ArticleReceipt:
     """What an article write answers: the article, its new version, and the log position."""
 

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -160,8 +160,13 @@ class DeskCore(Application[UUID]):
             return None
         return book
 
-    def _terms(self, account: Account) -> dict[str, Any]:
-        return terms_for(self.sla_policy(), account.support_tier, account.calendar)
+    def _terms(
+        self, account: Account, requester_id: str, product: str, at: datetime
+    ) -> dict[str, Any]:
+        """What a ticket's cycle is promised: the support its requester gets on its product
+        at that instant (Premium only for the account's admins, on covered products)."""
+        tier = account.tier_for(requester_id, product, at)
+        return terms_for(self.sla_policy(), tier, account.calendar)
 
     # --- help sessions (filing and the help centre both write to them) ----------------
 

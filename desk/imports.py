@@ -52,7 +52,7 @@ class Imports(DeskCore):
         account = self._account(account_id)
         account.check_may_file(filing["requester_id"])
         number = format_number(self.next_number())
-        terms = self._terms(account)
+        terms = self._terms(account, filing["requester_id"], filing.get("product", ""), stamp.at)
         ticket = Ticket.file(
             ticket_id=ticket_id,
             number=number,

@@ -80,7 +80,7 @@ class TicketDesk(DeskCore):
             account_id=str(account_id),
             follow_up_of=linked,
             stamp=stamp,
-            sla_terms=self._terms(account),
+            sla_terms=self._terms(account, requester_id, product, stamp.at),
         )
         if transcript:
             ticket.record_chat_transcript(lines=transcript, stamp=stamp)
@@ -139,7 +139,7 @@ class TicketDesk(DeskCore):
             requester_id=requester_id,
             account_id=str(account_id),
             stamp=stamp,
-            sla_terms=self._terms(account),
+            sla_terms=self._terms(account, requester_id, product, stamp.at),
         )
         ticket.request_callback(
             phone=phone,
@@ -268,8 +268,11 @@ class TicketDesk(DeskCore):
     def reopen(
         self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
     ) -> Receipt:
+        """A new cycle, promised what the requester's support is now."""
+
         def command(t: Ticket) -> None:
-            terms = self._terms(self._account(UUID(t.account_id)))
+            account = self._account(UUID(t.account_id))
+            terms = self._terms(account, t.requester_id, t.product, stamp.at)
             t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
 
         return self._change(ticket, expected_version, command)

@@ -1,49 +1,157 @@
-"""A customer's team account: its plan, support tier, calendar and members."""
+"""A customer's team account: its subscription (plan, seats, renewal date, the products it
+uses, Premium support per product), its members and their roles.
+
+The rules are the support portals' own:
+
+* Ticket support belongs to paid plans (Starter, Consultant, Business, Enterprise);
+  Free and Education get the community. Upgrading unlocks filing at once;
+  downgrading stops new filings (tickets already filed stay readable and answerable).
+* Members never exceed the seats. Fewer seats are bought by removing members first.
+* A member's roles are ``member``, or ``admin`` and/or ``billing_admin``: the billing
+  admin pays and sees the subscription, and is not an admin for that.
+* Premium support is an add-on bought per product, Essentials (first answer within
+  4 hours) or Enhanced (1 hour), by teams of 10 seats or more on a paid plan. Only the
+  account's admins get it; its other members get the plan's standard support. Adding
+  it takes effect at once; removing it takes effect at the next renewal date (at
+  once when the account has no renewal date ahead).
+
+An account opened before seats and add-ons were recorded (``Opened`` version 1) had
+one support tier for everyone: it reads as Premium on every product (``*``), with
+no seat count (``seats`` is ``None`` until one is set).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
-from domain.errors import AlreadyExists, InvalidField, NotAMember, PlanNotEntitled
+from domain.channels import checked_time_zone
+from domain.errors import (
+    AlreadyExists,
+    InvalidField,
+    NotAMember,
+    NothingChanged,
+    PlanNotEntitled,
+    PremiumNotAvailable,
+    SeatsExhausted,
+)
 from domain.sla import calendar_named
 from domain.stamp import Stamp
 from domain.vocabulary import (
+    LANGUAGES,
     MEMBER_ROLES,
     NAME_MAX_CHARS,
     PLANS,
     SUPPORT_TIERS,
     Plan,
+    SupportTier,
     checked_choice,
     checked_text,
 )
 
 FILING_PLANS: tuple[Plan, ...] = ("starter", "consultant", "business", "enterprise")
 DEFAULT_CALENDAR = "24x7"
+PREMIUM_LEVELS = ("essentials", "enhanced")
+PREMIUM_MIN_SEATS = 10
+MAX_SEATS = 100_000
+EVERY_PRODUCT = "*"
+"""The product of an add-on that covers them all (accounts from before add-ons)."""
+
+
+@dataclass(frozen=True)
+class AddOn:
+    """Premium on one product: its level, from when, and until when (a removal ahead)."""
+
+    level: str
+    since: datetime
+    until: datetime | None = None
+
+    def in_force(self, at: datetime) -> bool:
+        return self.since <= at and (self.until is None or at < self.until)
 
 
 class Account(ChainedAggregate):
     class Opened(ChainedAggregate.Created):
+        class_version = 2
         name: str
         plan: str
-        support_tier: str
+        seats: int | None
         calendar: str
+        products: list[str]
+        renewal_on: str | None
+        """The next renewal date (ISO), when Premium removals take effect."""
+        premium: dict[str, str]
+        """Product → level of the add-ons in force from the opening."""
 
-    class MemberAdded(ChainedAggregate.Event):
-        member_id: str
-        email: str
-        name: str
-        role: str
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had one support tier for the whole account and no seats."""
+            tier = state.pop("support_tier")
+            state["premium"] = (
+                {} if tier == "standard" else {EVERY_PRODUCT: tier.removeprefix("premium_")}
+            )
+            state["seats"] = None
+            state["products"] = []
+            state["renewal_on"] = None
+
+    class Renamed(ChainedAggregate.Event):
+        from_name: str
+        to_name: str
 
     class PlanChanged(ChainedAggregate.Event):
         from_plan: str
         to_plan: str
 
+    class SeatsChanged(ChainedAggregate.Event):
+        from_seats: int | None
+        to_seats: int
+
     class SupportTierChanged(ChainedAggregate.Event):
+        """Before add-ons: the whole account's tier, at once (read as Premium on ``*``)."""
+
         from_tier: str
         to_tier: str
+
+    class PremiumAdded(ChainedAggregate.Event):
+        product: str
+        level: str
+
+    class PremiumRemoved(ChainedAggregate.Event):
+        product: str
+        effective_at: datetime
+
+    class RenewalDateSet(ChainedAggregate.Event):
+        renewal_on: str
+
+    class AccountTeamSet(ChainedAggregate.Event):
+        group: str | None
+
+    class MemberAdded(ChainedAggregate.Event):
+        class_version = 2
+        member_id: str
+        email: str
+        name: str
+        role: str
+        language: str
+        time_zone: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 knew no language or time zone: English, UTC."""
+            state["language"] = "en"
+            state["time_zone"] = "UTC"
+
+    class MemberRemoved(ChainedAggregate.Event):
+        member_id: str
+
+    class MemberRolesChanged(ChainedAggregate.Event):
+        member_id: str
+        roles: list[str]
 
     @classmethod
     def open(
@@ -52,68 +160,276 @@ class Account(ChainedAggregate):
         account_id: UUID,
         name: str,
         plan: str,
-        support_tier: str,
         stamp: Stamp,
+        seats: int | None = None,
         calendar: str = DEFAULT_CALENDAR,
+        products: list[str] | None = None,
+        renewal_on: date | None = None,
+        support_tier: str = "standard",
     ) -> Account:
+        """A new account. ``support_tier`` other than standard is the old account-wide
+        Premium (every product), kept for callers from before add-ons."""
         checked_text("name", name, max_chars=NAME_MAX_CHARS)
         checked_choice("plan", plan, PLANS)
         checked_choice("support_tier", support_tier, SUPPORT_TIERS)
+        if seats is not None:
+            checked_seats(seats)
         calendar_named(calendar)
+        premium = (
+            {} if support_tier == "standard" else {EVERY_PRODUCT: premium_level(support_tier)}
+        )
         return cls(
             id=account_id,
             name=name,
             plan=plan,
-            support_tier=support_tier,
+            seats=seats,
             calendar=calendar,
+            products=checked_products(products or []),
+            renewal_on=renewal_on.isoformat() if renewal_on else None,
+            premium=premium,
             stamp=stamp,
         )
 
     @event(Opened)
     def __init__(
-        self, id: UUID, name: str, plan: str, support_tier: str, calendar: str, stamp: Stamp
+        self,
+        id: UUID,
+        name: str,
+        plan: str,
+        seats: int | None,
+        calendar: str,
+        products: list[str],
+        renewal_on: str | None,
+        premium: dict[str, str],
+        stamp: Stamp,
     ) -> None:
         self.name = name
         self.plan = plan
-        self.support_tier = support_tier
+        self.seats = seats
         self.calendar = calendar
-        self.members: dict[str, str] = {}
+        self.products = list(products)
+        self.renewal_on = date.fromisoformat(renewal_on) if renewal_on else None
+        self.add_ons: dict[str, list[AddOn]] = {
+            product: [AddOn(level, stamp.at)] for product, level in premium.items()
+        }
+        self.account_team: str | None = None
+        self.members: dict[str, tuple[str, ...]] = {}
+        """Member id → roles (``member``, or ``admin`` and/or ``billing_admin``)."""
 
-    def add_member(
-        self, *, member_id: str, email: str, name: str, role: str, stamp: Stamp
-    ) -> None:
-        checked_text("email", email, max_chars=NAME_MAX_CHARS)
-        if "@" not in email:
-            raise InvalidField("email", f"{email!r} is not an email address.")
-        checked_text("name", name, max_chars=NAME_MAX_CHARS)
-        checked_choice("role", role, MEMBER_ROLES)
-        if member_id in self.members:
-            raise AlreadyExists(f"{email} is already a member of {self.name}.")
-        self._member_added(member_id=member_id, email=email, name=name, role=role, stamp=stamp)
+    # --- the subscription ---------------------------------------------------------
 
-    @event(MemberAdded)
-    def _member_added(
-        self, member_id: str, email: str, name: str, role: str, stamp: Stamp
-    ) -> None:
-        self.members[member_id] = role
+    def rename(self, *, to_name: str, stamp: Stamp) -> None:
+        checked_text("name", to_name, max_chars=NAME_MAX_CHARS)
+        if to_name == self.name:
+            raise NothingChanged(f"The account is already named {to_name}.")
+        self._renamed(from_name=self.name, to_name=to_name, stamp=stamp)
+
+    @event(Renamed)
+    def _renamed(self, from_name: str, to_name: str, stamp: Stamp) -> None:
+        self.name = to_name
 
     def change_plan(self, *, to_plan: str, stamp: Stamp) -> None:
         checked_choice("plan", to_plan, PLANS)
+        if to_plan == self.plan:
+            raise NothingChanged(f"{self.name} is on the {to_plan.title()} plan already.")
         self._plan_changed(from_plan=self.plan, to_plan=to_plan, stamp=stamp)
 
     @event(PlanChanged)
     def _plan_changed(self, from_plan: str, to_plan: str, stamp: Stamp) -> None:
         self.plan = to_plan
 
-    def change_support_tier(self, *, to_tier: str, stamp: Stamp) -> None:
-        checked_choice("support_tier", to_tier, SUPPORT_TIERS)
-        self._support_tier_changed(from_tier=self.support_tier, to_tier=to_tier, stamp=stamp)
+    def change_seats(self, *, to_seats: int, stamp: Stamp) -> None:
+        checked_seats(to_seats)
+        if to_seats == self.seats:
+            raise NothingChanged(f"{self.name} has {to_seats} seats already.")
+        if to_seats < len(self.members):
+            raise SeatsExhausted(
+                f"{self.name} has {len(self.members)} members; remove members before buying "
+                f"fewer seats than that."
+            )
+        if to_seats < PREMIUM_MIN_SEATS and self.premium_products(stamp.at):
+            raise PremiumNotAvailable(
+                f"Premium support needs {PREMIUM_MIN_SEATS} seats or more; remove the Premium "
+                "add-ons before going under that."
+            )
+        self._seats_changed(from_seats=self.seats, to_seats=to_seats, stamp=stamp)
+
+    @event(SeatsChanged)
+    def _seats_changed(self, from_seats: int | None, to_seats: int, stamp: Stamp) -> None:
+        self.seats = to_seats
+
+    def set_renewal_date(self, *, renewal_on: date, stamp: Stamp) -> None:
+        if renewal_on == self.renewal_on:
+            raise NothingChanged(f"{self.name} renews on {renewal_on} already.")
+        self._renewal_date_set(renewal_on=renewal_on.isoformat(), stamp=stamp)
+
+    @event(RenewalDateSet)
+    def _renewal_date_set(self, renewal_on: str, stamp: Stamp) -> None:
+        self.renewal_on = date.fromisoformat(renewal_on)
+
+    def set_account_team(self, *, group: str | None, stamp: Stamp) -> None:
+        if group is not None:
+            checked_text("group", group, max_chars=NAME_MAX_CHARS)
+        if group == self.account_team:
+            raise NothingChanged(f"{self.name}'s account team is {group} already.")
+        self._account_team_set(group=group, stamp=stamp)
+
+    @event(AccountTeamSet)
+    def _account_team_set(self, group: str | None, stamp: Stamp) -> None:
+        self.account_team = group
+
+    # --- Premium support, per product ------------------------------------------------
+
+    def add_premium(self, *, product: str, level: str, stamp: Stamp) -> None:
+        """Premium on ``product`` from now on (a change of level, at once too)."""
+        checked_choice("level", level, PREMIUM_LEVELS)
+        checked_text("product", product, max_chars=NAME_MAX_CHARS)
+        if self.plan not in FILING_PLANS:
+            raise PremiumNotAvailable(
+                f"Premium support is for paid plans; upgrade {self.name} from the "
+                f"{self.plan.title()} plan first."
+            )
+        if self.seats is None or self.seats < PREMIUM_MIN_SEATS:
+            raise PremiumNotAvailable(
+                f"Premium support is for teams of {PREMIUM_MIN_SEATS} seats or more; "
+                f"{self.name} has {self.seats or 'no'} seats. Raise the seats first."
+            )
+        if self.products and product not in self.products:
+            raise InvalidField(
+                "product", f"{self.name} does not use {product}: {', '.join(self.products)}."
+            )
+        current = self._add_on(product, stamp.at)
+        if current is not None and current.level == level and current.until is None:
+            raise NothingChanged(f"{product} has Premium {level.title()} already.")
+        self._premium_added(product=product, level=level, stamp=stamp)
+
+    @event(PremiumAdded)
+    def _premium_added(self, product: str, level: str, stamp: Stamp) -> None:
+        spans = self.add_ons.setdefault(product, [])
+        if spans and spans[-1].in_force(stamp.at):
+            spans[-1] = AddOn(spans[-1].level, spans[-1].since, stamp.at)
+        spans.append(AddOn(level, stamp.at))
+
+    def remove_premium(self, *, product: str, stamp: Stamp) -> datetime:
+        """End Premium on ``product`` at the next renewal date; answers when it ends."""
+        current = self._add_on(product, stamp.at)
+        if current is None or current.until is not None:
+            raise NothingChanged(f"{product} has no Premium add-on to remove.")
+        effective_at = self.next_renewal(stamp.at)
+        self._premium_removed(product=product, effective_at=effective_at, stamp=stamp)
+        return effective_at
+
+    @event(PremiumRemoved)
+    def _premium_removed(self, product: str, effective_at: datetime, stamp: Stamp) -> None:
+        spans = self.add_ons[product]
+        spans[-1] = AddOn(spans[-1].level, spans[-1].since, effective_at)
+
+    def next_renewal(self, at: datetime) -> datetime:
+        """The start (UTC) of the renewal date, or ``at`` when none lies ahead."""
+        if self.renewal_on is None:
+            return at
+        renews = datetime.combine(self.renewal_on, time(0), tzinfo=UTC)
+        return renews if renews > at else at
+
+    def premium_products(self, at: datetime) -> dict[str, str]:
+        """Product → level of the add-ons in force at ``at``."""
+        return {
+            product: spans[-1].level
+            for product, spans in self.add_ons.items()
+            if spans and any(s.in_force(at) for s in spans)
+        }
+
+    def _add_on(self, product: str, at: datetime) -> AddOn | None:
+        return next((s for s in self.add_ons.get(product, []) if s.in_force(at)), None)
 
     @event(SupportTierChanged)
     def _support_tier_changed(self, from_tier: str, to_tier: str, stamp: Stamp) -> None:
-        self.support_tier = to_tier
+        spans = self.add_ons.setdefault(EVERY_PRODUCT, [])
+        if spans and spans[-1].in_force(stamp.at):
+            spans[-1] = AddOn(spans[-1].level, spans[-1].since, stamp.at)
+        if to_tier != "standard":
+            spans.append(AddOn(premium_level(to_tier), stamp.at))
+
+    # --- members -------------------------------------------------------------------
+
+    def add_member(
+        self,
+        *,
+        member_id: str,
+        email: str,
+        name: str,
+        role: str,
+        stamp: Stamp,
+        language: str = "en",
+        time_zone: str = "UTC",
+    ) -> None:
+        checked_text("member_id", member_id, max_chars=NAME_MAX_CHARS)
+        checked_text("email", email, max_chars=NAME_MAX_CHARS)
+        if "@" not in email:
+            raise InvalidField("email", f"{email!r} is not an email address.")
+        checked_text("name", name, max_chars=NAME_MAX_CHARS)
+        checked_choice("role", role, MEMBER_ROLES)
+        checked_choice("language", language, LANGUAGES)
+        checked_time_zone(time_zone)
+        if member_id in self.members:
+            raise AlreadyExists(f"{email} is already a member of {self.name}.")
+        if self.seats is not None and len(self.members) >= self.seats:
+            raise SeatsExhausted(
+                f"All {self.seats} seats of {self.name} are taken: remove a member or raise "
+                "the seats."
+            )
+        self._member_added(
+            member_id=member_id,
+            email=email,
+            name=name,
+            role=role,
+            language=language,
+            time_zone=time_zone,
+            stamp=stamp,
+        )
+
+    @event(MemberAdded)
+    def _member_added(
+        self,
+        member_id: str,
+        email: str,
+        name: str,
+        role: str,
+        language: str,
+        time_zone: str,
+        stamp: Stamp,
+    ) -> None:
+        self.members[member_id] = (role,)
+
+    def remove_member(self, *, member_id: str, stamp: Stamp) -> None:
+        self.check_member(member_id)
+        self._member_removed(member_id=member_id, stamp=stamp)
+
+    @event(MemberRemoved)
+    def _member_removed(self, member_id: str, stamp: Stamp) -> None:
+        del self.members[member_id]
+
+    def change_member_roles(self, *, member_id: str, roles: list[str], stamp: Stamp) -> None:
+        """``member`` alone, or ``admin`` and/or ``billing_admin``."""
+        self.check_member(member_id)
+        for role in roles:
+            checked_choice("roles", role, MEMBER_ROLES)
+        wanted = tuple(r for r in MEMBER_ROLES if r in roles)
+        if not wanted or ("member" in wanted and len(wanted) > 1):
+            raise InvalidField("roles", "A member is 'member', or 'admin' and/or 'billing_admin'.")
+        if wanted == self.members[member_id]:
+            raise NothingChanged(f"That member's roles are {', '.join(wanted)} already.")
+        self._member_roles_changed(member_id=member_id, roles=list(wanted), stamp=stamp)
+
+    @event(MemberRolesChanged)
+    def _member_roles_changed(self, member_id: str, roles: list[str], stamp: Stamp) -> None:
+        self.members[member_id] = tuple(roles)
 
     # --- rules other aggregates ask about ----------------------------------------
+
+    def check_member(self, member_id: str) -> None:
+        if member_id not in self.members:
+            raise NotAMember(f"That person is not a member of {self.name}.")
 
     def check_may_file(self, member_id: str) -> None:
         """Free and Education plans cannot file; only members file for their team."""
@@ -121,3 +437,43 @@ class Account(ChainedAggregate):
             raise PlanNotEntitled(self.plan, FILING_PLANS)
         if member_id not in self.members:
             raise NotAMember(f"You are not a member of {self.name}.")
+
+    def is_admin(self, member_id: str) -> bool:
+        return "admin" in self.members.get(member_id, ())
+
+    def sees_subscription(self, member_id: str) -> bool:
+        """Admins and billing admins see the plan, seats, renewal date and add-ons."""
+        roles = self.members.get(member_id, ())
+        return "admin" in roles or "billing_admin" in roles
+
+    def tier_for(self, member_id: str, product: str, at: datetime) -> SupportTier:
+        """The support a member gets on ``product`` at ``at``: Premium when they are an
+        admin and an add-on covers the product then; the plan's standard otherwise."""
+        if not self.is_admin(member_id):
+            return "standard"
+        in_force = self.premium_products(at)
+        level = in_force.get(product) or in_force.get(EVERY_PRODUCT)
+        return "standard" if level is None else premium_tier(level)
+
+
+def checked_seats(seats: int) -> int:
+    if not 1 <= seats <= MAX_SEATS:
+        raise InvalidField("seats", f"Seats are a whole number from 1 to {MAX_SEATS}.")
+    return seats
+
+
+def checked_products(products: list[str]) -> list[str]:
+    for product in products:
+        checked_text("products", product, max_chars=NAME_MAX_CHARS)
+    if len(set(products)) != len(products):
+        raise InvalidField("products", "Name each product once.")
+    return list(products)
+
+
+def premium_level(tier: str) -> str:
+    """``premium_enhanced`` → ``enhanced``."""
+    return tier.removeprefix("premium_")
+
+
+def premium_tier(level: str) -> SupportTier:
+    return "premium_enhanced" if level == "enhanced" else "premium_essentials"

@@ -48,6 +48,18 @@ class NotAMember(DocketError):
     code = "not-a-member"
 
 
+class SeatsExhausted(DocketError):
+    """Members would exceed the account's seats."""
+
+    code = "seats-exhausted"
+
+
+class PremiumNotAvailable(DocketError):
+    """Premium support needs a paid plan and at least 10 seats."""
+
+    code = "premium-not-available"
+
+
 class UnknownAccount(DocketError):
     code = "unknown-account"
 

@@ -10,6 +10,7 @@ from projections import (
     log_seal,
     outbox,
     sla,
+    subscriptions,
     ticket_detail,
 )
 from projections.kit import View
@@ -28,5 +29,6 @@ VIEWS: dict[str, View] = {
         sla.VIEW,
         articles.VIEW,
         outbox.VIEW,
+        subscriptions.VIEW,
     )
 }

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from domain.account import Account
+from domain.account import EVERY_PRODUCT, Account
 from domain.staff import StaffMember
 from projections.kit import Fact, Tables, View, clean_text
 
@@ -81,9 +81,25 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                             str(fact.stream_id),
                             clean_text(e.name),
                             e.plan,
-                            e.support_tier,
+                            account_wide_tier(e.premium),
                             e.calendar,
                         ),
+                    )
+                case Account.Renamed():
+                    cur.execute(
+                        f"UPDATE {t(ACCOUNTS)} SET name = %s WHERE account_id = %s",
+                        (clean_text(e.to_name), str(fact.stream_id)),
+                    )
+                case Account.MemberRemoved():
+                    cur.execute(
+                        f"DELETE FROM {t(PEOPLE)} WHERE person_id = %s AND account_id = %s",
+                        (clean_text(e.member_id), str(fact.stream_id)),
+                    )
+                case Account.MemberRolesChanged():
+                    cur.execute(
+                        f"UPDATE {t(PEOPLE)} SET role = %s WHERE person_id = %s "
+                        "AND account_id = %s",
+                        (directory_role(e.roles), clean_text(e.member_id), str(fact.stream_id)),
                     )
                 case Account.PlanChanged():
                     cur.execute(
@@ -106,12 +122,27 @@ VIEW = View(
             Account.MemberAdded,
             Account.PlanChanged,
             Account.SupportTierChanged,
+            Account.Renamed,
+            Account.MemberRemoved,
+            Account.MemberRolesChanged,
         }
     ),
     create_tables,
     apply,
     (PEOPLE, ACCOUNTS),
 )
+
+
+def account_wide_tier(premium: dict[str, str]) -> str:
+    """The accounts table's tier: Premium on every product (``*``), else standard."""
+    level = premium.get(EVERY_PRODUCT)
+    return "standard" if level is None else f"premium_{level}"
+
+
+def directory_role(roles: list[str]) -> str:
+    """One role for the people table: ``admin`` when the person is one (it is what makes a
+    team admin), else their first role."""
+    return "admin" if "admin" in roles else roles[0]
 
 
 def names(conn: psycopg.Connection[Any], t: Tables, ids: Sequence[str]) -> dict[str, str]:

@@ -18,7 +18,16 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 from domain.ticket import TicketOwner
-from projections import articles, audit_feed, dashboard, directory, outbox, sla, ticket_detail
+from projections import (
+    articles,
+    audit_feed,
+    dashboard,
+    directory,
+    outbox,
+    sla,
+    subscriptions,
+    ticket_detail,
+)
 from projections.kit import Tables
 from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter, Page
@@ -136,6 +145,18 @@ class Reads:
         self.wait_for(ticket_detail.NAME, min_position)
         with self.pool.connection() as conn:
             return ticket_detail.owners_of_attachment(conn, self.tables, attachment_id)
+
+    def subscription(
+        self, account_id: str, min_position: int | None = None
+    ) -> dict[str, Any] | None:
+        """The account's plan, seats, renewal, products, add-ons and members."""
+        self.wait_for(subscriptions.NAME, min_position)
+        with self.pool.connection() as conn:
+            return subscriptions.subscription(conn, self.tables, account_id)
+
+    def member_roles(self, account_id: str, member_id: str) -> list[str]:
+        with self.pool.connection() as conn:
+            return subscriptions.roles_of(conn, self.tables, account_id, member_id)
 
     def ticket(
         self, ref: str, *, with_internal_notes: bool

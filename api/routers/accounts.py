@@ -1,16 +1,36 @@
-"""An account's team tickets: for its team admins (and staff)."""
+"""Team accounts: opening one and changing its subscription (Docket admins), its members
+(its team admins too), the subscription (its admins and billing admins), its tickets."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from api.answers import list_filter, paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.routers.tickets import READ_PROBLEMS
+from api.schemas.accounts import (
+    AccountIn,
+    AccountReceiptOut,
+    AccountTeamIn,
+    AddOnOut,
+    MemberIn,
+    MemberOut,
+    PlanIn,
+    PremiumIn,
+    RenameIn,
+    RenewalIn,
+    RolesIn,
+    SeatsIn,
+    SubscriptionOut,
+)
 from api.schemas.lists import TicketPage, TicketQuery
+from api.writes import AccountWrite, Write
+from desk.answers import AccountReceipt
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -38,3 +58,218 @@ def account_tickets(
             list_filter(query, who, account_ids=(account,)), paging(query)
         )
     return ticket_page(found, staff=False)
+
+
+WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "Role not allowed"},
+    404: {"description": "No such account (or member) that you administer"},
+    409: {"description": "The account's rules refuse this change (seats, Premium, plan)"},
+    412: {"description": "If-Match names a stale version"},
+    422: {"description": "Invalid field, or Idempotency-Key reused with another body"},
+}
+
+
+@router.post("", status_code=201, response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
+def open_account(opening: AccountIn, write: AccountWrite) -> JSONResponse:
+    """Open a team account: name, plan, seats, calendar, products, renewal date."""
+    allowed(write.who, "open_account")
+    return write.run_account(
+        opening,
+        lambda: opened(
+            write.desk.open_account(
+                name=opening.name,
+                plan=opening.plan,
+                seats=opening.seats,
+                calendar=opening.calendar,
+                products=opening.products,
+                renewal_on=opening.renewal_on,
+                stamp=write.stamp(),
+            )
+        ),
+        status=201,
+    )
+
+
+@router.post("/{account}/name", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
+def rename_account(account: str, change: RenameIn, write: AccountWrite) -> JSONResponse:
+    """Rename the account."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(found, change, write.desk.rename_account, to_name=change.name)
+
+
+@router.post("/{account}/plan", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
+def change_plan(account: str, change: PlanIn, write: AccountWrite) -> JSONResponse:
+    """Upgrade (filing unlocked at once) or downgrade (new filings stop) the plan."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(found, change, write.desk.change_plan, to_plan=change.plan)
+
+
+@router.post("/{account}/seats", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
+def change_seats(account: str, change: SeatsIn, write: AccountWrite) -> JSONResponse:
+    """Raise the seats, or lower them to no fewer than the members."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(found, change, write.desk.change_seats, to_seats=change.seats)
+
+
+@router.post("/{account}/renewal", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
+def set_renewal_date(account: str, change: RenewalIn, write: AccountWrite) -> JSONResponse:
+    """The next renewal date: when a Premium removal takes effect."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(
+        found, change, write.desk.set_renewal_date, renewal_on=change.renewal_on
+    )
+
+
+@router.post("/{account}/account-team", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
+def set_account_team(account: str, change: AccountTeamIn, write: AccountWrite) -> JSONResponse:
+    """The support group that answers the account (Enterprise accounts' named team)."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(found, change, write.desk.set_account_team, group=change.group)
+
+
+@router.put(
+    "/{account}/premium/{product}", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS
+)
+def add_premium(
+    account: str, product: str, change: PremiumIn, write: AccountWrite
+) -> JSONResponse:
+    """Premium support on one product, at once, for the account's admins."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(
+        found, change, write.desk.add_premium, product=product, level=change.level
+    )
+
+
+@router.delete(
+    "/{account}/premium/{product}", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS
+)
+def remove_premium(account: str, product: str, write: AccountWrite) -> JSONResponse:
+    """End Premium on one product at the next renewal date."""
+    found = subscription_account(write, "change_subscription", account)
+    return write.account_change(found, None, write.desk.remove_premium, product=product)
+
+
+@router.post(
+    "/{account}/members",
+    status_code=201,
+    response_model=AccountReceiptOut,
+    responses=WRITE_PROBLEMS,
+)
+def add_member(account: str, member: MemberIn, write: AccountWrite) -> JSONResponse:
+    """Add a member, within the seats (team admins for their account, Docket admins)."""
+    found = administered_account(write, "manage_members", account)
+    return write.run_account(
+        member,
+        lambda: write.desk.add_member(
+            found,
+            member_id=member.member_id or str(uuid4()),
+            email=member.email,
+            name=member.name,
+            role=member.role,
+            language=member.language,
+            time_zone=member.time_zone,
+            stamp=write.stamp(),
+            expected_version=write.expected,
+        ),
+        status=201,
+    )
+
+
+@router.delete(
+    "/{account}/members/{member}", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS
+)
+def remove_member(account: str, member: str, write: AccountWrite) -> JSONResponse:
+    """Remove a member: they file nothing more; their past messages keep their author."""
+    found = administered_account(write, "manage_members", account)
+    return write.account_change(found, None, write.desk.remove_member, member_id=member)
+
+
+@router.put(
+    "/{account}/members/{member}/roles",
+    response_model=AccountReceiptOut,
+    responses=WRITE_PROBLEMS,
+)
+def change_member_roles(
+    account: str, member: str, change: RolesIn, write: AccountWrite
+) -> JSONResponse:
+    """``member``, or ``admin`` and/or ``billing_admin`` (who pays is not admin for it)."""
+    found = administered_account(write, "manage_members", account)
+    return write.account_change(
+        found, change, write.desk.change_member_roles, member_id=member, roles=change.roles
+    )
+
+
+@router.get(
+    "/{account}/subscription",
+    response_model=SubscriptionOut,
+    responses={**READ_PROBLEMS, 404: {"description": "No account whose subscription you see"}},
+)
+def subscription(
+    account: str,
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> SubscriptionOut:
+    """Plan, seats, renewal date, Premium add-ons, account team and members: for the
+    account's admins and billing admins, and Docket's admins; 404 for everyone else."""
+    allowed(who, "subscription")
+    unseen = Problem(404, "unknown-account", f"No account {account} whose subscription you see.")
+    sees = who.role == "admin" or (
+        str(who.account_id) == account
+        and bool({"admin", "billing_admin"} & set(runtime.reads.member_roles(account, who.id)))
+    )
+    if not sees:
+        raise unseen
+    with read_problems():
+        found = runtime.reads.subscription(account, min_position)
+    if found is None:
+        raise unseen
+    return subscription_out(found)
+
+
+def opened(account_id: UUID) -> AccountReceipt:
+    return AccountReceipt(account_id, 1, 0)
+
+
+def subscription_account(write: Write, endpoint: str, account: str) -> UUID:
+    """The account a Docket admin changes the subscription of."""
+    allowed(write.who, endpoint)
+    return account_id_of(account)
+
+
+def administered_account(write: Write, endpoint: str, account: str) -> UUID:
+    """The account, if the caller administers it (its team admin, or a Docket admin)."""
+    allowed(write.who, endpoint)
+    if write.who.role == "team_admin" and str(write.who.account_id) != account:
+        raise Problem(404, "unknown-account", f"No account {account} that you administer.")
+    return account_id_of(account)
+
+
+def account_id_of(account: str) -> UUID:
+    try:
+        return UUID(account)
+    except ValueError:
+        raise Problem(
+            404, "unknown-account", f"No account {account} that you administer."
+        ) from None
+
+
+def subscription_out(found: dict[str, Any]) -> SubscriptionOut:
+    return SubscriptionOut(
+        account_id=found["account_id"],
+        name=found["name"],
+        plan=found["plan"],
+        seats=found["seats"],
+        seats_taken=len(found["members"]),
+        calendar=found["calendar"],
+        products=list(found["products"]),
+        renewal_on=found["renewal_on"],
+        premium={p: AddOnOut(**a) for p, a in found["premium"].items()},
+        account_team=found["account_team"],
+        members=[
+            MemberOut(id=m["member_id"], name=m["name"], email=m["email"], roles=m["roles"])
+            for m in found["members"]
+        ],
+        version=found["version"],
+    )

@@ -118,6 +118,18 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                  [201, 201, 201, 403, 403, 403, 403, 403, 401]),
     "callback_made": ("POST /v1/tickets/{t}/callback", {"outcome": "reached"}, False,
                       [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    # accounts ({acct}: a fresh account the admin opened for the cell; {a}: Northwind)
+    "account_open": ("POST /v1/accounts", {"name": "Matrix", "plan": "business", "seats": 10},
+                     False, [403, 403, 403, 403, 403, 403, 403, 201, 401]),
+    "account_seats": ("POST /v1/accounts/{acct}/seats", {"seats": 12}, False,
+                      [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "account_premium": ("PUT /v1/accounts/{acct}/premium/Files", {"level": "enhanced"}, False,
+                        [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "account_member": ("POST /v1/accounts/{a}/members", {"email": "m@northwind.example",
+                                                          "name": "Matrix Member"},
+                       False, [403, 201, 403, 403, 403, 403, 403, 201, 401]),
+    "subscription": ("GET /v1/accounts/{a}/subscription", None, False,
+                     [404, 200, 404, 404, 403, 403, 403, 200, 401]),
 }  # fmt: skip
 
 CELLS = [
@@ -133,6 +145,17 @@ def fresh_article(server: Server) -> str:
     assert made.status_code == 201, made.text
     article_id: str = made.json()["id"]
     return article_id
+
+
+def fresh_account(server: Server) -> str:
+    with server.client("admin") as admin:
+        made = admin.post(
+            "/v1/accounts",
+            json={"name": "Cell", "plan": "business", "seats": 10, "products": ["Files"]},
+        )
+    assert made.status_code == 201, made.text
+    account_id: str = made.json()["id"]
+    return account_id
 
 
 @pytest.mark.parametrize(("endpoint", "role", "expected"), CELLS)
@@ -160,7 +183,10 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
         kwargs = {"json": body} if body is not None else {}
         northwind = server.tokens["accounts"]["northwind"]
         art = fresh_article(server) if "{art}" in path else ""
-        response = call(path.format(t=ticket, p=filed["position"], a=northwind, art=art), **kwargs)
+        acct = fresh_account(server) if "{acct}" in path else ""
+        response = call(
+            path.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct), **kwargs
+        )
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == "application/problem+json"

@@ -19,7 +19,8 @@ def instant(text: str) -> datetime:
 
 
 def test_staff_see_each_clock_and_customers_see_none(server: Server) -> None:
-    filed = file_ticket(server, priority="urgent")  # Northwind: premium_enhanced, 24x7
+    # Northwind has Premium Enhanced on Files; its team admin gets it (24x7)
+    filed = file_ticket(server, "team_admin", priority="urgent", product="Files")
     wait = {"min_position": filed["position"]}
     with server.client("agent") as agent:
         detail = agent.get(f"/v1/tickets/{filed['number']}", params=wait).json()
@@ -33,9 +34,12 @@ def test_staff_see_each_clock_and_customers_see_none(server: Server) -> None:
     assert (first["state"], first["breached"]) == ("running", False)
     assert 0 < first["business_seconds_left"] <= 30 * 60
     assert instant(clocks["resolution"]["due_at"]) == created + timedelta(hours=8)
-    with server.client("requester") as requester:
-        mine = requester.get(f"/v1/tickets/{filed['number']}", params=wait).json()
+    with server.client("team_admin") as customer:
+        mine = customer.get(f"/v1/tickets/{filed['number']}", params=wait).json()
         assert "sla" not in mine
+        listed = customer.get("/v1/tickets", params=wait).json()["tickets"]
+        assert all("sla_due_at" not in t or t["sla_due_at"] is None for t in listed)
+    with server.client("requester") as requester:
         listed = requester.get("/v1/tickets", params=wait).json()["tickets"]
         assert all("sla_due_at" not in t or t["sla_due_at"] is None for t in listed)
         refused = requester.get("/v1/tickets", params={"sort": "due"})
@@ -46,8 +50,9 @@ def test_staff_see_each_clock_and_customers_see_none(server: Server) -> None:
 
 
 def test_the_inbox_sorts_by_due_and_filters_what_breaches_soon(server: Server) -> None:
-    relaxed = file_ticket(server, priority="normal")  # first response within 1 hour
-    urgent = file_ticket(server, priority="urgent")  # within 30 minutes
+    # Northwind's team admin has Premium Enhanced on Files
+    relaxed = file_ticket(server, "team_admin", priority="normal", product="Files")  # 1 hour
+    urgent = file_ticket(server, "team_admin", priority="urgent", product="Files")  # 30 minutes
     wait = {"min_position": urgent["position"]}
     with server.client("agent") as agent:
         soon = agent.get(
@@ -65,7 +70,7 @@ def test_the_inbox_sorts_by_due_and_filters_what_breaches_soon(server: Server) -
 
 
 def test_a_policy_change_applies_to_tickets_filed_after_it_only(server: Server) -> None:
-    before = file_ticket(server, priority="normal")
+    before = file_ticket(server, "team_admin", product="Files", priority="normal")
     with server.client("admin") as admin:
         try:
             changed = admin.put("/v1/sla/policies/premium_enhanced",
@@ -74,7 +79,7 @@ def test_a_policy_change_applies_to_tickets_filed_after_it_only(server: Server) 
             tiers = changed.json()["tiers"]
             assert tiers["premium_enhanced"]["normal"]["first_response"] == "2h"
             assert tiers["premium_enhanced"]["urgent"]["first_response"] == "30m"
-            after = file_ticket(server, priority="normal")
+            after = file_ticket(server, "team_admin", product="Files", priority="normal")
         finally:
             restored = admin.put("/v1/sla/policies/premium_enhanced", json=ENHANCED)
             assert restored.status_code == 200
@@ -104,7 +109,7 @@ def test_a_policy_change_applies_to_tickets_filed_after_it_only(server: Server) 
 
 
 def test_compliance_summary_for_analysts(server: Server) -> None:
-    filed = file_ticket(server, priority="high")
+    filed = file_ticket(server, "team_admin", product="Files", priority="high")
     with server.client("agent") as agent:
         replied = agent.post(f"/v1/tickets/{filed['number']}/messages", json={"body": "On it"})
         assert replied.status_code == 200
@@ -135,7 +140,7 @@ def test_a_breach_falls_due_on_the_running_server_and_is_recorded_once(server: S
         try:
             quick = {**ENHANCED, "urgent": {**ENHANCED["urgent"], "first_response": "1m"}}
             assert admin.put("/v1/sla/policies/premium_enhanced", json=quick).status_code == 200
-            filed = file_ticket(server, priority="urgent")
+            filed = file_ticket(server, "team_admin", product="Files", priority="urgent")
         finally:
             assert admin.put("/v1/sla/policies/premium_enhanced", json=ENHANCED).status_code == 200
     deadline = time.monotonic() + 100

@@ -37,10 +37,19 @@ class FakeClock:
 
 
 def premium_account(desk: SupportDesk, tier: str = "premium_enhanced") -> Any:
-    account = desk.open_account(name="Acme", plan="business", support_tier=tier,
-                                stamp=system(MONDAY))  # fmt: skip
-    desk.add_member(account, member_id="req-1", email="r@acme.test", name="R", role="member",
-                    stamp=system(MONDAY))  # fmt: skip
+    """An account with Premium on every product; its requester is an admin of it (Premium
+    is only for an account's admins)."""
+    account = desk.open_account(
+        name="Acme", plan="business", support_tier=tier, stamp=system(MONDAY)
+    )
+    desk.add_member(
+        account,
+        member_id="req-1",
+        email="r@acme.test",
+        name="R",
+        role="admin",
+        stamp=system(MONDAY),
+    )
     return account
 
 
