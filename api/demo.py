@@ -75,9 +75,15 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             desk.repository.get(demo_id(key))
         except AggregateNotFoundError:
             opened = desk.open_account(
-                name=a.name, plan=a.plan, seats=a.seats, calendar=a.calendar,
-                products=PRODUCTS, renewal_on=renewal, stamp=stamp, account_id=demo_id(key),
-            )  # fmt: skip
+                name=a.name,
+                plan=a.plan,
+                seats=a.seats,
+                calendar=a.calendar,
+                products=PRODUCTS,
+                renewal_on=renewal,
+                stamp=stamp,
+                account_id=demo_id(key),
+            )
             for product, level in a.premium.items():
                 desk.add_premium(opened, product=product, level=level, stamp=stamp)
             if a.account_team is not None:
@@ -87,9 +93,13 @@ def seed(runtime: Runtime) -> dict[str, Any]:
         member_id = str(demo_id(role))
         with contextlib.suppress(AlreadyExists):
             desk.add_member(
-                demo_id(account), member_id=member_id, email=email, name=name,
-                role=member_role, stamp=stamp,
-            )  # fmt: skip
+                demo_id(account),
+                member_id=member_id,
+                email=email,
+                name=name,
+                role=member_role,
+                stamp=stamp,
+            )
         api_role = "team_admin" if member_role == "admin" else "requester"
         principal = Principal(member_id, api_role, name, demo_id(account))
         out[role] = runtime.tokens.issue(principal)
@@ -99,9 +109,13 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             desk.repository.get(staff_id)
         except AggregateNotFoundError:
             desk.register_staff(
-                name=name, email=email, role=staff_role, groups=groups, stamp=stamp,
+                name=name,
+                email=email,
+                role=staff_role,
+                groups=groups,
+                stamp=stamp,
                 staff_id=staff_id,
-            )  # fmt: skip
+            )
         out[role] = runtime.tokens.issue(Principal(str(staff_id), staff_role, name))
     out["articles"] = load_articles(desk, SHIPPED, stamp).counts()
     out["mail_gateway"] = runtime.tokens.issue(

@@ -21,6 +21,7 @@ from domain.channels import (
 )
 from domain.errors import InvalidField, TicketBusy, UnknownTicket
 from domain.numbers import TicketNumber, format_number
+from domain.routing import ROUTING
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 
@@ -81,6 +82,7 @@ class TicketDesk(DeskCore):
             follow_up_of=linked,
             stamp=stamp,
             sla_terms=self._terms(account, requester_id, product, stamp.at),
+            support_group=ROUTING.group_for(type, account.plan, account.account_team),
         )
         if transcript:
             ticket.record_chat_transcript(lines=transcript, stamp=stamp)
@@ -140,6 +142,7 @@ class TicketDesk(DeskCore):
             account_id=str(account_id),
             stamp=stamp,
             sla_terms=self._terms(account, requester_id, product, stamp.at),
+            support_group=ROUTING.group_for(type, account.plan, account.account_team),
         )
         ticket.request_callback(
             phone=phone,

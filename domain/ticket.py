@@ -67,7 +67,7 @@ class Ticket(ChainedAggregate):
     """A support ticket. Commands check a rule, then record one or more facts."""
 
     class Opened(ChainedAggregate.Created):
-        class_version = 3
+        class_version = 4
         number: str
         subject: str
         description: str
@@ -81,6 +81,8 @@ class Ticket(ChainedAggregate):
         follow_up_of: str | None
         sla_terms: dict[str, Any] | None
         """What the first cycle is promised (see :mod:`domain.sla`)."""
+        support_group: str | None
+        """The group the ticket was routed to when filed (see :mod:`domain.routing`)."""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -91,6 +93,11 @@ class Ticket(ChainedAggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             """Version 2 promised nothing: no SLA clocks run for it."""
             state["sla_terms"] = None
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            """Version 3 was not routed: it waited for a group in no queue."""
+            state["support_group"] = None
 
     class MessageAdded(ChainedAggregate.Event):
         author_id: str
@@ -199,6 +206,7 @@ class Ticket(ChainedAggregate):
         stamp: Stamp,
         follow_up_of: str | None = None,
         sla_terms: dict[str, Any] | None = None,
+        support_group: str | None = None,
     ) -> Ticket:
         checked_text("subject", subject, max_chars=SUBJECT_MAX_CHARS)
         checked_text("description", description, max_bytes=BODY_MAX_BYTES)
@@ -223,6 +231,7 @@ class Ticket(ChainedAggregate):
             account_id=account_id,
             follow_up_of=follow_up_of,
             sla_terms=sla_terms,
+            support_group=support_group,
             stamp=stamp,
         )
 
@@ -242,6 +251,7 @@ class Ticket(ChainedAggregate):
         account_id: str,
         follow_up_of: str | None,
         sla_terms: dict[str, Any] | None,
+        support_group: str | None,
         stamp: Stamp,
     ) -> None:
         self.number = number
@@ -258,7 +268,7 @@ class Ticket(ChainedAggregate):
         self.closed_at: datetime | None = None
         self.cycle = 1
         self.assignee_id: str | None = None
-        self.group: str | None = None
+        self.group: str | None = support_group
         self.collaborators: set[str] = set()
         self.attachments: list[str] = []
         self.message_count = 1

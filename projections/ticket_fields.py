@@ -46,7 +46,7 @@ def filed(e: Ticket.Opened) -> dict[str, Any]:
         "channel": e.channel,
         "status": "open",
         "assignee_id": None,
-        "support_group": None,
+        "support_group": clean_text(e.support_group) if e.support_group else None,
         "created_at": e.timestamp,
     }
 

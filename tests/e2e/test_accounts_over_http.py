@@ -10,8 +10,13 @@ from tests.e2e.conftest import Server
 
 
 def opened_account(server: Server, **fields: Any) -> str:
-    body = {"name": "Fabrikam", "plan": "business", "seats": 2, "products": ["Files", "Dash"],
-            **fields}  # fmt: skip
+    body = {
+        "name": "Fabrikam",
+        "plan": "business",
+        "seats": 2,
+        "products": ["Files", "Dash"],
+        **fields,
+    }
     with server.client("admin") as admin:
         made = admin.post("/v1/accounts", json=body)
     assert made.status_code == 201, made.text
@@ -23,11 +28,14 @@ def test_members_beyond_the_seats_are_refused_with_what_to_do(server: Server) ->
     account = opened_account(server)
     with server.client("admin") as admin:
         for n in (1, 2):
-            added = admin.post(f"/v1/accounts/{account}/members",
-                               json={"email": f"p{n}@fabrikam.example", "name": f"P{n}"})  # fmt: skip
+            added = admin.post(
+                f"/v1/accounts/{account}/members",
+                json={"email": f"p{n}@fabrikam.example", "name": f"P{n}"},
+            )
             assert added.status_code == 201, added.text
-        full = admin.post(f"/v1/accounts/{account}/members",
-                          json={"email": "p3@fabrikam.example", "name": "P3"})  # fmt: skip
+        full = admin.post(
+            f"/v1/accounts/{account}/members", json={"email": "p3@fabrikam.example", "name": "P3"}
+        )
         assert full.status_code == 409
         assert full.headers["content-type"] == "application/problem+json"
         assert full.json()["type"].endswith("seats-exhausted")
@@ -43,12 +51,19 @@ def test_a_team_admin_manages_the_members_of_their_account_only(server: Server) 
     northwind = server.tokens["accounts"]["northwind"]
     contoso = server.tokens["accounts"]["contoso"]
     with server.client("team_admin") as tom:
-        mine = tom.post(f"/v1/accounts/{northwind}/members",
-                        json={"email": "new@northwind.example", "name": "New", "language": "fr",
-                              "time_zone": "Europe/Paris"})  # fmt: skip
+        mine = tom.post(
+            f"/v1/accounts/{northwind}/members",
+            json={
+                "email": "new@northwind.example",
+                "name": "New",
+                "language": "fr",
+                "time_zone": "Europe/Paris",
+            },
+        )
         assert mine.status_code == 201, mine.text
-        theirs = tom.post(f"/v1/accounts/{contoso}/members",
-                          json={"email": "x@contoso.example", "name": "X"})  # fmt: skip
+        theirs = tom.post(
+            f"/v1/accounts/{contoso}/members", json={"email": "x@contoso.example", "name": "X"}
+        )
         assert theirs.status_code == 404
         assert tom.post(f"/v1/accounts/{northwind}/seats", json={"seats": 99}).status_code == 403
 
@@ -69,19 +84,27 @@ def test_the_subscription_is_shown_to_admins_and_billing_admins_only(server: Ser
     with server.client("requester_other_account") as stranger:
         assert stranger.get(f"/v1/accounts/{northwind}/subscription").status_code == 404
     with server.client("admin") as admin:
-        made = admin.put(f"/v1/accounts/{northwind}/members/{me['id']}/roles",
-                         json={"roles": ["billing_admin"]})  # fmt: skip
+        made = admin.put(
+            f"/v1/accounts/{northwind}/members/{me['id']}/roles", json={"roles": ["billing_admin"]}
+        )
         assert made.status_code == 200, made.text
         position = made.json()["position"]
     with server.client("requester") as payer:  # pays, sees the subscription, is no admin
-        shown = payer.get(f"/v1/accounts/{northwind}/subscription",
-                          params={"min_position": position})  # fmt: skip
+        shown = payer.get(
+            f"/v1/accounts/{northwind}/subscription", params={"min_position": position}
+        )
         assert shown.status_code == 200, shown.text
-        assert payer.post(f"/v1/accounts/{northwind}/members",
-                          json={"email": "y@northwind.example", "name": "Y"}).status_code == 403  # fmt: skip
+        assert (
+            payer.post(
+                f"/v1/accounts/{northwind}/members",
+                json={"email": "y@northwind.example", "name": "Y"},
+            ).status_code
+            == 403
+        )
     with server.client("admin") as admin:
-        back = admin.put(f"/v1/accounts/{northwind}/members/{me['id']}/roles",
-                         json={"roles": ["member"]})  # fmt: skip
+        back = admin.put(
+            f"/v1/accounts/{northwind}/members/{me['id']}/roles", json={"roles": ["member"]}
+        )
         assert back.status_code == 200
 
 
@@ -97,8 +120,10 @@ def test_premium_is_for_teams_of_ten_seats_and_ends_at_the_renewal_date(server: 
         assert added.status_code == 200, added.text
         removed = admin.delete(f"/v1/accounts/{small}/premium/Files")
         assert removed.status_code == 200, removed.text
-        shown = admin.get(f"/v1/accounts/{small}/subscription",
-                          params={"min_position": removed.json()["position"]}).json()  # fmt: skip
+        shown = admin.get(
+            f"/v1/accounts/{small}/subscription",
+            params={"min_position": removed.json()["position"]},
+        ).json()
     until = shown["premium"]["Files"]["until"]
     assert until is not None and until.startswith(renews.isoformat())
 
@@ -106,9 +131,11 @@ def test_premium_is_for_teams_of_ten_seats_and_ends_at_the_renewal_date(server: 
 def test_a_stale_if_match_changes_nothing_on_an_account(server: Server) -> None:
     account = opened_account(server)
     with server.client("admin") as admin:
-        stale = admin.post(f"/v1/accounts/{account}/name", json={"name": "Renamed"},
-                           headers={"If-Match": '"7"'})  # fmt: skip
+        stale = admin.post(
+            f"/v1/accounts/{account}/name", json={"name": "Renamed"}, headers={"If-Match": '"7"'}
+        )
         assert stale.status_code == 412
-        fresh = admin.post(f"/v1/accounts/{account}/name", json={"name": "Renamed"},
-                           headers={"If-Match": '"1"'})  # fmt: skip
+        fresh = admin.post(
+            f"/v1/accounts/{account}/name", json={"name": "Renamed"}, headers={"If-Match": '"1"'}
+        )
         assert fresh.status_code == 200, fresh.text

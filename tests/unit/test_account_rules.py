@@ -29,16 +29,26 @@ def account_of(desk: SupportDesk, *, seats: int = 10, plan: str = "business") ->
 
 def join(desk: SupportDesk, account: UUID, member: str, role: str = "member") -> None:
     desk.add_member(
-        account, member_id=member, email=f"{member}@acme.test", name=member, role=role,
+        account,
+        member_id=member,
+        email=f"{member}@acme.test",
+        name=member,
+        role=role,
         stamp=system(),
-    )  # fmt: skip
+    )
 
 
 def tier_of_a_ticket(desk: SupportDesk, account: UUID, member: str, product: str) -> str:
     receipt = desk.file_ticket(
-        account_id=account, requester_id=member, subject="Down", description="d",
-        type="bug", priority="normal", product=product, stamp=requester(who=member),
-    )  # fmt: skip
+        account_id=account,
+        requester_id=member,
+        subject="Down",
+        description="d",
+        type="bug",
+        priority="normal",
+        product=product,
+        stamp=requester(who=member),
+    )
     opened = desk.repository.event_store.get(receipt.ticket_id)
     first = next(iter(opened))
     assert isinstance(first, Ticket.Opened) and first.sla_terms is not None
@@ -86,12 +96,14 @@ def test_a_billing_admin_sees_the_subscription_but_is_not_an_admin() -> None:
     a = desk._account(account)
     assert a.sees_subscription("payer") and not a.is_admin("payer")
     assert not a.sees_subscription("plain")
-    desk.change_member_roles(account, member_id="payer", roles=["admin", "billing_admin"],
-                             stamp=system())  # fmt: skip
+    desk.change_member_roles(
+        account, member_id="payer", roles=["admin", "billing_admin"], stamp=system()
+    )
     assert desk._account(account).is_admin("payer")
     with pytest.raises(errors.InvalidField):
-        desk.change_member_roles(account, member_id="plain", roles=["member", "admin"],
-                                 stamp=system())  # fmt: skip
+        desk.change_member_roles(
+            account, member_id="plain", roles=["member", "admin"], stamp=system()
+        )
 
 
 def test_an_upgrade_unlocks_filing_at_once_and_a_downgrade_stops_new_filings() -> None:
@@ -128,8 +140,7 @@ def test_premium_is_refused_under_ten_seats_and_on_a_free_plan() -> None:
     with pytest.raises(errors.PremiumNotAvailable):
         desk.add_premium(free, product="Files", level="essentials", stamp=system())
     with pytest.raises(errors.InvalidField):
-        desk.add_premium(account_of(desk), product="Calendar", level="essentials",
-                         stamp=system())  # fmt: skip
+        desk.add_premium(account_of(desk), product="Calendar", level="essentials", stamp=system())
 
 
 def test_removing_premium_takes_effect_at_the_renewal_date_not_at_once() -> None:
@@ -159,8 +170,9 @@ def test_premium_added_takes_effect_at_once_and_an_instant_before_it_has_none() 
 
 def test_a_stored_version_1_account_reads_as_premium_on_every_product_without_seats() -> None:
     desk = SupportDesk()
-    account = desk.open_account(name="Old", plan="business", support_tier="premium_essentials",
-                                stamp=system())  # fmt: skip
+    account = desk.open_account(
+        name="Old", plan="business", support_tier="premium_essentials", stamp=system()
+    )
     stored = desk.recorder.select_events(account)[0]
     state = desk.mapper.transcoder.decode(stored.state)
     assert state.pop("class_version") == 2
@@ -176,3 +188,34 @@ def test_a_stored_version_1_account_reads_as_premium_on_every_product_without_se
     old.members["boss"] = ("admin",)
     assert old.tier_for("boss", "Anything", T0) == "premium_essentials"
     assert old.renewal_on is None and date(2000, 1, 1) < T0.date()
+
+
+def group_of_a_ticket(desk: SupportDesk, account: UUID, member: str, type: str) -> str | None:
+    receipt = desk.file_ticket(
+        account_id=account,
+        requester_id=member,
+        subject="Question",
+        description="d",
+        type=type,
+        priority="normal",
+        product="Files",
+        stamp=requester(who=member),
+    )
+    return desk._ticket(receipt.ticket_id).group
+
+
+def test_billing_goes_to_billing_an_enterprise_to_its_account_team_and_the_rest_to_tier_1() -> (
+    None
+):
+    desk = SupportDesk()
+    business = account_of(desk)
+    enterprise = account_of(desk, plan="enterprise")
+    for account in (business, enterprise):
+        join(desk, account, "a")
+        desk.set_account_team(account, group="tier-2", stamp=system())
+    assert group_of_a_ticket(desk, business, "a", "billing") == "billing"
+    assert group_of_a_ticket(desk, business, "a", "bug") == "tier-1"
+    assert group_of_a_ticket(desk, enterprise, "a", "bug") == "tier-2"
+    assert group_of_a_ticket(desk, enterprise, "a", "billing") == "billing"
+    desk.set_account_team(enterprise, group=None, stamp=system())
+    assert group_of_a_ticket(desk, enterprise, "a", "question") == "tier-1"

@@ -96,7 +96,8 @@ def test_a_stored_version_1_opened_event_is_upcast_to_the_current_version() -> N
     filed = file(desk, account)
     stored = desk.recorder.select_events(filed.ticket_id)[0]
     state = desk.mapper.transcoder.decode(stored.state)
-    assert state.pop("class_version") == 3
+    assert state.pop("class_version") == 4
+    assert state.pop("support_group") == "tier-1"
     assert state.pop("sla_terms")["tier"] == "standard"
     del state["follow_up_of"]
     v1 = StoredEvent(
