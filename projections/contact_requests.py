@@ -145,6 +145,7 @@ def queue(
 
 def request(conn: psycopg.Connection[Any], t: Tables, ref: str) -> dict[str, Any] | None:
     """One request by id or reference, with its description and answers."""
+    ref = clean_text(ref)
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
             f"SELECT {COLUMNS}, description FROM {t(REQUESTS)} "
