@@ -202,7 +202,7 @@ class Contact(DeskCore):
                 requester_id=member_id,
                 account_id=str(account_id),
                 stamp=stamp,
-                sla_terms=self._terms(account),
+                sla_terms=self._terms(account, member_id, request.product, stamp.at),
             )
             request.turn_into_ticket(
                 ticket_id=ticket.id,

@@ -39,7 +39,7 @@ def test_a_request_is_recorded_as_received_with_its_stamp_and_no_client_address(
     desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
 ) -> None:
     reference = send(desk, "ada@example.com", client="203.0.113.77")
-    request = desk.repository.get(ContactRequest.id_for(reference))
+    request: ContactRequest = desk.repository.get(ContactRequest.id_for(reference))
     assert isinstance(request, ContactRequest)
     (received,) = desk.events.get(request.id)
     assert isinstance(received, ContactRequest.Received)
@@ -112,7 +112,7 @@ def test_a_members_request_becomes_their_ticket_in_one_save(
     receipt = desk.turn_contact_into_ticket(reference, account_id=account, stamp=agent())
     ticket = desk.ticket_facts(receipt.number)
     assert ticket.requester_id == "req-1"
-    request = desk.repository.get(ContactRequest.id_for(reference))
+    request: ContactRequest = desk.repository.get(ContactRequest.id_for(reference))
     turned = list(desk.events.get(request.id))[-1]
     assert isinstance(turned, ContactRequest.TurnedIntoTicket)
     assert (turned.number, turned.requester_id) == (receipt.number, "req-1")
