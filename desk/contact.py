@@ -17,8 +17,9 @@ used only for that count, and stored only as a digest for the window's length.
 Agents answer a request by email (each answer one email, through the outbox), or
 turn it into a ticket filed for the member of a paid account at that address:
 the ticket, its number's claim and the request's ``TurnedIntoTicket`` are one
-save. The agent names the account (a person may belong to several; the request's
-detail lists the accounts that know the address).
+save, and the ticket is routed as any other (:mod:`domain.routing`). The agent
+names the account (a person may belong to several; the request's detail lists
+the accounts that know the address).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.numbers import TicketNumber, format_number
+from domain.routing import ROUTING
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 from store.rate_limits import HitCounter, MemoryHitCounter, PostgresHitCounter
@@ -203,6 +205,7 @@ class Contact(DeskCore):
                 account_id=str(account_id),
                 stamp=stamp,
                 sla_terms=self._terms(account, member_id, request.product, stamp.at),
+                support_group=ROUTING.group_for(type, account.plan, account.account_team),
             )
             request.turn_into_ticket(
                 ticket_id=ticket.id,

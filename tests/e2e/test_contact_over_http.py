@@ -184,6 +184,7 @@ def test_a_members_request_becomes_a_ticket_filed_for_them(server: Server) -> No
     assert ticket.status_code == 200, ticket.text
     assert ticket.json()["subject"] == "Cannot sign in"
     assert ticket.json()["type"] == "technical"
+    assert ticket.json()["support_group"] == "tier-1"  # routed as any ticket of a Business account
     with server.client("admin") as admin:
         told = admin.get(
             "/v1/admin/outbox", params={"ticket": reference, "min_position": position}
