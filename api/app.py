@@ -15,6 +15,7 @@ from api.routers import (
     attachments,
     audit,
     callbacks,
+    contact,
     dashboard,
     feed,
     health,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(callbacks.router)
+    app.include_router(contact.router)
     app.include_router(inbox.router)
     app.include_router(accounts.router)
     app.include_router(attachments.router)

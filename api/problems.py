@@ -48,6 +48,10 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.UnknownArticle: 404,
     errors.ArticleWithdrawn: 409,
     errors.UnknownHelpSession: 404,
+    errors.UnknownContactRequest: 404,
+    errors.ContactAlreadyATicket: 409,
+    errors.ContactNotFileable: 409,
+    errors.TooManyContactRequests: 429,
 }
 
 TITLES = {
@@ -111,6 +115,8 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
     response = problem(status, error.code, error.detail, **extra)
     if isinstance(error, errors.Busy):
         response.headers["Retry-After"] = "1"
+    if isinstance(error, errors.TooManyContactRequests):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
 
 

@@ -67,6 +67,12 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "change_subscription": frozenset({"admin"}),
     "manage_members": frozenset({"team_admin", "admin"}),
     "subscription": frozenset({"requester", "team_admin", "admin"}),
+    # the contact form: sent with no token at all (any role's token is simply not asked
+    # for); its queue, the answers and turning one into a ticket are staff work
+    "contact_form": frozenset(ROLES),
+    "contact_requests": STAFF_ROLES,
+    "answer_contact": STAFF_ROLES,
+    "contact_to_ticket": STAFF_ROLES,
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

@@ -77,3 +77,13 @@ class Change:
     command: str
     args: dict[str, Any]
     stamp: Stamp
+
+
+@dataclass(frozen=True)
+class ContactReceipt:
+    """What a contact request write answers: the request, its version, and the log position."""
+
+    request_id: UUID
+    reference: str
+    version: int
+    position: int

@@ -6,6 +6,7 @@ event store. Each area keeps its use cases in a module of its own:
 * :mod:`desk.staff` — Docket's own people and their support groups;
 * :mod:`desk.help_centre` — help articles and help sessions;
 * :mod:`desk.imports` — tickets from outside data sets;
+* :mod:`desk.contact` — the contact form, and agents' answers to it;
 
 and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
 change again after a race). Methods take plain values (ids, strings, a
@@ -15,13 +16,14 @@ change again after a race). Methods take plain values (ids, strings, a
 from __future__ import annotations
 
 from desk.accounts import Accounts
+from desk.contact import Contact
 from desk.help_centre import HelpCentre
 from desk.imports import Imports
 from desk.staff import Staff
 from desk.tickets import TicketDesk
 
 
-class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports):
+class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact):
     """Docket's eventsourcing application: all the desk's use cases."""
 
     name = "docket"

@@ -200,3 +200,43 @@ class MailRefused(DocketError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+class UnknownContactRequest(DocketError):
+    """No contact request by that reference or id."""
+
+    code = "unknown-contact-request"
+
+
+class ContactAlreadyATicket(DocketError):
+    """A contact request turned into a ticket is worked on the ticket from then on."""
+
+    code = "contact-already-a-ticket"
+
+    def __init__(self, reference: str, number: str) -> None:
+        super().__init__(
+            f"Contact request {reference} became ticket {number}; reply on {number} instead."
+        )
+        self.number = number
+
+
+class ContactNotFileable(DocketError):
+    """A contact request becomes a ticket only for a member of an account whose plan
+    includes support, at the address the request came from."""
+
+    code = "contact-not-fileable"
+
+
+class TooManyContactRequests(DocketError):
+    """The contact form's limit per client address or per email address is reached."""
+
+    code = "too-many-contact-requests"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, -(-retry_after_seconds // 60))
+        super().__init__(
+            f"Too many contact requests from here or for this address; send it again in "
+            f"{minutes} minute{'s' if minutes > 1 else ''} (Retry-After); what you sent "
+            "before is on record and will be answered."
+        )
+        self.retry_after_seconds = retry_after_seconds

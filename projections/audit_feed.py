@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from domain.account import Account
 from domain.article import HelpArticle, HelpSession
 from domain.base import ChainedAggregate
+from domain.contact import ContactRequest
 from domain.numbers import TicketNumber
 from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember
@@ -33,10 +34,18 @@ NAME = "audit_feed"
 FEED = "audit_feed"
 STREAMS = "audit_feed_streams"
 STAFF_ONLY_IN_FEED = frozenset(
-    {Ticket.InternalNoteAdded, Ticket.SlaBreached, Ticket.CallbackRequested}
+    {
+        Ticket.InternalNoteAdded,
+        Ticket.SlaBreached,
+        Ticket.CallbackRequested,
+        ContactRequest.Received,
+        ContactRequest.Answered,
+        ContactRequest.TurnedIntoTicket,
+    }
 )
 """Events only note readers get from the feed; a callback request carries a phone number
-(that one was made, and how it went, is not kept from them)."""
+(that one was made, and how it went, is not kept from them), and a contact request the
+name and address of someone who may be no customer at all."""
 FEED_COLUMNS = (
     "position", "stream_id", "version", "kind", "ticket_number", "account_id", "at", "actor_id",
     "actor_kind", "via", "correlation_id", "causation_id", "staff_only", "prev_hash",
@@ -167,7 +176,16 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         copy_rows(cur, t(FEED), FEED_COLUMNS, rows)
 
 
-AGGREGATES = (Ticket, Account, StaffMember, TicketNumber, SlaPolicyBook, HelpArticle, HelpSession)
+AGGREGATES = (
+    Ticket,
+    Account,
+    StaffMember,
+    TicketNumber,
+    SlaPolicyBook,
+    HelpArticle,
+    HelpSession,
+    ContactRequest,
+)
 """Every kind of stream in the log: the feed and the log's seals take every one of their events."""
 
 

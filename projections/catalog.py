@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections import (
     articles,
     audit_feed,
+    contact_requests,
     dashboard,
     directory,
     log_seal,
@@ -30,5 +31,6 @@ VIEWS: dict[str, View] = {
         articles.VIEW,
         outbox.VIEW,
         subscriptions.VIEW,
+        contact_requests.VIEW,
     )
 }

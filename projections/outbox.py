@@ -3,7 +3,11 @@
 Each public reply, and each change of status to pending or closed, becomes one
 email to the ticket's requester and collaborators, never to whoever did it.
 Internal notes never become anything here: the view does not even handle their
-events. Imported history is not news to anyone, so it sends nothing.
+events. Imported history is not news to anyone, so it sends nothing. An agent's
+answer to a contact request is one email to the address the request came from
+(its thread is the request, its number the ``C-…`` reference), and so is the
+news that it became a ticket, whose number its subject carries so that a reply
+lands in the ticket.
 
 A notification's id is its ticket and version, and its ``Message-ID`` follows
 from that id, so the outbox folded again from position 0 names the same
@@ -26,6 +30,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.account import Account
+from domain.contact import ContactRequest
 from domain.staff import StaffMember
 from domain.ticket import REOPEN_WINDOW, Ticket
 from projections.kit import Fact, Tables, View, clean_text
@@ -163,7 +168,13 @@ class OutboxBatch:
 
     @classmethod
     def load(cls, conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> OutboxBatch:
-        tickets = list({f.stream_id for f in facts if isinstance(f.event, Ticket.Event)})
+        tickets = list(
+            {
+                f.stream_id
+                for f in facts
+                if isinstance(f.event, (Ticket.Event, ContactRequest.Event))
+            }
+        )
         threads: dict[UUID, Thread] = {}
         if tickets:
             threads = {
@@ -184,7 +195,7 @@ class OutboxBatch:
                     wanted.add(e.requester_id)
                 case Ticket.MessageAdded():
                     wanted.update((e.stamp.actor_id, e.author_id))
-                case Ticket.StatusChanged():
+                case Ticket.StatusChanged() | ContactRequest.Answered():
                     wanted.add(e.stamp.actor_id)
         people: dict[str, tuple[str, str, bool]] = {}
         if wanted:
@@ -222,6 +233,18 @@ class OutboxBatch:
                 e.to_status in ("pending", "closed") and e.stamp.via != "import"
             ):
                 self.notify(fact, e.to_status, "")
+            case ContactRequest.Received() if fact.stream_id not in self.threads:
+                # the person who wrote is known by the request only: no id of theirs is used
+                writer = contact_writer(fact.stream_id)
+                self.remember(writer, e.name, e.email, staff=False)
+                self.threads[fact.stream_id] = Thread(
+                    e.reference, one_line(e.subject), writer, [], []
+                )
+                self.threads_changed.add(fact.stream_id)
+            case ContactRequest.Answered():
+                self.notify(fact, "contact_answer", e.body)
+            case ContactRequest.TurnedIntoTicket():
+                self.notify(fact, "contact_ticket", e.number, subject_tag=e.number)
 
     def remember(self, person_id: str, name: str, email: str, *, staff: bool) -> None:
         known = self.people.get(person_id)
@@ -233,7 +256,7 @@ class OutboxBatch:
         )
         self.people_changed.add(person_id)
 
-    def notify(self, fact: Fact, reason: str, body: str) -> None:
+    def notify(self, fact: Fact, reason: str, body: str, subject_tag: str = "") -> None:
         """One email for the event in ``fact`` to everyone on the ticket but its author."""
         thread = self.threads.get(fact.stream_id)
         if thread is None:
@@ -256,7 +279,7 @@ class OutboxBatch:
                 reason,
                 [p for p, _ in recipients],
                 [address for _, address in recipients],
-                f"Re: [{number}] {subject}",
+                f"Re: [{subject_tag or number}] {subject}",
                 compose(reason, number, subject, author_name, clean_text(body)),
                 fact.version,
                 thread.versions[-THREAD_DEPTH:],
@@ -310,6 +333,11 @@ def one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
+def contact_writer(request_id: UUID) -> str:
+    """Who wrote a contact request, as the outbox's people know them."""
+    return f"contact:{request_id}"
+
+
 def reply_reason(author_role: str) -> str:
     return {"agent": "reply", "collaborator": "collaborator_reply"}.get(
         author_role, "requester_reply"
@@ -327,6 +355,17 @@ def compose(reason: str, number: str, subject: str, author: str, body: str) -> s
         said = (
             f"Ticket {number} ({subject}) is now closed. If it is not solved, answer this "
             f"email within {REOPEN_WINDOW.days} days and it opens again."
+        )
+    elif reason == "contact_ticket":
+        return (
+            f"{REPLY_ABOVE}\n\nYour request {number} ({subject}) is now ticket {body}; "
+            f"we will answer you there.\n\n--\nAnswer this email to add to ticket {body}; "
+            f"keep [{body}] in the subject.\n"
+        )
+    elif reason == "contact_answer":
+        return (
+            f"{author} answered your request {number} ({subject}):\n\n{body}\n\n"
+            f"--\nTo write to us again, send the contact form and mention {number}.\n"
         )
     else:
         said = f"{author} wrote on ticket {number} ({subject}):\n\n{body}"
@@ -362,6 +401,9 @@ VIEW = View(
             Ticket.Opened,
             Ticket.MessageAdded,
             Ticket.StatusChanged,
+            ContactRequest.Received,
+            ContactRequest.Answered,
+            ContactRequest.TurnedIntoTicket,
         }
     ),
     create_tables,

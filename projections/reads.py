@@ -21,6 +21,7 @@ from domain.ticket import TicketOwner
 from projections import (
     articles,
     audit_feed,
+    contact_requests,
     dashboard,
     directory,
     outbox,
@@ -270,6 +271,29 @@ class Reads:
             return outbox.listing(
                 conn, self.tables, identity, state=state, ticket=ticket, limit=limit, before=before
             )
+
+    # --- the contact queue ----------------------------------------------------------------
+
+    def contact_queue(
+        self, *, states: list[str], after: int | None, limit: int, min_position: int | None
+    ) -> list[dict[str, Any]]:
+        self.wait_for(contact_requests.NAME, min_position)
+        with self.pool.connection() as conn:
+            return contact_requests.queue(
+                conn, self.tables, states=states, after=after, limit=limit
+            )
+
+    def contact_request(self, ref: str, min_position: int | None) -> dict[str, Any] | None:
+        """The request with its answers, and the accounts whose members have its address."""
+        self.wait_for(contact_requests.NAME, min_position)
+        with self.pool.connection() as conn:
+            found = contact_requests.request(conn, self.tables, ref)
+            if found is not None:
+                found["accounts"] = contact_requests.accounts_at(conn, self.tables, found["email"])
+                found["names"] = directory.names(
+                    conn, self.tables, [a["author_id"] for a in found["answers"]]
+                )
+        return found
 
     # --- help articles -------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ OutboxState = Literal["queued", "sent", "retry", "failed", "expired"]
 class OutboxQuery(Strict):
     state: OutboxState | None = None
     ticket: str | None = Field(
-        default=None, pattern=r"^T-\d{6,12}$", description="A ticket number (T-000123)."
+        default=None,
+        pattern=r"^(T-\d{6,12}|C-[0-9A-HJKMNP-TV-Z]{8})$",
+        description="A ticket number (T-000123), or a contact request's reference (C-7KQ2M9XD).",
     )
     limit: int = Field(default=50, ge=1, le=200)
     before: int | None = Field(default=None, ge=0, description="next_before of the last page.")
@@ -28,7 +30,15 @@ class OutgoingMail(BaseModel):
     notification_id: str
     position: int
     number: str
-    reason: Literal["reply", "collaborator_reply", "requester_reply", "pending", "closed"]
+    reason: Literal[
+        "reply",
+        "collaborator_reply",
+        "requester_reply",
+        "pending",
+        "closed",
+        "contact_answer",
+        "contact_ticket",
+    ]
     recipients: list[str]
     subject: str
     body: str

@@ -7,6 +7,7 @@ Each cell works on a fresh ticket filed by the demo requester (Northwind).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -187,6 +188,78 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
         response = call(
             path.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct), **kwargs
         )
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+# --- the contact form and its queue ------------------------------------------------------
+# Each cell works on a fresh contact request sent from a client address of its own
+# (X-Forwarded-For, trusted from 127.0.0.1), so the form's limits never decide a cell.
+# A request to turn into a ticket comes from a paid member's address only in the cells
+# where it should succeed: that address's own limit is small.
+
+CONTACT_FORM = {"name": "N", "email": "x@nowhere.example", "subject": "s", "description": "d"}
+STAFF_ONLY = [403, 403, 403, 403, 200, 403, 403, 200, 401]
+"""Agents and admins; everyone else with a token 403, without one 401."""
+CONTACT_MATRIX: dict[str, tuple[str, dict[str, Any] | None, list[int]]] = {
+    "contact_form": ("POST /v1/contact", CONTACT_FORM, [202] * 9),
+    "contact_queue": ("GET /v1/contact-requests", None, STAFF_ONLY),
+    "contact_detail": ("GET /v1/contact-requests/{c}", None, STAFF_ONLY),
+    "contact_answer": ("POST /v1/contact-requests/{c}/answer", {"body": "Answered."}, STAFF_ONLY),
+    "contact_ticket": (
+        "POST /v1/contact-requests/{c}/ticket",
+        {"account_id": "{a}"},
+        [403, 403, 403, 403, 201, 403, 403, 201, 401],
+    ),
+}
+CONTACT_CELLS = [
+    (endpoint, role, expected[i])
+    for endpoint, (_, _, expected) in CONTACT_MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+def contact_request(server: Server, email: str) -> str:
+    """A fresh contact request's reference, once the agents' queue has it."""
+    client = ".".join(str(b) for b in (10, *uuid.uuid4().bytes[:3]))
+    with server.client() as anonymous:
+        sent = anonymous.post(
+            "/v1/contact",
+            json={**CONTACT_FORM, "email": email},
+            headers={"X-Forwarded-For": client},
+        )
+    assert sent.status_code == 202, sent.text
+    reference: str = sent.json()["reference"]
+    with server.client("agent") as agent:
+        for _ in range(100):
+            if agent.get(f"/v1/contact-requests/{reference}").status_code == 200:
+                return reference
+            time.sleep(0.1)
+    raise AssertionError(f"{reference} never reached the contact queue")
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CONTACT_CELLS)
+def test_contact_matrix_cell(
+    server: Server, endpoint: str, role: str | None, expected: int
+) -> None:
+    route, body, _ = CONTACT_MATRIX[endpoint]
+    method, path = route.split(" ")
+    succeeds = expected < 400
+    email = "rita@northwind.example" if endpoint == "contact_ticket" and succeeds else None
+    reference = contact_request(server, email or f"m-{uuid.uuid4().hex[:8]}@nowhere.example")
+    northwind = server.tokens["accounts"]["northwind"]
+    if body is not None:
+        body = {k: v.format(a=northwind) if isinstance(v, str) else v for k, v in body.items()}
+        if "email" in body:  # every cell's form from an address of its own
+            body["email"] = f"f-{uuid.uuid4().hex[:8]}@nowhere.example"
+    client_address = ".".join(str(b) for b in (10, *uuid.uuid4().bytes[:3]))
+    with server.client(role) as client:
+        call: Callable[..., httpx.Response] = getattr(client, method.lower())
+        kwargs: dict[str, Any] = {"headers": {"X-Forwarded-For": client_address}}
+        if body is not None:
+            kwargs["json"] = body
+        response = call(path.format(c=reference), **kwargs)
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,258 @@
+"""The contact form: requests from people who cannot sign in, and what agents do with them.
+
+Receiving a request does the same work for every address: it checks the fields,
+counts the request against the form's limits, and records ``Received``. Nothing
+looks the address up, so the answer (202 with a fresh reference), its body and
+its timing are the same whether or not the address is anyone's. No acknowledgement
+email is sent: a form that mails whatever address it is given would let anyone
+send Docket's email to strangers; the reference on screen is the receipt.
+
+The limits (:data:`domain.contact.PER_ADDRESS` per client address and
+:data:`domain.contact.PER_EMAIL` per email address, in fixed windows of
+:data:`domain.contact.CONTACT_WINDOW`) count in PostgreSQL
+(:mod:`store.rate_limits`), so they hold across every API process; a refused
+request counts too, so a flood gains nothing by retrying. The client address is
+used only for that count, and stored only as a digest for the window's length.
+
+Agents answer a request by email (each answer one email, through the outbox), or
+turn it into a ticket filed for the member of a paid account at that address:
+the ticket, its number's claim and the request's ``TurnedIntoTicket`` are one
+save, and the ticket is routed as any other (:mod:`domain.routing`). The agent
+names the account (a person may belong to several; the request's detail lists
+the accounts that know the address).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from desk.answers import ContactReceipt, Receipt
+from desk.core import DeskCore, position, uuid_of
+from domain.account import Account
+from domain.contact import (
+    CONTACT_WINDOW,
+    PER_ADDRESS,
+    PER_EMAIL,
+    ContactRequest,
+    parse_reference,
+    reference_from,
+)
+from domain.errors import (
+    Busy,
+    ContactNotFileable,
+    NotAMember,
+    PlanNotEntitled,
+    TooManyContactRequests,
+    UnknownContactRequest,
+    VersionMismatch,
+)
+from domain.numbers import TicketNumber, format_number
+from domain.routing import ROUTING
+from domain.stamp import Stamp
+from domain.ticket import Ticket
+from store.rate_limits import HitCounter, MemoryHitCounter, PostgresHitCounter
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class Contact(DeskCore):
+    contact_per_address = PER_ADDRESS
+    contact_per_email = PER_EMAIL
+
+    @cached_property
+    def contact_hits(self) -> HitCounter:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            return PostgresHitCounter(recorder.datastore)
+        return MemoryHitCounter()
+
+    # --- the form ----------------------------------------------------------------------
+
+    def receive_contact(
+        self,
+        *,
+        name: str,
+        email: str,
+        subject: str,
+        description: str,
+        product: str,
+        client_address: str | None,
+        stamp: Stamp,
+        draw: Callable[[], int] = lambda: secrets.randbits(40),
+    ) -> ContactReceipt:
+        """Record what the form sent, within its limits; the same work for every address."""
+        request = self._received(name, email, subject, description, product, stamp, draw())
+        self._count_contact(client_address, request.email, stamp.at)
+        for _ in range(5):
+            try:
+                recordings = self.save(request)
+            except IntegrityError:  # the reference was drawn before: draw another
+                request = self._received(name, email, subject, description, product, stamp, draw())
+                continue
+            return ContactReceipt(
+                request.id, request.reference, request.version, position(recordings)
+            )
+        raise Busy("the contact form")
+
+    @staticmethod
+    def _received(
+        name: str,
+        email: str,
+        subject: str,
+        description: str,
+        product: str,
+        stamp: Stamp,
+        bits: int,
+    ) -> ContactRequest:
+        return ContactRequest.receive(
+            reference=reference_from(bits),
+            name=name,
+            email=email,
+            subject=subject,
+            description=description,
+            product=product,
+            stamp=stamp,
+        )
+
+    def _count_contact(self, client_address: str | None, email: str, at: datetime) -> None:
+        window = CONTACT_WINDOW.total_seconds()
+        start = EPOCH + CONTACT_WINDOW * math.floor((at - EPOCH).total_seconds() / window)
+        limits = {f"contact:email:{email.lower()}": self.contact_per_email}
+        if client_address:
+            limits[f"contact:address:{client_address}"] = self.contact_per_address
+        counts = self.contact_hits.hit(list(limits), start)
+        if any(counts.get(key, 0) > limit for key, limit in limits.items()):
+            raise TooManyContactRequests(math.ceil((start + CONTACT_WINDOW - at).total_seconds()))
+
+    # --- agents' work ------------------------------------------------------------------
+
+    def find_contact(self, ref: str | UUID) -> UUID:
+        """A contact request's id from its id or its reference (``C-7KQ2M9XD``)."""
+        if isinstance(ref, UUID):
+            return ref
+        reference = parse_reference(ref)
+        if reference is not None:
+            return ContactRequest.id_for(reference)
+        return uuid_of(ref, UnknownContactRequest)
+
+    def answer_contact(
+        self,
+        ref: str | UUID,
+        *,
+        author_id: str,
+        body: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> ContactReceipt:
+        """An agent's answer, emailed to the address the request came from."""
+        request_id = self.find_contact(ref)
+        for _ in itertools.count():
+            request = self._contact(request_id, expected_version)
+            request.answer(author_id=author_id, body=body, stamp=stamp)
+            try:
+                recordings = self.save(request)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self._contact(request_id).version
+                    raise VersionMismatch(expected_version, current) from None
+                continue
+            return ContactReceipt(
+                request.id, request.reference, request.version, position(recordings)
+            )
+        raise AssertionError("unreachable")
+
+    def turn_contact_into_ticket(
+        self,
+        ref: str | UUID,
+        *,
+        account_id: UUID,
+        stamp: Stamp,
+        type: str = "question",
+        priority: str = "normal",
+        expected_version: int | None = None,
+        ticket_id: UUID | None = None,
+    ) -> Receipt:
+        """File the request as a ticket for the member at its address, in one save with
+        the request's ``TurnedIntoTicket``."""
+        request_id = self.find_contact(ref)
+        ticket_id = ticket_id or uuid4()
+        for _ in itertools.count():
+            request = self._contact(request_id, expected_version)
+            request.check_not_a_ticket()
+            account = self._account(account_id)
+            member_id = self._fileable_member(account, request.email)
+            number = format_number(self.next_number())
+            ticket = Ticket.file(
+                ticket_id=ticket_id,
+                number=number,
+                subject=request.subject,
+                description=request.description,
+                type=type,
+                priority=priority,
+                product=request.product,
+                topic="",
+                channel="web",
+                requester_id=member_id,
+                account_id=str(account_id),
+                stamp=stamp,
+                sla_terms=self._terms(account, member_id, request.product, stamp.at),
+                support_group=ROUTING.group_for(type, account.plan, account.account_team),
+            )
+            request.turn_into_ticket(
+                ticket_id=ticket.id,
+                number=number,
+                account_id=str(account_id),
+                requester_id=member_id,
+                stamp=stamp,
+            )
+            claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+            try:
+                recordings = self.save(ticket, claim, request)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self._contact(request_id).version
+                    raise VersionMismatch(expected_version, current) from None
+                continue
+            return Receipt(ticket.id, number, ticket.version, position(recordings))
+        raise AssertionError("unreachable")
+
+    def _fileable_member(self, account: Account, email: str) -> str:
+        """The member of ``account`` at ``email`` who may file, or why the request cannot
+        become a ticket there."""
+        wanted = email.lower()
+        at_address = [
+            e.member_id
+            for e in self.events.get(account.id)
+            if isinstance(e, Account.MemberAdded) and e.email.lower() == wanted
+        ]
+        members = [m for m in dict.fromkeys(at_address) if m in account.members]
+        if not members:
+            raise ContactNotFileable(
+                f"No member of {account.name} has the address {email}; answer the request "
+                "by email instead."
+            )
+        try:
+            account.check_may_file(members[0])
+        except (PlanNotEntitled, NotAMember):
+            raise ContactNotFileable(
+                f"{account.name} is on the {account.plan.title()} plan, which does not include "
+                "ticket support; answer the request by email instead."
+            ) from None
+        return members[0]
+
+    def _contact(self, request_id: UUID, expected_version: int | None = None) -> ContactRequest:
+        request = self._get(
+            ContactRequest, request_id, UnknownContactRequest(f"No contact request {request_id}.")
+        )
+        if expected_version is not None and request.version != expected_version:
+            raise VersionMismatch(expected_version, request.version)
+        return request
