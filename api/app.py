@@ -23,6 +23,7 @@ from api.routers import (
     mail,
     sla,
     tickets,
+    tokens,
 )
 from api.runtime import Runtime
 from api.settings import Settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(articles.accounts_router)
     app.include_router(articles.dashboard_router)
     app.include_router(mail.router)
+    app.include_router(tokens.router)
 
     app.add_middleware(CountRequests)
     app.add_middleware(

@@ -102,7 +102,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             )
         api_role = "team_admin" if member_role == "admin" else "requester"
         principal = Principal(member_id, api_role, name, demo_id(account))
-        out[role] = runtime.tokens.issue(principal)
+        out[role] = runtime.tokens.issue(principal, name="seed-demo").token
     for role, (name, email, staff_role, groups) in STAFF.items():
         staff_id = demo_id(role)
         try:
@@ -116,11 +116,13 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 stamp=stamp,
                 staff_id=staff_id,
             )
-        out[role] = runtime.tokens.issue(Principal(str(staff_id), staff_role, name))
+        out[role] = runtime.tokens.issue(
+            Principal(str(staff_id), staff_role, name), name="seed-demo"
+        ).token
     out["articles"] = load_articles(desk, SHIPPED, stamp).counts()
     out["mail_gateway"] = runtime.tokens.issue(
-        Principal("mail-gateway", GATEWAY_ROLE, "Mail gateway")
-    )
+        Principal("mail-gateway", GATEWAY_ROLE, "Mail gateway"), name="seed-demo"
+    ).token
     out["accounts"] = {key: str(demo_id(key)) for key in ACCOUNTS}
     out["agent_id"] = str(demo_id("agent"))
     out["support_groups"] = ["tier-1", "tier-2", "billing"]

@@ -38,14 +38,14 @@ async def get_principal(
             {"WWW-Authenticate": "Bearer"},
         )
     token = authorization.removeprefix("Bearer ").strip()
-    hit, principal = runtime.tokens.remembered(token)
-    if not hit:  # the token table: on the thread pool, off the event loop
-        principal = await run_in_threadpool(runtime.tokens.principal, token)
+    # the token table on every request (no cache, so a revocation holds at once), on the
+    # thread pool, off the event loop
+    principal = await run_in_threadpool(runtime.tokens.principal, token)
     if principal is None:
         raise Problem(
             401,
             "bad-token",
-            "This token is unknown or revoked; ask an admin for a new one.",
+            "This token is unknown, revoked or expired; ask a Docket admin for a new one.",
             {"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return principal

@@ -52,6 +52,10 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.ContactAlreadyATicket: 409,
     errors.ContactNotFileable: 409,
     errors.TooManyContactRequests: 429,
+    # administration: the first admin and API tokens
+    errors.AdminAlreadyExists: 409,
+    errors.UnknownPerson: 404,
+    errors.UnknownToken: 404,
 }
 
 TITLES = {

@@ -145,7 +145,7 @@ class Runtime:
             url=url,
             desk=desk,
             pool=pool,
-            tokens=TokenStore(pool, schema, settings.token_cache_seconds),
+            tokens=TokenStore(pool, schema),
             attachments=attachments,
             idempotency=IdempotencyStore(pool, schema),
             workers=workers,

@@ -21,7 +21,6 @@ class Settings(BaseSettings):
     pool_size: int = 8
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
-    token_cache_seconds: float = 5.0
     run_projections: bool = Field(
         default=True,
         description="Keep the views current alongside the API; turn off when `docket "

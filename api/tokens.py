@@ -1,21 +1,68 @@
-"""The API's bearer tokens: random strings shown once; only their SHA-256 is stored."""
+"""The API's bearer tokens: random strings shown once; only their SHA-256 is stored.
+
+A token has an id of its own, a name, the first characters of the secret (its
+``prefix``, so a person can tell their tokens apart), who holds it, who issued it, when
+it was created and last used, and an optional expiry. It can be revoked.
+
+**No cache.** Every request looks its token up by primary key, in the table, with the
+revocation and the expiry in the ``WHERE``: a token revoked or expired is refused on the
+very next request, in every API process, because there is nothing to invalidate. A
+cache would need a LISTEN/NOTIFY invalidation that still leaves the instant between a
+revoking commit and the notice reaching each process; the lookup costs less than that is
+worth (``python -m bench.tokens``, figures in docs/performance.md). ``last_used_at`` is
+written at most once a minute per token, in the same statement, so reads stay reads.
+
+Who may do what: anyone issues, lists and revokes their own tokens; Docket admins issue
+for a person (a staff member or an account member, as the directory knows them) or a
+mail gateway, and list and revoke everyone's. A token someone may not see is answered as
+unknown, so ids do not leak.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
-import threading
-import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from desk.access import Principal
+from desk.access import GATEWAY_ROLE, Principal, may_call, person_principal
+from domain.errors import InvalidField, UnknownPerson, UnknownToken
 from store.tables import SchemaTables
+
+PREFIX_CHARS = 10
+"""How much of a token its list shows: ``dkt_`` and six random characters."""
+GATEWAY_ID = "mail-gateway"
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as its list shows it: never the secret, never the hash."""
+
+    id: UUID
+    name: str
+    prefix: str | None
+    holder: Principal
+    issued_by: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    """The secret, shown once."""
+    info: TokenInfo
 
 
 class TokenStore(SchemaTables):
@@ -28,58 +75,148 @@ class TokenStore(SchemaTables):
             account_id uuid,
             revoked boolean NOT NULL DEFAULT false,
             created_at timestamptz NOT NULL DEFAULT now()
-        )
+        );
+        ALTER TABLE {schema}.api_tokens
+            ADD COLUMN IF NOT EXISTS id uuid NOT NULL DEFAULT gen_random_uuid(),
+            ADD COLUMN IF NOT EXISTS token_name text,
+            ADD COLUMN IF NOT EXISTS prefix text,
+            ADD COLUMN IF NOT EXISTS issued_by text,
+            ADD COLUMN IF NOT EXISTS expires_at timestamptz,
+            ADD COLUMN IF NOT EXISTS last_used_at timestamptz,
+            ADD COLUMN IF NOT EXISTS revoked_at timestamptz;
+        CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_id ON {schema}.api_tokens (id);
+        CREATE INDEX IF NOT EXISTS api_tokens_holder ON {schema}.api_tokens (principal_id)
     """
+    # ``name`` is the holder's name (as a caller's Principal carries it); ``token_name``
+    # the token's own. Tokens from before names and prefixes list as "token" and no prefix.
 
-    def __init__(self, pool: ConnectionPool, schema: str, cache_seconds: float = 5.0) -> None:
+    def __init__(self, pool: ConnectionPool, schema: str) -> None:
         super().__init__(pool, schema)
-        self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
+        self.table = f'"{schema}".api_tokens'
 
-    def issue(self, principal: Principal) -> str:
+    def issue(
+        self,
+        holder: Principal,
+        *,
+        name: str | None = None,
+        expires_at: datetime | None = None,
+        issued_by: str | None = None,
+    ) -> IssuedToken:
         token = "dkt_" + secrets.token_urlsafe(32)
-        with self.pool.connection() as conn:
-            conn.execute(
-                f'INSERT INTO "{self.schema}".api_tokens '
-                "(token_hash, principal_id, role, name, account_id) VALUES (%s, %s, %s, %s, %s)",
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
+                f"INSERT INTO {self.table} (token_hash, id, principal_id, role, name, account_id, "
+                "token_name, prefix, issued_by, expires_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
                 (
                     hash_token(token),
-                    principal.id,
-                    principal.role,
-                    principal.name,
-                    principal.account_id,
+                    uuid.uuid4(),
+                    holder.id,
+                    holder.role,
+                    holder.name,
+                    holder.account_id,
+                    name or holder.role,
+                    token[:PREFIX_CHARS],
+                    issued_by,
+                    expires_at,
                 ),
-            )
-        return token
-
-    def remembered(self, token: str) -> tuple[bool, Principal | None]:
-        """Whether the token's principal is cached (and fresh), and that principal.
-
-        Never touches the database, so the event loop may ask."""
-        with self._lock:
-            cached = self._cache.get(hash_token(token))
-        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
-            return True, cached[1]
-        return False, None
+            ).fetchone()
+        assert row is not None
+        return IssuedToken(token, _info(row))
 
     def principal(self, token: str) -> Principal | None:
-        hit, found = self.remembered(token)
-        if hit:
-            return found
-        digest = hash_token(token)
-        now = time.monotonic()
+        """Whose the token is, if it is known, not revoked and not expired; one statement
+        that also notes the use (at most once a minute, so most requests write nothing)."""
         with self.pool.connection() as conn:
             row = conn.execute(
-                f"SELECT token_hash, principal_id, role, name, account_id, revoked "
-                f'FROM "{self.schema}".api_tokens WHERE token_hash = %s',
-                (digest,),
+                f"WITH found AS (SELECT token_hash, principal_id, role, name, account_id, "
+                f"last_used_at FROM {self.table} WHERE token_hash = %s AND NOT revoked "
+                "AND (expires_at IS NULL OR expires_at > now())), "
+                f"noted AS (UPDATE {self.table} t SET last_used_at = now() FROM found "
+                "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
+                "OR found.last_used_at < now() - interval '1 minute')) "
+                "SELECT principal_id, role, name, account_id FROM found",
+                (hash_token(token),),
             ).fetchone()
-        found = None
-        if row is not None and hmac.compare_digest(row[0], digest) and not row[5]:
-            found = Principal(id=row[1], role=row[2], name=row[3], account_id=row[4])
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (now, found)
-        return found
+        if row is None:
+            return None
+        return Principal(id=row[0], role=row[1], name=row[2], account_id=row[3])
+
+    def listed(self, who: Principal, holder: str | None = None) -> list[TokenInfo]:
+        """The tokens not revoked: the caller's own, or (admins) everyone's or a holder's."""
+        if not may_call(who, "issue_token_for_others"):
+            holder = who.id
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(
+                f"SELECT * FROM {self.table} WHERE NOT revoked "
+                "AND (%(holder)s::text IS NULL OR principal_id = %(holder)s) "
+                "ORDER BY created_at, id",
+                {"holder": holder},
+            ).fetchall()
+        return [_info(row) for row in rows]
+
+    def revoke(self, token_id: UUID, who: Principal | None) -> None:
+        """Revoke one token: the caller's own, or (admins, and the command line: ``who``
+        None) anyone's. Revoking a revoked token again changes nothing."""
+        everyone = who is None or may_call(who, "issue_token_for_others")
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"UPDATE {self.table} SET revoked = true, "
+                "revoked_at = coalesce(revoked_at, now()) "
+                "WHERE id = %s AND (%s OR principal_id = %s) RETURNING id",
+                (token_id, everyone, who.id if who else ""),
+            ).fetchone()
+        if row is None:
+            raise UnknownToken(
+                f"No token {token_id} of yours; list them with GET /v1/tokens."
+                if who
+                else f"No token {token_id}; list them with `docket tokens list`."
+            )
+
+
+def holder_for(
+    who: Principal | None,
+    *,
+    person: dict[str, Any] | None,
+    person_id: str | None,
+    mail_gateway: bool,
+    name: str,
+) -> Principal:
+    """Who a new token is for: the caller themself, or the person the directory knows by
+    ``person_id`` (``person``, its row), or a mail gateway. Whether the caller may issue
+    for someone else is the role matrix's ``issue_token_for_others``, asked by the route;
+    the command line (``who`` None) is the operator and may."""
+    if person_id is not None and mail_gateway:
+        raise InvalidField("mail_gateway", "A token is for a person or a mail gateway, not both.")
+    if person_id is None and not mail_gateway:
+        if who is None:
+            raise InvalidField("person_id", "Name the person (--person) or --mail-gateway.")
+        return who
+    if mail_gateway:
+        return Principal(id=GATEWAY_ID, role=GATEWAY_ROLE, name=name)
+    if person is None:
+        raise UnknownPerson(
+            f"Nobody with id {person_id} is in the directory; register them first (a "
+            "person just registered may need min_position)."
+        )
+    return person_principal(
+        str(person["person_id"]), str(person["name"]), str(person["role"]), person["account_id"]
+    )
+
+
+def _info(row: dict[str, Any]) -> TokenInfo:
+    return TokenInfo(
+        id=row["id"],
+        name=row["token_name"] or "token",
+        prefix=row["prefix"],
+        holder=Principal(
+            id=row["principal_id"],
+            role=row["role"],
+            name=row["name"],
+            account_id=row["account_id"],
+        ),
+        issued_by=row["issued_by"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        expires_at=row["expires_at"],
+    )

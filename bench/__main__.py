@@ -223,7 +223,7 @@ def http_threads_phase(
 ) -> dict[str, Any]:
     """Docket's rps again with the views in threads of the API process (the layout before
     ``docket serve`` gave them a child process), to show what sharing one interpreter costs."""
-    threads = {"DOCKET_TOKEN_CACHE_SECONDS": "5", "DOCKET_PROJECTIONS_PROCESS": "false"}
+    threads = {"DOCKET_PROJECTIONS_PROCESS": "false"}
     with docket_server(url, **threads) as s:
         _, full = write_mix_rps(s, seconds, connections, warmup)
     log(f"  docket, projections in threads of the API: {full.rps:,.0f} req/s {full.statuses}")
@@ -431,8 +431,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with embedded_database() as url:
         results["machine"] = machine(url)
         phase("append", lambda: append_phase(url, seconds))
-        # the product's default token cache, not the tests' 0
-        with docket_server(url, DOCKET_TOKEN_CACHE_SECONDS="5") as server:
+        with docket_server(url) as server:
             phase("http", lambda: http_phase(url, server, seconds, args.connections, warmup))
             phase("lag", lambda: lag_phase(url, server, lag_rate, lag_seconds))
             phase("reads", lambda: reads_phase(url, server, tickets, requests))

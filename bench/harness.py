@@ -68,16 +68,21 @@ class Server:
 
 
 @contextmanager
-def docket_server(database_url: str, **settings: str) -> Iterator[Server]:
-    """``docket serve`` in a subprocess on a schema of its own, seeded with the demo world."""
-    schema = "e2e_" + uuid.uuid4().hex[:12]
+def docket_server(
+    database_url: str, *, schema: str | None = None, seed: bool = True, **settings: str
+) -> Iterator[Server]:
+    """``docket serve`` in a subprocess on a schema of its own, seeded with the demo world.
+
+    Given a ``schema``, it serves that one (another server's, say) and leaves it in place;
+    ``seed=False`` leaves the desk empty (``tokens`` is then empty too)."""
+    own_schema = schema is None
+    schema = schema or "e2e_" + uuid.uuid4().hex[:12]
     port = free_port()
     env = {
         **os.environ,
         "DOCKET_DATABASE_URL": database_url,
         "DOCKET_SCHEMA": schema,
         "DOCKET_PORT": str(port),
-        "DOCKET_TOKEN_CACHE_SECONDS": "0",
         **settings,
     }
     # The server's output goes to a file: a pipe nobody reads would fill and stall it.
@@ -98,17 +103,21 @@ def docket_server(database_url: str, **settings: str) -> Iterator[Server]:
                 output = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"docket serve did not start:\n{output}")
             time.sleep(0.2)
-        seeded = subprocess.run(
-            [sys.executable, "-m", "api.cli", "seed-demo"],
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        yield Server(base_url, json.loads(seeded.stdout), env, schema, process.pid, Path(log.name))
+        tokens: dict[str, Any] = {}
+        if seed:
+            seeded = subprocess.run(
+                [sys.executable, "-m", "api.cli", "seed-demo"],
+                env=env,
+                capture_output=True,
+                check=True,
+            )
+            tokens = json.loads(seeded.stdout)
+        yield Server(base_url, tokens, env, schema, process.pid, Path(log.name))
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
         Path(log.name).unlink(missing_ok=True)
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if own_schema:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -73,6 +73,12 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "contact_requests": STAFF_ROLES,
     "answer_contact": STAFF_ROLES,
     "contact_to_ticket": STAFF_ROLES,
+    # API tokens (api/tokens.py): everyone issues, lists and revokes their own; Docket
+    # admins issue for a person or a mail gateway, and list and revoke everyone's.
+    "issue_token": frozenset(ROLES),
+    "issue_token_for_others": frozenset({"admin"}),
+    "list_tokens": frozenset(ROLES),
+    "revoke_token": frozenset(ROLES),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

@@ -240,3 +240,24 @@ class TooManyContactRequests(DocketError):
             "before is on record and will be answered."
         )
         self.retry_after_seconds = retry_after_seconds
+
+
+# --- administration: the first admin and API tokens ------------------------------------
+
+
+class AdminAlreadyExists(DocketError):
+    """``docket admin init`` registers the first Docket admin only."""
+
+    code = "admin-already-exists"
+
+
+class UnknownPerson(DocketError):
+    """No staff member or account member has that id (as the directory knows them)."""
+
+    code = "unknown-person"
+
+
+class UnknownToken(DocketError):
+    """No token with that id that the caller may see."""
+
+    code = "unknown-token"

@@ -169,3 +169,22 @@ def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> lis
             "WHERE lower(email) = lower(%s) ORDER BY account_id NULLS FIRST, person_id",
             (email,),
         ).fetchall()
+
+
+def person(conn: psycopg.Connection[Any], t: Tables, person_id: str) -> dict[str, Any] | None:
+    """A staff member or an account member by id, as the directory knows them."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
+            "WHERE person_id = %s",
+            (person_id,),
+        ).fetchone()
+
+
+def staff_admins(conn: psycopg.Connection[Any], t: Tables) -> list[dict[str, Any]]:
+    """Docket's own admins (staff, not an account's admins)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT person_id, name, email FROM {t(PEOPLE)} "
+            "WHERE account_id IS NULL AND role = 'admin' ORDER BY person_id"
+        ).fetchall()

@@ -131,6 +131,14 @@ class Reads:
         with self.pool.connection() as conn:
             return tracked_errors(conn, self.schema)
 
+    # --- people -------------------------------------------------------------------------
+
+    def person(self, person_id: str, min_position: int | None = None) -> dict[str, Any] | None:
+        """A staff member or account member by id (once the directory is at ``min_position``)."""
+        self.wait_for(directory.NAME, min_position)
+        with self.pool.connection() as conn:
+            return directory.person(conn, self.tables, person_id)
+
     # --- tickets ------------------------------------------------------------------------
 
     def owner_of(self, ref: str, min_position: int | None = None) -> TicketOwner | None:

@@ -13,8 +13,10 @@ from bench.harness import Server, docket_server
 __all__ = ["Server", "file_ticket", "running_server"]
 
 
-def running_server(database_url: str, **settings: str) -> AbstractContextManager[Server]:
-    return docket_server(database_url, **settings)
+def running_server(
+    database_url: str, *, schema: str | None = None, seed: bool = True, **settings: str
+) -> AbstractContextManager[Server]:
+    return docket_server(database_url, schema=schema, seed=seed, **settings)
 
 
 @pytest.fixture(scope="session")
