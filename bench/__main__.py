@@ -223,8 +223,7 @@ def http_threads_phase(
 ) -> dict[str, Any]:
     """Docket's rps again with the views in threads of the API process (the layout before
     ``docket serve`` gave them a child process), to show what sharing one interpreter costs."""
-    threads = {"DOCKET_PROJECTIONS_PROCESS": "false"}
-    with docket_server(url, **threads) as s:
+    with docket_server(url, DOCKET_PROJECTIONS_PROCESS="false") as s:
         _, full = write_mix_rps(s, seconds, connections, warmup)
     log(f"  docket, projections in threads of the API: {full.rps:,.0f} req/s {full.statuses}")
     return {"docket_rps_projections_in_threads": round(full.rps, 1)}
