@@ -18,7 +18,10 @@ from bench.load import Request, closed_loop, percentile
 
 
 def measure(seconds: float, connections: int, settings: dict[str, str]) -> dict[str, float]:
-    with embedded_database() as url, docket_server(url, schema=None, seed=True, **settings) as server:
+    with (
+        embedded_database() as url,
+        docket_server(url, schema=None, seed=True, **settings) as server,
+    ):
         me = Request("GET", "/v1/me", server.tokens["agent"])
         closed_loop(server.base_url, lambda i: me, connections=connections, seconds=2)  # warm
         tally = closed_loop(
