@@ -312,3 +312,72 @@ def test_uploads_of_unknown_types_or_over_the_limit_are_refused(server: Server) 
             ).status_code
             == 422
         )
+
+
+# --- API tokens (issue 16, item 7) ---------------------------------------------------------
+# Each cell gets tokens of its own: "{own}" one the caller issued for themself (an admin's
+# for the anonymous cell), "{other}" one an admin issued for the tier-2 agent, so no cell
+# revokes a token another test uses.
+
+TOKEN_MATRIX: dict[str, tuple[str, dict[str, Any] | None, list[int]]] = {
+    "token_issue_own": (
+        "POST /v1/tokens",
+        {"name": "matrix"},
+        [201, 201, 201, 201, 201, 201, 201, 201, 401],
+    ),
+    "token_issue_for_person": (
+        "POST /v1/tokens",
+        {"name": "matrix", "person_id": "{tier2}"},
+        [403, 403, 403, 403, 403, 403, 403, 201, 401],
+    ),
+    "token_issue_mail_gateway": (
+        "POST /v1/tokens",
+        {"name": "matrix", "mail_gateway": True},
+        [403, 403, 403, 403, 403, 403, 403, 201, 401],
+    ),
+    "token_list": ("GET /v1/tokens", None, [200, 200, 200, 200, 200, 200, 200, 200, 401]),
+    "token_revoke_own": (
+        "DELETE /v1/tokens/{own}",
+        None,
+        [204, 204, 204, 204, 204, 204, 204, 204, 401],
+    ),
+    "token_revoke_others": (
+        "DELETE /v1/tokens/{other}",
+        None,
+        [404, 404, 404, 404, 404, 404, 404, 204, 401],
+    ),
+}
+
+TOKEN_CELLS = [
+    (endpoint, role, expected[i])
+    for endpoint, (_, _, expected) in TOKEN_MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+def issued_token_id(server: Server, role: str, **body: Any) -> str:
+    with server.client(role) as c:
+        made = c.post("/v1/tokens", json={"name": "matrix setup", **body})
+    assert made.status_code == 201, made.text
+    token_id: str = made.json()["id"]
+    return token_id
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), TOKEN_CELLS)
+def test_token_role_matrix_cell(
+    server: Server, endpoint: str, role: str | None, expected: int
+) -> None:
+    route, body, _ = TOKEN_MATRIX[endpoint]
+    method, path = route.split(" ")
+    tier2 = str(uuid.uuid5(uuid.NAMESPACE_URL, "docket:demo:agent_tier2"))
+    own = issued_token_id(server, role or "admin") if "{own}" in path else ""
+    other = issued_token_id(server, "admin", person_id=tier2) if "{other}" in path else ""
+    if body is not None:
+        body = {k: v.format(tier2=tier2) if isinstance(v, str) else v for k, v in body.items()}
+    with server.client(role) as client:
+        call: Callable[..., httpx.Response] = getattr(client, method.lower())
+        kwargs = {"json": body} if body is not None else {}
+        response = call(path.format(own=own, other=other), **kwargs)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
