@@ -176,6 +176,7 @@ def account_answer(receipt: AccountReceipt, status: int = 200) -> StoredAnswer:
             "id": str(receipt.account_id),
             "version": receipt.version,
             "position": receipt.position,
+            **({"member_id": receipt.member_id} if receipt.member_id else {}),
         },
         {"ETag": f'"{receipt.version}"', "Location": f"/v1/accounts/{receipt.account_id}"},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -142,7 +143,7 @@ class Accounts(DeskCore):
         expected_version: int | None = None,
     ) -> AccountReceipt:
         """A new member, within the seats."""
-        return self._change_account(
+        receipt = self._change_account(
             account_id,
             expected_version,
             lambda a: a.add_member(
@@ -155,6 +156,7 @@ class Accounts(DeskCore):
                 time_zone=time_zone,
             ),
         )
+        return replace(receipt, member_id=member_id)
 
     def remove_member(
         self,

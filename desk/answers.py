@@ -31,6 +31,8 @@ class AccountReceipt:
     account_id: UUID
     version: int
     position: int
+    member_id: str | None = None
+    """The member a write added, when it added one."""
 
 
 @dataclass(frozen=True)

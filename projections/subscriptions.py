@@ -21,6 +21,8 @@ from projections.kit import Fact, Tables, View, clean_text
 NAME = "subscriptions"
 ACCOUNTS = "subscription_accounts"
 MEMBERS = "subscription_members"
+DEPARTED = "subscription_departed_members"
+"""Memberships that ended: their tokens are refused (``api/tokens.py`` asks)."""
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
@@ -48,6 +50,15 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             name text NOT NULL,
             email text NOT NULL,
             roles text[] NOT NULL,
+            PRIMARY KEY (account_id, member_id)
+        )
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {t(DEPARTED)} (
+            account_id text NOT NULL,
+            member_id text NOT NULL,
             PRIMARY KEY (account_id, member_id)
         )
         """
@@ -80,6 +91,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     )
                 case Account.MemberAdded():
                     cur.execute(
+                        f"DELETE FROM {t(DEPARTED)} WHERE account_id = %s AND member_id = %s",
+                        (account, clean_text(e.member_id)),
+                    )
+                    cur.execute(
                         f"INSERT INTO {t(MEMBERS)} VALUES (%s, %s, %s, %s, %s) "
                         "ON CONFLICT DO NOTHING",
                         (
@@ -93,6 +108,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 case Account.MemberRemoved():
                     cur.execute(
                         f"DELETE FROM {t(MEMBERS)} WHERE account_id = %s AND member_id = %s",
+                        (account, clean_text(e.member_id)),
+                    )
+                    cur.execute(
+                        f"INSERT INTO {t(DEPARTED)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                         (account, clean_text(e.member_id)),
                     )
                 case Account.MemberRolesChanged():
@@ -178,7 +197,7 @@ VIEW = View(
     ),
     create_tables,
     apply,
-    (ACCOUNTS, MEMBERS),
+    (ACCOUNTS, MEMBERS, DEPARTED),
 )
 
 

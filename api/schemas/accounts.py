@@ -31,6 +31,8 @@ class AccountReceiptOut(BaseModel):
     id: str
     version: int
     position: int
+    member_id: str | None = None
+    """The member the write added (adding a member answers it)."""
 
 
 class RenameIn(Strict):
