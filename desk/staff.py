@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from desk.answers import GroupReceipt, StaffReceipt
 from desk.core import DeskCore, position
-from domain.errors import AlreadyExists, Busy, UnknownGroup, VersionMismatch
+from domain.errors import AlreadyExists, Busy, DocketError, UnknownGroup, VersionMismatch
 from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
 
@@ -70,6 +70,14 @@ class Staff(DeskCore):
             # a group was created meanwhile: it exists now, so register without creating it
             recordings = self.save(member)
         return StaffReceipt(member.id, member.version, position(recordings))
+
+    def has_staff(self, staff_id: str) -> bool:
+        """Whether that id is a registered staff member's (for a read too new for the roster)."""
+        try:
+            self._staff(staff_id)
+        except DocketError:
+            return False
+        return True
 
     def create_group(self, *, name: str, stamp: Stamp) -> GroupReceipt:
         group = SupportGroup.create(name=name, stamp=stamp)
