@@ -23,7 +23,7 @@ def token_for(server: Server, staff_id: str, role: str = "agent") -> str:
     """A token as an admin would issue one (the token endpoints are not the staff's)."""
     url = server.env["DOCKET_DATABASE_URL"]
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        return TokenStore(pool, server.schema).issue(Principal(staff_id, role, "New"))
+        return TokenStore(pool, server.schema).issue(Principal(staff_id, role, "New")).token
 
 
 def register(server: Server, **fields: Any) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def test_a_deactivated_staff_members_tokens_are_refused_once_the_event_is_stored
     desk: SupportDesk, database_url: str, schema: str
 ) -> None:
     with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
-        tokens = TokenStore(pool, schema, cache_seconds=0)
+        tokens = TokenStore(pool, schema)
         tokens.create_tables()
         status = StaffStatus(pool, schema)
         status.create_tables()
@@ -90,12 +90,14 @@ def test_a_deactivated_staff_members_tokens_are_refused_once_the_event_is_stored
         alex = desk.register_staff(
             name="Alex", email="alex@desk.test", role="agent", stamp=system()
         )
-        token = tokens.issue(Principal(str(alex), "agent", "Alex"))
-        customer = tokens.issue(Principal("req-1", "requester", "R"))
+        token = tokens.issue(Principal(str(alex), "agent", "Alex")).token
+        customer = tokens.issue(Principal("req-1", "requester", "R")).token
         assert tokens.principal(token) is not None
         desk.deactivate_staff(alex, stamp=system())
         assert tokens.principal(token) is None
         assert status.deactivated(str(alex)) and not status.deactivated("req-1")
         assert tokens.principal(customer) is not None
-        later = tokens.issue(Principal(str(alex), "agent", "Alex"))  # issued after: refused too
+        later = tokens.issue(
+            Principal(str(alex), "agent", "Alex")
+        ).token  # issued after: refused too
         assert tokens.principal(later) is None
