@@ -22,6 +22,7 @@ from api.routers import (
     inbox,
     mail,
     sla,
+    staff,
     tickets,
     tokens,
 )
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(articles.dashboard_router)
     app.include_router(mail.router)
     app.include_router(tokens.router)
+    app.include_router(staff.router)
 
     app.add_middleware(CountRequests)
     app.add_middleware(

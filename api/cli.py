@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from api import accounts_cli, admin_cli
+from api import accounts_cli, admin_cli, staff_cli
 from api.settings import Settings
 from importers import cli as import_cli
 from replay import cli as replay_cli
@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     add_article_commands(commands)
     accounts_cli.add_commands(commands)
     admin_cli.add_commands(commands)
+    staff_cli.add_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
     worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
@@ -287,6 +288,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(accounts_cli.run(settings, args))
     elif args.command in ("admin", "tokens"):
         sys.exit(admin_cli.run(settings, args))
+    elif args.command in ("staff", "groups"):
+        sys.exit(staff_cli.run(settings, args))
     elif args.command == "replay":
         sys.exit(replay(settings, args))
     elif args.command == "import":

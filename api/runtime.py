@@ -29,6 +29,7 @@ from store.attachments import AttachmentStore
 from store.database import ensure_schema, eventsourcing_env, start_embedded
 from store.idempotency import IdempotencyStore
 from store.log import log_head
+from store.staff_status import StaffStatus
 
 
 def mail_identity(settings: Settings) -> MailIdentity:
@@ -168,6 +169,7 @@ class Runtime:
             ),
         )
         runtime.tokens.create_tables()
+        StaffStatus(pool, schema).create_tables()  # the token lookup asks it
         runtime.attachments.create_tables()
         runtime.idempotency.create_tables()
         runtime.intake.create_tables()

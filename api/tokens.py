@@ -131,7 +131,9 @@ class TokenStore(SchemaTables):
             row = conn.execute(
                 f"WITH found AS (SELECT token_hash, principal_id, role, name, account_id, "
                 f"last_used_at FROM {self.table} WHERE token_hash = %s AND NOT revoked "
-                "AND (expires_at IS NULL OR expires_at > now())), "
+                "AND (expires_at IS NULL OR expires_at > now()) "
+                # a deactivated staff member's tokens stop with the event (store/staff_status)
+                f'AND NOT "{self.schema}".staff_deactivated(principal_id)), '
                 f"noted AS (UPDATE {self.table} t SET last_used_at = now() FROM found "
                 "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
                 "OR found.last_used_at < now() - interval '1 minute')) "

@@ -79,6 +79,15 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "issue_token_for_others": frozenset({"admin"}),
     "list_tokens": frozenset(ROLES),
     "revoke_token": frozenset(ROLES),
+    # Docket's staff and support groups (api/routers/staff.py): admins run them; agents
+    # read the groups and a colleague's open tickets, to reassign them
+    "register_staff": frozenset({"admin"}),
+    "list_staff": frozenset({"admin"}),
+    "deactivate_staff": frozenset({"admin"}),
+    "staff_open_tickets": STAFF_ROLES,
+    "create_group": frozenset({"admin"}),
+    "list_groups": STAFF_ROLES,
+    "manage_group_members": frozenset({"admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

@@ -89,3 +89,20 @@ class ContactReceipt:
     reference: str
     version: int
     position: int
+
+
+@dataclass(frozen=True)
+class StaffReceipt:
+    """What a staff write answers: the staff member, their new version, the log position."""
+
+    staff_id: UUID
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class GroupReceipt:
+    """What creating a support group answers: its name and the log position."""
+
+    name: str
+    position: int

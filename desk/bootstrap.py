@@ -24,7 +24,7 @@ import psycopg
 from eventsourcing.persistence import IntegrityError
 
 from desk.staff import Staff
-from domain.errors import AdminAlreadyExists
+from domain.errors import AdminAlreadyExists, AlreadyExists
 from domain.stamp import Stamp
 from projections import directory
 from projections.kit import Tables
@@ -64,7 +64,7 @@ def register_first_admin(
         return desk.register_staff(
             name=name, email=email, role="admin", stamp=stamp, staff_id=FIRST_ADMIN_ID
         )
-    except IntegrityError:
+    except (IntegrityError, AlreadyExists):  # the id was taken meanwhile
         raise AdminAlreadyExists(
             "Another `docket admin init` registered the first admin meanwhile; ask them "
             "for a token."

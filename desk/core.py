@@ -20,6 +20,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
 from desk.answers import Receipt, TicketFacts
@@ -28,8 +29,10 @@ from domain.article import HelpSession
 from domain.base import ChainedAggregate
 from domain.errors import (
     DocketError,
+    InvalidField,
     TicketBusy,
     UnknownAccount,
+    UnknownGroup,
     UnknownHelpSession,
     UnknownStaff,
     UnknownTicket,
@@ -38,7 +41,7 @@ from domain.errors import (
 from domain.numbers import TicketNumber, format_number, parse_number
 from domain.sla import FOUNDING_POLICY, Targets, terms_for
 from domain.sla_policy import BOOK_ID, SlaPolicyBook
-from domain.staff import StaffMember
+from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
 from store.eventstore import register_docket_transcodings
@@ -62,6 +65,7 @@ class DeskCore(Application[UUID]):
         self.next_number = self._number_source()
         self._numbers: dict[str, UUID] = {}
         """Ticket numbers already looked up: a claim is never undone, so it never goes stale."""
+        self._groups_named_at_registration: frozenset[str] | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -128,14 +132,50 @@ class DeskCore(Application[UUID]):
             assignee_id=t.assignee_id,
         )
 
-    def staff_groups(self, staff_id: str) -> list[str]:
-        try:
-            member: StaffMember = self.repository.get(uuid_of(staff_id, UnknownStaff))
-        except AggregateNotFoundError:
-            raise UnknownStaff(f"No staff member {staff_id}.") from None
-        if not isinstance(member, StaffMember):
-            raise UnknownStaff(f"No staff member {staff_id}.")
-        return list(member.groups)
+    def check_assignment(self, agent_id: str | None, group: str | None) -> None:
+        """An assignment names an active agent (in ``group``, if one is named) and a
+        support group that exists; no one, or no group, is fine too."""
+        if agent_id is not None:
+            member = self._staff(agent_id)
+            member.check_assignable()
+            if group is None or group in member.groups:
+                return  # a group an agent is in exists
+        if group is not None and not self.group_exists(group):
+            raise UnknownGroup(f"No support group {group}; create it with POST /v1/groups.")
+        if agent_id is not None:
+            raise InvalidField("group", f"That agent is not in the {group} support group.")
+
+    def group_exists(self, name: str) -> bool:
+        """Whether the support group was created, or named when an agent was registered.
+
+        Since groups have streams of their own, registering an agent creates the groups it
+        names; only registrations stored before then name groups without a stream, and
+        those are read once per process (they never change)."""
+        if self._exists(SupportGroup.id_for(name)):
+            return True
+        if self._groups_named_at_registration is None:
+            self._groups_named_at_registration = self._registered_groups()
+        return name in self._groups_named_at_registration
+
+    def _registered_groups(self) -> frozenset[str]:
+        topic = get_topic(StaffMember.Registered)
+        groups: set[str] = set()
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, 500, topics=[topic], inclusive_of_start=False
+            )
+            for notification in page:
+                registered = self.mapper.to_domain_event(notification)
+                assert isinstance(registered, StaffMember.Registered)
+                groups.update(registered.groups)
+            if len(page) < 500:
+                return frozenset(groups)
+            start = page[-1].id
+
+    def _staff(self, staff_id: str | UUID) -> StaffMember:
+        staff_uuid = staff_id if isinstance(staff_id, UUID) else uuid_of(staff_id, UnknownStaff)
+        return self._get(StaffMember, staff_uuid, UnknownStaff(f"No staff member {staff_id}."))
 
     def has_ticket(self, ticket_id: UUID) -> bool:
         return self._exists(ticket_id)

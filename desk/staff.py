@@ -1,12 +1,23 @@
-"""Docket's own people: registering agents, auditors, analysts and admins, and the
-support groups agents work in."""
+"""Docket's own people: registering agents, auditors, analysts and admins, putting agents
+in support groups and taking them out, creating the groups, and deactivating a staff
+member. Each use case is one save.
+
+Whether an assignment names an active agent and a group that exists is asked by the
+ticket use cases too, so it lives on :class:`desk.core.DeskCore`
+(:meth:`~desk.core.DeskCore.check_assignment`, :meth:`~desk.core.DeskCore.group_exists`).
+"""
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from collections.abc import Callable
+from uuid import UUID
 
-from desk.core import DeskCore
-from domain.staff import StaffMember
+from eventsourcing.persistence import IntegrityError
+
+from desk.answers import GroupReceipt, StaffReceipt
+from desk.core import DeskCore, position
+from domain.errors import AlreadyExists, Busy, DocketError, UnknownGroup, VersionMismatch
+from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
 
 
@@ -21,13 +32,118 @@ class Staff(DeskCore):
         groups: list[str] | None = None,
         staff_id: UUID | None = None,
     ) -> UUID:
+        """:meth:`register_staff_member`, answering the new staff member's id only."""
+        return self.register_staff_member(
+            name=name, email=email, role=role, stamp=stamp, groups=groups, staff_id=staff_id
+        ).staff_id
+
+    def register_staff_member(
+        self,
+        *,
+        name: str,
+        email: str,
+        role: str,
+        stamp: Stamp,
+        groups: list[str] | None = None,
+        staff_id: UUID | None = None,
+    ) -> StaffReceipt:
+        """Register a staff member; the groups they are put in that do not exist yet are
+        created in the same save. Without ``staff_id``, the id follows from the email, so
+        one address is registered once."""
+        named = list(dict.fromkeys(groups or []))
         member = StaffMember.register(
-            staff_id=staff_id or uuid4(),
+            staff_id=staff_id or StaffMember.id_for(email),
             name=name,
             email=email,
             role=role,
-            groups=list(groups or []),
+            groups=named,
             stamp=stamp,
         )
-        self.save(member)
-        return member.id
+        new_groups = [
+            SupportGroup.create(name=g, stamp=stamp) for g in named if not self.group_exists(g)
+        ]
+        try:
+            recordings = self.save(member, *new_groups)
+        except IntegrityError:
+            if self._exists(member.id):
+                raise AlreadyExists(f"Staff member {email} is already registered.") from None
+            # a group was created meanwhile: it exists now, so register without creating it
+            recordings = self.save(member)
+        return StaffReceipt(member.id, member.version, position(recordings))
+
+    def has_staff(self, staff_id: str) -> bool:
+        """Whether that id is a registered staff member's (for a read too new for the roster)."""
+        try:
+            self._staff(staff_id)
+        except DocketError:
+            return False
+        return True
+
+    def create_group(self, *, name: str, stamp: Stamp) -> GroupReceipt:
+        group = SupportGroup.create(name=name, stamp=stamp)
+        if self.group_exists(name):
+            raise AlreadyExists(f"The support group {name} already exists.")
+        try:
+            recordings = self.save(group)
+        except IntegrityError:
+            raise AlreadyExists(f"The support group {name} already exists.") from None
+        return GroupReceipt(name, position(recordings))
+
+    def add_to_group(
+        self,
+        staff_id: str | UUID,
+        *,
+        group: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> StaffReceipt:
+        """Put an active agent in a support group that exists."""
+
+        def join(member: StaffMember) -> None:
+            if not self.group_exists(group):
+                raise UnknownGroup(f"No support group {group}; create it with POST /v1/groups.")
+            member.join_group(group=group, stamp=stamp)
+
+        return self._change_staff(staff_id, expected_version, join)
+
+    def remove_from_group(
+        self,
+        staff_id: str | UUID,
+        *,
+        group: str,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> StaffReceipt:
+        return self._change_staff(
+            staff_id, expected_version, lambda m: m.leave_group(group=group, stamp=stamp)
+        )
+
+    def deactivate_staff(
+        self, staff_id: str | UUID, *, stamp: Stamp, expected_version: int | None = None
+    ) -> StaffReceipt:
+        """From this event on their tokens are refused (see :mod:`store.staff_status`) and
+        no ticket is newly assigned to them; their tickets stay assigned to them."""
+        return self._change_staff(staff_id, expected_version, lambda m: m.deactivate(stamp=stamp))
+
+    def _change_staff(
+        self,
+        staff_id: str | UUID,
+        expected_version: int | None,
+        command: Callable[[StaffMember], object],
+    ) -> StaffReceipt:
+        """Fold the staff member, run ``command``, save; decided again if another writer
+        got there first (unless the caller named the version it expected)."""
+        for _ in range(20):
+            member = self._staff(staff_id)
+            if expected_version is not None and member.version != expected_version:
+                raise VersionMismatch(expected_version, member.version, "staff member")
+            command(member)
+            try:
+                recordings = self.save(member)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self._staff(staff_id).version
+                    raise VersionMismatch(expected_version, current, "staff member") from None
+                continue
+            return StaffReceipt(member.id, member.version, position(recordings))
+        raise Busy("the staff member")

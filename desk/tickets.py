@@ -19,7 +19,7 @@ from domain.channels import (
     checked_phone,
     checked_time_zone,
 )
-from domain.errors import InvalidField, TicketBusy, UnknownTicket
+from domain.errors import TicketBusy, UnknownTicket
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
 from domain.stamp import Stamp
@@ -232,10 +232,7 @@ class TicketDesk(DeskCore):
         stamp: Stamp,
         expected_version: int | None = None,
     ) -> Receipt:
-        if agent_id is not None:
-            groups = self.staff_groups(agent_id)  # raises UnknownStaff for anyone else
-            if group is not None and group not in groups:
-                raise InvalidField("group", f"That agent is not in the {group} support group.")
+        self.check_assignment(agent_id, group)
         return self._change(
             ticket,
             expected_version,

@@ -72,6 +72,24 @@ class UnknownStaff(DocketError):
     code = "unknown-staff"
 
 
+class UnknownGroup(DocketError):
+    """No support group by that name: create it first."""
+
+    code = "unknown-group"
+
+
+class NotAnAgent(DocketError):
+    """Only agents are assigned tickets and belong to support groups."""
+
+    code = "not-an-agent"
+
+
+class StaffDeactivated(DocketError):
+    """A deactivated staff member is assigned no new ticket and joins no group."""
+
+    code = "staff-deactivated"
+
+
 class TicketClosed(DocketError):
     """A closed ticket takes no message or attachment until it is reopened."""
 
@@ -128,9 +146,9 @@ class VersionMismatch(DocketError):
 
     code = "version-mismatch"
 
-    def __init__(self, expected: int, actual: int) -> None:
+    def __init__(self, expected: int, actual: int, what: str = "ticket") -> None:
         super().__init__(
-            f"The ticket is at version {actual}, not {expected}: read it again and "
+            f"The {what} is at version {actual}, not {expected}: read it again and "
             f'retry with If-Match: "{actual}".'
         )
         self.expected = expected

@@ -1,15 +1,32 @@
-"""Docket's own people: agents in support groups, auditors, analysts and admins."""
+"""Docket's own people: agents in support groups, auditors, analysts and admins.
+
+A :class:`StaffMember` is registered once, joins and leaves support groups (agents
+only), and may be deactivated: from then on their tokens are refused and no ticket
+is newly assigned to them, while the tickets already assigned to them stay so until
+someone reassigns them. A :class:`SupportGroup` records that a group was created;
+its members are facts of the staff members' own streams. Groups named when an agent
+was registered count as created (they were before groups had streams of their own).
+"""
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
-from domain.errors import InvalidField
+from domain.errors import InvalidField, NotAnAgent, NothingChanged, StaffDeactivated
 from domain.stamp import Stamp
 from domain.vocabulary import NAME_MAX_CHARS, STAFF_ROLES, checked_choice, checked_text
+
+
+def checked_group(name: str) -> str:
+    checked_text("group", name, max_chars=NAME_MAX_CHARS)
+    if name != name.strip() or not name or "/" in name:
+        raise InvalidField(
+            "group", "A support group's name has no slash and no leading or trailing spaces."
+        )
+    return name
 
 
 class StaffMember(ChainedAggregate):
@@ -18,6 +35,20 @@ class StaffMember(ChainedAggregate):
         email: str
         role: str
         groups: list[str]
+
+    class JoinedGroup(ChainedAggregate.Event):
+        group: str
+
+    class LeftGroup(ChainedAggregate.Event):
+        group: str
+
+    class Deactivated(ChainedAggregate.Event):
+        pass
+
+    @staticmethod
+    def id_for(email: str) -> UUID:
+        """The id a staff member registered without one gets: one per email address."""
+        return uuid5(NAMESPACE_URL, f"docket:staff:{email.strip().lower()}")
 
     @classmethod
     def register(
@@ -29,7 +60,7 @@ class StaffMember(ChainedAggregate):
         if role != "agent" and groups:
             raise InvalidField("groups", "Only agents belong to support groups.")
         for group in groups:
-            checked_text("group", group, max_chars=NAME_MAX_CHARS)
+            checked_group(group)
         return cls(id=staff_id, name=name, email=email, role=role, groups=groups, stamp=stamp)
 
     @event(Registered)
@@ -40,3 +71,71 @@ class StaffMember(ChainedAggregate):
         self.email = email
         self.role = role
         self.groups = list(groups)
+        self.active = True
+
+    def check_assignable(self) -> None:
+        """Tickets are assigned to active agents only."""
+        if self.role != "agent":
+            raise NotAnAgent(f"{self.name} is {self.role_phrase}; assign the ticket to an agent.")
+        if not self.active:
+            raise StaffDeactivated(
+                f"{self.name} was deactivated; assign the ticket to an active agent."
+            )
+
+    @property
+    def role_phrase(self) -> str:
+        return f"an {self.role}" if self.role[0] in "aeiou" else f"a {self.role}"
+
+    def join_group(self, *, group: str, stamp: Stamp) -> None:
+        checked_group(group)
+        if self.role != "agent":
+            raise NotAnAgent(
+                f"{self.name} is {self.role_phrase}; only agents join support groups."
+            )
+        if not self.active:
+            raise StaffDeactivated(f"{self.name} was deactivated and joins no support group.")
+        if group in self.groups:
+            raise NothingChanged(f"{self.name} is already in the {group} support group.")
+        self._joined_group(group=group, stamp=stamp)
+
+    @event(JoinedGroup)
+    def _joined_group(self, group: str, stamp: Stamp) -> None:
+        self.groups.append(group)
+
+    def leave_group(self, *, group: str, stamp: Stamp) -> None:
+        if group not in self.groups:
+            raise NothingChanged(f"{self.name} is not in the {group} support group.")
+        self._left_group(group=group, stamp=stamp)
+
+    @event(LeftGroup)
+    def _left_group(self, group: str, stamp: Stamp) -> None:
+        self.groups.remove(group)
+
+    def deactivate(self, *, stamp: Stamp) -> None:
+        if not self.active:
+            raise NothingChanged(f"{self.name} is already deactivated.")
+        self._deactivated(stamp=stamp)
+
+    @event(Deactivated)
+    def _deactivated(self, stamp: Stamp) -> None:
+        self.active = False
+
+
+class SupportGroup(ChainedAggregate):
+    """A support group agents work in (``tier-1``, ``billing``…), one stream per name."""
+
+    class Created(ChainedAggregate.Created):
+        name: str
+
+    @staticmethod
+    def id_for(name: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"docket:support-group:{name}")
+
+    @classmethod
+    def create(cls, *, name: str, stamp: Stamp) -> SupportGroup:
+        checked_group(name)
+        return cls(id=cls.id_for(name), name=name, stamp=stamp)
+
+    @event(Created)
+    def __init__(self, id: UUID, name: str, stamp: Stamp) -> None:
+        self.name = name

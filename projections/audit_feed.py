@@ -25,7 +25,7 @@ from domain.base import ChainedAggregate
 from domain.contact import ContactRequest
 from domain.numbers import TicketNumber
 from domain.sla_policy import SlaPolicyBook
-from domain.staff import StaffMember
+from domain.staff import StaffMember, SupportGroup
 from domain.ticket import Ticket
 from projections.kit import EventClass, Fact, Tables, View, clean_text
 from store.bulk import copy_rows
@@ -180,6 +180,7 @@ AGGREGATES = (
     Ticket,
     Account,
     StaffMember,
+    SupportGroup,
     TicketNumber,
     SlaPolicyBook,
     HelpArticle,

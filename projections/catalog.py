@@ -11,6 +11,7 @@ from projections import (
     log_seal,
     outbox,
     sla,
+    staff_roster,
     subscriptions,
     ticket_detail,
 )
@@ -32,5 +33,6 @@ VIEWS: dict[str, View] = {
         outbox.VIEW,
         subscriptions.VIEW,
         contact_requests.VIEW,
+        staff_roster.VIEW,
     )
 }

@@ -26,6 +26,7 @@ from projections import (
     directory,
     outbox,
     sla,
+    staff_roster,
     subscriptions,
     ticket_detail,
 )
@@ -381,6 +382,19 @@ class Reads:
                 with_staff_only=with_staff_only,
             )
         return found, position
+
+    # --- staff and support groups --------------------------------------------------------
+
+    def staff(self, *, min_position: int | None = None, **where: Any) -> list[dict[str, Any]]:
+        """Staff from the roster (``role``, ``active``, ``group``, ``staff_id`` narrow it)."""
+        self.wait_for(staff_roster.NAME, min_position)
+        with self.pool.connection() as conn:
+            return staff_roster.staff(conn, self.tables, **where)
+
+    def groups(self, *, min_position: int | None = None) -> list[dict[str, Any]]:
+        self.wait_for(staff_roster.NAME, min_position)
+        with self.pool.connection() as conn:
+            return staff_roster.groups(conn, self.tables)
 
 
 def _people(rows: Iterable[dict[str, Any]]) -> list[str]:

@@ -54,7 +54,7 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                 [403, 403, 404, 404, 200, 403, 403, 200, 401]),
     "priority": ("POST /v1/tickets/{t}/priority", {"priority": "urgent"}, False,
                  [403, 403, 403, 403, 200, 403, 403, 200, 401]),
-    "assignment": ("POST /v1/tickets/{t}/assignment", {"agent_id": "me", "group": None}, False,
+    "assignment": ("POST /v1/tickets/{t}/assignment", {"agent_id": None, "group": "tier-2"}, False,
                    [403, 403, 403, 403, 200, 403, 403, 200, 401]),
     "type": ("POST /v1/tickets/{t}/type", {"type": "billing"}, False,
              [403, 403, 403, 403, 200, 403, 403, 200, 401]),
@@ -131,6 +131,24 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                        False, [403, 201, 403, 403, 403, 403, 403, 201, 401]),
     "subscription": ("GET /v1/accounts/{a}/subscription", None, False,
                      [404, 200, 404, 404, 403, 403, 403, 200, 401]),
+    # Docket's staff and support groups; {s} is a fresh agent in tier-2, {u} a fresh word
+    "staff_register": ("POST /v1/staff", {"name": "M", "email": "{u}@docket.example",
+                                          "role": "analyst"}, False,
+                       [403, 403, 403, 403, 403, 403, 403, 201, 401]),
+    "staff_list": ("GET /v1/staff", None, False, [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "staff_detail": ("GET /v1/staff/{s}", None, False,
+                     [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "staff_deactivate": ("POST /v1/staff/{s}/deactivation", None, False,
+                         [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "staff_open_tickets": ("GET /v1/staff/{s}/open-tickets", None, False,
+                           [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "group_create": ("POST /v1/groups", {"name": "g-{u}"}, False,
+                     [403, 403, 403, 403, 403, 403, 403, 201, 401]),
+    "group_list": ("GET /v1/groups", None, False, [403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    "group_join": ("PUT /v1/groups/tier-1/members/{s}", None, False,
+                   [403, 403, 403, 403, 403, 403, 403, 200, 401]),
+    "group_leave": ("DELETE /v1/groups/tier-2/members/{s}", None, False,
+                    [403, 403, 403, 403, 403, 403, 403, 200, 401]),
 }  # fmt: skip
 
 CELLS = [
@@ -138,6 +156,16 @@ CELLS = [
     for endpoint, (_, _, _, expected) in MATRIX.items()
     for i, role in enumerate(ROLES)
 ]
+
+
+def fresh_agent(server: Server) -> str:
+    with server.client("admin") as admin:
+        email = f"m-{uuid.uuid4().hex}@docket.example"
+        agent = {"name": "Matrix", "email": email, "role": "agent", "groups": ["tier-2"]}
+        made = admin.post("/v1/staff", json=agent)
+    assert made.status_code == 201, made.text
+    staff_id: str = made.json()["id"]
+    return staff_id
 
 
 def fresh_article(server: Server) -> str:
@@ -185,9 +213,13 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
         northwind = server.tokens["accounts"]["northwind"]
         art = fresh_article(server) if "{art}" in path else ""
         acct = fresh_account(server) if "{acct}" in path else ""
-        response = call(
-            path.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct), **kwargs
-        )
+        s = fresh_agent(server) if "{s}" in path else ""
+        if body is not None:  # a fresh word where a body needs one (an email, a group's name)
+            u = uuid.uuid4().hex[:12]
+            fresh = {k: v.replace("{u}", u) if isinstance(v, str) else v for k, v in body.items()}
+            kwargs = {"json": fresh}
+        path = path.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s)
+        response = call(path, **kwargs)
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert response.headers["content-type"] == "application/problem+json"

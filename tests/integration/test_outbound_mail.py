@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -48,8 +48,8 @@ def sender_for(database_url: str, schema: str, smtp_url: str, **kw: Any) -> Mail
 def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
     """A ticket with every kind of event the outbox hears, and an internal note."""
     account = desk_with_account(desk)
-    agent = desk.register_staff(
-        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system()
+    agent = desk.register_staff(  # one registration per address: a new agent each time
+        name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test", role="agent", stamp=system()
     )
     staff = Stamp(str(agent), "agent", "web", now())
     filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",

@@ -15,15 +15,20 @@ from psycopg_pool import ConnectionPool
 
 from api.tokens import TokenStore
 from desk.access import Principal
+from desk.service import SupportDesk
 from domain.errors import UnknownToken
+from store.staff_status import StaffStatus
 
 AGENT = Principal("agent-1", "agent", "Alex Agent")
 ADMIN = Principal("admin-1", "admin", "Ada Admin")
 
 
 @pytest.fixture
-def pool(database_url: str) -> Iterator[ConnectionPool]:
+def pool(database_url: str, schema: str, desk: SupportDesk) -> Iterator[ConnectionPool]:
+    """A pool on a schema with the event store: the token lookup asks it whether the
+    holder is a deactivated staff member (store/staff_status.py)."""
     with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as p:
+        StaffStatus(p, schema).create_tables()
         yield p
 
 
