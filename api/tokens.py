@@ -33,6 +33,8 @@ from psycopg_pool import ConnectionPool
 
 from desk.access import GATEWAY_ROLE, Principal, may_call, person_principal
 from domain.errors import InvalidField, UnknownPerson, UnknownToken
+from projections import subscriptions
+from projections.kit import Tables
 from store.tables import SchemaTables
 
 PREFIX_CHARS = 10
@@ -90,9 +92,15 @@ class TokenStore(SchemaTables):
     # ``name`` is the holder's name (as a caller's Principal carries it); ``token_name``
     # the token's own. Tokens from before names and prefixes list as "token" and no prefix.
 
+    def create_tables(self) -> None:
+        super().create_tables()
+        with self.pool.connection() as conn:  # the lookup asks whose membership ended
+            subscriptions.create_tables(conn, Tables(self.schema))
+
     def __init__(self, pool: ConnectionPool, schema: str) -> None:
         super().__init__(pool, schema)
         self.table = f'"{schema}".api_tokens'
+        self.departed = Tables(schema)(subscriptions.DEPARTED)
 
     def issue(
         self,
@@ -130,10 +138,13 @@ class TokenStore(SchemaTables):
         with self.pool.connection() as conn:
             row = conn.execute(
                 f"WITH found AS (SELECT token_hash, principal_id, role, name, account_id, "
-                f"last_used_at FROM {self.table} WHERE token_hash = %s AND NOT revoked "
+                f"last_used_at FROM {self.table} tok WHERE token_hash = %s AND NOT revoked "
                 "AND (expires_at IS NULL OR expires_at > now()) "
                 # a deactivated staff member's tokens stop with the event (store/staff_status)
-                f'AND NOT "{self.schema}".staff_deactivated(principal_id)), '
+                f'AND NOT "{self.schema}".staff_deactivated(principal_id) '
+                # a removed member's stop once the subscriptions view has the removal
+                f"AND NOT EXISTS (SELECT 1 FROM {self.departed} d WHERE "
+                "d.account_id = tok.account_id::text AND d.member_id = tok.principal_id)), "
                 f"noted AS (UPDATE {self.table} t SET last_used_at = now() FROM found "
                 "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
                 "OR found.last_used_at < now() - interval '1 minute')) "

@@ -33,6 +33,10 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         )
         """
     )
+    # a removed member keeps their name on what they wrote, and is found by email no more
+    conn.execute(
+        f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS departed boolean NOT NULL DEFAULT false"
+    )
     conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {t(ACCOUNTS)} (
@@ -63,7 +67,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                         f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id) "
                         "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
                         "SET name = excluded.name, email = excluded.email, role = excluded.role, "
-                        "account_id = excluded.account_id",
+                        "account_id = excluded.account_id, departed = false",
                         (
                             clean_text(e.member_id),
                             clean_text(e.name),
@@ -92,7 +96,8 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     )
                 case Account.MemberRemoved():
                     cur.execute(
-                        f"DELETE FROM {t(PEOPLE)} WHERE person_id = %s AND account_id = %s",
+                        f"UPDATE {t(PEOPLE)} SET departed = true "
+                        "WHERE person_id = %s AND account_id = %s",
                         (clean_text(e.member_id), str(fact.stream_id)),
                     )
                 case Account.MemberRolesChanged():
@@ -166,7 +171,8 @@ def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> lis
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
-            "WHERE lower(email) = lower(%s) ORDER BY account_id NULLS FIRST, person_id",
+            "WHERE lower(email) = lower(%s) AND NOT departed "
+            "ORDER BY account_id NULLS FIRST, person_id",
             (email,),
         ).fetchall()
 
@@ -176,7 +182,7 @@ def person(conn: psycopg.Connection[Any], t: Tables, person_id: str) -> dict[str
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
-            "WHERE person_id = %s",
+            "WHERE person_id = %s AND NOT departed",
             (person_id,),
         ).fetchone()
 
