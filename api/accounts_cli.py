@@ -29,10 +29,16 @@ def add_commands(commands: Any) -> None:
     opening.add_argument("--calendar", default="24x7")
     opening.add_argument("--products", default="", help="comma-separated, e.g. Files,Dash")
     opening.add_argument("--renewal-on", type=date.fromisoformat, default=None)
-    for name, about in (("plan", "change the plan"), ("seats", "change the seats")):
+    for name, about, kind in (
+        ("rename", "rename the account", str),
+        ("plan", "change the plan", str),
+        ("seats", "change the seats", int),
+        ("renewal", "set the next renewal date (YYYY-MM-DD)", date.fromisoformat),
+        ("account-team", "the support group answering the account ('-': none)", str),
+    ):
         change = sub.add_parser(name, help=about)
         change.add_argument("account", type=UUID)
-        change.add_argument("value", type=int if name == "seats" else str)
+        change.add_argument("value", type=kind)
     premium = sub.add_parser("premium", help="add (--level) or remove Premium on a product")
     premium.add_argument("account", type=UUID)
     premium.add_argument("product")
@@ -88,6 +94,19 @@ def open_account(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> A
     return {"account_id": str(account)}
 
 
+def rename(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> Any:
+    return vars(desk.rename_account(args.account, to_name=args.value, stamp=stamp))
+
+
+def set_renewal(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> Any:
+    return vars(desk.set_renewal_date(args.account, renewal_on=args.value, stamp=stamp))
+
+
+def set_account_team(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> Any:
+    group = None if args.value == "-" else args.value
+    return vars(desk.set_account_team(args.account, group=group, stamp=stamp))
+
+
 def change_plan(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> Any:
     return vars(desk.change_plan(args.account, to_plan=args.value, stamp=stamp))
 
@@ -135,7 +154,10 @@ def change_roles(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> A
 
 COMMANDS: dict[str, Callable[[SupportDesk, argparse.Namespace, Stamp], Any]] = {
     "open": open_account,
+    "rename": rename,
     "plan": change_plan,
+    "renewal": set_renewal,
+    "account-team": set_account_team,
     "seats": change_seats,
     "premium": premium,
     "add-member": add_member,

@@ -72,6 +72,14 @@ def test_an_operator_sets_up_an_account_from_the_command_line(
     assert code == 1 and "10 seats" in refused["error"]
     assert docket(capsys, "accounts", "seats", account, "10")[0] == 0
     assert docket(capsys, "accounts", "premium", account, "Files", "--level", "enhanced")[0] == 0
+    assert docket(capsys, "accounts", "rename", account, "Fabrikam Ltd")[0] == 0
+    assert docket(capsys, "accounts", "renewal", account, "2027-12-01")[0] == 0
+    assert docket(capsys, "accounts", "account-team", account, "tier-2")[0] == 0
     fabrikam = desk._account(UUID(account))
     assert fabrikam.seats == 10 and fabrikam.is_admin(boss["member_id"])
+    assert (fabrikam.name, str(fabrikam.renewal_on), fabrikam.account_team) == (
+        "Fabrikam Ltd",
+        "2027-12-01",
+        "tier-2",
+    )
     assert fabrikam.premium_products(fabrikam.add_ons["Files"][0].since) == {"Files": "enhanced"}
