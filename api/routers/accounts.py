@@ -30,7 +30,6 @@ from api.schemas.accounts import (
 )
 from api.schemas.lists import TicketPage, TicketQuery
 from api.writes import AccountWrite, Write
-from desk.answers import AccountReceipt
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -76,16 +75,14 @@ def open_account(opening: AccountIn, write: AccountWrite) -> JSONResponse:
     allowed(write.who, "open_account")
     return write.run_account(
         opening,
-        lambda: opened(
-            write.desk.open_account(
-                name=opening.name,
-                plan=opening.plan,
-                seats=opening.seats,
-                calendar=opening.calendar,
-                products=opening.products,
-                renewal_on=opening.renewal_on,
-                stamp=write.stamp(),
-            )
+        lambda: write.desk.opened_account(
+            name=opening.name,
+            plan=opening.plan,
+            seats=opening.seats,
+            calendar=opening.calendar,
+            products=opening.products,
+            renewal_on=opening.renewal_on,
+            stamp=write.stamp(),
         ),
         status=201,
     )
@@ -163,7 +160,7 @@ def add_member(account: str, member: MemberIn, write: AccountWrite) -> JSONRespo
         member,
         lambda: write.desk.add_member(
             found,
-            member_id=member.member_id or str(uuid4()),
+            member_id=str(uuid4()),
             email=member.email,
             name=member.name,
             role=member.role,
@@ -226,10 +223,6 @@ def subscription(
     if found is None:
         raise unseen
     return subscription_out(found)
-
-
-def opened(account_id: UUID) -> AccountReceipt:
-    return AccountReceipt(account_id, 1, 0)
 
 
 def subscription_account(write: Write, endpoint: str, account: str) -> UUID:

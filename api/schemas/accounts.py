@@ -65,8 +65,6 @@ class MemberIn(Strict):
     role: MemberRole = "member"
     language: Language = "en"
     time_zone: str = Field(default="UTC", max_length=64)
-    member_id: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_CHARS)
-    """An id of your own for the person (their id in your systems); one is made if not."""
 
 
 class RolesIn(Strict):

@@ -139,3 +139,52 @@ def test_a_stale_if_match_changes_nothing_on_an_account(server: Server) -> None:
             f"/v1/accounts/{account}/name", json={"name": "Renamed"}, headers={"If-Match": '"1"'}
         )
         assert fresh.status_code == 200, fresh.text
+
+
+def test_a_team_admin_demoted_to_member_loses_the_admins_powers_on_the_next_request(
+    server: Server,
+) -> None:
+    northwind = server.tokens["accounts"]["northwind"]
+    with server.client("team_admin") as tom:
+        tom_id = tom.get("/v1/me").json()["id"]
+    with server.client("admin") as admin:
+        demoted = admin.put(
+            f"/v1/accounts/{northwind}/members/{tom_id}/roles", json={"roles": ["member"]}
+        )
+        assert demoted.status_code == 200, demoted.text
+        seen = admin.get(
+            f"/v1/accounts/{northwind}/subscription",
+            params={"min_position": demoted.json()["position"]},
+        )
+        assert seen.status_code == 200
+    try:
+        with server.client("team_admin") as tom:
+            assert tom.get("/v1/me").json()["role"] == "requester"
+            refused = tom.post(
+                f"/v1/accounts/{northwind}/members",
+                json={"email": "z@northwind.example", "name": "Z"},
+            )
+            assert refused.status_code == 403
+            assert tom.get("/v1/tickets", params={"scope": "team"}).status_code == 403
+    finally:
+        with server.client("admin") as admin:
+            back = admin.put(
+                f"/v1/accounts/{northwind}/members/{tom_id}/roles", json={"roles": ["admin"]}
+            )
+            assert back.status_code == 200
+            admin.get(
+                f"/v1/accounts/{northwind}/subscription",
+                params={"min_position": back.json()["position"]},
+            )
+
+
+def test_a_control_character_in_a_product_or_group_is_refused_and_names_the_field(
+    server: Server,
+) -> None:
+    account = opened_account(server, seats=10, products=[])
+    with server.client("admin") as admin:
+        bad = admin.put(f"/v1/accounts/{account}/premium/a%00b", json={"level": "enhanced"})
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["errors"][0]["field"] == "product"
+        team = admin.post(f"/v1/accounts/{account}/account-team", json={"group": "t\u0007x"})
+        assert team.status_code == 422
