@@ -70,6 +70,24 @@ def seed(runtime: Runtime) -> dict[str, Any]:
     desk = runtime.desk
     stamp = Stamp("seed-demo", "system", "api", datetime.now(UTC))
     renewal = (stamp.at + timedelta(days=365)).date()
+    out: dict[str, Any] = {}
+    for role, (name, email, staff_role, groups) in STAFF.items():
+        staff_id = demo_id(role)
+        try:
+            desk.repository.get(staff_id)
+        except AggregateNotFoundError:
+            desk.register_staff(
+                name=name,
+                email=email,
+                role=staff_role,
+                groups=groups,
+                stamp=stamp,
+                staff_id=staff_id,
+            )
+        out[role] = runtime.tokens.issue(
+            Principal(str(staff_id), staff_role, name), name="seed-demo"
+        ).token
+    # accounts after staff: an account team names a group the agents' registration made
     for key, a in ACCOUNTS.items():
         try:
             desk.repository.get(demo_id(key))
@@ -88,7 +106,6 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 desk.add_premium(opened, product=product, level=level, stamp=stamp)
             if a.account_team is not None:
                 desk.set_account_team(opened, group=a.account_team, stamp=stamp)
-    out: dict[str, Any] = {}
     for role, (account, name, email, member_role) in MEMBERS.items():
         member_id = str(demo_id(role))
         with contextlib.suppress(AlreadyExists):
@@ -103,22 +120,6 @@ def seed(runtime: Runtime) -> dict[str, Any]:
         api_role = "team_admin" if member_role == "admin" else "requester"
         principal = Principal(member_id, api_role, name, demo_id(account))
         out[role] = runtime.tokens.issue(principal, name="seed-demo").token
-    for role, (name, email, staff_role, groups) in STAFF.items():
-        staff_id = demo_id(role)
-        try:
-            desk.repository.get(staff_id)
-        except AggregateNotFoundError:
-            desk.register_staff(
-                name=name,
-                email=email,
-                role=staff_role,
-                groups=groups,
-                stamp=stamp,
-                staff_id=staff_id,
-            )
-        out[role] = runtime.tokens.issue(
-            Principal(str(staff_id), staff_role, name), name="seed-demo"
-        ).token
     out["articles"] = load_articles(desk, SHIPPED, stamp).counts()
     out["mail_gateway"] = runtime.tokens.issue(
         Principal("mail-gateway", GATEWAY_ROLE, "Mail gateway"), name="seed-demo"

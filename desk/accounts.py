@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError
 
 from desk.answers import AccountReceipt
 from desk.core import DeskCore, position
-from domain.account import Account
-from domain.errors import AlreadyExists, Busy, VersionMismatch
+from domain.account import Account, checked_label
+from domain.errors import AlreadyExists, Busy, UnknownGroup, VersionMismatch
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
 
@@ -121,7 +121,9 @@ class Accounts(DeskCore):
         stamp: Stamp,
         expected_version: int | None = None,
     ) -> AccountReceipt:
-        """The support group that answers an Enterprise account's tickets."""
+        """The support group that answers an Enterprise account's tickets (it must exist)."""
+        if group is not None and not self.group_exists(checked_label("group", group)):
+            raise UnknownGroup(f"No support group {group}; create it first (POST /v1/groups).")
         return self._change_account(
             account_id, expected_version, lambda a: a.set_account_team(group=group, stamp=stamp)
         )

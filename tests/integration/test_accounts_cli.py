@@ -10,6 +10,9 @@ import pytest
 
 from api.cli import main
 from desk.service import SupportDesk
+from tests.builders import system
+
+STAMP = system()
 
 
 def docket(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, str]]:
@@ -74,6 +77,11 @@ def test_an_operator_sets_up_an_account_from_the_command_line(
     assert docket(capsys, "accounts", "premium", account, "Files", "--level", "enhanced")[0] == 0
     assert docket(capsys, "accounts", "rename", account, "Fabrikam Ltd")[0] == 0
     assert docket(capsys, "accounts", "renewal", account, "2027-12-01")[0] == 0
+    code, refused = docket(capsys, "accounts", "account-team", account, "tier-2")
+    assert code == 1 and "create it first" in refused["error"]
+    desk.register_staff(
+        name="Bea", email="bea@desk.test", role="agent", groups=["tier-2"], stamp=STAMP
+    )
     assert docket(capsys, "accounts", "account-team", account, "tier-2")[0] == 0
     fabrikam = desk._account(UUID(account))
     assert fabrikam.seats == 10 and fabrikam.is_admin(boss["member_id"])

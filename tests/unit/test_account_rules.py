@@ -208,6 +208,9 @@ def test_billing_goes_to_billing_an_enterprise_to_its_account_team_and_the_rest_
     None
 ):
     desk = SupportDesk()
+    desk.register_staff(
+        name="Bea", email="bea@desk.test", role="agent", groups=["tier-2"], stamp=system()
+    )
     business = account_of(desk)
     enterprise = account_of(desk, plan="enterprise")
     for account in (business, enterprise):
@@ -219,3 +222,15 @@ def test_billing_goes_to_billing_an_enterprise_to_its_account_team_and_the_rest_
     assert group_of_a_ticket(desk, enterprise, "a", "billing") == "billing"
     desk.set_account_team(enterprise, group=None, stamp=system())
     assert group_of_a_ticket(desk, enterprise, "a", "question") == "tier-1"
+
+
+def test_an_account_team_names_a_support_group_that_exists() -> None:
+    desk = SupportDesk()
+    account = account_of(desk, plan="enterprise")
+    with pytest.raises(errors.UnknownGroup):
+        desk.set_account_team(account, group="nobody-yet", stamp=system())
+    desk.register_staff(
+        name="Bea", email="bea@desk.test", role="agent", groups=["tier-2"], stamp=system()
+    )
+    desk.set_account_team(account, group="tier-2", stamp=system())
+    assert desk._account(account).account_team == "tier-2"
