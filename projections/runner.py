@@ -145,6 +145,9 @@ class ProjectionRunner:
         self.board = Board()
         self.wakeup = Wakeup()
         self._stop = threading.Event()
+        self._stop_requested = False
+        """A stop asked for (a signal, the parent gone) even before :meth:`run_forever`
+        began: ``start`` clears ``_stop``, this it keeps."""
         self._threads: list[threading.Thread] = []
 
     # --- set-up ------------------------------------------------------------------------
@@ -311,10 +314,13 @@ class ProjectionRunner:
 
     def request_stop(self) -> None:
         """Ask the threads to finish (safe from a signal handler)."""
+        self._stop_requested = True
         self._stop.set()
 
     def run_forever(self) -> None:
         self.start()
+        if self._stop_requested:  # asked before it started: start() cleared the event
+            self._stop.set()
         try:
             while not self._stop.wait(1.0):
                 pass

@@ -264,3 +264,17 @@ def test_a_view_found_in_an_older_shape_is_folded_again_and_a_newer_one_refused(
         assert count is not None and count[0] == head and count[1] > 0
         with pytest.raises(RuntimeError, match="newer"):
             old.create_tables()
+
+
+def test_a_stop_asked_for_before_the_runner_starts_still_ends_run_forever(
+    database_url: str, schema: str
+) -> None:
+    """A projecting child told to stop while still starting up (its ``docket serve`` gone)
+    must not run on for ever."""
+    runner = ProjectionRunner(database_url, schema, [])
+    runner.create_tables()
+    runner.request_stop()
+    done = threading.Thread(target=runner.run_forever, daemon=True)
+    done.start()
+    done.join(timeout=10)
+    assert not done.is_alive()
