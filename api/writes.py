@@ -105,6 +105,15 @@ class Write:
             ),
         )
 
+    def answer(
+        self,
+        body: object,
+        decide: Callable[[], StoredAnswer],
+        recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
+    ) -> JSONResponse:
+        """Decide once per idempotency key (``body``: the request, as compared on a retry)."""
+        return run_write(self.runtime, self.who, self.request, self.key, body, decide, recover)
+
     def run_account(
         self,
         payload: BaseModel | None,
@@ -112,13 +121,8 @@ class Write:
         status: int = 200,
     ) -> JSONResponse:
         """Decide an account write once per idempotency key; answer its receipt."""
-        body = {} if payload is None else payload.model_dump(mode="json")
-        return run_write(
-            self.runtime,
-            self.who,
-            self.request,
-            self.key,
-            body,
+        return self.answer(
+            {} if payload is None else payload.model_dump(mode="json"),
             lambda: account_answer(decide(), status),
             recover=lambda w: account_answer(
                 AccountReceipt(w["stream_id"], w["version"], w["position"]),
@@ -130,13 +134,8 @@ class Write:
         self, payload: BaseModel | None, decide: Callable[[], Receipt], status: int = 200
     ) -> JSONResponse:
         """Decide once per idempotency key and answer the receipt (or the refusal)."""
-        body = {} if payload is None else payload.model_dump()
-        return run_write(
-            self.runtime,
-            self.who,
-            self.request,
-            self.key,
-            body,
+        return self.answer(
+            {} if payload is None else payload.model_dump(),
             lambda: receipt_answer(decide(), status),
         )
 

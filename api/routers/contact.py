@@ -31,7 +31,7 @@ from api.schemas.contact import (
     ContactTicketIn,
 )
 from api.schemas.tickets import ReceiptOut
-from api.writes import TicketWrite, run_write
+from api.writes import TicketWrite
 from desk.answers import ContactReceipt
 from desk.core import uuid_of
 from domain.errors import UnknownAccount
@@ -135,11 +135,7 @@ def contact_request(
 def answer_contact(request_ref: str, answer: ContactAnswerIn, write: TicketWrite) -> JSONResponse:
     """Answer by email, to the address the request came from (If-Match: its version)."""
     allowed(write.who, "answer_contact")
-    return run_write(
-        write.runtime,
-        write.who,
-        write.request,
-        write.key,
+    return write.answer(
         answer.model_dump(),
         lambda: contact_receipt(
             write.desk.answer_contact(

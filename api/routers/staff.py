@@ -27,7 +27,7 @@ from api.schemas.staff import (
     StaffQuery,
     StaffReceiptOut,
 )
-from api.writes import TicketWrite, run_write
+from api.writes import TicketWrite
 from desk.answers import GroupReceipt, StaffReceipt
 from domain.vocabulary import NAME_MAX_CHARS
 from store.idempotency import StoredAnswer
@@ -84,11 +84,7 @@ def register_staff(staff: StaffIn, write: TicketWrite) -> JSONResponse:
     """Register an agent (in support groups, created if new), auditor, analyst or admin;
     one registration per email address. Then issue them a token."""
     allowed(write.who, "register_staff")
-    return run_write(
-        write.runtime,
-        write.who,
-        write.request,
-        write.key,
+    return write.answer(
         staff.model_dump(),
         lambda: staff_answer(
             write.desk.register_staff_member(
@@ -134,11 +130,7 @@ def deactivate_staff(staff: str, write: TicketWrite) -> JSONResponse:
     """Deactivate a staff member: their tokens stop at once and no ticket is newly assigned
     to them; their open tickets stay theirs until reassigned (see their open-tickets)."""
     allowed(write.who, "deactivate_staff")
-    return run_write(
-        write.runtime,
-        write.who,
-        write.request,
-        write.key,
+    return write.answer(
         {},
         lambda: staff_answer(
             write.desk.deactivate_staff(
@@ -180,11 +172,7 @@ def open_tickets(
 def create_group(group: GroupIn, write: TicketWrite) -> JSONResponse:
     """Create a support group; then put agents in it."""
     allowed(write.who, "create_group")
-    return run_write(
-        write.runtime,
-        write.who,
-        write.request,
-        write.key,
+    return write.answer(
         group.model_dump(),
         lambda: group_answer(write.desk.create_group(name=group.name, stamp=write.stamp())),
     )
@@ -207,11 +195,7 @@ def list_groups(
 def add_to_group(group: GroupPath, staff: str, write: TicketWrite) -> JSONResponse:
     """Put an active agent in a support group that exists (If-Match: the agent's version)."""
     allowed(write.who, "manage_group_members")
-    return run_write(
-        write.runtime,
-        write.who,
-        write.request,
-        write.key,
+    return write.answer(
         {},
         lambda: staff_answer(
             write.desk.add_to_group(
@@ -227,11 +211,7 @@ def add_to_group(group: GroupPath, staff: str, write: TicketWrite) -> JSONRespon
 def remove_from_group(group: GroupPath, staff: str, write: TicketWrite) -> JSONResponse:
     """Take an agent out of a support group (If-Match: the agent's version)."""
     allowed(write.who, "manage_group_members")
-    return run_write(
-        write.runtime,
-        write.who,
-        write.request,
-        write.key,
+    return write.answer(
         {},
         lambda: staff_answer(
             write.desk.remove_from_group(
