@@ -98,6 +98,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(
         problems.BodyLimit,
         max_bytes=settings.max_body_bytes,
-        max_upload_bytes=settings.max_attachment_bytes + 64 * 1024,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     return app

@@ -165,8 +165,11 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal", "Docket failed to answer; the request may be retried.")
 
 
-UPLOAD_PATHS = frozenset({"/v1/attachments", "/v1/inbound/email"})
+UPLOAD_PATHS = frozenset({"/v1/attachments"})
 """Where bodies carry files, up to the attachment limit rather than the body limit."""
+SELF_BOUNDED_PATHS = frozenset({"/v1/inbound/email"})
+"""Routes that read their body within the upload limit themselves: a raw email refused for
+its size is still kept among the rejected mail (:mod:`api.routers.mail`)."""
 
 
 class BodyLimit:
@@ -178,7 +181,7 @@ class BodyLimit:
         self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in SELF_BOUNDED_PATHS:
             await self.app(scope, receive, send)
             return
         limit = self.max_upload_bytes if scope["path"] in UPLOAD_PATHS else self.max_bytes

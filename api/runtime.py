@@ -29,11 +29,16 @@ from store.attachments import AttachmentStore
 from store.database import ensure_schema, eventsourcing_env, start_embedded
 from store.idempotency import IdempotencyStore
 from store.log import log_head
+from store.secrets import server_secret
 from store.staff_status import StaffStatus
 
 
-def mail_identity(settings: Settings) -> MailIdentity:
-    return MailIdentity(sender=settings.mail_from, support_address=settings.support_address)
+def mail_identity(settings: Settings, url: str) -> MailIdentity:
+    """Who Docket's emails come from, with the secret that signs reply addresses: the
+    setting's, else the one kept in the database (the same for every process)."""
+    given = settings.mail_secret.get_secret_value() if settings.mail_secret else ""
+    secret = given.encode() or server_secret(url, settings.schema_name, "mail-reply")
+    return MailIdentity(settings.mail_from, settings.support_address, secret)
 
 
 def mail_sender(settings: Settings, url: str) -> MailSender | None:
@@ -44,7 +49,7 @@ def mail_sender(settings: Settings, url: str) -> MailSender | None:
         url,
         settings.schema_name,
         SmtpServer.from_url(settings.smtp_url),
-        mail_identity(settings),
+        mail_identity(settings, url),
         max_age=timedelta(hours=settings.mail_max_age_hours),
     )
 
@@ -141,6 +146,7 @@ class Runtime:
         workers = Workers.assemble(settings, url, desk)
         projecting = settings.run_projections if project is None else project
         attachments = AttachmentStore(pool, schema)
+        identity = mail_identity(settings, url)
         runtime = cls(
             settings=settings,
             url=url,
@@ -158,14 +164,15 @@ class Runtime:
             ),
             projecting=projecting,
             audit=Audit(pool, schema, desk.mapper),
-            mail=mail_identity(settings),
+            mail=identity,
             intake=MailIntake(
                 desk,
                 pool,
                 schema,
                 attachments,
-                mail_identity(settings),
+                identity,
                 max_attachment_bytes=settings.max_attachment_bytes,
+                trusted_authserv_id=settings.mail_trusted_authserv_id,
             ),
         )
         runtime.tokens.create_tables()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     pool_size: int = 8
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest body of a route that carries files (an upload, a raw email): one
+        attachment at its limit and room for the envelope around it."""
+        return self.max_attachment_bytes + 64 * 1024
+
     run_projections: bool = Field(
         default=True,
         description="Keep the views current alongside the API; turn off when `docket "
@@ -47,6 +54,18 @@ class Settings(BaseSettings):
         default="support@docket.example",
         description="The support address: new mail to it files tickets; replies go to "
         "its +T-000123 sub-addresses.",
+    )
+    mail_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs each recipient's own reply address (support+T-000123.<token>@…), "
+        "which proves who answers by email; unset, Docket draws one and keeps it in the "
+        "database (server_secrets), the same for every process.",
+    )
+    mail_trusted_authserv_id: str | None = Field(
+        default=None,
+        description="The authserv-id of the mail gateway's Authentication-Results header "
+        "(e.g. mx.acme-support.example): its dmarc=pass, or dkim=pass aligned with the From "
+        "domain, proves the sender. Unset: that proof is off, only reply addresses prove.",
     )
     mail_max_age_hours: float = Field(
         default=24.0, description="Emails older than this when first picked up expire unsent."

@@ -73,6 +73,8 @@ BODY_MAX_BYTES = 64 * 1024
 NAME_MAX_CHARS = 200
 """A name or label: a person's, a product, a topic, a support group, a file name."""
 COMMENT_MAX_CHARS = 2000
+ATTACHMENTS_MAX = 20
+"""Files one message (a filing, a reply, an email) may carry."""
 
 
 def checked_text(field: str, value: str, *, max_chars: int = 0, max_bytes: int = 0) -> str:

@@ -9,8 +9,21 @@ ticket's account (who answers as a collaborator), or an agent or admin. The
 trimmed text becomes a message; attachments become ticket attachments; a
 closed ticket opens again within its reopen window.
 
+``From`` is whatever the sender typed, so an email is credited to a person only
+when it proves they sent it: it answers the reply address only they were sent
+(``support+T-000123.<token>@``, signed for that ticket and that person), or the
+trusted gateway's ``Authentication-Results`` vouch for the From domain
+(:mod:`mail.proof`). Without a proof, a staff address has no rights at all, and
+a customer may do only what cannot hurt them: file a new ticket in their own
+account (whatever is answered there is mailed to the real address), never add
+to or reopen an existing one. Both are refused as ``sender-unproven``.
+
 An email with no ticket reference files a new ticket (channel ``email``) when
 its sender is a member of an account whose plan includes support.
+
+An email obeys the same limits as the API: at most ``ATTACHMENTS_MAX`` files,
+each within the attachment limit and all of them together too, a text within
+``BODY_MAX_BYTES``; beyond them it is refused before anything is written.
 
 Anything else is refused with a reason and kept, raw, in ``rejected_mail``:
 nothing a gateway delivered is ever dropped silently. A message id seen before
@@ -47,8 +60,9 @@ from domain.errors import (
 )
 from domain.stamp import Stamp
 from domain.ticket import Ticket
-from domain.vocabulary import BODY_MAX_BYTES, SUBJECT_MAX_CHARS
+from domain.vocabulary import ATTACHMENTS_MAX, BODY_MAX_BYTES, SUBJECT_MAX_CHARS
 from mail.message import InboundMail, parse_mail
+from mail.proof import vouched_for
 from projections import directory
 from projections.kit import Tables
 from projections.outbox import MailIdentity
@@ -82,6 +96,7 @@ class MailIntake:
         identity: MailIdentity,
         *,
         max_attachment_bytes: int,
+        trusted_authserv_id: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.desk = desk
@@ -91,6 +106,7 @@ class MailIntake:
         self.attachments = attachments
         self.identity = identity
         self.max_attachment_bytes = max_attachment_bytes
+        self.trusted_authserv_id = trusted_authserv_id
         self.clock = clock
 
     def create_tables(self) -> None:
@@ -167,7 +183,7 @@ class MailIntake:
                 f"No ticket {ticket_ref} for this reply. Write to {self.identity.support_address} "
                 "without the ticket reference to file a new ticket.",
             ) from None
-        author_id, author_role, actor_kind = self._writer(mail.sender, facts)
+        author_id, author_role, actor_kind = self._writer(mail, facts)
         body = message_text(mail)  # every refusal before the first write
         self._check_attachments(mail)
         earlier = self._added_before(facts.ticket_id, facts.number, key)
@@ -211,7 +227,10 @@ class MailIntake:
         return None
 
     def _file(self, mail: InboundMail, key: str) -> Intake:
-        member = next((p for p in self.people(mail.sender) if p["account_id"] is not None), None)
+        people = self.people(mail.sender)
+        if any(p["account_id"] is None for p in people) and not self.vouched(mail):
+            raise unproven_staff(mail.sender)
+        member = next((p for p in people if p["account_id"] is not None), None)
         if member is None:
             raise MailRefused(
                 "unknown-sender",
@@ -250,9 +269,26 @@ class MailIntake:
         with self.pool.connection() as conn:
             return directory.people_by_email(conn, self.t, email)
 
-    def _writer(self, sender: str, facts: TicketFacts) -> tuple[str, str, str]:
+    def vouched(self, mail: InboundMail) -> bool:
+        """Whether the trusted gateway's Authentication-Results prove the From domain."""
+        return vouched_for(mail.authentication_results, self.trusted_authserv_id, mail.sender)
+
+    def _proven(
+        self, mail: InboundMail, people: list[dict[str, Any]], number: str
+    ) -> list[dict[str, Any]]:
+        """Those of ``people`` (everyone at the From address) the email proves wrote it."""
+        if self.vouched(mail):
+            return people
+        token = self.reply_token(mail, number)
+        if not token:
+            return []
+        return [p for p in people if self.identity.proves(number, p["person_id"], token)]
+
+    def _writer(self, mail: InboundMail, facts: TicketFacts) -> tuple[str, str, str]:
         """(author id, author role, actor kind) of the sender on this ticket, or refused:
-        the same rules as a reply over HTTP (:mod:`desk.access`)."""
+        the sender proven (:meth:`_proven`), then the same rules as a reply over HTTP
+        (:mod:`desk.access`)."""
+        sender = mail.sender
         people = self.people(sender)
         if not people:
             raise MailRefused(
@@ -260,7 +296,18 @@ class MailIntake:
                 f"{sender} is not known to Docket. Reply from the address your ticket was "
                 "filed with.",
             )
-        for person in people:  # staff first
+        proven = self._proven(mail, people, facts.number)
+        if not proven:
+            if any(p["account_id"] is None for p in people):
+                raise unproven_staff(sender)
+            raise MailRefused(
+                "sender-unproven",
+                f"Nothing in this email proves that {sender} sent it, so it is not added to "
+                f"ticket {facts.number}. Answer the email Docket sent you about it (its reply "
+                "address is yours alone), or reply on the web; to start afresh, write to "
+                f"{self.identity.support_address} without the ticket reference.",
+            )
+        for person in proven:  # staff first
             who = person_principal(
                 person["person_id"], person["name"], person["role"], person["account_id"]
             )
@@ -273,14 +320,30 @@ class MailIntake:
             "admin of its account, or support staff can. Ask the requester to add you.",
         )
 
-    def ticket_reference(self, mail: InboundMail) -> str | None:
-        """The ticket an email replies to: reply address, then references, then subject."""
+    def _reply_tags(self, mail: InboundMail) -> list[str]:
+        """What follows ``+`` in each of the email's addresses at the support address."""
         local, _, domain = self.identity.support_address.lower().partition("@")
+        tags: list[str] = []
         for address in mail.recipients:
             name, _, at = address.partition("@")
             base, plus, tag = name.partition("+")
             if at == domain and base == local and plus and tag.upper().startswith("T-"):
-                return tag.upper()
+                tags.append(tag)
+        return tags
+
+    def reply_token(self, mail: InboundMail, number: str) -> str:
+        """The token on the email's reply address for ticket ``number`` ("" for none)."""
+        for tag in self._reply_tags(mail):
+            tagged, _, token = tag.partition(".")
+            if tagged.upper() == number.upper() and token:
+                return token
+        return ""
+
+    def ticket_reference(self, mail: InboundMail) -> str | None:
+        """The ticket an email replies to: reply address, then references, then subject."""
+        tags = self._reply_tags(mail)
+        if tags:
+            return tags[0].partition(".")[0].upper()
         pattern = re.compile(
             rf"^<ticket-([0-9a-f-]{{36}})(?:-\d+)?@{re.escape(self.identity.domain)}>$", re.I
         )
@@ -299,6 +362,7 @@ class MailIntake:
                     f"{file.filename} is {len(file.data)} bytes; attachments are at most "
                     f"{self.max_attachment_bytes}. Send a link to it instead.",
                 )
+        check_message_limits(mail, self.max_attachment_bytes)
 
     def _store_attachments(self, mail: InboundMail, uploader: str) -> list[AttachmentRef]:
         """Each distinct file once (the same bytes twice in one email are one attachment)."""
@@ -315,7 +379,31 @@ class MailIntake:
 
     # --- the rejected-mail list ---------------------------------------------------------------
 
-    def reject(self, raw: bytes, mail: InboundMail | None, reason: str, detail: str) -> None:
+    def keep_too_large(self, head: bytes, size: int) -> None:
+        """Keep an email refused for its size: its first bytes (all of it up to the limit
+        the route read), with who sent it and its subject when they can be read there."""
+        try:
+            mail: InboundMail | None = parse_mail(head)
+        except MailUnreadable:
+            mail = None
+        self.reject(
+            head,
+            mail,
+            "too-large",
+            f"The email is {size} bytes or more, over the limit; only its first {len(head)} "
+            "bytes are kept.",
+            size=min(size, 2**31 - 1),
+        )
+
+    def reject(
+        self,
+        raw: bytes,
+        mail: InboundMail | None,
+        reason: str,
+        detail: str,
+        *,
+        size: int | None = None,
+    ) -> None:
         with self.pool.connection() as conn:
             conn.execute(
                 f"INSERT INTO {self.t(REJECTED)} "
@@ -327,7 +415,7 @@ class MailIntake:
                     mail.message_id if mail else None,
                     reason,
                     detail,
-                    len(raw),
+                    len(raw) if size is None else size,
                     raw,
                 ),
             )
@@ -349,6 +437,15 @@ class MailIntake:
         return bytes(row[0]) if row else None
 
 
+def unproven_staff(sender: str) -> MailRefused:
+    return MailRefused(
+        "sender-unproven",
+        f"{sender} is a support staff address, and nothing in this email proves that it was "
+        "sent from there, so it is given no rights. Answer in the agent console, or send "
+        "through a mail server whose DKIM signature or DMARC result the mail gateway checks.",
+    )
+
+
 def message_key(mail: InboundMail, raw: bytes) -> str:
     """The sender and the message's own id (or the hash of its bytes when it has none): a
     stranger reusing someone's Message-ID is not taken for their email."""
@@ -366,6 +463,24 @@ def message_text(mail: InboundMail) -> str:
             "attachment.",
         )
     return text
+
+
+def check_message_limits(mail: InboundMail, max_attachment_bytes: int) -> None:
+    """The API's limits on one message, for an email as a whole: how many files (distinct
+    or not: each is read and stored), and their size together."""
+    if len(mail.attachments) > ATTACHMENTS_MAX:
+        raise MailRefused(
+            "too-many-attachments",
+            f"The email has {len(mail.attachments)} attachments; a message takes at most "
+            f"{ATTACHMENTS_MAX}. Send them in a few emails, or as one archive.",
+        )
+    total = sum(len(file.data) for file in mail.attachments)
+    if total > max_attachment_bytes:
+        raise MailRefused(
+            "attachments-too-large",
+            f"The email's attachments are {total} bytes together; one email takes at most "
+            f"{max_attachment_bytes}. Send them in a few emails, or a link to them.",
+        )
 
 
 def intake(action: Action, receipt: Receipt) -> Intake:

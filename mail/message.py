@@ -49,6 +49,8 @@ class InboundMail:
     full_text: str
     attachments: tuple[MailAttachment, ...]
     auto_reply: bool
+    authentication_results: tuple[str, ...] = ()
+    """Every ``Authentication-Results`` header, top first (:mod:`mail.proof` reads them)."""
 
 
 _WRITTEN = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
@@ -116,4 +118,5 @@ def _parse(raw: bytes) -> InboundMail:
         full_text=full_text,
         attachments=attachments,
         auto_reply=is_auto_reply(message, sender),
+        authentication_results=tuple(raw_headers(message, "Authentication-Results")),
     )

@@ -39,6 +39,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from mail.text import header_line
 from projections.kit import Tables
 from projections.outbox import DELIVERIES, MAIL, MailIdentity
 from store.background import Background
@@ -91,18 +92,22 @@ class SmtpServer:
         return client
 
 
-def render(row: dict[str, Any], identity: MailIdentity) -> EmailMessage:
-    """The email for one outbox row, with the headers that thread it in mail clients."""
+def render(
+    row: dict[str, Any], identity: MailIdentity, person_id: str, address: str
+) -> EmailMessage:
+    """The email of one outbox row for one of its recipients, with the headers that thread
+    it in mail clients and the reply address that is theirs alone."""
     ticket_id, version = row["ticket_id"], row["version"]
     earlier = [identity.message_id(ticket_id, v) for v in row["earlier"]]
     references = [identity.thread_root(ticket_id), *earlier]
     message = EmailMessage()
-    message["From"] = identity.sender
-    message["To"] = ", ".join(row["recipients"])
+    name, sender = parseaddr(identity.sender)
+    message["From"] = formataddr((header_line(name), sender))
+    message["To"] = address
     message["Reply-To"] = formataddr(
-        (parseaddr(identity.sender)[0], identity.reply_address(row["number"]))
+        (header_line(name), identity.reply_address(row["number"], person_id))
     )
-    message["Subject"] = row["subject"]
+    message["Subject"] = header_line(row["subject"])
     message["Date"] = format_datetime(row["created_at"])
     message["Message-ID"] = identity.message_id(ticket_id, version)
     message["In-Reply-To"] = references[-1]
@@ -199,7 +204,8 @@ class MailSender(Background):
             return "unavailable"
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(
-                f"SELECT d.notification_id, d.attempts, now() AS now, m.* "
+                f"SELECT d.notification_id, d.attempts, d.sent_to, d.refused_ids, d.refused, "
+                f"now() AS now, m.* "
                 f"FROM {self.deliveries} d JOIN {self.t(MAIL)} m USING (notification_id) "
                 "WHERE d.state IN ('queued', 'retry') AND d.next_attempt_at <= now() "
                 "ORDER BY m.position LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
@@ -208,34 +214,51 @@ class MailSender(Background):
                 return None
             if row["attempts"] == 0 and row["now"] - row["created_at"] > self.max_age:
                 return self._mark(cur, row, "expired", "older than the max age when picked up")
+            done = {*row["sent_to"], *row["refused_ids"]}
             try:
-                message = render(row, self.identity)
+                copies = [
+                    (person, address, render(row, self.identity, person, address))
+                    for person, address in zip(
+                        row["recipient_ids"], row["recipients"], strict=True
+                    )
+                    if person not in done
+                ]
             except Exception as error:  # an email that cannot be written must not block the rest
                 return self._mark(cur, row, "failed", f"cannot be written: {error}")
-            try:
-                refused = client.send_message(message)
-            except smtplib.SMTPSenderRefused as error:  # the server refuses Docket, not the email
-                self._drop_client()
-                return self._retry(cur, row, server_words(error), count=False)
-            except smtplib.SMTPRecipientsRefused as error:
-                codes = [code for code, _ in error.recipients.values()]
-                if any(400 <= code < 500 for code in codes):
-                    return self._retry(cur, row, f"recipients refused: {error.recipients!r}")
-                return self._mark(cur, row, "failed", f"recipients refused: {error.recipients!r}")
-            except smtplib.SMTPResponseException as error:
-                if 400 <= error.smtp_code < 500:
-                    return self._retry(cur, row, server_words(error))
-                return self._mark(cur, row, "failed", server_words(error))
-            except (OSError, smtplib.SMTPException) as error:  # the connection broke
-                self._drop_client()
-                return self._retry(cur, row, f"{type(error).__name__}: {error}")
+            progress = Progress(
+                list(row["sent_to"]), list(row["refused_ids"]), list(row["refused"])
+            )
+            for person, address, message in copies:
+                try:
+                    client.send_message(message, to_addrs=[address])
+                except smtplib.SMTPSenderRefused as error:  # the server refuses Docket itself
+                    self._drop_client()
+                    return self._retry(cur, row, progress, server_words(error), count=False)
+                except smtplib.SMTPRecipientsRefused as error:
+                    codes = [code for code, _ in error.recipients.values()]
+                    why = f"recipients refused: {error.recipients!r}"
+                    if any(400 <= code < 500 for code in codes):
+                        return self._retry(cur, row, progress, why)
+                    progress.refuse(person, why)
+                    continue
+                except smtplib.SMTPResponseException as error:
+                    if 400 <= error.smtp_code < 500:
+                        return self._retry(cur, row, progress, server_words(error))
+                    progress.refuse(person, f"{address}: {server_words(error)}")
+                    continue
+                except (OSError, smtplib.SMTPException) as error:  # the connection broke
+                    self._drop_client()
+                    return self._retry(cur, row, progress, f"{type(error).__name__}: {error}")
+                progress.sent_to.append(person)
+            if not progress.sent_to:
+                return self._mark(cur, row, "failed", "; ".join(progress.refused), progress)
             # some recipients refused: the others have it; say who did not
-            why = f"refused by the server: {refused!r}"[:1000] if refused else None
+            why = f"refused by the server: {'; '.join(progress.refused)}"[:1000]
             cur.execute(
                 f"UPDATE {self.deliveries} SET state = 'sent', attempts = attempts + 1, "
-                "sent_at = now(), last_error = %s, updated_at = now() "
-                "WHERE notification_id = %s",
-                (why, row["notification_id"]),
+                "sent_at = now(), last_error = %s, updated_at = now(), sent_to = %s, "
+                "refused_ids = %s, refused = %s WHERE notification_id = %s",
+                (why if progress.refused else None, *progress.columns(), row["notification_id"]),
             )
             return "sent"
 
@@ -259,27 +282,45 @@ class MailSender(Background):
                 self._client = None
 
     def _retry(
-        self, cur: psycopg.Cursor[Any], row: dict[str, Any], error: str, *, count: bool = True
+        self,
+        cur: psycopg.Cursor[Any],
+        row: dict[str, Any],
+        progress: Progress,
+        error: str,
+        *,
+        count: bool = True,
     ) -> str:
-        """Later, backing off; given up after ``MAX_ATTEMPTS``. ``count=False`` when the fault
-        is the server's refusal of Docket itself (a wrong sender address, say), not the email's."""
+        """Later, backing off, for the recipients who do not have it yet; given up after
+        ``MAX_ATTEMPTS``. ``count=False`` when the fault is the server's refusal of Docket
+        itself (a wrong sender address, say), not the email's."""
         attempts = row["attempts"] + (1 if count else 0)
         if attempts >= MAX_ATTEMPTS:
-            return self._mark(cur, row, "failed", f"gave up after {attempts} attempts: {error}")
+            why = f"gave up after {attempts} attempts: {error}"
+            return self._mark(cur, row, "failed", why, progress)
         wait = min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
         cur.execute(
             f"UPDATE {self.deliveries} SET state = 'retry', attempts = %s, last_error = %s, "
-            "next_attempt_at = now() + %s, updated_at = now() WHERE notification_id = %s",
-            (attempts, error[:1000], wait, row["notification_id"]),
+            "next_attempt_at = now() + %s, updated_at = now(), sent_to = %s, refused_ids = %s, "
+            "refused = %s WHERE notification_id = %s",
+            (attempts, error[:1000], wait, *progress.columns(), row["notification_id"]),
         )
         log.warning("mail %s not sent (%s); again in %s", row["notification_id"], error, wait)
         return "retry"
 
-    def _mark(self, cur: psycopg.Cursor[Any], row: dict[str, Any], state: str, why: str) -> str:
+    def _mark(
+        self,
+        cur: psycopg.Cursor[Any],
+        row: dict[str, Any],
+        state: str,
+        why: str,
+        progress: Progress | None = None,
+    ) -> str:
+        kept = progress or Progress(row["sent_to"], row["refused_ids"], row["refused"])
         cur.execute(
             f"UPDATE {self.deliveries} SET state = %s, attempts = attempts + 1, "
-            "last_error = %s, updated_at = now() WHERE notification_id = %s",
-            (state, why[:1000], row["notification_id"]),
+            "last_error = %s, updated_at = now(), sent_to = %s, refused_ids = %s, refused = %s "
+            "WHERE notification_id = %s",
+            (state, why[:1000], *kept.columns(), row["notification_id"]),
         )
         if state == "failed":
             log.warning("mail %s failed: %s", row["notification_id"], why)
@@ -314,6 +355,23 @@ class MailSender(Background):
                 self._stop.wait(1.0)
             finally:
                 self._drop_client()
+
+
+@dataclass
+class Progress:
+    """Who of an email's recipients has their copy (person ids), and who was refused for
+    good (ids, and the server's words): kept across retries, so none gets it twice."""
+
+    sent_to: list[str]
+    refused_ids: list[str]
+    refused: list[str]
+
+    def refuse(self, person_id: str, why: str) -> None:
+        self.refused_ids.append(person_id)
+        self.refused.append(why)
+
+    def columns(self) -> tuple[list[str], list[str], list[str]]:
+        return self.sent_to, self.refused_ids, self.refused
 
 
 def server_words(error: smtplib.SMTPResponseException) -> str:

@@ -2,8 +2,9 @@
 
 Every string an inbound email gives Docket goes through here: no lone surrogates, no NUL
 or other control characters (but newlines and tabs in bodies), whitespace collapsed in
-header text. Charsets are read as mail clients read them: an unknown or wrong one falls
-back to UTF-8, and Latin-1 is read as Windows-1252.
+header text. Headers of the emails Docket sends are one line with no invisible
+format characters (:func:`header_line`). Charsets are read as mail clients read them: an
+unknown or wrong one falls back to UTF-8, and Latin-1 is read as Windows-1252.
 """
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ def clean_line(text: str) -> str:
     """One line of header text: controls dropped, whitespace collapsed."""
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in _unescape_bytes(text))
     return WHITESPACE.sub(" ", text).strip()
+
+
+def header_line(text: str) -> str:
+    """Text for a header of an email Docket sends: one line, and none of the characters
+    that make it read other than it is written: controls, line and paragraph separators,
+    and the invisible format characters (bidirectional overrides and isolates such as
+    U+202E, zero-width spaces), but the zero-width joiner that emoji are built with."""
+    kept: list[str] = []
+    for c in _unescape_bytes(text):
+        category = unicodedata.category(c)
+        if category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif category != "Cf" or c == "\u200d":
+            kept.append(c)
+    return WHITESPACE.sub(" ", "".join(kept)).strip()
 
 
 _LATIN_1 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1"})

@@ -20,6 +20,9 @@ which a rebuild of this view leaves alone.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,25 +48,44 @@ DELIVERIES = "mail_deliveries"
 
 REPLY_ABOVE = "##- Please type your reply above this line -##"
 """The first line of every email; inbound mail cuts the quoted history there."""
+REPLY_TOKEN_CHARS = 26
+"""130 bits of HMAC in base32: no one guesses a reply address they were not sent."""
 THREAD_DEPTH = 10
 """How many earlier emails of a ticket ``References`` names (the thread root always)."""
 
 
 @dataclass(frozen=True)
 class MailIdentity:
-    """Who Docket's emails come from, and the domain their ids and reply addresses use."""
+    """Who Docket's emails come from, the domain their ids and reply addresses use, and the
+    secret that signs each recipient's own reply address (none: no address proves anyone)."""
 
     sender: str = "Docket Support <support@docket.example>"
     support_address: str = "support@docket.example"
+    secret: bytes = field(default=b"", repr=False)
 
     @property
     def domain(self) -> str:
         return self.support_address.rpartition("@")[2]
 
-    def reply_address(self, number: str) -> str:
-        """``support+T-000123@…``: a reply finds its ticket by the address alone."""
+    def reply_address(self, number: str, person_id: str | None = None) -> str:
+        """``support+T-000123@…``: a reply finds its ticket by the address alone. For one
+        recipient, ``support+T-000123.<token>@…``: only they were sent it, so a reply to
+        it from their address is theirs (:meth:`proves`)."""
         local, _, domain = self.support_address.partition("@")
-        return f"{local}+{number}@{domain}"
+        token = self.reply_token(number, person_id) if person_id else ""
+        return f"{local}+{number}{'.' + token if token else ''}@{domain}"
+
+    def reply_token(self, number: str, person_id: str) -> str:
+        """An HMAC of the ticket and the person under the server's secret ("" without one)."""
+        if not self.secret:
+            return ""
+        signed = hmac.new(self.secret, f"reply\0{number}\0{person_id}".encode(), hashlib.sha256)
+        return base64.b32encode(signed.digest()).decode("ascii")[:REPLY_TOKEN_CHARS].lower()
+
+    def proves(self, number: str, person_id: str, token: str) -> bool:
+        """Whether ``token`` is the one written on ``person_id``'s reply address for ``number``."""
+        mine = self.reply_token(number, person_id)
+        return bool(mine) and hmac.compare_digest(mine, token.lower())
 
     def thread_root(self, ticket_id: UUID | str) -> str:
         return f"<ticket-{ticket_id}@{self.domain}>"
@@ -132,6 +154,13 @@ def create_delivery_table(conn: psycopg.Connection[Any], schema: str) -> None:
             updated_at timestamptz NOT NULL DEFAULT now()
         )
         """
+    )
+    # each recipient gets a copy of their own: who has theirs, kept across retries
+    conn.execute(
+        f'ALTER TABLE "{schema}".{DELIVERIES} '
+        "ADD COLUMN IF NOT EXISTS sent_to text[] NOT NULL DEFAULT '{}', "
+        "ADD COLUMN IF NOT EXISTS refused_ids text[] NOT NULL DEFAULT '{}', "
+        "ADD COLUMN IF NOT EXISTS refused text[] NOT NULL DEFAULT '{}'"
     )
     conn.execute(
         f'CREATE INDEX IF NOT EXISTS {DELIVERIES}_due ON "{schema}".{DELIVERIES} '

@@ -67,7 +67,10 @@ MAIL_TYPES = ("message/rfc822", "application/octet-stream", "text/plain")
         201: {"model": InboundAnswer, "description": "A new ticket was filed from the email"},
         401: {"description": "No or bad token"},
         403: {"description": "Not a mail gateway's token"},
-        413: {"description": "The email is larger than the attachment limit"},
+        413: {
+            "description": "The email is larger than the upload limit; its first bytes are "
+            "kept in the rejected list"
+        },
         415: {"description": "Not a raw email"},
         422: {"description": "Refused (reason given); the email is kept in the rejected list"},
     },
@@ -93,7 +96,16 @@ async def inbound_email(
             "unsupported-media-type",
             f"Post the raw email as message/rfc822 (or {', '.join(MAIL_TYPES[1:])}).",
         )
-    raw = await request.body()
+    limit = runtime.settings.max_upload_bytes
+    raw, size = await bounded_body(request, limit)
+    if size > limit:
+        await run_in_threadpool(runtime.intake.keep_too_large, raw, size)
+        raise Problem(
+            413,
+            "body-too-large",
+            f"The email is larger than {limit} bytes; its first {limit} bytes are kept among "
+            "the rejected mail. Ask the sender to send large files as a link.",
+        )
     taken = await run_in_threadpool(runtime.intake.take, raw)
     if taken.action == "filed" and not taken.duplicate:
         response.status_code = 201
@@ -105,6 +117,28 @@ async def inbound_email(
         position=taken.position,
         duplicate=taken.duplicate,
     )
+
+
+async def bounded_body(request: Request, limit: int) -> tuple[bytes, int]:
+    """At most ``limit`` bytes of the body, and how large it is (or says it is) at least:
+    reading stops one chunk past the limit."""
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else 0
+    chunks: list[bytes] = []
+    seen = 0
+    if size <= limit:
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            seen += len(chunk)
+            if seen > limit:
+                break
+    else:  # said too large: keep what fits, read no further
+        async for chunk in request.stream():
+            chunks.append(chunk[: limit - seen])
+            seen += len(chunk)
+            if seen >= limit:
+                break
+    return b"".join(chunks)[:limit], max(size, seen)
 
 
 @router.get("/v1/admin/rejected-mail", response_model=RejectedMailPage, responses=PROBLEMS)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import AttachmentIds, Strict, example
 from domain.channels import CHAT_LINE_MAX_CHARS, TRANSCRIPT_MAX_LINES
 from domain.vocabulary import (
+    ATTACHMENTS_MAX,
     BODY_MAX_BYTES,
     COMMENT_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -63,7 +64,7 @@ class TicketFiling(Strict):
         description="The help session of GET /v1/articles/suggest: records that this ticket "
         "was filed anyway, in the same write.",
     )
-    attachments: AttachmentIds = Field(default_factory=list, max_length=20)
+    attachments: AttachmentIds = Field(default_factory=list, max_length=ATTACHMENTS_MAX)
 
 
 class CallbackMadeIn(Strict):
@@ -82,7 +83,7 @@ class ReceiptOut(BaseModel):
 class MessageIn(Strict):
     model_config = example(body="Could you send the logs?")
     body: Body
-    attachments: AttachmentIds = Field(default_factory=list, max_length=20)
+    attachments: AttachmentIds = Field(default_factory=list, max_length=ATTACHMENTS_MAX)
 
 
 class NoteIn(Strict):
