@@ -27,7 +27,7 @@ from replay.rebuild import rebuild
 from tests.builders import desk_with_account
 from tests.mailserver import Mailbox, smtp_server
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test")
+IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 NOTE = "INTERNAL: the customer is on the legacy cluster"
 
 
@@ -85,20 +85,28 @@ def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
     got = mail[1].messages()
     sent = [(m["Subject"], m["To"], m.get_content()) for m in got]
     # agent reply → requester; pending → requester; the requester's reply → nobody (no
-    # collaborator yet); the collaborator's reply → requester; agent reply, closed → both
+    # collaborator yet); the collaborator's reply → requester; agent reply, closed → both,
+    # each a copy of their own
     assert [to for _, to, _ in sent] == [
         "r@acme.test", "r@acme.test", "r@acme.test",
-        "r@acme.test, a@acme.test", "r@acme.test, a@acme.test",
+        "r@acme.test", "a@acme.test", "r@acme.test", "a@acme.test",
     ]  # fmt: skip
+    assert [r.rcpt_tos for r in mail[1].received] == [[to] for _, to, _ in sent]
     assert all(NOTE not in body and "legacy cluster" not in body for _, _, body in sent)
     assert all(s[0] == f"Re: [{number}] Sync fails" for s in sent)
-    assert all(m["Reply-To"].addresses[0].addr_spec == f"help+{number}@desk.test" for m in got)
+    person = {"r@acme.test": "req-1", "a@acme.test": "admin-1"}
+    for m in got:  # a reply address each, signed for that person: a reply to it is theirs
+        reply_to = m["Reply-To"].addresses[0].addr_spec
+        assert reply_to == IDENTITY.reply_address(number, person[m["To"]])
+        assert reply_to.startswith(f"help+{number}.")
+    assert len({m["Reply-To"] for m in got}) == 2
     assert all(m.get_content().startswith(REPLY_ABOVE) for m in got)
-    ids = [m["Message-ID"] for m in got]
-    assert len(set(ids)) == len(ids)
+    copies = [(m["Message-ID"], m["To"]) for m in got]
+    assert len(set(copies)) == len(copies)
     root = f"<ticket-{ticket_id}@desk.test>"
     assert got[0]["In-Reply-To"] == root
-    for earlier, later in itertools.pairwise(got):
+    requesters = [m for m in got if m["To"] == "r@acme.test"]
+    for earlier, later in itertools.pairwise(requesters):
         assert later["In-Reply-To"] == earlier["Message-ID"]
         assert later["References"].split()[0] == root
         assert earlier["Message-ID"] in later["References"].split()
@@ -212,9 +220,10 @@ def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_onc
     for _ in range(5):
         worked_conversation(desk)
     runner.catch_up()
-    owed = len(listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500,
-                       before=None))  # fmt: skip
-    assert owed == 25
+    rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500, before=None)
+    assert len(rows) == 25
+    owed = sum(len(r["recipients"]) for r in rows)  # a copy for each recipient
+    assert owed == 35
     url, mailbox = mail
     mailbox.rcpt_delay = 0.01
     env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema,
@@ -238,12 +247,12 @@ def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_onc
     finally:
         last.send_signal(signal.SIGTERM)
         last.wait(timeout=30)
-    ids = [m["Message-ID"] for m in mailbox.messages()]
-    assert len(ids) == owed
-    assert len(set(ids)) == owed, "an email was delivered twice"
+    copies = [(m["Message-ID"], m["To"]) for m in mailbox.messages()]
+    assert len(copies) == owed
+    assert len(set(copies)) == owed, "an email was delivered twice to someone"
     rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500, before=None)
     assert {r["state"] for r in rows} == {"sent"}
-    assert {r["message_id"] for r in rows} == set(ids)
+    assert {r["message_id"] for r in rows} == {message_id for message_id, _ in copies}
 
 
 def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_sent(
@@ -261,4 +270,24 @@ def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_s
     rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=50, before=None)
     assert [r["state"] for r in rows] == ["sent"] * 5
     assert sender.drain(conn) == {}
-    assert len(mail[1].messages()) == 5
+    assert len(mail[1].messages()) == 7  # five emails, two of them to two people
+
+
+def test_a_recipient_refused_for_now_gets_their_copy_later_and_the_others_not_twice(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    worked_conversation(desk)
+    runner.catch_up()
+    url, mailbox = mail
+    mailbox.refuse["a@acme.test"] = "451 4.3.0 Try again later"
+    sender = sender_for(database_url, schema, url)
+    assert sender.drain(conn) == {"sent": 3, "retry": 2}
+    deliveries = f'"{schema}".mail_deliveries'
+    held = conn.execute(f"SELECT sent_to FROM {deliveries} WHERE state = 'retry'").fetchall()
+    assert [list(row[0]) for row in held] == [["req-1"], ["req-1"]]
+    del mailbox.refuse["a@acme.test"]
+    conn.execute(f"UPDATE {deliveries} SET next_attempt_at = now()")
+    assert sender.drain(conn) == {"sent": 2}
+    copies = [(m["Message-ID"], m["To"]) for m in mailbox.messages()]
+    assert len(copies) == 7 and len(set(copies)) == 7
