@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +14,9 @@ from tests.e2e.conftest import Server, file_ticket, running_server
 from tests.mailserver import Mailbox, smtp_server
 
 NOTE = "Customer is on the legacy cluster, do not tell them"
+ATTACHMENT_LIMIT = 256 * 1024
+UPLOAD_LIMIT = ATTACHMENT_LIMIT + 64 * 1024
+GATEWAY = "mx.docket.example"
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +24,11 @@ def mailed(database_url: str) -> Iterator[tuple[Server, Mailbox]]:
     with (
         smtp_server() as (url, mailbox),
         running_server(
-            database_url, DOCKET_SMTP_URL=url, DOCKET_SUPPORT_ADDRESS="help@docket.example"
+            database_url,
+            DOCKET_SMTP_URL=url,
+            DOCKET_SUPPORT_ADDRESS="help@docket.example",
+            DOCKET_MAX_ATTACHMENT_BYTES=str(ATTACHMENT_LIMIT),
+            DOCKET_MAIL_TRUSTED_AUTHSERV_ID=GATEWAY,
         ) as server,
     ):
         yield server, mailbox
@@ -113,3 +122,91 @@ def test_only_a_gateway_posts_raw_email(mailed: tuple[Server, Mailbox]) -> None:
     unreadable = post_mail(server, b"\x00\x01\x02")
     assert unreadable.status_code == 422
     assert unreadable.json()["type"].endswith("mail-unreadable")
+
+
+def rejected(server: Server) -> list[dict[str, Any]]:
+    with server.client("admin") as admin:
+        emails: list[dict[str, Any]] = admin.get("/v1/admin/rejected-mail").json()["emails"]
+    return emails
+
+
+def conversation(server: Server, ticket: str) -> list[dict[str, Any]]:
+    with server.client("agent") as agent:
+        messages: list[dict[str, Any]] = agent.get(f"/v1/tickets/{ticket}").json()["conversation"]
+    return messages
+
+
+def test_a_forged_agent_or_admin_from_is_refused_kept_and_adds_nothing(
+    mailed: tuple[Server, Mailbox],
+) -> None:
+    """Issue 17: ``From: <an agent's address>``, ``Subject: Re: [T-…]`` was an agent reply,
+    mailed to the customer."""
+    server, _ = mailed
+    ticket = file_ticket(server)
+    for forger in ("alex@docket.example", "root@docket.example"):
+        forged = EmailMessage()
+        forged["From"] = forger
+        forged["To"] = "help@docket.example"
+        forged["Subject"] = f"Re: [{ticket['number']}] Sync fails"
+        forged.set_content("Please confirm your password at http://evil.example/login")
+        refused = post_mail(server, forged)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["reason"] == "sender-unproven"
+        assert "agent console" in refused.json()["detail"]
+        assert rejected(server)[0]["sender"] == forger
+    assert [m["body"] for m in conversation(server, ticket["id"])] == ["Since this morning."]
+    # vouched for by the gateway, the agent's email is theirs
+    forged.replace_header("From", "alex@docket.example")
+    forged["Authentication-Results"] = f"{GATEWAY}; dmarc=pass header.from=docket.example"
+    forged.replace_header("Subject", f"Re: [{ticket['number']}] Sync fails (2)")
+    answer = post_mail(server, forged)
+    assert answer.status_code == 200, answer.text
+    assert conversation(server, ticket["id"])[-1]["author_role"] == "agent"
+
+
+def test_an_email_with_a_flood_of_files_is_refused_at_once_and_kept(
+    mailed: tuple[Server, Mailbox],
+) -> None:
+    """Issue 17: 1,500 tiny attachments took 19 s and wrote 1,501 events."""
+    server, _ = mailed
+    flood = EmailMessage()
+    flood["From"] = "rita@northwind.example"
+    flood["To"] = "help@docket.example"
+    flood["Subject"] = "Logs"
+    flood.set_content("All the logs.")
+    for n in range(1500):
+        flood.add_attachment(b"x", maintype="application", subtype="octet-stream",
+                             filename=f"{n}.log")  # fmt: skip
+    started = time.monotonic()
+    refused = post_mail(server, flood)
+    took = time.monotonic() - started
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["reason"] == "too-many-attachments"
+    assert took < 5.0
+    assert rejected(server)[0]["reason"] == "too-many-attachments"
+
+
+def test_an_email_over_the_size_limit_is_refused_and_its_first_bytes_are_kept(
+    mailed: tuple[Server, Mailbox],
+) -> None:
+    server, _ = mailed
+    big = EmailMessage()
+    big["From"] = "rita@northwind.example"
+    big["To"] = "help@docket.example"
+    big["Subject"] = "A huge log"
+    big.set_content("Attached.")
+    big.add_attachment(b"y" * UPLOAD_LIMIT, maintype="text", subtype="plain", filename="huge.log")
+    raw = big.as_bytes()
+    refused = post_mail(server, raw)
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("body-too-large")
+    [kept] = rejected(server)[:1]
+    assert (kept["reason"], kept["sender"], kept["subject"]) == (
+        "too-large", "rita@northwind.example", "A huge log"
+    )  # fmt: skip
+    assert kept["size"] == len(raw) and "first" in kept["detail"]
+    with server.client("admin") as admin:
+        head = admin.get(f"/v1/admin/rejected-mail/{kept['rejected_id']}/raw").content
+    assert head == raw[:UPLOAD_LIMIT]
