@@ -67,7 +67,8 @@ def _without_comments(value: str) -> str:
 def _split(value: str) -> list[str]:
     """The ``;``-separated parts, a ``;`` inside a quoted string being no separator (a
     quoted address such as ``smtp.mailfrom="a;dmarc=pass"@x`` adds no verdict)."""
-    parts, current = [], []
+    parts: list[str] = []
+    current: list[str] = []
     quoted, escaped = False, False
     for char in value:
         if escaped:
