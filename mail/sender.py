@@ -105,7 +105,10 @@ def render(
     message["From"] = formataddr((header_line(name), sender))
     message["To"] = address
     message["Reply-To"] = formataddr(
-        (header_line(name), identity.reply_address(row["number"], person_id))
+        (
+            header_line(name),
+            identity.reply_address(row["reply_number"] or row["number"], person_id),
+        )
     )
     message["Subject"] = header_line(row["subject"])
     message["Date"] = format_datetime(row["created_at"])

@@ -131,7 +131,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             body text NOT NULL,
             version integer NOT NULL,
             earlier integer[] NOT NULL,
-            created_at timestamptz NOT NULL
+            created_at timestamptz NOT NULL,
+            reply_number text NOT NULL DEFAULT ''
         )
         """
     )
@@ -273,7 +274,10 @@ class OutboxBatch:
             case ContactRequest.Answered():
                 self.notify(fact, "contact_answer", e.body)
             case ContactRequest.TurnedIntoTicket():
-                self.notify(fact, "contact_ticket", e.number, subject_tag=e.number)
+                # a reply lands in the ticket, as its requester's: the ticket's reply address
+                self.notify(
+                    fact, "contact_ticket", e.number, subject_tag=e.number, reply_as=e.requester_id
+                )
 
     def remember(self, person_id: str, name: str, email: str, *, staff: bool) -> None:
         known = self.people.get(person_id)
@@ -285,8 +289,16 @@ class OutboxBatch:
         )
         self.people_changed.add(person_id)
 
-    def notify(self, fact: Fact, reason: str, body: str, subject_tag: str = "") -> None:
-        """One email for the event in ``fact`` to everyone on the ticket but its author."""
+    def notify(
+        self,
+        fact: Fact,
+        reason: str,
+        body: str,
+        subject_tag: str = "",
+        reply_as: str | None = None,
+    ) -> None:
+        """One email for the event in ``fact`` to everyone on the ticket but its author;
+        ``reply_as``: the person, on ticket ``subject_tag``, that answering it proves."""
         thread = self.threads.get(fact.stream_id)
         if thread is None:
             return
@@ -296,6 +308,8 @@ class OutboxBatch:
         recipients = [(p, self.people[p][1]) for p in ids if p in self.people]
         if not recipients:
             return
+        if reply_as is not None:
+            recipients = [(reply_as, address) for _, address in recipients]
         number, subject = thread.number, thread.subject
         author_name = self.people[author][0] if author in self.people else "Docket Support"
         created_at: datetime = fact.event.timestamp
@@ -313,6 +327,7 @@ class OutboxBatch:
                 fact.version,
                 thread.versions[-THREAD_DEPTH:],
                 created_at,
+                subject_tag if reply_as is not None else "",
             )
         )
         thread.versions.append(fact.version)
@@ -349,8 +364,9 @@ class OutboxBatch:
                 cur.executemany(
                     f"""
                     INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
-                        recipient_ids, recipients, subject, body, version, earlier, created_at)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        recipient_ids, recipients, subject, body, version, earlier, created_at,
+                        reply_number)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                     ON CONFLICT (notification_id) DO NOTHING
                     """,
                     self.mail,
@@ -439,6 +455,7 @@ VIEW = View(
     apply,
     (PEOPLE, THREADS, MAIL),
     ignores=frozenset(IGNORES),
+    shape=2,  # 2: reply_number, and per-recipient reply addresses
 )
 
 
@@ -476,7 +493,7 @@ def listing(
         ).fetchall()
     for row in rows:
         row["message_id"] = identity.message_id(row["ticket_id"], row["version"])
-        row["reply_to"] = identity.reply_address(row["number"])
+        row["reply_to"] = identity.reply_address(row["reply_number"] or row["number"])
         row["references"] = [
             identity.thread_root(row["ticket_id"]),
             *(identity.message_id(row["ticket_id"], v) for v in row["earlier"]),

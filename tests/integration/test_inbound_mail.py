@@ -18,7 +18,8 @@ from domain.errors import MailRefused, MailUnreadable
 from domain.stamp import Stamp
 from domain.vocabulary import ATTACHMENTS_MAX
 from mail.intake import MailIntake
-from projections.outbox import MailIdentity
+from mail.sender import render
+from projections.outbox import MailIdentity, listing
 from projections.runner import ProjectionRunner
 from store.attachments import AttachmentStore
 from tests.builders import desk_with_account
@@ -381,3 +382,23 @@ def test_one_email_carries_no_more_files_than_one_message_over_the_api(
         enough.add_attachment(bytes([n]) * 8, maintype="image", subtype="png",
                               filename=f"{n}.png")  # fmt: skip
     assert intake.take(enough.as_bytes()).action == "added"
+
+
+def test_the_answer_to_a_contact_request_turned_ticket_lands_in_the_ticket_as_its_requester(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any], runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:  # fmt: skip
+    reference = desk.receive_contact(name="R", email="r@acme.test", subject="Locked out",
+                                     description="No reset email.", product="Files",
+                                     client_address="203.0.113.9", stamp=system()).reference  # fmt: skip
+    filed = desk.turn_contact_into_ticket(reference, account_id=world["account"], stamp=system())
+    runner.catch_up()
+    [row] = listing(conn, runner.tables, IDENTITY, state=None, ticket=reference, limit=5,
+                    before=None)  # fmt: skip
+    told = render(row, IDENTITY, row["recipient_ids"][0], row["recipients"][0])
+    assert told["Reply-To"].addresses[0].addr_spec == reply_to(filed.number)
+    reply = email("r@acme.test", str(told["Reply-To"]), f"Re: {told['Subject']}", "Thanks!",
+                  In_Reply_To=str(told["Message-ID"]))  # fmt: skip
+    taken = intake.take(reply.as_bytes())
+    assert (taken.action, taken.number) == ("added", filed.number)
+    assert conversation(desk, filed.ticket_id) == [("requester", "req-1", "Thanks!")]

@@ -117,7 +117,7 @@ def test_outgoing_headers_carry_no_bidi_override_or_invisible_character() -> Non
     identity = MailIdentity("Acme\u202e Help\u200b <help@desk.test>", "help@desk.test", b"s")
     row = {
         "ticket_id": uuid4(), "version": 3, "earlier": [2], "number": "T-000001",
-        "recipients": ["r@acme.test"], "recipient_ids": ["req-1"], "reason": "reply",
+        "recipients": ["r@acme.test"], "recipient_ids": ["req-1"], "reason": "reply", "reply_number": "",
         "subject": "Re: [T-000001] Invoice \u202egnp.exe\u2066\u2069\u200f\u061c\u2028x\U000e0041",
         "created_at": datetime(2024, 3, 4, tzinfo=UTC), "body": "Hello",
     }  # fmt: skip
