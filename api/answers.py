@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.problems import Problem
+from api.schemas.audit import TicketDetailAsOf
 from api.schemas.common import PersonRef
 from api.schemas.lists import TicketPage, TicketQuery, TicketSummary
 from api.schemas.ticket_detail import (
@@ -28,6 +29,7 @@ from domain.sla import SlaState, state_from_data
 from projections.lists.filters import STAFF_SORTS, BadCursor, ListFilter
 from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
 from projections.sla import readings
+from replay.as_of import TicketAsOf
 
 STAFF_FILTERS = ("group", "account", "needs_answer", "breaching_within", "callback")
 
@@ -215,8 +217,10 @@ def ticket_detail(
     download_url: Callable[[str], str],
     *,
     with_callback: bool = False,
+    now: datetime | None = None,
 ) -> TicketDetail:
-    """The detail answer; the callback block (a phone number) only ``with_callback``."""
+    """The detail answer; the callback block (a phone number) only ``with_callback``; the
+    SLA clocks read at ``now`` (the moment of asking, unless told)."""
     rating = None
     if found["rating"] is not None:
         rating = Rating(score=found["rating"], comment=found["rating_comment"] or "")
@@ -269,7 +273,7 @@ def ticket_detail(
         ],
     )
     if "sla" in found:
-        out.sla = sla_out(found["sla"], datetime.now(UTC))
+        out.sla = sla_out(found["sla"], now or datetime.now(UTC))
     if found.get("transcript") is not None:
         out.transcript = [ChatLineOut(**line) for line in found["transcript"]]
     callback = found.get("callback")
@@ -289,3 +293,20 @@ def ticket_detail(
             for n in found["internal_notes"]
         ]
     return out
+
+
+def ticket_as_of(
+    found: TicketAsOf,
+    names: dict[str, str],
+    download_url: Callable[[str], str],
+    *,
+    with_callback: bool,
+) -> TicketDetailAsOf:
+    """The ticket as it stood then: the detail answer, mapped as the live one is, its
+    SLA clocks read at that instant; with the instant and the write model's fields."""
+    detail = ticket_detail(
+        found.detail, names, download_url, with_callback=with_callback, now=found.at
+    )
+    return TicketDetailAsOf(
+        **detail.model_dump(exclude_unset=True), as_of=found.at, write_model=found.write_model
+    )

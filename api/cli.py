@@ -15,6 +15,7 @@ from api import accounts_cli, admin_cli, staff_cli
 from api.settings import Settings
 from importers import cli as import_cli
 from replay import cli as replay_cli
+from replay.as_of import TicketAsOf
 
 
 def serve(settings: Settings) -> None:
@@ -152,7 +153,23 @@ def watch_parent(stop: Any) -> None:
 def replay(settings: Settings, args: argparse.Namespace) -> int:
     from api.runtime import database_url
 
-    return replay_cli.run(args, database_url(settings), settings.schema_name)
+    return replay_cli.run(
+        args, database_url(settings), settings.schema_name, show_ticket_as_of=ticket_as_of_json
+    )
+
+
+def ticket_as_of_json(found: TicketAsOf, names: dict[str, str]) -> str:
+    """``docket replay state``: the audit endpoint's answer, everything an operator reads."""
+    from api.answers import ticket_as_of
+    from api.routers.attachments import router
+
+    answer = ticket_as_of(
+        found,
+        names,
+        lambda a: router.url_path_for("download_attachment", attachment_id=a),
+        with_callback=True,
+    )
+    return json.dumps(answer.model_dump(mode="json", exclude_unset=True), indent=2)
 
 
 def sla(settings: Settings, args: argparse.Namespace) -> int:

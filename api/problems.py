@@ -31,6 +31,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.StaffOnly: 403,
     errors.UnknownAccount: 404,
     errors.UnknownTicket: 404,
+    errors.NotYetFiled: 404,
     errors.UnknownStaff: 404,
     errors.UnknownGroup: 404,
     errors.NotAnAgent: 422,
@@ -117,6 +118,8 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
         extra["errors"] = [{"field": error.field, "message": error.detail}]
     if isinstance(error, errors.VersionMismatch):
         extra["current_version"] = error.actual
+    if isinstance(error, errors.VersionNotReached):
+        extra["last_version"] = error.last
     if isinstance(error, errors.MailRefused):
         extra["reason"] = error.reason
     response = problem(status, error.code, error.detail, **extra)

@@ -6,6 +6,8 @@ part of the contract: rename one and clients see a different ``type`` URI.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DocketError(Exception):
     """A command was refused by a rule of the support desk."""
@@ -153,6 +155,46 @@ class VersionMismatch(DocketError):
         )
         self.expected = expected
         self.actual = actual
+
+
+class NotYetFiled(DocketError):
+    """The ticket as it stood before it was filed: there was none."""
+
+    code = "not-yet-filed"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(
+            f"Ticket {number} had not been filed by then: ask for an instant from its "
+            "filing on, or for a version from 1."
+        )
+
+
+class VersionNotReached(InvalidField):
+    """The ticket as it stood at a version it has not reached: that is still to come."""
+
+    code = "version-not-reached"
+
+    def __init__(self, number: str, version: int, last: int) -> None:
+        super().__init__(
+            "version",
+            f"Ticket {number} is at version {last}; version {version} has not been written. "
+            f"Ask for a version from 1 to {last}, or leave version out for the ticket as "
+            "it stands.",
+        )
+        self.last = last
+
+
+class AsOfInTheFuture(InvalidField):
+    """The ticket as it stood at an instant still to come: nobody knows it yet."""
+
+    code = "as-of-in-the-future"
+
+    def __init__(self, as_of: datetime, now: datetime) -> None:
+        super().__init__(
+            "as_of",
+            f"{as_of.isoformat()} is still to come (it is {now.isoformat()}): ask for an "
+            "instant up to now, or leave as_of out for the ticket as it stands.",
+        )
 
 
 class AlreadyExists(DocketError):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from domain.ticket import TicketOwner
@@ -80,6 +81,25 @@ class Paging:
 class NamedPage:
     page: Page
     names: dict[str, str]
+
+
+def ticket_names(
+    conn: psycopg.Connection[Any], t: Tables, found: dict[str, Any]
+) -> dict[str, str]:
+    """The directory's names for everyone on a ticket's detail, and for its account: the
+    live detail and the audit's detail as of a version name people alike."""
+    people = [found["requester_id"], *found["collaborators"]]
+    people += [m["author_id"] for m in found["conversation"]]
+    people += [n["author_id"] for n in found.get("internal_notes", [])]
+    if found["assignee_id"]:
+        people.append(found["assignee_id"])
+    if found["callback"] and found["callback"]["made_by"]:
+        people.append(found["callback"]["made_by"])
+    names = directory.names(conn, t, people)
+    account = directory.account_name(conn, t, found["account_id"])
+    if account is not None:
+        names[found["account_id"]] = account
+    return names
 
 
 class Reads:
@@ -177,17 +197,7 @@ class Reads:
             )
             if found is None:
                 return None
-            people = [found["requester_id"], *found["collaborators"]]
-            people += [m["author_id"] for m in found["conversation"]]
-            people += [n["author_id"] for n in found.get("internal_notes", [])]
-            if found["assignee_id"]:
-                people.append(found["assignee_id"])
-            if found["callback"] and found["callback"]["made_by"]:
-                people.append(found["callback"]["made_by"])
-            names = directory.names(conn, self.tables, people)
-            account = directory.account_name(conn, self.tables, found["account_id"])
-            if account is not None:
-                names[found["account_id"]] = account
+            names = ticket_names(conn, self.tables, found)
             if with_internal_notes:  # staff read the SLA clocks with the notes
                 found["sla"] = sla.ticket_state(conn, self.tables, found["ticket_id"])
         return found, names

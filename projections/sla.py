@@ -83,12 +83,13 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         known = {r["ticket_id"]: (r["account_id"], state_from_data(r["state"])) for r in cur}
     touched: set[UUID] = set()
     for fact in facts:
+        account_id, state = known.get(fact.stream_id, ("", None))
         if isinstance(fact.event, Ticket.Opened):
-            known[fact.stream_id] = (fact.event.account_id, SlaState())
-        if fact.stream_id not in known:  # an event of a ticket this view never saw opened
+            account_id = fact.event.account_id
+        state = evolve(state, fact.event)
+        if state is None:  # an event of a ticket this view never saw opened
             continue
-        account_id, state = known[fact.stream_id]
-        known[fact.stream_id] = (account_id, sla_after(state, fact.event))
+        known[fact.stream_id] = (account_id, state)
         touched.add(fact.stream_id)
     tickets: list[tuple[Any, ...]] = []
     clocks: list[tuple[Any, ...]] = []
@@ -116,6 +117,23 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 "breach_recorded = excluded.breach_recorded",
                 clocks,
             )
+
+
+def evolve(state: SlaState | None, event: Any) -> SlaState | None:
+    """A ticket's clocks after one of its events (``None`` until it is opened): the
+    view's fold, pure."""
+    if isinstance(event, Ticket.Opened):
+        state = SlaState()
+    return None if state is None else sla_after(state, event)
+
+
+def clocks_as_folded(events: Sequence[Any]) -> SlaState | None:
+    """One ticket's clocks folded in memory from its events by :func:`evolve`, as the view
+    keeps them (the audit's ticket "as of" folds a prefix of its events)."""
+    state: SlaState | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state
 
 
 def _clock_row(ticket_id: UUID, account_id: str, state: SlaState, c: Clock) -> tuple[Any, ...]:

@@ -4,11 +4,17 @@ in a separate table only staff reads reach, its internal notes.
 The detail carries the ticket's version (every event counts, so it equals the
 version writes compare ``If-Match`` against) and the log position of its
 latest event.
+
+:func:`fold` is the view's one fold, pure: the view writes what it makes of a
+batch, and :func:`detail_as_folded` runs it in memory over one ticket's events
+(the audit's ticket "as of" a version or an instant folds a prefix of them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -139,6 +145,43 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             (ids,),
         )
         tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
+    folded = fold(tickets, facts)
+    columns = ", ".join(DETAIL_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {t(DETAILS)} ({columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+            [
+                tuple(_column(c, folded.tickets[tid][c]) for c in DETAIL_COLUMNS)
+                for tid in folded.touched
+            ],
+        )
+        if folded.messages:
+            copy_rows(cur, t(CONVERSATION), MESSAGE_COLUMNS, folded.messages)
+        if folded.notes:
+            copy_rows(cur, t(NOTES), NOTE_COLUMNS, folded.notes)
+        if folded.files:
+            copy_rows(cur, t(FILES), FILE_COLUMNS, folded.files)
+
+
+@dataclass
+class Folded:
+    """What a run of facts made of the tickets' rows: each touched ticket's row as it now
+    stands, and the conversation, note and file rows they added (in the tables' columns)."""
+
+    tickets: dict[UUID, dict[str, Any]]
+    touched: set[UUID]
+    messages: list[tuple[Any, ...]]
+    notes: list[tuple[Any, ...]]
+    files: list[tuple[Any, ...]]
+
+
+def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
+    """The detail's one fold, pure: ``tickets`` (rows as they stood, changed in place)
+    after ``facts``. The view writes what it answers; :func:`detail_as_folded` reads it
+    in memory."""
     touched: set[UUID] = set()
     messages: list[tuple[Any, ...]] = []
     notes: list[tuple[Any, ...]] = []
@@ -213,21 +256,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     "made_at": e.timestamp.isoformat(),
                     "made_by": clean_text(e.stamp.actor_id),
                 }
-    columns = ", ".join(DETAIL_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {t(DETAILS)} ({columns}) VALUES ({placeholders}) "
-            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
-            [tuple(_column(c, tickets[tid][c]) for c in DETAIL_COLUMNS) for tid in touched],
-        )
-        if messages:
-            copy_rows(cur, t(CONVERSATION), MESSAGE_COLUMNS, messages)
-        if notes:
-            copy_rows(cur, t(NOTES), NOTE_COLUMNS, notes)
-        if files:
-            copy_rows(cur, t(FILES), FILE_COLUMNS, files)
+    return Folded(tickets, touched, messages, notes, files)
 
 
 def _column(name: str, value: Any) -> Any:
@@ -287,22 +316,55 @@ def detail(
             return None
         tid = ticket["ticket_id"]
         ticket["conversation"] = cur.execute(
-            f"SELECT version, position, at, author_id, author_role, via, body, attachments "
+            f"SELECT {', '.join(_shown(MESSAGE_COLUMNS))} "
             f"FROM {t(CONVERSATION)} WHERE ticket_id = %s ORDER BY version",
             (tid,),
         ).fetchall()
         ticket["attachments"] = cur.execute(
-            f"SELECT attachment_id, filename, content_type, size, added_at, version "
-            f"FROM {t(FILES)} WHERE ticket_id = %s ORDER BY version, attachment_id",
+            f"SELECT {', '.join(_shown(FILE_COLUMNS))} "
+            f"FROM {t(FILES)} WHERE ticket_id = %s ORDER BY {', '.join(FILE_ORDER)}",
             (tid,),
         ).fetchall()
         if with_internal_notes:
             ticket["internal_notes"] = cur.execute(
-                f"SELECT version, position, at, author_id, via, body "
+                f"SELECT {', '.join(_shown(NOTE_COLUMNS))} "
                 f"FROM {t(NOTES)} WHERE ticket_id = %s ORDER BY version",
                 (tid,),
             ).fetchall()
     return ticket
+
+
+def detail_as_folded(facts: Sequence[Fact], *, with_internal_notes: bool) -> dict[str, Any] | None:
+    """One ticket's detail folded in memory from its facts by :func:`fold`, in the shape
+    :func:`detail` reads from the tables; ``None`` before it was opened. Folding a prefix
+    of the stream gives the detail as it stood then (the audit's "as of")."""
+    if len({f.stream_id for f in facts}) > 1:
+        raise ValueError("The facts of one ticket are folded into its detail.")
+    folded = fold({}, facts)
+    if not folded.tickets:
+        return None
+    [found] = folded.tickets.values()
+    by_version = itemgetter("version")
+    found["conversation"] = sorted(_read(MESSAGE_COLUMNS, folded.messages), key=by_version)
+    found["attachments"] = sorted(
+        _read(FILE_COLUMNS, folded.files), key=lambda row: tuple(row[c] for c in FILE_ORDER)
+    )
+    if with_internal_notes:
+        found["internal_notes"] = sorted(_read(NOTE_COLUMNS, folded.notes), key=by_version)
+    return found
+
+
+FILE_ORDER = ("version", "attachment_id")
+
+
+def _shown(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns a detail answers of a ticket's rows (all but the ticket's id)."""
+    return tuple(c for c in columns if c != "ticket_id")
+
+
+def _read(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    shown = _shown(columns)
+    return [{c: v for c, v in zip(columns, row, strict=True) if c in shown} for row in rows]
 
 
 def owner_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> TicketOwner | None:

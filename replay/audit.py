@@ -1,4 +1,4 @@
-"""The auditor's reads, for the ways in: history, state as of, backlog as of, verify."""
+"""The auditor's reads, for the ways in: history, the ticket as of, backlog as of, verify."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
 from projections.audit_feed import NAME as FEED_VIEW
-from projections.kit import Tables
+from projections.kit import Fact, Tables
+from projections.reads import ticket_names
 from projections.tracking import view_position
-from replay.history import backlog, history, state_at, ticket_events
+from replay.as_of import TicketAsOf, ticket_as_of
+from replay.history import backlog, history, ticket_events
 from replay.store import StoredAt, find_ticket_id
 from replay.verify import VerifyReport, verify_log
 
@@ -34,11 +36,27 @@ class Audit:
     def history(self, entries: list[StoredAt]) -> list[dict[str, Any]]:
         return history(entries, self.mapper)
 
-    def state(
-        self, entries: list[StoredAt], *, version: int | None, as_of: datetime | None
-    ) -> dict[str, Any] | None:
-        decoded = [self.mapper.to_domain_event(e.stored) for e in entries]
-        return state_at(decoded, version=version, as_of=as_of)
+    def ticket_as_of(
+        self,
+        entries: list[StoredAt],
+        *,
+        version: int | None,
+        as_of: datetime | None,
+        now: datetime,
+        with_internal_notes: bool,
+    ) -> tuple[TicketAsOf, dict[str, str]]:
+        """The ticket's detail as it stood then, and the directory's names for its people
+        (as the live detail names them)."""
+        facts = [Fact(e.position, self.mapper.to_domain_event(e.stored)) for e in entries]
+        found = ticket_as_of(
+            facts,
+            version=version,
+            as_of=as_of,
+            now=now,
+            with_internal_notes=with_internal_notes,
+        )
+        with self.pool.connection() as conn:
+            return found, ticket_names(conn, Tables(self.schema), found.detail)
 
     def backlog(self, as_of: datetime) -> tuple[dict[str, Any], int]:
         """The backlog and the feed position it was computed at."""

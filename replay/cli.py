@@ -5,15 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from domain.errors import DocketError
 from projections.catalog import VIEWS
+from projections.kit import Fact, Tables
+from projections.reads import ticket_names
+from replay.as_of import TicketAsOf, ticket_as_of
 from replay.export import export_lines
-from replay.history import history, state_at, ticket_events
+from replay.history import history, ticket_events
 from replay.rebuild import Progress, rebuild
 from replay.store import find_ticket_id
 from replay.verify import verify_export, verify_log
@@ -28,7 +33,9 @@ def add_commands(commands: Any) -> None:
     h = sub.add_parser("history", help="a ticket's events as a timeline")
     h.add_argument("ticket")
     h.add_argument("--json", action="store_true")
-    s = sub.add_parser("state", help="a ticket as it stood at a version or instant")
+    s = sub.add_parser(
+        "state", help="a ticket's detail as it stood at a version or instant (now without)"
+    )
     s.add_argument("ticket")
     s.add_argument("--version", type=int)
     s.add_argument("--as-of", type=datetime.fromisoformat)
@@ -44,7 +51,15 @@ def add_commands(commands: Any) -> None:
     e.add_argument("--out", type=Path)
 
 
-def run(args: argparse.Namespace, url: str, schema: str) -> int:
+def run(
+    args: argparse.Namespace,
+    url: str,
+    schema: str,
+    *,
+    show_ticket_as_of: Callable[[TicketAsOf, dict[str, str]], str],
+) -> int:
+    """Run one ``docket replay`` command; ``state`` prints the ticket as of with
+    ``show_ticket_as_of`` (the API's answer, so both show one shape)."""
     mapper = docket_mapper()
     command = args.replay_command
     if command == "verify" and args.file:
@@ -123,12 +138,19 @@ def run(args: argparse.Namespace, url: str, schema: str) -> int:
                     )
             return 0
         if command == "state":
-            decoded = [mapper.to_domain_event(e.stored) for e in entries]
-            state = state_at(decoded, version=args.version, as_of=args.as_of)
-            if state is None:
-                print("The ticket did not exist yet then.", file=sys.stderr)
+            facts = [Fact(e.position, mapper.to_domain_event(e.stored)) for e in entries]
+            try:  # the operator reads all of it: internal notes, SLA clocks, callback
+                found = ticket_as_of(
+                    facts,
+                    version=args.version,
+                    as_of=args.as_of,
+                    now=datetime.now(UTC),
+                    with_internal_notes=True,
+                )
+            except DocketError as refused:
+                print(refused.detail, file=sys.stderr)
                 return 2
-            print(json.dumps(state, indent=2, default=str))
+            print(show_ticket_as_of(found, ticket_names(conn, Tables(schema), found.detail)))
             return 0
         if command == "export":
             trail = "\n".join(export_lines(entries)) + "\n"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from api.answers import bad_query
+from api.answers import bad_query, ticket_as_of
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.schemas.audit import (
@@ -16,11 +16,11 @@ from api.schemas.audit import (
     DamageOut,
     HistoryEvent,
     StateQuery,
+    TicketDetailAsOf,
     TicketHistory,
-    TicketState,
     Verification,
 )
-from desk.access import may_see_ticket
+from desk.access import may_read_notes, may_see_callback, may_see_ticket
 from domain.ticket import TicketOwner
 from replay.store import StoredAt
 
@@ -30,11 +30,14 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or bad token"},
     403: {"description": "Role not allowed"},
     404: {"description": "No such ticket, or none then"},
-    422: {"description": "Invalid parameter"},
+    422: {"description": "Invalid parameter, a version not reached or an instant to come"},
 }
 
 
-def visible_stream(runtime: RuntimeDep, who: CurrentPrincipal, ticket: str) -> list[StoredAt]:
+def visible_stream(
+    runtime: RuntimeDep, who: CurrentPrincipal, ticket: str
+) -> tuple[list[StoredAt], TicketOwner]:
+    """The ticket's stored events and whose it is, if the caller may see it."""
     entries = runtime.audit.ticket_stream(ticket)
     if entries:
         opened = runtime.desk.mapper.to_domain_event(entries[0].stored)
@@ -44,7 +47,7 @@ def visible_stream(runtime: RuntimeDep, who: CurrentPrincipal, ticket: str) -> l
             getattr(opened, "requester_id", ""),
         )
         if may_see_ticket(who, owner):
-            return entries
+            return entries, owner
     raise Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
 
 
@@ -53,7 +56,7 @@ def ticket_history(ticket: str, who: CurrentPrincipal, runtime: RuntimeDep) -> T
     """Every event of the ticket in order: version, position, instant, actor, via,
     correlation and causation ids, fields and chain hashes. Internal notes included."""
     allowed(who, "audit_history")
-    entries = visible_stream(runtime, who, ticket)
+    entries, _ = visible_stream(runtime, who, ticket)
     events = runtime.audit.history(entries)
     return TicketHistory(
         ticket_id=str(entries[0].stored.originator_id),
@@ -62,26 +65,35 @@ def ticket_history(ticket: str, who: CurrentPrincipal, runtime: RuntimeDep) -> T
     )
 
 
-@router.get("/tickets/{ticket}/state", response_model=TicketState, responses=PROBLEMS)
+@router.get(
+    "/tickets/{ticket}/state",
+    response_model=TicketDetailAsOf,
+    response_model_exclude_unset=True,
+    responses=PROBLEMS,
+)
 def ticket_state(
     ticket: str,
     query: Annotated[StateQuery, Query()],
     who: CurrentPrincipal,
     runtime: RuntimeDep,
-) -> TicketState:
-    """The ticket exactly as it stood at ?version=N or ?as_of=INSTANT (now without either),
-    folded from its events."""
+    request: Request,
+) -> TicketDetailAsOf:
+    """The ticket detail as it stood at ?version=N or ?as_of=INSTANT (now without either),
+    folded from its events by the detail's own fold, SLA clocks read at that instant."""
     allowed(who, "audit_state")
-    if query.version is not None and query.as_of is not None:
-        raise bad_query("as_of", "Give version or as_of, not both.")
-    if query.as_of is not None and query.as_of.tzinfo is None:
-        raise bad_query("as_of", "as_of needs a time zone, e.g. 2024-03-01T12:00:00Z.")
-    entries = visible_stream(runtime, who, ticket)
-    state = runtime.audit.state(entries, version=query.version, as_of=query.as_of)
-    if state is None:
-        raise Problem(404, "not-yet-filed", f"Ticket {ticket} had not been filed by then.")
-    return TicketState(
-        ticket_id=str(entries[0].stored.originator_id), version=state["version"], state=state
+    entries, owner = visible_stream(runtime, who, ticket)
+    found, names = runtime.audit.ticket_as_of(
+        entries,
+        version=query.version,
+        as_of=query.as_of,
+        now=datetime.now(UTC),
+        with_internal_notes=may_read_notes(who),
+    )
+    return ticket_as_of(
+        found,
+        names,
+        lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
+        with_callback=may_see_callback(who, owner),
     )
 
 

@@ -1,4 +1,4 @@
-"""The auditor's answers: a ticket's history, its state as of, the backlog, verification."""
+"""The auditor's answers: a ticket's history, the ticket as of, the backlog, verification."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.schemas.common import EventOut, Strict
+from api.schemas.ticket_detail import TicketDetail
 
 
 class HistoryEvent(EventOut):
@@ -26,10 +27,17 @@ class StateQuery(Strict):
     as_of: datetime | None = Field(default=None, description="ISO instant with a time zone.")
 
 
-class TicketState(BaseModel):
-    ticket_id: str
-    version: int = Field(description="The last version folded.")
-    state: dict[str, Any]
+class TicketDetailAsOf(TicketDetail):
+    """The ticket detail (``GET /v1/tickets/{ticket}``) as it stood then, folded from its
+    events up to then by the detail's own fold; ``version`` is the last version folded."""
+
+    as_of: datetime = Field(
+        description="The instant the answer stands at: as_of, the instant version N was "
+        "written, or now. The SLA clocks are read at it."
+    )
+    write_model: dict[str, Any] = Field(
+        description="The ticket aggregate's own fields then, as the write model folded them."
+    )
 
 
 class AccountBacklog(BaseModel):

@@ -20,10 +20,16 @@ def test_an_auditor_replays_a_tickets_history_and_its_state_at_any_version(serve
         assert history["events"][2]["actor"]["kind"] == "agent"
         assert history["events"][2]["position"] == closed["position"]
         first = auditor.get(f"/v1/audit/tickets/{filed['id']}/state", params={"version": 1}).json()
-        assert (first["version"], first["state"]["status"]) == (1, "open")
+        assert (first["version"], first["status"], first["subject"]) == (1, "open", "Audit me")
+        assert [m["author_role"] for m in first["conversation"]] == ["requester"]
+        assert first["internal_notes"] == [] and first["write_model"]["version"] == 1
+        noted = auditor.get(f"/v1/audit/tickets/{filed['id']}/state", params={"version": 2})
+        assert [n["body"] for n in noted.json()["internal_notes"]] == ["staff only words"]
+        assert noted.json()["status"] == "open"
         opened_at = history["events"][0]["at"]
         then = auditor.get(f"/v1/audit/tickets/{filed['id']}/state", params={"as_of": opened_at})
-        assert then.json()["version"] == 1
+        assert (then.json()["version"], then.json()["as_of"]) == (1, opened_at)
+        assert auditor.get(f"/v1/audit/tickets/{filed['id']}/state").json()["status"] == "closed"
         before = auditor.get(
             f"/v1/audit/tickets/{filed['id']}/state", params={"as_of": "2000-01-01T00:00:00Z"}
         )
@@ -36,6 +42,31 @@ def test_an_auditor_replays_a_tickets_history_and_its_state_at_any_version(serve
         assert verified["ok"] and verified["events"] == 3
     with server.client("requester") as requester:
         assert requester.get(f"/v1/audit/tickets/{filed['number']}/events").status_code == 403
+
+
+def test_the_state_of_a_version_not_reached_or_an_instant_to_come_is_refused(
+    server: Server,
+) -> None:
+    filed = file_ticket(server, subject="Not yet")
+    with server.client("auditor") as auditor:
+        beyond = auditor.get(f"/v1/audit/tickets/{filed['number']}/state", params={"version": 2})
+        to_come = auditor.get(
+            f"/v1/audit/tickets/{filed['number']}/state", params={"as_of": "2999-01-01T00:00:00Z"}
+        )
+        before = auditor.get(
+            f"/v1/audit/tickets/{filed['number']}/state", params={"as_of": "2000-01-01T00:00:00Z"}
+        )
+    assert (beyond.status_code, beyond.headers["content-type"]) == (
+        422,
+        "application/problem+json",
+    )
+    assert beyond.json()["type"].endswith("/version-not-reached")
+    assert beyond.json()["last_version"] == 1
+    assert beyond.json()["errors"][0]["field"] == "version"
+    assert "from 1 to 1" in beyond.json()["detail"]
+    assert to_come.status_code == 422 and to_come.json()["type"].endswith("/as-of-in-the-future")
+    assert to_come.json()["errors"][0]["field"] == "as_of"
+    assert before.status_code == 404 and before.json()["type"].endswith("/not-yet-filed")
 
 
 def test_the_backlog_as_of_now_counts_a_newly_filed_ticket(server: Server) -> None:
