@@ -1,8 +1,9 @@
-"""A ticket's history as the log holds it, and the ticket as it stood at any point.
+"""A ticket's history as the log holds it, and its write model as it stood at any point.
 
-The state "as of" a version or an instant is always the fold of the stored
+The write model "as of" a version or an instant is always the fold of the stored
 events up to that point, through the same aggregate code that made them
-(upcasting old versions on the way), so it cannot disagree with the log.
+(upcasting old versions on the way), so it cannot disagree with the log. What
+people saw then, the ticket detail as of, is :mod:`replay.as_of`.
 """
 
 from __future__ import annotations
