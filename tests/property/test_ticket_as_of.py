@@ -163,9 +163,10 @@ def test_the_ticket_as_of_any_version_or_instant_is_the_detail_the_live_view_ans
         live = live_details(database_url, schema, pool, entries)
         audit = Audit(pool, schema, docket_mapper())
         now = T0 + timedelta(days=400)
-        for entry in entries:
+        events: list[Any] = [audit.mapper.to_domain_event(e.stored) for e in entries]
+        instants = [e.timestamp for e in events]
+        for entry, at in zip(entries, instants, strict=True):
             version = entry.stored.originator_version
-            at = audit.mapper.to_domain_event(entry.stored).timestamp
             then = audit.ticket_as_of(
                 entries, version=version, as_of=None, now=now, with_internal_notes=True
             )
@@ -179,7 +180,6 @@ def test_the_ticket_as_of_any_version_or_instant_is_the_detail_the_live_view_ans
         with pytest.raises(VersionNotReached):
             audit.ticket_as_of(entries, version=last + 1, as_of=None, now=now,
                                with_internal_notes=True)  # fmt: skip
-        instants = [audit.mapper.to_domain_event(e.stored).timestamp for e in entries]
         for probe in [T0 + timedelta(minutes=probe_minutes), *instants]:
             stood = [
                 e.stored.originator_version
