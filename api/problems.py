@@ -71,6 +71,19 @@ TITLES = {
 }  # fmt: skip
 
 
+Responses = dict[int | str, dict[str, Any]]
+"""A route's ``responses=``: what each status it may answer means, for the OpenAPI document."""
+
+
+def responses(meanings: dict[int, str], waits_for: str | None = None) -> Responses:
+    """The problems a route may answer: ``meanings`` over the two every route shares (401,
+    and 403 for a role not allowed); ``waits_for`` names the view a read waits for (503)."""
+    table = {401: "No or bad token", 403: "Role not allowed", **meanings}
+    if waits_for is not None:
+        table[503] = f"The {waits_for} has not reached min_position yet; retry"
+    return {status: {"description": table[status]} for status in sorted(table)}
+
+
 class Problem(Exception):
     """A refusal raised by the ways in (auth, headers, uploads)."""
 

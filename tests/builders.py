@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID, uuid4
 
 import psycopg
@@ -17,6 +17,24 @@ from domain.stamp import Stamp
 from domain.ticket import Ticket
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+
+
+class TicketText(TypedDict):
+    subject: str
+    description: str
+    type: str
+    priority: str
+    product: str
+
+
+SYNC_FAILS: TicketText = {
+    "subject": "Sync fails",
+    "description": "Files stop syncing.",
+    "type": "bug",
+    "priority": "normal",
+    "product": "Files",
+}
+"""What the builders' tickets say: a sync bug on Files."""
 
 
 def requester(at: datetime = T0, who: str = "req-1") -> Stamp:
@@ -35,11 +53,7 @@ def new_ticket(at: datetime = T0, sla_terms: dict[str, Any] | None = None) -> Ti
     return Ticket.file(
         ticket_id=uuid4(),
         number="T-000001",
-        subject="Sync fails",
-        description="Files stop syncing after an hour.",
-        type="bug",
-        priority="normal",
-        product="Files",
+        **SYNC_FAILS,
         topic="sync",
         channel="web",
         requester_id="req-1",
@@ -68,11 +82,7 @@ def file(
     return desk.file_ticket(
         account_id=account,
         requester_id="req-1",
-        subject="Sync fails",
-        description="Files stop syncing.",
-        type="bug",
-        priority="normal",
-        product="Files",
+        **SYNC_FAILS,
         attachments=attachments,
         stamp=requester(at),
     )

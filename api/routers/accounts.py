@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import list_filter, paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.routers.tickets import READ_PROBLEMS
 from api.schemas.accounts import (
     AccountIn,
@@ -59,14 +59,14 @@ def account_tickets(
     return ticket_page(found, staff=False)
 
 
-WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    404: {"description": "No such account (or member) that you administer"},
-    409: {"description": "The account's rules refuse this change (seats, Premium, plan)"},
-    412: {"description": "If-Match names a stale version"},
-    422: {"description": "Invalid field, or Idempotency-Key reused with another body"},
-}
+WRITE_PROBLEMS = responses(
+    {
+        404: "No such account (or member) that you administer",
+        409: "The account's rules refuse this change (seats, Premium, plan)",
+        412: "If-Match names a stale version",
+        422: "Invalid field, or Idempotency-Key reused with another body",
+    }
+)
 
 
 @router.post("", status_code=201, response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import bad_query, read_problems
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.routers.dashboard import instant
 from api.schemas.articles import (
     ArticleIn,
@@ -45,14 +45,14 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
 accounts_router = APIRouter(prefix="/v1/accounts", tags=["articles"])
 dashboard_router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    404: {"description": "No such article (or help session) for the caller"},
-    409: {"description": "The article was withdrawn, or its slug is taken"},
-    422: {"description": "Invalid field"},
-    503: {"description": "The articles view has not reached min_position yet; retry"},
-}
+PROBLEMS = responses(
+    {
+        404: "No such article (or help session) for the caller",
+        409: "The article was withdrawn, or its slug is taken",
+        422: "Invalid field",
+    },
+    waits_for="articles view",
+)
 
 
 def article_ref(ref: str) -> UUID:

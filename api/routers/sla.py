@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.answers import bad_query, read_problems, start_of_day, time_zone
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
+from api.problems import responses
 from api.schemas.sla import (
     Compliance,
     SlaPolicyOut,
@@ -23,12 +24,7 @@ from domain.sla import CALENDARS, Targets, format_duration
 
 router = APIRouter(prefix="/v1/sla", tags=["sla"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    422: {"description": "Invalid parameter"},
-    503: {"description": "The SLA view has not reached min_position yet; retry"},
-}
+PROBLEMS = responses({422: "Invalid parameter"}, waits_for="SLA view")
 
 
 def day_range(

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import list_filter, paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.routers.tickets import READ_PROBLEMS
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage, TicketQuery
@@ -35,22 +35,16 @@ from store.idempotency import StoredAnswer
 router = APIRouter(tags=["staff"])
 GroupPath = Annotated[str, Path(min_length=1, max_length=NAME_MAX_CHARS, pattern=GROUP_PATTERN)]
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed header"},
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    404: {"description": "No such staff member or support group"},
-    409: {"description": "Already so, already registered, or deactivated"},
-    412: {"description": "If-Match names a stale version of the staff member"},
-    422: {"description": "Invalid field, not an agent, or Idempotency-Key reused"},
-}
-LIST_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    404: {"description": "No such staff member"},
-    422: {"description": "Invalid filter"},
-    503: {"description": "The roster has not reached min_position yet; retry"},
-}
+PROBLEMS = responses(
+    {
+        400: "Malformed header",
+        404: "No such staff member or support group",
+        409: "Already so, already registered, or deactivated",
+        412: "If-Match names a stale version of the staff member",
+        422: "Invalid field, not an agent, or Idempotency-Key reused",
+    }
+)
+LIST_PROBLEMS = responses({404: "No such staff member", 422: "Invalid filter"}, waits_for="roster")
 
 
 def staff_answer(found: StaffReceipt, status: int = 200) -> StoredAnswer:

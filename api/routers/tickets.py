@@ -4,7 +4,7 @@ ticket lists and a ticket's detail."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from api.answers import list_filter, paging, read_problems, ticket_page
 from api.answers import ticket_detail as ticket_detail_answer
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.schemas.lists import TicketPage, TicketQuery
 from api.schemas.ticket_detail import TicketDetail
 from api.schemas.tickets import (
@@ -41,16 +41,17 @@ from domain.channels import ChatLine
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed header"},
-    401: {"description": "No or bad token"},
-    403: {"description": "Role or plan not allowed"},
-    404: {"description": "No such ticket visible to the caller"},
-    409: {"description": "The ticket's state refuses this change"},
-    412: {"description": "If-Match names a stale version"},
-    413: {"description": "Body too large"},
-    422: {"description": "Invalid field, or Idempotency-Key reused with another body"},
-}
+PROBLEMS = responses(
+    {
+        400: "Malformed header",
+        403: "Role or plan not allowed",
+        404: "No such ticket visible to the caller",
+        409: "The ticket's state refuses this change",
+        412: "If-Match names a stale version",
+        413: "Body too large",
+        422: "Invalid field, or Idempotency-Key reused with another body",
+    }
+)
 
 
 @router.post("", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
@@ -176,14 +177,15 @@ def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:
     return None if lines is None else [ChatLine(x.who, x.text, x.at) for x in lines]
 
 
-READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A cursor from another list"},
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed, or a scope the role does not have"},
-    404: {"description": "No such ticket visible to the caller"},
-    422: {"description": "Invalid filter"},
-    503: {"description": "The view has not reached min_position yet; retry"},
-}
+READ_PROBLEMS = responses(
+    {
+        400: "A cursor from another list",
+        403: "Role not allowed, or a scope the role does not have",
+        404: "No such ticket visible to the caller",
+        422: "Invalid filter",
+    },
+    waits_for="view",
+)
 
 
 @router.get(

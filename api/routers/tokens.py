@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.problems import responses
 from api.schemas.tokens import (
     TokenCreate,
     TokenCreateQuery,
@@ -24,13 +25,14 @@ from domain.errors import InvalidField
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed (only admins act on others' tokens)"},
-    404: {"description": "No such person, or no such token of the caller's"},
-    422: {"description": "Invalid field"},
-    503: {"description": "The directory has not reached min_position yet; retry"},
-}
+PROBLEMS = responses(
+    {
+        403: "Role not allowed (only admins act on others' tokens)",
+        404: "No such person, or no such token of the caller's",
+        422: "Invalid field",
+    },
+    waits_for="directory",
+)
 
 
 @router.post("", status_code=201, response_model=TokenIssued, responses=PROBLEMS)

@@ -42,6 +42,19 @@ def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:
     return tickets
 
 
+@pytest.fixture
+def worked(desk: SupportDesk, runner: ProjectionRunner) -> list[Receipt]:
+    """Three worked tickets, every view caught up with them."""
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    return tickets
+
+
+def assert_views_equal_a_fold_from_scratch(database_url: str, schema: str) -> None:
+    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
+    assert checked.differences == {name: [] for name in VIEWS}
+
+
 def test_history_lists_every_event_with_actor_channel_position_and_why(
     desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
 ) -> None:
@@ -151,14 +164,9 @@ def swap(conn: psycopg.Connection[Any], table: str, ticket: UUID) -> None:
 
 @pytest.mark.parametrize("how", list(TAMPERS))
 def test_verify_names_exactly_the_ticket_whose_stored_events_were_tampered_with(
-    desk: SupportDesk,
-    conn: psycopg.Connection[Any],
-    schema: str,
-    runner: ProjectionRunner,
-    how: str,
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str, how: str
 ) -> None:
-    tickets = worked_tickets(desk)
-    runner.catch_up()
+    tickets = worked
     assert verify_log(conn, schema, MAPPER.transcoder).ok
     victim = tickets[1]
     TAMPERS[how](conn, f'"{schema}".docket_events', victim.ticket_id)
@@ -172,10 +180,9 @@ def test_verify_names_exactly_the_ticket_whose_stored_events_were_tampered_with(
 
 
 def test_verify_catches_a_whole_stream_removed_and_the_seal_it_broke(
-    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked_tickets(desk)
-    runner.catch_up()
+    tickets = worked
     conn.execute(
         f'DELETE FROM "{schema}".docket_events WHERE originator_id = %s', (tickets[2].ticket_id,)
     )
@@ -201,9 +208,9 @@ def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_fro
     desk: SupportDesk,
     runner: ProjectionRunner,
     conn: psycopg.Connection[Any],
+    worked: list[Receipt],
 ) -> None:
-    tickets = worked_tickets(desk)
-    runner.catch_up()
+    tickets = worked
     runner.start()
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -238,20 +245,14 @@ def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_fro
     assert errors == []
     assert swapped.events > 0
     runner.catch_up()
-    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
-    assert checked.differences == {name: [] for name in VIEWS}
+    assert_views_equal_a_fold_from_scratch(database_url, schema)
     assert verify_log(conn, schema, MAPPER.transcoder).ok
 
 
+@pytest.mark.usefixtures("worked")
 def test_rebuild_check_reports_a_live_row_that_differs_from_the_fold(
-    database_url: str,
-    schema: str,
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
+    database_url: str, schema: str, conn: psycopg.Connection[Any]
 ) -> None:
-    worked_tickets(desk)
-    runner.catch_up()
     conn.execute(
         f"UPDATE \"{schema}\".ticket_details SET subject = 'edited by hand' WHERE number = 'T-000002'"
     )
@@ -288,19 +289,13 @@ def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify
     state = state_at([MAPPER.to_domain_event(e.stored) for e in entries])
     assert state is not None and (state["follow_up_of"], state["version"]) == (None, reply.version)
     assert verify_log(conn, schema, MAPPER.transcoder).ok
-    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
-    assert checked.differences == {name: [] for name in VIEWS}
+    assert_views_equal_a_fold_from_scratch(database_url, schema)
 
 
 def test_docket_replay_verify_exits_non_zero_naming_the_damaged_ticket(
-    database_url: str,
-    schema: str,
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
+    database_url: str, schema: str, conn: psycopg.Connection[Any], worked: list[Receipt]
 ) -> None:
-    tickets = worked_tickets(desk)
-    runner.catch_up()
+    tickets = worked
     env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema}
     command = [sys.executable, "-m", "api.cli", "replay", "verify"]
     clean = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -313,15 +308,18 @@ def test_docket_replay_verify_exits_non_zero_naming_the_damaged_ticket(
 
 
 def test_a_rebuild_ends_even_when_writers_outpace_it(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner
+    database_url: str,
+    schema: str,
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    worked: list[Receipt],
 ) -> None:
     """Every batch the rebuild folds, more than a batch is written: it still swaps.
 
     It folds to the head as it stands when it looks, and leaves what came after
     to the live workers; the views then equal a fold from scratch.
     """
-    tickets = worked_tickets(desk)
-    runner.catch_up()
+    tickets = worked
     batch = 7
     calls = 0
 
@@ -339,5 +337,4 @@ def test_a_rebuild_ends_even_when_writers_outpace_it(
     )  # fmt: skip
     assert swapped.events > batch * calls  # it folded what was written meanwhile too
     runner.catch_up()
-    checked = rebuild(database_url, schema, list(VIEWS.values()), check=True)
-    assert checked.differences == {name: [] for name in VIEWS}
+    assert_views_equal_a_fold_from_scratch(database_url, schema)

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from desk.service import SupportDesk
-from domain.stamp import Stamp
-
-AT = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+from tests.builders import desk_with_account, file
 
 
 def test_a_filed_ticket_is_stored_and_read_back_by_number(pg_env: dict[str, str]) -> None:
     desk = SupportDesk(pg_env)
-    system = Stamp("system", "system", "api", AT)
-    account = desk.open_account(
-        name="Acme", plan="business", support_tier="standard", stamp=system
-    )
-    desk.add_member(
-        account, member_id="u1", email="u1@acme.test", name="U", role="member", stamp=system
-    )
-    receipt = desk.file_ticket(
-        account_id=account,
-        requester_id="u1",
-        subject="Sync fails",
-        description="It fails",
-        type="bug",
-        priority="normal",
-        product="Files",
-        stamp=Stamp("u1", "requester", "web", AT),
-    )
+    receipt = file(desk, desk_with_account(desk))
     desk.close()
     again = SupportDesk(pg_env)
     facts = again.ticket_facts(receipt.number)

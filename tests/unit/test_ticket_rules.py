@@ -7,12 +7,32 @@ from typing import Any
 import pytest
 
 from domain import errors
+from domain.stamp import Stamp
 from domain.ticket import Ticket
 from tests.builders import T0, agent, later, new_ticket, requester
 
 
 def kinds(ticket: Ticket) -> list[str]:
     return [type(e).__name__ for e in ticket.collect_events()]
+
+
+def reply(
+    ticket: Ticket,
+    body: str,
+    *,
+    by: str = "req-1",
+    role: str = "requester",
+    attachments: list[str] | None = None,
+    stamp: Stamp | None = None,
+) -> None:
+    """A message on ``ticket``: the requester's, unless said otherwise."""
+    ticket.add_message(
+        author_id=by,
+        author_role=role,
+        body=body,
+        attachments=attachments or [],
+        stamp=stamp or requester(),
+    )
 
 
 def test_filing_records_one_opened_event_with_every_field() -> None:
@@ -58,17 +78,9 @@ def test_a_closed_ticket_takes_no_message_until_reopened() -> None:
     ticket = new_ticket()
     ticket.change_status(to_status="closed", stamp=agent(later(hours=1)))
     with pytest.raises(errors.TicketClosed):
-        ticket.add_message(
-            author_id="req-1",
-            author_role="requester",
-            body="hi",
-            attachments=[],
-            stamp=requester(),
-        )
+        reply(ticket, "hi")
     ticket.reopen(stamp=requester(later(days=2)))
-    ticket.add_message(
-        author_id="req-1", author_role="requester", body="hi", attachments=[], stamp=requester()
-    )
+    reply(ticket, "hi")
     assert kinds(ticket)[-3:] == ["StatusChanged", "Reopened", "MessageAdded"]
 
 
@@ -124,9 +136,7 @@ def test_internal_notes_are_for_staff_only() -> None:
 def test_a_requester_reply_brings_a_pending_ticket_back_to_open() -> None:
     ticket = new_ticket()
     ticket.change_status(to_status="pending", stamp=agent())
-    ticket.add_message(
-        author_id="req-1", author_role="requester", body="here", attachments=[], stamp=requester()
-    )
+    reply(ticket, "here")
     assert ticket.status == "open"
     assert kinds(ticket)[-2:] == ["MessageAdded", "StatusChanged"]
 
@@ -134,63 +144,35 @@ def test_a_requester_reply_brings_a_pending_ticket_back_to_open() -> None:
 def test_an_agent_reply_leaves_a_pending_ticket_pending() -> None:
     ticket = new_ticket()
     ticket.change_status(to_status="pending", stamp=agent())
-    ticket.add_message(
-        author_id="agent-1", author_role="agent", body="any news?", attachments=[], stamp=agent()
-    )
+    reply(ticket, "any news?", by="agent-1", role="agent", stamp=agent())
     assert ticket.status == "pending"
 
 
 def test_only_staff_reply_as_agent_and_only_the_requester_as_requester() -> None:
     ticket = new_ticket()
     with pytest.raises(errors.StaffOnly):
-        ticket.add_message(
-            author_id="req-1", author_role="agent", body="x", attachments=[], stamp=requester()
-        )
+        reply(ticket, "x", role="agent", stamp=requester())
     with pytest.raises(errors.NotAMember):
-        ticket.add_message(
-            author_id="someone",
-            author_role="requester",
-            body="x",
-            attachments=[],
-            stamp=requester(),
-        )
+        reply(ticket, "x", by="someone")
 
 
 def test_a_collaborator_reply_records_the_collaborator() -> None:
     ticket = new_ticket()
     collaborator = requester(who="admin-1").__class__("admin-1", "collaborator", "web", T0)
-    ticket.add_message(
-        author_id="admin-1",
-        author_role="collaborator",
-        body="me too",
-        attachments=[],
-        stamp=collaborator,
-    )
+    reply(ticket, "me too", by="admin-1", role="collaborator", stamp=collaborator)
     assert ticket.collaborators == {"admin-1"}
 
 
 def test_a_message_body_is_bounded_to_64_kib() -> None:
     ticket = new_ticket()
     with pytest.raises(errors.InvalidField):
-        ticket.add_message(
-            author_id="req-1",
-            author_role="requester",
-            body="x" * (64 * 1024 + 1),
-            attachments=[],
-            stamp=requester(),
-        )
+        reply(ticket, "x" * (64 * 1024 + 1))
 
 
 def test_a_message_can_only_reference_attachments_on_the_ticket() -> None:
     ticket = new_ticket()
     with pytest.raises(errors.InvalidField):
-        ticket.add_message(
-            author_id="req-1",
-            author_role="requester",
-            body="see file",
-            attachments=["abc"],
-            stamp=requester(),
-        )
+        reply(ticket, "see file", attachments=["abc"])
     ticket.add_attachment(
         attachment_id="abc",
         filename="log.txt",
@@ -198,13 +180,7 @@ def test_a_message_can_only_reference_attachments_on_the_ticket() -> None:
         size=3,
         stamp=requester(),
     )
-    ticket.add_message(
-        author_id="req-1",
-        author_role="requester",
-        body="see file",
-        attachments=["abc"],
-        stamp=requester(),
-    )
+    reply(ticket, "see file", attachments=["abc"])
     assert kinds(ticket)[-2:] == ["AttachmentAdded", "MessageAdded"]
 
 
