@@ -48,49 +48,40 @@ def plain_text(markdown: str) -> str:
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(ARTICLES)} (
-            article_id uuid PRIMARY KEY,
-            slug text NOT NULL,
-            title text NOT NULL,
-            body text NOT NULL,
-            plain text NOT NULL,
-            language text NOT NULL,
-            config regconfig NOT NULL,
-            products text[] NOT NULL,
-            topics text[] NOT NULL,
-            withdrawn boolean NOT NULL DEFAULT false,
-            version integer NOT NULL,
-            published_at timestamptz NOT NULL,
-            updated_at timestamptz NOT NULL,
-            read_count integer NOT NULL DEFAULT 0,
-            search tsvector NOT NULL
-        )
-        """
+    t.create(
+        conn,
+        {
+            ARTICLES: """
+                article_id uuid PRIMARY KEY,
+                slug text NOT NULL,
+                title text NOT NULL,
+                body text NOT NULL,
+                plain text NOT NULL,
+                language text NOT NULL,
+                config regconfig NOT NULL,
+                products text[] NOT NULL,
+                topics text[] NOT NULL,
+                withdrawn boolean NOT NULL DEFAULT false,
+                version integer NOT NULL,
+                published_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                read_count integer NOT NULL DEFAULT 0,
+                search tsvector NOT NULL
+            """,
+            SESSIONS: """
+                session_id uuid PRIMARY KEY,
+                person_id text NOT NULL,
+                account_id text NOT NULL,
+                started_at timestamptz NOT NULL,
+                articles_opened integer NOT NULL DEFAULT 0,
+                first_opened_at timestamptz,
+                tickets_filed integer NOT NULL DEFAULT 0,
+                first_filed_at timestamptz
+            """,
+        },
     )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(ARTICLES + '_search')} "
-        f"ON {t(ARTICLES)} USING gin (search)"
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(SESSIONS)} (
-            session_id uuid PRIMARY KEY,
-            person_id text NOT NULL,
-            account_id text NOT NULL,
-            started_at timestamptz NOT NULL,
-            articles_opened integer NOT NULL DEFAULT 0,
-            first_opened_at timestamptz,
-            tickets_filed integer NOT NULL DEFAULT 0,
-            first_filed_at timestamptz
-        )
-        """
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(SESSIONS + '_started')} "
-        f"ON {t(SESSIONS)} (started_at)"
-    )
+    t.create_index(conn, ARTICLES, "_search", "USING gin (search)")
+    t.create_index(conn, SESSIONS, "_started", "(started_at)")
 
 
 SEARCH_VECTOR = (

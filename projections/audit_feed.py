@@ -65,44 +65,36 @@ ENVELOPE = frozenset(
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(FEED)} (
-            position bigint PRIMARY KEY,
-            stream_id uuid NOT NULL,
-            version integer NOT NULL,
-            kind text NOT NULL,
-            ticket_number text,
-            account_id text,
-            at timestamptz NOT NULL,
-            actor_id text NOT NULL,
-            actor_kind text NOT NULL,
-            via text NOT NULL,
-            correlation_id text NOT NULL,
-            causation_id text NOT NULL,
-            staff_only boolean NOT NULL,
-            prev_hash text NOT NULL,
-            event_hash text NOT NULL,
-            fields jsonb NOT NULL
-        )
-        """
+    t.create(
+        conn,
+        {
+            FEED: """
+                position bigint PRIMARY KEY,
+                stream_id uuid NOT NULL,
+                version integer NOT NULL,
+                kind text NOT NULL,
+                ticket_number text,
+                account_id text,
+                at timestamptz NOT NULL,
+                actor_id text NOT NULL,
+                actor_kind text NOT NULL,
+                via text NOT NULL,
+                correlation_id text NOT NULL,
+                causation_id text NOT NULL,
+                staff_only boolean NOT NULL,
+                prev_hash text NOT NULL,
+                event_hash text NOT NULL,
+                fields jsonb NOT NULL
+            """,
+            STREAMS: """
+                stream_id uuid PRIMARY KEY,
+                ticket_number text,
+                account_id text
+            """,
+        },
     )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_stream')} ON {t(FEED)} (stream_id, version)"
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(FEED + '_cause')} "
-        f"ON {t(FEED)} (actor_id, causation_id) WHERE causation_id <> ''"
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(STREAMS)} (
-            stream_id uuid PRIMARY KEY,
-            ticket_number text,
-            account_id text
-        )
-        """
-    )
+    t.create_index(conn, FEED, "_stream", "(stream_id, version)")
+    t.create_index(conn, FEED, "_cause", "(actor_id, causation_id) WHERE causation_id <> ''")
 
 
 def plain(value: Any) -> Any:

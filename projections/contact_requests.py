@@ -25,42 +25,36 @@ ANSWERS = "contact_answers"
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(REQUESTS)} (
-            request_id uuid PRIMARY KEY,
-            reference text NOT NULL UNIQUE,
-            position bigint NOT NULL,
-            version integer NOT NULL,
-            state text NOT NULL,
-            name text NOT NULL,
-            email text NOT NULL,
-            subject text NOT NULL,
-            description text NOT NULL,
-            product text NOT NULL,
-            received_at timestamptz NOT NULL,
-            answered_at timestamptz,
-            ticket_number text,
-            ticket_account_id text
-        )
-        """
+    t.create(
+        conn,
+        {
+            REQUESTS: """
+                request_id uuid PRIMARY KEY,
+                reference text NOT NULL UNIQUE,
+                position bigint NOT NULL,
+                version integer NOT NULL,
+                state text NOT NULL,
+                name text NOT NULL,
+                email text NOT NULL,
+                subject text NOT NULL,
+                description text NOT NULL,
+                product text NOT NULL,
+                received_at timestamptz NOT NULL,
+                answered_at timestamptz,
+                ticket_number text,
+                ticket_account_id text
+            """,
+            ANSWERS: """
+                request_id uuid NOT NULL,
+                version integer NOT NULL,
+                author_id text NOT NULL,
+                body text NOT NULL,
+                at timestamptz NOT NULL,
+                PRIMARY KEY (request_id, version)
+            """,
+        },
     )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(REQUESTS + '_queue')} "
-        f"ON {t(REQUESTS)} (state, position)"
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(ANSWERS)} (
-            request_id uuid NOT NULL,
-            version integer NOT NULL,
-            author_id text NOT NULL,
-            body text NOT NULL,
-            at timestamptz NOT NULL,
-            PRIMARY KEY (request_id, version)
-        )
-        """
-    )
+    t.create_index(conn, REQUESTS, "_queue", "(state, position)")
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:

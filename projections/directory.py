@@ -22,31 +22,28 @@ ACCOUNTS = "directory_accounts"
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(PEOPLE)} (
-            person_id text PRIMARY KEY,
-            name text NOT NULL,
-            email text NOT NULL,
-            role text NOT NULL,
-            account_id text
-        )
-        """
+    t.create(
+        conn,
+        {
+            PEOPLE: """
+                person_id text PRIMARY KEY,
+                name text NOT NULL,
+                email text NOT NULL,
+                role text NOT NULL,
+                account_id text
+            """,
+            ACCOUNTS: """
+                account_id text PRIMARY KEY,
+                name text NOT NULL,
+                plan text NOT NULL,
+                support_tier text NOT NULL,
+                calendar text NOT NULL
+            """,
+        },
     )
     # a removed member keeps their name on what they wrote, and is found by email no more
     conn.execute(
         f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS departed boolean NOT NULL DEFAULT false"
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(ACCOUNTS)} (
-            account_id text PRIMARY KEY,
-            name text NOT NULL,
-            plan text NOT NULL,
-            support_tier text NOT NULL,
-            calendar text NOT NULL
-        )
-        """
     )
 
 

@@ -7,7 +7,7 @@ them. The runner (:mod:`projections.runner`) feeds it; nothing here reads the lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,20 @@ class Tables:
 
     def index(self, name: str) -> str:
         return f'"{name}{self.suffix}"'
+
+    def create(self, conn: psycopg.Connection[Any], columns: Mapping[str, str]) -> None:
+        """Each table of ``columns`` (its name: its columns and constraints) not there yet."""
+        for name, definition in columns.items():
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {self(name)} ({definition})")
+
+    def create_index(
+        self, conn: psycopg.Connection[Any], table: str, suffix: str, on: str
+    ) -> None:
+        """The index ``table + suffix`` ``on`` its columns (``on`` may begin with USING or
+        end with WHERE), if not there yet."""
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {self.index(table + suffix)} ON {self(table)} {on}"
+        )
 
 
 @dataclass(frozen=True)

@@ -39,24 +39,21 @@ def running_hash(
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(HEADS)} (
-            stream_id uuid PRIMARY KEY,
-            version integer NOT NULL,
-            event_hash text NOT NULL,
-            position bigint NOT NULL
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(SEALS)} (
-            upto bigint PRIMARY KEY,
-            events bigint NOT NULL,
-            running_hash text NOT NULL
-        )
-        """
+    t.create(
+        conn,
+        {
+            HEADS: """
+                stream_id uuid PRIMARY KEY,
+                version integer NOT NULL,
+                event_hash text NOT NULL,
+                position bigint NOT NULL
+            """,
+            SEALS: """
+                upto bigint PRIMARY KEY,
+                events bigint NOT NULL,
+                running_hash text NOT NULL
+            """,
+        },
     )
     # the head: everything folded so far, under the key -1
     conn.execute(

@@ -95,50 +95,41 @@ class MailIdentity:
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(PEOPLE)} (
-            person_id text PRIMARY KEY,
-            name text NOT NULL,
-            email text NOT NULL,
-            staff boolean NOT NULL
-        )
-        """
+    t.create(
+        conn,
+        {
+            PEOPLE: """
+                person_id text PRIMARY KEY,
+                name text NOT NULL,
+                email text NOT NULL,
+                staff boolean NOT NULL
+            """,
+            THREADS: """
+                ticket_id uuid PRIMARY KEY,
+                number text NOT NULL,
+                subject text NOT NULL,
+                requester_id text NOT NULL,
+                collaborators text[] NOT NULL DEFAULT '{}',
+                versions integer[] NOT NULL DEFAULT '{}'
+            """,
+            MAIL: """
+                notification_id text PRIMARY KEY,
+                position bigint NOT NULL,
+                ticket_id uuid NOT NULL,
+                number text NOT NULL,
+                reason text NOT NULL,
+                recipient_ids text[] NOT NULL,
+                recipients text[] NOT NULL,
+                subject text NOT NULL,
+                body text NOT NULL,
+                version integer NOT NULL,
+                earlier integer[] NOT NULL,
+                created_at timestamptz NOT NULL,
+                reply_number text NOT NULL DEFAULT ''
+            """,
+        },
     )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(THREADS)} (
-            ticket_id uuid PRIMARY KEY,
-            number text NOT NULL,
-            subject text NOT NULL,
-            requester_id text NOT NULL,
-            collaborators text[] NOT NULL DEFAULT '{{}}',
-            versions integer[] NOT NULL DEFAULT '{{}}'
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(MAIL)} (
-            notification_id text PRIMARY KEY,
-            position bigint NOT NULL,
-            ticket_id uuid NOT NULL,
-            number text NOT NULL,
-            reason text NOT NULL,
-            recipient_ids text[] NOT NULL,
-            recipients text[] NOT NULL,
-            subject text NOT NULL,
-            body text NOT NULL,
-            version integer NOT NULL,
-            earlier integer[] NOT NULL,
-            created_at timestamptz NOT NULL,
-            reply_number text NOT NULL DEFAULT ''
-        )
-        """
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(MAIL + '_position')} ON {t(MAIL)} (position)"
-    )
+    t.create_index(conn, MAIL, "_position", "(position)")
     create_delivery_table(conn, t.schema)
 
 

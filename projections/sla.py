@@ -31,45 +31,37 @@ GROUPINGS = {"tier": "tier", "priority": "priority", "account": "account_id"}
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(TICKETS)} (
-            ticket_id uuid PRIMARY KEY,
-            account_id text NOT NULL,
-            state jsonb NOT NULL,
-            next_due_at timestamptz
-        )
-        """
+    t.create(
+        conn,
+        {
+            TICKETS: """
+                ticket_id uuid PRIMARY KEY,
+                account_id text NOT NULL,
+                state jsonb NOT NULL,
+                next_due_at timestamptz
+            """,
+            CLOCKS: """
+                ticket_id uuid NOT NULL,
+                target text NOT NULL,
+                cycle integer NOT NULL,
+                seq integer NOT NULL,
+                started_at timestamptz NOT NULL,
+                account_id text NOT NULL,
+                tier text NOT NULL,
+                calendar text NOT NULL,
+                priority text NOT NULL,
+                budget_seconds double precision NOT NULL,
+                running boolean NOT NULL,
+                due_at timestamptz,
+                stopped_at timestamptz,
+                breached_at timestamptz,
+                breach_recorded boolean NOT NULL,
+                PRIMARY KEY (ticket_id, target, cycle, seq)
+            """,
+        },
     )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(CLOCKS)} (
-            ticket_id uuid NOT NULL,
-            target text NOT NULL,
-            cycle integer NOT NULL,
-            seq integer NOT NULL,
-            started_at timestamptz NOT NULL,
-            account_id text NOT NULL,
-            tier text NOT NULL,
-            calendar text NOT NULL,
-            priority text NOT NULL,
-            budget_seconds double precision NOT NULL,
-            running boolean NOT NULL,
-            due_at timestamptz,
-            stopped_at timestamptz,
-            breached_at timestamptz,
-            breach_recorded boolean NOT NULL,
-            PRIMARY KEY (ticket_id, target, cycle, seq)
-        )
-        """
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(CLOCKS + '_unrecorded')} "
-        f"ON {t(CLOCKS)} (due_at) WHERE NOT breach_recorded"
-    )
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {t.index(CLOCKS + '_started')} ON {t(CLOCKS)} (started_at)"
-    )
+    t.create_index(conn, CLOCKS, "_unrecorded", "(due_at) WHERE NOT breach_recorded")
+    t.create_index(conn, CLOCKS, "_started", "(started_at)")
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:

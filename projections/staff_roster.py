@@ -23,36 +23,29 @@ MEMBERS = "staff_roster_members"
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(STAFF)} (
-            staff_id text PRIMARY KEY,
-            name text NOT NULL,
-            email text NOT NULL,
-            role text NOT NULL,
-            active boolean NOT NULL,
-            registered_at timestamptz NOT NULL,
-            deactivated_at timestamptz,
-            version integer NOT NULL
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(GROUPS)} (
-            name text PRIMARY KEY,
-            created_at timestamptz NOT NULL
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(MEMBERS)} (
-            group_name text NOT NULL,
-            staff_id text NOT NULL,
-            PRIMARY KEY (group_name, staff_id)
-        )
-        """
+    t.create(
+        conn,
+        {
+            STAFF: """
+                staff_id text PRIMARY KEY,
+                name text NOT NULL,
+                email text NOT NULL,
+                role text NOT NULL,
+                active boolean NOT NULL,
+                registered_at timestamptz NOT NULL,
+                deactivated_at timestamptz,
+                version integer NOT NULL
+            """,
+            GROUPS: """
+                name text PRIMARY KEY,
+                created_at timestamptz NOT NULL
+            """,
+            MEMBERS: """
+                group_name text NOT NULL,
+                staff_id text NOT NULL,
+                PRIMARY KEY (group_name, staff_id)
+            """,
+        },
     )
 
 

@@ -26,42 +26,35 @@ DEPARTED = "subscription_departed_members"
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(ACCOUNTS)} (
-            account_id text PRIMARY KEY,
-            name text NOT NULL,
-            plan text NOT NULL,
-            seats integer,
-            calendar text NOT NULL,
-            products text[] NOT NULL,
-            renewal_on date,
-            premium jsonb NOT NULL,
-            account_team text,
-            version integer NOT NULL
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(MEMBERS)} (
-            account_id text NOT NULL,
-            member_id text NOT NULL,
-            name text NOT NULL,
-            email text NOT NULL,
-            roles text[] NOT NULL,
-            PRIMARY KEY (account_id, member_id)
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(DEPARTED)} (
-            account_id text NOT NULL,
-            member_id text NOT NULL,
-            PRIMARY KEY (account_id, member_id)
-        )
-        """
+    t.create(
+        conn,
+        {
+            ACCOUNTS: """
+                account_id text PRIMARY KEY,
+                name text NOT NULL,
+                plan text NOT NULL,
+                seats integer,
+                calendar text NOT NULL,
+                products text[] NOT NULL,
+                renewal_on date,
+                premium jsonb NOT NULL,
+                account_team text,
+                version integer NOT NULL
+            """,
+            MEMBERS: """
+                account_id text NOT NULL,
+                member_id text NOT NULL,
+                name text NOT NULL,
+                email text NOT NULL,
+                roles text[] NOT NULL,
+                PRIMARY KEY (account_id, member_id)
+            """,
+            DEPARTED: """
+                account_id text NOT NULL,
+                member_id text NOT NULL,
+                PRIMARY KEY (account_id, member_id)
+            """,
+        },
     )
 
 
