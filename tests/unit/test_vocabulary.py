@@ -55,3 +55,19 @@ def test_every_domain_error_has_a_status_and_a_problem_type_of_its_own(
     assert any(issubclass(error, mapped) for mapped in STATUS_OF)
     assert error.code != errors.DocketError.code
     assert [e.code for e in DOMAIN_ERRORS].count(error.code) == 1
+
+
+@pytest.mark.parametrize(
+    ("refusal", "code"),
+    [
+        (errors.DocketError, "refused"),
+        (errors.NotAMember, "not-a-member"),
+        (errors.TicketBusy, "ticket-busy"),
+        (errors.ContactAlreadyATicket, "contact-already-a-ticket"),
+        (errors.TooManyContactRequests, "too-many-contact-requests"),
+    ],
+)
+def test_a_refusals_problem_type_is_its_name_in_kebab_case(
+    refusal: type[errors.DocketError], code: str
+) -> None:
+    assert refusal.code == code
