@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from store.database import start_embedded
+from desk.service import SupportDesk
+from store.database import ensure_schema, eventsourcing_env, start_embedded
 
 
 @contextmanager
@@ -40,6 +41,17 @@ def embedded_database(*, use_configured: bool = True) -> Iterator[str]:
         if server is not None:
             server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def desk_schema(schema: str) -> Iterator[str]:
+    """A database with ``schema`` holding the event store's tables, dropped after: its URL."""
+    with embedded_database() as url:
+        ensure_schema(url, schema)
+        SupportDesk(eventsourcing_env(url, schema, pool_size=1)).close()
+        yield url
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def free_port() -> int:

@@ -24,8 +24,7 @@ from typing import Any
 
 import psycopg
 
-from bench.harness import embedded_database
-from desk.service import SupportDesk
+from bench.harness import desk_schema
 from domain.account import Account
 from domain.numbers import TicketNumber, format_number
 from domain.stamp import Stamp
@@ -33,7 +32,6 @@ from domain.ticket import Ticket
 from projections.audit_feed import EVERY_EVENT
 from projections.catalog import VIEWS
 from replay.rebuild import Progress, rebuild
-from store.database import ensure_schema, eventsourcing_env
 from store.eventstore import docket_mapper
 from store.log import read_facts
 
@@ -134,9 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     schema = "bench_rebuild"
-    with embedded_database() as url:
-        ensure_schema(url, schema)
-        SupportDesk(eventsourcing_env(url, schema, pool_size=1)).close()
+    with desk_schema(schema) as url:
         began = time.perf_counter()
         written = fill(url, schema, args.events)
         print(f"wrote {written:,} events in {time.perf_counter() - began:.0f} s", flush=True)
@@ -162,8 +158,6 @@ def main(argv: list[str] | None = None) -> None:
             f"({result['rebuild_over_raw']:.2f} of the raw rate)",
             flush=True,
         )
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     if args.out:
         args.out.write_text(json.dumps({"rebuild": result}, indent=2))
 

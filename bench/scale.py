@@ -28,9 +28,8 @@ from typing import Any
 import psycopg
 
 from bench.data import FIRST_NUMBER, add_tickets
-from bench.harness import embedded_database
+from bench.harness import desk_schema
 from bench.load import percentile
-from desk.service import SupportDesk
 from projections import dashboard, ticket_detail
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
@@ -38,7 +37,6 @@ from projections.kit import Tables
 from projections.lists import inbox
 from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
-from store.database import ensure_schema, eventsourcing_env
 
 Query = Callable[[psycopg.Connection[Any]], object]
 STEP = 50_000
@@ -114,9 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     schema = "bench_scale"
-    with embedded_database() as url:
-        ensure_schema(url, schema)
-        SupportDesk(eventsourcing_env(url, schema, pool_size=1)).close()
+    with desk_schema(schema) as url:
         began = time.perf_counter()
         events = 0
         for first in range(0, args.tickets, STEP):
@@ -136,8 +132,6 @@ def main(argv: list[str] | None = None) -> None:
             row = conn.execute(f'SELECT count(*) FROM "{schema}".dashboard_tickets').fetchone()
         in_views = int(row[0]) if row else 0
         reads = measure(url, schema, in_views, args.requests)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "tickets": in_views,
