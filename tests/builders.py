@@ -88,6 +88,26 @@ def file(
     )
 
 
+def visitor(at: datetime = T0) -> Stamp:
+    """Whoever sent the contact form: known to nobody."""
+    return Stamp("contact-form", "requester", "api", at, correlation_id="form-1")
+
+
+def send_contact_form(
+    desk: SupportDesk, email: str, client: str = "203.0.113.9", at: datetime = T0
+) -> str:
+    """Ada, locked out, writes from ``email`` and the address ``client``: the reference."""
+    return desk.receive_contact(
+        name="Ada",
+        email=email,
+        subject="Locked out",
+        description="The reset email never arrives.",
+        product="Files",
+        client_address=client,
+        stamp=visitor(at),
+    ).reference
+
+
 def later(days: float = 0, hours: float = 0) -> datetime:
     return T0 + timedelta(days=days, hours=hours)
 

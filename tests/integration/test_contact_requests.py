@@ -13,32 +13,15 @@ from desk.service import SupportDesk
 from domain.contact import PER_ADDRESS, PER_EMAIL, ContactRequest
 from domain.errors import ContactNotFileable, TooManyContactRequests
 from domain.numbers import TicketNumber
-from domain.stamp import Stamp
 from projections import contact_requests, outbox
 from projections.runner import ProjectionRunner
-from tests.builders import T0, agent, desk_with_account
-
-
-def visitor(at: Any = T0) -> Stamp:
-    return Stamp("contact-form", "requester", "api", at, correlation_id="form-1")
-
-
-def send(desk: SupportDesk, email: str, client: str = "203.0.113.9", at: Any = T0) -> str:
-    return desk.receive_contact(
-        name="Ada",
-        email=email,
-        subject="Locked out",
-        description="The reset email never arrives.",
-        product="Files",
-        client_address=client,
-        stamp=visitor(at),
-    ).reference
+from tests.builders import T0, agent, desk_with_account, send_contact_form
 
 
 def test_a_request_is_recorded_as_received_with_its_stamp_and_no_client_address(
     desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    reference = send(desk, "ada@example.com", client="203.0.113.77")
+    reference = send_contact_form(desk, "ada@example.com", client="203.0.113.77")
     request: ContactRequest = desk.repository.get(ContactRequest.id_for(reference))
     assert isinstance(request, ContactRequest)
     (received,) = desk.events.get(request.id)
@@ -60,16 +43,18 @@ def test_the_limits_hold_across_two_desks_on_one_database(pg_env: dict[str, str]
     first, second = SupportDesk(pg_env), SupportDesk(pg_env)
     try:
         for n in range(PER_ADDRESS):
-            send(first if n % 2 else second, f"p{n}@example.com")
+            send_contact_form(first if n % 2 else second, f"p{n}@example.com")
         with pytest.raises(TooManyContactRequests) as refused:
-            send(second, "one-more@example.com")
+            send_contact_form(second, "one-more@example.com")
         assert refused.value.retry_after_seconds == 3600  # T0 is on the hour
         for n in range(PER_EMAIL):
-            send(second if n % 2 else first, "same@example.com", client=f"198.51.100.{n}")
+            send_contact_form(
+                second if n % 2 else first, "same@example.com", client=f"198.51.100.{n}"
+            )
         with pytest.raises(TooManyContactRequests):
-            send(first, "SAME@example.com", client="198.51.100.99")
+            send_contact_form(first, "SAME@example.com", client="198.51.100.99")
         # the next window starts afresh
-        send(first, "same@example.com", at=T0 + timedelta(hours=1))
+        send_contact_form(first, "same@example.com", at=T0 + timedelta(hours=1))
     finally:
         first.close()
         second.close()
@@ -77,18 +62,18 @@ def test_the_limits_hold_across_two_desks_on_one_database(pg_env: dict[str, str]
 
 def test_a_refused_request_records_nothing(desk: SupportDesk) -> None:
     for n in range(PER_EMAIL):
-        send(desk, "flood@example.com", client=f"198.51.100.{n}")
+        send_contact_form(desk, "flood@example.com", client=f"198.51.100.{n}")
     before = desk.recorder.max_notification_id()
     with pytest.raises(TooManyContactRequests):
-        send(desk, "flood@example.com", client="198.51.100.200")
+        send_contact_form(desk, "flood@example.com", client="198.51.100.200")
     assert desk.recorder.max_notification_id() == before
 
 
 def test_the_queue_lists_waiting_requests_oldest_first_and_keeps_each_answer(
     desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
 ) -> None:
-    first = send(desk, "one@example.com")
-    second = send(desk, "two@example.com", client="203.0.113.10")
+    first = send_contact_form(desk, "one@example.com")
+    second = send_contact_form(desk, "two@example.com", client="203.0.113.10")
     desk.answer_contact(second, author_id="agent-1", body="Try this link.", stamp=agent())
     runner.catch_up()
     waiting = contact_requests.queue(conn, runner.tables, states=["waiting"], after=None, limit=10)
@@ -108,7 +93,7 @@ def test_a_members_request_becomes_their_ticket_in_one_save(
     desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
 ) -> None:
     account = desk_with_account(desk)
-    reference = send(desk, "R@acme.test")
+    reference = send_contact_form(desk, "R@acme.test")
     receipt = desk.turn_contact_into_ticket(reference, account_id=account, stamp=agent())
     ticket = desk.ticket_facts(receipt.number)
     assert ticket.requester_id == "req-1"
@@ -136,7 +121,7 @@ def test_a_request_becomes_no_ticket_for_a_stranger_or_on_a_free_plan(
     desk: SupportDesk, plan: str, email: str
 ) -> None:
     account = desk_with_account(desk, plan=plan)
-    reference = send(desk, email)
+    reference = send_contact_form(desk, email)
     before = desk.recorder.max_notification_id()
     with pytest.raises(ContactNotFileable, match="answer the request by email"):
         desk.turn_contact_into_ticket(reference, account_id=account, stamp=agent())

@@ -187,12 +187,25 @@ def test_a_chat_ticket_records_its_transcript_once_right_after_it_opens() -> Non
         new_ticket().record_chat_transcript(lines=CHAT, stamp=requester())
 
 
+def ask_for_a_callback(
+    ticket: Ticket,
+    phone: str = "+14155552671",
+    window_end: datetime | None = None,
+    time_zone: str | None = None,
+) -> None:
+    """The requester asks to be phoned back, from an hour from T0 to ``window_end`` (three)."""
+    ticket.request_callback(
+        phone=phone,
+        window_start=later(hours=1),
+        window_end=window_end or later(hours=3),
+        time_zone=time_zone,
+        stamp=requester(),
+    )
+
+
 def test_a_callback_request_is_recorded_with_its_number_and_window() -> None:
     ticket = new_ticket()
-    ticket.request_callback(
-        phone="+14155552671", window_start=later(hours=1), window_end=later(hours=3),
-        time_zone="America/Los_Angeles", stamp=requester(),
-    )  # fmt: skip
+    ask_for_a_callback(ticket, time_zone="America/Los_Angeles")
     (_, asked) = ticket.collect_events()
     assert isinstance(asked, Ticket.CallbackRequested)
     assert (asked.phone, asked.window_start, asked.window_end, asked.time_zone) == (
@@ -200,42 +213,27 @@ def test_a_callback_request_is_recorded_with_its_number_and_window() -> None:
     )  # fmt: skip
     assert ticket.callback_state == "to_make"
     with pytest.raises(errors.NothingChanged):  # one callback waits at a time
-        ticket.request_callback(
-            phone="+14155552671", window_start=later(hours=1), window_end=later(hours=3),
-            time_zone=None, stamp=requester(),
-        )  # fmt: skip
+        ask_for_a_callback(ticket)
 
 
 def test_a_callback_request_checks_the_number_the_window_and_the_status() -> None:
     ticket = new_ticket()
     with pytest.raises(errors.InvalidField) as refused:
-        ticket.request_callback(
-            phone="555-2671", window_start=later(hours=1), window_end=later(hours=3),
-            time_zone=None, stamp=requester(),
-        )  # fmt: skip
+        ask_for_a_callback(ticket, phone="555-2671")
     assert refused.value.field == "phone"
     with pytest.raises(errors.InvalidField) as refused:
-        ticket.request_callback(
-            phone="+14155552671", window_start=later(hours=1), window_end=later(days=9),
-            time_zone=None, stamp=requester(),
-        )  # fmt: skip
+        ask_for_a_callback(ticket, window_end=later(days=9))
     assert refused.value.field == "window_end"
     ticket.change_status(to_status="closed", stamp=agent())
     with pytest.raises(errors.TicketClosed):
-        ticket.request_callback(
-            phone="+14155552671", window_start=later(hours=1), window_end=later(hours=3),
-            time_zone=None, stamp=requester(),
-        )  # fmt: skip
+        ask_for_a_callback(ticket)
 
 
 def test_only_staff_record_a_callback_made_and_only_when_one_is_to_make() -> None:
     ticket = new_ticket()
     with pytest.raises(errors.NoCallbackToMake):
         ticket.record_callback_made(outcome="reached", stamp=agent())
-    ticket.request_callback(
-        phone="+14155552671", window_start=later(hours=1), window_end=later(hours=3),
-        time_zone=None, stamp=requester(),
-    )  # fmt: skip
+    ask_for_a_callback(ticket)
     with pytest.raises(errors.StaffOnly):
         ticket.record_callback_made(outcome="reached", stamp=requester())
     with pytest.raises(errors.InvalidField):

@@ -9,7 +9,7 @@ import pytest
 from desk.service import SupportDesk
 from domain.contact import PER_EMAIL, ContactRequest, parse_reference, reference_from
 from domain.errors import ContactAlreadyATicket, InvalidField, TooManyContactRequests
-from tests.builders import T0, agent, requester
+from tests.builders import agent, requester, send_contact_form
 
 
 def received(email: str = "ada@example.com") -> ContactRequest:
@@ -69,21 +69,9 @@ def test_a_request_turned_into_a_ticket_takes_no_answer_and_no_second_ticket() -
 
 def test_the_limit_per_email_ignores_case_and_holds_to_the_end_of_its_window() -> None:
     desk = SupportDesk()
-
-    def send(email: str, client: str) -> None:
-        desk.receive_contact(
-            name="Ada",
-            email=email,
-            subject="s",
-            description="d",
-            product="",
-            client_address=client,
-            stamp=requester(T0),
-        )
-
     for n in range(PER_EMAIL):
-        send("ada@example.com", f"10.0.0.{n}")
+        send_contact_form(desk, "ada@example.com", f"10.0.0.{n}")
     for n in range(2):
         with pytest.raises(TooManyContactRequests) as refused:
-            send("ADA@example.com", f"10.0.1.{n}")
+            send_contact_form(desk, "ADA@example.com", f"10.0.1.{n}")
         assert refused.value.retry_after_seconds == 3600

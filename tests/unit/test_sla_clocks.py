@@ -37,21 +37,31 @@ def clock(t: Ticket, target: str, cycle: int | None = None) -> Any:
     return found[-1]
 
 
+def agent_replies(t: Ticket, at: datetime, body: str) -> None:
+    t.add_message(
+        author_id="agent-1", author_role="agent", body=body, attachments=[], stamp=agent(at)
+    )
+
+
+def requester_writes(t: Ticket, at: datetime, body: str) -> None:
+    t.add_message(
+        author_id="req-1", author_role="requester", body=body, attachments=[], stamp=requester(at)
+    )
+
+
 def test_first_response_runs_from_filing_and_an_internal_note_does_not_stop_it() -> None:
     t = ticket()  # premium_essentials, normal: first response within 4 hours
     assert clock(t, "first_response").due_at == MONDAY + 4 * H
     t.add_internal_note(author_id="agent-1", body="looking", stamp=agent(MONDAY + H))
     assert clock(t, "first_response").stopped_at is None
-    t.add_message(author_id="agent-1", author_role="agent", body="On it", attachments=[],
-                  stamp=agent(MONDAY + 3 * H))  # fmt: skip
+    agent_replies(t, MONDAY + 3 * H, "On it")
     first = clock(t, "first_response")
     assert (first.stopped_at, first.state(MONDAY + 10 * H)) == (MONDAY + 3 * H, "met")
 
 
 def test_a_reply_after_the_due_instant_is_a_breach_even_unnoticed() -> None:
     t = ticket()
-    t.add_message(author_id="agent-1", author_role="agent", body="Sorry", attachments=[],
-                  stamp=agent(MONDAY + 5 * H))  # fmt: skip
+    agent_replies(t, MONDAY + 5 * H, "Sorry")
     first = clock(t, "first_response")
     assert first.state(MONDAY + 5 * H) == "breached"
     assert [c.target for c in t.sla.breaches_due(MONDAY + 5 * H)] == ["first_response"]
@@ -59,16 +69,12 @@ def test_a_reply_after_the_due_instant_is_a_breach_even_unnoticed() -> None:
 
 def test_next_reply_runs_from_the_oldest_unanswered_customer_message() -> None:
     t = ticket()  # next reply within 8 hours
-    t.add_message(author_id="agent-1", author_role="agent", body="Try this", attachments=[],
-                  stamp=agent(MONDAY + H))  # fmt: skip
-    t.add_message(author_id="req-1", author_role="requester", body="No luck", attachments=[],
-                  stamp=requester(MONDAY + 2 * H))  # fmt: skip
-    t.add_message(author_id="req-1", author_role="requester", body="Still?", attachments=[],
-                  stamp=requester(MONDAY + 5 * H))  # fmt: skip
+    agent_replies(t, MONDAY + H, "Try this")
+    requester_writes(t, MONDAY + 2 * H, "No luck")
+    requester_writes(t, MONDAY + 5 * H, "Still?")
     waiting = clock(t, "next_reply")
     assert (waiting.started_at, waiting.due_at) == (MONDAY + 2 * H, MONDAY + 10 * H)
-    t.add_message(author_id="agent-1", author_role="agent", body="Fixed", attachments=[],
-                  stamp=agent(MONDAY + 6 * H))  # fmt: skip
+    agent_replies(t, MONDAY + 6 * H, "Fixed")
     assert clock(t, "next_reply").state(MONDAY + 20 * H) == "met"
     assert len([c for c in t.sla.clocks if c.target == "next_reply"]) == 1
 
@@ -78,16 +84,14 @@ def test_pending_pauses_the_resolution_clock_and_open_resumes_it() -> None:
     t.change_status(to_status="pending", stamp=agent(MONDAY + 2 * H))
     paused = clock(t, "resolution")
     assert (paused.state(MONDAY + 3 * H), paused.due_at, paused.used) == ("paused", None, 2 * H)
-    t.add_message(author_id="req-1", author_role="requester", body="Here", attachments=[],
-                  stamp=requester(MONDAY + 12 * H))  # fmt: skip
+    requester_writes(t, MONDAY + 12 * H, "Here")
     assert t.status == "open"
     assert clock(t, "resolution").due_at == MONDAY + 12 * H + 70 * H
 
 
 def test_a_reopen_starts_a_new_cycle_measured_from_the_reopen() -> None:
     t = ticket()
-    t.add_message(author_id="agent-1", author_role="agent", body="Done", attachments=[],
-                  stamp=agent(MONDAY + H))  # fmt: skip
+    agent_replies(t, MONDAY + H, "Done")
     t.change_status(to_status="closed", stamp=agent(MONDAY + 2 * H))
     assert clock(t, "resolution").state(MONDAY + 3 * H) == "met"
     reopened_at = MONDAY + timedelta(days=3)
@@ -141,8 +145,7 @@ def test_a_breach_is_recorded_once_per_clock() -> None:
     )  # fmt: skip
     with pytest.raises(NothingChanged):
         t.record_sla_breaches(stamp=system(MONDAY + 6 * H))
-    t.add_message(author_id="agent-1", author_role="agent", body="Late", attachments=[],
-                  stamp=agent(MONDAY + 7 * H))  # fmt: skip
+    agent_replies(t, MONDAY + 7 * H, "Late")
     assert clock(t, "first_response").state(MONDAY + 7 * H) == "breached"
     with pytest.raises(NothingChanged):
         t.record_sla_breaches(stamp=system(MONDAY + 8 * H))
@@ -162,8 +165,7 @@ def test_a_ticket_filed_without_terms_runs_no_clocks() -> None:
 def test_the_views_fold_equals_the_aggregates_and_survives_storage_as_data() -> None:
     t = ticket()
     t.change_status(to_status="pending", stamp=agent(MONDAY + 2 * H))
-    t.add_message(author_id="req-1", author_role="requester", body="Here", attachments=[],
-                  stamp=requester(MONDAY + 3 * H))  # fmt: skip
+    requester_writes(t, MONDAY + 3 * H, "Here")
     t.change_priority(to_priority="urgent", stamp=agent(MONDAY + 4 * H))
     t.record_sla_breaches(stamp=system(MONDAY + 9 * H))
     state = SlaState()
@@ -175,8 +177,7 @@ def test_the_views_fold_equals_the_aggregates_and_survives_storage_as_data() -> 
 
 def test_a_paused_clock_raised_past_its_new_budget_is_breached_when_closed() -> None:
     t = ticket(tier="premium_enhanced")  # normal resolution 48 hours; urgent 8 hours
-    t.add_message(author_id="agent-1", author_role="agent", body="Hi", attachments=[],
-                  stamp=agent(MONDAY + H))  # fmt: skip
+    agent_replies(t, MONDAY + H, "Hi")
     t.change_status(to_status="pending", stamp=agent(MONDAY + 10 * H))
     t.change_priority(to_priority="urgent", stamp=agent(MONDAY + 11 * H))
     t.change_status(to_status="closed", stamp=agent(MONDAY + 12 * H))
@@ -187,8 +188,7 @@ def test_a_paused_clock_raised_past_its_new_budget_is_breached_when_closed() -> 
 
 def test_clocks_started_at_the_same_instant_keep_their_own_breaches() -> None:
     t = ticket()  # next reply within 8 hours
-    t.add_message(author_id="agent-1", author_role="agent", body="Hi", attachments=[],
-                  stamp=agent(MONDAY))  # fmt: skip
+    agent_replies(t, MONDAY, "Hi")
     for role, who in (("requester", "req-1"), ("agent", "agent-1"), ("requester", "req-1")):
         t.add_message(author_id=who, author_role=role, body="x", attachments=[],
                       stamp=(requester if role == "requester" else agent)(MONDAY + H))  # fmt: skip
