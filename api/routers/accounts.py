@@ -75,15 +75,7 @@ def open_account(opening: AccountIn, write: AccountWrite) -> JSONResponse:
     allowed(write.who, "open_account")
     return write.run_account(
         opening,
-        lambda: write.desk.opened_account(
-            name=opening.name,
-            plan=opening.plan,
-            seats=opening.seats,
-            calendar=opening.calendar,
-            products=opening.products,
-            renewal_on=opening.renewal_on,
-            stamp=write.stamp(),
-        ),
+        lambda: write.desk.opened_account(stamp=write.stamp(), **opening.model_dump()),
         status=201,
     )
 

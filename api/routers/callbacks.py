@@ -27,15 +27,8 @@ def request_callback(callback: CallbackIn, write: TicketWrite) -> JSONResponse:
         lambda: write.desk.request_callback(
             account_id=account_id,
             requester_id=write.who.id,
-            subject=callback.subject,
-            description=callback.description,
-            type=callback.type,
-            product=callback.product,
-            phone=callback.phone,
-            window_start=callback.window_start,
-            window_end=callback.window_end,
-            time_zone=callback.time_zone,
             stamp=write.stamp(),
+            **callback.model_dump(),
         ),
         status=201,
     )

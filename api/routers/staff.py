@@ -4,6 +4,7 @@ for reassignment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -53,6 +54,18 @@ def staff_answer(found: StaffReceipt, status: int = 200) -> StoredAnswer:
     return StoredAnswer(status, body.model_dump(), headers)
 
 
+def staff_change(
+    write: TicketWrite, change: Callable[..., StaffReceipt], staff: str, **fields: str
+) -> JSONResponse:
+    """A change to one staff member, at the version If-Match names."""
+    return write.answer(
+        {},
+        lambda: staff_answer(
+            change(staff, stamp=write.stamp(), expected_version=write.expected, **fields)
+        ),
+    )
+
+
 def group_answer(found: GroupReceipt) -> StoredAnswer:
     body = GroupReceiptOut(name=found.name, position=found.position)
     return StoredAnswer(201, body.model_dump(), {"Location": "/v1/groups"})
@@ -81,14 +94,7 @@ def register_staff(staff: StaffIn, write: TicketWrite) -> JSONResponse:
     return write.answer(
         staff.model_dump(),
         lambda: staff_answer(
-            write.desk.register_staff_member(
-                name=staff.name,
-                email=staff.email,
-                role=staff.role,
-                groups=staff.groups,
-                stamp=write.stamp(),
-            ),
-            201,
+            write.desk.register_staff_member(stamp=write.stamp(), **staff.model_dump()), 201
         ),
     )
 
@@ -124,14 +130,7 @@ def deactivate_staff(staff: str, write: TicketWrite) -> JSONResponse:
     """Deactivate a staff member: their tokens stop at once and no ticket is newly assigned
     to them; their open tickets stay theirs until reassigned (see their open-tickets)."""
     allowed(write.who, "deactivate_staff")
-    return write.answer(
-        {},
-        lambda: staff_answer(
-            write.desk.deactivate_staff(
-                staff, stamp=write.stamp(), expected_version=write.expected
-            )
-        ),
-    )
+    return staff_change(write, write.desk.deactivate_staff, staff)
 
 
 @router.get("/v1/staff/{staff}/open-tickets", response_model=TicketPage, responses=READ_PROBLEMS)
@@ -189,14 +188,7 @@ def list_groups(
 def add_to_group(group: GroupPath, staff: str, write: TicketWrite) -> JSONResponse:
     """Put an active agent in a support group that exists (If-Match: the agent's version)."""
     allowed(write.who, "manage_group_members")
-    return write.answer(
-        {},
-        lambda: staff_answer(
-            write.desk.add_to_group(
-                staff, group=group, stamp=write.stamp(), expected_version=write.expected
-            )
-        ),
-    )
+    return staff_change(write, write.desk.add_to_group, staff, group=group)
 
 
 @router.delete(
@@ -205,11 +197,4 @@ def add_to_group(group: GroupPath, staff: str, write: TicketWrite) -> JSONRespon
 def remove_from_group(group: GroupPath, staff: str, write: TicketWrite) -> JSONResponse:
     """Take an agent out of a support group (If-Match: the agent's version)."""
     allowed(write.who, "manage_group_members")
-    return write.answer(
-        {},
-        lambda: staff_answer(
-            write.desk.remove_from_group(
-                staff, group=group, stamp=write.stamp(), expected_version=write.expected
-            )
-        ),
-    )
+    return staff_change(write, write.desk.remove_from_group, staff, group=group)
