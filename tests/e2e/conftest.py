@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -10,7 +12,19 @@ import pytest
 
 from bench.harness import Server, docket_server
 
-__all__ = ["Server", "file_ticket", "running_server"]
+__all__ = ["DOCKET", "Server", "docket", "file_ticket", "running_server"]
+
+DOCKET = [sys.executable, "-m", "api.cli"]
+"""The ``docket`` command, as an operator runs it."""
+
+
+def docket(
+    env: dict[str, str], *args: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``docket ARGS`` on the desk ``env`` names: its exit code, output and errors."""
+    return subprocess.run(
+        [*DOCKET, *args], env=env, capture_output=True, text=True, check=False, timeout=timeout
+    )
 
 
 def running_server(

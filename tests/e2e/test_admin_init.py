@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
@@ -14,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import running_server
+from tests.e2e.conftest import DOCKET, docket, running_server
 
 
 @pytest.fixture
@@ -24,16 +23,6 @@ def empty_desk(database_url: str) -> Iterator[dict[str, str]]:
     yield {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema}
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def docket(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def init(env: dict[str, str], email: str = "ops@example.org") -> subprocess.CompletedProcess[str]:
@@ -79,17 +68,7 @@ def test_of_concurrent_admin_inits_exactly_one_wins(empty_desk: dict[str, str]) 
     assert ready.returncode == 0, ready.stderr
     inits = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "api.cli",
-                "admin",
-                "init",
-                "--email",
-                f"o{i}@x.org",
-                "--name",
-                f"Op {i}",
-            ],
+            [*DOCKET, "admin", "init", "--email", f"o{i}@x.org", "--name", f"Op {i}"],
             env=empty_desk,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -5,8 +5,6 @@ admin removes the member, whose token stops."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import running_server
+from tests.e2e.conftest import docket, running_server
 
 
 @pytest.fixture
@@ -36,23 +34,7 @@ def test_an_operator_sets_up_a_desk_from_an_empty_database_and_a_member_files_a_
     database_url: str, empty_schema: str
 ) -> None:
     env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": empty_schema}
-    init = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "admin",
-            "init",
-            "--email",
-            "ops@example.org",
-            "--name",
-            "Olga Ops",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    init = docket(env, "admin", "init", "--email", "ops@example.org", "--name", "Olga Ops")
     assert init.returncode == 0, init.stderr
     admin_token = init.stdout.strip()
     with running_server(database_url, schema=empty_schema, seed=False) as server:

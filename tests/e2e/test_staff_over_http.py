@@ -5,8 +5,6 @@ reassignment. The CLI drives the same use cases."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -14,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from api.tokens import TokenStore
 from desk.access import Principal
-from tests.e2e.conftest import Server, file_ticket
+from tests.e2e.conftest import Server, docket, file_ticket
 
 PROBLEMS = "https://docket.example/problems/"
 
@@ -129,28 +127,19 @@ def test_an_admin_creates_a_group_and_puts_an_agent_in_it_and_takes_them_out(
 
 
 def test_the_cli_registers_staff_creates_groups_and_deactivates(server: Server) -> None:
-    def docket(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "api.cli", *args],
-            env=server.env,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def run(*args: str) -> str:
+        done = docket(server.env, *args, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     group = f"cli-{uuid.uuid4().hex[:8]}"
-    assert json.loads(docket("groups", "add", group))["group"] == group
+    assert json.loads(run("groups", "add", group))["group"] == group
     email = f"cli-{uuid.uuid4().hex}@docket.example"
-    made = json.loads(
-        docket("staff", "add", "--name", "Cleo", "--email", email, "--role", "agent")
-    )
-    docket("groups", "add-agent", group, made["id"])
-    off = json.loads(docket("staff", "deactivate", made["id"]))
+    made = json.loads(run("staff", "add", "--name", "Cleo", "--email", email, "--role", "agent"))
+    run("groups", "add-agent", group, made["id"])
+    off = json.loads(run("staff", "deactivate", made["id"]))
     assert off["version"] == 3
     with server.client("admin") as admin:
         shown = admin.get(f"/v1/staff/{made['id']}", params={"min_position": off["position"]})
     assert (shown.json()["groups"], shown.json()["active"]) == ([group], False)
-    assert "Cleo" in docket("staff", "list")
+    assert "Cleo" in run("staff", "list")
