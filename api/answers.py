@@ -145,8 +145,12 @@ def read_problems() -> Iterator[None]:
         raise bad_query("min_position", str(error)) from None
 
 
+def named(person_id: str, names: dict[str, str]) -> PersonRef:
+    return PersonRef(id=person_id, name=names.get(person_id))
+
+
 def person(person_id: str | None, names: dict[str, str]) -> PersonRef | None:
-    return None if person_id is None else PersonRef(id=person_id, name=names.get(person_id))
+    return None if person_id is None else named(person_id, names)
 
 
 def sla_out(state: SlaState | None, now: datetime) -> SlaOut:
@@ -161,25 +165,25 @@ def sla_out(state: SlaState | None, now: datetime) -> SlaOut:
     )
 
 
+HEADING = ("number", "subject", "status", "priority", "type", "product", "topic", "channel")
+"""The fields every ticket answer opens with (:class:`TicketHeading`), as the views keep them."""
+
+
+def heading(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(row["ticket_id"]), **{field: row[field] for field in HEADING}}
+
+
 def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
     names = found.names
     now = datetime.now(UTC)
 
     def summary(row: dict[str, Any]) -> TicketSummary:
         out = TicketSummary(
-            id=str(row["ticket_id"]),
-            number=row["number"],
-            subject=row["subject"],
-            status=row["status"],
-            priority=row["priority"],
-            type=row["type"],
-            product=row["product"],
-            topic=row["topic"],
-            channel=row["channel"],
+            **heading(row),
             account_id=row["account_id"],
-            requester=PersonRef(id=row["requester_id"], name=names.get(row["requester_id"])),
+            requester=named(row["requester_id"], names),
             assignee=person(row["assignee_id"], names),
-            collaborators=[PersonRef(id=c, name=names.get(c)) for c in row["collaborators"]],
+            collaborators=[named(c, names) for c in row["collaborators"]],
             created_at=row["created_at"],
             last_activity_at=row["last_activity_at"],
             message_count=row["message_count"],
@@ -225,40 +229,22 @@ def ticket_detail(
     if found["rating"] is not None:
         rating = Rating(score=found["rating"], comment=found["rating_comment"] or "")
     out = TicketDetail(
-        id=str(found["ticket_id"]),
-        number=found["number"],
+        **heading(found),
         version=found["version"],
         position=found["position"],
-        subject=found["subject"],
-        status=found["status"],
-        priority=found["priority"],
-        type=found["type"],
-        product=found["product"],
-        topic=found["topic"],
-        channel=found["channel"],
         cycle=found["cycle"],
-        account=PersonRef(id=found["account_id"], name=names.get(found["account_id"])),
-        requester=PersonRef(id=found["requester_id"], name=names.get(found["requester_id"])),
+        account=named(found["account_id"], names),
+        requester=named(found["requester_id"], names),
         assignee=person(found["assignee_id"], names),
         support_group=found["support_group"],
-        collaborators=[PersonRef(id=c, name=names.get(c)) for c in found["collaborators"]],
+        collaborators=[named(c, names) for c in found["collaborators"]],
         follow_up_of=found["follow_up_of"],
         rating=rating,
         created_at=found["created_at"],
         updated_at=found["updated_at"],
         closed_at=found["closed_at"],
         conversation=[
-            MessageOut(
-                version=m["version"],
-                position=m["position"],
-                at=m["at"],
-                author=PersonRef(id=m["author_id"], name=names.get(m["author_id"])),
-                author_role=m["author_role"],
-                via=m["via"],
-                body=m["body"],
-                attachments=m["attachments"],
-            )
-            for m in found["conversation"]
+            MessageOut(**m, author=named(m["author_id"], names)) for m in found["conversation"]
         ],
         attachments=[
             FileOut(
@@ -282,15 +268,7 @@ def ticket_detail(
         out.callback = CallbackOut(**{**callback, "made_by": made_by})
     if "internal_notes" in found:
         out.internal_notes = [
-            NoteOut(
-                version=n["version"],
-                position=n["position"],
-                at=n["at"],
-                author=PersonRef(id=n["author_id"], name=names.get(n["author_id"])),
-                via=n["via"],
-                body=n["body"],
-            )
-            for n in found["internal_notes"]
+            NoteOut(**n, author=named(n["author_id"], names)) for n in found["internal_notes"]
         ]
     return out
 

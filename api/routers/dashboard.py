@@ -84,6 +84,14 @@ def answer(
     return JSONResponse(body.model_dump(mode="json"))
 
 
+def grouping(query: DashboardQuery, dashboard: str, groups: tuple[str, ...]) -> str:
+    """What ``query`` groups ``dashboard`` by: one of its ``groups``, the first unless said."""
+    group_by = query.group_by or groups[0]
+    if group_by not in groups:
+        raise bad_query("group_by", f"{dashboard} groups by {', '.join(groups)}.")
+    return group_by
+
+
 @router.get("/summary", response_model=DashboardAnswer, responses=RESPONSES)
 def summary(
     query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
@@ -132,9 +140,7 @@ def times(
 ) -> Response:
     """First-response and resolution times in hours: median, p90, mean."""
     allowed(who, "dashboard")
-    group_by = query.group_by or "priority"
-    if group_by not in TIME_GROUPS:
-        raise bad_query("group_by", f"times groups by {', '.join(TIME_GROUPS)}.")
+    group_by = grouping(query, "times", TIME_GROUPS)
     return answer(runtime, request, "times", dashboard_filter(query), query, group_by=group_by)
 
 
@@ -144,9 +150,7 @@ def satisfaction(
 ) -> Response:
     """Ratings: count and mean, by product, topic or agent."""
     allowed(who, "dashboard")
-    group_by = query.group_by or "product"
-    if group_by not in SATISFACTION_GROUPS:
-        raise bad_query("group_by", f"satisfaction groups by {', '.join(SATISFACTION_GROUPS)}.")
+    group_by = grouping(query, "satisfaction", SATISFACTION_GROUPS)
     return answer(
         runtime, request, "satisfaction", dashboard_filter(query), query, group_by=group_by
     )
