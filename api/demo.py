@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -57,12 +57,43 @@ MEMBERS = {
     "requester_other_account": ("contoso", "Carl Contoso", "carl@contoso.example", "member"),
     "free_user": ("freebies", "Fran Free", "fran@freebies.example", "member"),
 }
-STAFF = {
-    "agent": ("Alex Agent", "alex@docket.example", "agent", ["tier-1", "billing"]),
-    "agent_tier2": ("Bea Backline", "bea@docket.example", "agent", ["tier-2"]),
-    "auditor": ("Ada Auditor", "ada@docket.example", "auditor", []),
-    "analyst": ("Ann Analyst", "ann@docket.example", "analyst", []),
-    "admin": ("Ada Admin", "root@docket.example", "admin", []),
+
+
+class DemoStaff(TypedDict):
+    """A staff member as the desk registers them."""
+
+    name: str
+    email: str
+    role: str
+    groups: list[str]
+
+
+STAFF: dict[str, DemoStaff] = {
+    "agent": {
+        "name": "Alex Agent",
+        "email": "alex@docket.example",
+        "role": "agent",
+        "groups": ["tier-1", "billing"],
+    },
+    "agent_tier2": {
+        "name": "Bea Backline",
+        "email": "bea@docket.example",
+        "role": "agent",
+        "groups": ["tier-2"],
+    },
+    "auditor": {
+        "name": "Ada Auditor",
+        "email": "ada@docket.example",
+        "role": "auditor",
+        "groups": [],
+    },
+    "analyst": {
+        "name": "Ann Analyst",
+        "email": "ann@docket.example",
+        "role": "analyst",
+        "groups": [],
+    },
+    "admin": {"name": "Ada Admin", "email": "root@docket.example", "role": "admin", "groups": []},
 }
 
 
@@ -71,21 +102,14 @@ def seed(runtime: Runtime) -> dict[str, Any]:
     stamp = Stamp("seed-demo", "system", "api", datetime.now(UTC))
     renewal = (stamp.at + timedelta(days=365)).date()
     out: dict[str, Any] = {}
-    for role, (name, email, staff_role, groups) in STAFF.items():
+    for role, member in STAFF.items():
         staff_id = demo_id(role)
         try:
             desk.repository.get(staff_id)
         except AggregateNotFoundError:
-            desk.register_staff(
-                name=name,
-                email=email,
-                role=staff_role,
-                groups=groups,
-                stamp=stamp,
-                staff_id=staff_id,
-            )
+            desk.register_staff(**member, stamp=stamp, staff_id=staff_id)
         out[role] = runtime.tokens.issue(
-            Principal(str(staff_id), staff_role, name), name="seed-demo"
+            Principal(str(staff_id), member["role"], member["name"]), name="seed-demo"
         ).token
     # accounts after staff: an account team names a group the agents' registration made
     for key, a in ACCOUNTS.items():
