@@ -13,6 +13,7 @@ import psycopg
 
 from desk.answers import AttachmentRef, Receipt
 from desk.service import SupportDesk
+from domain.staff import StaffMember
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 
@@ -106,6 +107,20 @@ def send_contact_form(
         client_address=client,
         stamp=visitor(at),
     ).reference
+
+
+def save_an_old_agent(desk: SupportDesk, group: str) -> None:
+    """Old, an agent in ``group``, as registrations were stored before support groups had
+    streams of their own: the group has none."""
+    old = StaffMember.register(
+        staff_id=StaffMember.id_for("old@docket.test"),
+        name="Old",
+        email="old@docket.test",
+        role="agent",
+        groups=[group],
+        stamp=system(),
+    )
+    desk.save(old)
 
 
 def later(days: float = 0, hours: float = 0) -> datetime:

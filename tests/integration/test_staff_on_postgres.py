@@ -11,13 +11,12 @@ from psycopg_pool import ConnectionPool
 from api.tokens import TokenStore
 from desk.access import Principal
 from desk.service import SupportDesk
-from domain.staff import StaffMember
 from projections import staff_roster
 from projections.lists import inbox
 from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
 from store.staff_status import StaffStatus
-from tests.builders import agent, desk_with_account, file, system
+from tests.builders import agent, desk_with_account, file, save_an_old_agent, system
 
 
 def test_the_roster_lists_staff_groups_and_who_was_deactivated(
@@ -26,17 +25,7 @@ def test_the_roster_lists_staff_groups_and_who_was_deactivated(
     alex = desk.register_staff(
         name="Alex", email="alex@desk.test", role="agent", groups=["tier-1"], stamp=system()
     )
-    # stored before support groups had streams: its group is listed as created too
-    desk.save(
-        StaffMember.register(
-            staff_id=StaffMember.id_for("old@desk.test"),
-            name="Old",
-            email="old@desk.test",
-            role="agent",
-            groups=["legacy"],
-            stamp=system(),
-        )
-    )
+    save_an_old_agent(desk, "legacy")  # its group is listed as created too
     desk.register_staff(name="Ada", email="ada@desk.test", role="auditor", stamp=system())
     desk.create_group(name="tier-2", stamp=system())
     desk.add_to_group(alex, group="tier-2", stamp=system())

@@ -8,7 +8,7 @@ import pytest
 from desk.service import SupportDesk
 from domain import errors
 from domain.staff import StaffMember
-from tests.builders import agent, desk_with_account, file, system
+from tests.builders import agent, desk_with_account, file, save_an_old_agent, system
 
 
 def register(
@@ -59,16 +59,7 @@ def test_an_assignment_to_a_group_that_does_not_exist_is_refused() -> None:
 def test_groups_named_when_an_agent_was_registered_exist_even_without_a_stream() -> None:
     desk = SupportDesk()
     ticket = file(desk, desk_with_account(desk)).number
-    # as registrations stored before support groups had streams of their own
-    legacy = StaffMember.register(
-        staff_id=StaffMember.id_for("old@docket.test"),
-        name="Old",
-        email="old@docket.test",
-        role="agent",
-        groups=["tier-9"],
-        stamp=system(),
-    )
-    desk.save(legacy)
+    save_an_old_agent(desk, "tier-9")
     desk.assign(ticket, agent_id=None, group="tier-9", stamp=agent())
     with pytest.raises(errors.AlreadyExists):
         desk.create_group(name="tier-9", stamp=system())
