@@ -247,52 +247,82 @@ def test_a_message_with_no_body_and_no_attachment_is_unreadable() -> None:
 # --- trimming -----------------------------------------------------------------------------
 
 
-def test_trimming_cuts_at_docket_s_reply_marker() -> None:
-    text = "Yes, please close it.\n\n##- Please type your reply above this line -##\nOld text"
+CUTS = [
+    pytest.param(
+        "Yes, please close it.\n\n##- Please type your reply above this line -##\nOld text",
+        "Yes, please close it.",
+        id="at Docket's reply marker",
+    ),
+    pytest.param(
+        "Done.\n\n-----Original Message-----\nFrom: Sam\nSent: Monday\nHello",
+        "Done.",
+        id="at an Outlook original message line",
+    ),
+    pytest.param(
+        "Works now.\n\n________________________________\nFrom: Docket Support\nSent: Mon\n",
+        "Works now.",
+        id="at an underscore separator followed by From",
+    ),
+    pytest.param(
+        "C'est réglé.\n\nDe : Support Docket\nEnvoyé : lundi 5 janvier 2026 17:41\nÀ : Marc\nObjet : [T-1]\n\nBonjour",
+        "C'est réglé.",
+        id="at a French Outlook header block",
+    ),
+    pytest.param(
+        "Thanks!\n\nOn Mon, 5 Jan 2026 at 10:00, Sam <sam@docket.example> wrote:\n> Hello\n> there",
+        "Thanks!",
+        id="an attribution line and the quote below it",
+    ),
+    pytest.param(
+        "Thanks!\n\nOn Mon, 5 Jan 2026 at 10:00, Sam <sam@docket.example>\nwrote:\n\n> Hello",
+        "Thanks!",
+        id="an attribution wrapped after wrote",
+    ),
+    pytest.param(
+        "Sure.\n\n> Can you retry?\n>\n> Sam\n",
+        "Sure.",
+        id="a trailing quoted block without an attribution",
+    ),
+    pytest.param("Fixed.\n--\nAna\nACME", "Fixed.", id="a signature after a bare -- line"),
+    pytest.param(
+        "On Mon, 5 Jan 2026 at 10:00, Sam <sam@docket.example> wrote:\n"
+        "> Which version?\n"
+        "3.2.1\n"
+        "> Which browser?\n"
+        "Firefox 134\n"
+        "> Thanks\n",
+        "> Which version?\n3.2.1\n> Which browser?\nFirefox 134",
+        id="the attribution above inline answers, keeping the quotes they answer",
+    ),
+    pytest.param(
+        "-----Original Message-----\nFrom: Sam\nSent: Monday\n\nPlease confirm.",
+        "From: Sam\nSent: Monday\n\nPlease confirm.",
+        id="a header block's marker when the reply is only that block",
+    ),
+]
 
-    assert trim_reply(text) == "Yes, please close it."
+
+@pytest.mark.parametrize(("text", "reply"), CUTS)
+def test_trimming_cuts_what_the_reply_quotes(text: str, reply: str) -> None:
+    assert trim_reply(text) == reply
 
 
-def test_trimming_cuts_at_an_outlook_original_message_line() -> None:
-    text = "Done.\n\n-----Original Message-----\nFrom: Sam\nSent: Monday\nHello"
-
-    assert trim_reply(text) == "Done."
-
-
-def test_trimming_cuts_at_an_underscore_separator_followed_by_from() -> None:
-    text = "Works now.\n\n________________________________\nFrom: Docket Support\nSent: Mon\n"
-
-    assert trim_reply(text) == "Works now."
-
-
-def test_trimming_cuts_at_a_french_outlook_header_block() -> None:
-    text = "C'est réglé.\n\nDe : Support Docket\nEnvoyé : lundi 5 janvier 2026 17:41\nÀ : Marc\nObjet : [T-1]\n\nBonjour"
-
-    assert trim_reply(text) == "C'est réglé."
-
-
-def test_trimming_keeps_a_forwarded_header_block() -> None:
-    text = "See below.\n\n---------- Forwarded message ---------\nFrom: Bank\nDate: Mon, 5 Jan 2026\nSubject: Declined\nTo: me\n\nDeclined."
-
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "See below.\n\n---------- Forwarded message ---------\nFrom: Bank\nDate: Mon, 5 Jan 2026\nSubject: Declined\nTo: me\n\nDeclined.",
+            id="a forwarded header block",
+        ),
+        pytest.param("> just the quote\n> nothing else", id="a message of only quoted text"),
+        pytest.param(
+            "On Monday the export worked.\nToday it fails.",
+            id="a line starting with On inside the text",
+        ),
+    ],
+)
+def test_trimming_keeps_a_text_that_quotes_nothing_to_cut(text: str) -> None:
     assert trim_reply(text) == text
-
-
-def test_trimming_cuts_an_attribution_line_and_the_quote_below_it() -> None:
-    text = (
-        "Thanks!\n\nOn Mon, 5 Jan 2026 at 10:00, Sam <sam@docket.example> wrote:\n> Hello\n> there"
-    )
-
-    assert trim_reply(text) == "Thanks!"
-
-
-def test_trimming_cuts_an_attribution_wrapped_after_wrote() -> None:
-    text = "Thanks!\n\nOn Mon, 5 Jan 2026 at 10:00, Sam <sam@docket.example>\nwrote:\n\n> Hello"
-
-    assert trim_reply(text) == "Thanks!"
-
-
-def test_trimming_drops_a_trailing_quoted_block_without_an_attribution() -> None:
-    assert trim_reply("Sure.\n\n> Can you retry?\n>\n> Sam\n") == "Sure."
 
 
 @pytest.mark.parametrize(
@@ -300,41 +330,6 @@ def test_trimming_drops_a_trailing_quoted_block_without_an_attribution() -> None
 )
 def test_trimming_drops_a_mobile_footer(footer: str) -> None:
     assert trim_reply(f"Fixed, thanks.\n\n{footer}\n") == "Fixed, thanks."
-
-
-def test_trimming_drops_a_signature_after_a_bare_dash_dash_line() -> None:
-    assert trim_reply("Fixed.\n--\nAna\nACME") == "Fixed."
-
-
-def test_inline_answers_between_quoted_lines_are_kept() -> None:
-    text = (
-        "On Mon, 5 Jan 2026 at 10:00, Sam <sam@docket.example> wrote:\n"
-        "> Which version?\n"
-        "3.2.1\n"
-        "> Which browser?\n"
-        "Firefox 134\n"
-        "> Thanks\n"
-    )
-
-    assert trim_reply(text) == "> Which version?\n3.2.1\n> Which browser?\nFirefox 134"
-
-
-def test_a_message_of_only_quoted_text_falls_back_to_the_full_text() -> None:
-    text = "> just the quote\n> nothing else"
-
-    assert trim_reply(text) == text
-
-
-def test_a_reply_that_is_only_a_header_block_keeps_its_unquoted_lines() -> None:
-    text = "-----Original Message-----\nFrom: Sam\nSent: Monday\n\nPlease confirm."
-
-    assert trim_reply(text) == "From: Sam\nSent: Monday\n\nPlease confirm."
-
-
-def test_a_line_starting_with_on_inside_the_text_is_not_an_attribution() -> None:
-    text = "On Monday the export worked.\nToday it fails."
-
-    assert trim_reply(text) == text
 
 
 # --- HTML ---------------------------------------------------------------------------------
