@@ -68,7 +68,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     url = database_url(settings)
     ensure_schema(url, settings.schema_name)
     desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
-    stamp = Stamp("operator", "admin", "api", datetime.now(UTC))
+    stamp = Stamp("operator", "admin", "cli", datetime.now(UTC))
     try:
         answer = COMMANDS[args.accounts_command](desk, args, stamp)
     except DocketError as error:

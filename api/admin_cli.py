@@ -68,7 +68,7 @@ def admin_init(runtime: Any, args: argparse.Namespace) -> int:
     from desk.bootstrap import register_first_admin
     from domain.stamp import Stamp
 
-    stamp = Stamp("admin-init", "system", "import", datetime.now(UTC))
+    stamp = Stamp("admin-init", "system", "cli", datetime.now(UTC))
     schema = runtime.settings.schema_name
     admin_id = register_first_admin(
         runtime.desk, runtime.url, schema, name=args.name, email=args.email, stamp=stamp

@@ -99,7 +99,7 @@ STAFF: dict[str, DemoStaff] = {
 
 def seed(runtime: Runtime) -> dict[str, Any]:
     desk = runtime.desk
-    stamp = Stamp("seed-demo", "system", "api", datetime.now(UTC))
+    stamp = Stamp("seed-demo", "system", "cli", datetime.now(UTC))
     renewal = (stamp.at + timedelta(days=365)).date()
     out: dict[str, Any] = {}
     for role, member in STAFF.items():

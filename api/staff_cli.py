@@ -56,7 +56,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "groups" and args.groups_command == "list":
         return show(url, settings.schema_name, "groups", args.json)
     desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=1))
-    stamp = Stamp("docket-cli", "system", "api", datetime.now(UTC))
+    stamp = Stamp("docket-cli", "system", "cli", datetime.now(UTC))
     try:
         answer = decide(desk, args, stamp)
     except DocketError as refused:

@@ -85,7 +85,7 @@ class DeadlineWatch(Background):
         return total
 
     def _record(self, ticket_id: UUID, now: datetime) -> int:
-        stamp = Stamp(ACTOR, "system", "api", now, causation_id=f"sla-deadline:{ticket_id}")
+        stamp = Stamp(ACTOR, "system", "system", now, causation_id=f"sla-deadline:{ticket_id}")
         try:
             self.desk.record_sla_breaches(ticket_id, stamp=stamp)
         except NothingChanged:  # recorded by another watch, or the ticket answered in time

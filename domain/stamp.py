@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidField
-from domain.vocabulary import ACTOR_KINDS, CHANNELS
+from domain.vocabulary import ACTOR_KINDS, VIAS
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ class Stamp:
     def __post_init__(self) -> None:
         if self.actor_kind not in ACTOR_KINDS:
             raise InvalidField("actor_kind", f"Unknown actor kind {self.actor_kind!r}.")
-        if self.via not in CHANNELS:
-            raise InvalidField("via", f"Unknown channel {self.via!r}; use one of {CHANNELS}.")
+        if self.via not in VIAS:
+            raise InvalidField("via", f"Unknown channel {self.via!r}; use one of {VIAS}.")
         if self.at.tzinfo is None:
             raise InvalidField("at", "Instants must carry a time zone.")
 

@@ -34,8 +34,14 @@ Channel = Literal["web", "email", "chat", "phone", "social", "api", "import"]
 FilingChannel = Literal["web", "chat", "api", "phone", "social", "email"]
 """The channels a ticket filed over the API may name: every channel but ``import``."""
 
+Via = Literal["web", "email", "chat", "phone", "social", "api", "import", "system", "cli"]
+"""Through what an event came: a ticket's channels, and two that are no channel a
+customer uses: ``system`` for what Docket records on its own (an SLA breach as its due
+instant passes), ``cli`` for an operator at the ``docket`` command line."""
+
 ACTOR_KINDS: tuple[ActorKind, ...] = get_args(ActorKind)
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
+VIAS: tuple[Via, ...] = get_args(Via)
 
 # --- chat and callbacks ----------------------------------------------------------------
 

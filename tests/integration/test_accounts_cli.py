@@ -10,6 +10,7 @@ import pytest
 
 from api.cli import main
 from desk.service import SupportDesk
+from domain.base import ChainedAggregate
 from tests.builders import system
 
 STAMP = system()
@@ -91,3 +92,9 @@ def test_an_operator_sets_up_an_account_from_the_command_line(
         "tier-2",
     )
     assert fabrikam.premium_products(fabrikam.add_ons["Files"][0].since) == {"Files": "enhanced"}
+    # what an operator does at the command line is on record as such, not as an API call
+    events = list(desk.repository.event_store.get(UUID(account)))
+    stamps = {
+        (e.stamp.actor_kind, e.stamp.via) for e in events if isinstance(e, ChainedAggregate.Event)
+    }
+    assert stamps == {("admin", "cli")} and len(events) > 5

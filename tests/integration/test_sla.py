@@ -91,7 +91,7 @@ def test_a_breach_due_while_the_workers_were_stopped_is_recorded_once_after_they
     assert (breach.target, breach.due_at, breach.breached_at) == (
         "first_response", MONDAY + H, MONDAY + 3 * H,
     )  # fmt: skip
-    assert breach.stamp.actor_kind == "system"
+    assert (breach.stamp.actor_kind, breach.stamp.via) == ("system", "system")
     assert breaches(desk, answered.ticket_id) == []
 
 
