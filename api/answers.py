@@ -142,7 +142,7 @@ def read_problems() -> Iterator[None]:
     except BadCursor as error:
         raise Problem(400, "bad-cursor", str(error)) from None
     except PositionNotInLog as error:
-        raise bad_query("min_position", str(error)) from None
+        raise bad_query(error.field, str(error)) from None
 
 
 def named(person_id: str, names: dict[str, str]) -> PersonRef:

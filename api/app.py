@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(tokens.router)
     app.include_router(staff.router)
 
+    app.add_middleware(problems.TextOnlyUrl)
     app.add_middleware(CountRequests)
     app.add_middleware(
         problems.BodyLimit,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -172,7 +173,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        codes = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
+        code = codes.get(error.status_code, "http-error")
         return problem(error.status_code, code, str(error.detail), getattr(error, "headers", None))
 
     @app.exception_handler(Exception)
@@ -218,22 +220,65 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         try:
             await self.app(scope, counted, send)
-        except _TooLarge:
+        except _TooLarge:  # raised outside FastAPI's handlers (a body read by a middleware)
             await self._refuse(scope, receive, send, limit)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = problem(
-            413,
-            "body-too-large",
-            f"The request body is larger than {limit} bytes; send a smaller one.",
-        )
-        await response(scope, receive, send)
+        await problem(413, "body-too-large", too_large(limit))(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+def too_large(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes; send a smaller one."
+
+
+class _TooLarge(StarletteHTTPException):
+    """A body past the limit, found while it streams in (chunked, or longer than its
+    Content-Length said). An HTTPException, so FastAPI's body parsing passes it on as
+    it is (any other exception there becomes a 400) and it is answered 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, too_large(limit))
+
+
+class TextOnlyUrl:
+    """Refuse a path or query parameter holding a NUL character, on every route.
+
+    No text Docket keeps or looks up can hold one (PostgreSQL text cannot), so a NUL
+    in the URL is a mistake of the client's: answered 422 naming the parameter, before
+    a route could hand it to SQL."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = nul_field(scope)
+            if field is not None:
+                detail = (
+                    f"{field} holds a NUL character, which no Docket text can; "
+                    "remove it and send the request again."
+                )
+                answer = problem(
+                    422, "invalid-field", detail, errors=[{"field": field, "message": detail}]
+                )
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def nul_field(scope: Scope) -> str | None:
+    """The first part of the URL holding a NUL: ``path`` or a query parameter's name."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" not in query and "\x00" not in query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return None

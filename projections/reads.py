@@ -41,11 +41,22 @@ from store.log import log_head
 
 
 class PositionNotInLog(ValueError):
-    def __init__(self, wanted: int, head: int) -> None:
+    """A position asked for (``min_position``, or where a page resumes: ``field``) that
+    the log has not reached: no write answered it, no page handed it out."""
+
+    def __init__(self, wanted: int, head: int, field: str = "min_position") -> None:
+        source = "a write answered" if field == "min_position" else "a previous page answered"
         super().__init__(
-            f"Position {wanted} is beyond the end of the log ({head}); pass a position "
-            "a write answered."
+            f"Position {wanted} is beyond the end of the log ({head}); pass a position {source}."
         )
+        self.field = field
+
+
+def check_in_log(conn: psycopg.Connection[Any], schema: str, field: str, wanted: int) -> None:
+    """Refuse a position to resume from (``after``) past the end of the log."""
+    head = log_head(conn, schema)
+    if wanted > head:
+        raise PositionNotInLog(wanted, head, field)
 
 
 DASHBOARDS: dict[str, Callable[..., list[dict[str, Any]]]] = {
@@ -298,6 +309,8 @@ class Reads:
     ) -> list[dict[str, Any]]:
         self.wait_for(contact_requests.NAME, min_position)
         with self.pool.connection() as conn:
+            if after:
+                check_in_log(conn, self.schema, "after", after)
             return contact_requests.queue(
                 conn, self.tables, states=states, after=after, limit=limit
             )
@@ -383,6 +396,8 @@ class Reads:
         self.wait_for(audit_feed.NAME, min_position)
         with self.pool.connection() as conn:
             position = view_position(conn, self.schema, audit_feed.NAME)
+            if after > position:  # between the view and the head is only "not yet"
+                check_in_log(conn, self.schema, "after", after)
             found = audit_feed.events_after(
                 conn,
                 self.tables,

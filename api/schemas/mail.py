@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Strict
+from api.schemas.common import MinPosition, Strict
 from mail.intake import Action
 
 OutboxState = Literal["queued", "sent", "retry", "failed", "expired"]
@@ -22,8 +22,10 @@ class OutboxQuery(Strict):
         description="A ticket number (T-000123), or a contact request's reference (C-7KQ2M9XD).",
     )
     limit: int = Field(default=50, ge=1, le=200)
-    before: int | None = Field(default=None, ge=0, description="next_before of the last page.")
-    min_position: int | None = Field(default=None, ge=0)
+    before: int | None = Field(
+        default=None, ge=0, le=2**62, description="next_before of the last page."
+    )
+    min_position: MinPosition = None
 
 
 class OutgoingMail(BaseModel):

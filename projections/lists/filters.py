@@ -83,6 +83,12 @@ def micros(at: datetime) -> int:
     return (at - EPOCH) // timedelta(microseconds=1)
 
 
+def is_bigint(value: object) -> bool:
+    """Whether a cursor's field is a whole number a ``bigint`` column holds (JSON's
+    ``true`` is not one, though Python counts it an ``int``)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
 class BadCursor(ValueError):
     """The cursor was not made by this list, or was tampered with."""
 
@@ -112,10 +118,11 @@ def decode_cursor(cursor: str, sort: Sort, reverse: bool, digest: str) -> tuple[
     if not same_query:
         raise BadCursor("This cursor belongs to another sort or filter; start again without it.")
     if (
-        not isinstance(snapshot, int)
+        not is_bigint(snapshot)
+        or snapshot < 0
         or not isinstance(key, list)
         or len(key) != len(sort.columns) + 1
-        or not all(isinstance(k, int) and not isinstance(k, bool) for k in key[:-1])
+        or not all(is_bigint(k) for k in key[:-1])
         or not isinstance(key[-1], str)
     ):
         raise BadCursor("This cursor is damaged; start again without it.")
@@ -203,6 +210,10 @@ def page(
         snapshot, after = view_position(conn, t.schema, view), None
     else:
         snapshot, after = decode_cursor(cursor, sort, reverse, digest)
+        if snapshot > view_position(conn, t.schema, view):  # not a walk Docket began
+            raise BadCursor(
+                "This cursor names a position the list has not reached; start again without it."
+            )
         if snapshot < pruned_upto(conn, t.schema, view):
             raise BadCursor(
                 "This cursor has expired: a walk lasts at most 15 minutes; start again."
