@@ -64,6 +64,27 @@ def allowed(principal: Principal, endpoint: str) -> Principal:
     return principal
 
 
+ENTITY_TAG = re.compile(r'[\s,]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)"|(\*))\s*(?:,|$)')
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether a GET's ``If-None-Match`` matches the answer's ``etag`` (RFC 9110, 13.1.2):
+    ``*``, or a list of tags any of which equals it by weak comparison (``W/"3"`` matches
+    ``"3"``). A header that is not a list of tags matches nothing: the full answer."""
+    if if_none_match is None:
+        return False
+    ours = etag.removeprefix("W/")
+    position, text = 0, if_none_match.strip(" \t,")
+    while position < len(text):
+        match = ENTITY_TAG.match(text, position)
+        if match is None or match.end() == position:
+            return False
+        if match.group(3) or f'"{match.group(2)}"' == ours:
+            return True
+        position = match.end()
+    return False
+
+
 IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 

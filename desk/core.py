@@ -234,30 +234,38 @@ class DeskCore(Application[UUID]):
     # --- changing a ticket --------------------------------------------------------------
 
     def _change(
-        self, ref: str | UUID, expected_version: int | None, command: Callable[[Ticket], object]
+        self,
+        ref: str | UUID,
+        expected_version: int | None,
+        command: Callable[[Ticket], object],
+        stamp: Stamp,
     ) -> Receipt:
-        """Fold the ticket, run ``command`` on it, save: one save, decided again on a race."""
+        """Fold the ticket, run ``command`` on it, save: one save, decided again on a race.
+
+        ``expected_version`` (``If-Match``) is the version as the author of ``stamp``
+        reads the ticket (:meth:`Ticket.version_seen_by`): an internal note written since
+        a customer read it changes nothing they saw, so it does not refuse their write;
+        and a refusal names the version they can read, never one that counts notes."""
         ticket_id = self.find_ticket(ref)
         deadline = time.monotonic() + CONFLICT_PATIENCE_SECONDS
         for attempt in itertools.count():
             ticket = self._ticket(ticket_id)
-            if expected_version is not None and ticket.version != expected_version:
-                raise VersionMismatch(expected_version, ticket.version)
+            seen = ticket.version_seen_by(stamp)
+            if expected_version is not None and seen != expected_version:
+                raise VersionMismatch(expected_version, seen)
             command(ticket)
             try:
                 recordings = self.save(ticket)
             except IntegrityError:
-                if expected_version is not None:
-                    raise VersionMismatch(
-                        expected_version, self._ticket(ticket_id).version
-                    ) from None
                 if time.monotonic() > deadline:
                     raise TicketBusy(ticket.number) from None
                 # someone wrote first: after a short random pause (so the losers of one
                 # race do not all collide again), fold their events in and decide again
+                # (with If-Match, refused at the top if what the caller sees has changed)
                 time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
                 continue
-            return Receipt(ticket.id, ticket.number, ticket.version, position(recordings))
+            seen = ticket.version_seen_by(stamp)
+            return Receipt(ticket.id, ticket.number, seen, position(recordings))
         raise AssertionError("unreachable")
 
     def _get(self, kind: type[A], aggregate_id: UUID, missing: DocketError) -> A:

@@ -8,8 +8,10 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from desk.access import may_see_ticket, person_principal
 from desk.answers import AttachmentRef, Receipt
 from desk.core import DeskCore, position
+from domain.account import Account
 from domain.channels import (
     ChatLine,
     callback_description,
@@ -19,7 +21,7 @@ from domain.channels import (
     checked_phone,
     checked_time_zone,
 )
-from domain.errors import TicketBusy, UnknownTicket
+from domain.errors import InvalidField, TicketBusy, UnknownTicket
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
 from domain.stamp import Stamp
@@ -59,12 +61,7 @@ class TicketDesk(DeskCore):
         check_channel_and_transcript(channel, transcript)
         if transcript:
             description = chat_description(description, transcript)
-        linked: str | None = None
-        if follow_up_of:
-            earlier = self.ticket_facts(follow_up_of)
-            if earlier.account_id != str(account_id):
-                raise UnknownTicket(f"No ticket {follow_up_of} in this account.")
-            linked = earlier.number
+        linked = self._follow_up(follow_up_of, account, requester_id) if follow_up_of else None
         ticket_id = ticket_id or uuid4()
         number = format_number(self.next_number())
         ticket = Ticket.file(
@@ -102,6 +99,25 @@ class TicketDesk(DeskCore):
                 continue
             return Receipt(ticket.id, number, ticket.version, position(recordings))
         raise TicketBusy(number)
+
+    def _follow_up(self, ref: str, account: Account, requester_id: str) -> str:
+        """The number of the earlier ticket a new one follows up: one its requester may see
+        (their own; any of the account's for its admins). Any other reference (malformed,
+        unknown, another account's, a colleague's) is refused with one and the same answer,
+        so the refusal tells nothing of which tickets exist."""
+        unseen = InvalidField(
+            "follow_up_of",
+            f"No ticket {ref} that you can see; name one of your own tickets, e.g. T-000123.",
+        )
+        try:
+            earlier = self.ticket_facts(ref)
+        except UnknownTicket:
+            raise unseen from None
+        role = "admin" if account.is_admin(requester_id) else "member"
+        filer = person_principal(requester_id, "", role, str(account.id))
+        if not may_see_ticket(filer, earlier.owner):
+            raise unseen
+        return earlier.number
 
     def request_callback(
         self,
@@ -180,7 +196,7 @@ class TicketDesk(DeskCore):
                 stamp=stamp,
             )
 
-        return self._change(ticket, expected_version, command)
+        return self._change(ticket, expected_version, command, stamp)
 
     def add_internal_note(
         self,
@@ -195,6 +211,7 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.add_internal_note(author_id=author_id, body=body, stamp=stamp),
+            stamp,
         )
 
     def change_status(
@@ -206,7 +223,10 @@ class TicketDesk(DeskCore):
         expected_version: int | None = None,
     ) -> Receipt:
         return self._change(
-            ticket, expected_version, lambda t: t.change_status(to_status=to_status, stamp=stamp)
+            ticket,
+            expected_version,
+            lambda t: t.change_status(to_status=to_status, stamp=stamp),
+            stamp,
         )
 
     def change_priority(
@@ -221,6 +241,7 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.change_priority(to_priority=to_priority, stamp=stamp),
+            stamp,
         )
 
     def assign(
@@ -237,6 +258,7 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.assign(agent_id=agent_id, group=group, stamp=stamp),
+            stamp,
         )
 
     def change_type(
@@ -248,7 +270,10 @@ class TicketDesk(DeskCore):
         expected_version: int | None = None,
     ) -> Receipt:
         return self._change(
-            ticket, expected_version, lambda t: t.change_type(to_type=to_type, stamp=stamp)
+            ticket,
+            expected_version,
+            lambda t: t.change_type(to_type=to_type, stamp=stamp),
+            stamp,
         )
 
     def change_product(
@@ -263,6 +288,7 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.change_product(to_product=to_product, stamp=stamp),
+            stamp,
         )
 
     def reopen(
@@ -275,7 +301,7 @@ class TicketDesk(DeskCore):
             terms = self._terms(account, t.requester_id, t.product, stamp.at)
             t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
 
-        return self._change(ticket, expected_version, command)
+        return self._change(ticket, expected_version, command, stamp)
 
     def rate_satisfaction(
         self,
@@ -290,11 +316,12 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.rate_satisfaction(score=score, comment=comment, stamp=stamp),
+            stamp,
         )
 
     def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:
         """Put on record every clock of the ticket past due at ``stamp.at`` (once each)."""
-        return self._change(ticket, None, lambda t: t.record_sla_breaches(stamp=stamp))
+        return self._change(ticket, None, lambda t: t.record_sla_breaches(stamp=stamp), stamp)
 
     def record_callback_made(
         self,
@@ -308,6 +335,7 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.record_callback_made(outcome=outcome, stamp=stamp),
+            stamp,
         )
 
 

@@ -31,9 +31,14 @@ class ChainedAggregate(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.chain_head = self.event_hash
+            aggregate.took(self)
 
     class Created(Event, Aggregate.Created):
         pass
+
+    def took(self, event: ChainedAggregate.Event) -> None:
+        """Called with each event as it is applied, after its own change: for what an
+        aggregate keeps of every event alike (none, by default)."""
 
     @classmethod
     def _create(

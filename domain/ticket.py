@@ -185,6 +185,28 @@ class Ticket(ChainedAggregate):
     callback_state: str | None = None
     """None, ``to_make`` once a callback is requested, ``made`` once an agent called."""
     has_transcript: bool = False
+    customer_version: int = 0
+    """The version of the latest event customers see (:data:`PUBLIC_EVENTS`): an internal
+    note or a clock running out changes nothing a customer reads, nor this."""
+    requester_version: int = 0
+    """The same for the ticket's requester, who also sees the callback they asked for."""
+
+    def took(self, event: ChainedAggregate.Event) -> None:
+        if type(event) in PUBLIC_EVENTS:
+            self.customer_version = self.requester_version = event.originator_version
+        elif type(event) in CALLBACK_EVENTS:
+            self.requester_version = event.originator_version
+
+    def version_seen_by(self, stamp: Stamp) -> int:
+        """The version as the author of ``stamp`` reads the ticket, which their
+        ``If-Match`` names: staff every event's; customers the latest they may see."""
+        if stamp.is_staff or stamp.actor_kind == "system":
+            return self.version
+        return (
+            self.requester_version
+            if stamp.actor_id == self.requester_id
+            else (self.customer_version)
+        )
 
     # --- filing -------------------------------------------------------------
 
@@ -614,3 +636,6 @@ STAFF_ONLY_EVENTS = (
     Ticket.CallbackMade,
 )
 """What only staff may see of a ticket. Every ticket event is in one of the two."""
+CALLBACK_EVENTS = (Ticket.CallbackRequested, Ticket.CallbackMade)
+"""Staff-only events the ticket's requester sees too: the callback they asked for (its
+phone number is theirs)."""

@@ -200,11 +200,13 @@ class Reads:
             return subscriptions.roles_of(conn, self.tables, account_id, member_id)
 
     def ticket(
-        self, ref: str, *, with_internal_notes: bool
+        self, ref: str, *, with_internal_notes: bool, seen_by: str = "staff"
     ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """The detail and the names on it; ``seen_by`` a ``customer`` or the ``requester``,
+        as they see it (see :func:`projections.ticket_detail.detail`)."""
         with self.pool.connection() as conn:
             found = ticket_detail.detail(
-                conn, self.tables, ref, with_internal_notes=with_internal_notes
+                conn, self.tables, ref, with_internal_notes=with_internal_notes, seen_by=seen_by
             )
             if found is None:
                 return None

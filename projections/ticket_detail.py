@@ -23,7 +23,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.numbers import format_number, parse_number
-from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, TicketOwner
+from domain.ticket import (
+    CALLBACK_EVENTS,
+    PUBLIC_EVENTS,
+    STAFF_ONLY_EVENTS,
+    Ticket,
+    TicketOwner,
+)
 from projections import ticket_fields
 from projections.kit import Fact, Tables, View, clean_text
 from projections.ticket_fields import TICKET_FIELDS
@@ -63,6 +69,12 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             closed_at timestamptz,
             version integer NOT NULL,
             position bigint NOT NULL,
+            customer_version integer NOT NULL,
+            customer_position bigint NOT NULL,
+            customer_updated_at timestamptz NOT NULL,
+            requester_version integer NOT NULL,
+            requester_position bigint NOT NULL,
+            requester_updated_at timestamptz NOT NULL,
             transcript jsonb,
             callback jsonb
         )
@@ -109,6 +121,11 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     )
 
 
+SEEN_COLUMNS = ("version", "position", "updated_at")
+"""What moves with every event staff see, kept again as customers see the ticket (only
+:data:`PUBLIC_EVENTS` move them) and as its requester does (their callback's events too),
+so a customer reading it sees nothing change, not even its ETag, when only a staff-only
+event happened."""
 DETAIL_COLUMNS = (
     *TICKET_FIELDS,
     "cycle",
@@ -120,6 +137,7 @@ DETAIL_COLUMNS = (
     "closed_at",
     "version",
     "position",
+    *(f"{seen_by}_{c}" for seen_by in ("customer", "requester") for c in SEEN_COLUMNS),
     "transcript",
     "callback",
 )
@@ -206,9 +224,11 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
         if ticket is None:  # an event of a ticket this view never saw opened
             continue
         touched.add(tid)
-        ticket.update(version=fact.version, position=fact.position)
-        if ticket_fields.is_activity(e):
-            ticket["updated_at"] = e.timestamp
+        seen_by = ["", *SEEN_BY.get(type(e), ())]
+        for prefix in seen_by:
+            ticket.update({f"{prefix}version": fact.version, f"{prefix}position": fact.position})
+            if ticket_fields.is_activity(e):
+                ticket[f"{prefix}updated_at"] = e.timestamp
         ticket.update(ticket_fields.changes(e))
         match e:
             case Ticket.MessageAdded():
@@ -259,6 +279,13 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
     return Folded(tickets, touched, messages, notes, files)
 
 
+SEEN_BY: dict[type[Any], tuple[str, ...]] = {
+    **dict.fromkeys(PUBLIC_EVENTS, ("customer_", "requester_")),
+    **dict.fromkeys(CALLBACK_EVENTS, ("requester_",)),
+}
+"""Besides staff, who reads each event's change on the detail (its column prefixes)."""
+
+
 def _column(name: str, value: Any) -> Any:
     return Jsonb(value) if name in JSON_COLUMNS and value is not None else value
 
@@ -285,7 +312,7 @@ VIEW = View(
     create_tables,
     apply,
     (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=2,
+    shape=3,  # 3: the version, position and updated_at customers and the requester see
 )
 
 
@@ -301,9 +328,17 @@ def ticket_key(ref: str) -> tuple[str, Any] | None:
 
 
 def detail(
-    conn: psycopg.Connection[Any], t: Tables, ref: str, *, with_internal_notes: bool
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    ref: str,
+    *,
+    with_internal_notes: bool,
+    seen_by: str = "staff",
 ) -> dict[str, Any] | None:
-    """The ticket with its conversation and files; notes only when asked for."""
+    """The ticket with its conversation and files; notes only when asked for.
+
+    ``seen_by`` a ``customer`` or the ticket's ``requester``, its version, position and
+    last update are the latest of the events they see (see :data:`SEEN_COLUMNS`)."""
     key = ticket_key(ref)
     if key is None:
         return None
@@ -314,6 +349,9 @@ def detail(
         ).fetchone()
         if ticket is None:
             return None
+        for column in SEEN_COLUMNS:
+            seen = {by: ticket.pop(f"{by}_{column}") for by in ("customer", "requester")}
+            ticket[column] = seen.get(seen_by, ticket[column])
         tid = ticket["ticket_id"]
         ticket["conversation"] = cur.execute(
             f"SELECT {', '.join(_shown(MESSAGE_COLUMNS))} "

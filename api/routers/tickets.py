@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import list_filter, paging, read_problems, ticket_page
 from api.answers import ticket_detail as ticket_detail_answer
-from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.deps import CurrentPrincipal, RuntimeDep, allowed, not_modified
 from api.problems import Problem, responses
 from api.schemas.lists import TicketPage, TicketQuery
 from api.schemas.ticket_detail import TicketDetail
@@ -233,15 +233,17 @@ def ticket_detail(
         owner = runtime.reads.owner_of(ticket, min_position)
     if owner is None or not may_see_ticket(who, owner):
         raise unseen
-    found = runtime.reads.ticket(ticket, with_internal_notes=may_read_notes(who))
+    staff, with_callback = may_read_notes(who), may_see_callback(who, owner)
+    seen_by = "staff" if staff else "requester" if with_callback else "customer"
+    found = runtime.reads.ticket(ticket, with_internal_notes=staff, seen_by=seen_by)
     if found is None:
         raise unseen
     detail = ticket_detail_answer(
         *found,
         lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
-        with_callback=may_see_callback(who, owner),
+        with_callback=with_callback,
     )
     etag = f'"{detail.version}"'
-    if request.headers.get("if-none-match") == etag:
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return JSONResponse(detail.model_dump(mode="json", exclude_unset=True), headers={"ETag": etag})

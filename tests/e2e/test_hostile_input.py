@@ -363,3 +363,18 @@ def test_a_chunked_body_over_the_limit_is_refused_413_on_every_kind_of_body(
         assert answer.json()["type"].endswith("/body-too-large")
         assert "send a smaller one" in answer.json()["detail"]
 
+
+def test_a_follow_up_of_another_accounts_ticket_answers_as_one_that_does_not_exist(
+    server: Server,
+) -> None:
+    theirs = file_ticket(server)  # Northwind's requester
+    refusals = []
+    for ref in (theirs["number"], theirs["id"], "T-999999", str(uuid.uuid4()), "T-0\x00"):
+        with server.client("requester_other_account") as stranger:
+            answer = stranger.post("/v1/tickets", json={
+                "subject": "Again", "description": "Still.", "type": "bug", "follow_up_of": ref,
+            })  # fmt: skip
+        refusals.append((answer.status_code, answer.text.replace(json.dumps(ref)[1:-1], "REF")))
+    assert len(set(refusals)) == 1, refusals
+    status, body = refusals[0]
+    assert status == 422 and json.loads(body)["errors"][0]["field"] == "follow_up_of"

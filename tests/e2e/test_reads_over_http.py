@@ -162,3 +162,62 @@ def test_internal_notes_never_reach_a_requester_or_team_admin_by_any_read(server
         assert answer.status_code == 200, (role, path, answer.text)
         assert "xylophonic" not in answer.text, (role, path)
         assert "internal_notes" not in answer.text
+
+
+def test_a_customer_sees_nothing_change_when_only_staff_only_events_happen(
+    server: Server,
+) -> None:
+    """An internal note moves the ticket for staff (its version, position, updated_at,
+    ETag) and for no customer: the requester and a colleague read the same answer, the
+    same ETag answers 304, and an If-Match they read still holds."""
+    filed = file_ticket(server)
+    path = f"/v1/tickets/{filed['number']}"
+    with server.client("agent") as agent:
+        reply = agent.post(f"{path}/messages", json={"body": "Looking into it."}).json()
+    before = {}
+    for role in ("requester", "team_admin"):
+        with server.client(role) as c:
+            before[role] = c.get(path, params={"min_position": reply["position"]})
+    with server.client("agent") as agent:
+        note = agent.post(f"{path}/notes", json={"body": "Their sync token is stale."}).json()
+        for body in ("Second thought.", "Third."):
+            note = agent.post(f"{path}/notes", json={"body": body}).json()
+        staff = agent.get(path, params={"min_position": note["position"]})
+    assert staff.json()["version"] == note["version"] == reply["version"] + 3
+    assert staff.headers["etag"] == f'"{note["version"]}"'
+    for role, seen in before.items():
+        with server.client(role) as c:
+            after = c.get(path, params={"min_position": note["position"]})
+            assert after.json() == seen.json(), role
+            assert after.headers["etag"] == seen.headers["etag"] == f'"{reply["version"]}"'
+            etag = seen.headers["etag"]
+            assert c.get(path, headers={"If-None-Match": etag}).status_code == 304, role
+    with server.client("requester") as c:
+        listed = c.get("/v1/tickets", params={"min_position": note["position"]}).json()
+        (row,) = [t for t in listed["tickets"] if t["id"] == filed["id"]]
+        assert row["last_activity_at"] == before["requester"].json()["updated_at"]
+        closed = c.post(f"{path}/status", json={"status": "closed"},
+                        headers={"If-Match": before["requester"].headers["etag"]})  # fmt: skip
+        assert closed.status_code == 200, closed.text
+        assert closed.json()["version"] == note["version"] + 1
+        stale = c.post(f"{path}/reopen", headers={"If-Match": f'"{reply["version"]}"'})
+        assert stale.status_code == 412
+        assert stale.json()["current_version"] == closed.json()["version"]
+
+
+def test_if_none_match_takes_a_star_weak_tags_and_lists_of_tags(server: Server) -> None:
+    """RFC 9110 13.1.2: weak comparison, ``*`` matches any current answer, a list
+    matches if any of its tags does; anything else answers in full."""
+    filed = file_ticket(server)
+    path = f"/v1/tickets/{filed['number']}"
+    with server.client("requester") as c:
+        etag = c.get(path, params={"min_position": filed["position"]}).headers["etag"]
+        version = etag.strip('"')
+        for matching in ("*", etag, f"W/{etag}", f'"0", W/{etag}', f'"x,y" ,{etag}'):
+            answer = c.get(path, headers={"If-None-Match": matching})
+            assert answer.status_code == 304, matching
+            assert answer.headers["etag"] == etag and answer.content == b""
+        for other in ('"0"', f'"{version}0"', f"W/{version}", "garbage", f'"0" {etag}'):
+            answer = c.get(path, headers={"If-None-Match": other})
+            assert answer.status_code == 200, other
+            assert answer.headers["etag"] == etag

@@ -47,6 +47,37 @@ def test_detail_holds_fields_conversation_files_and_notes_apart(
     assert [n["body"] for n in staff["internal_notes"]] == ["Known bug 42"]
 
 
+def test_detail_moves_for_each_reader_only_with_the_events_they_see(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    """Staff: every event. The requester: the public ones and the callback they asked for.
+    A colleague: the public ones. So a note or a clock moves nothing a customer reads."""
+    account = desk_with_account(desk)
+    filed = desk.request_callback(
+        account_id=account, requester_id="req-1", subject="Call me", description="Down.",
+        product="Files", phone="+14155552671", window_start=later(hours=1),
+        window_end=later(hours=3), time_zone=None, stamp=requester(),
+    )  # fmt: skip
+    reply = desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
+                             body="Calling soon", stamp=agent(later(hours=0.5)))  # fmt: skip
+    called = desk.record_callback_made(filed.ticket_id, outcome="reached",
+                                       stamp=agent(later(hours=1.5)))  # fmt: skip
+    note = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="Done",
+                                  stamp=agent(later(hours=2)))  # fmt: skip
+    runner.catch_up()
+
+    def seen(by: str) -> tuple[int, int, Any]:
+        found = ticket_detail.detail(
+            conn, runner.tables, filed.number, with_internal_notes=by == "staff", seen_by=by
+        )
+        assert found is not None
+        return found["version"], found["position"], found["updated_at"]
+
+    assert seen("staff") == (note.version, note.position, later(hours=2))
+    assert seen("requester") == (called.version, called.position, later(hours=1.5))
+    assert seen("customer") == (reply.version, reply.position, later(hours=0.5))
+
+
 def test_inbox_puts_unanswered_tickets_first_and_customers_never_see_notes(
     desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
 ) -> None:

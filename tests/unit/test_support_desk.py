@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -83,11 +85,60 @@ def test_a_follow_up_ticket_links_to_the_earlier_one_in_the_same_account() -> No
     desk.add_member(
         other, member_id="o1", email="o@o.test", name="O", role="member", stamp=system()
     )
-    with pytest.raises(errors.UnknownTicket):
+    with pytest.raises(errors.InvalidField):
         desk.file_ticket(
             account_id=other, requester_id="o1", subject="S", description="D", type="bug",
             priority="low", product="", stamp=requester(who="o1"), follow_up_of=first.number,
         )  # fmt: skip
+
+
+def test_a_follow_up_of_a_ticket_the_filer_may_not_see_is_refused_like_one_that_does_not_exist() -> (
+    None
+):
+    """Another account's ticket, a colleague's (for a member who is not an admin), a number
+    never handed out, a made-up id: one refusal, word for word, so it tells nothing."""
+    desk = SupportDesk()
+    account = desk_with_account(desk)
+    desk.add_member(account, member_id="req-2", email="c@acme.test", name="C", role="member",
+                    stamp=system())  # fmt: skip
+    other = desk.open_account(name="Other", plan="business", support_tier="standard",
+                              stamp=system())  # fmt: skip
+    desk.add_member(other, member_id="o1", email="o@o.test", name="O", role="member",
+                    stamp=system())  # fmt: skip
+    theirs = desk.file_ticket(
+        account_id=other, requester_id="o1", subject="S", description="D", type="bug",
+        priority="low", product="", stamp=requester(who="o1"),
+    )  # fmt: skip
+    colleagues = file(desk, account)  # req-1's
+
+    def refusal(ref: str, who: str = "req-2") -> tuple[str, str, str]:
+        with pytest.raises(errors.DocketError) as refused:
+            desk.file_ticket(
+                account_id=account, requester_id=who, subject="Again", description="D",
+                type="bug", priority="low", product="", stamp=requester(who=who),
+                follow_up_of=ref,
+            )  # fmt: skip
+        detail = refused.value.detail.replace(ref, "REF")
+        return type(refused.value).__name__, refused.value.code, detail
+
+    refusals = [
+        refusal(theirs.number),
+        refusal(str(theirs.ticket_id)),
+        refusal(colleagues.number),
+        refusal("T-999999"),
+        refusal(str(uuid.uuid4())),
+        refusal("not a ticket"),
+        refusal(str(account)),  # an account's id, not a ticket's
+    ]
+    assert len(set(refusals)) == 1
+    assert refusals[0][:2] == ("InvalidField", "invalid-field")
+    # the account's admin sees every ticket of the account: a colleague's is fine for them
+    admins = desk.file_ticket(
+        account_id=account, requester_id="admin-1", subject="Again", description="D",
+        type="bug", priority="low", product="", stamp=requester(who="admin-1"),
+        follow_up_of=colleagues.number,
+    )  # fmt: skip
+    assert desk.repository.get(admins.ticket_id).follow_up_of == colleagues.number
 
 
 def test_a_stored_version_1_opened_event_is_upcast_to_the_current_version() -> None:
@@ -111,3 +162,21 @@ def test_a_stored_version_1_opened_event_is_upcast_to_the_current_version() -> N
     assert event.follow_up_of is None
     assert event.sla_terms is None
     assert event.subject == "Sync fails"
+
+
+def test_a_customers_if_match_names_the_version_they_read_which_notes_do_not_move() -> None:
+    desk = SupportDesk()
+    filed = file(desk, desk_with_account(desk))
+    note = desk.add_internal_note(filed.number, author_id="agent-1", body="n", stamp=agent())
+    assert note.version == 2
+    closed = desk.change_status(
+        filed.number, to_status="closed", stamp=requester(), expected_version=filed.version
+    )
+    assert closed.version == 3  # the requester's own close: the latest event again
+    desk.add_internal_note(filed.number, author_id="agent-1", body="m", stamp=agent())
+    with pytest.raises(errors.VersionMismatch) as refused:
+        desk.reopen(filed.number, stamp=requester(), expected_version=filed.version)
+    assert refused.value.actual == 3  # what the requester reads, not 4
+    with pytest.raises(errors.VersionMismatch) as refused:  # staff count every event
+        desk.change_priority(filed.number, to_priority="high", stamp=agent(), expected_version=3)
+    assert refused.value.actual == 4
