@@ -35,7 +35,8 @@ schemathesis.openapi.media_type(
         ),
     ),
 )
-ROLES = ("requester", "agent", "free_user", None)
+ROLES = ("requester", "agent", "admin", "free_user", None)
+"""A Docket admin reaches the routes no other role does (staff, outbox, dashboards)."""
 
 
 def fuzz(operation: Any, base_url: str, headers: dict[str, str], failures: list[str]) -> int:
@@ -64,6 +65,9 @@ def fuzz(operation: Any, base_url: str, headers: dict[str, str], failures: list[
             assert response.headers["content-type"][0] == "application/problem+json", (
                 case.method, case.formatted_path, response.status_code,
             )  # fmt: skip
+            problem = response.json()
+            assert problem["type"].startswith("https://docket.example/problems/"), problem
+            assert problem["title"] and problem["detail"], problem
 
     check()
     return sent
