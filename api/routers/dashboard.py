@@ -32,16 +32,27 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 Filters = Annotated[DashboardQuery, Query()]
 
 
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 1, tzinfo=UTC)
+"""The instants a range may name: a day inside the calendar's first end and a month
+inside its last, so that the range's days, weeks and months (in UTC) are counted without
+falling off it."""
+
+
 def instant(field: str, text: str, *, end: bool) -> datetime:
     try:
         if len(text) <= 10:
             day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), UTC)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(day, time(), UTC)
+        else:
+            moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise bad_query(field, f"{field} needs a time zone, e.g. 2024-03-01T00:00:00Z.")
+        moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise bad_query(field, f"{field} is an ISO date (2024-03-01) or instant.") from None
-    if moment.tzinfo is None:
-        raise bad_query(field, f"{field} needs a time zone, e.g. 2024-03-01T00:00:00Z.")
+    if not EARLIEST <= moment <= LATEST:
+        raise bad_query(field, f"{field} lies between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.")
     return moment
 
 

@@ -161,6 +161,9 @@ HOSTILE_VALUES = [
     "1e309",
     "2024-13-45",
     "99999-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+14:00",  # before the calendar begins, in UTC
+    "9999-12-31T12:00:00Z",  # its last day: no day after it to count to
+    "9999-12-30",  # no month after it
     "x" * 5000,
     "true",
     "",
