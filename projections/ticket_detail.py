@@ -2,8 +2,10 @@
 in a separate table only staff reads reach, its internal notes.
 
 The detail carries the ticket's version (every event counts, so it equals the
-version writes compare ``If-Match`` against) and the log position of its
-latest event.
+version staff writes compare ``If-Match`` against) and the log position of its
+latest event; and the same as customers see them (only the events they see
+count), which their reads answer and their ``If-Match`` names (see
+:meth:`domain.ticket.Ticket.version_seen_by`).
 
 :func:`fold` is the view's one fold, pure: the view writes what it makes of a
 batch, and :func:`detail_as_folded` runs it in memory over one ticket's events
