@@ -351,9 +351,7 @@ def detail(
         ).fetchone()
         if ticket is None:
             return None
-        for column in SEEN_COLUMNS:
-            seen = {by: ticket.pop(f"{by}_{column}") for by in ("customer", "requester")}
-            ticket[column] = seen.get(seen_by, ticket[column])
+        as_seen_by(ticket, seen_by)
         tid = ticket["ticket_id"]
         ticket["conversation"] = cur.execute(
             f"SELECT {', '.join(_shown(MESSAGE_COLUMNS))} "
@@ -384,6 +382,7 @@ def detail_as_folded(facts: Sequence[Fact], *, with_internal_notes: bool) -> dic
     if not folded.tickets:
         return None
     [found] = folded.tickets.values()
+    as_seen_by(found, "staff")
     by_version = itemgetter("version")
     found["conversation"] = sorted(_read(MESSAGE_COLUMNS, folded.messages), key=by_version)
     found["attachments"] = sorted(
@@ -395,6 +394,14 @@ def detail_as_folded(facts: Sequence[Fact], *, with_internal_notes: bool) -> dic
 
 
 FILE_ORDER = ("version", "attachment_id")
+
+
+def as_seen_by(ticket: dict[str, Any], seen_by: str) -> None:
+    """Set the ticket's version, position and last update to those ``seen_by`` (``staff``,
+    ``customer`` or ``requester``) sees, dropping the others' (see :data:`SEEN_COLUMNS`)."""
+    for column in SEEN_COLUMNS:
+        seen = {by: ticket.pop(f"{by}_{column}") for by in ("customer", "requester")}
+        ticket[column] = seen.get(seen_by, ticket[column])
 
 
 def _shown(columns: tuple[str, ...]) -> tuple[str, ...]:
