@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.deps import text_only_url
 from api.routers import (
     accounts,
     articles,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version="0.1.0",
         summary="Event-sourced support tickets: file, reply, work, audit.",
         lifespan=lifespan,
+        dependencies=[Depends(text_only_url)],
     )
     problems.install(app)
     app.include_router(health.router)
@@ -94,7 +96,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(tokens.router)
     app.include_router(staff.router)
 
-    app.add_middleware(problems.TextOnlyUrl)
     app.add_middleware(CountRequests)
     app.add_middleware(
         problems.BodyLimit,

@@ -27,6 +27,23 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+async def text_only_url(request: Request) -> None:
+    """Refuse a path or query parameter holding a NUL character, on every route (a
+    dependency of the app's): no text Docket keeps or looks up can hold one (PostgreSQL
+    text cannot), so it is answered 422 naming the parameter before a route could hand it
+    to SQL."""
+    named = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in named:
+        if "\x00" in name or "\x00" in str(value):
+            field = name.replace("\x00", "") or "query"
+            detail = (
+                f"{field} holds a NUL character, which no Docket text can; "
+                "remove it and send the request again."
+            )
+            errors = [{"field": field, "message": detail}]
+            raise Problem(422, "invalid-field", detail, errors=errors)
+
+
 async def get_principal(
     runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:

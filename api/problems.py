@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -220,6 +219,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    await drain(receive, message, limit)
                     raise _TooLarge(limit)
             return message
 
@@ -230,6 +230,18 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         await problem(413, "body-too-large", too_large(limit))(scope, receive, send)
+
+
+async def drain(receive: Receive, message: Message, most: int) -> None:
+    """Read and drop the rest of a body past the limit, up to ``most`` more bytes, so a
+    client that sends its whole body before reading the answer reads the 413 (a
+    connection closed under it while it still writes would end in a reset instead)."""
+    dropped = 0
+    while message.get("more_body", False) and dropped <= most:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
 
 
 def too_large(limit: int) -> str:
@@ -243,42 +255,3 @@ class _TooLarge(StarletteHTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, too_large(limit))
-
-
-class TextOnlyUrl:
-    """Refuse a path or query parameter holding a NUL character, on every route.
-
-    No text Docket keeps or looks up can hold one (PostgreSQL text cannot), so a NUL
-    in the URL is a mistake of the client's: answered 422 naming the parameter, before
-    a route could hand it to SQL."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            field = nul_field(scope)
-            if field is not None:
-                detail = (
-                    f"{field} holds a NUL character, which no Docket text can; "
-                    "remove it and send the request again."
-                )
-                answer = problem(
-                    422, "invalid-field", detail, errors=[{"field": field, "message": detail}]
-                )
-                await answer(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def nul_field(scope: Scope) -> str | None:
-    """The first part of the URL holding a NUL: ``path`` or a query parameter's name."""
-    if "\x00" in scope.get("path", ""):
-        return "path"
-    query = scope.get("query_string", b"").decode("latin-1")
-    if "%00" not in query and "\x00" not in query:
-        return None
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if "\x00" in name or "\x00" in value:
-            return name.replace("\x00", "") or "query"
-    return None
