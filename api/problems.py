@@ -37,6 +37,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.NotAnAgent: 422,
     errors.StaffDeactivated: 409,
     errors.TicketClosed: 409,
+    errors.TicketDamaged: 409,
     errors.TicketNotClosed: 409,
     errors.ReopenWindowPassed: 409,
     errors.StatusUnchanged: 409,

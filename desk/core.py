@@ -12,25 +12,27 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier
 
 from desk.answers import Receipt, TicketFacts
 from domain.account import Account
 from domain.article import HelpSession
 from domain.base import ChainedAggregate
+from domain.chain import GENESIS, HASH_FIELD, PREV_FIELD, event_hash
 from domain.errors import (
     DocketError,
     InvalidField,
     TicketBusy,
+    TicketDamaged,
     UnknownAccount,
     UnknownGroup,
     UnknownHelpSession,
@@ -44,6 +46,8 @@ from domain.sla_policy import BOOK_ID, SlaPolicyBook
 from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
+from projections import log_seal
+from projections.kit import Tables
 from store.eventstore import register_docket_transcodings
 
 NUMBERS_REMEMBERED = 50_000
@@ -52,6 +56,8 @@ CONFLICT_PATIENCE_SECONDS = 10.0
 """How long a write without If-Match keeps re-deciding after losing a race for its ticket."""
 
 A = TypeVar("A", bound=ChainedAggregate)
+TICKET_TOPIC = get_topic(Ticket) + "."
+"""How the topics of a ticket's events begin (``domain.ticket:Ticket.``)."""
 
 
 class DeskCore(Application[UUID]):
@@ -113,11 +119,14 @@ class DeskCore(Application[UUID]):
             return known
         try:
             claim: TicketNumber = self.repository.get(TicketNumber.id_for(number))
+            ticket_id = UUID(claim.ticket_id)
         except AggregateNotFoundError:
             raise UnknownTicket(f"No ticket {ref}.") from None
+        except Exception:  # a claim Docket cannot read back was not written by it
+            raise TicketDamaged(number, "the claim of its number is unreadable") from None
         if len(self._numbers) >= NUMBERS_REMEMBERED:
             self._numbers.clear()
-        self._numbers[number] = ticket_id = UUID(claim.ticket_id)
+        self._numbers[number] = ticket_id
         return ticket_id
 
     def ticket_facts(self, ref: str | UUID) -> TicketFacts:
@@ -279,7 +288,83 @@ class DeskCore(Application[UUID]):
         return found
 
     def _ticket(self, ticket_id: UUID) -> Ticket:
-        return self._get(Ticket, ticket_id, UnknownTicket(f"No ticket {ticket_id}."))
+        """The ticket folded from its stored events, once they are proved whole.
+
+        Every change folds the ticket first, so this is where a broken chain is caught
+        before it is extended: each event must decode, hash to what it records and follow
+        the one before, and the stream must reach the head the log seal recorded for it
+        (read before the events, so a write committed meanwhile cannot pass for damage).
+        The events are decoded once, for the check and for the fold alike.
+        """
+        head = self._sealed_head(ticket_id)
+        stored = self.recorder.select_events(ticket_id)
+        if not stored:
+            if head is not None:
+                raise TicketDamaged(str(ticket_id), f"all {head[0]} of its events are missing")
+            raise UnknownTicket(f"No ticket {ticket_id}.")
+        if not stored[0].topic.startswith(TICKET_TOPIC):
+            raise UnknownTicket(f"No ticket {ticket_id}.")
+        ticket = project_aggregate(None, self._whole_events(ticket_id, stored, head))
+        if not isinstance(ticket, Ticket):
+            raise UnknownTicket(f"No ticket {ticket_id}.")
+        return ticket
+
+    def _sealed_head(self, stream_id: UUID) -> tuple[int, str] | None:
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresApplicationRecorder):
+            return None
+        with recorder.datastore.get_connection() as conn:
+            return log_seal.head_of(conn, Tables(recorder.datastore.schema), stream_id)
+
+    def _whole_events(
+        self, ticket_id: UUID, stored: Sequence[StoredEvent], head: tuple[int, str] | None
+    ) -> list[Any]:
+        """The stream's domain events (upcast as the mapper does), or :class:`TicketDamaged`."""
+        events: list[Any] = []
+        digests: list[str] = []
+        number, previous = str(ticket_id), GENESIS
+        for expected, s in enumerate(stored, start=1):
+            version = s.originator_version
+            if version != expected:
+                raise TicketDamaged(number, f"version {expected} is missing")
+            try:
+                cls = resolve_topic(s.topic)
+                state = dict(self.mapper.transcoder.decode(self._plain_bytes(s.state)))
+            except Exception:  # any bytes Docket cannot read back were not written by it
+                raise TicketDamaged(number, f"version {version} is undecodable") from None
+            if version == 1 and isinstance(state.get("number"), str):
+                number = state["number"]
+            class_version = state.pop("class_version", 1)
+            state["originator_id"] = s.originator_id
+            state["originator_version"] = version
+            digest = state.get(HASH_FIELD)
+            if state.get(PREV_FIELD) != previous or digest != event_hash(
+                cls.__qualname__, class_version, state
+            ):
+                raise TicketDamaged(number, f"version {version} does not match its hash chain")
+            previous = str(digest)
+            digests.append(previous)
+            while class_version < getattr(cls, "class_version", 1):
+                getattr(cls, f"upcast_v{class_version}_v{class_version + 1}")(state)
+                class_version += 1
+            event = object.__new__(cls)
+            object.__setattr__(event, "__dict__", state)
+            events.append(event)
+        if head is not None and len(digests) < head[0]:
+            missing = f"versions {len(digests) + 1}..{head[0]} are missing"
+            raise TicketDamaged(number, f"{missing}; the log seal recorded them")
+        if head is not None and digests[head[0] - 1] != head[1]:
+            raise TicketDamaged(
+                number, f"version {head[0]} is not the event the log seal recorded"
+            )
+        return events
+
+    def _plain_bytes(self, state: bytes) -> bytes:
+        if self.mapper.cipher:
+            state = self.mapper.cipher.decrypt(state)
+        if self.mapper.compressor:
+            state = self.mapper.compressor.decompress(state)
+        return state
 
     def _account(self, account_id: UUID) -> Account:
         return self._get(Account, account_id, UnknownAccount(f"No account {account_id}."))

@@ -58,10 +58,16 @@ class ChainLink:
     fields: Mapping[str, Any]
 
 
+DAMAGE_KINDS = ("edited", "reordered", "removed", "inserted", "replaced")
+"""What a damage report can say was done to the stored events."""
+
+
 @dataclass(frozen=True)
 class Damage:
     version: int
     reason: str
+    kind: str = "edited"
+    """One of :data:`DAMAGE_KINDS`."""
 
 
 def verify_chain(links: Iterable[ChainLink], first_version: int = 1) -> list[Damage]:
@@ -69,16 +75,40 @@ def verify_chain(links: Iterable[ChainLink], first_version: int = 1) -> list[Dam
     damages: list[Damage] = []
     expected_version = first_version
     previous_hash = GENESIS
+    previous_version = 0
     for link in links:
-        if link.version != expected_version:
-            reason = "missing" if link.version > expected_version else "out of order"
-            damages.append(Damage(expected_version, f"event {expected_version} is {reason}"))
+        gap = link.version != expected_version
+        if gap and link.version > expected_version:
+            missing = (
+                f"event {expected_version} is missing"
+                if link.version == expected_version + 1
+                else f"events {expected_version}..{link.version - 1} are missing"
+            )
+            damages.append(Damage(expected_version, f"{missing} (removed)", "removed"))
+        elif gap:
+            damages.append(
+                Damage(
+                    link.version,
+                    f"version {link.version} comes again after version {previous_version} "
+                    "(stored out of order or twice)",
+                    "reordered",
+                )
+            )
         stored = link.fields.get(HASH_FIELD)
         recomputed = event_hash(link.kind, link.class_version, link.fields)
         if stored != recomputed:
-            damages.append(Damage(link.version, "content does not match its hash (altered)"))
-        if link.fields.get(PREV_FIELD) != previous_hash:
-            damages.append(Damage(link.version, "does not follow the previous event's hash"))
+            damages.append(Damage(link.version, "content does not match its hash (edited)"))
+        if link.fields.get(PREV_FIELD) != previous_hash and not gap:
+            follows = f"version {previous_version}" if previous_version else "the stream's start"
+            damages.append(
+                Damage(
+                    link.version,
+                    f"does not follow {follows}'s hash: an event before it was rewritten "
+                    "with a new hash, or this one was inserted or replaced",
+                    "replaced" if stored == recomputed else "edited",
+                )
+            )
         previous_hash = str(stored)
+        previous_version = link.version
         expected_version = link.version + 1
     return damages

@@ -83,6 +83,22 @@ class StaffDeactivated(DocketError):
     """A deactivated staff member is assigned no new ticket and joins no group."""
 
 
+class TicketDamaged(DocketError):
+    """The ticket's stored events do not verify (edited, removed, reordered or replaced):
+    nothing is added to a chain that is broken, so the damage stays plain to see."""
+
+    code = "ticket-damaged"
+
+    def __init__(self, ticket: str, what: str) -> None:
+        super().__init__(
+            f"Ticket {ticket} cannot be changed: its stored history does not verify ({what}). "
+            "Nothing was written. An auditor sees what was damaged with `docket replay verify "
+            f"--ticket {ticket}` or GET /v1/audit/verify?ticket={ticket}; the ticket takes "
+            "changes again once an operator has restored its events."
+        )
+        self.ticket = ticket
+
+
 class TicketClosed(DocketError):
     """A closed ticket takes no message or attachment until it is reopened."""
 

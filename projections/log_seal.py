@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from domain.chain import GENESIS
 from projections.audit_feed import EVERY_EVENT
@@ -100,6 +101,20 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             f"UPDATE {t(SEALS)} SET events = %s, running_hash = %s WHERE upto = -1",
             (events, head),
         )
+
+
+def head_of(conn: psycopg.Connection[Any], t: Tables, stream_id: Any) -> tuple[int, str] | None:
+    """The version and hash of the stream's last event as this view recorded it, if it has."""
+    try:
+        with conn.cursor(row_factory=tuple_row) as cur:
+            row = cur.execute(
+                f"SELECT version, event_hash FROM {t(HEADS)} WHERE stream_id = %s",
+                (stream_id,),
+                prepare=True,
+            ).fetchone()
+    except psycopg.errors.UndefinedTable:  # the views were never set up here
+        return None
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 # shape 2: seals count every kind of event (the policy book's and articles' were missed)
