@@ -221,7 +221,13 @@ def test_undecodable_stored_bytes_are_a_report_line_not_a_crash(
 
 @pytest.mark.parametrize(
     "damage",
-    ["edit, chain recomputed", "last event removed", "middle event removed", "undecodable"],
+    [
+        "edit",
+        "edit, chain recomputed",
+        "last event removed",
+        "middle event removed",
+        "undecodable",
+    ],
 )
 def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
     desk: SupportDesk,
@@ -231,9 +237,18 @@ def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
     damage: str,
 ) -> None:
     tickets = worked(desk)
-    runner.catch_up()
     victim = tickets[0]
-    if damage == "edit, chain recomputed":
+    desk.add_message(victim.ticket_id, author_id="agent-1", author_role="agent",
+                     body="proved whole before the damage", stamp=agent(later(days=8)))  # fmt: skip
+    runner.catch_up()
+    if damage == "edit":  # the bytes this desk proved before change: it hashes them again
+        conn.execute(
+            f"UPDATE {events(schema)} SET state = convert_to(replace(convert_from(state, "
+            "'UTF8'), 'reply', 'REPLY'), 'UTF8') "
+            "WHERE originator_id = %s AND originator_version = 2",
+            (victim.ticket_id,),
+        )
+    elif damage == "edit, chain recomputed":
         rewrite_from(conn, schema, victim.ticket_id, 2, lambda f: f.update(body="edited"))
     elif damage == "undecodable":
         conn.execute(
@@ -242,7 +257,7 @@ def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
             (victim.ticket_id,),
         )
     else:
-        version = 4 if damage == "last event removed" else 2
+        version = 5 if damage == "last event removed" else 2
         conn.execute(
             f"DELETE FROM {events(schema)} WHERE originator_id = %s AND originator_version = %s",
             (victim.ticket_id, version),
