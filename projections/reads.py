@@ -36,7 +36,12 @@ from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter, Page
 from projections.lists.ticket_rows import TicketList
 from projections.runner import Board
-from projections.tracking import tracked_errors, tracked_positions, view_position
+from projections.tracking import (
+    ViewFailure,
+    tracked_failures,
+    tracked_positions,
+    view_position,
+)
 from store.log import log_head
 
 
@@ -158,10 +163,11 @@ class Reads:
         with self.pool.connection() as conn:
             return tracked_positions(conn, self.schema)
 
-    def failing_views(self) -> dict[str, str]:
-        """Views whose worker, in this process or another, is failing: the last error."""
+    def failing_views(self) -> dict[str, ViewFailure]:
+        """Views whose worker, in this process or another, is failing: the last error, the
+        attempts in a row, the position it fails on."""
         with self.pool.connection() as conn:
-            return tracked_errors(conn, self.schema)
+            return tracked_failures(conn, self.schema)
 
     # --- people -------------------------------------------------------------------------
 

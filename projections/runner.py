@@ -16,6 +16,13 @@ crashes: either both are committed or neither is.
   workers never apply the same event twice.
 * **Resilient.** A lost connection is reopened with back-off; the view resumes
   from its committed tracking position.
+* **Stuck, visibly.** A view that keeps failing (a bug, or a log someone damaged so
+  that an event no longer fits the view's keys) retries with back-off growing to
+  ``STUCK_BACKOFF`` seconds, one event at a time so the position it fails on is
+  exact, and logs once per streak of failures (with the traceback), once more when
+  it counts as stuck (``STUCK_AFTER`` attempts on the same position) and once when
+  it works again. Its error, attempts and position are on record in the tracking
+  table, where ``/healthz`` of any process reads them and says ``degraded``.
 * **Live.** Writers ``NOTIFY`` on append; a listener wakes the views at once,
   and an idle timeout catches anything a lost notification would have delayed.
 * **Read once.** The views of one runner share a :class:`store.log.LogTail`: the first view
@@ -47,7 +54,12 @@ import psycopg
 from eventsourcing.persistence import Mapper
 
 from projections.kit import Tables, View
-from projections.tracking import MARKS_TABLE, TRACKING_TABLE, create_tracking_table
+from projections.tracking import (
+    MARKS_TABLE,
+    STUCK_AFTER,
+    TRACKING_TABLE,
+    create_tracking_table,
+)
 from store.eventstore import docket_mapper
 from store.log import NOTIFY_CHANNEL, LogTail, log_head
 
@@ -81,6 +93,17 @@ class ViewStatus:
     last_error: str | None = None
     events_applied: int = 0
     batches: int = 0
+    failures: int = 0
+    """Attempts in a row that failed (0 while it works)."""
+    failing_at: int | None = None
+    """The position of the last event of the batch that failed (one event after the first
+    failure, so then exactly the event it fails on)."""
+    attempting: int | None = None
+    """The position of the last event of the batch being applied."""
+
+    @property
+    def stuck(self) -> bool:
+        return self.failures >= STUCK_AFTER
 
 
 @dataclass
@@ -105,6 +128,16 @@ ANALYZE_EVERY = 20_000
 """Events a view applies before it refreshes its tables' planner statistics."""
 SKIP_COMMIT_SECONDS = 0.25
 """How long a view may leave a stretch with nothing for it uncommitted."""
+FIRST_BACKOFF = 0.05
+FAILING_BACKOFF = 5.0
+"""The longest pause between attempts of a view that is failing but not yet stuck."""
+STUCK_BACKOFF = 30.0
+"""The longest pause between attempts of a stuck view."""
+
+
+def passed(status: ViewStatus) -> bool:
+    """Whether a failing view has got past the event it failed on."""
+    return status.failing_at is None or status.position >= status.failing_at
 
 
 class ProjectionRunner:
@@ -213,7 +246,10 @@ class ProjectionRunner:
             if ahead is not None and ahead[0] != committed:  # another worker moved it since
                 ahead = None
             position = committed if ahead is None else ahead[1]
-            read, new_position, facts = self.tail.read(conn, position, self.batch_size, upto)
+            status = self.status[view.name]
+            limit = 1 if status.failures else self.batch_size  # failing: find the event
+            read, new_position, facts = self.tail.read(conn, position, limit, upto)
+            status.attempting = new_position if read else None
             facts = [f for f in facts if view.wants(f)]
             now = time.monotonic()
             since = now if ahead is None else ahead[2]
@@ -229,10 +265,10 @@ class ProjectionRunner:
                     prepare=True,
                 )
             if not read:
-                self.status[view.name].position = position
+                status.position = position
                 self.board.advance(view.name, position)
                 return 0
-        status = self.status[view.name]
+        status.attempting = None
         status.position = new_position
         status.events_applied += len(facts)
         status.batches += 1
@@ -336,12 +372,12 @@ class ProjectionRunner:
         )
 
     def _follow(self, view: View) -> None:
-        backoff = 0.05
+        backoff = FIRST_BACKOFF
         failing = True  # a worker before this one may have left an error on record
+        status = self.status[view.name]
         while not self._stop.is_set():
             try:
                 with self._connect(view.name) as conn:
-                    backoff = 0.05
                     maintained = stepped = time.monotonic()
                     analysed = self.status[view.name].events_applied
                     while not self._stop.is_set():
@@ -358,15 +394,35 @@ class ProjectionRunner:
                         stepped = time.monotonic()
                         seen = self.wakeup.generation
                         covered = self.step(conn, view)
+                        backoff = FIRST_BACKOFF
+                        if covered is not None and status.failures and passed(status):
+                            log.warning(
+                                "projection %s works again after %d failed attempts",
+                                view.name, status.failures,
+                            )  # fmt: skip
+                            status.failures, status.failing_at = 0, None
                         if failing and covered is not None:
                             failing = not self._put_on_record(conn, view, None)
                         if covered:
                             continue
                         self.wakeup.wait(seen, self.idle_wait if covered == 0 else 0.05)
             except Exception as error:  # a lost database, or a bug in a view: retry, visibly
-                message = f"{type(error).__name__}: {error}"
-                self.status[view.name].last_error = message
-                log.warning("projection %s: %s; retrying", view.name, error, exc_info=True)
+                message = f"{type(error).__name__}: {error}"[:1000]
+                at = status.attempting
+                status.failures += 1  # one streak until it gets past where it failed
+                status.failing_at, status.last_error = at, message
+                where = f"at position {at}" if at is not None else "before reading an event"
+                if status.failures == 1:
+                    log.warning(
+                        "projection %s fails %s: %s; retrying with back-off (logged once "
+                        "until it works again)", view.name, where, error, exc_info=True,
+                    )  # fmt: skip
+                elif status.failures == STUCK_AFTER:
+                    log.error(
+                        "projection %s is stuck %s after %d attempts: %s; /healthz says "
+                        "degraded; retrying at most every %.0f s",
+                        view.name, where, status.failures, message, STUCK_BACKOFF,
+                    )  # fmt: skip
                 failing = True
                 try:
                     with self._connect(view.name) as conn:
@@ -374,12 +430,15 @@ class ProjectionRunner:
                 except psycopg.Error:  # the database is away: the log above still says it
                     pass
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                limit = STUCK_BACKOFF if status.stuck else FAILING_BACKOFF
+                backoff = min(backoff * 2, limit)
 
     def _put_on_record(self, conn: psycopg.Connection[Any], view: View, error: str | None) -> bool:
         """The view's failure (``None``: it works again) where any process can see it; whether
         it was put (not when another worker or a rebuild holds the view: try again later)."""
         key, said = self.tracking_key(view), error[:1000] if error else None
+        status = self.status[view.name]
+        failures, at = (status.failures, status.failing_at) if error else (0, None)
         with conn.transaction():
             held = conn.execute(
                 f"SELECT 1 FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED", (key,)
@@ -387,9 +446,10 @@ class ProjectionRunner:
             if held is None:
                 return False
             conn.execute(
-                f"UPDATE {self.tracking} SET last_error = %s WHERE view = %s "
-                "AND last_error IS DISTINCT FROM %s",
-                (said, key, said),
+                f"UPDATE {self.tracking} SET last_error = %s, failures = %s, failing_at = %s "
+                "WHERE view = %s AND (last_error, failures, failing_at) "
+                "IS DISTINCT FROM (%s, %s, %s)",
+                (said, failures, at, key, said, failures, at),
             )
         if error is None:
             self.status[view.name].last_error = None

@@ -7,6 +7,7 @@ A view's rows and its tracking row are written in one transaction by the runner
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -14,6 +15,9 @@ import psycopg
 TRACKING_TABLE = "projection_tracking"
 MARKS_TABLE = "projection_marks"
 """Where each view was when: the runner prunes what no live cursor can still read."""
+STUCK_AFTER = 3
+"""Failed attempts in a row on the same position after which a view is stuck: health
+says ``degraded`` and names it, until it works again."""
 
 
 def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
@@ -38,6 +42,13 @@ def create_tracking_table(conn: psycopg.Connection[Any], schema: str) -> None:
         f'ALTER TABLE "{schema}".{TRACKING_TABLE} ADD COLUMN IF NOT EXISTS last_error text'
     )
     conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} '
+        "ADD COLUMN IF NOT EXISTS failures integer NOT NULL DEFAULT 0"
+    )
+    conn.execute(
+        f'ALTER TABLE "{schema}".{TRACKING_TABLE} ADD COLUMN IF NOT EXISTS failing_at bigint'
+    )
+    conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS "{schema}".{MARKS_TABLE} (
             view text NOT NULL,
@@ -59,6 +70,32 @@ def tracked_errors(conn: psycopg.Connection[Any], schema: str) -> dict[str, str]
         f'SELECT view, last_error FROM "{schema}".{TRACKING_TABLE} WHERE last_error IS NOT NULL'
     ).fetchall()
     return {str(view): str(error) for view, error in rows}
+
+
+@dataclass(frozen=True)
+class ViewFailure:
+    """A view whose worker keeps failing: its last error, how many attempts in a row have
+    failed, and the position of the event it fails on (when it got as far as one)."""
+
+    error: str
+    failures: int
+    failing_at: int | None
+
+    @property
+    def stuck(self) -> bool:
+        return self.failures >= STUCK_AFTER
+
+
+def tracked_failures(conn: psycopg.Connection[Any], schema: str) -> dict[str, ViewFailure]:
+    """The views whose worker (in any process) is failing, as it put them on record."""
+    rows = conn.execute(
+        f'SELECT view, last_error, failures, failing_at FROM "{schema}".{TRACKING_TABLE} '
+        "WHERE last_error IS NOT NULL"
+    ).fetchall()
+    return {
+        str(view): ViewFailure(str(error), int(failures), None if at is None else int(at))
+        for view, error, failures, at in rows
+    }
 
 
 def view_position(conn: psycopg.Connection[Any], schema: str, view: str) -> int:

@@ -9,20 +9,36 @@ from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.runtime import Runtime
 from api.schemas.health import Health, Me, ProjectionHealth
 from desk.access import Principal
+from projections.tracking import ViewFailure
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(runtime: RuntimeDep) -> JSONResponse:
-    """Database reachable, log position, and each projection's position and lag."""
+    """Database reachable, log position, and each projection's position and lag.
+
+    ``degraded`` with 503 when the database is away; ``degraded`` with 200 when a view is
+    stuck (it keeps failing on one event): the API still serves, from a view that has
+    stopped moving, so taking the node out of service would not help, but an operator
+    must look (``reasons`` names the view, the position and the error).
+    """
     ok = runtime.database_ok()
     position = runtime.position() if ok else 0
+    views = projection_health(runtime, position) if ok else {}
+    reasons = [] if ok else ["the database does not answer"]
+    reasons += [
+        f"view {name} is stuck at position {h.stuck_at} after {h.failures} failed attempts: "
+        f"{h.error}"
+        for name, h in views.items()
+        if h.stuck_at is not None
+    ]
     body = Health(
-        status="ok" if ok else "degraded",
+        status="degraded" if reasons else "ok",
         database="ok" if ok else "unreachable",
         position=position,
-        projections=projection_health(runtime, position) if ok else {},
+        projections=views,
+        reasons=reasons,
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
@@ -33,14 +49,22 @@ def projection_health(runtime: Runtime, position: int) -> dict[str, ProjectionHe
     the worker that met it, such as ``docket serve``'s projection process)."""
     local = runtime.workers.runner.status if runtime.projecting else {}
     recorded = runtime.reads.failing_views()
-    return {
-        view: ProjectionHealth(
+    found: dict[str, ProjectionHealth] = {}
+    for view, at in sorted(runtime.reads.positions().items()):
+        mine = local.get(view)
+        failing: ViewFailure | None
+        if mine is not None and mine.last_error is not None:
+            failing = ViewFailure(mine.last_error, mine.failures, mine.failing_at)
+        else:
+            failing = recorded.get(view)
+        found[view] = ProjectionHealth(
             position=at,
             lag=max(0, position - at),
-            error=(local[view].last_error if view in local else None) or recorded.get(view),
+            error=failing.error if failing else None,
+            failures=failing.failures if failing else 0,
+            stuck_at=failing.failing_at if failing and failing.stuck else None,
         )
-        for view, at in sorted(runtime.reads.positions().items())
-    }
+    return found
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

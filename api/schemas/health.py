@@ -16,10 +16,16 @@ class ProjectionHealth(BaseModel):
     position: int
     lag: int = Field(description="Events in the log this view has not applied yet.")
     error: str | None = None
+    failures: int = Field(default=0, description="Attempts in a row that failed.")
+    stuck_at: int | None = Field(
+        default=None,
+        description="The position of the event the view keeps failing on, once it is stuck.",
+    )
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded (the database away, or a view stuck).")
     database: str
     position: int
     projections: dict[str, ProjectionHealth]
+    reasons: list[str] = Field(default_factory=list, description="Why it is degraded.")

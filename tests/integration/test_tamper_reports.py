@@ -3,6 +3,8 @@ and what each report then says: which ticket, which versions and positions, what
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,7 @@ from domain.errors import TicketDamaged
 from domain.ticket import Ticket
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
+from projections.tracking import tracked_failures
 from replay.store import stream
 from replay.verify import StreamDamage, VerifyReport, verify_log
 from store.eventstore import docket_mapper
@@ -161,13 +164,7 @@ def test_a_last_event_removed_and_its_version_written_again_is_named_as_replaced
     runner.catch_up()
     victim = tickets[1]
     last = stream(conn, schema, victim.ticket_id)[-1]
-    conn.execute(f"DELETE FROM {events(schema)} WHERE notification_id = %s", (last.position,))
-    # a normal write, as Docket made them before it checked a ticket's head
-    ticket = desk.repository.get(victim.ticket_id)
-    assert isinstance(ticket, Ticket)
-    ticket.add_message(author_id="agent-1", author_role="agent", body="on it",
-                       attachments=[], stamp=agent(later(days=9)))  # fmt: skip
-    desk.save(ticket)
+    reuse_the_last_version(desk, conn, schema, victim)
     new = stream(conn, schema, victim.ticket_id)[-1]
     assert new.stored.originator_version == last.stored.originator_version
     whole = verified(conn, schema)
@@ -270,3 +267,54 @@ def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
     assert len(stream(conn, schema, victim.ticket_id)) == before
     desk.add_message(tickets[1].ticket_id, author_id="agent-1", author_role="agent",
                      body="the others still take writes", stamp=agent(later(days=9)))  # fmt: skip
+
+
+def reuse_the_last_version(desk: SupportDesk, conn: psycopg.Connection[Any], schema: str,
+                           victim: Receipt) -> int:  # fmt: skip
+    """Delete the ticket's last event and write another at its version, as a write did
+    before the desk checked heads; the new event's position."""
+    last = stream(conn, schema, victim.ticket_id)[-1]
+    conn.execute(f"DELETE FROM {events(schema)} WHERE notification_id = %s", (last.position,))
+    ticket = desk.repository.get(victim.ticket_id)
+    assert isinstance(ticket, Ticket)
+    ticket.add_message(author_id="agent-1", author_role="agent", body="on it",
+                       attachments=[], stamp=agent(later(days=9)))  # fmt: skip
+    desk.save(ticket)
+    return stream(conn, schema, victim.ticket_id)[-1].position
+
+
+def test_a_view_stuck_on_one_position_is_on_record_logs_once_and_backs_off(
+    database_url: str,
+    desk: SupportDesk,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    runner: ProjectionRunner,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tickets = worked(desk)
+    runner.catch_up()
+    bad = reuse_the_last_version(desk, conn, schema, tickets[1])
+    for n in range(3):  # more after it, so the first failing batch is wider than the event
+        desk.add_message(tickets[0].ticket_id, author_id="agent-1", author_role="agent",
+                         body=f"after {n}", stamp=agent(later(days=10)))  # fmt: skip
+    caplog.set_level(logging.WARNING, logger="docket.projections")
+    live = ProjectionRunner(database_url, schema, [VIEWS["ticket_detail"]], idle_wait=0.2)
+    live.start()
+    try:
+        status = live.status["ticket_detail"]
+        deadline = time.monotonic() + 30
+        while not status.stuck:
+            assert time.monotonic() < deadline, "never stuck"
+            time.sleep(0.05)
+        assert status.failing_at == bad and status.position < bad
+        time.sleep(3.0)
+        attempts = status.failures
+    finally:
+        live.stop()
+    assert attempts <= 12, f"{attempts} attempts in about 3 s: no back-off"
+    tracebacks = [r for r in caplog.records if r.exc_info and "ticket_detail" in r.getMessage()]
+    assert len(tracebacks) == 1, [r.getMessage() for r in tracebacks]
+    assert any("is stuck at position" in r.getMessage() for r in caplog.records)
+    recorded = tracked_failures(conn, schema)["ticket_detail"]
+    assert recorded.stuck and recorded.failing_at == bad
+    assert "UniqueViolation" in recorded.error
