@@ -33,6 +33,11 @@ class Audit:
                 return []
             return ticket_events(conn, self.schema, ticket_id, self.mapper)
 
+    def ticket_id(self, ref: str) -> UUID | None:
+        """The ticket's stream id by its id or number, even if its events were removed."""
+        with self.pool.connection() as conn:
+            return find_ticket_id(conn, self.schema, ref)
+
     def history(self, entries: list[StoredAt]) -> list[dict[str, Any]]:
         return history(entries, self.mapper)
 

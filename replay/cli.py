@@ -17,8 +17,8 @@ from projections.catalog import VIEWS
 from projections.kit import Fact, Tables
 from projections.reads import ticket_names
 from replay.as_of import TicketAsOf, ticket_as_of
-from replay.export import export_lines
-from replay.history import history, ticket_events
+from replay.export import export_lines, not_utf8
+from replay.history import Unreadable, UnreadableEvents, history, ticket_events
 from replay.rebuild import Progress, rebuild
 from replay.store import find_ticket_id
 from replay.verify import verify_export, verify_log
@@ -90,17 +90,26 @@ def run(
             url, schema, views, check=args.check, batch_size=args.batch, progress=show
         )
         print(file=sys.stderr)
+        done = "checked" if args.check else "rebuilt" if report.swapped else "folded (not swapped)"
         print(
-            f"{'checked' if args.check else 'rebuilt'} {', '.join(report.views)}: "
+            f"{done} {', '.join(report.views)}: "
             f"{report.events:,} events in {report.seconds:.1f} s "
             f"({report.rate:,.0f} events/s), at position {report.position}"
         )
+        for line in report.unreadable.values():
+            print(f"UNREADABLE {line}")
         different = {k: v for k, v in report.differences.items() if v}
         for view, lines in different.items():
-            print(f"DIFFERENT {view}:")
+            print(f"DIFFERENT {view}:" if args.check else f"NOT FOLDED {view}:")
             for line in lines:
                 print(f"  {line}")
-        return 1 if different else 0
+        if report.damaged:
+            print(
+                "the log is damaged: the events above were left out"
+                + ("" if args.check else "; the live views were kept as they are")
+                + ". See `docket replay verify`."
+            )
+        return 1 if different or report.damaged else 0
     with psycopg.connect(url, autocommit=True) as conn:
         if command == "verify":
             only = None
@@ -126,7 +135,11 @@ def run(
             print(f"No ticket {args.ticket}.", file=sys.stderr)
             return 2
         if command == "history":
-            events = history(entries, mapper)
+            unreadable: list[Unreadable] = []
+            try:
+                events = history(entries, mapper)
+            except UnreadableEvents as damaged:
+                events, unreadable = damaged.readable, damaged.unreadable
             if args.json:
                 print(json.dumps(events, indent=2, default=str))
             else:
@@ -136,7 +149,13 @@ def run(
                         f"{e['kind']:<26} by {e['actor']['kind']} {e['actor']['id']} "
                         f"via {e['via']}  {summary(e['fields'])}"
                     )
-            return 0
+            for u in unreadable:
+                print(
+                    f"DAMAGED ticket {args.ticket} version {u.version} (position {u.position}): "
+                    f"{u.reason}; see `docket replay verify --ticket {args.ticket}`",
+                    file=sys.stderr,
+                )
+            return 1 if unreadable else 0
         if command == "state":
             facts = [Fact(e.position, mapper.to_domain_event(e.stored)) for e in entries]
             try:  # the operator reads all of it: internal notes, SLA clocks, callback
@@ -158,7 +177,15 @@ def run(
                 args.out.write_text(trail)
             else:
                 sys.stdout.write(trail)
-            return 0
+            bad = [entry for entry in entries if not_utf8(entry.stored.state)]
+            for entry in bad:
+                print(
+                    f"DAMAGED ticket {args.ticket} version {entry.stored.originator_version} "
+                    f"(position {entry.position}): its stored bytes are not UTF-8 text; exported "
+                    "with replacement characters, so the file's chain fails there too",
+                    file=sys.stderr,
+                )
+            return 1 if bad else 0
     return 2
 
 

@@ -13,11 +13,27 @@ from collections.abc import Iterator, Sequence
 from replay.store import StoredAt
 
 
+def not_utf8(state: bytes) -> bool:
+    try:
+        state.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def export_lines(entries: Sequence[StoredAt]) -> Iterator[str]:
+    """One line per stored event. Damaged bytes are exported too (as text with replacement
+    characters where they are not UTF-8, hashes empty where they hold none), so that
+    verifying the file names them rather than the export failing."""
     for entry in entries:
         stored = entry.stored
-        state = stored.state.decode("utf-8")
-        decoded = json.loads(state)
+        state = stored.state.decode("utf-8", "replace")
+        try:
+            decoded = json.loads(state)
+        except (ValueError, RecursionError):
+            decoded = None
+        if not isinstance(decoded, dict):
+            decoded = {}
         yield json.dumps(
             {
                 "position": entry.position,

@@ -9,6 +9,7 @@ people saw then, the ticket detail as of, is :mod:`replay.as_of`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,35 +19,80 @@ from eventsourcing.persistence import Mapper
 from psycopg.rows import dict_row
 
 from domain.chain import canonical
+from domain.stamp import Stamp
 from projections.audit_feed import ENVELOPE, FEED, plain
 from projections.directory import ACCOUNTS
 from projections.kit import Tables
 from replay.store import StoredAt, stream
 
 TICKET_TOPIC = "domain.ticket:Ticket"
+TEXT_STAMP_FIELDS = ("actor_id", "actor_kind", "via", "correlation_id", "causation_id")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored event that does not read back as the event Docket wrote."""
+
+    version: int
+    position: int
+    reason: str
+
+
+class UnreadableEvents(Exception):
+    """Some of a stream's stored events do not decode: what could be read, and what not."""
+
+    def __init__(self, readable: list[dict[str, Any]], unreadable: list[Unreadable]) -> None:
+        versions = ", ".join(str(u.version) for u in unreadable)
+        super().__init__(f"versions {versions} do not decode")
+        self.readable = readable
+        self.unreadable = unreadable
 
 
 def history(entries: Sequence[StoredAt], mapper: Mapper[UUID]) -> list[dict[str, Any]]:
-    """Every event of a stream in order: who, through which channel, when, why, what."""
+    """Every event of a stream in order: who, through which channel, when, why, what.
+
+    Raises :class:`UnreadableEvents` (with every event that did read) when a stored
+    event's bytes do not decode into the event they claim to be.
+    """
     out = []
+    unreadable = []
     for entry in entries:
-        e: Any = mapper.to_domain_event(entry.stored)
-        out.append(
-            {
-                "position": entry.position,
-                "version": entry.stored.originator_version,
-                "kind": type(e).__qualname__,
-                "at": e.timestamp,
-                "actor": {"id": e.stamp.actor_id, "kind": e.stamp.actor_kind},
-                "via": e.stamp.via,
-                "correlation_id": e.stamp.correlation_id,
-                "causation_id": e.stamp.causation_id,
-                "fields": {k: plain(v) for k, v in vars(e).items() if k not in ENVELOPE},
-                "prev_hash": e.prev_hash,
-                "event_hash": e.event_hash,
-            }
-        )
+        try:
+            out.append(read_event(entry, mapper))
+        except Exception as error:  # bytes someone other than Docket wrote
+            reason = f"undecodable stored bytes: {type(error).__name__}: {error}"[:300]
+            unreadable.append(Unreadable(entry.stored.originator_version, entry.position, reason))
+    if unreadable:
+        raise UnreadableEvents(out, unreadable)
     return out
+
+
+def read_event(entry: StoredAt, mapper: Mapper[UUID]) -> dict[str, Any]:
+    """One stored event as the history shows it; ``ValueError`` if it is not in the shape
+    Docket writes (its stamp, instant and hashes of the kinds they always are)."""
+    e: Any = mapper.to_domain_event(entry.stored)
+    stamp = getattr(e, "stamp", None)
+    texts = (
+        [getattr(stamp, name, None) for name in TEXT_STAMP_FIELDS]
+        + [getattr(e, "prev_hash", None), getattr(e, "event_hash", None)]
+    )  # fmt: skip
+    if not isinstance(stamp, Stamp) or not all(isinstance(t, str) for t in texts):
+        raise ValueError("its stamp or hashes are not of the kinds Docket writes")
+    if not isinstance(getattr(e, "timestamp", None), datetime):
+        raise ValueError("its instant is not an instant")
+    return {
+        "position": entry.position,
+        "version": entry.stored.originator_version,
+        "kind": type(e).__qualname__,
+        "at": e.timestamp,
+        "actor": {"id": e.stamp.actor_id, "kind": e.stamp.actor_kind},
+        "via": e.stamp.via,
+        "correlation_id": e.stamp.correlation_id,
+        "causation_id": e.stamp.causation_id,
+        "fields": {k: plain(v) for k, v in vars(e).items() if k not in ENVELOPE},
+        "prev_hash": e.prev_hash,
+        "event_hash": e.event_hash,
+    }
 
 
 def state_at(

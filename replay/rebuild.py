@@ -9,6 +9,11 @@ their place (indexes too), tracking moved. Readers see the old view or the new
 one, never a half-built one. ``check`` instead brings live and shadow to the same position
 and compares them row for row (current rows of temporal tables), then drops
 the shadows.
+
+A damaged log never makes a rebuild crash: a stored row that does not decode, or an
+event a view cannot fold (a version written twice breaks a view's key), is left out
+and reported with its position; a check lists it among the view's differences, and a
+rebuild that met one swaps nothing in (the live views stay as they are) and says why.
 """
 
 from __future__ import annotations
@@ -28,9 +33,16 @@ from projections.lists.ticket_rows import OPEN_END
 from projections.runner import ProjectionRunner
 from projections.tracking import TRACKING_TABLE, create_tracking_table
 from store.eventstore import docket_mapper
-from store.log import Fact, log_head, read_facts
+from store.log import Fact, kind_of, log_head, read_facts
 
 SHADOW = "__shadow"
+RETRIED = (
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.LockNotAvailable,
+    psycopg.OperationalError,
+)
+"""Errors of the database, not of the log: they stop the rebuild (or its swap is tried
+again), never count as an event that cannot be folded."""
 SWAP_ATTEMPTS = 5
 SWAP_LOCK_TIMEOUT = "5s"
 APPLY_THREADS = 3
@@ -58,10 +70,26 @@ class RebuildReport:
     seconds: float = 0.0
     position: int = 0
     differences: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    """Per view, the events it could not fold (left out), with their positions."""
+    unreadable: dict[int, str] = field(default_factory=dict)
+    """Stored rows that do not decode, by position (left out of every view)."""
+    swapped: bool = False
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.unreadable) or any(self.failures.values())
+
+    def unreadable_row(self, row: Any, error: Exception) -> None:
+        position, stream, version, topic, _ = row
+        self.unreadable[int(position)] = (
+            f"position {position}: {kind_of(topic)} of stream {stream} version {version} "
+            f"does not decode ({type(error).__name__}: {error})"[:500]
+        )
 
 
 def rebuild(
@@ -77,7 +105,7 @@ def rebuild(
     mapper = mapper or docket_mapper()
     shadow = Tables(schema, SHADOW)
     tracking = f'"{schema}".{TRACKING_TABLE}'
-    report = RebuildReport([v.name for v in views])
+    report = RebuildReport([v.name for v in views], failures={v.name: [] for v in views})
     with psycopg.connect(url, autocommit=True) as conn:
         create_tracking_table(conn, schema)
         for view in views:
@@ -122,7 +150,7 @@ def rebuild(
                     raise
                 time.sleep(0.1 * attempt)
         report.seconds = time.perf_counter() - began
-        if check:
+        if not report.swapped:
             with conn.transaction():
                 for view in views:
                     drop_tables(conn, shadow, view)
@@ -156,13 +184,14 @@ def bulk(
 
     def apply(writer: psycopg.Connection[Any], view: View, facts: list[Fact], at: int) -> None:
         with writer.transaction():
-            apply_to_shadow(writer, schema, view, shadow, facts, at)
+            apply_to_shadow(writer, schema, view, shadow, facts, at, report.failures[view.name])
 
     writers = [psycopg.connect(url, autocommit=True) for _ in views]
     try:
         with ThreadPoolExecutor(APPLY_THREADS, thread_name_prefix="docket-rebuild") as pool:
             position = start
-            read, upto, facts = read_facts(conn, schema, position, batch_size, mapper, wanted)
+            read, upto, facts = read_facts(conn, schema, position, batch_size, mapper, wanted,
+                                           report.unreadable_row)  # fmt: skip
             while read:
                 work = [
                     pool.submit(apply, writer, v, facts, upto)
@@ -170,7 +199,8 @@ def bulk(
                 ]
                 position, count, full = upto, read, read == batch_size and upto < target
                 if full:  # the next batch, read and decoded while the views write this one
-                    read, upto, facts = read_facts(conn, schema, upto, batch_size, mapper, wanted)
+                    read, upto, facts = read_facts(conn, schema, upto, batch_size, mapper,
+                                                   wanted, report.unreadable_row)  # fmt: skip
                 for done in work:
                     done.result()
                 report.events += count
@@ -214,7 +244,7 @@ def finish(
         target = log_head(conn, schema)
         while position < target:
             read, position = replay_batch(
-                conn, schema, views, shadow, position, batch_size, mapper
+                conn, schema, views, shadow, position, batch_size, mapper, report
             )  # fmt: skip
             read_total += read
             if read == 0:
@@ -223,9 +253,19 @@ def finish(
         if check:
             runner = ProjectionRunner(url, schema, views, mapper=mapper)
             for view in views:
-                while runner.step(conn, view, position):
-                    pass
-                report.differences[view.name] = compare(conn, live, shadow, view)
+                lines = report.failures[view.name]
+                try:
+                    while runner.step(conn, view, position):
+                        pass
+                except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+                    raise
+                except Exception as error:  # the live view is stuck: compare where it is
+                    lines = [*lines, f"the live view cannot reach position {position}: "
+                                     f"{type(error).__name__}: {error}"[:500]]  # fmt: skip
+                report.differences[view.name] = lines + compare(conn, live, shadow, view)
+            return read_total
+        if report.damaged:  # never swap in a view that left events out
+            report.differences = {v.name: report.failures[v.name] for v in views}
             return read_total
         for view in views:
             swap(conn, live, shadow, view)
@@ -237,6 +277,7 @@ def finish(
                 (position, position, view.shape, view.name),
             )
             conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+    report.swapped = True
     return read_total
 
 
@@ -248,15 +289,20 @@ def replay_batch(
     after: int,
     batch_size: int,
     mapper: Mapper[UUID],
+    report: RebuildReport,
 ) -> tuple[int, int]:
     """One batch of the log into every shadow view, in one transaction; (read, position)."""
     wanted = set().union(*(v.handles for v in views))
     with conn.transaction():
-        read, position, facts = read_facts(conn, schema, after, batch_size, mapper, wanted)
+        read, position, facts = read_facts(
+            conn, schema, after, batch_size, mapper, wanted, report.unreadable_row
+        )
         if not read:
             return 0, after
         for view in views:
-            apply_to_shadow(conn, schema, view, shadow, facts, position)
+            apply_to_shadow(
+                conn, schema, view, shadow, facts, position, report.failures[view.name]
+            )
     return read, position
 
 
@@ -267,12 +313,34 @@ def apply_to_shadow(
     shadow: Tables,
     facts: Sequence[Fact],
     position: int,
+    failures: list[str],
 ) -> None:
     """The facts ``view`` handles into its shadow tables, and its shadow tracking moved to
-    ``position``; within the caller's transaction."""
+    ``position``; within the caller's transaction.
+
+    A batch the view cannot fold is folded again one event at a time, and each event
+    that still fails is left out and put in ``failures`` with its position.
+    """
     mine = [f for f in facts if view.wants(f)]
-    if mine:
-        view.apply(conn, shadow, mine)
+    try:
+        with conn.transaction():  # a savepoint: a failed batch leaves nothing behind
+            if mine:
+                view.apply(conn, shadow, mine)
+    except RETRIED:
+        raise
+    except Exception:
+        for fact in mine:
+            try:
+                with conn.transaction():
+                    view.apply(conn, shadow, [fact])
+            except RETRIED:
+                raise
+            except Exception as error:  # a damaged log: report the event, fold the rest
+                failures.append(
+                    f"position {fact.position}: {fact.kind} of stream {fact.stream_id} "
+                    f"version {fact.version} cannot be folded ({type(error).__name__}: "
+                    f"{error})"[:500]
+                )
     conn.execute(
         f'UPDATE "{schema}".{TRACKING_TABLE} SET position = %s WHERE view = %s',
         (position, view.name + SHADOW),

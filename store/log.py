@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -81,16 +81,28 @@ def read_facts(
     limit: int,
     mapper: Mapper[UUID],
     events: Iterable[type[Any]],
+    unreadable: Callable[[Any, Exception], None] | None = None,
 ) -> tuple[int, int, list[Fact]]:
     """Up to ``limit`` log events after ``after``, decoding only those of the ``events``
     classes.
 
     Answers how many events were read, the position of the last one (``after``
-    when none), and the decoded facts of the wanted classes.
+    when none), and the decoded facts of the wanted classes. A row that does not decode
+    raises, unless ``unreadable`` is given: then it is told the row and the error, and
+    the row is left out.
     """
     kinds = kinds_of(events)
     rows = log_rows(conn, schema, after, limit)
-    facts = [fact_of(row, mapper) for row in rows if kind_of(row[3]) in kinds]
+    facts = []
+    for row in rows:
+        if kind_of(row[3]) not in kinds:
+            continue
+        try:
+            facts.append(fact_of(row, mapper))
+        except Exception as error:  # bytes Docket did not write: the caller reports them
+            if unreadable is None:
+                raise
+            unreadable(row, error)
     return len(rows), int(rows[-1][0]) if rows else after, facts
 
 

@@ -20,8 +20,9 @@ from api.schemas.audit import (
     TicketHistory,
     Verification,
 )
-from desk.access import may_read_notes, may_see_callback, may_see_ticket
+from desk.access import may_read_notes, may_see_callback, may_see_ticket, reads_every_ticket
 from domain.ticket import TicketOwner
+from replay.history import Unreadable, UnreadableEvents
 from replay.store import StoredAt
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -40,15 +41,37 @@ def visible_stream(
     """The ticket's stored events and whose it is, if the caller may see it."""
     entries = runtime.audit.ticket_stream(ticket)
     if entries:
-        opened = runtime.desk.mapper.to_domain_event(entries[0].stored)
-        owner = TicketOwner(
-            opened.originator_id,
-            getattr(opened, "account_id", ""),
-            getattr(opened, "requester_id", ""),
-        )
-        if may_see_ticket(who, owner):
+        stream_id = UUID(str(entries[0].stored.originator_id))
+        try:
+            opened = runtime.desk.mapper.to_domain_event(entries[0].stored)
+            owner: TicketOwner | None = TicketOwner(
+                stream_id,
+                str(getattr(opened, "account_id", "")),
+                str(getattr(opened, "requester_id", "")),
+            )
+        except Exception:  # undecodable: whose it is cannot be told
+            owner = None
+        if owner is None and reads_every_ticket(who):  # who reads every ticket needs no owner
+            owner = TicketOwner(stream_id, "", "")
+        if owner is not None and may_see_ticket(who, owner):
             return entries, owner
     raise Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
+
+
+def damaged(ticket: str, unreadable: list[Unreadable]) -> Problem:
+    versions = ", ".join(f"{u.version} (position {u.position})" for u in unreadable)
+    return Problem(
+        409,
+        "ticket-damaged",
+        f"Ticket {ticket}'s stored events at versions {versions} do not decode: they were "
+        "not written by Docket. See what else was damaged with GET "
+        f"/v1/audit/verify?ticket={ticket}; the events that do decode are listed under "
+        "readable_versions.",
+        damages=[
+            {"version": u.version, "position": u.position, "kind": "edited", "reason": u.reason}
+            for u in unreadable
+        ],
+    )
 
 
 @router.get("/tickets/{ticket}/events", response_model=TicketHistory, responses=PROBLEMS)
@@ -57,7 +80,12 @@ def ticket_history(ticket: str, who: CurrentPrincipal, runtime: RuntimeDep) -> T
     correlation and causation ids, fields and chain hashes. Internal notes included."""
     allowed(who, "audit_history")
     entries, _ = visible_stream(runtime, who, ticket)
-    events = runtime.audit.history(entries)
+    try:
+        events = runtime.audit.history(entries)
+    except UnreadableEvents as unreadable:
+        problem = damaged(ticket, unreadable.unreadable)
+        problem.extra["readable_versions"] = [e["version"] for e in unreadable.readable]
+        raise problem from None
     return TicketHistory(
         ticket_id=str(entries[0].stored.originator_id),
         number=events[0]["fields"].get("number"),
@@ -122,10 +150,9 @@ def verify(
     allowed(who, "audit_verify")
     only = None
     if ticket is not None:
-        entries = runtime.audit.ticket_stream(ticket)
-        if not entries:
+        only = runtime.audit.ticket_id(ticket)  # also one whose events were all removed
+        if only is None:
             raise Problem(404, "unknown-ticket", f"No ticket {ticket}.")
-        only = UUID(str(entries[0].stored.originator_id))
     report = runtime.audit.verify(only)
     return Verification(
         ok=report.ok,

@@ -57,9 +57,11 @@ class Backlog(BaseModel):
 
 class DamageOut(BaseModel):
     stream_id: str
-    label: str
+    label: str = Field(description="The ticket by number (``ticket T-000123``), or the stream.")
     version: int
-    reason: str
+    reason: str = Field(description="What the evidence shows, with versions and positions.")
+    kind: str = Field(description="edited, reordered, removed, inserted or replaced.")
+    position: int | None = Field(default=None, description="Where in the log, when known.")
 
 
 class Verification(BaseModel):

@@ -4,6 +4,9 @@ and what each report then says: which ticket, which versions and positions, what
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +24,7 @@ from domain.ticket import Ticket
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
 from projections.tracking import tracked_failures
+from replay.rebuild import rebuild
 from replay.store import stream
 from replay.verify import StreamDamage, VerifyReport, verify_log
 from store.eventstore import docket_mapper
@@ -318,3 +322,94 @@ def test_a_view_stuck_on_one_position_is_on_record_logs_once_and_backs_off(
     recorded = tracked_failures(conn, schema)["ticket_detail"]
     assert recorded.stuck and recorded.failing_at == bad
     assert "UniqueViolation" in recorded.error
+
+
+def garble(conn: psycopg.Connection[Any], schema: str, ticket: UUID, version: int) -> int:
+    """Bytes no one could decode in place of a stored event; its position."""
+    row = conn.execute(
+        f"UPDATE {events(schema)} SET state = %s WHERE originator_id = %s "
+        "AND originator_version = %s RETURNING notification_id",
+        (b"\xff\xfe garbage", ticket, version),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_rebuild_check_of_a_damaged_log_reports_each_event_left_out_and_never_crashes(
+    database_url: str,
+    desk: SupportDesk,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    runner: ProjectionRunner,
+) -> None:
+    tickets = worked(desk)
+    runner.catch_up()
+    reuse_the_last_version(desk, conn, schema, tickets[1])  # the live detail view stops
+    unreadable = garble(conn, schema, tickets[2].ticket_id, 3)
+    numbered_twice = conn.execute(  # two tickets with one number: no fold from scratch
+        f"UPDATE {events(schema)} e SET state = first.state FROM {events(schema)} first "
+        "WHERE first.originator_id = %s AND first.originator_version = 1 "
+        "AND e.originator_id = %s AND e.originator_version = 1 RETURNING e.notification_id",
+        (tickets[0].ticket_id, tickets[2].ticket_id),
+    ).fetchone()
+    assert numbered_twice is not None
+    twice = int(numbered_twice[0])
+    views = [VIEWS["ticket_detail"], VIEWS["inbox"]]
+    checked = rebuild(database_url, schema, views, check=True, batch_size=4)
+    assert set(checked.unreadable) == {unreadable}
+    detail = checked.differences["ticket_detail"]
+    assert any(line.startswith(f"position {twice}:") for line in detail), detail
+    assert any("cannot reach position" in line for line in detail), detail
+    assert any("only live" in line and "reply 1.2" in line for line in detail), detail
+    assert checked.damaged and not checked.swapped
+    before = conn.execute(f'SELECT count(*) FROM "{schema}".ticket_details').fetchone()
+    kept = rebuild(database_url, schema, views, batch_size=4)
+    assert not kept.swapped and kept.damaged
+    assert any(line.startswith(f"position {twice}:") for line in kept.differences["ticket_detail"])
+    after = conn.execute(f'SELECT count(*) FROM "{schema}".ticket_details').fetchone()
+    assert before == after  # the live view kept, no shadow left behind
+    shadows = conn.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename LIKE '%%__shadow'",
+        (schema,),
+    ).fetchone()
+    assert shadows == (0,)
+
+
+def docket(database_url: str, schema: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "replay", *args],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_replay_commands_report_damaged_rows_as_lines_not_tracebacks(
+    database_url: str,
+    desk: SupportDesk,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    runner: ProjectionRunner,
+    tmp_path: Any,
+) -> None:
+    tickets = worked(desk)
+    runner.catch_up()
+    number = tickets[0].number
+    position = garble(conn, schema, tickets[0].ticket_id, 2)
+    rewrite_from(conn, schema, tickets[1].ticket_id, 3, lambda f: f.update(body="edited"))
+    shown = docket(database_url, schema, "history", number)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr, shown.stderr
+    assert f"DAMAGED ticket {number} version 2 (position {position})" in shown.stderr
+    assert "Ticket.Opened" in shown.stdout and "v3" in shown.stdout  # the rest still shown
+    trail = tmp_path / "t.jsonl"
+    exported = docket(database_url, schema, "export", "--ticket", number, "--out", str(trail))
+    assert exported.returncode == 1 and "Traceback" not in exported.stderr, exported.stderr
+    offline = docket(database_url, schema, "verify", "--file", str(trail))
+    assert offline.returncode == 1 and f"DAMAGED ticket {number} version 2" in offline.stdout
+    verified_all = docket(database_url, schema, "verify")
+    assert verified_all.returncode == 1, verified_all.stderr
+    assert f"DAMAGED ticket {number} version 2:" in verified_all.stdout
+    assert f"DAMAGED ticket {tickets[1].number} version 3:" in verified_all.stdout
+    assert "(edited" in verified_all.stdout and "removed or inserted" not in verified_all.stdout
+    checked = docket(database_url, schema, "rebuild", "--check", "ticket_detail")
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert f"UNREADABLE position {position}:" in checked.stdout
