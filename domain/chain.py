@@ -70,13 +70,24 @@ class Damage:
     """One of :data:`DAMAGE_KINDS`."""
 
 
-def verify_chain(links: Iterable[ChainLink], first_version: int = 1) -> list[Damage]:
-    """Every place where a stream was altered, removed from, inserted into or reordered."""
+def verify_chain(
+    links: Iterable[ChainLink], first_version: int = 1, unreadable: Iterable[int] = ()
+) -> list[Damage]:
+    """Every place where a stream was altered, removed from, inserted into or reordered.
+
+    ``unreadable`` versions are stored but could not be read (reported by the caller):
+    they are not missing, and the event after one cannot be linked to it.
+    """
     damages: list[Damage] = []
+    skipped = frozenset(unreadable)
     expected_version = first_version
     previous_hash = GENESIS
     previous_version = 0
     for link in links:
+        after_unreadable = False
+        while expected_version in skipped and expected_version < link.version:
+            expected_version += 1
+            after_unreadable = True
         gap = link.version != expected_version
         if gap and link.version > expected_version:
             missing = (
@@ -98,7 +109,7 @@ def verify_chain(links: Iterable[ChainLink], first_version: int = 1) -> list[Dam
         recomputed = event_hash(link.kind, link.class_version, link.fields)
         if stored != recomputed:
             damages.append(Damage(link.version, "content does not match its hash (edited)"))
-        if link.fields.get(PREV_FIELD) != previous_hash and not gap:
+        if link.fields.get(PREV_FIELD) != previous_hash and not gap and not after_unreadable:
             follows = f"version {previous_version}" if previous_version else "the stream's start"
             damages.append(
                 Damage(

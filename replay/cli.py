@@ -120,7 +120,8 @@ def run(
                     return 2
             verdict = verify_log(conn, schema, mapper.transcoder, only=only)
             for d in verdict.damages:
-                print(f"DAMAGED {d.label} version {d.version}: {d.reason}")
+                where = "" if d.position is None else f", position {d.position}"
+                print(f"DAMAGED {d.label} version {d.version} ({d.kind}{where}): {d.reason}")
             for failure in verdict.seal_failures:
                 print(f"DAMAGED log {failure}")
             print(

@@ -56,6 +56,7 @@ POSITIONS_SHOWN = 5
 def verify_stored_stream(events: Iterable[StoredEvent], transcoder: Transcoder) -> list[Damage]:
     damages: list[Damage] = []
     links: list[ChainLink] = []
+    unreadable: list[int] = []
     for stored in events:
         try:
             kind = resolve_topic(stored.topic).__qualname__
@@ -64,6 +65,7 @@ def verify_stored_stream(events: Iterable[StoredEvent], transcoder: Transcoder) 
         except Exception as error:  # any undecodable event was not written by Docket
             reason = f"undecodable stored bytes (edited): {type(error).__name__}: {error}"
             damages.append(Damage(stored.originator_version, reason[:300]))
+            unreadable.append(stored.originator_version)
             continue
         if canonical_bytes != stored.state:
             damages.append(Damage(stored.originator_version, "stored bytes altered (edited)"))
@@ -71,7 +73,7 @@ def verify_stored_stream(events: Iterable[StoredEvent], transcoder: Transcoder) 
         fields["originator_id"] = stored.originator_id
         fields["originator_version"] = stored.originator_version
         links.append(ChainLink(stored.originator_version, kind, class_version, fields))
-    damages.extend(verify_chain(links))
+    damages.extend(verify_chain(links, unreadable=unreadable))
     return sorted(damages, key=lambda d: d.version)
 
 
@@ -234,13 +236,14 @@ def witnessed(
     log: Iterable[Entry],
     feed: Iterable[Entry],
     upto: int,
-    now_at: Callable[[str], dict[int, int]] | None = None,
+    now_at: Callable[[str], dict[int, tuple[int, str]]] | None = None,
 ) -> list[StreamDamage]:
     """Where the log (in position order) differs from what the feed recorded up to ``upto``.
 
     Both walks are in position order; only the entries that differ are kept. ``now_at``
-    tells where a stream's versions are stored now (version to position), to tell an
-    event removed from one replaced by another of the same version.
+    tells where a stream's versions are stored now and their hashes (version to position
+    and hash), to tell an event removed from one moved, or replaced by another of the
+    same version.
     """
     found: list[StreamDamage] = []
     log_only: list[Entry] = []
@@ -325,18 +328,25 @@ def witnessed(
     for stream_id in sorted({x.stream_id for x in gone}) if now_at else []:
         stored_at = now_at(stream_id) if now_at else {}
         for x in [x for x in gone if x.stream_id == stream_id]:
-            at = stored_at.get(x.version)
-            if at is not None and at != x.position:
-                used.add(x.position)
-                found.append(
-                    StreamDamage(
-                        x.stream_id, "", x.version,
-                        f"version {x.version} read by the audit feed at position {x.position} "
-                        f"was removed, and another event stored as version {x.version} at "
-                        f"position {at} (replaced)",
-                        "replaced", at,
-                    )
-                )  # fmt: skip
+            now = stored_at.get(x.version)
+            if now is None or now[0] == x.position:
+                continue
+            used.add(x.position)
+            at = now[0]
+            if now[1] == x.digest:
+                reason, kind = (
+                    f"version {x.version} was at position {x.position}, it is now at position "
+                    f"{at} (moved: removed and stored again)",
+                    "reordered",
+                )
+            else:
+                reason, kind = (
+                    f"version {x.version} read by the audit feed at position {x.position} "
+                    f"was removed, and another event stored as version {x.version} at "
+                    f"position {at} (replaced)",
+                    "replaced",
+                )
+            found.append(StreamDamage(x.stream_id, "", x.version, reason, kind, at))
     found.extend(_removed([x for x in gone if x.position not in used]))
     return found
 
@@ -749,14 +759,16 @@ def _walk_positions(
     return found + seals.keep(said, whole, {f.k for f in failures}), failures
 
 
-def _now_at(conn: psycopg.Connection[Any], schema: str) -> Callable[[str], dict[int, int]]:
-    def versions(stream_id: str) -> dict[int, int]:
+def _now_at(
+    conn: psycopg.Connection[Any], schema: str
+) -> Callable[[str], dict[int, tuple[int, str]]]:
+    def versions(stream_id: str) -> dict[int, tuple[int, str]]:
         rows = conn.execute(
-            f"SELECT originator_version, notification_id FROM {events_table(schema)} "
+            f"SELECT originator_version, notification_id, state FROM {events_table(schema)} "
             "WHERE originator_id = %s",
             (UUID(stream_id),),
         )
-        return {int(r[0]): int(r[1]) for r in rows}
+        return {int(r[0]): (int(r[1]), digest_of(bytes(r[2]))) for r in rows}
 
     return versions
 
@@ -780,7 +792,9 @@ def _one_stream(
         key=lambda e: e.position,
     )
     witness = list(feed_entries(conn, schema, upto=feed_upto, stream_id=stream_id))
-    said = witnessed(mine, witness, feed_upto, lambda _: {e.version: e.position for e in mine})
+    said = witnessed(
+        mine, witness, feed_upto, lambda _: {e.version: (e.position, e.digest) for e in mine}
+    )
     positions = {e.position for e in mine + witness} | {
         d.position for d in found + said if d.position is not None
     }

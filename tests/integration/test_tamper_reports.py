@@ -407,9 +407,13 @@ def test_the_replay_commands_report_damaged_rows_as_lines_not_tracebacks(
     assert offline.returncode == 1 and f"DAMAGED ticket {number} version 2" in offline.stdout
     verified_all = docket(database_url, schema, "verify")
     assert verified_all.returncode == 1, verified_all.stderr
-    assert f"DAMAGED ticket {number} version 2:" in verified_all.stdout
-    assert f"DAMAGED ticket {tickets[1].number} version 3:" in verified_all.stdout
-    assert "(edited" in verified_all.stdout and "removed or inserted" not in verified_all.stdout
+    assert f"DAMAGED ticket {number} version 2 (edited, position {position}):" in (
+        verified_all.stdout
+    )
+    assert f"DAMAGED ticket {tickets[1].number} version 3 (edited, position" in (
+        verified_all.stdout
+    )
+    assert "removed or inserted" not in verified_all.stdout
     checked = docket(database_url, schema, "rebuild", "--check", "ticket_detail")
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
     assert f"UNREADABLE position {position}:" in checked.stdout

@@ -1,0 +1,106 @@
+"""A server whose database someone edited: every answer about the damage is a clear
+problem or a report naming the ticket, never a 500, and /healthz says what is stuck."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.e2e.conftest import Server, file_ticket, running_server
+
+
+@pytest.fixture(scope="module")
+def damaged(database_url: str) -> Iterator[Server]:
+    with running_server(database_url) as server:
+        yield server
+
+
+def worked(server: Server) -> dict[str, Any]:
+    filed = file_ticket(server, subject="Will be tampered with")
+    with server.client("agent") as agent:
+        for n in range(2):
+            answer = agent.post(f"/v1/tickets/{filed['number']}/messages", json={"body": f"r{n}"})
+            assert answer.status_code == 200, answer.text
+        seen = agent.get(f"/v1/tickets/{filed['number']}",
+                         params={"min_position": answer.json()["position"]})  # fmt: skip
+        assert seen.status_code == 200
+    return filed
+
+
+def sql(server: Server, database_url: str, statement: str, *params: Any) -> Any:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute(
+            statement.replace("EVENTS", f'"{server.schema}".docket_events'), params
+        ).fetchall()
+
+
+def is_problem(answer: Any, status: int, slug: str) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = answer.json()
+    assert body["type"].endswith("/" + slug) and body["title"] and body["detail"]
+    return body
+
+
+def test_undecodable_bytes_answer_a_damage_problem_on_history_writes_and_verify(
+    damaged: Server, database_url: str
+) -> None:
+    filed = worked(damaged)
+    [(position,)] = sql(
+        damaged, database_url,
+        "UPDATE EVENTS SET state = '\\xfffe'::bytea WHERE originator_id = %s "
+        "AND originator_version = 2 RETURNING notification_id",
+        filed["id"],
+    )  # fmt: skip
+    with damaged.client("auditor") as auditor:
+        history = auditor.get(f"/v1/audit/tickets/{filed['number']}/events")
+        body = is_problem(history, 409, "ticket-damaged")
+        assert [(d["version"], d["position"]) for d in body["damages"]] == [(2, position)]
+        assert body["readable_versions"] == [1, 3] and "verify" in body["detail"]
+        verified = auditor.get("/v1/audit/verify", params={"ticket": filed["number"]}).json()
+        assert not verified["ok"]
+        assert {(d["label"], d["version"], d["kind"]) for d in verified["damages"]} == {
+            (f"ticket {filed['number']}", 2, "edited")
+        }, verified["damages"]
+    with damaged.client("agent") as agent:
+        refused = agent.post(f"/v1/tickets/{filed['number']}/messages", json={"body": "more"})
+        assert filed["number"] in is_problem(refused, 409, "ticket-damaged")["detail"]
+    with damaged.client("requester") as requester:  # its owner is refused alike
+        refused = requester.post(f"/v1/tickets/{filed['number']}/messages", json={"body": "hi"})
+        is_problem(refused, 409, "ticket-damaged")
+
+
+def test_a_view_stuck_on_a_damaged_event_makes_health_degraded_naming_it(
+    damaged: Server, database_url: str
+) -> None:
+    filed = worked(damaged)
+    # the last event deleted and stored again at its version: the detail view holds it
+    [(moved,)] = sql(
+        damaged, database_url,
+        "WITH gone AS (DELETE FROM EVENTS WHERE originator_id = %s AND originator_version = 3 "
+        "RETURNING originator_id, originator_version, topic, state) "
+        "INSERT INTO EVENTS (originator_id, originator_version, topic, state) "
+        "SELECT * FROM gone RETURNING notification_id",
+        filed["id"],
+    )  # fmt: skip
+    with damaged.client() as anonymous:
+        deadline = time.monotonic() + 60
+        while True:
+            health = anonymous.get("/healthz")
+            body = health.json()
+            if body["status"] == "degraded":
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.2)
+    assert health.status_code == 200  # reads still served, from views that stopped moving
+    detail = body["projections"]["ticket_detail"]
+    assert detail["stuck_at"] == moved and detail["failures"] >= 3
+    assert any(f"ticket_detail is stuck at position {moved}" in r for r in body["reasons"])
+    with damaged.client("auditor") as auditor:
+        verified = auditor.get("/v1/audit/verify").json()
+    kinds = {(d["label"], d["kind"]) for d in verified["damages"]}
+    assert (f"ticket {filed['number']}", "reordered") in kinds, verified["damages"]
