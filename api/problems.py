@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -152,6 +154,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     def on_problem(request: Request, error: Problem) -> JSONResponse:
         return problem(error.status, error.code, error.detail, error.headers, **error.extra)
+
+    @app.exception_handler(MapperDeserialisationError)
+    @app.exception_handler(OriginatorVersionError)
+    def on_damaged_record(request: Request, error: Exception) -> JSONResponse:
+        # stored events that do not read back (bytes edited, a version removed): the
+        # database was changed by someone other than Docket; say so, not "internal"
+        log.warning("damaged stored events on %s %s: %s", request.method, request.url.path, error)
+        return problem(
+            409,
+            "record-damaged",
+            "The stored events of what this request reads do not read back: they were "
+            "changed by someone other than Docket. Nothing was written. An auditor sees what "
+            "was damaged with `docket replay verify` or GET /v1/audit/verify.",
+        )
 
     @app.exception_handler(RequestValidationError)
     def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:

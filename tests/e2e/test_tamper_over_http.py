@@ -104,3 +104,18 @@ def test_a_view_stuck_on_a_damaged_event_makes_health_degraded_naming_it(
         verified = auditor.get("/v1/audit/verify").json()
     kinds = {(d["label"], d["kind"]) for d in verified["damages"]}
     assert (f"ticket {filed['number']}", "reordered") in kinds, verified["damages"]
+
+
+def test_an_account_whose_stored_events_do_not_decode_answers_a_problem_not_a_500(
+    damaged: Server, database_url: str
+) -> None:
+    body = {"name": "Tampered Ltd", "plan": "business", "seats": 2, "products": ["Files"]}
+    with damaged.client("admin") as admin:
+        made = admin.post("/v1/accounts", json=body)
+        assert made.status_code == 201, made.text
+        account = made.json()["id"]
+        sql(damaged, database_url,
+            "UPDATE EVENTS SET state = 'garbage' WHERE originator_id = %s RETURNING 1",
+            account)  # fmt: skip
+        refused = admin.post(f"/v1/accounts/{account}/seats", json={"seats": 3})
+        assert "docket replay verify" in is_problem(refused, 409, "record-damaged")["detail"]
