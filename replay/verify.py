@@ -546,25 +546,32 @@ class Seals:
         return None if end is None else end[0] - start
 
     def witnessed_whole(
-        self, conn: psycopg.Connection[Any], schema: str, feed_upto: int
+        self,
+        conn: psycopg.Connection[Any],
+        schema: str,
+        feed_upto: int,
+        stretches: Iterable[int] | None = None,
     ) -> set[int]:
-        """The stretches the audit feed read whole: it holds as many events in each as the
-        seal counted. Only there is the feed's word taken on what the log held: a feed
-        behind, emptied or edited itself cannot make the log look damaged."""
+        """The stretches (of ``stretches``, or all) the audit feed read whole: it holds as
+        many events in each as the seal counted. Only there is the feed's word taken on
+        what the log held: a feed behind, emptied or edited itself cannot make the log look
+        damaged."""
         feed = Tables(schema)(FEED)
         if not self.upto or not _exists(conn, feed):
             return set()
+        wanted = range(len(self.bounds)) if stretches is None else sorted(set(stretches))
+        lo, hi = (self.span(min(wanted))[0], self.span(max(wanted))[1]) if wanted else (0, -1)
         counts = {
             int(r[0]) - 1: int(r[1])
             for r in conn.execute(
                 f"SELECT width_bucket(position, %s::bigint[]), count(*) FROM {feed} "
-                "WHERE position <= %s GROUP BY 1",
-                (self.bounds, min(feed_upto, self.upto)),
+                "WHERE position <= %s AND position BETWEEN %s AND %s GROUP BY 1",
+                (self.bounds, min(feed_upto, self.upto), lo, hi),
             )
         }
         return {
             k
-            for k in range(len(self.bounds))
+            for k in wanted
             if self.span(k)[1] <= feed_upto and counts.get(k, 0) == self.sealed(k)
         }
 
@@ -805,7 +812,7 @@ def _one_stream(
         failure = seals.check(k, log_entries(conn, schema, lo=lo, hi=hi))
         if failure is not None:
             failing.append(failure)
-    whole = seals.witnessed_whole(conn, schema, feed_upto)
+    whole = seals.witnessed_whole(conn, schema, feed_upto, (f.k for f in failing))
     more = seals.keep(said, whole, {f.k for f in failing})
     damages = found + more
     failures: list[SealStretch] = []

@@ -21,6 +21,7 @@ from desk.service import SupportDesk
 from domain.chain import event_hash
 from domain.errors import TicketDamaged
 from domain.ticket import Ticket
+from projections import log_seal
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
 from projections.tracking import tracked_failures
@@ -417,3 +418,31 @@ def test_the_replay_commands_report_damaged_rows_as_lines_not_tracebacks(
     checked = docket(database_url, schema, "rebuild", "--check", "ticket_detail")
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
     assert f"UNREADABLE position {position}:" in checked.stdout
+
+
+def test_only_the_sealed_stretch_that_holds_the_damage_fails_and_names_it(
+    desk: SupportDesk,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    runner: ProjectionRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(log_seal, "SEAL_EVERY", 4)  # many stretches from a few events
+    tickets = worked(desk)
+    runner.catch_up()
+    victim = tickets[1]
+    gone = stream(conn, schema, victim.ticket_id)[2]
+    conn.execute(f"DELETE FROM {events(schema)} WHERE notification_id = %s", (gone.position,))
+    whole = verified(conn, schema)
+    assert len(whole.seal_failures) == 1, whole.seal_failures
+    lo, hi = gone.position // 4 * 4, gone.position // 4 * 4 + 3
+    assert whole.seal_failures[0].startswith(f"seal at {lo + 4} (positions {lo}..{hi}): ")
+    assert "1 removed" in whole.seal_failures[0]
+    assert f"ticket {victim.number} version 3 (removed)" in whole.seal_failures[0]
+    assert [(d.kind, d.version, d.position) for d in whole.damages] == [
+        ("removed", 3, gone.position)
+    ], whole.damages
+    alone = verified(conn, schema, victim.ticket_id)
+    assert len(alone.seal_failures) == 1 and [d.kind for d in alone.damages] == ["removed"]
+    for other in (tickets[0], tickets[2]):
+        assert verified(conn, schema, other.ticket_id).ok
