@@ -280,7 +280,7 @@ def reuse_the_last_version(desk: SupportDesk, conn: psycopg.Connection[Any], sch
     before the desk checked heads; the new event's position."""
     last = stream(conn, schema, victim.ticket_id)[-1]
     conn.execute(f"DELETE FROM {events(schema)} WHERE notification_id = %s", (last.position,))
-    ticket = desk.repository.get(victim.ticket_id)
+    ticket: object = desk.repository.get(victim.ticket_id)
     assert isinstance(ticket, Ticket)
     ticket.add_message(author_id="agent-1", author_role="agent", body="on it",
                        attachments=[], stamp=agent(later(days=9)))  # fmt: skip
