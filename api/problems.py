@@ -63,6 +63,12 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.AdminAlreadyExists: 409,
     errors.UnknownPerson: 404,
     errors.UnknownToken: 404,
+    # files on tickets
+    errors.UnsupportedAttachmentType: 415,
+    errors.AttachmentContentMismatch: 415,
+    errors.AttachmentTooLarge: 413,
+    errors.EmptyAttachment: 422,
+    errors.AttachmentRefused: 422,
 }
 
 TITLES = {
@@ -138,6 +144,10 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
         extra["last_version"] = error.last
     if isinstance(error, errors.MailRefused):
         extra["reason"] = error.reason
+    if isinstance(error, errors.AttachmentRefused):
+        extra["filename"] = error.filename
+    if isinstance(error, errors.AttachmentContentMismatch):
+        extra["found"] = error.found
     response = problem(status, error.code, error.detail, **extra)
     if isinstance(error, errors.Busy):
         response.headers["Retry-After"] = "1"

@@ -18,6 +18,7 @@ from api.settings import Settings
 from api.tokens import TokenStore
 from desk.deadline_watch import DeadlineWatch
 from desk.service import SupportDesk
+from desk.uploads import Uploads
 from mail.intake import MailIntake
 from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
@@ -118,6 +119,7 @@ class Runtime:
     pool: ConnectionPool
     tokens: TokenStore
     attachments: AttachmentStore
+    uploads: Uploads
     idempotency: IdempotencyStore
     workers: Workers
     reads: Reads
@@ -154,6 +156,7 @@ class Runtime:
             pool=pool,
             tokens=TokenStore(pool, schema),
             attachments=attachments,
+            uploads=Uploads(attachments, max_bytes=settings.max_attachment_bytes),
             idempotency=IdempotencyStore(pool, schema),
             workers=workers,
             reads=Reads(

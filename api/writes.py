@@ -268,17 +268,5 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOw
 
 
 def attachment_refs(runtime: Runtime, who: Principal, ids: list[str]) -> list[AttachmentRef]:
-    refs = []
-    for attachment_id in ids:
-        stored = runtime.attachments.describe(attachment_id, who.id)
-        if stored is None:
-            raise Problem(
-                422,
-                "unknown-attachment",
-                f"Upload {attachment_id} with POST /v1/attachments before attaching it.",
-                errors=[{"field": "attachments", "message": "unknown attachment"}],
-            )
-        refs.append(
-            AttachmentRef(stored.attachment_id, stored.filename, stored.content_type, stored.size)
-        )
-    return refs
+    """The caller's own uploads, by id (``UnknownAttachment`` for any other)."""
+    return runtime.uploads.attachable(ids, who.id)

@@ -183,10 +183,15 @@ class TicketDesk(DeskCore):
         stamp: Stamp,
         attachments: list[AttachmentRef] | None = None,
         expected_version: int | None = None,
+        reopen: bool = False,
     ) -> Receipt:
+        """A public reply with its files, in one save; with ``reopen``, a closed ticket is
+        reopened in the same save (an email reply does that, within the reopen window)."""
         files = list(attachments or [])
 
         def command(t: Ticket) -> None:
+            if reopen and t.status == "closed":
+                self._reopen(t, stamp)
             attach(t, files, stamp)
             t.add_message(
                 author_id=author_id,
@@ -295,13 +300,12 @@ class TicketDesk(DeskCore):
         self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
     ) -> Receipt:
         """A new cycle, promised what the requester's support is now."""
+        return self._change(ticket, expected_version, lambda t: self._reopen(t, stamp), stamp)
 
-        def command(t: Ticket) -> None:
-            account = self._account(UUID(t.account_id))
-            terms = self._terms(account, t.requester_id, t.product, stamp.at)
-            t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
-
-        return self._change(ticket, expected_version, command, stamp)
+    def _reopen(self, t: Ticket, stamp: Stamp) -> None:
+        account = self._account(UUID(t.account_id))
+        terms = self._terms(account, t.requester_id, t.product, stamp.at)
+        t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
 
     def rate_satisfaction(
         self,

@@ -278,3 +278,67 @@ class UnknownPerson(DocketError):
 
 class UnknownToken(DocketError):
     """No token with that id that the caller may see."""
+
+
+# --- files on tickets (domain/attachments.py) --------------------------------------------
+
+
+class AttachmentRefused(DocketError):
+    """A file the rules do not take onto a ticket (see :mod:`domain.attachments`)."""
+
+    def __init__(self, filename: str, detail: str) -> None:
+        super().__init__(detail)
+        self.filename = filename
+
+
+class UnsupportedAttachmentType(AttachmentRefused):
+    """Only the listed content types are taken; a browser runs none of them."""
+
+    def __init__(self, filename: str, content_type: str, accepted: tuple[str, ...]) -> None:
+        super().__init__(
+            filename,
+            f"{filename}: {content_type} files are not accepted. Send it as one of "
+            f"{', '.join(accepted)} (application/octet-stream for any other kind of file).",
+        )
+        self.content_type = content_type
+
+
+class AttachmentContentMismatch(AttachmentRefused):
+    """The bytes are not what the declared content type says they are."""
+
+    def __init__(self, filename: str, content_type: str, found: str) -> None:
+        super().__init__(
+            filename,
+            f"{filename} was sent as {content_type}, but its content is {found}. Send it "
+            "again with the type it really has (application/octet-stream if unsure).",
+        )
+        self.content_type = content_type
+        self.found = found
+
+
+class EmptyAttachment(AttachmentRefused):
+    """A file of no bytes attaches nothing."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(filename, f"{filename} is empty (0 bytes); attach the file itself.")
+
+
+class AttachmentTooLarge(AttachmentRefused):
+    def __init__(self, filename: str, size: int, limit: int) -> None:
+        super().__init__(
+            filename,
+            f"{filename} is larger than {limit} bytes, the most an attachment may be. Send "
+            "a smaller file, or a link to it.",
+        )
+        self.size = size
+        self.limit = limit
+
+
+class UnknownAttachment(InvalidField):
+    """No upload by that id that the caller made (or may see)."""
+
+    def __init__(self, attachment_id: str) -> None:
+        super().__init__(
+            "attachments",
+            f"Upload {attachment_id} with POST /v1/attachments before attaching it.",
+        )

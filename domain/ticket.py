@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.attachments import ACCEPTED_TYPES, is_clean_filename
 from domain.base import ChainedAggregate
 from domain.channels import (
     ChatLine,
@@ -18,6 +19,8 @@ from domain.channels import (
     checked_transcript,
 )
 from domain.errors import (
+    EmptyAttachment,
+    UnsupportedAttachmentType,
     InvalidField,
     NoCallbackToMake,
     NotAMember,
@@ -353,6 +356,12 @@ class Ticket(ChainedAggregate):
     ) -> None:
         self.check_not_closed()
         checked_text("filename", filename, max_chars=NAME_MAX_CHARS)
+        if not is_clean_filename(filename):
+            raise InvalidField("filename", f"{filename!r} is not a clean base name.")
+        if content_type not in ACCEPTED_TYPES:
+            raise UnsupportedAttachmentType(filename, content_type, tuple(sorted(ACCEPTED_TYPES)))
+        if size < 1:
+            raise EmptyAttachment(filename)
         if attachment_id in self.attachments:
             raise NothingChanged(f"Attachment {attachment_id} is already on the ticket.")
         self._attachment_added(

@@ -49,7 +49,9 @@ from psycopg_pool import ConnectionPool
 from desk.access import author_role, may_call, may_see_ticket, person_principal
 from desk.answers import AttachmentRef, Receipt, TicketFacts
 from desk.service import SupportDesk
+from desk.uploads import Uploads
 from domain.errors import (
+    AttachmentRefused,
     DocketError,
     MailRefused,
     MailUnreadable,
@@ -104,6 +106,7 @@ class MailIntake:
         self.schema = schema
         self.t = Tables(schema)
         self.attachments = attachments
+        self.uploads = Uploads(attachments, max_bytes=max_attachment_bytes)
         self.identity = identity
         self.max_attachment_bytes = max_attachment_bytes
         self.trusted_authserv_id = trusted_authserv_id
@@ -190,27 +193,25 @@ class MailIntake:
         if earlier is not None:  # taken once already, its answer lost: not twice
             return earlier
         stamp = Stamp(author_id, actor_kind, "email", self.clock(), key, key)
-        action: Action = "added"
-        if facts.status == "closed":
-            try:
-                self.desk.reopen(facts.ticket_id, stamp=stamp)
-            except ReopenWindowPassed:
-                raise MailRefused(
-                    "closed",
-                    f"Ticket {facts.number} was closed too long ago to reopen. Write to "
-                    f"{self.identity.support_address} without the ticket reference (a new "
-                    f"subject) to file a new ticket; mention {facts.number} in it.",
-                ) from None
-            action = "reopened"
-        refs = self._store_attachments(mail, author_id)
-        receipt = self.desk.add_message(
-            facts.ticket_id,
-            author_id=author_id,
-            author_role=author_role,
-            body=body,
-            stamp=stamp,
-            attachments=refs,
-        )
+        action: Action = "reopened" if facts.status == "closed" else "added"
+        refs = self._store_attachments(mail, author_id, key)
+        try:  # reopening, the files and the message: one save
+            receipt = self.desk.add_message(
+                facts.ticket_id,
+                author_id=author_id,
+                author_role=author_role,
+                body=body,
+                stamp=stamp,
+                attachments=refs,
+                reopen=True,
+            )
+        except ReopenWindowPassed:
+            raise MailRefused(
+                "closed",
+                f"Ticket {facts.number} was closed too long ago to reopen. Write to "
+                f"{self.identity.support_address} without the ticket reference (a new "
+                f"subject) to file a new ticket; mention {facts.number} in it.",
+            ) from None
         return intake(action, receipt)
 
     def _added_before(self, ticket_id: UUID, number: str, key: str) -> Intake | None:
@@ -245,7 +246,7 @@ class MailIntake:
         subject = " ".join(mail.subject.split())[:SUBJECT_MAX_CHARS] or "(no subject)"
         description = message_text(mail)
         self._check_attachments(mail)
-        refs = self._store_attachments(mail, member["person_id"])
+        refs = self._store_attachments(mail, member["person_id"], key)
         try:
             receipt = self.desk.file_ticket(
                 account_id=UUID(member["account_id"]),
@@ -355,25 +356,36 @@ class MailIntake:
         return tagged.group(1) if tagged else None
 
     def _check_attachments(self, mail: InboundMail) -> None:
+        """Every file by the same rules as an upload (:mod:`desk.uploads`); one the rules
+        refuse refuses the whole email, kept with the reason, before any write."""
         for file in mail.attachments:
-            if len(file.data) > self.max_attachment_bytes:
+            try:
+                self.uploads.check(file.filename, file.content_type, file.data)
+            except AttachmentRefused as error:
                 raise MailRefused(
-                    "attachment-too-large",
-                    f"{file.filename} is {len(file.data)} bytes; attachments are at most "
-                    f"{self.max_attachment_bytes}. Send a link to it instead.",
-                )
+                    error.code,
+                    f"{error.detail} The email was not added; it is kept with the other "
+                    "refused email.",
+                ) from None
         check_message_limits(mail, self.max_attachment_bytes)
 
-    def _store_attachments(self, mail: InboundMail, uploader: str) -> list[AttachmentRef]:
-        """Each distinct file once (the same bytes twice in one email are one attachment)."""
-        refs: dict[str, AttachmentRef] = {}
-        for file in mail.attachments:
-            stored = self.attachments.put(file.data, file.filename, file.content_type, uploader)
-            refs.setdefault(
-                stored.attachment_id,
-                AttachmentRef(
-                    stored.attachment_id, stored.filename, stored.content_type, stored.size
-                ),
+    def _store_attachments(
+        self, mail: InboundMail, uploader: str, key: str
+    ) -> list[AttachmentRef]:
+        """Each file as an upload of the sender's, its id derived from the email's key (the
+        same email taken again stores nothing twice); the same file twice is one."""
+        refs: dict[tuple[str, str, bytes], AttachmentRef] = {}
+        for number, file in enumerate(mail.attachments, start=1):
+            if (file.filename, file.content_type, file.data) in refs:
+                continue
+            seed = f"docket:mail:{key}:{number}".encode("utf-8", "surrogatepass")
+            upload_id = hashlib.sha256(seed).hexdigest()
+            refs[file.filename, file.content_type, file.data] = self.uploads.upload(
+                data=file.data,
+                filename=file.filename,
+                content_type=file.content_type,
+                uploaded_by=uploader,
+                upload_id=upload_id,
             )
         return list(refs.values())
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
+from domain.attachments import clean_filename
 from mail.headers import decode_header_text, raw_headers
 from mail.html_text import html_to_text
 from mail.text import clean_body, decode_bytes
@@ -102,15 +102,7 @@ def _payload_bytes(part: Message) -> bytes:
 
 def sanitise_filename(name: str | None, content_type: str, number: int) -> str:
     """A filename safe to show and store; ``attachment-<n>.<ext>`` when nothing is left."""
-    cleaned = decode_header_text(name or "")
-    cleaned = re.split(r"[/\\]", cleaned)[-1]
-    cleaned = "".join(c for c in cleaned if unicodedata.category(c) not in ("Cc", "Cf"))
-    cleaned = cleaned.strip().lstrip(".").strip()
-    if len(cleaned.encode("utf-8")) > 200:
-        stem, dot, extension = cleaned.rpartition(".")
-        keep = f".{extension[:20]}" if dot and stem else ""
-        cleaned = cleaned.encode("utf-8")[: 200 - len(keep.encode())].decode("utf-8", "ignore")
-        cleaned = cleaned.rstrip() + keep
+    cleaned = clean_filename(decode_header_text(name or ""))
     if cleaned:
         return cleaned
     extension = _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"

@@ -185,13 +185,13 @@ class Reads:
         with self.pool.connection() as conn:
             return ticket_detail.owner_of(conn, self.tables, ref)
 
-    def attachment_owners(
+    def attachment_listings(
         self, attachment_id: str, min_position: int | None = None
-    ) -> list[TicketOwner]:
-        """Every ticket that carries the file, and whose it is."""
+    ) -> list[ticket_detail.FileListing]:
+        """Every ticket that carries the file, whose it is, and how it lists the file."""
         self.wait_for(ticket_detail.NAME, min_position)
         with self.pool.connection() as conn:
-            return ticket_detail.owners_of_attachment(conn, self.tables, attachment_id)
+            return ticket_detail.attachment_listings(conn, self.tables, attachment_id)
 
     def subscription(
         self, account_id: str, min_position: int | None = None

@@ -24,6 +24,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from domain.attachments import display_name, served_type
 from domain.numbers import format_number, parse_number
 from domain.ticket import (
     CALLBACK_EVENTS,
@@ -248,8 +249,9 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
             case Ticket.Reopened():
                 ticket.update(cycle=e.cycle, closed_at=None, rating=None, rating_comment=None)
             case Ticket.AttachmentAdded():
+                kind = served_type(e.content_type)  # never an active type, as stored before
                 files.append(
-                    (tid, e.attachment_id, clean_text(e.filename), clean_text(e.content_type),
+                    (tid, e.attachment_id, display_name(clean_text(e.filename), kind), kind,
                      e.size, e.timestamp, fact.version)
                 )  # fmt: skip
             case Ticket.SatisfactionRated():
@@ -314,7 +316,8 @@ VIEW = View(
     create_tables,
     apply,
     (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=3,  # 3: the version, position and updated_at customers and the requester see
+    shape=4,  # 3: what customers see of version, position, updated_at; 4: files by clean
+    # base name, never with an active type
 )
 
 
@@ -427,13 +430,23 @@ def owner_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> TicketOwner 
     return TicketOwner(row[0], str(row[1]), str(row[2])) if row else None
 
 
-def owners_of_attachment(
+@dataclass(frozen=True)
+class FileListing:
+    """A file as one ticket lists it: whose the ticket is, under which name and type."""
+
+    owner: TicketOwner
+    filename: str
+    content_type: str
+
+
+def attachment_listings(
     conn: psycopg.Connection[Any], t: Tables, attachment_id: str
-) -> list[TicketOwner]:
-    """Every ticket that carries the file, and whose it is."""
+) -> list[FileListing]:
+    """Every ticket that carries the file, whose it is, and how it lists the file."""
     rows = conn.execute(
-        f"SELECT d.ticket_id, d.account_id, d.requester_id FROM {t(FILES)} f "
-        f"JOIN {t(DETAILS)} d USING (ticket_id) WHERE f.attachment_id = %s",
+        f"SELECT d.ticket_id, d.account_id, d.requester_id, f.filename, f.content_type "
+        f"FROM {t(FILES)} f JOIN {t(DETAILS)} d USING (ticket_id) "
+        f"WHERE f.attachment_id = %s ORDER BY f.added_at, d.ticket_id",
         (attachment_id,),
     ).fetchall()
-    return [TicketOwner(r[0], str(r[1]), str(r[2])) for r in rows]
+    return [FileListing(TicketOwner(r[0], str(r[1]), str(r[2])), r[3], r[4]) for r in rows]

@@ -1,8 +1,10 @@
-"""Attachments: upload once (content-addressed), download if you may see a ticket with it."""
+"""Attachments: upload a file (its own id, name and type), download it if you uploaded it
+or may see a ticket that carries it. The rules a file obeys are :mod:`desk.uploads`'."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
@@ -11,8 +13,6 @@ from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.schemas.attachments import AttachmentOut
-from desk.access import may_see_ticket
-from store.attachments import ALLOWED_CONTENT_TYPES
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 
@@ -21,33 +21,34 @@ router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
     "",
     status_code=201,
     response_model=AttachmentOut,
-    responses={413: {"description": "File too large"}, 415: {"description": "Type not accepted"}},
+    responses={
+        413: {"description": "File too large"},
+        415: {"description": "Type not accepted, or the bytes are not of the type sent"},
+        422: {"description": "Empty file"},
+    },
 )
 def upload_attachment(
     file: Annotated[UploadFile, File(description="The file to attach")],
     who: CurrentPrincipal,
     runtime: RuntimeDep,
-    filename: Annotated[str | None, Form(max_length=200)] = None,
+    filename: Annotated[str | None, Form(max_length=1000)] = None,
 ) -> AttachmentOut:
-    """Upload a file; attach it by ``id`` when filing or replying."""
+    """Upload a file; attach it by ``id`` when filing or replying. Its name is kept as a
+    clean base name; its bytes must be of the type sent."""
     allowed(who, "upload_attachment")
-    content_type = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
-    if content_type not in ALLOWED_CONTENT_TYPES:
-        raise Problem(
-            415,
-            "unsupported-attachment-type",
-            f"{content_type} files are not accepted; send one of "
-            + ", ".join(sorted(ALLOWED_CONTENT_TYPES)),
-        )
-    limit = runtime.settings.max_attachment_bytes
-    content = file.file.read(limit + 1)
-    if len(content) > limit:
-        raise Problem(413, "attachment-too-large", f"Attachments are at most {limit} bytes.")
-    raw_name = filename or file.filename or "attachment"
-    name = "".join(ch for ch in raw_name if ch.isprintable()).strip()[:200] or "attachment"
-    stored = runtime.attachments.put(content, name, content_type, who.id)
+    uploads = runtime.uploads
+    content = file.file.read(uploads.max_bytes + 1)  # over the limit is refused, unread
+    stored = uploads.upload(
+        data=content,
+        filename=filename or file.filename or "",
+        content_type=file.content_type or "",
+        uploaded_by=who.id,
+    )
     return AttachmentOut(
-        id=stored.attachment_id, filename=name, content_type=content_type, size=stored.size
+        id=stored.attachment_id,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
     )
 
 
@@ -61,25 +62,35 @@ def download_attachment(
     min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
     """The file, for its uploader and for whoever may see a ticket that carries it (as the
-    ticket detail view knows it: pass ``min_position`` to wait for a write you made)."""
+    ticket detail view knows it: pass ``min_position`` to wait for a write you made).
+    Always a download (``attachment``), under the file's name, never sniffed."""
     allowed(who, "download_attachment")
-    visible = runtime.attachments.uploaded_by(attachment_id, who.id)
-    if not visible:
-        with read_problems():
-            owners = runtime.reads.attachment_owners(attachment_id, min_position)
-        visible = any(may_see_ticket(who, owner) for owner in owners)
-    stored = runtime.attachments.content(attachment_id) if visible else None
-    if stored is None:
+    with read_problems():
+        found = runtime.uploads.download(
+            attachment_id,
+            who,
+            lambda: runtime.reads.attachment_listings(attachment_id, min_position),
+        )
+    if found is None:
         raise Problem(
             404, "unknown-attachment", f"No attachment {attachment_id} that you can see."
         )
-    content_type, content = stored
     return Response(
-        content,
-        media_type=content_type,
+        found.content,
+        media_type=found.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{attachment_id}"',
+            "Content-Disposition": content_disposition(found.filename),
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "private, max-age=0",
         },
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` under the file's name: an ASCII stand-in for old clients, and the
+    name itself in UTF-8 (RFC 6266, RFC 8187)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
+    return (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='!#$&+^`|')}"
     )
