@@ -122,6 +122,8 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 }
 _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
 """An RFC 5322 header field: a name of printable ASCII but ``:``, then ``:``."""
+_JSON_START = re.compile(r'[{\["]|-?\d|(true|false|null)\b')
+"""How a JSON text opens: an object, an array, a string, a number or a literal."""
 _CONTROLS = frozenset(chr(c) for c in range(32)) - set("\t\n\v\f\r\x1b")
 """Characters no text file holds (tab, line and page breaks and ESC, as in coloured logs,
 do)."""
@@ -137,7 +139,7 @@ def looks_like(content_type: str, data: bytes) -> bool:
         return as_text(data) is not None
     if content_type == "application/json":
         text = as_text(data, utf8_only=True)
-        return text is not None and text.lstrip()[:1] in set('{["-0123456789tfn')
+        return text is not None and _JSON_START.match(text.lstrip()) is not None
     if content_type == "message/rfc822":
         return b"\x00" not in data and _HEADER_LINE.match(data.lstrip(b"\r\n")) is not None
     return content_type == "application/octet-stream"

@@ -17,6 +17,7 @@ from desk.service import SupportDesk
 from domain.errors import MailRefused, MailUnreadable
 from domain.stamp import Stamp
 from domain.vocabulary import ATTACHMENTS_MAX
+from domain.ticket import Ticket
 from mail.intake import MailIntake
 from mail.sender import render
 from projections.outbox import MailIdentity, listing
@@ -355,22 +356,24 @@ def test_one_email_carries_no_more_files_than_one_message_over_the_api(
     version = desk._ticket(ticket).version
     flood = email("r@acme.test", reply_to(world["number"]), "Re", "files")
     for n in range(ATTACHMENTS_MAX + 1):
-        flood.add_attachment(bytes([n]) * 8, maintype="image", subtype="png",
+        flood.add_attachment(PNG[:8] + bytes([n]) * 8, maintype="image", subtype="png",
                              filename=f"{n}.png")  # fmt: skip
     with pytest.raises(MailRefused) as refused:
         intake.take(flood.as_bytes())
     assert refused.value.reason == "too-many-attachments"
     assert str(ATTACHMENTS_MAX) in refused.value.detail
     heavy = email("r@acme.test", reply_to(world["number"]), "Re", "files")
-    for n in range(2):  # each within the limit of 1024, together over it
-        heavy.add_attachment(bytes([n]) * 600, maintype="image", subtype="png",
+    for n in range(2):  # each within the limit of 1024, together over it (real PNGs)
+        heavy.add_attachment(PNG[:8] + bytes([n]) * 600, maintype="image", subtype="png",
                              filename=f"{n}.png")  # fmt: skip
     with pytest.raises(MailRefused) as refused:
         intake.take(heavy.as_bytes())
     assert refused.value.reason == "attachments-too-large"
     filing = email("r@acme.test", "help@desk.test", "New", "files")
     for n in range(ATTACHMENTS_MAX + 1):
-        filing.add_attachment(bytes([n]), maintype="image", subtype="png", filename=f"{n}.png")
+        filing.add_attachment(
+            PNG + bytes([n]), maintype="image", subtype="png", filename=f"{n}.png"
+        )
     with pytest.raises(MailRefused):
         intake.take(filing.as_bytes())
     assert desk._ticket(ticket).version == version
@@ -379,7 +382,7 @@ def test_one_email_carries_no_more_files_than_one_message_over_the_api(
     ]  # fmt: skip
     enough = email("r@acme.test", reply_to(world["number"]), "Re", "files")
     for n in range(ATTACHMENTS_MAX):
-        enough.add_attachment(bytes([n]) * 8, maintype="image", subtype="png",
+        enough.add_attachment(PNG[:8] + bytes([n]) * 8, maintype="image", subtype="png",
                               filename=f"{n}.png")  # fmt: skip
     assert intake.take(enough.as_bytes()).action == "added"
 
@@ -402,3 +405,55 @@ def test_the_answer_to_a_contact_request_turned_ticket_lands_in_the_ticket_as_it
     taken = intake.take(reply.as_bytes())
     assert (taken.action, taken.number) == ("added", filed.number)
     assert conversation(desk, filed.ticket_id) == [("requester", "req-1", "Thanks!")]
+
+
+@pytest.mark.parametrize(
+    ("maintype", "subtype"),
+    [("text", "html"), ("image", "svg+xml"), ("application", "javascript"),
+     ("application", "xhtml+xml")],
+)  # fmt: skip
+def test_an_email_with_a_file_a_browser_would_run_is_refused_and_kept_before_any_write(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any], maintype: str, subtype: str
+) -> None:
+    """The same type allowlist as uploads: such a file was once stored and served as is."""
+    message = email("r@acme.test", reply_to(world["number"]), "Re", "see page")
+    message.add_attachment(b"<html><script>alert(1)</script></html>", maintype=maintype,
+                           subtype=subtype, filename="page")  # fmt: skip
+    before = desk._ticket(world["ticket"]).version
+    with pytest.raises(MailRefused) as refused:
+        intake.take(message.as_bytes())
+    assert refused.value.reason == "unsupported-attachment-type"
+    assert f"{maintype}/{subtype}" in refused.value.detail
+    assert desk._ticket(world["ticket"]).version == before
+    kept = intake.rejected(limit=1, before=None)
+    assert [(k["sender"], k["reason"]) for k in kept] == [
+        ("r@acme.test", "unsupported-attachment-type")
+    ]
+
+
+def test_an_email_file_whose_bytes_are_not_its_type_is_refused_naming_it_and_what_it_is(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    new = email("r@acme.test", "help@desk.test", "Screenshot", "attached")
+    new.add_attachment(b"<!doctype html><p>hi</p>", maintype="image", subtype="png",
+                       filename="screen.png")  # fmt: skip
+    with pytest.raises(MailRefused) as refused:
+        intake.take(new.as_bytes())
+    assert refused.value.reason == "attachment-content-mismatch"
+    assert "screen.png" in refused.value.detail
+    assert "HTML" in refused.value.detail
+    assert intake.rejected(limit=1, before=None)[0]["reason"] == "attachment-content-mismatch"
+
+
+def test_an_email_file_is_an_upload_of_its_sender_under_its_clean_name(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    new = email("r@acme.test", "help@desk.test", "Log", "attached", Message_ID="<log@acme.test>")
+    new.add_attachment(b"line 1\n", maintype="text", subtype="plain",
+                       filename="..\\..\\C:\\logs\\sync\u202e.txt")  # fmt: skip
+    taken = intake.take(new.as_bytes())
+    events: list[Any] = list(desk.repository.event_store.get(UUID(taken.ticket_id)))
+    added = [e for e in events if isinstance(e, Ticket.AttachmentAdded)]
+    assert [(e.filename, e.content_type) for e in added] == [("sync.txt", "text/plain")]
+    assert intake.attachments.describe(added[0].attachment_id, "req-1") is not None
+    assert intake.attachments.describe(added[0].attachment_id, "admin-1") is None

@@ -7,6 +7,7 @@ event, on real PostgreSQL, through the recorder's ``inside_transaction`` hook.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import uuid4
@@ -23,8 +24,9 @@ from projections.outbox import MailIdentity
 from projections.runner import ProjectionRunner
 from store.attachments import AttachmentStore
 from store.eventstore import GroupCommitRecorder
-from tests.builders import desk_with_account, file
+from tests.builders import agent, desk_with_account, file
 
+IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
@@ -103,6 +105,100 @@ def test_an_email_with_files_that_fails_midway_files_nothing(
         with pytest.raises(Crash):
             with_crash(desk, lambda: intake.take(message.as_bytes()))
         assert events_on_record(conn, schema) == before
+
+
+def mail_intake(desk: SupportDesk, pool: ConnectionPool, schema: str) -> MailIntake:
+    attachments = AttachmentStore(pool, schema)
+    attachments.create_tables()
+    intake = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=4096)
+    intake.create_tables()
+    return intake
+
+
+def screenshot_mail(to: str, subject: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "r@acme.test"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{uuid4()}@acme.test>"
+    message.set_content("See the screenshot.")
+    message.add_attachment(PNG, maintype="image", subtype="png", filename="screen.png")
+    message.add_attachment(b"sync log\n", maintype="text", subtype="plain", filename="sync.log")
+    return message.as_bytes()
+
+
+def test_an_email_with_files_is_one_append_of_the_ticket_its_files_and_its_number(
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    schema: str,
+) -> None:
+    desk_with_account(desk)
+    runner.catch_up()
+    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+        intake = mail_intake(desk, pool, schema)
+        before = log_head(conn, schema)
+        appends = count_appends(desk, lambda: intake.take(screenshot_mail("help@desk.test", "Hi")))
+    assert appends == 1
+    assert events_on_record(conn, schema, after=before) == [
+        "Ticket.Opened",
+        "Ticket.AttachmentAdded",
+        "Ticket.AttachmentAdded",
+        "TicketNumber.Claimed",
+    ]
+
+
+def test_an_email_reply_with_files_to_a_closed_ticket_that_fails_midway_leaves_it_closed(
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+    database_url: str,
+    schema: str,
+) -> None:
+    """Reopening, the files and the message are one save: none is on record without the
+    others (a reopened ticket without the reply that reopened it, say)."""
+    account = desk_with_account(desk)
+    now = datetime.now(UTC)
+    filed = file(desk, account, at=now)
+    desk.change_status(filed.ticket_id, to_status="closed", stamp=agent(now))
+    runner.catch_up()
+    reply = screenshot_mail(IDENTITY.reply_address(filed.number, "req-1"), "Re: Sync fails")
+    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+        intake = mail_intake(desk, pool, schema)
+        before = events_on_record(conn, schema)
+        with pytest.raises(Crash):
+            with_crash(desk, lambda: intake.take(reply))
+        assert events_on_record(conn, schema) == before
+        assert desk.ticket_facts(filed.ticket_id).status == "closed"
+        head = log_head(conn, schema)
+        assert count_appends(desk, lambda: intake.take(reply)) == 1
+    assert events_on_record(conn, schema, after=head) == [
+        "Ticket.Reopened",
+        "Ticket.AttachmentAdded",
+        "Ticket.AttachmentAdded",
+        "Ticket.MessageAdded",
+    ]
+
+
+def count_appends(desk: SupportDesk, act: Callable[[], object]) -> int:
+    """How many appends (transactions of the recorder) ``act`` made."""
+    recorder = desk.recorder
+    assert isinstance(recorder, GroupCommitRecorder)
+    write = recorder._write
+    appends = 0
+
+    def counted(events: Sequence[StoredEvent]) -> list[int]:
+        nonlocal appends
+        appends += 1
+        return write(events)
+
+    recorder._write = counted  # type: ignore[method-assign]
+    try:
+        act()
+    finally:
+        recorder._write = write  # type: ignore[method-assign]
+    return appends
 
 
 def with_crash(desk: SupportDesk, act: Callable[[], object]) -> object:
