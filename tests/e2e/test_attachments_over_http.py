@@ -43,7 +43,10 @@ def test_an_empty_file_or_a_type_a_browser_runs_is_refused(server: Server) -> No
     with server.client("requester") as rita:
         empty = upload(rita, "empty.txt", b"", "text/plain")
         svg = upload(rita, "logo.svg", b"<svg onload='alert(1)'/>", "image/svg+xml")
-    assert (empty.status_code, empty.json()["type"].rpartition("/")[2]) == (422, "empty-attachment")
+    assert (empty.status_code, empty.json()["type"].rpartition("/")[2]) == (
+        422,
+        "empty-attachment",
+    )
     assert (svg.status_code, svg.json()["type"].rpartition("/")[2]) == (
         415, "unsupported-attachment-type",
     )  # fmt: skip
@@ -57,7 +60,7 @@ def test_a_path_for_a_name_is_kept_as_its_clean_base_name_and_the_download_is_na
         accented = rita.post(  # the name as a form field: a client sends it as typed
             "/v1/attachments",
             files={"file": ("x", b"cv\n", "text/plain")},
-            data={"filename": "C:\\tmp\\r\u00e9sum\u00e9 \u202e\"final\".txt"},
+            data={"filename": 'C:\\tmp\\r\u00e9sum\u00e9 \u202e"final".txt'},
         ).json()
         assert (passwd["filename"], accented["filename"]) == ("passwd", 'résumé "final".txt')
         filed = file_with(rita, passwd["id"], accented["id"])
@@ -71,7 +74,7 @@ def test_a_path_for_a_name_is_kept_as_its_clean_base_name_and_the_download_is_na
         "attachment; filename=\"passwd\"; filename*=UTF-8''passwd"
     )
     assert fancy.headers["content-disposition"] == (
-        "attachment; filename=\"r_sum_ _final_.txt\"; "
+        'attachment; filename="r_sum_ _final_.txt"; '
         "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.txt"
     )
     for download in (plain, fancy):
@@ -93,7 +96,9 @@ def test_the_same_bytes_from_two_accounts_show_each_uploader_only_their_own_name
         own = file_with(carl, his["id"])
         wait = {"min_position": own["position"]}
         listed = carl.get(f"/v1/tickets/{own['id']}", params=wait).json()["attachments"]
-        assert [(f["filename"], f["content_type"]) for f in listed] == [("guess.txt", "text/plain")]
+        assert [(f["filename"], f["content_type"]) for f in listed] == [
+            ("guess.txt", "text/plain")
+        ]
         assert carl.get(f"/v1/attachments/{hers['id']}", params=wait).status_code == 404
         refused = carl.post(
             "/v1/tickets", json={"subject": "s", "description": "d", "attachments": [hers["id"]]}

@@ -59,10 +59,8 @@ def test_every_accepted_type_takes_bytes_of_its_kind(content_type: str) -> None:
 def test_html_sent_as_any_accepted_type_but_octet_stream_is_refused_naming_file_and_content(
     content_type: str,
 ) -> None:
-    if content_type.startswith("text/"):  # HTML is text: text/plain serves it as text
-        data = HTML + b"\x00"
-    else:
-        data = HTML
+    # HTML is text, and text/plain serves it as text: with a NUL it is no text at all
+    data = HTML + b"\x00" if content_type.startswith("text/") else HTML
     with pytest.raises(AttachmentContentMismatch) as refused:
         checked_file("screen.png", content_type, data, max_bytes=LIMIT)
     assert "screen.png" in refused.value.detail
