@@ -68,8 +68,19 @@ def checked_file(filename: str, content_type: str, data: bytes, *, max_bytes: in
 
 
 def declared_type(content_type: str) -> str:
-    """``image/PNG; name=x`` as ``image/png``; no type at all is ``application/octet-stream``."""
-    return content_type.partition(";")[0].strip().lower() or "application/octet-stream"
+    """``image/PNG; name=x`` as ``image/png``; no type at all is ``application/octet-stream``;
+    the other names clients give accepted types (``image/jpg``, Windows'
+    ``application/x-zip-compressed``) as the accepted name."""
+    declared = content_type.partition(";")[0].strip().lower() or "application/octet-stream"
+    return ALIASES.get(declared, declared)
+
+
+ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-zip-compressed": "application/zip",
+    "text/comma-separated-values": "text/csv",
+}
 
 
 def served_type(content_type: str) -> str:

@@ -101,6 +101,13 @@ def test_types_a_browser_runs_are_not_accepted(content_type: str) -> None:
     assert "application/octet-stream" in refused.value.detail
 
 
+def test_other_names_of_an_accepted_type_are_taken_as_that_type() -> None:
+    zipped = checked_file("a.zip", "application/x-zip-compressed", SAMPLES["application/zip"],
+                          max_bytes=LIMIT)  # fmt: skip
+    photo = checked_file("p.jpg", "image/jpg", SAMPLES["image/jpeg"], max_bytes=LIMIT)
+    assert (zipped.content_type, photo.content_type) == ("application/zip", "image/jpeg")
+
+
 def test_an_empty_file_is_refused_and_one_over_the_limit_too() -> None:
     with pytest.raises(AttachmentEmpty):
         checked_file("empty.txt", "text/plain", b"", max_bytes=LIMIT)
