@@ -135,9 +135,10 @@ _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
 """An RFC 5322 header field: a name of printable ASCII but ``:``, then ``:``."""
 _JSON_START = re.compile(r'[{\["]|-?\d|(true|false|null)\b')
 """How a JSON text opens: an object, an array, a string, a number or a literal."""
-_CONTROLS = frozenset(chr(c) for c in range(32)) - set("\t\n\v\f\r\x1b")
-"""Characters no text file holds (tab, line and page breaks and ESC, as in coloured logs,
-do)."""
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+"""Bytes no text file holds, in UTF-8 and Windows-1252 alike: NUL and the other control
+characters but tab, line and page breaks and ESC (as in coloured logs)."""
+_TEXT_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 
 
 def looks_like(content_type: str, data: bytes) -> bool:
@@ -159,15 +160,14 @@ def looks_like(content_type: str, data: bytes) -> bool:
 def as_text(data: bytes, *, utf8_only: bool = False) -> str | None:
     """The bytes as text (UTF-8, else Windows-1252 as spreadsheets export), or ``None``
     when they hold a NUL or another control character, or decode as neither."""
-    if b"\x00" in data:
+    if data.translate(None, _TEXT_BYTES):  # what is left once every text byte is gone
         return None
     encodings = ("utf-8-sig",) if utf8_only else ("utf-8-sig", "cp1252")
     for encoding in encodings:
         try:
-            text = data.decode(encoding)
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return None if _CONTROLS.intersection(text) else text
     return None
 
 
