@@ -16,8 +16,8 @@ from psycopg_pool import ConnectionPool
 from desk.service import SupportDesk
 from domain.errors import MailRefused, MailUnreadable
 from domain.stamp import Stamp
-from domain.vocabulary import ATTACHMENTS_MAX
 from domain.ticket import Ticket
+from domain.vocabulary import ATTACHMENTS_MAX
 from mail.intake import MailIntake
 from mail.sender import render
 from projections.outbox import MailIdentity, listing
