@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from domain.errors import (
     AttachmentContentMismatch,
-    EmptyAttachment,
     AttachmentTooLarge,
+    EmptyAttachment,
     UnsupportedAttachmentType,
 )
 

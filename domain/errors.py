@@ -324,6 +324,8 @@ class EmptyAttachment(AttachmentRefused):
 
 
 class AttachmentTooLarge(AttachmentRefused):
+    """A file over the attachment limit (a setting: 10 MiB unless changed)."""
+
     def __init__(self, filename: str, size: int, limit: int) -> None:
         super().__init__(
             filename,

@@ -20,7 +20,6 @@ from domain.channels import (
 )
 from domain.errors import (
     EmptyAttachment,
-    UnsupportedAttachmentType,
     InvalidField,
     NoCallbackToMake,
     NotAMember,
@@ -32,6 +31,7 @@ from domain.errors import (
     StatusUnchanged,
     TicketClosed,
     TicketNotClosed,
+    UnsupportedAttachmentType,
 )
 from domain.sla import SlaState
 from domain.stamp import Stamp

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.schemas.attachments import AttachmentOut
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
@@ -21,11 +21,13 @@ router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
     "",
     status_code=201,
     response_model=AttachmentOut,
-    responses={
-        413: {"description": "File too large"},
-        415: {"description": "Type not accepted, or the bytes are not of the type sent"},
-        422: {"description": "Empty file"},
-    },
+    responses=responses(
+        {
+            413: "File too large",
+            415: "Type not accepted, or the bytes are not of the type sent",
+            422: "Empty file",
+        }
+    ),
 )
 def upload_attachment(
     file: Annotated[UploadFile, File(description="The file to attach")],
@@ -53,7 +55,9 @@ def upload_attachment(
 
 
 @router.get(
-    "/{attachment_id}", response_class=Response, responses={404: {"description": "Not visible"}}
+    "/{attachment_id}",
+    response_class=Response,
+    responses=responses({404: "No such file visible to the caller"}, waits_for="ticket detail"),
 )
 def download_attachment(
     attachment_id: str,

@@ -18,10 +18,10 @@ from domain.attachments import (
 )
 from domain.errors import (
     AttachmentContentMismatch,
-    AttachmentEmpty,
     AttachmentTooLarge,
-    AttachmentTypeNotAccepted,
+    EmptyAttachment,
     InvalidField,
+    UnsupportedAttachmentType,
 )
 from tests.builders import new_ticket, requester
 
@@ -96,7 +96,7 @@ def test_bytes_that_are_not_of_the_declared_type_are_refused_with_what_they_are(
      "application/xhtml+xml", "text/xml", "application/x-msdownload"],
 )  # fmt: skip
 def test_types_a_browser_runs_are_not_accepted(content_type: str) -> None:
-    with pytest.raises(AttachmentTypeNotAccepted) as refused:
+    with pytest.raises(UnsupportedAttachmentType) as refused:
         checked_file("page", content_type, HTML, max_bytes=LIMIT)
     assert "application/octet-stream" in refused.value.detail
 
@@ -109,7 +109,7 @@ def test_other_names_of_an_accepted_type_are_taken_as_that_type() -> None:
 
 
 def test_an_empty_file_is_refused_and_one_over_the_limit_too() -> None:
-    with pytest.raises(AttachmentEmpty):
+    with pytest.raises(EmptyAttachment):
         checked_file("empty.txt", "text/plain", b"", max_bytes=LIMIT)
     with pytest.raises(AttachmentTooLarge) as refused:
         checked_file("big.txt", "text/plain", b"x" * (LIMIT + 1), max_bytes=LIMIT)
@@ -166,10 +166,10 @@ def test_a_ticket_takes_no_file_with_a_path_for_a_name_or_a_type_a_browser_runs(
     with pytest.raises(InvalidField):
         ticket.add_attachment(attachment_id="a" * 64, filename="../../etc/passwd",
                               content_type="text/plain", size=3, stamp=requester())  # fmt: skip
-    with pytest.raises(AttachmentTypeNotAccepted):
+    with pytest.raises(UnsupportedAttachmentType):
         ticket.add_attachment(attachment_id="a" * 64, filename="page.html",
                               content_type="text/html", size=3, stamp=requester())  # fmt: skip
-    with pytest.raises(AttachmentEmpty):
+    with pytest.raises(EmptyAttachment):
         ticket.add_attachment(attachment_id="a" * 64, filename="empty.txt",
                               content_type="text/plain", size=0, stamp=requester())  # fmt: skip
     assert ticket.attachments == []
