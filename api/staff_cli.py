@@ -73,7 +73,7 @@ def decide(desk: Any, args: argparse.Namespace, stamp: Any) -> dict[str, Any]:
         group = desk.create_group(name=args.name, stamp=stamp)
         return {"group": group.name, "position": group.position}
     if args.command == "staff" and args.staff_command == "add":
-        found = desk.register_staff_member(
+        found = desk.register_staff(
             name=args.name, email=args.email, role=args.role, groups=args.group, stamp=stamp
         )
     elif args.command == "staff":

@@ -63,7 +63,7 @@ def register_first_admin(
     try:
         return desk.register_staff(
             name=name, email=email, role="admin", stamp=stamp, staff_id=FIRST_ADMIN_ID
-        )
+        ).staff_id
     except (IntegrityError, AlreadyExists):  # the id was taken meanwhile
         raise AdminAlreadyExists(
             "Another `docket admin init` registered the first admin meanwhile; ask them "

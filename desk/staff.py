@@ -31,21 +31,6 @@ class Staff(DeskCore):
         stamp: Stamp,
         groups: list[str] | None = None,
         staff_id: UUID | None = None,
-    ) -> UUID:
-        """:meth:`register_staff_member`, answering the new staff member's id only."""
-        return self.register_staff_member(
-            name=name, email=email, role=role, stamp=stamp, groups=groups, staff_id=staff_id
-        ).staff_id
-
-    def register_staff_member(
-        self,
-        *,
-        name: str,
-        email: str,
-        role: str,
-        stamp: Stamp,
-        groups: list[str] | None = None,
-        staff_id: UUID | None = None,
     ) -> StaffReceipt:
         """Register a staff member; the groups they are put in that do not exist yet are
         created in the same save. Without ``staff_id``, the id follows from the email, so

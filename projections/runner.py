@@ -225,6 +225,15 @@ class ProjectionRunner:
 
     # --- one step ----------------------------------------------------------------------
 
+    def _hold(self, conn: psycopg.Connection[Any], key: str) -> int | None:
+        """The view's committed position, its tracking row held until the transaction
+        ends; ``None`` when another worker holds it."""
+        row = conn.execute(
+            f"SELECT position FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED",
+            (key,),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def step(
         self, conn: psycopg.Connection[Any], view: View, upto: int | None = None
     ) -> int | None:
@@ -235,13 +244,9 @@ class ProjectionRunner:
         """
         key = self.tracking_key(view)
         with conn.transaction():
-            row = conn.execute(
-                f"SELECT position FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED",
-                (key,),
-            ).fetchone()
-            if row is None:
+            committed = self._hold(conn, key)
+            if committed is None:
                 return None
-            committed = int(row[0])
             ahead = self._ahead.pop(view.name, None)
             if ahead is not None and ahead[0] != committed:  # another worker moved it since
                 ahead = None
@@ -283,14 +288,12 @@ class ProjectionRunner:
         key = self.tracking_key(view)
         marks = f'"{self.schema}".{MARKS_TABLE}'
         with conn.transaction():
-            row = conn.execute(
-                f"SELECT position FROM {self.tracking} WHERE view = %s FOR UPDATE SKIP LOCKED",
-                (key,),
-            ).fetchone()
-            if row is None:
+            committed = self._hold(conn, key)
+            if committed is None:
                 return 0
             conn.execute(
-                f"INSERT INTO {marks} (view, position, at) VALUES (%s, %s, now())", (key, row[0])
+                f"INSERT INTO {marks} (view, position, at) VALUES (%s, %s, now())",
+                (key, committed),
             )
             found = conn.execute(
                 f"SELECT coalesce(max(position), 0) FROM {marks} "

@@ -94,7 +94,7 @@ def register_staff(staff: StaffIn, write: TicketWrite) -> JSONResponse:
     return write.answer(
         staff.model_dump(),
         lambda: staff_answer(
-            write.desk.register_staff_member(stamp=write.stamp(), **staff.model_dump()), 201
+            write.desk.register_staff(stamp=write.stamp(), **staff.model_dump()), 201
         ),
     )
 

@@ -51,7 +51,9 @@ def world(desk: SupportDesk, runner: ProjectionRunner) -> dict[str, Any]:
     free = desk.open_account(name="Freebies", plan="free", support_tier="standard", stamp=system())
     desk.add_member(free, member_id="free-1", email="f@free.test", name="F", role="member",
                     stamp=system())  # fmt: skip
-    agent = desk.register_staff(name="Alex", email="alex@desk.test", role="agent", stamp=system())
+    agent = desk.register_staff(
+        name="Alex", email="alex@desk.test", role="agent", stamp=system()
+    ).staff_id
     desk.register_staff(name="Ada", email="ada@desk.test", role="admin", stamp=system())
     filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
                              description="d", type="bug", priority="normal", product="Files",

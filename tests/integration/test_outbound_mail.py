@@ -50,7 +50,7 @@ def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
     account = desk_with_account(desk)
     agent = desk.register_staff(  # one registration per address: a new agent each time
         name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test", role="agent", stamp=system()
-    )
+    ).staff_id
     staff = Stamp(str(agent), "agent", "web", now())
     filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
                              description="Files stop syncing.", type="bug", priority="normal",

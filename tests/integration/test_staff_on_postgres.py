@@ -24,7 +24,7 @@ def test_the_roster_lists_staff_groups_and_who_was_deactivated(
 ) -> None:
     alex = desk.register_staff(
         name="Alex", email="alex@desk.test", role="agent", groups=["tier-1"], stamp=system()
-    )
+    ).staff_id
     save_an_old_agent(desk, "legacy")  # its group is listed as created too
     desk.register_staff(name="Ada", email="ada@desk.test", role="auditor", stamp=system())
     desk.create_group(name="tier-2", stamp=system())
@@ -54,7 +54,9 @@ def test_a_deactivated_agents_open_tickets_stay_theirs_and_are_listed_for_reassi
 ) -> None:
     account = desk_with_account(desk)
     alex = str(
-        desk.register_staff(name="Alex", email="alex@desk.test", role="agent", stamp=system())
+        desk.register_staff(
+            name="Alex", email="alex@desk.test", role="agent", stamp=system()
+        ).staff_id
     )
     tickets = [file(desk, account) for _ in range(3)]
     for t in tickets:
@@ -78,7 +80,7 @@ def test_a_deactivated_staff_members_tokens_are_refused_once_the_event_is_stored
         status.create_tables()  # a second process starting finds it there
         alex = desk.register_staff(
             name="Alex", email="alex@desk.test", role="agent", stamp=system()
-        )
+        ).staff_id
         token = tokens.issue(Principal(str(alex), "agent", "Alex")).token
         customer = tokens.issue(Principal("req-1", "requester", "R")).token
         assert tokens.principal(token) is not None

@@ -41,7 +41,7 @@ def late_reply(desk: SupportDesk) -> Receipt:
     two, then adds an internal note."""
     account = premium_account(desk)
     author = str(desk.register_staff(name="Ada Agent", email="ada@docket.test", role="agent",
-                                     stamp=system(MONDAY)))  # fmt: skip
+                                     stamp=system(MONDAY)).staff_id)  # fmt: skip
     filed = desk.file_ticket(
         account_id=account, requester_id="req-1", subject="Down", description="All down.",
         type="bug", priority="normal", product="Files", stamp=requester(MONDAY),

@@ -117,7 +117,9 @@ def test_inbox_filters_by_assignee_unassigned_status_and_created_range(
     first = file(desk, account, at=later(days=0))
     second = file(desk, account, at=later(days=2))
     alex = str(
-        desk.register_staff(name="Alex", email="alex@desk.test", role="agent", stamp=system())
+        desk.register_staff(
+            name="Alex", email="alex@desk.test", role="agent", stamp=system()
+        ).staff_id
     )
     desk.assign(first.ticket_id, agent_id=alex, group=None, stamp=agent(later(days=3)))
     desk.change_status(second.ticket_id, to_status="pending", stamp=agent(later(days=3)))

@@ -16,7 +16,9 @@ def register(
 ) -> str:
     email = f"{name.lower()}@docket.test"
     return str(
-        desk.register_staff(name=name, email=email, role=role, groups=groups, stamp=system())
+        desk.register_staff(
+            name=name, email=email, role=role, groups=groups, stamp=system()
+        ).staff_id
     )
 
 
