@@ -53,6 +53,16 @@ def late_reply(desk: SupportDesk) -> Receipt:
     return filed
 
 
+@pytest.fixture
+def entries(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any], schema: str
+) -> list[StoredAt]:
+    """The late reply's ticket, caught up by the views: its stream as stored."""
+    filed = late_reply(desk)
+    runner.catch_up()
+    return stream(conn, schema, filed.ticket_id)
+
+
 def answer(
     audit: Audit, entries: list[StoredAt], *, version: int | None = None, **as_of: Any
 ) -> TicketDetailAsOf:
@@ -62,12 +72,8 @@ def answer(
 
 
 def test_the_ticket_as_of_a_version_shows_the_conversation_then_with_names_and_roles(
-    desk: SupportDesk, runner: ProjectionRunner, audit: Audit, conn: psycopg.Connection[Any],
-    schema: str,
-) -> None:  # fmt: skip
-    filed = late_reply(desk)
-    runner.catch_up()
-    entries = stream(conn, schema, filed.ticket_id)
+    audit: Audit, entries: list[StoredAt]
+) -> None:
     first = answer(audit, entries, version=1)
     assert (first.version, first.subject, first.status) == (1, "Down", "open")
     assert [(m.author.name, m.author_role, m.body) for m in first.conversation] == [
@@ -86,13 +92,8 @@ def test_the_ticket_as_of_a_version_shows_the_conversation_then_with_names_and_r
 
 
 def test_the_sla_clocks_as_of_an_instant_are_read_at_that_instant(
-    desk: SupportDesk, runner: ProjectionRunner, audit: Audit, conn: psycopg.Connection[Any],
-    schema: str,
-) -> None:  # fmt: skip
-    filed = late_reply(desk)
-    runner.catch_up()
-    entries = stream(conn, schema, filed.ticket_id)
-
+    audit: Audit, entries: list[StoredAt]
+) -> None:
     def first_response(**when: Any) -> Any:
         sla = answer(audit, entries, **when).sla
         assert sla is not None
@@ -108,12 +109,8 @@ def test_the_sla_clocks_as_of_an_instant_are_read_at_that_instant(
 
 
 def test_the_ticket_as_of_refuses_a_version_not_reached_an_instant_to_come_and_before_filing(
-    desk: SupportDesk, runner: ProjectionRunner, audit: Audit, conn: psycopg.Connection[Any],
-    schema: str,
-) -> None:  # fmt: skip
-    filed = late_reply(desk)
-    runner.catch_up()
-    entries = stream(conn, schema, filed.ticket_id)
+    audit: Audit, entries: list[StoredAt]
+) -> None:
     with pytest.raises(VersionNotReached) as beyond:
         answer(audit, entries, version=4)
     assert beyond.value.last == 3 and beyond.value.field == "version"
