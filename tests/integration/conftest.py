@@ -8,9 +8,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from desk.answers import Receipt
 from desk.service import SupportDesk
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
+from tests.builders import agent, desk_with_account, file, later
 
 
 @pytest.fixture
@@ -31,3 +33,21 @@ def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunne
 def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:
+    account = desk_with_account(desk)
+    tickets = [file(desk, account, at=later(hours=i)) for i in range(count)]
+    for i, t in enumerate(tickets):
+        for n in range(3):
+            desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent",
+                             body=f"reply {i}.{n}", stamp=agent(later(hours=i, days=n + 1)))  # fmt: skip
+    return tickets
+
+
+@pytest.fixture
+def worked(desk: SupportDesk, runner: ProjectionRunner) -> list[Receipt]:
+    """Three worked tickets, every view caught up with them."""
+    tickets = worked_tickets(desk)
+    runner.catch_up()
+    return tickets

@@ -28,26 +28,9 @@ from replay.store import find_ticket_id, stream
 from replay.verify import verify_export, verify_log
 from store.eventstore import docket_mapper
 from tests.builders import T0, agent, desk_with_account, file, later
+from tests.integration.conftest import worked_tickets
 
 MAPPER = docket_mapper()
-
-
-def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:
-    account = desk_with_account(desk)
-    tickets = [file(desk, account, at=later(hours=i)) for i in range(count)]
-    for i, t in enumerate(tickets):
-        for n in range(3):
-            desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent",
-                             body=f"reply {i}.{n}", stamp=agent(later(hours=i, days=n + 1)))  # fmt: skip
-    return tickets
-
-
-@pytest.fixture
-def worked(desk: SupportDesk, runner: ProjectionRunner) -> list[Receipt]:
-    """Three worked tickets, every view caught up with them."""
-    tickets = worked_tickets(desk)
-    runner.catch_up()
-    return tickets
 
 
 def assert_views_equal_a_fold_from_scratch(database_url: str, schema: str) -> None:

@@ -29,20 +29,11 @@ from replay.rebuild import rebuild
 from replay.store import stream
 from replay.verify import StreamDamage, VerifyReport, verify_log
 from store.eventstore import docket_mapper
-from tests.builders import agent, desk_with_account, file, later
+from tests.builders import agent, later
+from tests.integration.conftest import worked_tickets
 
 MAPPER = docket_mapper()
 T = MAPPER.transcoder
-
-
-def worked(desk: SupportDesk, count: int = 3) -> list[Receipt]:
-    account = desk_with_account(desk)
-    tickets = [file(desk, account, at=later(hours=i)) for i in range(count)]
-    for i, t in enumerate(tickets):
-        for n in range(3):
-            desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent",
-                             body=f"reply {i}.{n}", stamp=agent(later(hours=i, days=n + 1)))  # fmt: skip
-    return tickets
 
 
 def events(schema: str) -> str:
@@ -95,10 +86,9 @@ def no_claim_of_removed_or_inserted(report: VerifyReport) -> None:
 
 
 def test_an_edit_whose_chain_was_recomputed_is_named_by_ticket_version_and_position(
-    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     victim = tickets[1]
     position = stream(conn, schema, victim.ticket_id)[1].position
     rewrite_from(conn, schema, victim.ticket_id, 2, lambda f: f.update(body="we owe you nothing"))
@@ -118,10 +108,9 @@ def test_an_edit_whose_chain_was_recomputed_is_named_by_ticket_version_and_posit
 
 
 def test_an_edit_with_its_chain_recomputed_is_caught_by_the_head_alone_without_the_feed(
-    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     victim = tickets[0]
     conn.execute(f'TRUNCATE "{schema}".audit_feed')  # the witness gone too
     rewrite_from(conn, schema, victim.ticket_id, 3, lambda f: f.update(body="edited"))
@@ -132,10 +121,9 @@ def test_an_edit_with_its_chain_recomputed_is_caught_by_the_head_alone_without_t
 
 
 def test_two_swapped_positions_are_named_as_reordered_with_both_positions(
-    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     a = stream(conn, schema, tickets[0].ticket_id)[2]
     b = stream(conn, schema, tickets[2].ticket_id)[1]
     for old, new in ((a.position, -1), (b.position, a.position), (-1, b.position)):
@@ -160,13 +148,12 @@ def test_two_swapped_positions_are_named_as_reordered_with_both_positions(
 
 def test_a_last_event_removed_and_its_version_written_again_is_named_as_replaced(
     database_url: str,
+    worked: list[Receipt],
     desk: SupportDesk,
     conn: psycopg.Connection[Any],
     schema: str,
-    runner: ProjectionRunner,
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     victim = tickets[1]
     last = stream(conn, schema, victim.ticket_id)[-1]
     reuse_the_last_version(desk, conn, schema, victim)
@@ -189,10 +176,9 @@ def test_a_last_event_removed_and_its_version_written_again_is_named_as_replaced
 
 
 def test_a_whole_ticket_removed_is_named_by_its_number(
-    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     victim = tickets[2]
     conn.execute(f"DELETE FROM {events(schema)} WHERE originator_id = %s", (victim.ticket_id,))
     whole = verified(conn, schema)
@@ -205,10 +191,9 @@ def test_a_whole_ticket_removed_is_named_by_its_number(
 
 
 def test_undecodable_stored_bytes_are_a_report_line_not_a_crash(
-    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, runner: ProjectionRunner
+    worked: list[Receipt], conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     for version, state in ((2, b"\xff\xfe not json"), (3, b'["a", "list"]'), (4, b'"text"')):
         conn.execute(
             f"UPDATE {events(schema)} SET state = %s "
@@ -238,7 +223,7 @@ def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
     runner: ProjectionRunner,
     damage: str,
 ) -> None:
-    tickets = worked(desk)
+    tickets = worked_tickets(desk)
     victim = tickets[0]
     desk.add_message(victim.ticket_id, author_id="agent-1", author_role="agent",
                      body="proved whole before the damage", stamp=agent(later(days=8)))  # fmt: skip
@@ -290,14 +275,13 @@ def reuse_the_last_version(desk: SupportDesk, conn: psycopg.Connection[Any], sch
 
 def test_a_view_stuck_on_one_position_is_on_record_logs_once_and_backs_off(
     database_url: str,
+    worked: list[Receipt],
     desk: SupportDesk,
     conn: psycopg.Connection[Any],
     schema: str,
-    runner: ProjectionRunner,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     bad = reuse_the_last_version(desk, conn, schema, tickets[1])
     for n in range(3):  # more after it, so the first failing batch is wider than the event
         desk.add_message(tickets[0].ticket_id, author_id="agent-1", author_role="agent",
@@ -338,13 +322,12 @@ def garble(conn: psycopg.Connection[Any], schema: str, ticket: UUID, version: in
 
 def test_rebuild_check_of_a_damaged_log_reports_each_event_left_out_and_never_crashes(
     database_url: str,
+    worked: list[Receipt],
     desk: SupportDesk,
     conn: psycopg.Connection[Any],
     schema: str,
-    runner: ProjectionRunner,
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     reuse_the_last_version(desk, conn, schema, tickets[1])  # the live detail view stops
     unreadable = garble(conn, schema, tickets[2].ticket_id, 3)
     numbered_twice = conn.execute(  # two tickets with one number: no fold from scratch
@@ -386,14 +369,12 @@ def docket(database_url: str, schema: str, *args: str) -> subprocess.CompletedPr
 
 def test_the_replay_commands_report_damaged_rows_as_lines_not_tracebacks(
     database_url: str,
-    desk: SupportDesk,
+    worked: list[Receipt],
     conn: psycopg.Connection[Any],
     schema: str,
-    runner: ProjectionRunner,
     tmp_path: Any,
 ) -> None:
-    tickets = worked(desk)
-    runner.catch_up()
+    tickets = worked
     number = tickets[0].number
     position = garble(conn, schema, tickets[0].ticket_id, 2)
     rewrite_from(conn, schema, tickets[1].ticket_id, 3, lambda f: f.update(body="edited"))
@@ -428,7 +409,7 @@ def test_only_the_sealed_stretch_that_holds_the_damage_fails_and_names_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(log_seal, "SEAL_EVERY", 4)  # many stretches from a few events
-    tickets = worked(desk)
+    tickets = worked_tickets(desk)
     runner.catch_up()
     victim = tickets[1]
     gone = stream(conn, schema, victim.ticket_id)[2]
