@@ -8,12 +8,14 @@ import io
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from desk.service import SupportDesk
+from domain.errors import DocketError
 from domain.stamp import Stamp
 
 
@@ -59,6 +61,17 @@ class ImportReport:
 
     def refuse(self, line: int, reason: str) -> None:
         self.problems.append((line, reason))
+
+    @contextmanager
+    def taking(self, line: int, rows: int = 1, what: str = "") -> Iterator[None]:
+        """One record (of ``rows`` rows, from ``line``) imported: counted, and refused with
+        its line (``what`` first) when its data does not fit, the import going on."""
+        self.rows += rows
+        try:
+            yield
+        except (KeyError, ValueError, ArithmeticError, DocketError) as error:
+            self.refuse(line, f"{what}{type(error).__name__}: {error}")
+        self.progress()
 
     def progress(self, *, force: bool = False) -> None:
         """A progress line on stderr, at most twice a second."""

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from desk.answers import Change
 from desk.service import SupportDesk
-from domain.errors import DocketError
 from domain.stamp import Stamp
 from importers.common import Accounts, ImportReport, import_id, open_text, records
 
@@ -84,14 +83,9 @@ def import_incident_log(desk: SupportDesk, path: Path) -> ImportReport:
     system = Stamp("import:incident-log", "system", "import", datetime(2016, 1, 1, tzinfo=UTC))
     accounts = Accounts(desk, system)
     for rows in incidents(path):
-        report.rows += len(rows)
-        try:
+        first_line, first = rows[0]
+        with report.taking(first_line, len(rows), f"incident {first.get('number')}: "):
             import_incident(desk, accounts, report, rows)
-        except (KeyError, ValueError, ArithmeticError, DocketError) as error:
-            report.refuse(
-                rows[0][0], f"incident {rows[0][1].get('number')}: {type(error).__name__}: {error}"
-            )
-        report.progress()
     report.progress(force=True)
     return report
 

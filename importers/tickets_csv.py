@@ -22,7 +22,6 @@ from pathlib import Path
 
 from desk.answers import Change
 from desk.service import SupportDesk
-from domain.errors import DocketError
 from domain.stamp import Stamp
 from importers.common import Accounts, ImportReport, import_id, open_text, records
 
@@ -56,12 +55,8 @@ def import_tickets_csv(
     accounts = Accounts(desk, importer)
     with open_text(path) as handle:
         for line, row in records(handle):
-            report.rows += 1
-            try:
+            with report.taking(line):
                 import_row(desk, accounts, report, line, row, opened_at)
-            except (KeyError, ValueError, ArithmeticError, DocketError) as error:
-                report.refuse(line, f"{type(error).__name__}: {error}")
-            report.progress()
     report.progress(force=True)
     return report
 

@@ -42,6 +42,16 @@ def post_mail(
         return c.post("/v1/inbound/email", content=raw, headers={"Content-Type": "message/rfc822"})
 
 
+def to_the_desk(sender: str, subject: str, body: str) -> EmailMessage:
+    """An email from ``sender`` to the desk's address."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = "help@docket.example"
+    email["Subject"] = subject
+    email.set_content(body)
+    return email
+
+
 def test_an_agent_reply_is_mailed_and_the_mailed_answer_lands_in_the_ticket(
     mailed: tuple[Server, Mailbox],
 ) -> None:
@@ -87,11 +97,7 @@ def test_a_new_email_files_a_ticket_and_a_stranger_is_refused_and_kept(
     mailed: tuple[Server, Mailbox],
 ) -> None:
     server, _ = mailed
-    new = EmailMessage()
-    new["From"] = "rita@northwind.example"
-    new["To"] = "help@docket.example"
-    new["Subject"] = "Invoices twice"
-    new.set_content("We were billed twice in March.")
+    new = to_the_desk("rita@northwind.example", "Invoices twice", "We were billed twice in March.")
     filed = post_mail(server, new)
     assert filed.status_code == 201, filed.text
     with server.client("requester") as rita:
@@ -144,11 +150,11 @@ def test_a_forged_agent_or_admin_from_is_refused_kept_and_adds_nothing(
     server, _ = mailed
     ticket = file_ticket(server)
     for forger in ("alex@docket.example", "root@docket.example"):
-        forged = EmailMessage()
-        forged["From"] = forger
-        forged["To"] = "help@docket.example"
-        forged["Subject"] = f"Re: [{ticket['number']}] Sync fails"
-        forged.set_content("Please confirm your password at http://evil.example/login")
+        forged = to_the_desk(
+            forger,
+            f"Re: [{ticket['number']}] Sync fails",
+            "Please confirm your password at http://evil.example/login",
+        )
         refused = post_mail(server, forged)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
@@ -170,11 +176,7 @@ def test_an_email_with_a_flood_of_files_is_refused_at_once_and_kept(
 ) -> None:
     """Issue 17: 1,500 tiny attachments took 19 s and wrote 1,501 events."""
     server, _ = mailed
-    flood = EmailMessage()
-    flood["From"] = "rita@northwind.example"
-    flood["To"] = "help@docket.example"
-    flood["Subject"] = "Logs"
-    flood.set_content("All the logs.")
+    flood = to_the_desk("rita@northwind.example", "Logs", "All the logs.")
     for n in range(1500):
         flood.add_attachment(b"x", maintype="application", subtype="octet-stream",
                              filename=f"{n}.log")  # fmt: skip
@@ -191,11 +193,7 @@ def test_an_email_over_the_size_limit_is_refused_and_its_first_bytes_are_kept(
     mailed: tuple[Server, Mailbox],
 ) -> None:
     server, _ = mailed
-    big = EmailMessage()
-    big["From"] = "rita@northwind.example"
-    big["To"] = "help@docket.example"
-    big["Subject"] = "A huge log"
-    big.set_content("Attached.")
+    big = to_the_desk("rita@northwind.example", "A huge log", "Attached.")
     big.add_attachment(b"y" * UPLOAD_LIMIT, maintype="text", subtype="plain", filename="huge.log")
     raw = big.as_bytes()
     refused = post_mail(server, raw)
