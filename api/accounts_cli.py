@@ -90,7 +90,7 @@ def open_account(desk: SupportDesk, args: argparse.Namespace, stamp: Stamp) -> A
         products=products,
         renewal_on=args.renewal_on,
         stamp=stamp,
-    )
+    ).account_id
     return {"account_id": str(account)}
 
 

@@ -125,7 +125,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 renewal_on=renewal,
                 stamp=stamp,
                 account_id=demo_id(key),
-            )
+            ).account_id
             for product, level in a.premium.items():
                 desk.add_premium(opened, product=product, level=level, stamp=stamp)
             if a.account_team is not None:

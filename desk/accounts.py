@@ -19,7 +19,7 @@ from domain.stamp import Stamp
 
 
 class Accounts(DeskCore):
-    def opened_account(
+    def open_account(
         self,
         *,
         name: str,
@@ -50,32 +50,6 @@ class Accounts(DeskCore):
         except IntegrityError:
             raise AlreadyExists(f"An account with id {account.id} exists already.") from None
         return AccountReceipt(account.id, account.version, position(recordings))
-
-    def open_account(
-        self,
-        *,
-        name: str,
-        plan: str,
-        stamp: Stamp,
-        seats: int | None = None,
-        calendar: str = "24x7",
-        products: list[str] | None = None,
-        renewal_on: date | None = None,
-        support_tier: str = "standard",
-        account_id: UUID | None = None,
-    ) -> UUID:
-        """:meth:`opened_account`, answering only the new account's id."""
-        return self.opened_account(
-            name=name,
-            plan=plan,
-            stamp=stamp,
-            seats=seats,
-            calendar=calendar,
-            products=products,
-            renewal_on=renewal_on,
-            support_tier=support_tier,
-            account_id=account_id,
-        ).account_id
 
     def rename_account(
         self, account_id: UUID, *, to_name: str, stamp: Stamp, expected_version: int | None = None

@@ -64,7 +64,9 @@ def new_ticket(at: datetime = T0, sla_terms: dict[str, Any] | None = None) -> Ti
 
 
 def desk_with_account(desk: SupportDesk, plan: str = "business", tier: str = "standard") -> UUID:
-    account = desk.open_account(name="Acme", plan=plan, support_tier=tier, stamp=system())
+    account = desk.open_account(
+        name="Acme", plan=plan, support_tier=tier, stamp=system()
+    ).account_id
     desk.add_member(
         account, member_id="req-1", email="r@acme.test", name="R", role="member", stamp=system()
     )

@@ -75,7 +75,7 @@ def open_account(opening: AccountIn, write: AccountWrite) -> JSONResponse:
     allowed(write.who, "open_account")
     return write.run_account(
         opening,
-        lambda: write.desk.opened_account(stamp=write.stamp(), **opening.model_dump()),
+        lambda: write.desk.open_account(stamp=write.stamp(), **opening.model_dump()),
         status=201,
     )
 

@@ -181,7 +181,7 @@ def test_an_account_without_tickets_gets_the_most_read_articles(
     open_in_session(corpus, account, "reset-password-and-two-step", session)
     open_in_session(corpus, account, "restore-deleted-files")
     quiet = corpus.open_account(name="Quiet", plan="business", support_tier="standard",
-                                stamp=system())  # fmt: skip
+                                stamp=system()).account_id  # fmt: skip
     runner.catch_up()
     basis, found = articles.recommendations(conn, Tables(schema), str(quiet))
     assert basis == "most_read"

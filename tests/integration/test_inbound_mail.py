@@ -48,7 +48,9 @@ def world(desk: SupportDesk, runner: ProjectionRunner) -> dict[str, Any]:
     account = desk_with_account(desk)
     desk.add_member(account, member_id="col-1", email="c@acme.test", name="C", role="member",
                     stamp=system())  # fmt: skip
-    free = desk.open_account(name="Freebies", plan="free", support_tier="standard", stamp=system())
+    free = desk.open_account(
+        name="Freebies", plan="free", support_tier="standard", stamp=system()
+    ).account_id
     desk.add_member(free, member_id="free-1", email="f@free.test", name="F", role="member",
                     stamp=system())  # fmt: skip
     agent = desk.register_staff(

@@ -41,7 +41,7 @@ def premium_account(desk: SupportDesk, tier: str = "premium_enhanced") -> Any:
     is only for an account's admins)."""
     account = desk.open_account(
         name="Acme", plan="business", support_tier=tier, stamp=system(MONDAY)
-    )
+    ).account_id
     desk.add_member(
         account,
         member_id="req-1",

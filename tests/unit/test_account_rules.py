@@ -24,7 +24,7 @@ def account_of(desk: SupportDesk, *, seats: int = 10, plan: str = "business") ->
         products=["Files", "Dash"],
         renewal_on=(T0 + timedelta(days=30)).date(),
         stamp=system(),
-    )
+    ).account_id
 
 
 def join(desk: SupportDesk, account: UUID, member: str, role: str = "member") -> None:
@@ -172,7 +172,7 @@ def test_a_stored_version_1_account_reads_as_premium_on_every_product_without_se
     desk = SupportDesk()
     account = desk.open_account(
         name="Old", plan="business", support_tier="premium_essentials", stamp=system()
-    )
+    ).account_id
     stored = desk.recorder.select_events(account)[0]
     state = desk.mapper.transcoder.decode(stored.state)
     assert state.pop("class_version") == 2

@@ -81,7 +81,7 @@ def test_a_follow_up_ticket_links_to_the_earlier_one_in_the_same_account() -> No
     assert ticket.follow_up_of == "T-000001"
     other = desk.open_account(
         name="Other", plan="business", support_tier="standard", stamp=system()
-    )
+    ).account_id
     desk.add_member(
         other, member_id="o1", email="o@o.test", name="O", role="member", stamp=system()
     )
@@ -102,7 +102,7 @@ def test_a_follow_up_of_a_ticket_the_filer_may_not_see_is_refused_like_one_that_
     desk.add_member(account, member_id="req-2", email="c@acme.test", name="C", role="member",
                     stamp=system())  # fmt: skip
     other = desk.open_account(name="Other", plan="business", support_tier="standard",
-                              stamp=system())  # fmt: skip
+                              stamp=system()).account_id  # fmt: skip
     desk.add_member(other, member_id="o1", email="o@o.test", name="O", role="member",
                     stamp=system())  # fmt: skip
     theirs = desk.file_ticket(
