@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
+from domain.errors import AsOfInTheFuture
 from projections.audit_feed import NAME as FEED_VIEW
 from projections.kit import Fact, Tables
 from projections.reads import ticket_names
@@ -63,8 +64,11 @@ class Audit:
         with self.pool.connection() as conn:
             return found, ticket_names(conn, Tables(self.schema), found.detail)
 
-    def backlog(self, as_of: datetime) -> tuple[dict[str, Any], int]:
-        """The backlog and the feed position it was computed at."""
+    def backlog(self, as_of: datetime, now: datetime) -> tuple[dict[str, Any], int]:
+        """The backlog and the feed position it was computed at; an instant still to
+        come is refused as the ticket state refuses it (the backlog then is not known)."""
+        if as_of > now:
+            raise AsOfInTheFuture(as_of, now)
         with self.pool.connection() as conn:
             position = view_position(conn, self.schema, FEED_VIEW)
             return backlog(conn, Tables(self.schema), as_of), position

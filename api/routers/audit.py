@@ -135,7 +135,7 @@ def backlog_as_of(
     allowed(who, "audit_backlog")
     if as_of.tzinfo is None:
         raise bad_query("as_of", "as_of needs a time zone, e.g. 2024-03-01T12:00:00Z.")
-    found, position = runtime.audit.backlog(as_of)
+    found, position = runtime.audit.backlog(as_of, datetime.now(UTC))
     return Backlog(position=position, **found)
 
 

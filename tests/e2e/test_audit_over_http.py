@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from tests.e2e.conftest import Server, file_ticket
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def test_an_auditor_replays_a_tickets_history_and_its_state_at_any_version(server: Server) -> None:
@@ -71,13 +77,26 @@ def test_the_state_of_a_version_not_reached_or_an_instant_to_come_is_refused(
 
 def test_the_backlog_as_of_now_counts_a_newly_filed_ticket(server: Server) -> None:
     with server.client("analyst") as analyst:
-        before = analyst.get("/v1/audit/backlog", params={"as_of": "2100-01-01T00:00:00Z"}).json()
+        before = analyst.get("/v1/audit/backlog", params={"as_of": _now()}).json()
     filed = file_ticket(server, priority="urgent")
     with server.client("analyst") as analyst:
         waited = analyst.get(
             "/v1/feed", params={"min_position": filed["position"], "after": 0, "limit": 1}
         )
         assert waited.status_code == 200  # the backlog's view (the feed) has the filing
-        after = analyst.get("/v1/audit/backlog", params={"as_of": "2100-01-01T00:00:00Z"}).json()
+        after = analyst.get("/v1/audit/backlog", params={"as_of": _now()}).json()
     assert after["tickets"] == before["tickets"] + 1
     assert after["by_priority"].get("urgent", 0) == before["by_priority"].get("urgent", 0) + 1
+
+
+def test_the_backlog_as_of_an_instant_still_to_come_is_refused_like_the_ticket_state(
+    server: Server,
+) -> None:
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    with server.client("analyst") as analyst:
+        answer = analyst.get("/v1/audit/backlog", params={"as_of": soon})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["type"].endswith("/as-of-in-the-future")
+    assert answer.json()["errors"][0]["field"] == "as_of"
+    assert "still to come" in answer.json()["detail"]
