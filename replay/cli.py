@@ -150,14 +150,14 @@ def run(
                         f"{e['kind']:<26} by {e['actor']['kind']} {e['actor']['id']} "
                         f"via {e['via']}  {summary(e['fields'])}"
                     )
-            for u in unreadable:
-                print(
-                    f"DAMAGED ticket {args.ticket} version {u.version} (position {u.position}): "
-                    f"{u.reason}; see `docket replay verify --ticket {args.ticket}`",
-                    file=sys.stderr,
-                )
+            print_damages(args.ticket, unreadable)
             return 1 if unreadable else 0
         if command == "state":
+            try:  # a fold over bytes that do not decode would be a guess: name them instead
+                history(entries, mapper)
+            except UnreadableEvents as damaged:
+                print_damages(args.ticket, damaged.unreadable)
+                return 1
             facts = [Fact(e.position, mapper.to_domain_event(e.stored)) for e in entries]
             try:  # the operator reads all of it: internal notes, SLA clocks, callback
                 found = ticket_as_of(
@@ -188,6 +188,15 @@ def run(
                 )
             return 1 if bad else 0
     return 2
+
+
+def print_damages(ticket: str, unreadable: list[Unreadable]) -> None:
+    for u in unreadable:
+        print(
+            f"DAMAGED ticket {ticket} version {u.version} (position {u.position}): "
+            f"{u.reason}; see `docket replay verify --ticket {ticket}`",
+            file=sys.stderr,
+        )
 
 
 def summary(fields: dict[str, Any]) -> str:

@@ -382,6 +382,9 @@ def test_the_replay_commands_report_damaged_rows_as_lines_not_tracebacks(
     assert shown.returncode == 1 and "Traceback" not in shown.stderr, shown.stderr
     assert f"DAMAGED ticket {number} version 2 (position {position})" in shown.stderr
     assert "Ticket.Opened" in shown.stdout and "v3" in shown.stdout  # the rest still shown
+    state = docket(database_url, schema, "state", number)
+    assert state.returncode == 1 and "Traceback" not in state.stderr, state.stderr
+    assert f"DAMAGED ticket {number} version 2 (position {position})" in state.stderr
     trail = tmp_path / "t.jsonl"
     exported = docket(database_url, schema, "export", "--ticket", number, "--out", str(trail))
     assert exported.returncode == 1 and "Traceback" not in exported.stderr, exported.stderr
