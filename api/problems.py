@@ -142,13 +142,14 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
         extra["current_version"] = error.actual
     if isinstance(error, errors.VersionNotReached):
         extra["last_version"] = error.last
+    detail = error.detail
     if isinstance(error, errors.MailRefused):
-        extra["reason"] = error.reason
+        extra["reason"], detail = error.answered
     if isinstance(error, errors.AttachmentRefused):
         extra["filename"] = error.filename
     if isinstance(error, errors.AttachmentContentMismatch):
         extra["found"] = error.found
-    response = problem(status, error.code, error.detail, **extra)
+    response = problem(status, error.code, detail, **extra)
     if isinstance(error, errors.Busy):
         response.headers["Retry-After"] = "1"
     if isinstance(error, errors.TooManyContactRequests):

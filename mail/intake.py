@@ -53,6 +53,7 @@ from desk.uploads import Uploads
 from domain.errors import (
     AttachmentRefused,
     DocketError,
+    MailNotForTicket,
     MailRefused,
     MailUnreadable,
     NotAMember,
@@ -180,13 +181,20 @@ class MailIntake:
             return self._file(mail, key)
         try:
             facts = self.desk.ticket_facts(ticket_ref)
+            author_id, author_role, actor_kind = self._writer(mail, facts)
         except UnknownTicket:
-            raise MailRefused(
-                "unknown-ticket",
-                f"No ticket {ticket_ref} for this reply. Write to {self.identity.support_address} "
-                "without the ticket reference to file a new ticket.",
+            raise MailNotForTicket(
+                ticket_ref,
+                MailRefused(
+                    "unknown-ticket",
+                    f"No ticket {ticket_ref} for this reply. Write to "
+                    f"{self.identity.support_address} without the ticket reference to file a "
+                    "new ticket.",
+                ),
+                self.identity.support_address,
             ) from None
-        author_id, author_role, actor_kind = self._writer(mail, facts)
+        except MailRefused as refused:  # told to the gateway as if there were no such ticket
+            raise MailNotForTicket(ticket_ref, refused, self.identity.support_address) from None
         body = message_text(mail)  # every refusal before the first write
         self._check_attachments(mail)
         earlier = self._added_before(facts.ticket_id, facts.number, key)

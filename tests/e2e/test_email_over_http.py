@@ -130,6 +130,47 @@ def test_only_a_gateway_posts_raw_email(mailed: tuple[Server, Mailbox]) -> None:
     assert unreadable.json()["type"].endswith("mail-unreadable")
 
 
+def test_the_gateway_is_told_the_same_for_a_ticket_the_sender_may_not_write_to_as_for_none(
+    mailed: tuple[Server, Mailbox],
+) -> None:
+    """Issue 17: a gateway that bounces its answer told the sender whether the ticket
+    exists (``not-allowed``, ``sender-unproven``, ``unknown-sender`` against
+    ``unknown-ticket``); the admins still read the precise reason."""
+    server, _ = mailed
+    ticket = file_ticket(server)
+    senders = {
+        "carl@contoso.example": "not-allowed",  # vouched for, of another account
+        "rita@northwind.example": "sender-unproven",  # the requester's address, no proof
+        "alex@docket.example": "sender-unproven",  # a staff address, no proof
+        "mallory@elsewhere.example": "unknown-sender",
+    }
+    answers = []
+    for n, (sender, reason) in enumerate(senders.items()):
+        for ref in (ticket["number"], "T-999999"):
+            mail = EmailMessage()
+            mail["From"] = sender
+            mail["To"] = "help@docket.example"
+            mail["Subject"] = f"Re: [{ref}] Sync fails"
+            mail["Message-ID"] = f"<probe-{n}-{ref}@elsewhere.example>"
+            if sender.startswith("carl"):
+                mail["Authentication-Results"] = (
+                    f"{GATEWAY}; dmarc=pass header.from=contoso.example"
+                )
+            mail.set_content("Does this ticket exist?")
+            answer = post_mail(server, mail)
+            body = answer.json()
+            answers.append(
+                (answer.status_code, answer.headers["content-type"], body["type"],
+                 body["reason"], body["detail"].replace(ref, "REF"), tuple(sorted(body)))
+            )  # fmt: skip
+            kept = rejected(server)[0]
+            assert kept["sender"] == sender
+            assert kept["reason"] == (reason if ref == ticket["number"] else "unknown-ticket")
+    assert len(set(answers)) == 1, answers
+    assert answers[0][0] == 422 and answers[0][3] == "unknown-ticket"
+    assert [m["body"] for m in conversation(server, ticket["id"])] == ["Since this morning."]
+
+
 def rejected(server: Server) -> list[dict[str, Any]]:
     with server.client("admin") as admin:
         emails: list[dict[str, Any]] = admin.get("/v1/admin/rejected-mail").json()["emails"]
@@ -158,9 +199,10 @@ def test_a_forged_agent_or_admin_from_is_refused_kept_and_adds_nothing(
         refused = post_mail(server, forged)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
-        assert refused.json()["reason"] == "sender-unproven"
-        assert "agent console" in refused.json()["detail"]
+        assert refused.json()["reason"] == "unknown-ticket"  # told as if there were none
         assert rejected(server)[0]["sender"] == forger
+        assert rejected(server)[0]["reason"] == "sender-unproven"
+        assert "agent console" in rejected(server)[0]["detail"]
     assert [m["body"] for m in conversation(server, ticket["id"])] == ["Since this morning."]
     # vouched for by the gateway, the agent's email is theirs
     forged.replace_header("From", "alex@docket.example")
