@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mail.message import parse_mail
 from mail.proof import aligned, read_authentication_results, vouched_for
@@ -110,6 +112,18 @@ def test_each_recipients_reply_address_is_signed_for_them_and_that_ticket_alone(
     unsigned = MailIdentity("Help <help@desk.test>", "help@desk.test")
     assert unsigned.reply_address("T-000001", "req-1") == "help+T-000001@desk.test"
     assert not unsigned.proves("T-000001", "req-1", "")
+
+
+@given(st.text(max_size=40))
+def test_any_text_on_a_reply_address_is_no_proof_and_no_crash(token: str) -> None:
+    """A reply address ``help+T-000001.tök@…`` (UTF-8 headers) was a 500: hmac's
+    compare_digest refuses non-ASCII text."""
+    identity = MailIdentity("Help <help@desk.test>", "help@desk.test", b"secret")
+    mine = identity.reply_token("T-000001", "req-1")
+    assert identity.proves("T-000001", "req-1", token) == (
+        token.isascii() and token.lower() == mine
+    )
+    assert not identity.proves("T-000001", "req-1", mine[:-1] + "\u00f6")
 
 
 def test_outgoing_headers_carry_no_bidi_override_or_invisible_character() -> None:
