@@ -11,6 +11,9 @@ import threading
 import time
 from typing import Any
 
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import MapperDeserialisationError
+
 from api import accounts_cli, admin_cli, staff_cli
 from api.settings import Settings
 from importers import cli as import_cli
@@ -287,34 +290,44 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("views", nargs="*", metavar="VIEW", help="views to keep (default: all)")
     args = parser.parse_args(argv)
     settings = Settings()
-    if args.command == "serve":
-        if args.port:
-            settings.port = args.port
-        if args.host:
-            settings.host = args.host
-        serve(settings)
-    elif args.command == "seed-demo":
-        seed_demo(settings)
-    elif args.command == "project":
-        project(settings, args.views)
-    elif args.command == "sla":
-        sys.exit(sla(settings, args))
-    elif args.command == "articles":
-        sys.exit(articles(settings, args))
-    elif args.command == "accounts":
-        sys.exit(accounts_cli.run(settings, args))
-    elif args.command in ("admin", "tokens"):
-        sys.exit(admin_cli.run(settings, args))
-    elif args.command in ("staff", "groups"):
-        sys.exit(staff_cli.run(settings, args))
-    elif args.command == "replay":
-        sys.exit(replay(settings, args))
-    elif args.command == "import":
-        from api.runtime import database_url
+    try:
+        if args.command == "serve":
+            if args.port:
+                settings.port = args.port
+            if args.host:
+                settings.host = args.host
+            serve(settings)
+        elif args.command == "seed-demo":
+            seed_demo(settings)
+        elif args.command == "project":
+            project(settings, args.views)
+        elif args.command == "sla":
+            sys.exit(sla(settings, args))
+        elif args.command == "articles":
+            sys.exit(articles(settings, args))
+        elif args.command == "accounts":
+            sys.exit(accounts_cli.run(settings, args))
+        elif args.command in ("admin", "tokens"):
+            sys.exit(admin_cli.run(settings, args))
+        elif args.command in ("staff", "groups"):
+            sys.exit(staff_cli.run(settings, args))
+        elif args.command == "replay":
+            sys.exit(replay(settings, args))
+        elif args.command == "import":
+            from api.runtime import database_url
 
-        sys.exit(import_cli.run_import(args, database_url(settings), settings.schema_name))
-    else:  # pragma: no cover - argparse refuses unknown commands
-        sys.exit(2)
+            sys.exit(import_cli.run_import(args, database_url(settings), settings.schema_name))
+        else:  # pragma: no cover - argparse refuses unknown commands
+            sys.exit(2)
+    except (MapperDeserialisationError, OriginatorVersionError) as damaged:
+        # stored events that do not read back: say so, as the HTTP API does (409), not a traceback
+        print(
+            f"DAMAGED: the stored events `docket {args.command}` reads do not read back "
+            f"({type(damaged).__name__}): they were changed by someone other than Docket. "
+            "Nothing was written. See what was damaged with `docket replay verify`.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.e2e.conftest import Server, file_ticket, running_server
+from tests.e2e.conftest import Server, docket, file_ticket, running_server
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +119,20 @@ def test_an_account_whose_stored_events_do_not_decode_answers_a_problem_not_a_50
             account)  # fmt: skip
         refused = admin.post(f"/v1/accounts/{account}/seats", json={"seats": 3})
         assert "docket replay verify" in is_problem(refused, 409, "record-damaged")["detail"]
+
+
+def test_an_operator_command_on_an_account_whose_events_do_not_decode_says_so_not_a_traceback(
+    damaged: Server, database_url: str
+) -> None:
+    body = {"name": "Tampered CLI Ltd", "plan": "business", "seats": 2, "products": ["Files"]}
+    with damaged.client("admin") as admin:
+        made = admin.post("/v1/accounts", json=body)
+        assert made.status_code == 201, made.text
+    account = made.json()["id"]
+    sql(damaged, database_url,
+        "UPDATE EVENTS SET state = 'garbage' WHERE originator_id = %s RETURNING 1",
+        account)  # fmt: skip
+    ran = docket(damaged.env, "accounts", "seats", account, "3", timeout=120)
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr, ran.stderr
+    assert "DAMAGED" in ran.stderr and "docket replay verify" in ran.stderr
