@@ -228,29 +228,14 @@ class UnknownHelpSession(DocketError):
 class MailRefused(DocketError):
     """An inbound email that cannot go into any ticket; it is kept in the rejected-mail list."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(
+        self, reason: str, detail: str, *, answered: tuple[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.reason = reason
-        self.answered = (reason, detail)  # what the mail gateway is told: see below
-
-
-class MailNotForTicket(MailRefused):
-    """An email for a ticket that does not exist, or that its sender may not write to:
-    the gateway, which may bounce the answer to the sender, is told the same for both
-    (as a ticket you may not see answers like one that does not exist); the precise
-    reason is kept in the rejected-mail list for the admins."""
-
-    code = "mail-refused"
-
-    def __init__(self, ticket: str, refused: MailRefused, support_address: str) -> None:
-        super().__init__(refused.reason, refused.detail)
-        self.answered = (
-            "unknown-ticket",
-            f"No ticket {ticket} that this email can be added to. Reply to the email Docket "
-            "sent you about your ticket (its reply address is yours alone), from the address "
-            f"the ticket is yours at, or reply on the web; to start afresh, write to "
-            f"{support_address} without the ticket reference.",
-        )
+        # (reason, detail) the mail gateway is told, when not these: an email for a ticket
+        # its sender may not write to is told as for no such ticket (mail.intake)
+        self.answered = answered or (reason, detail)
 
 
 class UnknownContactRequest(DocketError):

@@ -53,7 +53,6 @@ from desk.uploads import Uploads
 from domain.errors import (
     AttachmentRefused,
     DocketError,
-    MailNotForTicket,
     MailRefused,
     MailUnreadable,
     NotAMember,
@@ -183,18 +182,15 @@ class MailIntake:
             facts = self.desk.ticket_facts(ticket_ref)
             author_id, author_role, actor_kind = self._writer(mail, facts)
         except UnknownTicket:
-            raise MailNotForTicket(
+            raise self.not_for_ticket(
                 ticket_ref,
-                MailRefused(
-                    "unknown-ticket",
-                    f"No ticket {ticket_ref} for this reply. Write to "
-                    f"{self.identity.support_address} without the ticket reference to file a "
-                    "new ticket.",
-                ),
-                self.identity.support_address,
+                "unknown-ticket",
+                f"No ticket {ticket_ref} for this reply. Write to "
+                f"{self.identity.support_address} without the ticket reference to file a "
+                "new ticket.",
             ) from None
         except MailRefused as refused:  # told to the gateway as if there were no such ticket
-            raise MailNotForTicket(ticket_ref, refused, self.identity.support_address) from None
+            raise self.not_for_ticket(ticket_ref, refused.reason, refused.detail) from None
         body = message_text(mail)  # every refusal before the first write
         self._check_attachments(mail)
         earlier = self._added_before(facts.ticket_id, facts.number, key)
@@ -328,6 +324,19 @@ class MailIntake:
             f"{sender} may not write to ticket {facts.number}: only its requester, a team "
             "admin of its account, or support staff can. Ask the requester to add you.",
         )
+
+    def not_for_ticket(self, ticket: str, reason: str, detail: str) -> MailRefused:
+        """An email for a ticket that does not exist or that its sender may not write to:
+        the gateway, which may bounce its answer to the sender, is told the same for both
+        (a ticket you may not see answers like one that does not exist); the precise
+        reason and detail are kept in the rejected-mail list for the admins."""
+        told = (
+            f"No ticket {ticket} that this email can be added to. Reply to the email Docket "
+            "sent you about your ticket (its reply address is yours alone), from the address "
+            "the ticket is yours at, or reply on the web; to start afresh, write to "
+            f"{self.identity.support_address} without the ticket reference."
+        )
+        return MailRefused(reason, detail, answered=("unknown-ticket", told))
 
     def _reply_tags(self, mail: InboundMail) -> list[str]:
         """What follows ``+`` in each of the email's addresses at the support address."""

@@ -85,7 +85,7 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "feed": ("GET /v1/feed", None, False, EVERY_STAFF_ROLE),
     "history": ("GET /v1/audit/tickets/{t}/events", None, False, AUDITORS),
     "state": ("GET /v1/audit/tickets/{t}/state?version=1", None, False, AUDITORS),
-    "backlog": ("GET /v1/audit/backlog?as_of=2030-01-01T00:00:00Z", None, False,
+    "backlog": ("GET /v1/audit/backlog?as_of=2025-01-01T00:00:00Z", None, False,
                 [403, 403, 403, 403, 403, 200, 200, 200, 401]),
     "verify": ("GET /v1/audit/verify?ticket={t}", None, False,
                [403, 403, 403, 403, 403, 200, 403, 200, 401]),
