@@ -106,17 +106,24 @@ def test_a_view_stuck_on_a_damaged_event_makes_health_degraded_naming_it(
     assert (f"ticket {filed['number']}", "reordered") in kinds, verified["damages"]
 
 
-def test_an_account_whose_stored_events_do_not_decode_answers_a_problem_not_a_500(
-    damaged: Server, database_url: str
-) -> None:
-    body = {"name": "Tampered Ltd", "plan": "business", "seats": 2, "products": ["Files"]}
+def an_account_whose_events_do_not_decode(damaged: Server, database_url: str, name: str) -> str:
+    """A new account, its stored events then overwritten with bytes that are no event."""
+    body = {"name": name, "plan": "business", "seats": 2, "products": ["Files"]}
     with damaged.client("admin") as admin:
         made = admin.post("/v1/accounts", json=body)
         assert made.status_code == 201, made.text
-        account = made.json()["id"]
-        sql(damaged, database_url,
-            "UPDATE EVENTS SET state = 'garbage' WHERE originator_id = %s RETURNING 1",
-            account)  # fmt: skip
+    account: str = made.json()["id"]
+    sql(damaged, database_url,
+        "UPDATE EVENTS SET state = 'garbage' WHERE originator_id = %s RETURNING 1",
+        account)  # fmt: skip
+    return account
+
+
+def test_an_account_whose_stored_events_do_not_decode_answers_a_problem_not_a_500(
+    damaged: Server, database_url: str
+) -> None:
+    account = an_account_whose_events_do_not_decode(damaged, database_url, "Tampered Ltd")
+    with damaged.client("admin") as admin:
         refused = admin.post(f"/v1/accounts/{account}/seats", json={"seats": 3})
         assert "docket replay verify" in is_problem(refused, 409, "record-damaged")["detail"]
 
@@ -124,14 +131,7 @@ def test_an_account_whose_stored_events_do_not_decode_answers_a_problem_not_a_50
 def test_an_operator_command_on_an_account_whose_events_do_not_decode_says_so_not_a_traceback(
     damaged: Server, database_url: str
 ) -> None:
-    body = {"name": "Tampered CLI Ltd", "plan": "business", "seats": 2, "products": ["Files"]}
-    with damaged.client("admin") as admin:
-        made = admin.post("/v1/accounts", json=body)
-        assert made.status_code == 201, made.text
-    account = made.json()["id"]
-    sql(damaged, database_url,
-        "UPDATE EVENTS SET state = 'garbage' WHERE originator_id = %s RETURNING 1",
-        account)  # fmt: skip
+    account = an_account_whose_events_do_not_decode(damaged, database_url, "Tampered CLI Ltd")
     ran = docket(damaged.env, "accounts", "seats", account, "3", timeout=120)
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr, ran.stderr

@@ -88,22 +88,12 @@ def test_an_email_with_files_that_fails_midway_files_nothing(
 ) -> None:
     desk_with_account(desk)  # its requester r@acme.test writes
     runner.catch_up()  # the directory knows the sender
-    message = EmailMessage()
-    message["From"] = "r@acme.test"
-    message["To"] = "help@desk.test"
-    message["Subject"] = "Screenshot of the failure"
-    message["Message-ID"] = f"<{uuid4()}@acme.test>"
-    message.set_content("See the screenshot.")
-    message.add_attachment(PNG, maintype="image", subtype="png", filename="screen.png")
-    identity = MailIdentity("Acme Help <help@desk.test>", "help@desk.test")
+    message = screenshot_mail("help@desk.test", "Screenshot of the failure")
     with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
-        attachments = AttachmentStore(pool, schema)
-        attachments.create_tables()
-        intake = MailIntake(desk, pool, schema, attachments, identity, max_attachment_bytes=4096)
-        intake.create_tables()
+        intake = mail_intake(desk, pool, schema)
         before = events_on_record(conn, schema)
         with pytest.raises(Crash):
-            with_crash(desk, lambda: intake.take(message.as_bytes()))
+            with_crash(desk, lambda: intake.take(message))
         assert events_on_record(conn, schema) == before
 
 
