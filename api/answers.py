@@ -25,13 +25,17 @@ from api.schemas.ticket_detail import (
     TicketDetail,
 )
 from desk.access import Principal, reads_every_ticket
+from domain.errors import InvalidField
 from domain.sla import SlaState, state_from_data
+from domain.tags import normalised_tags
 from projections.lists.filters import STAFF_SORTS, BadCursor, ListFilter
 from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
 from projections.sla import readings
 from replay.as_of import TicketAsOf
 
-STAFF_FILTERS = ("group", "account", "needs_answer", "breaching_within", "callback")
+STAFF_FILTERS = (
+    "group", "account", "needs_answer", "breaching_within", "callback", "tags_all", "tags_any",
+)  # fmt: skip
 
 
 def bad_query(field: str, message: str) -> Problem:
@@ -113,8 +117,20 @@ def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
         breaching_within=query.breaching_within,
         now=datetime.now(UTC) if query.breaching_within is not None else None,
         callback=query.callback,
+        tags_all=tag_filter("tags_all", query.tags_all),
+        tags_any=tag_filter("tags_any", query.tags_any),
     )
     return dataclasses.replace(where, **scope)
+
+
+def tag_filter(field: str, text: str | None) -> tuple[str, ...]:
+    """The tags a comma-separated filter names, normalised as tags are kept."""
+    if not text:
+        return ()
+    try:
+        return tuple(normalised_tags(field, text.split(",")))
+    except InvalidField as error:
+        raise bad_query(field, error.detail) from None
 
 
 def paging(query: TicketQuery) -> Paging:
@@ -194,6 +210,8 @@ def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
             out.waiting_since = row["waiting_since"]
             out.note_count = row["note_count"]
             out.version = row["version"]
+            if "tags" in row:
+                out.tags = list(row["tags"])
         if staff and "sla_state" in row:
             state = state_from_data(row["sla_state"])
             out.sla_due_at = row["sla_due_at"]
@@ -266,6 +284,8 @@ def ticket_detail(
     if with_callback and callback is not None:
         made_by = person(callback["made_by"], names)
         out.callback = CallbackOut(**{**callback, "made_by": made_by})
+    if "tags" in found:
+        out.tags = list(found["tags"])
     if "internal_notes" in found:
         out.internal_notes = [
             NoteOut(**n, author=named(n["author_id"], names)) for n in found["internal_notes"]

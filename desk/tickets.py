@@ -3,6 +3,7 @@ an agent, a requester or a collaborator makes to it. Each use case is one save."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -320,6 +321,24 @@ class TicketDesk(DeskCore):
             ticket,
             expected_version,
             lambda t: t.rate_satisfaction(score=score, comment=comment, stamp=stamp),
+            stamp,
+        )
+
+    def change_tags(
+        self,
+        ticket: str | UUID,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        """Put tags on and take tags off the ticket, in one save (nothing saved when the
+        ticket already stands so). Staff, or Docket itself (an automation's system stamp)."""
+        return self._change(
+            ticket,
+            expected_version,
+            lambda t: t.change_tags(add=add, remove=remove, stamp=stamp),
             stamp,
         )
 

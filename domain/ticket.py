@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from domain.errors import (
 )
 from domain.sla import SlaState
 from domain.stamp import Stamp
+from domain.tags import TAGS_MAX, normalised_tags
 from domain.vocabulary import (
     AUTHOR_ROLES,
     BODY_MAX_BYTES,
@@ -185,6 +187,18 @@ class Ticket(ChainedAggregate):
 
         outcome: str
 
+    class TagsAdded(ChainedAggregate.Event):
+        """Staff put tags on the ticket (normalised, see :mod:`domain.tags`; none it had)."""
+
+        tags: list[str]
+
+    class TagsRemoved(ChainedAggregate.Event):
+        """Staff took tags off the ticket (only tags it had)."""
+
+        tags: list[str]
+
+    tags: tuple[str, ...] = ()
+    """The ticket's tags, in the order they were put on. Staff only (see :mod:`domain.tags`)."""
     callback_state: str | None = None
     """None, ``to_make`` once a callback is requested, ``made`` once an agent called."""
     has_transcript: bool = False
@@ -312,7 +326,7 @@ class Ticket(ChainedAggregate):
         checked_choice("author_role", author_role, AUTHOR_ROLES)
         checked_body(body)
         self.check_not_closed()
-        if author_role == "agent" and not stamp.is_staff:
+        if author_role == "agent" and not acts_for_staff(stamp):
             raise StaffOnly("Only staff can reply as an agent.")
         if author_role == "requester" and author_id != self.requester_id:
             raise NotAMember("Only the ticket's requester can reply as its requester.")
@@ -342,7 +356,7 @@ class Ticket(ChainedAggregate):
 
     def add_internal_note(self, *, author_id: str, body: str, stamp: Stamp) -> None:
         """A note among staff. Allowed on closed tickets: it changes nothing the customer sees."""
-        if not stamp.is_staff:
+        if not acts_for_staff(stamp):
             raise StaffOnly("Only staff can add internal notes.")
         checked_body(body)
         self._internal_note_added(author_id=author_id, body=body, stamp=stamp)
@@ -444,7 +458,7 @@ class Ticket(ChainedAggregate):
         self.sla = self.sla.priority_changed(to_priority, stamp.at)
 
     def assign(self, *, agent_id: str | None, group: str | None, stamp: Stamp) -> None:
-        if not stamp.is_staff:
+        if not acts_for_staff(stamp):
             raise StaffOnly("Only staff can assign tickets.")
         if (agent_id, group) == (self.assignee_id, self.group):
             raise NothingChanged(f"Ticket {self.number} is already assigned that way.")
@@ -585,11 +599,52 @@ class Ticket(ChainedAggregate):
     def _callback_made(self, outcome: str, stamp: Stamp) -> None:
         self.callback_state = "made"
 
+    # --- tags ----------------------------------------------------------------------------
+
+    def change_tags(self, *, add: Sequence[str], remove: Sequence[str], stamp: Stamp) -> None:
+        """Put tags on and take tags off, each normalised; only what changes is recorded
+        (a tag the ticket has is not added again, one it lacks not removed), and nothing at
+        all when nothing changes. Allowed on closed tickets: customers never see tags."""
+        if not acts_for_staff(stamp):
+            raise StaffOnly("Only staff tag tickets.")
+        adding, removing = normalised_tags("add", add), normalised_tags("remove", remove)
+        both = [t for t in adding if t in removing]
+        if both:
+            raise InvalidField(
+                "remove", f"Tag {both[0]} is both added and removed; name it in one of them."
+            )
+        removed = [t for t in removing if t in self.tags]
+        added = [t for t in adding if t not in self.tags]
+        count = len(self.tags) - len(removed) + len(added)
+        if count > TAGS_MAX:
+            raise InvalidField(
+                "add",
+                f"Ticket {self.number} would carry {count} tags; at most {TAGS_MAX}. "
+                f"Remove some of its tags first.",
+            )
+        if removed:
+            self._tags_removed(tags=removed, stamp=stamp)
+        if added:
+            self._tags_added(tags=added, stamp=stamp)
+
+    @event(TagsAdded)
+    def _tags_added(self, tags: list[str], stamp: Stamp) -> None:
+        self.tags = (*self.tags, *tags)
+
+    @event(TagsRemoved)
+    def _tags_removed(self, tags: list[str], stamp: Stamp) -> None:
+        self.tags = tuple(t for t in self.tags if t not in tags)
+
     def check_not_closed(self) -> None:
         if self.status == "closed":
             raise TicketClosed(
                 f"Ticket {self.number} is closed: reopen it before adding to its conversation."
             )
+
+
+def acts_for_staff(stamp: Stamp) -> bool:
+    """Staff, or Docket itself on their behalf (an automation, a deadline watch)."""
+    return stamp.is_staff or stamp.actor_kind == "system"
 
 
 def sla_after(state: SlaState, event: Any) -> SlaState:
@@ -643,6 +698,8 @@ STAFF_ONLY_EVENTS = (
     Ticket.SlaBreached,
     Ticket.CallbackRequested,  # carries the phone: customers' lists never see it
     Ticket.CallbackMade,
+    Ticket.TagsAdded,
+    Ticket.TagsRemoved,
 )
 """What only staff may see of a ticket. Every ticket event is in one of the two."""
 CALLBACK_EVENTS = (Ticket.CallbackRequested, Ticket.CallbackMade)

@@ -38,14 +38,16 @@ STAFF_ONLY_IN_FEED = frozenset(
         Ticket.InternalNoteAdded,
         Ticket.SlaBreached,
         Ticket.CallbackRequested,
+        Ticket.TagsAdded,
+        Ticket.TagsRemoved,
         ContactRequest.Received,
         ContactRequest.Answered,
         ContactRequest.TurnedIntoTicket,
     }
 )
 """Events only note readers get from the feed; a callback request carries a phone number
-(that one was made, and how it went, is not kept from them), and a contact request the
-name and address of someone who may be no customer at all."""
+(that one was made, and how it went, is not kept from them), tags are staff-only, and a
+contact request the name and address of someone who may be no customer at all."""
 FEED_COLUMNS = (
     "position", "stream_id", "version", "kind", "ticket_number", "account_id", "at", "actor_id",
     "actor_kind", "via", "correlation_id", "causation_id", "staff_only", "prev_hash",

@@ -13,6 +13,7 @@ from projections import (
     sla,
     staff_roster,
     subscriptions,
+    tag_counts,
     ticket_detail,
 )
 from projections.kit import View
@@ -34,5 +35,6 @@ VIEWS: dict[str, View] = {
         subscriptions.VIEW,
         contact_requests.VIEW,
         staff_roster.VIEW,
+        tag_counts.VIEW,
     )
 }

@@ -428,6 +428,8 @@ IGNORES = (
     Ticket.ChatTranscriptRecorded,
     Ticket.CallbackRequested,
     Ticket.CallbackMade,
+    Ticket.TagsAdded,
+    Ticket.TagsRemoved,
 )
 """Ticket events nobody is emailed about."""
 VIEW = View(

@@ -29,6 +29,7 @@ from projections import (
     sla,
     staff_roster,
     subscriptions,
+    tag_counts,
     ticket_detail,
 )
 from projections.kit import Tables
@@ -260,6 +261,15 @@ class Reads:
         with self.pool.connection() as conn:
             position = view_position(conn, self.schema, dashboard.NAME)
             return figures(conn, self.tables, where, **options), position
+
+    def tags_dashboard(
+        self, *, limit: int, min_position: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Tickets per tag and status, and the view position they reflect."""
+        self.wait_for(tag_counts.NAME, min_position)
+        with self.pool.connection() as conn:
+            position = view_position(conn, self.schema, tag_counts.NAME)
+            return tag_counts.tags_dashboard(conn, self.tables, limit=limit), position
 
     def written_for(self, actor_id: str, cause: str) -> list[dict[str, Any]]:
         """What an actor already wrote for one cause, once the feed has read the whole log."""

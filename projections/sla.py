@@ -159,6 +159,8 @@ IGNORES = (
     Ticket.ChatTranscriptRecorded,
     Ticket.CallbackRequested,
     Ticket.CallbackMade,
+    Ticket.TagsAdded,
+    Ticket.TagsRemoved,
 )
 """Ticket events that start, stop or move no clock."""
 VIEW = View(

@@ -79,7 +79,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             requester_position bigint NOT NULL,
             requester_updated_at timestamptz NOT NULL,
             transcript jsonb,
-            callback jsonb
+            callback jsonb,
+            tags text[] NOT NULL
         )
         """
     )
@@ -143,6 +144,7 @@ DETAIL_COLUMNS = (
     *(f"{seen_by}_{c}" for seen_by in ("customer", "requester") for c in SEEN_COLUMNS),
     "transcript",
     "callback",
+    "tags",
 )
 MESSAGE_COLUMNS = (
     "ticket_id", "version", "position", "at", "author_id", "author_role", "attachments", "via",
@@ -221,6 +223,7 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                 "closed_at": None,
                 "transcript": None,
                 "callback": None,
+                "tags": [],
             }
             messages.append(_message(fact, e.requester_id, "requester", e.description, []))
         ticket = tickets.get(tid)
@@ -272,6 +275,10 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                     "made_at": None,
                     "made_by": None,
                 }
+            case Ticket.TagsAdded():
+                ticket["tags"] = [*ticket["tags"], *e.tags]
+            case Ticket.TagsRemoved():
+                ticket["tags"] = [tag for tag in ticket["tags"] if tag not in e.tags]
             case Ticket.CallbackMade() if ticket["callback"] is not None:
                 ticket["callback"] = {
                     **ticket["callback"],
@@ -316,8 +323,8 @@ VIEW = View(
     create_tables,
     apply,
     (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=4,  # 3: what customers see of version, position, updated_at; 4: files by clean
-    # base name, never with an active type
+    shape=5,  # 3: what customers see of version, position, updated_at; 4: files by clean
+    # base name, never with an active type; 5: tags (staff only)
 )
 
 
@@ -355,6 +362,8 @@ def detail(
         if ticket is None:
             return None
         as_seen_by(ticket, seen_by)
+        if seen_by != "staff":
+            del ticket["tags"]
         tid = ticket["ticket_id"]
         ticket["conversation"] = cur.execute(
             f"SELECT {', '.join(_shown(MESSAGE_COLUMNS))} "

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.schemas.dashboard import DashboardAnswer, DashboardQuery
+from api.schemas.dashboard import DashboardAnswer, DashboardQuery, TagsQuery
 from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
@@ -84,6 +84,13 @@ def answer(
         rows, position = runtime.reads.dashboard(
             name, where, min_position=query.min_position, **options
         )
+    return rows_answer(request, name, rows, position)
+
+
+def rows_answer(
+    request: Request, name: str, rows: list[dict[str, Any]], position: int
+) -> Response:
+    """A dashboard's rows as JSON or (``Accept: text/csv``) as CSV."""
     if "text/csv" in request.headers.get("accept", ""):
         out = io.StringIO()
         if rows:
@@ -165,3 +172,20 @@ def satisfaction(
     return answer(
         runtime, request, "satisfaction", dashboard_filter(query), query, group_by=group_by
     )
+
+
+@router.get("/tags", response_model=DashboardAnswer, responses=RESPONSES)
+def tags(
+    query: Annotated[TagsQuery, Query()],
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
+) -> Response:
+    """Tickets per tag now, in all and by status (open, pending, closed); most used first.
+    Tags are staff-only: this dashboard is for staff and analysts."""
+    allowed(who, "tags_dashboard")
+    with read_problems():
+        rows, position = runtime.reads.tags_dashboard(
+            limit=query.limit, min_position=query.min_position
+        )
+    return rows_answer(request, "tags", rows, position)

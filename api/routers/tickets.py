@@ -26,6 +26,7 @@ from api.schemas.tickets import (
     RatingIn,
     ReceiptOut,
     StatusIn,
+    TagsIn,
     TicketFiling,
     TypeIn,
 )
@@ -163,6 +164,15 @@ def record_callback_made(ticket: str, made: CallbackMadeIn, write: TicketWrite) 
     """Staff record that they phoned the requester back: reached them, or no answer."""
     owner = write.ticket("record_callback", ticket)
     return write.change(owner, made, write.desk.record_callback_made, outcome=made.outcome)
+
+
+@router.post("/{ticket}/tags", response_model=ReceiptOut, responses=PROBLEMS)
+def change_tags(ticket: str, change: TagsIn, write: TicketWrite) -> JSONResponse:
+    """Staff put tags on and take tags off (normalised; only real changes are recorded)."""
+    owner = write.ticket("change_tags", ticket)
+    return write.change(
+        owner, change, write.desk.change_tags, add=change.add, remove=change.remove
+    )
 
 
 def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:

@@ -44,6 +44,13 @@ class DashboardQuery(Strict):
     min_position: MinPosition = None
 
 
+class TagsQuery(Strict):
+    """The tags dashboard: the tickets carrying each tag now."""
+
+    limit: int = Field(default=100, ge=1, le=1000, description="At most this many tags.")
+    min_position: MinPosition = None
+
+
 class DashboardAnswer(BaseModel):
     dashboard: str
     position: int = Field(description="The log position the figures reflect.")

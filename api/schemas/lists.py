@@ -60,6 +60,18 @@ class TicketQuery(Strict):
         description="Staff only: to_make, callbacks requested and not made on tickets not "
         "closed; made, callbacks made.",
     )
+    tags_all: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Staff only: tickets carrying every one of these tags, comma-separated.",
+        examples=["billing,refund"],
+    )
+    tags_any: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Staff only: tickets carrying at least one of these tags, comma-separated.",
+        examples=["billing,refund"],
+    )
     sort: SortName | None = Field(
         default=None,
         description="attention (unanswered first; the inbox's default), last_activity "
@@ -111,6 +123,7 @@ class TicketSummary(TicketHeading):
     callback_state: CallbackState | None = Field(
         default=None, description="Staff only: a callback requested (to_make) or made."
     )
+    tags: list[str] | None = Field(default=None, description="Staff only: the ticket's tags.")
 
 
 class TicketPage(BaseModel):

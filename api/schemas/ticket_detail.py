@@ -104,6 +104,9 @@ class TicketDetail(TicketHeading):
         default=None, description="Staff only; absent for customers."
     )
     sla: SlaOut | None = Field(default=None, description="Staff only; absent for customers.")
+    tags: list[str] | None = Field(
+        default=None, description="Staff only; absent for customers. In the order put on."
+    )
     transcript: list[ChatLineOut] | None = Field(
         default=None, description="Chat tickets: the chat's lines, as filed."
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import AttachmentIds, Strict, example
 from domain.channels import CHAT_LINE_MAX_CHARS, TRANSCRIPT_MAX_LINES
+from domain.tags import TAGS_MAX
 from domain.vocabulary import (
     ATTACHMENTS_MAX,
     BODY_MAX_BYTES,
@@ -88,6 +89,19 @@ class MessageIn(Strict):
 
 class NoteIn(Strict):
     body: Body
+
+
+TagText = Annotated[str, Field(max_length=200)]
+"""A tag as typed: the domain normalises it and says what is wrong with it."""
+
+
+class TagsIn(Strict):
+    """Tags to put on and take off (normalised: lower case, inner blanks as ``-``)."""
+
+    add: list[TagText] = Field(default_factory=list, max_length=TAGS_MAX)
+    remove: list[TagText] = Field(default_factory=list, max_length=TAGS_MAX)
+
+    model_config = example(add=["billing", "Refund Request"], remove=["triage"])
 
 
 class StatusIn(Strict):

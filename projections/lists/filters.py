@@ -49,6 +49,10 @@ class ListFilter:
     """The instant ``breaching_within`` counts from (not part of the cursor's digest)."""
     callback: str | None = None
     """``to_make``: callbacks requested, not made yet, on tickets not closed; ``made``."""
+    tags_all: tuple[str, ...] = ()
+    """Tickets carrying every one of these tags (normalised, see :mod:`domain.tags`)."""
+    tags_any: tuple[str, ...] = ()
+    """Tickets carrying at least one of these tags."""
 
     def digest(self) -> str:
         fields = asdict(self)
@@ -182,6 +186,12 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     elif f.callback is not None:
         where.append("r.callback_state = %s")
         params.append(f.callback)
+    if f.tags_all:  # both through the rows' GIN index on tags
+        where.append("r.tags @> %s::text[]")
+        params.append(list(f.tags_all))
+    if f.tags_any:
+        where.append("r.tags && %s::text[]")
+        params.append(list(f.tags_any))
     if f.breaching_within is not None:
         horizon = (f.now or datetime.now(UTC)) + timedelta(minutes=f.breaching_within)
         where.append("r.due_key <= %s")

@@ -28,6 +28,7 @@ COLUMNS = (
     "callback_window_start",
     "callback_window_end",
     "callback_state",
+    "tags",
 )
 INBOX = TicketList(
     name=NAME,

@@ -72,6 +72,8 @@ class TicketRow:
     callback_window_end: datetime | None = None
     callback_state: str | None = None
     """``to_make`` from CallbackRequested until CallbackMade, then ``made``."""
+    tags: tuple[str, ...] = ()
+    """Staff only: the customers' lists never fold the events that set them."""
 
     @property
     def needs_answer(self) -> bool:
@@ -156,6 +158,10 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
             changes["callback_state"] = "to_make"
         case Ticket.CallbackMade():
             changes["callback_state"] = "made"
+        case Ticket.TagsAdded():
+            changes["tags"] = (*row.tags, *e.tags)
+        case Ticket.TagsRemoved():
+            changes["tags"] = tuple(tag for tag in row.tags if tag not in e.tags)
     return changed(row, changes)
 
 
@@ -188,10 +194,12 @@ TRIAGE_INDEXES = {
     "priority_filter": f"(priority, {ATTENTION_ORDER})",
     "type": f"(type, {ATTENTION_ORDER})",
     "product": f"(product, type, {ATTENTION_ORDER})",
+    "tags": "USING gin (tags)",
 }
 """The inbox's filters agents triage by, each in the default order, chosen from EXPLAIN
 ANALYZE at 1,000,000 tickets: without them a filter on a value the first rows of the
-attention order lack walks most of the index (type=bug took 0.8 s)."""
+attention order lack walks most of the index (type=bug took 0.8 s). Tags are found
+through a GIN index on the row's array (``tags_all`` is ``@>``, ``tags_any`` ``&&``)."""
 
 
 def create_row_table(
@@ -228,6 +236,7 @@ def create_row_table(
             callback_window_start timestamptz,
             callback_window_end timestamptz,
             callback_state text,
+            tags text[] NOT NULL DEFAULT '{{}}',
             needs_answer boolean NOT NULL,
             priority_rank smallint NOT NULL,
             attention_rank smallint NOT NULL,
@@ -307,6 +316,7 @@ def apply_rows(
         assert row is not None
         record = {**{f: getattr(row, f) for f in ROW_FIELDS}, **row.sort_keys()}
         record["collaborators"] = list(row.collaborators)
+        record["tags"] = list(row.tags)
         record["sla_state"] = Jsonb(state_to_data(row.sla_state))
         inserts.append((position, *(record[c] for c in columns[1:])))
     with conn.cursor() as cur:
@@ -326,6 +336,7 @@ def apply_rows(
 def row_from_record(record: dict[str, Any]) -> TicketRow:
     values = {f: record[f] for f in ROW_FIELDS}
     values["collaborators"] = tuple(values["collaborators"])
+    values["tags"] = tuple(values["tags"])
     values["sla_state"] = state_from_data(values["sla_state"])
     return TicketRow(**values)
 
@@ -392,7 +403,7 @@ class TicketList:
             self.apply,
             (rows, search),
             self.prune,
-            shape=4,
+            shape=5,  # 5: tags (only the inbox folds them)
             ignores=frozenset(ignores),
         )
 
