@@ -17,6 +17,7 @@ from api.schemas.ticket_detail import (
     CallbackOut,
     ChatLineOut,
     FileOut,
+    MergedTicketOut,
     MessageOut,
     NoteOut,
     Rating,
@@ -224,6 +225,8 @@ def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
             out.callback_window_start = row["callback_window_start"]
             out.callback_window_end = row["callback_window_end"]
             out.callback_state = row["callback_state"]
+        if row.get("merged_into") is not None:
+            out.merged_into = row["merged_into"]
         return out
 
     return TicketPage(
@@ -289,6 +292,30 @@ def ticket_detail(
     if "internal_notes" in found:
         out.internal_notes = [
             NoteOut(**n, author=named(n["author_id"], names)) for n in found["internal_notes"]
+        ]
+    out.merged_into = found.get("merged_into")
+    out.participants = [named(p, names) for p in found.get("participants", [])]
+    out.merged = [MergedTicketOut(number=n) for n in found.get("merged_from", [])]
+    return out
+
+
+def merged_ticket(
+    number: str, found: tuple[dict[str, Any], dict[str, str]] | None
+) -> MergedTicketOut:
+    """A ticket merged into the one read: its number, and its conversation as ``found``
+    (read as the reader may see it; ``None``: they may not)."""
+    if found is None:
+        return MergedTicketOut(number=number)
+    source, names = found
+    out = MergedTicketOut(
+        number=number,
+        conversation=[
+            MessageOut(**m, author=named(m["author_id"], names)) for m in source["conversation"]
+        ],
+    )
+    if "internal_notes" in source:
+        out.internal_notes = [
+            NoteOut(**n, author=named(n["author_id"], names)) for n in source["internal_notes"]
         ]
     return out
 

@@ -31,7 +31,7 @@ from api.deps import (
 from api.problems import PROBLEM_TYPE, Problem, domain_problem
 from api.runtime import Runtime
 from desk.access import Principal, may_see_ticket
-from desk.answers import AccountReceipt, AttachmentRef, Receipt
+from desk.answers import AccountReceipt, AttachmentRef, MergeReceipt, Receipt
 from desk.service import SupportDesk
 from domain.errors import DocketError, UnknownTicket
 from domain.stamp import Stamp
@@ -166,6 +166,14 @@ def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
         },
         {"ETag": f'"{receipt.version}"', "Location": f"/v1/tickets/{receipt.number}"},
     )
+
+
+def merge_answer(merge: MergeReceipt) -> StoredAnswer:
+    """A merge's answer: the merged ticket's receipt, and where it went (same save)."""
+    answer, target = receipt_answer(merge.source), merge.target
+    assert isinstance(answer.body, dict)
+    into = {"id": str(target.ticket_id), "number": target.number, "version": target.version}
+    return StoredAnswer(answer.status, {**answer.body, "merged_into": into}, answer.headers)
 
 
 def account_answer(receipt: AccountReceipt, status: int = 200) -> StoredAnswer:

@@ -37,6 +37,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "change_product": STAFF_ROLES,
     "change_tags": STAFF_ROLES,
     "reopen": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "merge_ticket": STAFF_ROLES,
     "rate_satisfaction": frozenset({"requester", "team_admin"}),
     "upload_attachment": frozenset({"requester", "team_admin", "agent", "admin"}),
     "download_attachment": frozenset(ROLES) - {"analyst"},
@@ -139,13 +140,15 @@ def reads_every_ticket(principal: Principal) -> bool:
 
 
 def may_see_ticket(principal: Principal, owner: TicketOwner) -> bool:
-    """Staff and auditors see every ticket, team admins their account's, requesters theirs."""
+    """Staff and auditors see every ticket, team admins their account's, requesters theirs
+    and those they follow as participants (a ticket of theirs was merged into it)."""
     if reads_every_ticket(principal):
         return True
     if principal.role == "team_admin":
         return str(principal.account_id) == owner.account_id
     if principal.role == "requester":
-        return principal.id == owner.requester_id and str(principal.account_id) == owner.account_id
+        follows = principal.id == owner.requester_id or principal.id in owner.participants
+        return follows and str(principal.account_id) == owner.account_id
     return False
 
 
@@ -156,7 +159,7 @@ def may_see_callback(principal: Principal, owner: TicketOwner) -> bool:
 
 def author_role(principal: Principal, owner: TicketOwner) -> AuthorRole:
     """How a person's message on this ticket is shown: a team admin writing on a
-    colleague's ticket is a collaborator."""
+    colleague's ticket, or a participant, is a collaborator."""
     if principal.is_staff:
         return "agent"
     return "requester" if principal.id == owner.requester_id else "collaborator"

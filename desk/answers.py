@@ -46,6 +46,15 @@ class ArticleReceipt:
 
 
 @dataclass(frozen=True)
+class MergeReceipt:
+    """What a merge answers: the merged ticket's receipt, and the ticket it went into
+    (its id, number and new version) from the same save."""
+
+    source: Receipt
+    target: Receipt
+
+
+@dataclass(frozen=True)
 class AttachmentRef:
     """An uploaded file, by content hash, to attach to a ticket with a message."""
 
@@ -66,10 +75,13 @@ class TicketFacts:
     status: str
     version: int
     assignee_id: str | None
+    merged_into: str | None = None
+    """The ticket it was merged into, if it was: replies to it land there."""
+    participants: tuple[str, ...] = ()
 
     @property
     def owner(self) -> TicketOwner:
-        return TicketOwner(self.ticket_id, self.account_id, self.requester_id)
+        return TicketOwner(self.ticket_id, self.account_id, self.requester_id, self.participants)
 
 
 @dataclass(frozen=True)

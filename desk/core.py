@@ -144,6 +144,8 @@ class DeskCore(Application[UUID]):
             status=t.status,
             version=t.version,
             assignee_id=t.assignee_id,
+            merged_into=t.merged_into,
+            participants=tuple(sorted(t.participants)),
         )
 
     def check_assignment(self, agent_id: str | None, group: str | None) -> None:
@@ -271,12 +273,9 @@ class DeskCore(Application[UUID]):
             try:
                 recordings = self.save(ticket)
             except IntegrityError:
-                if time.monotonic() > deadline:
-                    raise TicketBusy(ticket.number) from None
-                # someone wrote first: after a short random pause (so the losers of one
-                # race do not all collide again), fold their events in and decide again
-                # (with If-Match, refused at the top if what the caller sees has changed)
-                time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
+                # someone wrote first: fold their events in and decide again (with If-Match,
+                # refused at the top if what the caller sees has changed)
+                lost_race(attempt, deadline, ticket.number)
                 continue
             seen = ticket.version_seen_by(stamp)
             return Receipt(ticket.id, ticket.number, seen, position(recordings))
@@ -386,6 +385,14 @@ class DeskCore(Application[UUID]):
 
     def _account(self, account_id: UUID) -> Account:
         return self._get(Account, account_id, UnknownAccount(f"No account {account_id}."))
+
+
+def lost_race(attempt: int, deadline: float, number: str) -> None:
+    """After a save that lost a race: :class:`TicketBusy` past the ``deadline``, else a
+    short random pause (so the losers of one race do not all collide again)."""
+    if time.monotonic() > deadline:
+        raise TicketBusy(number) from None
+    time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
 
 
 def position(recordings: list[Recording[Any]]) -> int:

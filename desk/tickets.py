@@ -3,6 +3,9 @@ an agent, a requester or a collaborator makes to it. Each use case is one save."
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -10,8 +13,8 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from desk.access import may_see_ticket, person_principal
-from desk.answers import AttachmentRef, Receipt
-from desk.core import DeskCore, position
+from desk.answers import AttachmentRef, MergeReceipt, Receipt
+from desk.core import CONFLICT_PATIENCE_SECONDS, DeskCore, lost_race, position
 from domain.account import Account
 from domain.channels import (
     ChatLine,
@@ -22,11 +25,22 @@ from domain.channels import (
     checked_phone,
     checked_time_zone,
 )
-from domain.errors import InvalidField, TicketBusy, UnknownTicket
+from domain.errors import InvalidField, TicketBusy, UnknownTicket, VersionMismatch
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
 from domain.stamp import Stamp
 from domain.ticket import Ticket
+
+MERGE_HOPS = 20
+"""How far a reply follows merges (a ticket merged into one merged later in turn)."""
+
+
+class LandsElsewhere(Exception):
+    """The ticket a reply was for was merged into ``ticket_id``: the reply goes there."""
+
+    def __init__(self, ticket_id: UUID) -> None:
+        super().__init__(str(ticket_id))
+        self.ticket_id = ticket_id
 
 
 class TicketDesk(DeskCore):
@@ -187,22 +201,81 @@ class TicketDesk(DeskCore):
         reopen: bool = False,
     ) -> Receipt:
         """A public reply with its files, in one save; with ``reopen``, a closed ticket is
-        reopened in the same save (an email reply does that, within the reopen window)."""
+        reopened in the same save (an email reply does that, within the reopen window).
+
+        A reply to a ticket merged into another lands in that one (``expected_version``
+        then names the merged ticket's version, as the author read it), and the receipt
+        says where it went. There the author writes as what they are on that ticket:
+        its requester, an agent, or a collaborator (a participant, a team admin)."""
         files = list(attachments or [])
 
-        def command(t: Ticket) -> None:
+        def command(t: Ticket, landed: bool) -> None:
+            if t.merged_into_id is not None:
+                raise LandsElsewhere(t.merged_into_id)
+            role, by = author_role, stamp
+            if landed and role != "agent":
+                role = "requester" if author_id == t.requester_id else "collaborator"
+                by = dataclasses.replace(stamp, actor_kind=role)
             if reopen and t.status == "closed":
-                self._reopen(t, stamp)
-            attach(t, files, stamp)
+                self._reopen(t, by)
+            attach(t, files, by)
             t.add_message(
                 author_id=author_id,
-                author_role=author_role,
+                author_role=role,
                 body=body,
                 attachments=[f.attachment_id for f in files],
-                stamp=stamp,
+                stamp=by,
             )
 
-        return self._change(ticket, expected_version, command, stamp)
+        try:  # If-Match names the version of the ticket replied to, as its author read it
+            return self._change(ticket, expected_version, lambda t: command(t, False), stamp)
+        except LandsElsewhere as merged:
+            target = merged.ticket_id
+        for _ in range(MERGE_HOPS):
+            try:
+                return self._change(target, None, lambda t: command(t, True), stamp)
+            except LandsElsewhere as merged:
+                target = merged.ticket_id
+        raise TicketBusy(str(ticket))  # a chain no merge makes: each refuses a merged target
+
+    def merge_ticket(
+        self,
+        ticket: str | UUID,
+        *,
+        into: str | UUID,
+        stamp: Stamp,
+        expected_version: int | None = None,
+        reopen_target: bool = False,
+    ) -> MergeReceipt:
+        """Merge ``ticket`` (a duplicate) into ``into`` of the same account: what each
+        records, in one save (a closed target reopened in it too, with ``reopen_target``).
+        Another write to either ticket meanwhile makes the save fail whole, and the merge
+        is decided again on both as they now are; ``expected_version`` is the merged
+        ticket's (If-Match)."""
+        source_id, target_id = self.find_ticket(ticket), self.find_ticket(into)
+        deadline = time.monotonic() + CONFLICT_PATIENCE_SECONDS
+        for attempt in itertools.count():
+            source = self._ticket(source_id)
+            seen = source.version_seen_by(stamp)
+            if expected_version is not None and seen != expected_version:
+                raise VersionMismatch(expected_version, seen)
+            target = source if target_id == source_id else self._ticket(target_id)
+            source.merge_into(
+                target,
+                stamp=stamp,
+                reopen_target=(lambda t: self._reopen(t, stamp)) if reopen_target else None,
+            )
+            try:
+                recordings = self.save(source, target)
+            except IntegrityError:
+                lost_race(attempt, deadline, source.number)
+                continue
+            at = position(recordings)
+            return MergeReceipt(
+                Receipt(source.id, source.number, source.version_seen_by(stamp), at),
+                Receipt(target.id, target.number, target.version_seen_by(stamp), at),
+            )
+        raise AssertionError("unreachable")
 
     def add_internal_note(
         self,

@@ -213,6 +213,27 @@ class NoCallbackToMake(DocketError):
     """A callback is recorded as made only when one was requested and not made yet."""
 
 
+class TicketMerged(DocketError):
+    """The ticket was merged into another: it is worked there, never merged or reopened
+    again (its replies land in the ticket it went into)."""
+
+    def __init__(self, detail: str, *, into: str) -> None:
+        super().__init__(detail)
+        self.into = into
+
+
+class MergeIntoItself(DocketError):
+    """A ticket is merged into another ticket, never into itself."""
+
+
+class MergeAcrossAccounts(DocketError):
+    """A ticket is merged only into a ticket of the same account."""
+
+
+class MergeTargetClosed(DocketError):
+    """The ticket merged into is closed: the merge asks to reopen it, or names another."""
+
+
 class UnknownArticle(DocketError):
     """No help article by that id (or it was withdrawn, for anyone but its managers)."""
 

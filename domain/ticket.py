@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,9 @@ from domain.channels import (
 from domain.errors import (
     EmptyAttachment,
     InvalidField,
+    MergeAcrossAccounts,
+    MergeIntoItself,
+    MergeTargetClosed,
     NoCallbackToMake,
     NotAMember,
     NothingChanged,
@@ -31,6 +34,7 @@ from domain.errors import (
     StatusChangeNotAllowed,
     StatusUnchanged,
     TicketClosed,
+    TicketMerged,
     TicketNotClosed,
     UnsupportedAttachmentType,
 )
@@ -61,11 +65,15 @@ def checked_body(value: str) -> str:
 
 @dataclass(frozen=True)
 class TicketOwner:
-    """Whose a ticket is: facts fixed when it is filed, all that deciding who may see it needs."""
+    """Whose a ticket is, all that deciding who may see it needs: facts fixed when it is
+    filed, and the participants a merge adds (only ever added: a view that lags behind a
+    merge may refuse a participant for a moment, never let anyone else in)."""
 
     ticket_id: UUID
     account_id: str
     requester_id: str
+    participants: tuple[str, ...] = ()
+    """Customers besides the requester who follow the ticket (see :class:`Ticket`)."""
 
 
 class Ticket(ChainedAggregate):
@@ -199,6 +207,23 @@ class Ticket(ChainedAggregate):
 
     tags: tuple[str, ...] = ()
     """The ticket's tags, in the order they were put on. Staff only (see :mod:`domain.tags`)."""
+
+    class MergedInto(ChainedAggregate.Event):
+        """The ticket duplicated ``target_number`` and was merged into it: it is worked
+        there from now on. This closes it (its clocks stop) without being a close by
+        anyone: it owes no closing email, survey or resolution time, and is never reopened."""
+
+        target_id: str
+        target_number: str
+
+    class MergeReceived(ChainedAggregate.Event):
+        """Ticket ``source_number`` was merged into this one; its requester follows this
+        ticket from now on as a participant (they see what customers see of it)."""
+
+        source_id: str
+        source_number: str
+        source_requester_id: str
+
     callback_state: str | None = None
     """None, ``to_make`` once a callback is requested, ``made`` once an agent called."""
     has_transcript: bool = False
@@ -313,6 +338,14 @@ class Ticket(ChainedAggregate):
         self.message_count = 1
         self.note_count = 0
         self.rating: int | None = None
+        self.merged_into: str | None = None
+        """The number of the ticket this one was merged into, once it was."""
+        self.merged_into_id: UUID | None = None
+        self.merged_from: list[str] = []
+        """The numbers of the tickets merged into this one, in the order they were."""
+        self.participants: set[str] = set()
+        """Customers besides the requester who follow the ticket: the requesters of the
+        tickets merged into it."""
         self.sla = SlaState().opened(priority)
         if sla_terms is not None:
             self.sla = self.sla.terms_set(sla_terms, stamp.at)
@@ -417,6 +450,12 @@ class Ticket(ChainedAggregate):
         window: timedelta = REOPEN_WINDOW,
         sla_terms: dict[str, Any] | None = None,
     ) -> None:
+        if self.merged_into is not None:
+            raise TicketMerged(
+                f"Ticket {self.number} was merged into {self.merged_into} and is worked there: "
+                f"reopen {self.merged_into} instead.",
+                into=self.merged_into,
+            )
         if self.status != "closed" or self.closed_at is None:
             raise TicketNotClosed(f"Ticket {self.number} is {self.status}, not closed.")
         if stamp.at - self.closed_at > window:
@@ -635,6 +674,78 @@ class Ticket(ChainedAggregate):
     def _tags_removed(self, tags: list[str], stamp: Stamp) -> None:
         self.tags = tuple(t for t in self.tags if t not in tags)
 
+    # --- merging duplicates -------------------------------------------------------------
+
+    def merge_into(
+        self,
+        target: Ticket,
+        *,
+        stamp: Stamp,
+        reopen_target: Callable[[Ticket], None] | None = None,
+    ) -> None:
+        """Merge this ticket (a duplicate) into ``target``: this one records where it went,
+        which closes it; the target records what it received; the desk saves both at once.
+
+        A closed target is refused unless ``reopen_target`` is given: it reopens the
+        target first (the desk's reopen, with the SLA terms of the new cycle)."""
+        if not stamp.is_staff:
+            raise StaffOnly("Only staff merge tickets.")
+        if target.id == self.id:
+            raise MergeIntoItself(
+                f"Ticket {self.number} cannot be merged into itself; name the ticket it "
+                "duplicates in into."
+            )
+        if self.merged_into is not None:
+            raise TicketMerged(
+                f"Ticket {self.number} was already merged into {self.merged_into}.",
+                into=self.merged_into,
+            )
+        if target.merged_into is not None:
+            raise TicketMerged(
+                f"Ticket {target.number} was itself merged into {target.merged_into}: merge "
+                f"{self.number} into {target.merged_into} instead.",
+                into=target.merged_into,
+            )
+        if target.account_id != self.account_id:
+            raise MergeAcrossAccounts(
+                f"Ticket {target.number} belongs to another account than {self.number}: a "
+                "ticket is merged only into a ticket of its own account."
+            )
+        if self.status == "closed":
+            raise TicketClosed(
+                f"Ticket {self.number} is closed: reopen it before merging it, or leave it."
+            )
+        if target.status == "closed":
+            if reopen_target is None:
+                raise MergeTargetClosed(
+                    f"Ticket {target.number} is closed: send reopen_target: true to reopen "
+                    "it with the merge, or merge into a ticket that is open."
+                )
+            reopen_target(target)
+        self._merged_into(target_id=str(target.id), target_number=target.number, stamp=stamp)
+        target._merge_received(
+            source_id=str(self.id),
+            source_number=self.number,
+            source_requester_id=self.requester_id,
+            stamp=stamp,
+        )
+
+    @event(MergedInto)
+    def _merged_into(self, target_id: str, target_number: str, stamp: Stamp) -> None:
+        self.merged_into = target_number
+        self.merged_into_id = UUID(target_id)
+        self.status = "closed"
+        self.closed_at = stamp.at
+        self.sla = self.sla.status_changed("closed", stamp.at)
+
+    @event(MergeReceived)
+    def _merge_received(
+        self, source_id: str, source_number: str, source_requester_id: str, stamp: Stamp
+    ) -> None:
+        self.merged_from.append(source_number)
+        if source_requester_id != self.requester_id:
+            self.participants.add(source_requester_id)
+
     def check_not_closed(self) -> None:
         if self.status == "closed":
             raise TicketClosed(
@@ -657,6 +768,8 @@ def sla_after(state: SlaState, event: Any) -> SlaState:
         return state.message(event.author_role, at)
     if isinstance(event, Ticket.StatusChanged):
         return state.status_changed(event.to_status, at)
+    if isinstance(event, Ticket.MergedInto):
+        return state.status_changed("closed", at)
     if isinstance(event, Ticket.PriorityRaised | Ticket.PriorityLowered):
         return state.priority_changed(event.to_priority, at)
     if isinstance(event, Ticket.Reopened):
@@ -675,6 +788,7 @@ SLA_EVENTS = (
     Ticket.PriorityLowered,
     Ticket.Reopened,
     Ticket.SlaBreached,
+    Ticket.MergedInto,
 )
 """The events :func:`sla_after` folds; every other leaves the clocks as they are."""
 
@@ -691,6 +805,8 @@ PUBLIC_EVENTS = (
     Ticket.AttachmentAdded,
     Ticket.SatisfactionRated,
     Ticket.ChatTranscriptRecorded,
+    Ticket.MergedInto,
+    Ticket.MergeReceived,
 )
 """What customers may see of a ticket: the only events their views fold."""
 STAFF_ONLY_EVENTS = (

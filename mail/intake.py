@@ -3,7 +3,9 @@
 A mail gateway posts each raw message it receives for the support address.
 The message finds its ticket by, in order: the ``support+T-000123@`` reply
 address, a ``Message-ID`` of Docket's own in ``In-Reply-To``/``References``,
-or a ``[T-000123]`` tag in the subject. Its sender must be someone who may
+or a ``[T-000123]`` tag in the subject. A reply to a ticket merged into another
+lands in that other ticket, once its sender is proven and allowed on the ticket
+they answered. Its sender must be someone who may
 write to that ticket over the API too: the requester, a team admin of the
 ticket's account (who answers as a collaborator), or an agent or admin. The
 trimmed text becomes a message; attachments become ticket attachments; a
@@ -49,6 +51,7 @@ from psycopg_pool import ConnectionPool
 from desk.access import author_role, may_call, may_see_ticket, person_principal
 from desk.answers import AttachmentRef, Receipt, TicketFacts
 from desk.service import SupportDesk
+from desk.tickets import MERGE_HOPS
 from desk.uploads import Uploads
 from domain.errors import (
     AttachmentRefused,
@@ -193,11 +196,12 @@ class MailIntake:
             raise self.not_for_ticket(ticket_ref, refused.reason, refused.detail) from None
         body = message_text(mail)  # every refusal before the first write
         self._check_attachments(mail)
-        earlier = self._added_before(facts.ticket_id, facts.number, key)
+        landing = self._landing(facts)
+        earlier = self._added_before(landing.ticket_id, landing.number, key)
         if earlier is not None:  # taken once already, its answer lost: not twice
             return earlier
         stamp = Stamp(author_id, actor_kind, "email", self.clock(), key, key)
-        action: Action = "reopened" if facts.status == "closed" else "added"
+        action: Action = "reopened" if landing.status == "closed" else "added"
         refs = self._store_attachments(mail, author_id, key)
         try:  # reopening, the files and the message: one save
             receipt = self.desk.add_message(
@@ -212,11 +216,22 @@ class MailIntake:
         except ReopenWindowPassed:
             raise MailRefused(
                 "closed",
-                f"Ticket {facts.number} was closed too long ago to reopen. Write to "
+                f"Ticket {landing.number} was closed too long ago to reopen. Write to "
                 f"{self.identity.support_address} without the ticket reference (a new "
-                f"subject) to file a new ticket; mention {facts.number} in it.",
+                f"subject) to file a new ticket; mention {landing.number} in it.",
             ) from None
         return intake(action, receipt)
+
+    def _landing(self, facts: TicketFacts) -> TicketFacts:
+        """The ticket a reply to ``facts``' ticket lands in: itself, or, merged, the ticket
+        it went into (and on, if that one was merged too), as the desk follows them. The
+        sender was proven, and allowed, on the ticket they answered."""
+        landing = facts
+        for _ in range(MERGE_HOPS):
+            if landing.merged_into is None:
+                return landing
+            landing = self.desk.ticket_facts(landing.merged_into)
+        return landing
 
     def _added_before(self, ticket_id: UUID, number: str, key: str) -> Intake | None:
         """The message this email added to the ticket before, if it did (its causation)."""

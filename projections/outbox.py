@@ -1,7 +1,9 @@
 """The notification outbox: the emails the conversation owes its people.
 
 Each public reply, and each change of status to pending or closed, becomes one
-email to the ticket's requester and collaborators, never to whoever did it.
+email to the ticket's requester and collaborators, never to whoever did it. A
+ticket merged into another tells them so, naming that ticket, and its requester
+joins the other ticket's collaborators (the public replies there reach them).
 Internal notes never become anything here: the view does not even handle their
 events. Imported history is not news to anyone, so it sends nothing. An agent's
 answer to a contact request is one email to the address the request came from
@@ -218,8 +220,10 @@ class OutboxBatch:
                     wanted.add(e.requester_id)
                 case Ticket.MessageAdded():
                     wanted.update((e.stamp.actor_id, e.author_id))
-                case Ticket.StatusChanged() | ContactRequest.Answered():
+                case Ticket.StatusChanged() | ContactRequest.Answered() | Ticket.MergedInto():
                     wanted.add(e.stamp.actor_id)
+                case Ticket.MergeReceived():
+                    wanted.add(e.source_requester_id)
         people: dict[str, tuple[str, str, bool]] = {}
         if wanted:
             people = {
@@ -256,6 +260,19 @@ class OutboxBatch:
                 e.to_status in ("pending", "closed") and e.stamp.via != "import"
             ):
                 self.notify(fact, e.to_status, "")
+            case Ticket.MergedInto():
+                # answering it lands in the ticket it went into (mail.intake follows merges)
+                self.notify(fact, "merged", e.target_number)
+            case Ticket.MergeReceived():
+                # the merged ticket's requester follows this one: its public replies reach them
+                thread = self.threads.get(fact.stream_id)
+                joining = e.source_requester_id
+                if thread is not None and joining not in (
+                    thread.requester_id,
+                    *thread.collaborators,
+                ):
+                    thread.collaborators.append(joining)
+                    self.threads_changed.add(fact.stream_id)
             case ContactRequest.Received() if fact.stream_id not in self.threads:
                 # the person who wrote is known by the request only: no id of theirs is used
                 writer = contact_writer(fact.stream_id)
@@ -394,6 +411,13 @@ def compose(reason: str, number: str, subject: str, author: str, body: str) -> s
             f"Ticket {number} ({subject}) is now closed. If it is not solved, answer this "
             f"email within {REOPEN_WINDOW.days} days and it opens again."
         )
+    elif reason == "merged":
+        return (
+            f"{REPLY_ABOVE}\n\nTicket {number} ({subject}) asks what ticket {body} asks, so "
+            f"{author} merged it into ticket {body}: it is closed, and we go on there. You "
+            f"will get the answers of ticket {body} by email.\n\n--\nAnswer this email to "
+            f"add to ticket {body}.\n"
+        )
     elif reason == "contact_ticket":
         return (
             f"{REPLY_ABOVE}\n\nYour request {number} ({subject}) is now ticket {body}; "
@@ -441,6 +465,8 @@ VIEW = View(
             Ticket.Opened,
             Ticket.MessageAdded,
             Ticket.StatusChanged,
+            Ticket.MergedInto,
+            Ticket.MergeReceived,
             ContactRequest.Received,
             ContactRequest.Answered,
             ContactRequest.TurnedIntoTicket,

@@ -105,7 +105,7 @@ def ticket_names(
 ) -> dict[str, str]:
     """The directory's names for everyone on a ticket's detail, and for its account: the
     live detail and the audit's detail as of a version name people alike."""
-    people = [found["requester_id"], *found["collaborators"]]
+    people = [found["requester_id"], *found["collaborators"], *found.get("participants", [])]
     people += [m["author_id"] for m in found["conversation"]]
     people += [n["author_id"] for n in found.get("internal_notes", [])]
     if found["assignee_id"]:

@@ -161,6 +161,7 @@ IGNORES = (
     Ticket.CallbackMade,
     Ticket.TagsAdded,
     Ticket.TagsRemoved,
+    Ticket.MergeReceived,
 )
 """Ticket events that start, stop or move no clock."""
 VIEW = View(

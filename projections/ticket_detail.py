@@ -80,7 +80,10 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             requester_updated_at timestamptz NOT NULL,
             transcript jsonb,
             callback jsonb,
-            tags text[] NOT NULL
+            tags text[] NOT NULL,
+            merged_into text,
+            merged_from text[] NOT NULL,
+            participants text[] NOT NULL
         )
         """
     )
@@ -145,6 +148,9 @@ DETAIL_COLUMNS = (
     "transcript",
     "callback",
     "tags",
+    "merged_into",
+    "merged_from",
+    "participants",
 )
 MESSAGE_COLUMNS = (
     "ticket_id", "version", "position", "at", "author_id", "author_role", "attachments", "via",
@@ -224,6 +230,9 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                 "transcript": None,
                 "callback": None,
                 "tags": [],
+                "merged_into": None,
+                "merged_from": [],
+                "participants": [],
             }
             messages.append(_message(fact, e.requester_id, "requester", e.description, []))
         ticket = tickets.get(tid)
@@ -251,6 +260,13 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                 ticket["closed_at"] = e.timestamp if e.to_status == "closed" else None
             case Ticket.Reopened():
                 ticket.update(cycle=e.cycle, closed_at=None, rating=None, rating_comment=None)
+            case Ticket.MergedInto():
+                ticket.update(merged_into=e.target_number, closed_at=e.timestamp)
+            case Ticket.MergeReceived():
+                ticket["merged_from"] = [*ticket["merged_from"], e.source_number]
+                joining = e.source_requester_id
+                if joining != ticket["requester_id"] and joining not in ticket["participants"]:
+                    ticket["participants"] = [*ticket["participants"], joining]
             case Ticket.AttachmentAdded():
                 kind = served_type(e.content_type)  # never an active type, as stored before
                 files.append(
@@ -323,8 +339,9 @@ VIEW = View(
     create_tables,
     apply,
     (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=5,  # 3: what customers see of version, position, updated_at; 4: files by clean
-    # base name, never with an active type; 5: tags (staff only)
+    shape=6,  # 3: what customers see of version, position, updated_at; 4: files by clean
+    # base name, never with an active type; 5: tags (staff only); 6: merged_into,
+    # merged_from, participants
 )
 
 
@@ -433,10 +450,11 @@ def owner_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> TicketOwner 
         return None
     column, value = key
     row = conn.execute(
-        f"SELECT ticket_id, account_id, requester_id FROM {t(DETAILS)} WHERE {column} = %s",
+        f"SELECT ticket_id, account_id, requester_id, participants FROM {t(DETAILS)} "
+        f"WHERE {column} = %s",
         (value,),
     ).fetchone()
-    return TicketOwner(row[0], str(row[1]), str(row[2])) if row else None
+    return TicketOwner(row[0], str(row[1]), str(row[2]), tuple(row[3])) if row else None
 
 
 @dataclass(frozen=True)
@@ -453,9 +471,12 @@ def attachment_listings(
 ) -> list[FileListing]:
     """Every ticket that carries the file, whose it is, and how it lists the file."""
     rows = conn.execute(
-        f"SELECT d.ticket_id, d.account_id, d.requester_id, f.filename, f.content_type "
+        f"SELECT d.ticket_id, d.account_id, d.requester_id, d.participants, f.filename, "
+        "f.content_type "
         f"FROM {t(FILES)} f JOIN {t(DETAILS)} d USING (ticket_id) "
         f"WHERE f.attachment_id = %s ORDER BY f.added_at, d.ticket_id",
         (attachment_id,),
     ).fetchall()
-    return [FileListing(TicketOwner(r[0], str(r[1]), str(r[2])), r[3], r[4]) for r in rows]
+    return [
+        FileListing(TicketOwner(r[0], str(r[1]), str(r[2]), tuple(r[3])), r[4], r[5]) for r in rows
+    ]

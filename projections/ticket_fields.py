@@ -69,6 +69,8 @@ def changes(e: Any) -> dict[str, Any]:
             return {"product": clean_text(e.to_product)}
         case Ticket.Reopened():
             return {"status": "open"}
+        case Ticket.MergedInto():  # merged, the ticket is closed (and worked in the other)
+            return {"status": "closed"}
     return {}
 
 

@@ -142,10 +142,12 @@ def backlog(conn: psycopg.Connection[Any], t: Tables, as_of: datetime) -> dict[s
         WITH statuses AS (
             SELECT DISTINCT ON (stream_id) stream_id, account_id,
                    CASE kind WHEN 'Ticket.StatusChanged' THEN fields->>'to_status'
+                             WHEN 'Ticket.MergedInto' THEN 'merged'
                              ELSE 'open' END AS status
             FROM {t(FEED)}
             WHERE at <= %(as_of)s
-              AND kind IN ('Ticket.Opened', 'Ticket.StatusChanged', 'Ticket.Reopened')
+              AND kind IN ('Ticket.Opened', 'Ticket.StatusChanged', 'Ticket.Reopened',
+                           'Ticket.MergedInto')
             ORDER BY stream_id, version DESC
         ), priorities AS (
             SELECT DISTINCT ON (stream_id) stream_id,

@@ -4,21 +4,24 @@ ticket lists and a ticket's detail."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.answers import list_filter, paging, read_problems, ticket_page
+from api.answers import list_filter, merged_ticket, paging, read_problems, ticket_page
 from api.answers import ticket_detail as ticket_detail_answer
 from api.deps import CurrentPrincipal, RuntimeDep, allowed, not_modified
 from api.problems import Problem, responses
+from api.runtime import Runtime
 from api.schemas.lists import TicketPage, TicketQuery
 from api.schemas.ticket_detail import TicketDetail
 from api.schemas.tickets import (
     AssignmentIn,
     CallbackMadeIn,
     ChatLineIn,
+    MergeIn,
+    MergeOut,
     MessageIn,
     NoteIn,
     PriorityIn,
@@ -30,8 +33,9 @@ from api.schemas.tickets import (
     TicketFiling,
     TypeIn,
 )
-from api.writes import TicketWrite
+from api.writes import TicketWrite, merge_answer, visible_ticket
 from desk.access import (
+    Principal,
     author_role,
     may_read_notes,
     may_see_callback,
@@ -75,7 +79,8 @@ def file_ticket(filing: TicketFiling, write: TicketWrite) -> JSONResponse:
 
 @router.post("/{ticket}/messages", response_model=ReceiptOut, responses=PROBLEMS)
 def add_message(ticket: str, message: MessageIn, write: TicketWrite) -> JSONResponse:
-    """A public reply: by the requester, an agent, or a team admin as collaborator."""
+    """A public reply: by the requester, an agent, or a team admin as collaborator. To a
+    merged ticket, it lands in the ticket it went into: the answer names that one."""
     owner = write.ticket("add_message", ticket)
     role = author_role(write.who, owner)
     return write.run(
@@ -175,6 +180,26 @@ def change_tags(ticket: str, change: TagsIn, write: TicketWrite) -> JSONResponse
     )
 
 
+@router.post("/{ticket}/merge", response_model=MergeOut, responses=PROBLEMS)
+def merge_ticket(ticket: str, merge: MergeIn, write: TicketWrite) -> JSONResponse:
+    """Merge a duplicate into another ticket of its account (staff): it is closed with a
+    link to that one, its requester follows that one, and its replies land there."""
+    owner = write.ticket("merge_ticket", ticket)
+    into = visible_ticket(write.runtime, write.who, merge.into)
+    return write.answer(
+        merge.model_dump(),
+        lambda: merge_answer(
+            write.desk.merge_ticket(
+                owner.ticket_id,
+                into=into.ticket_id,
+                stamp=write.stamp(),
+                expected_version=write.expected,
+                reopen_target=merge.reopen_target,
+            )
+        ),
+    )
+
+
 def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:
     return None if lines is None else [ChatLine(x.who, x.text, x.at) for x in lines]
 
@@ -253,7 +278,22 @@ def ticket_detail(
         lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
         with_callback=with_callback,
     )
+    detail.merged = [
+        merged_ticket(m.number, merged_read(runtime, who, m.number)) for m in detail.merged
+    ]
     etag = f'"{detail.version}"'
     if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return JSONResponse(detail.model_dump(mode="json", exclude_unset=True), headers={"ETag": etag})
+
+
+def merged_read(
+    runtime: Runtime, who: Principal, number: str
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """A ticket merged into the one read, as ``who`` may see it; ``None`` if they may not."""
+    owner = runtime.reads.owner_of(number)
+    if owner is None or not may_see_ticket(who, owner):
+        return None
+    staff = may_read_notes(who)
+    seen_by = "staff" if staff else "requester" if who.id == owner.requester_id else "customer"
+    return runtime.reads.ticket(number, with_internal_notes=staff, seen_by=seen_by)

@@ -124,6 +124,11 @@ class TicketSummary(TicketHeading):
         default=None, description="Staff only: a callback requested (to_make) or made."
     )
     tags: list[str] | None = Field(default=None, description="Staff only: the ticket's tags.")
+    merged_into: str | None = Field(
+        default=None,
+        description="Set once the ticket was merged into another (it is closed, and worked "
+        "there): that ticket's number.",
+    )
 
 
 class TicketPage(BaseModel):

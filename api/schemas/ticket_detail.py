@@ -84,6 +84,20 @@ class CallbackOut(BaseModel):
     made_by: PersonRef | None
 
 
+class MergedTicketOut(BaseModel):
+    """A ticket merged into this one, and what of its conversation the reader may see."""
+
+    number: str
+    conversation: list[MessageOut] | None = Field(
+        default=None,
+        description="Its public conversation, for those who may see that ticket (staff, "
+        "its requester, its account's team admins); absent for anyone else.",
+    )
+    internal_notes: list[NoteOut] | None = Field(
+        default=None, description="Staff only; absent for customers."
+    )
+
+
 class TicketDetail(TicketHeading):
     version: int
     position: int
@@ -112,4 +126,17 @@ class TicketDetail(TicketHeading):
     )
     callback: CallbackOut | None = Field(
         default=None, description="Staff and the ticket's requester only: the callback asked for."
+    )
+    merged_into: str | None = Field(
+        default=None,
+        description="The ticket this one was merged into: it is closed, and replies to it "
+        "land there.",
+    )
+    merged: list[MergedTicketOut] = Field(
+        default_factory=list, description="The tickets merged into this one, oldest merge first."
+    )
+    participants: list[PersonRef] = Field(
+        default_factory=list,
+        description="Customers besides the requester who follow the ticket: the requesters "
+        "of the tickets merged into it.",
     )

@@ -72,6 +72,16 @@ class CallbackMadeIn(Strict):
     outcome: CallbackOutcome
 
 
+class MergeIn(Strict):
+    model_config = example(into="T-000123")
+    into: str = Field(
+        min_length=1, max_length=64, description="The ticket it duplicates: number or id."
+    )
+    reopen_target: bool = Field(
+        default=False, description="Reopen that ticket in the same write if it is closed."
+    )
+
+
 class ReceiptOut(BaseModel):
     """What a ticket write answers: pass position as min_position to read it back."""
 
@@ -128,3 +138,17 @@ class ProductIn(Strict):
 class RatingIn(Strict):
     score: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=COMMENT_MAX_CHARS)
+
+
+class MergedIntoOut(BaseModel):
+    """The ticket a merge went into, as the same write left it."""
+
+    id: str
+    number: str
+    version: int
+
+
+class MergeOut(ReceiptOut):
+    """What a merge answers: the merged ticket's receipt, and the ticket it went into."""
+
+    merged_into: MergedIntoOut

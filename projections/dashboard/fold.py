@@ -14,6 +14,10 @@ was imported):
 * resolution: filing → the latest close (cleared by a reopen until closed again);
 * satisfaction: the latest rating, credited to the assignee then, else to the
   agent who replied last.
+
+A ticket merged into another is the same request: it counts under the status
+``merged`` (neither open nor closed), and its merge is no close (no resolution time,
+no ``closed`` moment); the ticket it went into counts once, as itself.
 """
 
 from __future__ import annotations
@@ -168,6 +172,8 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             case Ticket.SatisfactionRated():
                 row["rating"] = e.score
                 row["rating_agent_id"] = row["assignee_id"] or row["last_agent_id"]
+            case Ticket.MergedInto():  # the same request as its target: counted there
+                row["status"] = "merged"
     counts: Counter[tuple[Any, ...]] = Counter()
     for tid in touched:
         old, new = counted_before.get(tid), counted_as(tickets[tid])

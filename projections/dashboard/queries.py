@@ -175,6 +175,11 @@ def _counted(
     return " UNION ALL ".join(parts), params
 
 
+NOT_MERGED = "x.status <> 'merged'"
+"""A ticket merged into another is the same request: issues and products count it once, as
+the ticket it went into (the summary by status shows it under ``merged``)."""
+
+
 def summary(conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter) -> list[dict[str, Any]]:
     counted, params = _counted(t, f)
     return _rows(
@@ -194,7 +199,8 @@ def top_issues(
         out += _rows(
             conn,
             f"SELECT %s AS dimension, {dimension} AS name, sum(tickets)::bigint AS tickets "
-            f"FROM ({counted}) x GROUP BY {dimension} HAVING sum(tickets) > 0 "
+            f"FROM ({counted}) x WHERE {NOT_MERGED} GROUP BY {dimension} "
+            "HAVING sum(tickets) > 0 "
             "ORDER BY tickets DESC, name LIMIT %s",
             [dimension, *params, limit],
         )
@@ -210,7 +216,7 @@ def top_products(
     if topic is not None:
         scopes.insert(0, ("topic", topic))
     for scope, value in scopes:
-        narrowed = "WHERE x.topic = %s" if value is not None else ""
+        narrowed = f"WHERE {NOT_MERGED}" + (" AND x.topic = %s" if value is not None else "")
         extra = [clean_text(value)] if value is not None else []
         out += _rows(
             conn,
@@ -283,7 +289,8 @@ def times(
     rows = _rows(
         conn,
         f"SELECT d.{group_by} AS name, count(*) AS tickets, {', '.join(stats)} "
-        f"FROM {t(TICKETS)} d WHERE {where} GROUP BY d.{group_by} ORDER BY name",
+        f"FROM {t(TICKETS)} d WHERE {where} AND d.status <> 'merged' "
+        f"GROUP BY d.{group_by} ORDER BY name",
         params,
     )
     for row in rows:

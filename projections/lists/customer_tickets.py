@@ -18,6 +18,7 @@ COLUMNS = (
     "last_activity_at",
     "message_count",
     "collaborators",
+    "merged_into",
 )
 CUSTOMER_TICKETS = TicketList(
     name=NAME,

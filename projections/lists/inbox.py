@@ -29,6 +29,7 @@ COLUMNS = (
     "callback_window_end",
     "callback_state",
     "tags",
+    "merged_into",
 )
 INBOX = TicketList(
     name=NAME,

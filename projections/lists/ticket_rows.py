@@ -74,6 +74,8 @@ class TicketRow:
     """``to_make`` from CallbackRequested until CallbackMade, then ``made``."""
     tags: tuple[str, ...] = ()
     """Staff only: the customers' lists never fold the events that set them."""
+    merged_into: str | None = None
+    """The ticket this one was merged into (it is closed, and worked there)."""
 
     @property
     def needs_answer(self) -> bool:
@@ -162,6 +164,8 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
             changes["tags"] = (*row.tags, *e.tags)
         case Ticket.TagsRemoved():
             changes["tags"] = tuple(tag for tag in row.tags if tag not in e.tags)
+        case Ticket.MergedInto():
+            changes["merged_into"] = e.target_number
     return changed(row, changes)
 
 
@@ -237,6 +241,7 @@ def create_row_table(
             callback_window_end timestamptz,
             callback_state text,
             tags text[] NOT NULL DEFAULT '{{}}',
+            merged_into text,
             needs_answer boolean NOT NULL,
             priority_rank smallint NOT NULL,
             attention_rank smallint NOT NULL,
@@ -403,7 +408,7 @@ class TicketList:
             self.apply,
             (rows, search),
             self.prune,
-            shape=5,  # 5: tags (only the inbox folds them)
+            shape=6,  # 5: tags (only the inbox folds them); 6: merged_into
             ignores=frozenset(ignores),
         )
 
