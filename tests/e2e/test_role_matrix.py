@@ -71,6 +71,7 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "product": ("POST /v1/tickets/{t}/product", {"product": "Dash"}, False, STAFF_ONLY),
     "tags": ("POST /v1/tickets/{t}/tags", {"add": ["matrix"]}, False, STAFF_ONLY),
     "reopen": ("POST /v1/tickets/{t}/reopen", None, True, TICKET_PEOPLE),
+    "merge": ("POST /v1/tickets/{t}/merge", {"into": "{into}"}, False, STAFF_ONLY),
     "rating": ("POST /v1/tickets/{t}/rating", {"score": 5}, True,
                [200, 403, 404, 404, 403, 403, 403, 403, 401]),
     "me": ("GET /v1/me", None, False, SIGNED_IN),
@@ -216,8 +217,12 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
     acct = fresh_account(server) if "{acct}" in route else ""
     s = fresh_agent(server) if "{s}" in route else ""
     if body is not None:  # a fresh word where a body needs one (an email, a group's name)
-        u = uuid.uuid4().hex[:12]
-        fresh = {k: v.replace("{u}", u) if isinstance(v, str) else v for k, v in body.items()}
+        u = uuid.uuid4().hex[:12]  # and {into}: a fresh ticket of the same requester's
+        into = file_ticket(server)["number"] if "{into}" in body.values() else ""
+        fresh = {
+            k: v.replace("{u}", u).replace("{into}", into) if isinstance(v, str) else v
+            for k, v in body.items()
+        }
         kwargs = {"json": fresh}
     route = route.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s)
     assert_cell(answer(server, role, route, **kwargs), expected)
