@@ -110,9 +110,12 @@ class Write:
         body: object,
         decide: Callable[[], StoredAnswer],
         recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
+        recover_written: Recovery | None = None,
     ) -> JSONResponse:
         """Decide once per idempotency key (``body``: the request, as compared on a retry)."""
-        return run_write(self.runtime, self.who, self.request, self.key, body, decide, recover)
+        return run_write(
+            self.runtime, self.who, self.request, self.key, body, decide, recover, recover_written
+        )
 
     def run_account(
         self,
@@ -168,6 +171,29 @@ def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
     )
 
 
+Recovery = Callable[[list[dict[str, Any]]], StoredAnswer | None]
+"""The answer of a write that committed, from what it wrote per ticket (or ``None``)."""
+
+
+def merge_recovery(source_id: UUID, target_id: UUID) -> Recovery:
+    """A merge's answer from the two tickets it wrote to (``None`` unless it wrote both)."""
+
+    def recovered(written: list[dict[str, Any]]) -> StoredAnswer | None:
+        by_ticket = {str(w["stream_id"]): w for w in written}
+        source, target = by_ticket.get(str(source_id)), by_ticket.get(str(target_id))
+        if source is None or target is None or len(by_ticket) != 2:
+            return None
+        at = max(int(source["position"]), int(target["position"]))
+        return merge_answer(
+            MergeReceipt(
+                Receipt(source_id, source["ticket_number"] or "", source["version"], at),
+                Receipt(target_id, target["ticket_number"] or "", target["version"], at),
+            )
+        )
+
+    return recovered
+
+
 def merge_answer(merge: MergeReceipt) -> StoredAnswer:
     """A merge's answer: the merged ticket's receipt, and where it went (same save)."""
     answer, target = receipt_answer(merge.source), merge.target
@@ -197,8 +223,13 @@ def run_write(
     payload: object,
     write: Callable[[], StoredAnswer],
     recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
+    recover_written: Recovery | None = None,
 ) -> JSONResponse:
-    """Run ``write`` once per idempotency key; domain refusals are answers too."""
+    """Run ``write`` once per idempotency key; domain refusals are answers too.
+
+    A write whose process died after it committed is answered from what it wrote: by
+    ``recover`` from the one ticket it wrote to, or by ``recover_written`` from every
+    ticket it wrote to (a merge writes two)."""
 
     def ticket_recovered(w: dict[str, Any]) -> StoredAnswer:
         receipt = Receipt(w["stream_id"], w["ticket_number"] or "", w["version"], w["position"])
@@ -221,6 +252,8 @@ def run_write(
         assert key is not None
         with read_problems():
             written = runtime.reads.written_for(principal.id, key)
+        if recover_written is not None:
+            return recover_written(written)
         if len(written) != 1:
             return None
         return recover(written[0])

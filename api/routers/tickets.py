@@ -33,7 +33,7 @@ from api.schemas.tickets import (
     TicketFiling,
     TypeIn,
 )
-from api.writes import TicketWrite, merge_answer, visible_ticket
+from api.writes import TicketWrite, merge_answer, merge_recovery, visible_ticket
 from desk.access import (
     Principal,
     author_role,
@@ -197,6 +197,7 @@ def merge_ticket(ticket: str, merge: MergeIn, write: TicketWrite) -> JSONRespons
                 reopen_target=merge.reopen_target,
             )
         ),
+        recover_written=merge_recovery(owner.ticket_id, into.ticket_id),
     )
 
 

@@ -57,6 +57,22 @@ def test_a_write_that_committed_before_its_process_died_is_answered_not_repeated
     assert [e["fields"].get("body") for e in history_of(server, number)].count("once") == 1
 
 
+def test_a_merge_that_committed_before_its_process_died_is_answered_not_refused(
+    server: Server,
+) -> None:
+    source, target = file_ticket(server)["number"], file_ticket(server)["number"]
+    key = uuid.uuid4().hex
+    with server.client("agent") as agent:
+        merge = (f"/v1/tickets/{source}/merge", {"into": target})
+        first = agent.post(merge[0], json=merge[1], headers={"Idempotency-Key": key})
+        assert first.status_code == 200, first.text
+        abandon(server, key)
+        again = agent.post(merge[0], json=merge[1], headers={"Idempotency-Key": key})
+    assert again.status_code == 200, again.text  # not 409 ticket-merged: it is the same merge
+    assert again.json() == first.json()
+    assert [e["kind"] for e in history_of(server, target)].count("Ticket.MergeReceived") == 1
+
+
 def test_a_fresh_claim_is_still_in_flight_and_a_stale_one_with_nothing_written_runs_once(
     server: Server,
 ) -> None:

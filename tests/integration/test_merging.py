@@ -25,6 +25,7 @@ from projections.dashboard import queries
 from projections.kit import Tables
 from projections.outbox import MailIdentity
 from projections.runner import ProjectionRunner
+from replay.history import backlog
 from store.attachments import AttachmentStore
 from tests.builders import SYNC_FAILS, desk_with_account
 from tests.mailserver import Mailbox, smtp_server
@@ -121,6 +122,7 @@ def test_the_views_show_the_merge_on_both_tickets_and_count_the_request_once(
     assert kinds == [("filed",), ("filed",)]  # the merge is no close
     (times,) = queries.times(conn, t, board, "priority")
     assert (times["tickets"], times["resolution_count"]) == (1, 0)
+    assert backlog(conn, t, now())["by_status"] == {"open": 1}  # the merged one is not owed
 
 
 def test_the_merged_requester_is_told_by_email_naming_the_target_and_their_reply_lands_there(
