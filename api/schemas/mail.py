@@ -40,6 +40,7 @@ class OutgoingMail(BaseModel):
         "closed",
         "contact_answer",
         "contact_ticket",
+        "merged",
     ]
     recipients: list[str]
     subject: str

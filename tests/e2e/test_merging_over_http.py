@@ -143,3 +143,19 @@ def test_every_refused_merge_is_a_problem_that_says_what_to_do(server: Server) -
         assert f"merge {c} into {b}" in refused(merge(c, a), 409, "ticket-merged")
         refused(merge(a, "not a ticket"), 404, "unknown-ticket")
         refused(agent.post(f"/v1/tickets/{c}/merge", json={}), 422, "invalid-request")
+
+
+def test_the_outbox_lists_the_requesters_merge_notice_naming_the_target(server: Server) -> None:
+    target, source = file_ticket(server, "team_admin"), file_ticket(server)
+    with server.client("agent") as agent, server.client("admin") as admin:
+        merged = agent.post(
+            f"/v1/tickets/{source['number']}/merge", json={"into": target["number"]}
+        )
+        at = merged.json()["position"]
+        listed = admin.get(
+            "/v1/admin/outbox", params={"ticket": source["number"], "min_position": at}
+        )
+    assert listed.status_code == 200, listed.text
+    (notice,) = [m for m in listed.json()["emails"] if m["reason"] == "merged"]
+    assert notice["recipients"] == ["rita@northwind.example"]
+    assert f"merged it into ticket {target['number']}" in notice["body"]
