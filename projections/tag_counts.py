@@ -29,8 +29,11 @@ HANDLES = (
     Ticket.Reopened,
     Ticket.TagsAdded,
     Ticket.TagsRemoved,
+    Ticket.MergedInto,
 )
 STATUSES = ("open", "pending", "closed")
+"""The statuses the dashboard counts. A ticket merged into another counts as ``merged``
+and not at all on the dashboard: it is the same request, counted once, as the other."""
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
@@ -76,6 +79,8 @@ def fold(
                 new = (e.to_status, tags)
             case Ticket.Reopened():
                 new = ("open", tags)
+            case Ticket.MergedInto():
+                new = ("merged", tags)
             case Ticket.TagsAdded():
                 new = (status, (*tags, *(tag for tag in e.tags if tag not in tags)))
             case Ticket.TagsRemoved():
@@ -133,7 +138,7 @@ def tags_dashboard(
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT tag AS name, sum(tickets)::int AS tickets, {per_status} "
-            f"FROM {t(COUNTS)} GROUP BY tag HAVING sum(tickets) > 0 "
+            f"FROM {t(COUNTS)} WHERE status <> 'merged' GROUP BY tag HAVING sum(tickets) > 0 "
             "ORDER BY tickets DESC, name LIMIT %s",
             (limit,),
         ).fetchall()

@@ -20,7 +20,7 @@ from domain.stamp import Stamp
 from domain.ticket import Ticket
 from mail.intake import MailIntake
 from mail.sender import MailSender, SmtpServer
-from projections import ticket_detail
+from projections import tag_counts, ticket_detail
 from projections.dashboard import queries
 from projections.kit import Tables
 from projections.outbox import MailIdentity
@@ -81,6 +81,8 @@ def duplicates(desk: SupportDesk) -> dict[str, Any]:
     desk.add_internal_note(source.number, author_id=alex, body=NOTE, stamp=staff)
     desk.add_message(source.number, author_id="req-1", author_role="requester",
                      body="It is my laptop too.", stamp=person("req-1"))  # fmt: skip
+    for ticket in (source, target):
+        desk.change_tags(ticket.number, add=["laptop"], remove=[], stamp=staff)
     desk.merge_ticket(source.number, into=target.number, stamp=staff)
     return {"account": account, "alex": alex, "source": source, "target": target, "staff": staff}
 
@@ -123,6 +125,9 @@ def test_the_views_show_the_merge_on_both_tickets_and_count_the_request_once(
     (times,) = queries.times(conn, t, board, "priority")
     assert (times["tickets"], times["resolution_count"]) == (1, 0)
     assert backlog(conn, t, now())["by_status"] == {"open": 1}  # the merged one is not owed
+    assert tag_counts.tags_dashboard(conn, t) == [
+        {"name": "laptop", "tickets": 1, "open": 1, "pending": 0, "closed": 0}
+    ]
 
 
 def test_the_merged_requester_is_told_by_email_naming_the_target_and_their_reply_lands_there(
