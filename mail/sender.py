@@ -116,7 +116,7 @@ def render(
     message["In-Reply-To"] = references[-1]
     message["References"] = " ".join(references)
     message["X-Docket-Ticket"] = row["number"]
-    if row["reason"] in ("pending", "closed"):
+    if row["reason"] in ("pending", "closed", "merged"):  # news of a state, not a reply
         message["Auto-Submitted"] = "auto-generated"
     message.set_content(row["body"])
     return message

@@ -142,6 +142,7 @@ def test_the_merged_requester_is_told_by_email_naming_the_target_and_their_reply
     (notice,) = mail[1].messages()
     assert notice["To"] == "r@acme.test"
     assert notice["Subject"] == f"Re: [{source.number}] Sync fails"
+    assert notice["Auto-Submitted"] == "auto-generated"  # news of the ticket, not a reply
     body = notice.get_content()
     assert f"merged it into ticket {target.number}" in body and "Alex Agent" in body
     assert NOTE not in body and "broken laptop" not in body
