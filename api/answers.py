@@ -15,6 +15,7 @@ from api.schemas.common import PersonRef
 from api.schemas.lists import TicketPage, TicketQuery, TicketSummary
 from api.schemas.ticket_detail import (
     CallbackOut,
+    CcOut,
     ChatLineOut,
     FileOut,
     MergedTicketOut,
@@ -259,6 +260,14 @@ def ticket_detail(
         assignee=person(found["assignee_id"], names),
         support_group=found["support_group"],
         collaborators=[named(c, names) for c in found["collaborators"]],
+        ccs=[
+            CcOut(
+                email=c["email"],
+                member=person(c["member_id"], names),
+                added_at=datetime.fromisoformat(c["added_at"]),
+            )
+            for c in found.get("ccs", [])
+        ],
         follow_up_of=found["follow_up_of"],
         rating=rating,
         created_at=found["created_at"],

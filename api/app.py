@@ -16,6 +16,7 @@ from api.routers import (
     attachments,
     audit,
     callbacks,
+    ccs,
     contact,
     dashboard,
     feed,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(tickets.router)
+    app.include_router(ccs.router)
     app.include_router(callbacks.router)
     app.include_router(contact.router)
     app.include_router(inbox.router)

@@ -73,6 +73,10 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.AttachmentTooLarge: 413,
     errors.EmptyAttachment: 422,
     errors.AttachmentRefused: 422,
+    # CCs of a ticket
+    errors.TooManyCcs: 409,
+    errors.UnknownCc: 404,
+    errors.NotCopied: 403,
 }
 
 TITLES = {

@@ -42,8 +42,10 @@ def mail_identity(settings: Settings, url: str) -> MailIdentity:
     return MailIdentity(settings.mail_from, settings.support_address, secret)
 
 
-def mail_sender(settings: Settings, url: str) -> MailSender | None:
-    """The SMTP sender ``DOCKET_SMTP_URL`` names, or None: emails then wait in the outbox."""
+def mail_sender(settings: Settings, url: str, desk: SupportDesk) -> MailSender | None:
+    """The SMTP sender ``DOCKET_SMTP_URL`` names, or None: emails then wait in the outbox.
+    Who a ticket copies is asked of the desk as each email goes (a CC removed is sent
+    nothing more, whatever the outbox view has read)."""
     if not settings.smtp_url:
         return None
     return MailSender(
@@ -52,6 +54,7 @@ def mail_sender(settings: Settings, url: str) -> MailSender | None:
         SmtpServer.from_url(settings.smtp_url),
         mail_identity(settings, url),
         max_age=timedelta(hours=settings.mail_max_age_hours),
+        copied=lambda ticket_id: desk.ticket_facts(ticket_id).cc_people,
     )
 
 
@@ -88,7 +91,7 @@ class Workers:
         return cls(
             runner=ProjectionRunner(url, schema, [VIEWS[name] for name in views]),
             deadlines=DeadlineWatch(desk, url, schema) if "sla" in views else None,
-            sender=mail_sender(settings, url) if "outbox" in views else None,
+            sender=mail_sender(settings, url, desk) if "outbox" in views else None,
         )
 
     def start(self) -> None:

@@ -30,7 +30,7 @@ from api.deps import (
 )
 from api.problems import PROBLEM_TYPE, Problem, domain_problem
 from api.runtime import Runtime
-from desk.access import Principal, may_see_ticket
+from desk.access import Principal, may_see_ticket, sees_as_cc
 from desk.answers import AccountReceipt, AttachmentRef, MergeReceipt, Receipt
 from desk.service import SupportDesk
 from domain.errors import DocketError, UnknownTicket
@@ -295,13 +295,23 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOw
     Account and requester never change once a ticket is filed, so the detail view
     answers when it has the ticket (one indexed row, no fold of the ticket's events:
     the desk folds it once, to decide the write); a ticket too new for the view is
-    asked of the desk.
+    asked of the desk. Who it copies does change: a requester who may write to it only
+    as a CC, or whom the view does not show copied, is checked against the desk.
     """
     owner = runtime.reads.owner_of(ref)
     if owner is None:
         try:
             owner = runtime.desk.ticket_facts(ref).owner
         except UnknownTicket:
+            raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
+    elif sees_as_cc(principal, owner) or (
+        not may_see_ticket(principal, owner) and principal.role == "requester"
+    ):
+        # who a ticket copies changes after filing: a member it copies writes only if the
+        # ticket copies them now, not as the view last read it
+        try:
+            owner = runtime.desk.ticket_facts(owner.ticket_id).owner
+        except DocketError:
             raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
     if not may_see_ticket(principal, owner):
         raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.")

@@ -39,6 +39,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "reopen": frozenset({"requester", "team_admin", "agent", "admin"}),
     "merge_ticket": STAFF_ROLES,
     "rate_satisfaction": frozenset({"requester", "team_admin"}),
+    # CCs: the requester (a team admin for the account's tickets) or staff copy people
+    "add_cc": frozenset({"requester", "team_admin", "agent", "admin"}),
+    "remove_cc": frozenset({"requester", "team_admin", "agent", "admin"}),
     "upload_attachment": frozenset({"requester", "team_admin", "agent", "admin"}),
     "download_attachment": frozenset(ROLES) - {"analyst"},
     "list_tickets": frozenset(ROLES) - {"analyst"},
@@ -141,15 +144,40 @@ def reads_every_ticket(principal: Principal) -> bool:
 
 def may_see_ticket(principal: Principal, owner: TicketOwner) -> bool:
     """Staff and auditors see every ticket, team admins their account's, requesters theirs
-    and those they follow as participants (a ticket of theirs was merged into it)."""
+    and those they follow as participants (a ticket of theirs was merged into it) or
+    that copy them (CCs)."""
     if reads_every_ticket(principal):
         return True
     if principal.role == "team_admin":
         return str(principal.account_id) == owner.account_id
     if principal.role == "requester":
-        follows = principal.id == owner.requester_id or principal.id in owner.participants
+        follows = (
+            principal.id == owner.requester_id
+            or principal.id in owner.participants
+            or principal.id in owner.cc_member_ids
+        )
         return follows and str(principal.account_id) == owner.account_id
     return False
+
+
+def sees_as_cc(principal: Principal, owner: TicketOwner) -> bool:
+    """Whether the caller sees the ticket only because it copies them."""
+    return (
+        principal.role == "requester"
+        and principal.id != owner.requester_id
+        and principal.id not in owner.participants
+        and principal.id in owner.cc_member_ids
+    )
+
+
+def may_manage_ccs(principal: Principal, owner: TicketOwner) -> bool:
+    """Who copies people on a ticket, and stops: staff, its requester, and a team admin of
+    its account; not someone it copies (they see it, but it is not theirs)."""
+    return (
+        principal.is_staff
+        or principal.role == "team_admin"
+        or (principal.id == owner.requester_id)
+    )
 
 
 def may_see_callback(principal: Principal, owner: TicketOwner) -> bool:
@@ -159,7 +187,10 @@ def may_see_callback(principal: Principal, owner: TicketOwner) -> bool:
 
 def author_role(principal: Principal, owner: TicketOwner) -> AuthorRole:
     """How a person's message on this ticket is shown: a team admin writing on a
-    colleague's ticket, or a participant, is a collaborator."""
+    colleague's ticket, or a participant, is a collaborator; a member it copies writes as
+    a CC (and does not become a collaborator: removed, they get nothing more)."""
     if principal.is_staff:
         return "agent"
-    return "requester" if principal.id == owner.requester_id else "collaborator"
+    if principal.id == owner.requester_id:
+        return "requester"
+    return "cc" if sees_as_cc(principal, owner) else "collaborator"

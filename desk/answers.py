@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from domain.ccs import outside_cc_id
 from domain.stamp import Stamp
 from domain.ticket import TicketOwner
 
@@ -78,10 +79,27 @@ class TicketFacts:
     merged_into: str | None = None
     """The ticket it was merged into, if it was: replies to it land there."""
     participants: tuple[str, ...] = ()
+    ccs: tuple[tuple[str, str | None], ...] = ()
+    """Who the ticket copies now: (address, member id or None), in the order added."""
+
+    @property
+    def cc_people(self) -> frozenset[str]:
+        """The CCs as the outbox names its recipients: a member's id, else ``cc:<address>``."""
+        return frozenset(member or outside_cc_id(address) for address, member in self.ccs)
+
+    @property
+    def cc_member_ids(self) -> frozenset[str]:
+        return frozenset(member for _, member in self.ccs if member is not None)
 
     @property
     def owner(self) -> TicketOwner:
-        return TicketOwner(self.ticket_id, self.account_id, self.requester_id, self.participants)
+        return TicketOwner(
+            self.ticket_id,
+            self.account_id,
+            self.requester_id,
+            self.participants,
+            cc_member_ids=self.cc_member_ids,
+        )
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ class DeskCore(Application[UUID]):
             assignee_id=t.assignee_id,
             merged_into=t.merged_into,
             participants=tuple(sorted(t.participants)),
+            ccs=tuple(t.ccs.items()),
         )
 
     def check_assignment(self, agent_id: str | None, group: str | None) -> None:

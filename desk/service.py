@@ -7,6 +7,7 @@ event store. Each area keeps its use cases in a module of its own:
 * :mod:`desk.help_centre` — help articles and help sessions;
 * :mod:`desk.imports` — tickets from outside data sets;
 * :mod:`desk.contact` — the contact form, and agents' answers to it;
+* :mod:`desk.ccs` — the people a ticket copies (CCs);
 
 and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
 change again after a race). Methods take plain values (ids, strings, a
@@ -16,6 +17,7 @@ change again after a race). Methods take plain values (ids, strings, a
 from __future__ import annotations
 
 from desk.accounts import Accounts
+from desk.ccs import Ccs
 from desk.contact import Contact
 from desk.help_centre import HelpCentre
 from desk.imports import Imports
@@ -23,7 +25,7 @@ from desk.staff import Staff
 from desk.tickets import TicketDesk
 
 
-class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact):
+class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact, Ccs):
     """Docket's eventsourcing application: all the desk's use cases."""
 
     name = "docket"

@@ -370,3 +370,15 @@ class UnknownAttachment(InvalidField):
             "attachments",
             f"Upload {attachment_id} with POST /v1/attachments before attaching it.",
         )
+
+
+class TooManyCcs(DocketError):
+    """A ticket copies at most ``CCS_MAX`` people."""
+
+
+class UnknownCc(DocketError):
+    """The address is not copied on the ticket."""
+
+
+class NotCopied(DocketError):
+    """Only someone copied on a ticket writes to it as a CC (and no longer once removed)."""

@@ -12,6 +12,7 @@ from eventsourcing.domain import event
 
 from domain.attachments import ACCEPTED_TYPES, is_clean_filename
 from domain.base import ChainedAggregate
+from domain.ccs import checked_cc_address, normalised_address, outside_cc_id
 from domain.channels import (
     ChatLine,
     check_callback_window,
@@ -27,6 +28,7 @@ from domain.errors import (
     MergeTargetClosed,
     NoCallbackToMake,
     NotAMember,
+    NotCopied,
     NothingChanged,
     PriorityUnchanged,
     ReopenWindowPassed,
@@ -36,6 +38,8 @@ from domain.errors import (
     TicketClosed,
     TicketMerged,
     TicketNotClosed,
+    TooManyCcs,
+    UnknownCc,
     UnsupportedAttachmentType,
 )
 from domain.sla import SlaState
@@ -45,6 +49,7 @@ from domain.vocabulary import (
     AUTHOR_ROLES,
     BODY_MAX_BYTES,
     CALLBACK_OUTCOMES,
+    CCS_MAX,
     CHANNELS,
     COMMENT_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -66,14 +71,17 @@ def checked_body(value: str) -> str:
 @dataclass(frozen=True)
 class TicketOwner:
     """Whose a ticket is, all that deciding who may see it needs: facts fixed when it is
-    filed, and the participants a merge adds (only ever added: a view that lags behind a
-    merge may refuse a participant for a moment, never let anyone else in)."""
+    filed, the participants a merge adds (only ever added: a view that lags behind a
+    merge may refuse a participant for a moment, never let anyone else in), and the
+    members of its account it copies (CCs, who see it too; a write by one is checked
+    against the ticket itself, see :func:`api.writes.visible_ticket`)."""
 
     ticket_id: UUID
     account_id: str
     requester_id: str
     participants: tuple[str, ...] = ()
     """Customers besides the requester who follow the ticket (see :class:`Ticket`)."""
+    cc_member_ids: frozenset[str] = frozenset()
 
 
 class Ticket(ChainedAggregate):
@@ -204,6 +212,18 @@ class Ticket(ChainedAggregate):
         """Staff took tags off the ticket (only tags it had)."""
 
         tags: list[str]
+
+    class CcAdded(ChainedAggregate.Event):
+        """Someone copied on the ticket, by address (normalised, :mod:`domain.ccs`);
+        ``member_id`` when the address was a member's of the ticket's account then."""
+
+        email: str
+        member_id: str | None
+
+    class CcRemoved(ChainedAggregate.Event):
+        """Someone no longer copied: they get no more email of it, nor see it."""
+
+        email: str
 
     tags: tuple[str, ...] = ()
     """The ticket's tags, in the order they were put on. Staff only (see :mod:`domain.tags`)."""
@@ -346,6 +366,8 @@ class Ticket(ChainedAggregate):
         self.participants: set[str] = set()
         """Customers besides the requester who follow the ticket: the requesters of the
         tickets merged into it."""
+        self.ccs: dict[str, str | None] = {}
+        """Who the ticket copies: address -> member id (None: not a member of the account)."""
         self.sla = SlaState().opened(priority)
         if sla_terms is not None:
             self.sla = self.sla.terms_set(sla_terms, stamp.at)
@@ -365,6 +387,11 @@ class Ticket(ChainedAggregate):
             raise NotAMember("Only the ticket's requester can reply as its requester.")
         if author_role == "collaborator" and author_id == self.requester_id:
             raise InvalidField("author_role", "The requester replies as requester.")
+        if author_role == "cc" and author_id not in self.cc_people:
+            raise NotCopied(
+                f"{author_id} is not copied on ticket {self.number}; ask its requester or an "
+                "agent to add you as a CC."
+            )
         unknown = [a for a in attachments if a not in self.attachments]
         if unknown:
             raise InvalidField("attachments", f"Attach {unknown[0]} to the ticket first.")
@@ -424,6 +451,51 @@ class Ticket(ChainedAggregate):
         self, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
     ) -> None:
         self.attachments.append(attachment_id)
+
+    # --- CCs -------------------------------------------------------------------------
+
+    @property
+    def cc_people(self) -> frozenset[str]:
+        """The CCs as people: a member's id, or ``cc:<address>`` for anyone else."""
+        return frozenset(
+            member_id or outside_cc_id(address) for address, member_id in self.ccs.items()
+        )
+
+    def add_cc(self, *, email: str, member_id: str | None, stamp: Stamp) -> None:
+        """Copy someone on the ticket; ``member_id``: theirs, if the address is a member's
+        of the ticket's account (the desk looks it up)."""
+        address = checked_cc_address(email)
+        self.check_not_closed()
+        if member_id == self.requester_id:
+            raise InvalidField(
+                "email", f"{address} is the ticket's requester, who gets every email already."
+            )
+        if address in self.ccs:
+            raise NothingChanged(f"{address} is already copied on ticket {self.number}.")
+        if len(self.ccs) >= CCS_MAX:
+            raise TooManyCcs(
+                f"Ticket {self.number} copies {CCS_MAX} people already, the most it may; "
+                "remove a CC first."
+            )
+        self._cc_added(email=address, member_id=member_id, stamp=stamp)
+
+    @event(CcAdded)
+    def _cc_added(self, email: str, member_id: str | None, stamp: Stamp) -> None:
+        self.ccs[email] = member_id
+
+    def remove_cc(self, *, email: str, stamp: Stamp) -> None:
+        """Stop copying someone. Allowed on a closed ticket too: it only stops emails."""
+        address = normalised_address(email)
+        if address not in self.ccs:
+            raise UnknownCc(
+                f"{address or email!r} is not copied on ticket {self.number}; "
+                f"GET /v1/tickets/{self.number} lists its CCs."
+            )
+        self._cc_removed(email=address, stamp=stamp)
+
+    @event(CcRemoved)
+    def _cc_removed(self, email: str, stamp: Stamp) -> None:
+        del self.ccs[email]
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -807,6 +879,8 @@ PUBLIC_EVENTS = (
     Ticket.ChatTranscriptRecorded,
     Ticket.MergedInto,
     Ticket.MergeReceived,
+    Ticket.CcAdded,
+    Ticket.CcRemoved,
 )
 """What customers may see of a ticket: the only events their views fold."""
 STAFF_ONLY_EVENTS = (

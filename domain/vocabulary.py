@@ -19,8 +19,9 @@ TicketType = Literal["question", "bug", "feature_request", "billing", "technical
 Priority = Literal["low", "normal", "high", "urgent"]
 """In rising order: a change to a later one raises the priority."""
 Status = Literal["open", "pending", "closed"]
-AuthorRole = Literal["requester", "agent", "collaborator"]
-"""Who wrote a public message: the requester, an agent, or a colleague of the requester."""
+AuthorRole = Literal["requester", "agent", "collaborator", "cc"]
+"""Who wrote a public message: the requester, an agent, a colleague of the requester, or
+someone copied on the ticket (a CC, member of its account or not)."""
 
 TICKET_TYPES: tuple[TicketType, ...] = get_args(TicketType)
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
@@ -29,7 +30,7 @@ AUTHOR_ROLES: tuple[AuthorRole, ...] = get_args(AuthorRole)
 
 # --- who and through what --------------------------------------------------------------
 
-ActorKind = Literal["requester", "collaborator", "agent", "admin", "system", "importer"]
+ActorKind = Literal["requester", "collaborator", "cc", "agent", "admin", "system", "importer"]
 Channel = Literal["web", "email", "chat", "phone", "social", "api", "import"]
 FilingChannel = Literal["web", "chat", "api", "phone", "social", "email"]
 """The channels a ticket filed over the API may name: every channel but ``import``."""
@@ -81,6 +82,8 @@ NAME_MAX_CHARS = 200
 COMMENT_MAX_CHARS = 2000
 ATTACHMENTS_MAX = 20
 """Files one message (a filing, a reply, an email) may carry."""
+CCS_MAX = 20
+"""People one ticket may copy (CCs): enough for a team, too few to make it a mailing list."""
 
 
 def checked_text(field: str, value: str, *, max_chars: int = 0, max_bytes: int = 0) -> str:

@@ -7,7 +7,10 @@ or a ``[T-000123]`` tag in the subject. A reply to a ticket merged into another
 lands in that other ticket, once its sender is proven and allowed on the ticket
 they answered. Its sender must be someone who may
 write to that ticket over the API too: the requester, a team admin of the
-ticket's account (who answers as a collaborator), or an agent or admin. The
+ticket's account (who answers as a collaborator), a member it copies (as a CC), or an
+agent or admin; or someone it copies from outside the account, who answers as
+``cc:<address>`` with the same proof (their own signed reply address, or the gateway's
+verdict). The
 trimmed text becomes a message; attachments become ticket attachments; a
 closed ticket opens again within its reopen window.
 
@@ -53,6 +56,7 @@ from desk.answers import AttachmentRef, Receipt, TicketFacts
 from desk.service import SupportDesk
 from desk.tickets import MERGE_HOPS
 from desk.uploads import Uploads
+from domain.ccs import outside_cc_id
 from domain.errors import (
     AttachmentRefused,
     DocketError,
@@ -309,6 +313,9 @@ class MailIntake:
         the sender proven (:meth:`_proven`), then the same rules as a reply over HTTP
         (:mod:`desk.access`)."""
         sender = mail.sender
+        copied = self._copied_from_outside(mail, facts)
+        if copied is not None:
+            return copied, "cc", "cc"
         people = self.people(sender)
         if not people:
             raise MailRefused(
@@ -333,11 +340,29 @@ class MailIntake:
             )
             if may_call(who, "add_message") and may_see_ticket(who, facts.owner):
                 role = author_role(who, facts.owner)
-                return who.id, role, "collaborator" if role == "collaborator" else who.actor_kind
+                return who.id, role, role if role in ("collaborator", "cc") else who.actor_kind
         raise MailRefused(
             "not-allowed",
             f"{sender} may not write to ticket {facts.number}: only its requester, a team "
             "admin of its account, or support staff can. Ask the requester to add you.",
+        )
+
+    def _copied_from_outside(self, mail: InboundMail, facts: TicketFacts) -> str | None:
+        """``cc:<address>`` when the sender is someone the ticket copies from outside its
+        account and the email proves it: the reply address signed for them as its CC, or
+        the gateway's verdict; refused as unproven without either. None when the sender is
+        no such CC (a member it copies writes as themselves, proven as any member is)."""
+        someone = outside_cc_id(mail.sender)
+        if someone not in facts.cc_people:
+            return None
+        token = self.reply_token(mail, facts.number)
+        if self.vouched(mail) or (token and self.identity.proves(facts.number, someone, token)):
+            return someone
+        raise MailRefused(
+            "sender-unproven",
+            f"Nothing in this email proves that {mail.sender} sent it, so it is not added to "
+            f"ticket {facts.number}. Answer the email Docket sent you about it (its reply "
+            "address is yours alone).",
         )
 
     def not_for_ticket(self, ticket: str, reason: str, detail: str) -> MailRefused:

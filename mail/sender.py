@@ -22,6 +22,12 @@ even be written is ``failed`` at once, so it never blocks the ones behind it.
 An email older than ``max_age`` when first picked up is marked ``expired``
 instead of sent: a desk that turns email on late does not flood its customers
 with a year of history.
+
+A recipient the email has as a CC only (the row's ``cc_ids``) is sent their copy only
+if the ticket still copies them as it goes (``copied``, asked of the desk; without it,
+the outbox's own record of the ticket's CCs): a CC removed after the email was owed is
+sent nothing (kept among ``refused_ids`` with the reason), and an email all of whose
+recipients were removed so is ``withheld``.
 """
 
 from __future__ import annotations
@@ -29,19 +35,21 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
 
 from mail.text import header_line
 from projections.kit import Tables
-from projections.outbox import DELIVERIES, MAIL, MailIdentity
+from projections.outbox import DELIVERIES, MAIL, THREADS, MailIdentity
 from store.background import Background
 
 log = logging.getLogger("docket.mail")
@@ -137,6 +145,7 @@ class MailSender(Background):
         max_age: timedelta = timedelta(hours=24),
         poll_seconds: float = 0.5,
         timeout: float = 30.0,
+        copied: Callable[[UUID], frozenset[str]] | None = None,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -145,6 +154,7 @@ class MailSender(Background):
         self.max_age = max_age
         self.poll_seconds = poll_seconds
         self.timeout = timeout
+        self.copied = copied
         self.t = Tables(schema)
         self.deliveries = f'"{schema}".{DELIVERIES}'
         super().__init__()
@@ -218,6 +228,16 @@ class MailSender(Background):
             if row["attempts"] == 0 and row["now"] - row["created_at"] > self.max_age:
                 return self._mark(cur, row, "expired", "older than the max age when picked up")
             done = {*row["sent_to"], *row["refused_ids"]}
+            progress = Progress(
+                list(row["sent_to"]), list(row["refused_ids"]), list(row["refused"])
+            )
+            withheld = self._no_longer_copied(cur, row, done)
+            for person, address in zip(row["recipient_ids"], row["recipients"], strict=True):
+                if person in withheld:
+                    progress.refuse(person, f"{address}: no longer a CC of the ticket; not sent")
+            done |= withheld
+            if withheld and not progress.sent_to and done >= set(row["recipient_ids"]):
+                return self._mark(cur, row, "withheld", "; ".join(progress.refused), progress)
             try:
                 copies = [
                     (person, address, render(row, self.identity, person, address))
@@ -228,9 +248,6 @@ class MailSender(Background):
                 ]
             except Exception as error:  # an email that cannot be written must not block the rest
                 return self._mark(cur, row, "failed", f"cannot be written: {error}")
-            progress = Progress(
-                list(row["sent_to"]), list(row["refused_ids"]), list(row["refused"])
-            )
             for person, address, message in copies:
                 try:
                     client.send_message(message, to_addrs=[address])
@@ -256,7 +273,7 @@ class MailSender(Background):
             if not progress.sent_to:
                 return self._mark(cur, row, "failed", "; ".join(progress.refused), progress)
             # some recipients refused: the others have it; say who did not
-            why = f"refused by the server: {'; '.join(progress.refused)}"[:1000]
+            why = f"not delivered to: {'; '.join(progress.refused)}"[:1000]
             cur.execute(
                 f"UPDATE {self.deliveries} SET state = 'sent', attempts = attempts + 1, "
                 "sent_at = now(), last_error = %s, updated_at = now(), sent_to = %s, "
@@ -264,6 +281,26 @@ class MailSender(Background):
                 (why if progress.refused else None, *progress.columns(), row["notification_id"]),
             )
             return "sent"
+
+    def _no_longer_copied(
+        self, cur: psycopg.Cursor[Any], row: dict[str, Any], done: set[str]
+    ) -> set[str]:
+        """Those of the email's CC-only recipients still owed it whom the ticket no longer
+        copies (all of them when the ticket cannot be read: better none than one too many)."""
+        owed = {p for p in row["cc_ids"] if p not in done}
+        if not owed:
+            return set()
+        if self.copied is not None:
+            try:
+                now = self.copied(row["ticket_id"])
+            except Exception:
+                log.warning("mail %s: who ticket copies unknown", row["notification_id"])
+                return owed
+            return owed - now
+        found = cur.execute(
+            f"SELECT cc_ids FROM {self.t(THREADS)} WHERE ticket_id = %s", (row["ticket_id"],)
+        ).fetchone()
+        return owed - set(found["cc_ids"] if found else ())
 
     def _connected(self) -> smtplib.SMTP:
         """The open connection, checked with NOOP, or a new one."""

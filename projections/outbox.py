@@ -4,6 +4,10 @@ Each public reply, and each change of status to pending or closed, becomes one
 email to the ticket's requester and collaborators, never to whoever did it. A
 ticket merged into another tells them so, naming that ticket, and its requester
 joins the other ticket's collaborators (the public replies there reach them).
+Each public reply goes to the people the ticket copies (CCs) too, each as a
+recipient of their own (a CC from outside the account as ``cc:<address>``), and an
+email's row says which of its recipients are there as CCs only, so that the sender
+sends nothing to one removed meanwhile.
 Internal notes never become anything here: the view does not even handle their
 events. Imported history is not news to anyone, so it sends nothing. An agent's
 answer to a contact request is one email to the address the request came from
@@ -35,6 +39,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.account import Account
+from domain.ccs import outside_cc_id
 from domain.contact import ContactRequest
 from domain.staff import StaffMember
 from domain.ticket import REOPEN_WINDOW, Ticket
@@ -114,7 +119,9 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 subject text NOT NULL,
                 requester_id text NOT NULL,
                 collaborators text[] NOT NULL DEFAULT '{}',
-                versions integer[] NOT NULL DEFAULT '{}'
+                versions integer[] NOT NULL DEFAULT '{}',
+                cc_emails text[] NOT NULL DEFAULT '{}',
+                cc_ids text[] NOT NULL DEFAULT '{}'
             """,
             MAIL: """
                 notification_id text PRIMARY KEY,
@@ -129,7 +136,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 version integer NOT NULL,
                 earlier integer[] NOT NULL,
                 created_at timestamptz NOT NULL,
-                reply_number text NOT NULL DEFAULT ''
+                reply_number text NOT NULL DEFAULT '',
+                cc_ids text[] NOT NULL DEFAULT '{}'
             """,
         },
     )
@@ -179,6 +187,9 @@ class Thread:
     requester_id: str
     collaborators: list[str]
     versions: list[int]
+    cc_emails: list[str] = field(default_factory=list)
+    cc_ids: list[str] = field(default_factory=list)
+    """Who the ticket copies: their addresses, and as whom each is mailed (same order)."""
 
 
 @dataclass
@@ -203,15 +214,19 @@ class OutboxBatch:
         threads: dict[UUID, Thread] = {}
         if tickets:
             threads = {
-                row[0]: Thread(row[1], row[2], row[3], list(row[4]), list(row[5]))
+                row[0]: Thread(
+                    row[1], row[2], row[3], list(row[4]), list(row[5]), list(row[6]), list(row[7])
+                )
                 for row in conn.execute(
-                    f"SELECT ticket_id, number, subject, requester_id, collaborators, versions "
-                    f"FROM {t(THREADS)} WHERE ticket_id = ANY(%s)",
+                    f"SELECT ticket_id, number, subject, requester_id, collaborators, versions, "
+                    f"cc_emails, cc_ids FROM {t(THREADS)} WHERE ticket_id = ANY(%s)",
                     (tickets,),
                 ).fetchall()
             }
         wanted = {
-            p for thread in threads.values() for p in (thread.requester_id, *thread.collaborators)
+            p
+            for thread in threads.values()
+            for p in (thread.requester_id, *thread.collaborators, *thread.cc_ids)
         }
         for fact in facts:
             e = fact.event
@@ -224,6 +239,8 @@ class OutboxBatch:
                     wanted.add(e.stamp.actor_id)
                 case Ticket.MergeReceived():
                     wanted.add(e.source_requester_id)
+                case Ticket.CcAdded():
+                    wanted.add(e.member_id or outside_cc_id(e.email))
         people: dict[str, tuple[str, str, bool]] = {}
         if wanted:
             people = {
@@ -255,7 +272,7 @@ class OutboxBatch:
                     thread.collaborators.append(joining)
                     self.threads_changed.add(fact.stream_id)
                 if e.stamp.via != "import":
-                    self.notify(fact, reply_reason(e.author_role), e.body)
+                    self.notify(fact, reply_reason(e.author_role), e.body, copied=True)
             case Ticket.StatusChanged() if (
                 e.to_status in ("pending", "closed") and e.stamp.via != "import"
             ):
@@ -273,6 +290,24 @@ class OutboxBatch:
                 ):
                     thread.collaborators.append(joining)
                     self.threads_changed.add(fact.stream_id)
+            case Ticket.CcAdded() if fact.stream_id in self.threads:
+                thread = self.threads[fact.stream_id]
+                person = clean_text(e.member_id) if e.member_id else outside_cc_id(e.email)
+                if not e.member_id:  # known to the emails only, by their address
+                    self.remember(person, e.email, e.email, staff=False)
+                thread.cc_emails.append(clean_text(e.email))
+                thread.cc_ids.append(person)
+                self.threads_changed.add(fact.stream_id)
+            case Ticket.CcRemoved() if fact.stream_id in self.threads:
+                thread = self.threads[fact.stream_id]
+                kept = [
+                    (a, p)
+                    for a, p in zip(thread.cc_emails, thread.cc_ids, strict=True)
+                    if a != clean_text(e.email)
+                ]
+                thread.cc_emails = [a for a, _ in kept]
+                thread.cc_ids = [p for _, p in kept]
+                self.threads_changed.add(fact.stream_id)
             case ContactRequest.Received() if fact.stream_id not in self.threads:
                 # the person who wrote is known by the request only: no id of theirs is used
                 writer = contact_writer(fact.stream_id)
@@ -306,15 +341,21 @@ class OutboxBatch:
         body: str,
         subject_tag: str = "",
         reply_as: str | None = None,
+        *,
+        copied: bool = False,
     ) -> None:
-        """One email for the event in ``fact`` to everyone on the ticket but its author;
-        ``reply_as``: the person, on ticket ``subject_tag``, that answering it proves."""
+        """One email for the event in ``fact`` to everyone on the ticket but its author
+        (``copied``: its CCs too); ``reply_as``: the person, on ticket ``subject_tag``,
+        that answering it proves."""
         thread = self.threads.get(fact.stream_id)
         if thread is None:
             return
         author = fact.event.stamp.actor_id
+        if isinstance(fact.event, Ticket.MessageAdded):
+            author = fact.event.author_id  # a CC from outside writes as cc:<address>
         wanted = [thread.requester_id, *thread.collaborators]
-        ids = [p for p in dict.fromkeys(wanted) if p != author]
+        copied_only = [p for p in thread.cc_ids if p not in wanted] if copied else []
+        ids = [p for p in dict.fromkeys([*wanted, *copied_only]) if p != author]
         recipients = [(p, self.people[p][1]) for p in ids if p in self.people]
         if not recipients:
             return
@@ -338,6 +379,7 @@ class OutboxBatch:
                 thread.versions[-THREAD_DEPTH:],
                 created_at,
                 subject_tag if reply_as is not None else "",
+                [p for p, _ in recipients if p in copied_only],
             )
         )
         thread.versions.append(fact.version)
@@ -355,9 +397,11 @@ class OutboxBatch:
             if self.threads_changed:
                 cur.executemany(
                     f"INSERT INTO {t(THREADS)} (ticket_id, number, subject, requester_id, "
-                    "collaborators, versions) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "collaborators, versions, cc_emails, cc_ids) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (ticket_id) DO UPDATE SET collaborators = "
-                    "excluded.collaborators, versions = excluded.versions",
+                    "excluded.collaborators, versions = excluded.versions, "
+                    "cc_emails = excluded.cc_emails, cc_ids = excluded.cc_ids",
                     [
                         (
                             t_id,
@@ -366,6 +410,8 @@ class OutboxBatch:
                             th.requester_id,
                             th.collaborators,
                             th.versions,
+                            th.cc_emails,
+                            th.cc_ids,
                         )
                         for t_id, th in ((i, self.threads[i]) for i in self.threads_changed)
                     ],
@@ -375,8 +421,8 @@ class OutboxBatch:
                     f"""
                     INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
                         recipient_ids, recipients, subject, body, version, earlier, created_at,
-                        reply_number)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        reply_number, cc_ids)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                     ON CONFLICT (notification_id) DO NOTHING
                     """,
                     self.mail,
@@ -394,7 +440,7 @@ def contact_writer(request_id: UUID) -> str:
 
 
 def reply_reason(author_role: str) -> str:
-    return {"agent": "reply", "collaborator": "collaborator_reply"}.get(
+    return {"agent": "reply", "collaborator": "collaborator_reply", "cc": "cc_reply"}.get(
         author_role, "requester_reply"
     )
 
@@ -467,6 +513,8 @@ VIEW = View(
             Ticket.StatusChanged,
             Ticket.MergedInto,
             Ticket.MergeReceived,
+            Ticket.CcAdded,
+            Ticket.CcRemoved,
             ContactRequest.Received,
             ContactRequest.Answered,
             ContactRequest.TurnedIntoTicket,
@@ -476,7 +524,7 @@ VIEW = View(
     apply,
     (PEOPLE, THREADS, MAIL),
     ignores=frozenset(IGNORES),
-    shape=2,  # 2: reply_number, and per-recipient reply addresses
+    shape=3,  # 2: reply_number, and per-recipient reply addresses; 3: CCs
 )
 
 

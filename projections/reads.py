@@ -18,6 +18,7 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from domain.ccs import OUTSIDE_PREFIX, is_outside_cc_id
 from domain.ticket import TicketOwner
 from projections import (
     articles,
@@ -112,7 +113,11 @@ def ticket_names(
         people.append(found["assignee_id"])
     if found["callback"] and found["callback"]["made_by"]:
         people.append(found["callback"]["made_by"])
+    people += [c["member_id"] for c in found.get("ccs", []) if c["member_id"]]
     names = directory.names(conn, t, people)
+    for someone in people:  # someone copied from outside the account: known by address
+        if is_outside_cc_id(someone):
+            names[someone] = someone.removeprefix(OUTSIDE_PREFIX)
     account = directory.account_name(conn, t, found["account_id"])
     if account is not None:
         names[found["account_id"]] = account
@@ -226,7 +231,8 @@ class Reads:
         return self._ticket_list(inbox.INBOX, where, paging)
 
     def customer_tickets(self, where: ListFilter, paging: Paging) -> NamedPage:
-        if where.requester_id is None and len(where.account_ids) != 1:
+        scoped = where.requester_id is not None or where.participant_id is not None
+        if not scoped and len(where.account_ids) != 1:
             raise ValueError("A customer list is scoped to one requester or one account.")
         return self._ticket_list(customer_tickets.CUSTOMER_TICKETS, where, paging)
 

@@ -162,6 +162,8 @@ IGNORES = (
     Ticket.TagsAdded,
     Ticket.TagsRemoved,
     Ticket.MergeReceived,
+    Ticket.CcAdded,
+    Ticket.CcRemoved,
 )
 """Ticket events that start, stop or move no clock."""
 VIEW = View(

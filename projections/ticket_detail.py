@@ -83,7 +83,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             tags text[] NOT NULL,
             merged_into text,
             merged_from text[] NOT NULL,
-            participants text[] NOT NULL
+            participants text[] NOT NULL,
+            ccs jsonb NOT NULL
         )
         """
     )
@@ -151,6 +152,7 @@ DETAIL_COLUMNS = (
     "merged_into",
     "merged_from",
     "participants",
+    "ccs",
 )
 MESSAGE_COLUMNS = (
     "ticket_id", "version", "position", "at", "author_id", "author_role", "attachments", "via",
@@ -160,9 +162,10 @@ NOTE_COLUMNS = ("ticket_id", "version", "position", "at", "author_id", "via", "b
 FILE_COLUMNS = (
     "ticket_id", "attachment_id", "filename", "content_type", "size", "added_at", "version",
 )  # fmt: skip
-JSON_COLUMNS = frozenset({"transcript", "callback"})
+JSON_COLUMNS = frozenset({"transcript", "callback", "ccs"})
 """``transcript``: the chat's lines. ``callback``: the phone, window and state of the
-latest callback request; read only by staff and the ticket's requester."""
+latest callback request; read only by staff and the ticket's requester. ``ccs``: who the
+ticket copies, in the order added (address, member id or null, when)."""
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
@@ -233,6 +236,7 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                 "merged_into": None,
                 "merged_from": [],
                 "participants": [],
+                "ccs": [],
             }
             messages.append(_message(fact, e.requester_id, "requester", e.description, []))
         ticket = tickets.get(tid)
@@ -295,6 +299,11 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                 ticket["tags"] = [*ticket["tags"], *e.tags]
             case Ticket.TagsRemoved():
                 ticket["tags"] = [tag for tag in ticket["tags"] if tag not in e.tags]
+            case Ticket.CcAdded():
+                cc = {"email": clean_text(e.email), "member_id": e.member_id}
+                ticket["ccs"] = [*ticket["ccs"], {**cc, "added_at": e.timestamp.isoformat()}]
+            case Ticket.CcRemoved():
+                ticket["ccs"] = [c for c in ticket["ccs"] if c["email"] != clean_text(e.email)]
             case Ticket.CallbackMade() if ticket["callback"] is not None:
                 ticket["callback"] = {
                     **ticket["callback"],
@@ -339,9 +348,9 @@ VIEW = View(
     create_tables,
     apply,
     (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=6,  # 3: what customers see of version, position, updated_at; 4: files by clean
+    shape=7,  # 3: what customers see of version, position, updated_at; 4: files by clean
     # base name, never with an active type; 5: tags (staff only); 6: merged_into,
-    # merged_from, participants
+    # merged_from, participants; 7: the CCs
 )
 
 
@@ -450,11 +459,20 @@ def owner_of(conn: psycopg.Connection[Any], t: Tables, ref: str) -> TicketOwner 
         return None
     column, value = key
     row = conn.execute(
-        f"SELECT ticket_id, account_id, requester_id, participants FROM {t(DETAILS)} "
+        f"SELECT ticket_id, account_id, requester_id, participants, ccs FROM {t(DETAILS)} "
         f"WHERE {column} = %s",
         (value,),
     ).fetchone()
-    return TicketOwner(row[0], str(row[1]), str(row[2]), tuple(row[3])) if row else None
+    if row is None:
+        return None
+    return TicketOwner(
+        row[0], str(row[1]), str(row[2]), tuple(row[3]), cc_member_ids=cc_members(row[4])
+    )
+
+
+def cc_members(ccs: list[dict[str, Any]]) -> frozenset[str]:
+    """The member ids among a detail's CCs (they see the ticket)."""
+    return frozenset(str(c["member_id"]) for c in ccs if c.get("member_id"))
 
 
 @dataclass(frozen=True)
@@ -471,12 +489,17 @@ def attachment_listings(
 ) -> list[FileListing]:
     """Every ticket that carries the file, whose it is, and how it lists the file."""
     rows = conn.execute(
-        f"SELECT d.ticket_id, d.account_id, d.requester_id, d.participants, f.filename, "
-        "f.content_type "
+        f"SELECT d.ticket_id, d.account_id, d.requester_id, d.participants, d.ccs, "
+        "f.filename, f.content_type "
         f"FROM {t(FILES)} f JOIN {t(DETAILS)} d USING (ticket_id) "
         f"WHERE f.attachment_id = %s ORDER BY f.added_at, d.ticket_id",
         (attachment_id,),
     ).fetchall()
     return [
-        FileListing(TicketOwner(r[0], str(r[1]), str(r[2]), tuple(r[3])), r[4], r[5]) for r in rows
+        FileListing(
+            TicketOwner(r[0], str(r[1]), str(r[2]), tuple(r[3]), cc_member_ids=cc_members(r[4])),
+            r[5],
+            r[6],
+        )
+        for r in rows
     ]

@@ -36,7 +36,8 @@ def outbox(
 ) -> OutboxPage:
     """Notification emails, newest first, with their delivery state: ``queued`` (no mail
     server set, or not yet picked up), ``sent``, ``retry`` (the server refused for now),
-    ``failed`` (refused for good) or ``expired`` (too old when first picked up)."""
+    ``failed`` (refused for good), ``expired`` (too old when first picked up) or
+    ``withheld`` (each of its recipients was a CC removed before it was sent)."""
     allowed(who, "outbox")
     with read_problems():
         rows = runtime.reads.outbox(

@@ -79,8 +79,9 @@ def file_ticket(filing: TicketFiling, write: TicketWrite) -> JSONResponse:
 
 @router.post("/{ticket}/messages", response_model=ReceiptOut, responses=PROBLEMS)
 def add_message(ticket: str, message: MessageIn, write: TicketWrite) -> JSONResponse:
-    """A public reply: by the requester, an agent, or a team admin as collaborator. To a
-    merged ticket, it lands in the ticket it went into: the answer names that one."""
+    """A public reply: by the requester, an agent, a team admin as collaborator, or a
+    member the ticket copies (as a CC). To a merged ticket, it lands in the ticket it went
+    into: the answer names that one."""
     owner = write.ticket("add_message", ticket)
     role = author_role(write.who, owner)
     return write.run(
@@ -91,7 +92,7 @@ def add_message(ticket: str, message: MessageIn, write: TicketWrite) -> JSONResp
             author_role=role,
             body=message.body,
             attachments=write.attachments(message.attachments),
-            stamp=write.stamp("collaborator" if role == "collaborator" else None),
+            stamp=write.stamp(role if role in ("collaborator", "cc") else None),
             expected_version=write.expected,
         ),
     )
@@ -243,8 +244,8 @@ def list_tickets(
         if scope == "team":
             where = list_filter(query, who, account_ids=(str(who.account_id),))
         else:
-            where = list_filter(
-                query, who, requester_id=who.id, account_ids=(str(who.account_id),)
+            where = list_filter(  # their own, and those that copy them (CCs)
+                query, who, participant_id=who.id, account_ids=(str(who.account_id),)
             )
         return ticket_page(runtime.reads.customer_tickets(where, page), staff=False)
 

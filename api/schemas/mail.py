@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import MinPosition, Strict
 from mail.intake import Action
 
-OutboxState = Literal["queued", "sent", "retry", "failed", "expired"]
+OutboxState = Literal["queued", "sent", "retry", "failed", "expired", "withheld"]
 """Where an email of the outbox stands (see :mod:`mail.sender`)."""
 
 

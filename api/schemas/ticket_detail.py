@@ -15,7 +15,10 @@ class MessageOut(BaseModel):
     position: int
     at: datetime
     author: PersonRef
-    author_role: str
+    author_role: str = Field(
+        description="requester, agent, collaborator (a colleague of the requester), or cc "
+        "(someone the ticket copies; one from outside is cc:<address>, named by the address)"
+    )
     via: str
     body: str
     attachments: list[str]
@@ -37,6 +40,15 @@ class FileOut(BaseModel):
     size: int
     added_at: datetime
     url: str
+
+
+class CcOut(BaseModel):
+    email: str
+    member: PersonRef | None = Field(
+        description="The member of the ticket's account at that address (they see the "
+        "ticket); null for someone copied from outside, who gets the emails only."
+    )
+    added_at: datetime
 
 
 class Rating(BaseModel):
@@ -107,6 +119,7 @@ class TicketDetail(TicketHeading):
     assignee: PersonRef | None
     support_group: str | None
     collaborators: list[PersonRef]
+    ccs: list[CcOut] = Field(description="Who the ticket copies (CCs), in the order added.")
     follow_up_of: str | None
     rating: Rating | None
     created_at: datetime

@@ -39,6 +39,8 @@ class ListFilter:
     groups: tuple[str, ...] = ()
     account_ids: tuple[str, ...] = ()
     requester_id: str | None = None
+    participant_id: str | None = None
+    """A member's own tickets: those they filed, and those that copy them (CCs)."""
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = None
@@ -163,6 +165,9 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     if f.requester_id is not None:
         where.append("r.requester_id = %s")
         params.append(clean_text(f.requester_id))
+    if f.participant_id is not None:
+        where.append("(r.requester_id = %s OR r.cc_member_ids @> ARRAY[%s]::text[])")
+        params.extend([clean_text(f.participant_id)] * 2)
     # on created_key (minus the microseconds of created_at): the created sort's index then
     # finds a range of filing times without walking the list's own order
     if f.created_from is not None:

@@ -76,6 +76,10 @@ class TicketRow:
     """Staff only: the customers' lists never fold the events that set them."""
     merged_into: str | None = None
     """The ticket this one was merged into (it is closed, and worked there)."""
+    cc_member_ids: tuple[str, ...] = ()
+    """The members of the ticket's account it copies (CCs): it is in their lists too."""
+    cc_member_emails: tuple[str, ...] = ()
+    """Their addresses, in the same order (a CC is removed by address)."""
 
     @property
     def needs_answer(self) -> bool:
@@ -166,6 +170,17 @@ def evolve(row: TicketRow | None, fact: Fact) -> TicketRow | None:
             changes["tags"] = tuple(tag for tag in row.tags if tag not in e.tags)
         case Ticket.MergedInto():
             changes["merged_into"] = e.target_number
+        case Ticket.CcAdded() if e.member_id:
+            changes["cc_member_ids"] = (*row.cc_member_ids, clean_text(e.member_id))
+            changes["cc_member_emails"] = (*row.cc_member_emails, clean_text(e.email))
+        case Ticket.CcRemoved() if clean_text(e.email) in row.cc_member_emails:
+            kept = [
+                (m, a)
+                for m, a in zip(row.cc_member_ids, row.cc_member_emails, strict=True)
+                if a != clean_text(e.email)
+            ]
+            changes["cc_member_ids"] = tuple(m for m, _ in kept)
+            changes["cc_member_emails"] = tuple(a for _, a in kept)
     return changed(row, changes)
 
 
@@ -242,6 +257,8 @@ def create_row_table(
             callback_state text,
             tags text[] NOT NULL DEFAULT '{{}}',
             merged_into text,
+            cc_member_ids text[] NOT NULL DEFAULT '{{}}',
+            cc_member_emails text[] NOT NULL DEFAULT '{{}}',
             needs_answer boolean NOT NULL,
             priority_rank smallint NOT NULL,
             attention_rank smallint NOT NULL,
@@ -265,6 +282,7 @@ def create_row_table(
         f"AND valid_to = {OPEN_END}",
         "account": "(account_id, activity_key, ticket_id)",
         "requester": "(requester_id, activity_key, ticket_id)",
+        "cc_members": "USING gin (cc_member_ids)",
         "superseded": f"(valid_to) WHERE valid_to <> {OPEN_END}",
         **(TRIAGE_INDEXES if triage else {}),
     }
@@ -322,6 +340,8 @@ def apply_rows(
         record = {**{f: getattr(row, f) for f in ROW_FIELDS}, **row.sort_keys()}
         record["collaborators"] = list(row.collaborators)
         record["tags"] = list(row.tags)
+        record["cc_member_ids"] = list(row.cc_member_ids)
+        record["cc_member_emails"] = list(row.cc_member_emails)
         record["sla_state"] = Jsonb(state_to_data(row.sla_state))
         inserts.append((position, *(record[c] for c in columns[1:])))
     with conn.cursor() as cur:
@@ -342,6 +362,8 @@ def row_from_record(record: dict[str, Any]) -> TicketRow:
     values = {f: record[f] for f in ROW_FIELDS}
     values["collaborators"] = tuple(values["collaborators"])
     values["tags"] = tuple(values["tags"])
+    values["cc_member_ids"] = tuple(values["cc_member_ids"])
+    values["cc_member_emails"] = tuple(values["cc_member_emails"])
     values["sla_state"] = state_from_data(values["sla_state"])
     return TicketRow(**values)
 
@@ -408,7 +430,8 @@ class TicketList:
             self.apply,
             (rows, search),
             self.prune,
-            shape=6,  # 5: tags (only the inbox folds them); 6: merged_into
+            shape=7,  # 5: tags (only the inbox folds them); 6: merged_into; 7: the members
+            # each ticket copies (CCs), in their lists
             ignores=frozenset(ignores),
         )
 
