@@ -34,6 +34,9 @@ CALLBACK = {"phone": "+14155552671", "subject": "Call me", "window_start": _STAR
             "window_end": (_START + timedelta(hours=2)).isoformat()}  # fmt: skip
 NEEDS_CALLBACK = {"callback_made"}
 """Endpoints whose cell works on a ticket with a callback to make."""
+COPIED = "copied@partner.example"
+NEEDS_CC = {"cc_remove"}
+"""Endpoints whose cell works on a ticket that copies ``COPIED``."""
 
 ROLES = [
     "requester", "team_admin", "requester_other_account", "free_user",
@@ -115,6 +118,8 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                       [403, 403, 403, 403, 403, 403, 403, 403, 401]),
     "callback": ("POST /v1/callbacks", CALLBACK, False, CUSTOMERS_FILE),
     "callback_made": ("POST /v1/tickets/{t}/callback", {"outcome": "reached"}, False, STAFF_ONLY),
+    "cc_add": ("POST /v1/tickets/{t}/ccs", {"email": "{u}@partner.example"}, False, TICKET_PEOPLE),
+    "cc_remove": ("DELETE /v1/tickets/{t}/ccs/" + COPIED, None, False, TICKET_PEOPLE),
     # accounts ({acct}: a fresh account the admin opened for the cell; {a}: Northwind)
     "account_open": ("POST /v1/accounts", {"name": "Matrix", "plan": "business", "seats": 10},
                      False, ADMIN_CREATES),
@@ -203,6 +208,10 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
     else:
         filed = file_ticket(server)
     ticket = filed["number"]
+    if endpoint in NEEDS_CC:
+        with server.client("agent") as agent:
+            copied = agent.post(f"/v1/tickets/{ticket}/ccs", json={"email": COPIED})
+        assert copied.status_code == 200, copied.text
     if needs_closed:
         with server.client("agent") as agent:
             assert (
