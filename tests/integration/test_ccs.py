@@ -265,3 +265,25 @@ def test_a_member_copied_answers_by_email_as_a_cc_with_their_own_reply_address(
     assert intake.take(message.as_bytes()).action == "added"
     last = last_event(desk, world["ticket"])
     assert (last.author_id, last.author_role, last.stamp.actor_kind) == ("mia-1", "cc", "cc")
+
+
+def test_an_outside_cc_the_trusted_gateway_vouches_for_is_taken_at_the_plain_address(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    world: dict[str, Any],
+) -> None:  # fmt: skip
+    runner.catch_up()
+    with ConnectionPool(database_url, min_size=1, max_size=1,
+                        kwargs={"autocommit": True}) as pool:  # fmt: skip
+        attachments = AttachmentStore(pool, schema)
+        taker = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=1024,
+                           trusted_authserv_id="mx.desk.test")  # fmt: skip
+        taker.create_tables()
+        plain = f"help+{world['number']}@desk.test"
+        raw = from_outsider(plain, world["number"], "Vouched for.", "<o4@partner.test>")
+        forged = b"Authentication-Results: mx.desk.test; dmarc=pass header.from=elsewhere.test\r\n"
+        with pytest.raises(MailRefused):  # a verdict for another domain proves nothing
+            taker.take(forged + raw)
+        verdict = b"Authentication-Results: mx.desk.test; dmarc=pass header.from=partner.test\r\n"
+        assert taker.take(verdict + raw).action == "added"
+    last = last_event(desk, world["ticket"])
+    assert (last.author_id, last.body) == (f"cc:{OUTSIDER}", "Vouched for.")
