@@ -196,7 +196,7 @@ def plausible_path(server: Server, number: str) -> dict[str, str]:
         "member": "nobody", "product": "Files", "attachment_id": "0" * 64, "article_id": "x",
         "request_ref": "C-7KQ2M9XD", "tier": "standard", "staff": server.tokens["agent_id"],
         "group": "tier-1", "token_id": "00000000-0000-0000-0000-000000000000",
-        "rejected_id": "1",
+        "rejected_id": "1", "email": "nobody@partner.example",
     }  # fmt: skip
 
 
