@@ -27,6 +27,7 @@ from api.routers import (
     staff,
     tickets,
     tokens,
+    views,
 )
 from api.runtime import Runtime
 from api.settings import Settings
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(mail.router)
     app.include_router(tokens.router)
     app.include_router(staff.router)
+    app.include_router(views.router)
 
     app.add_middleware(CountRequests)
     app.add_middleware(

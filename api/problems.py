@@ -67,6 +67,9 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.AdminAlreadyExists: 409,
     errors.UnknownPerson: 404,
     errors.UnknownToken: 404,
+    # saved views of the inbox
+    errors.UnknownSavedView: 404,
+    errors.SharedViewsForAdmins: 403,
     # files on tickets
     errors.UnsupportedAttachmentType: 415,
     errors.AttachmentContentMismatch: 415,

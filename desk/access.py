@@ -94,6 +94,12 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "create_group": frozenset({"admin"}),
     "list_groups": STAFF_ROLES,
     "manage_group_members": frozenset({"admin"}),
+    # saved views of the inbox (api/routers/views.py): agents and admins save their own
+    # and read the shared ones with their own; only admins share a view with all staff
+    # (and change or delete a shared one); the inbox lists the views with their counts
+    "saved_views": STAFF_ROLES,
+    "share_view": frozenset({"admin"}),
+    "inbox_views": STAFF_ROLES,
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

@@ -136,3 +136,12 @@ class GroupReceipt:
 
     name: str
     position: int
+
+
+@dataclass(frozen=True)
+class SavedViewReceipt:
+    """What a saved view's write answers: the view, its new version, and the log position."""
+
+    view_id: UUID
+    version: int
+    position: int

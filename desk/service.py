@@ -8,6 +8,7 @@ event store. Each area keeps its use cases in a module of its own:
 * :mod:`desk.imports` — tickets from outside data sets;
 * :mod:`desk.contact` — the contact form, and agents' answers to it;
 * :mod:`desk.ccs` — the people a ticket copies (CCs);
+* :mod:`desk.saved_views` — agents' saved views of the inbox;
 
 and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
 change again after a race). Methods take plain values (ids, strings, a
@@ -21,11 +22,12 @@ from desk.ccs import Ccs
 from desk.contact import Contact
 from desk.help_centre import HelpCentre
 from desk.imports import Imports
+from desk.saved_views import SavedViews
 from desk.staff import Staff
 from desk.tickets import TicketDesk
 
 
-class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact, Ccs):
+class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact, Ccs, SavedViews):
     """Docket's eventsourcing application: all the desk's use cases."""
 
     name = "docket"

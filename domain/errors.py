@@ -382,3 +382,12 @@ class UnknownCc(DocketError):
 
 class NotCopied(DocketError):
     """Only someone copied on a ticket writes to it as a CC (and no longer once removed)."""
+
+
+class UnknownSavedView(DocketError):
+    """No saved view by that id that the caller may see (another agent's personal view
+    answers the same)."""
+
+
+class SharedViewsForAdmins(DocketError):
+    """Only Docket admins save, change or delete the views shared with all staff."""

@@ -24,6 +24,7 @@ from domain.article import HelpArticle, HelpSession
 from domain.base import ChainedAggregate
 from domain.contact import ContactRequest
 from domain.numbers import TicketNumber
+from domain.saved_view import SavedView
 from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember, SupportGroup
 from domain.ticket import Ticket
@@ -43,11 +44,16 @@ STAFF_ONLY_IN_FEED = frozenset(
         ContactRequest.Received,
         ContactRequest.Answered,
         ContactRequest.TurnedIntoTicket,
+        SavedView.Saved,
+        SavedView.Changed,
+        SavedView.Removed,
     }
 )
 """Events only note readers get from the feed; a callback request carries a phone number
-(that one was made, and how it went, is not kept from them), tags are staff-only, and a
-contact request the name and address of someone who may be no customer at all."""
+(that one was made, and how it went, is not kept from them), tags are staff-only, a
+contact request the name and address of someone who may be no customer at all, and a
+saved view is staff work (an agent's own views are theirs, and the feed does not name
+them to analysts)."""
 FEED_COLUMNS = (
     "position", "stream_id", "version", "kind", "ticket_number", "account_id", "at", "actor_id",
     "actor_kind", "via", "correlation_id", "causation_id", "staff_only", "prev_hash",
@@ -180,6 +186,7 @@ AGGREGATES = (
     HelpArticle,
     HelpSession,
     ContactRequest,
+    SavedView,
 )
 """Every kind of stream in the log: the feed and the log's seals take every one of their events."""
 

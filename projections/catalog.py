@@ -10,6 +10,7 @@ from projections import (
     directory,
     log_seal,
     outbox,
+    saved_views,
     sla,
     staff_roster,
     subscriptions,
@@ -36,5 +37,6 @@ VIEWS: dict[str, View] = {
         contact_requests.VIEW,
         staff_roster.VIEW,
         tag_counts.VIEW,
+        saved_views.VIEW,
     )
 }

@@ -27,6 +27,7 @@ from projections import (
     dashboard,
     directory,
     outbox,
+    saved_views,
     sla,
     staff_roster,
     subscriptions,
@@ -35,7 +36,7 @@ from projections import (
 )
 from projections.kit import Tables
 from projections.lists import customer_tickets, inbox
-from projections.lists.filters import ListFilter, Page
+from projections.lists.filters import Count, ListFilter, Page
 from projections.lists.ticket_rows import TicketList
 from projections.runner import Board
 from projections.tracking import (
@@ -250,6 +251,26 @@ class Reads:
                 cursor=paging.cursor,
             )
             return NamedPage(found, directory.names(conn, self.tables, _people(found.rows)))
+
+    # --- saved views of the inbox -------------------------------------------------------
+
+    def saved_views(
+        self, person_id: str, *, view_id: UUID | None = None, min_position: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The views ``person_id`` sees (their own, then the shared ones), or that one."""
+        self.wait_for(saved_views.NAME, min_position)
+        with self.pool.connection() as conn:
+            return saved_views.visible(conn, self.tables, person_id, view_id)
+
+    def inbox_counts(
+        self, wheres: list[ListFilter], min_position: int | None = None
+    ) -> tuple[list[Count], int]:
+        """How many tickets of the inbox each filter selects, all as of one position."""
+        self.wait_for(inbox.NAME, min_position)
+        with self.pool.connection() as conn:
+            snapshot = view_position(conn, self.schema, inbox.NAME)
+            counts = [inbox.INBOX.count(conn, self.tables, w, snapshot) for w in wheres]
+        return counts, snapshot
 
     # --- dashboards ---------------------------------------------------------------------
 

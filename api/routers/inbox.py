@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.answers import list_filter, paging, read_problems, ticket_page
+from api.answers import paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.inbox_filters import inbox_filter
 from api.routers.tickets import READ_PROBLEMS
 from api.schemas.lists import TicketPage, TicketQuery
 
@@ -23,8 +23,6 @@ def inbox(
     group, account, needs_answer, created and q; sort by attention (default), last activity,
     priority or created."""
     allowed(who, "inbox")
-    if query.scope is not None:
-        raise Problem(422, "invalid-field", "The inbox has no scope; filter by assignee instead.")
     with read_problems():
-        found = runtime.reads.inbox(list_filter(query, who), paging(query))
+        found = runtime.reads.inbox(inbox_filter(query, who), paging(query))
     return ticket_page(found, staff=True)

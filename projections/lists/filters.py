@@ -204,6 +204,57 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     return where, params
 
 
+def selection(
+    t: Tables, search_table: str, where: ListFilter, snapshot: int
+) -> tuple[list[str], list[Any]]:
+    """The rows of a list ``where`` selects as of ``snapshot``: its pages and its count."""
+    clauses, params = conditions(where)
+    clauses[:0] = ["r.valid_from <= %s", "r.valid_to > %s"]
+    params[:0] = [snapshot, snapshot]
+    if where.q:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM {t(search_table)} d WHERE d.ticket_id = r.ticket_id "
+            "AND d.document @@ plainto_tsquery('english', %s))"
+        )
+        params.append(clean_text(where.q))
+    return clauses, params
+
+
+COUNT_CAP = 1000
+"""A list's count is exact up to this many tickets, and "more than" past it: counting stops
+there, so a count costs at most as many index entries as a page of that size, at any size
+of the list (an exact count of a large selection reads all of it)."""
+
+
+@dataclass(frozen=True)
+class Count:
+    tickets: int
+    """How many tickets the list holds, up to the cap."""
+    capped: bool
+    """More than ``tickets`` (the cap) are in the list."""
+
+
+def count(
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    *,
+    table: str,
+    search_table: str,
+    where: ListFilter,
+    snapshot: int,
+    cap: int = COUNT_CAP,
+) -> Count:
+    """How many tickets a walk of the list from ``snapshot`` would list, up to ``cap``."""
+    clauses, params = selection(t, search_table, where, snapshot)
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM {t(table)} r WHERE {' AND '.join(clauses)} "
+        "LIMIT %s) selected"
+    )
+    row = conn.execute(sql, [*params, cap + 1]).fetchone()
+    found = int(row[0]) if row else 0
+    return Count(min(found, cap), found > cap)
+
+
 def page(
     conn: psycopg.Connection[Any],
     t: Tables,
@@ -233,15 +284,7 @@ def page(
             raise BadCursor(
                 "This cursor has expired: a walk lasts at most 15 minutes; start again."
             )
-    clauses, params = conditions(where)
-    clauses[:0] = ["r.valid_from <= %s", "r.valid_to > %s"]
-    params[:0] = [snapshot, snapshot]
-    if where.q:
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM {t(search_table)} d WHERE d.ticket_id = r.ticket_id "
-            "AND d.document @@ plainto_tsquery('english', %s))"
-        )
-        params.append(clean_text(where.q))
+    clauses, params = selection(t, search_table, where, snapshot)
     key_columns = [f"r.{c}" for c in (*sort.columns, "ticket_id")]
     if after is not None:
         comparison = "<" if reverse else ">"

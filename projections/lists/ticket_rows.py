@@ -33,7 +33,7 @@ from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, sla_after
 from domain.vocabulary import PRIORITIES
 from projections import ticket_fields
 from projections.kit import EventClass, Fact, Tables, View, clean_text
-from projections.lists.filters import SORTS, ListFilter, Page, micros, page
+from projections.lists.filters import SORTS, Count, ListFilter, Page, count, micros, page
 
 OPEN_END = 2**63 - 1
 
@@ -469,4 +469,13 @@ class TicketList:
             reverse=reverse,
             limit=limit,
             cursor=cursor,
+        )
+
+    def count(
+        self, conn: psycopg.Connection[Any], t: Tables, where: ListFilter, snapshot: int
+    ) -> Count:
+        """How many tickets ``where`` selects as of ``snapshot`` (capped, see
+        :data:`projections.lists.filters.COUNT_CAP`)."""
+        return count(
+            conn, t, table=self.rows, search_table=self.search, where=where, snapshot=snapshot
         )

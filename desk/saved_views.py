@@ -1,0 +1,123 @@
+"""Saved views of the inbox: an agent's own, or shared with all staff by an admin. Each
+use case is one save.
+
+Whether the filters are ones the inbox takes is decided before the desk is called, by
+the inbox's own parser (``api.inbox_filters``): the desk keeps them as the query
+parameters they are. Who may change a view is the view's rule
+(:meth:`domain.saved_view.SavedView.check_editable_by`); whether the caller's role
+shares views is the role matrix's (``share_view``), passed in as ``may_share``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from desk.answers import SavedViewReceipt
+from desk.core import DeskCore, position, uuid_of
+from domain.errors import Busy, UnknownSavedView, VersionMismatch
+from domain.saved_view import Filters, SavedView
+from domain.stamp import Stamp
+
+
+class SavedViews(DeskCore):
+    def save_view(
+        self,
+        *,
+        name: str,
+        filters: Filters,
+        shared: bool,
+        may_share: bool,
+        stamp: Stamp,
+        view_id: UUID | None = None,
+    ) -> SavedViewReceipt:
+        """Save a view: the stamp's actor's own, or (``shared``) every staff member's."""
+        view = SavedView.save(
+            view_id=view_id or uuid.uuid4(),
+            name=name,
+            owner_id=None if shared else stamp.actor_id,
+            filters=filters,
+            may_share=may_share,
+            stamp=stamp,
+        )
+        recordings = self.save(view)
+        return SavedViewReceipt(view.id, view.version, position(recordings))
+
+    def change_view(
+        self,
+        view_ref: str | UUID,
+        *,
+        may_share: bool,
+        stamp: Stamp,
+        name: str | None = None,
+        filters: Filters | None = None,
+        expected_version: int | None = None,
+    ) -> SavedViewReceipt:
+        return self._change_view(
+            view_ref,
+            stamp.actor_id,
+            expected_version,
+            lambda v: v.change(
+                editor_id=stamp.actor_id,
+                may_share=may_share,
+                name=name,
+                filters=filters,
+                stamp=stamp,
+            ),
+        )
+
+    def remove_view(
+        self,
+        view_ref: str | UUID,
+        *,
+        may_share: bool,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> SavedViewReceipt:
+        return self._change_view(
+            view_ref,
+            stamp.actor_id,
+            expected_version,
+            lambda v: v.remove(editor_id=stamp.actor_id, may_share=may_share, stamp=stamp),
+        )
+
+    def has_saved_view(self, view_ref: str | UUID, person_id: str) -> bool:
+        """Whether ``person_id`` sees that view (for a read too new for its view)."""
+        try:
+            return self._saved_view(view_ref).visible_to(person_id)
+        except UnknownSavedView:
+            return False
+
+    def _saved_view(self, view_ref: str | UUID) -> SavedView:
+        missing = UnknownSavedView(f"No saved view {str(view_ref)[:100]}; see GET /v1/views.")
+        view_id = view_ref if isinstance(view_ref, UUID) else uuid_of(view_ref, lambda _: missing)
+        return self._get(SavedView, view_id, missing)
+
+    def _change_view(
+        self,
+        view_ref: str | UUID,
+        editor_id: str,
+        expected_version: int | None,
+        command: Callable[[SavedView], object],
+    ) -> SavedViewReceipt:
+        """Fold the view, run ``command``, save; decided again if another writer got there
+        first (unless the caller named the version it expected)."""
+        for _ in range(20):
+            view = self._saved_view(view_ref)
+            if not view.visible_to(editor_id):  # before its version: no view at all to them
+                raise UnknownSavedView(f"No saved view {view.id}; see GET /v1/views.")
+            if expected_version is not None and view.version != expected_version:
+                raise VersionMismatch(expected_version, view.version, "saved view")
+            command(view)
+            try:
+                recordings = self.save(view)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self._saved_view(view_ref).version
+                    raise VersionMismatch(expected_version, current, "saved view") from None
+                continue
+            return SavedViewReceipt(view.id, view.version, position(recordings))
+        raise Busy("the saved view")
