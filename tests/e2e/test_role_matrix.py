@@ -142,6 +142,16 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "group_list": ("GET /v1/groups", None, False, STAFF_ONLY),
     "group_join": ("PUT /v1/groups/tier-1/members/{s}", None, False, ADMIN_ONLY),
     "group_leave": ("DELETE /v1/groups/tier-2/members/{s}", None, False, ADMIN_ONLY),
+    # saved views of the inbox; {v} is a fresh view an admin shared with all staff
+    "view_save": ("POST /v1/views", {"name": "m", "filters": {"status": "open"}}, False,
+                  [403, 403, 403, 403, 201, 403, 403, 201, 401]),
+    "view_share": ("POST /v1/views", {"name": "m", "shared": True}, False, ADMIN_CREATES),
+    "view_list": ("GET /v1/views", None, False, STAFF_ONLY),
+    "view_detail": ("GET /v1/views/{v}", None, False, STAFF_ONLY),
+    "view_tickets": ("GET /v1/views/{v}/tickets", None, False, STAFF_ONLY),
+    "view_change": ("PATCH /v1/views/{v}", {"name": "m-{u}"}, False, ADMIN_ONLY),
+    "view_remove": ("DELETE /v1/views/{v}", None, False, ADMIN_ONLY),
+    "inbox_views": ("GET /v1/inbox/views", None, False, STAFF_ONLY),
 }  # fmt: skip
 
 
@@ -186,6 +196,14 @@ def fresh_article(server: Server) -> str:
     return article_id
 
 
+def fresh_view(server: Server) -> str:
+    with server.client("admin") as admin:
+        made = admin.post("/v1/views", json={"name": "Cell", "shared": True})
+    assert made.status_code == 201, made.text
+    view_id: str = made.json()["id"]
+    return view_id
+
+
 def fresh_account(server: Server) -> str:
     with server.client("admin") as admin:
         made = admin.post(
@@ -225,6 +243,7 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
     art = fresh_article(server) if "{art}" in route else ""
     acct = fresh_account(server) if "{acct}" in route else ""
     s = fresh_agent(server) if "{s}" in route else ""
+    v = fresh_view(server) if "{v}" in route else ""
     if body is not None:  # a fresh word where a body needs one (an email, a group's name)
         u = uuid.uuid4().hex[:12]  # and {into}: a fresh ticket of the same requester's
         into = file_ticket(server)["number"] if "{into}" in body.values() else ""
@@ -233,7 +252,7 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
             for k, v in body.items()
         }
         kwargs = {"json": fresh}
-    route = route.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s)
+    route = route.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s, v=v)
     assert_cell(answer(server, role, route, **kwargs), expected)
 
 
