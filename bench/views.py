@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from bench.list_rows import fill_inbox
 from bench.load import percentile
 from projections.kit import Tables
 from projections.lists import inbox
-from projections.lists.filters import ListFilter, selection
+from projections.lists.filters import SORTS, ListFilter, count_query
 from projections.tracking import view_position
 
 SCHEMA = "bench_views"
@@ -66,15 +67,15 @@ def timed(ask: Callable[[], object], requests: int) -> dict[str, float]:
     return {"p50_ms": round(percentile(took, 0.5), 2), "p99_ms": round(percentile(took, 0.99), 2)}
 
 
-def count_plan(conn: psycopg.Connection[Any], t: Tables, where: ListFilter) -> str:
+def count_plan(
+    conn: psycopg.Connection[Any], t: Tables, where: ListFilter, sort: str | None
+) -> str:
     """The plan of a view's count, as :func:`projections.lists.filters.count` asks it."""
     snapshot = view_position(conn, t.schema, inbox.NAME)
-    clauses, params = selection(t, inbox.INBOX.search, where, snapshot)
-    rows = conn.execute(
-        f"EXPLAIN SELECT count(*) FROM (SELECT 1 FROM {t(inbox.INBOX.rows)} r "
-        f"WHERE {' AND '.join(clauses)} LIMIT %s) selected",
-        [*params, 1001],
-    ).fetchall()
+    sql, params = count_query(
+        t, inbox.INBOX.rows, inbox.INBOX.search, where, snapshot, SORTS[sort or "attention"]
+    )
+    rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", [*params, 1001]).fetchall()
     return "\n".join(str(r[0]) for r in rows)
 
 
@@ -86,10 +87,10 @@ def measure(conn: psycopg.Connection[Any], requests: int) -> dict[str, Any]:
     snapshot = view_position(conn, SCHEMA, inbox.NAME)
     views: dict[str, Any] = {}
     for name, (where, sort) in VIEWS.items():
-        counted = inbox.INBOX.count(conn, t, where, snapshot)
-        count = timed(lambda w=where: inbox.INBOX.count(conn, t, w, snapshot), requests)
-        first = timed(lambda w=where, s=sort: inbox.tickets(conn, t, w, sort=s), requests)
-        plan = count_plan(conn, t, where)
+        counted = inbox.INBOX.count(conn, t, where, snapshot, sort=sort)
+        count = timed(partial(inbox.INBOX.count, conn, t, where, snapshot, sort=sort), requests)
+        first = timed(partial(inbox.tickets, conn, t, where, sort=sort), requests)
+        plan = count_plan(conn, t, where, sort)
         views[name] = {
             "count": f"{counted.tickets:,}{'+' if counted.capped else ''}",
             "count_ms": count,

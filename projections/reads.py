@@ -263,13 +263,17 @@ class Reads:
             return saved_views.visible(conn, self.tables, person_id, view_id)
 
     def inbox_counts(
-        self, wheres: list[ListFilter], min_position: int | None = None
+        self, selections: list[tuple[ListFilter, str | None]], min_position: int | None = None
     ) -> tuple[list[Count], int]:
-        """How many tickets of the inbox each filter selects, all as of one position."""
+        """How many tickets of the inbox each filter selects (counted along its sort), all
+        as of one position."""
         self.wait_for(inbox.NAME, min_position)
         with self.pool.connection() as conn:
             snapshot = view_position(conn, self.schema, inbox.NAME)
-            counts = [inbox.INBOX.count(conn, self.tables, w, snapshot) for w in wheres]
+            counts = [
+                inbox.INBOX.count(conn, self.tables, where, snapshot, sort=sort)
+                for where, sort in selections
+            ]
         return counts, snapshot
 
     # --- dashboards ---------------------------------------------------------------------

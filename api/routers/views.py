@@ -218,7 +218,8 @@ def inbox_views(
     problems: dict[str, str] = {}
     for row in rows:
         try:
-            selections[str(row["view_id"])] = saved_selection(row["filters"], who).where
+            selection = saved_selection(row["filters"], who)
+            selections[str(row["view_id"])] = (selection.where, selection.sort)
         except Problem as refusal:  # the inbox no longer takes what the view kept
             problems[str(row["view_id"])] = refusal.detail
     with read_problems():

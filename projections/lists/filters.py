@@ -160,8 +160,15 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     if f.assignees:
         agents = [clean_text(a) for a in f.assignees if a != "none"]
         unassigned = "none" in f.assignees
-        where.append("(r.assignee_id = ANY(%s) OR (%s AND r.assignee_id IS NULL))")
-        params.extend([agents, unassigned])
+        # one agent's, or unassigned: plain conditions, so the assignee index keeps its order
+        if len(agents) == 1 and not unassigned:
+            where.append("r.assignee_id = %s")
+            params.append(agents[0])
+        elif not agents:
+            where.append("r.assignee_id IS NULL")
+        else:
+            where.append("(r.assignee_id = ANY(%s) OR (%s AND r.assignee_id IS NULL))")
+            params.extend([agents, unassigned])
     if f.requester_id is not None:
         where.append("r.requester_id = %s")
         params.append(clean_text(f.requester_id))
@@ -234,6 +241,23 @@ class Count:
     """More than ``tickets`` (the cap) are in the list."""
 
 
+def count_query(
+    t: Tables, table: str, search_table: str, where: ListFilter, snapshot: int, sort: Sort
+) -> tuple[str, list[Any]]:
+    """A count's SQL (its last parameter, the cap plus one, left to add): the first rows of
+    the list's own order, as its pages read them. Ordered, the planner walks the index a
+    page walks and stops at the cap; unordered, it would take a scan of the table that
+    stops after the cap's rows only if matching rows are spread evenly through it (open
+    tickets, the newest, are not)."""
+    clauses, params = selection(t, search_table, where, snapshot)
+    order = ", ".join(f"r.{c}" for c in (*sort.columns, "ticket_id"))
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM {t(table)} r WHERE {' AND '.join(clauses)} "
+        f"ORDER BY {order} LIMIT %s) selected"
+    )
+    return sql, params
+
+
 def count(
     conn: psycopg.Connection[Any],
     t: Tables,
@@ -242,14 +266,11 @@ def count(
     search_table: str,
     where: ListFilter,
     snapshot: int,
+    sort: Sort,
     cap: int = COUNT_CAP,
 ) -> Count:
     """How many tickets a walk of the list from ``snapshot`` would list, up to ``cap``."""
-    clauses, params = selection(t, search_table, where, snapshot)
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM {t(table)} r WHERE {' AND '.join(clauses)} "
-        "LIMIT %s) selected"
-    )
+    sql, params = count_query(t, table, search_table, where, snapshot, sort)
     row = conn.execute(sql, [*params, cap + 1]).fetchone()
     found = int(row[0]) if row else 0
     return Count(min(found, cap), found > cap)

@@ -472,10 +472,22 @@ class TicketList:
         )
 
     def count(
-        self, conn: psycopg.Connection[Any], t: Tables, where: ListFilter, snapshot: int
+        self,
+        conn: psycopg.Connection[Any],
+        t: Tables,
+        where: ListFilter,
+        snapshot: int,
+        *,
+        sort: str | None = None,
     ) -> Count:
-        """How many tickets ``where`` selects as of ``snapshot`` (capped, see
-        :data:`projections.lists.filters.COUNT_CAP`)."""
+        """How many tickets ``where`` selects as of ``snapshot``, counted along the list's
+        ``sort`` (capped, see :data:`projections.lists.filters.COUNT_CAP`)."""
         return count(
-            conn, t, table=self.rows, search_table=self.search, where=where, snapshot=snapshot
+            conn,
+            t,
+            table=self.rows,
+            search_table=self.search,
+            where=where,
+            snapshot=snapshot,
+            sort=SORTS[sort or self.default_sort],
         )

@@ -12,7 +12,7 @@ from desk.service import SupportDesk
 from domain.errors import SharedViewsForAdmins, UnknownSavedView, VersionMismatch
 from projections import saved_views
 from projections.lists import inbox
-from projections.lists.filters import ListFilter, count
+from projections.lists.filters import SORTS, ListFilter, count
 from projections.runner import ProjectionRunner
 from projections.tracking import view_position
 from tests.builders import agent, desk_with_account, file, later, system
@@ -128,8 +128,12 @@ def test_a_views_count_is_what_a_walk_of_its_pages_lists(
     runner.catch_up()
     snapshot = view_position(conn, runner.schema, inbox.NAME)
     for where in COUNTED:
-        counted = inbox.INBOX.count(conn, runner.tables, where, snapshot)
-        assert (counted.tickets, counted.capped) == (walked(conn, runner, where), False), where
+        for sort in SORTS:
+            counted = inbox.INBOX.count(conn, runner.tables, where, snapshot, sort=sort)
+            assert (counted.tickets, counted.capped) == (walked(conn, runner, where), False), (
+                where,
+                sort,
+            )
     assert {inbox.INBOX.count(conn, runner.tables, w, snapshot).tickets for w in COUNTED} != {9}
     # a change after the snapshot is not counted in it, as a walk begun then does not list it
     desk.change_status(tickets[0].number, to_status="closed", stamp=agent())
@@ -156,7 +160,8 @@ def test_a_count_stops_at_its_cap_and_says_there_are_more(
 
     def counted(cap: int) -> tuple[int, bool]:
         found = count(conn, runner.tables, table=rows, search_table=search,
-                      where=ListFilter(), snapshot=snapshot, cap=cap)  # fmt: skip
+                      where=ListFilter(), snapshot=snapshot, sort=SORTS["attention"],
+                      cap=cap)  # fmt: skip
         return found.tickets, found.capped
 
     assert counted(3) == (3, True)
