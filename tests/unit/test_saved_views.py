@@ -181,6 +181,8 @@ FILTER_VALUES: dict[str, Any] = {
     "created": st.sampled_from(["today", "this_week", "2024-03-01..2024-03-31", "..2024-01-01"]),
     "q": st.sampled_from(["sync", "paused files"]),
     "callback": st.sampled_from(["to_make", "made"]),
+    "tags_all": st.sampled_from(["vip", "vip,Refund", "outage"]),
+    "tags_any": st.sampled_from(["vip", "beta,outage"]),
     "sort": st.sampled_from(["attention", "last_activity", "created", "priority", "due"]),
     "order": st.sampled_from(["asc", "desc"]),
 }
