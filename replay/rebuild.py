@@ -369,6 +369,16 @@ def swap(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View
             conn.execute(
                 f'ALTER INDEX "{live.schema}"."{index}" RENAME TO "{index.replace(SHADOW, "")}"'
             )
+        statistics = conn.execute(
+            "SELECT s.stxname FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s",
+            (live.schema, table + SHADOW),
+        ).fetchall()
+        for (name,) in statistics:
+            conn.execute(
+                f'ALTER STATISTICS "{live.schema}"."{name}" RENAME TO "{name.replace(SHADOW, "")}"'
+            )
         conn.execute(f'ALTER TABLE {shadow(table)} RENAME TO "{table}"')
         conn.execute(f"ALTER TABLE {live(table)} RESET (autovacuum_enabled)")
 

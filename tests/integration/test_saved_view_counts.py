@@ -14,10 +14,13 @@ import pytest
 
 from bench.list_rows import fill_inbox
 from bench.views import NOW, VIEWS
+from projections.catalog import VIEWS as VIEWS_BY_NAME
 from projections.kit import Tables
 from projections.lists import inbox
 from projections.lists.filters import COUNT_CAP, SORTS, ListFilter, count_query
+from projections.runner import ProjectionRunner
 from projections.tracking import view_position
+from replay.rebuild import rebuild
 from tests.builders import fresh_schema
 
 ROWS = 40_000
@@ -77,3 +80,29 @@ def test_a_views_count_reads_an_index_and_a_fraction_of_the_table(
         if s["Node Type"] != "Bitmap Index Scan"
     )
     assert touched <= ROWS // 8, (name, touched)
+
+
+def statistics_of(conn: psycopg.Connection[Any], schema: str) -> set[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT s.stxname, c.relname FROM pg_statistic_ext s "
+        "JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s",
+        (schema,),
+    ).fetchall()
+    return {(str(name), str(table)) for name, table in rows}
+
+
+def test_the_lists_keep_their_statistics_of_twin_facts_through_rebuilds(
+    database_url: str, schema: str, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    expected = {
+        ("inbox_tickets_facts", "inbox_tickets"),
+        ("customer_tickets_facts", "customer_tickets"),
+    }
+    assert statistics_of(conn, schema) >= expected
+    lists = [VIEWS_BY_NAME["inbox"], VIEWS_BY_NAME["customer_tickets"]]
+    for _ in range(2):  # the second rebuild's shadow is named as the first one's was
+        rebuild(database_url, schema, lists)
+        found = {s for s in statistics_of(conn, schema) if s[0].endswith("_facts")}
+        assert found >= expected, found
+        assert not any("shadow" in name for name, _ in statistics_of(conn, schema))
