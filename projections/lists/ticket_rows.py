@@ -292,7 +292,7 @@ def create_row_table(
         )
     # status, needs_answer and attention_rank say the same thing twice (a filter on one adds
     # its twin on the rank, for the attention index): without this the planner multiplies
-    # their selectivities, thinks "needs an answer" holds 50 times fewer tickets than it
+    # their selectivities, thinks "needs an answer" holds 20 times fewer tickets than it
     # does, and reads them all to sort them where walking the index would stop at a page
     # (or a count's cap); created with the table, or on the next start for a stored one
     conn.execute(
