@@ -127,7 +127,8 @@ def test_a_views_count_is_what_a_walk_of_its_pages_lists(
             desk.change_status(t.number, to_status="closed", stamp=agent())
     runner.catch_up()
     snapshot = view_position(conn, runner.schema, inbox.NAME)
-    for where in COUNTED:
+    mine = [ListFilter(assignees=(alex,)), ListFilter(assignees=(alex, "none"))]
+    for where in [*COUNTED, *mine]:
         for sort in SORTS:
             counted = inbox.INBOX.count(conn, runner.tables, where, snapshot, sort=sort)
             assert (counted.tickets, counted.capped) == (walked(conn, runner, where), False), (
