@@ -22,6 +22,7 @@ from api.routers import (
     feed,
     health,
     inbox,
+    macros,
     mail,
     sla,
     staff,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(tokens.router)
     app.include_router(staff.router)
     app.include_router(views.router)
+    app.include_router(macros.router)
 
     app.add_middleware(CountRequests)
     app.add_middleware(

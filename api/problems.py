@@ -33,6 +33,8 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.StaffOnly: 403,
     errors.UnknownAccount: 404,
     errors.UnknownTicket: 404,
+    errors.UnknownMacro: 404,
+    errors.SharedMacroAdminOnly: 403,
     errors.NotYetFiled: 404,
     errors.UnknownStaff: 404,
     errors.UnknownGroup: 404,

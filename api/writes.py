@@ -111,10 +111,20 @@ class Write:
         decide: Callable[[], StoredAnswer],
         recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
         recover_written: Recovery | None = None,
+        key_in: str = "causation_id",
     ) -> JSONResponse:
-        """Decide once per idempotency key (``body``: the request, as compared on a retry)."""
+        """Decide once per idempotency key (``body``: the request, as compared on a retry;
+        ``key_in``: the stamp's field that carries the key on the events written)."""
         return run_write(
-            self.runtime, self.who, self.request, self.key, body, decide, recover, recover_written
+            self.runtime,
+            self.who,
+            self.request,
+            self.key,
+            body,
+            decide,
+            recover,
+            recover_written,
+            key_in,
         )
 
     def run_account(
@@ -224,6 +234,7 @@ def run_write(
     write: Callable[[], StoredAnswer],
     recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
     recover_written: Recovery | None = None,
+    key_in: str = "causation_id",
 ) -> JSONResponse:
     """Run ``write`` once per idempotency key; domain refusals are answers too.
 
@@ -251,7 +262,7 @@ def run_write(
         """The answer of a write that committed before its process died, if it did."""
         assert key is not None
         with read_problems():
-            written = runtime.reads.written_for(principal.id, key)
+            written = runtime.reads.written_for(principal.id, key, column=key_in)
         if recover_written is not None:
             return recover_written(written)
         if len(written) != 1:

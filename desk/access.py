@@ -36,6 +36,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "change_type": STAFF_ROLES,
     "change_product": STAFF_ROLES,
     "change_tags": STAFF_ROLES,
+    # macros: agents keep personal ones, admins shared ones too (the desk says which);
+    # staff list, preview and apply those they may use
+    "list_macros": STAFF_ROLES,
+    "keep_macros": STAFF_ROLES,
+    "apply_macro": STAFF_ROLES,
     "reopen": frozenset({"requester", "team_admin", "agent", "admin"}),
     "merge_ticket": STAFF_ROLES,
     "rate_satisfaction": frozenset({"requester", "team_admin"}),

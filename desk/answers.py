@@ -145,3 +145,35 @@ class SavedViewReceipt:
     view_id: UUID
     version: int
     position: int
+
+
+@dataclass(frozen=True)
+class MacroReceipt:
+    """What a macro write answers: the macro, its new version, and the log position."""
+
+    macro_id: UUID
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class MacroText:
+    """The text a macro writes on a ticket, rendered: a ``reply`` or a ``note``."""
+
+    kind: str
+    language: str
+    body: str
+
+
+@dataclass(frozen=True)
+class MacroPreview:
+    """What applying a macro would write, and how the ticket's fields would change
+    (``{"field", "from", "to"}`` each), with nothing written."""
+
+    ticket_id: UUID
+    number: str
+    version: int
+    macro_id: UUID
+    macro_version: int
+    text: MacroText | None
+    changes: list[dict[str, Any]]

@@ -9,6 +9,7 @@ event store. Each area keeps its use cases in a module of its own:
 * :mod:`desk.contact` — the contact form, and agents' answers to it;
 * :mod:`desk.ccs` — the people a ticket copies (CCs);
 * :mod:`desk.saved_views` — agents' saved views of the inbox;
+* :mod:`desk.macros` — agents' and admins' macros, and applying one to a ticket;
 
 and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
 change again after a race). Methods take plain values (ids, strings, a
@@ -22,12 +23,15 @@ from desk.ccs import Ccs
 from desk.contact import Contact
 from desk.help_centre import HelpCentre
 from desk.imports import Imports
+from desk.macros import MacroDesk
 from desk.saved_views import SavedViews
 from desk.staff import Staff
 from desk.tickets import TicketDesk
 
 
-class SupportDesk(TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact, Ccs, SavedViews):
+class SupportDesk(
+    TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact, Ccs, SavedViews, MacroDesk
+):
     """Docket's eventsourcing application: all the desk's use cases."""
 
     name = "docket"

@@ -215,6 +215,9 @@ class Account(ChainedAggregate):
         self.account_team: str | None = None
         self.members: dict[str, tuple[str, ...]] = {}
         """Member id → roles (``member``, or ``admin`` and/or ``billing_admin``)."""
+        self.profiles: dict[str, tuple[str, str]] = {}
+        """Member id → name and language, as added; kept after they leave (their tickets
+        still name them)."""
 
     # --- the subscription ---------------------------------------------------------
 
@@ -400,6 +403,7 @@ class Account(ChainedAggregate):
         stamp: Stamp,
     ) -> None:
         self.members[member_id] = (role,)
+        self.profiles[member_id] = (name, language)
 
     def remove_member(self, *, member_id: str, stamp: Stamp) -> None:
         self.check_member(member_id)

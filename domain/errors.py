@@ -391,3 +391,28 @@ class UnknownSavedView(DocketError):
 
 class SharedViewsForAdmins(DocketError):
     """Only Docket admins save, change or delete the views shared with all staff."""
+
+
+class UnknownMacro(DocketError):
+    """No macro by that id that the caller may use (another agent's personal macro, or
+    one archived, answers the same)."""
+
+
+class SharedMacroAdminOnly(DocketError):
+    """Only Docket admins write, change or archive a shared macro."""
+
+
+class MacroPlaceholderUnfilled(InvalidField):
+    """A macro's text names a placeholder this ticket cannot fill: nothing is written."""
+
+    def __init__(self, placeholder: str, text_field: str) -> None:
+        hints = {
+            "requester.name": "the requester has no name on record",
+            "agent.name": "the ticket is assigned to no agent; assign it first",
+        }
+        why = hints.get(placeholder, "there is nothing to fill it with")
+        super().__init__(
+            placeholder,
+            f"{{{{{placeholder}}}}} in {text_field} cannot be filled: {why}. Fill it in by "
+            f"hand, or use a macro without it.",
+        )

@@ -23,6 +23,7 @@ from domain.account import Account
 from domain.article import HelpArticle, HelpSession
 from domain.base import ChainedAggregate
 from domain.contact import ContactRequest
+from domain.macro import Macro
 from domain.numbers import TicketNumber
 from domain.saved_view import SavedView
 from domain.sla_policy import SlaPolicyBook
@@ -41,6 +42,9 @@ STAFF_ONLY_IN_FEED = frozenset(
         Ticket.CallbackRequested,
         Ticket.TagsAdded,
         Ticket.TagsRemoved,
+        Macro.Created,  # agents' personal macros are theirs
+        Macro.Changed,
+        Macro.Archived,
         ContactRequest.Received,
         ContactRequest.Answered,
         ContactRequest.TurnedIntoTicket,
@@ -187,6 +191,7 @@ AGGREGATES = (
     HelpSession,
     ContactRequest,
     SavedView,
+    Macro,
 )
 """Every kind of stream in the log: the feed and the log's seals take every one of their events."""
 
@@ -242,16 +247,25 @@ def events_after(
 
 
 def caused_by(
-    conn: psycopg.Connection[Any], t: Tables, actor_id: str, causation_id: str
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    actor_id: str,
+    causation_id: str,
+    *,
+    column: str = "causation_id",
 ) -> list[dict[str, Any]]:
     """Per ticket, the events an actor recorded for one cause (e.g. an Idempotency-Key).
 
-    Only ticket streams: filing also claims a number, under the same cause."""
+    Only ticket streams: filing also claims a number, under the same cause. A write whose
+    events name another cause (a macro's) keeps its key as ``correlation_id``: its
+    ``column``."""
+    if column not in ("causation_id", "correlation_id"):
+        raise ValueError(column)
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT stream_id, ticket_number, max(version) AS version, "
             f"max(position) AS position, bool_or(kind = %s) AS opened "
-            f"FROM {t(FEED)} WHERE actor_id = %s AND causation_id = %s "
+            f"FROM {t(FEED)} WHERE actor_id = %s AND {column} = %s "
             "AND kind LIKE %s GROUP BY stream_id, ticket_number",
             (
                 Ticket.Opened.__qualname__,

@@ -9,6 +9,7 @@ from projections import (
     dashboard,
     directory,
     log_seal,
+    macros,
     outbox,
     saved_views,
     sla,
@@ -38,5 +39,6 @@ VIEWS: dict[str, View] = {
         staff_roster.VIEW,
         tag_counts.VIEW,
         saved_views.VIEW,
+        macros.VIEW,
     )
 }

@@ -26,6 +26,7 @@ from projections import (
     contact_requests,
     dashboard,
     directory,
+    macros,
     outbox,
     saved_views,
     sla,
@@ -302,13 +303,28 @@ class Reads:
             position = view_position(conn, self.schema, tag_counts.NAME)
             return tag_counts.tags_dashboard(conn, self.tables, limit=limit), position
 
-    def written_for(self, actor_id: str, cause: str) -> list[dict[str, Any]]:
+    def macros(self, staff_id: str, *, min_position: int | None = None) -> list[dict[str, Any]]:
+        """The macros a staff member may use: their personal ones, then the shared ones."""
+        self.wait_for(macros.NAME, min_position)
+        with self.pool.connection() as conn:
+            return macros.macros_for(conn, self.tables, staff_id)
+
+    def macro(
+        self, macro_id: UUID, staff_id: str, *, min_position: int | None = None
+    ) -> dict[str, Any] | None:
+        self.wait_for(macros.NAME, min_position)
+        with self.pool.connection() as conn:
+            return macros.macro(conn, self.tables, macro_id, staff_id)
+
+    def written_for(
+        self, actor_id: str, cause: str, *, column: str = "causation_id"
+    ) -> list[dict[str, Any]]:
         """What an actor already wrote for one cause, once the feed has read the whole log."""
         with self.pool.connection() as conn:
             head = log_head(conn, self.schema)
         self.wait_for(audit_feed.NAME, head)
         with self.pool.connection() as conn:
-            return audit_feed.caused_by(conn, self.tables, actor_id, cause)
+            return audit_feed.caused_by(conn, self.tables, actor_id, cause, column=column)
 
     # --- service levels -----------------------------------------------------------------
 

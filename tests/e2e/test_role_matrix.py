@@ -73,6 +73,15 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "type": ("POST /v1/tickets/{t}/type", {"type": "billing"}, False, STAFF_ONLY),
     "product": ("POST /v1/tickets/{t}/product", {"product": "Dash"}, False, STAFF_ONLY),
     "tags": ("POST /v1/tickets/{t}/tags", {"add": ["matrix"]}, False, STAFF_ONLY),
+    # macros ({m}: a fresh shared macro an admin wrote; a personal one is its owner's alone)
+    "macro_list": ("GET /v1/macros", None, False, STAFF_ONLY),
+    "macro_create": ("POST /v1/macros", {"title": "M", "status": "pending"}, False,
+                     [403, 403, 403, 403, 201, 403, 403, 201, 401]),
+    "macro_detail": ("GET /v1/macros/{m}", None, False, STAFF_ONLY),
+    "macro_change": ("PATCH /v1/macros/{m}", {"title": "N"}, False, ADMIN_ONLY),
+    "macro_delete": ("DELETE /v1/macros/{m}", None, False, ADMIN_ONLY),
+    "macro_preview": ("POST /v1/tickets/{t}/macros/{m}/preview", None, False, STAFF_ONLY),
+    "macro_apply": ("POST /v1/tickets/{t}/macros/{m}/apply", None, False, STAFF_ONLY),
     "reopen": ("POST /v1/tickets/{t}/reopen", None, True, TICKET_PEOPLE),
     "merge": ("POST /v1/tickets/{t}/merge", {"into": "{into}"}, False, STAFF_ONLY),
     "rating": ("POST /v1/tickets/{t}/rating", {"score": 5}, True,
@@ -204,6 +213,19 @@ def fresh_view(server: Server) -> str:
     return view_id
 
 
+def fresh_macro(server: Server) -> str:
+    """A shared macro, once the macros view lists it."""
+    with server.client("admin") as admin:
+        made = admin.post(
+            "/v1/macros", json={"title": "Cell", "shared": True, "tags_add": ["cell"]}
+        )
+        assert made.status_code == 201, made.text
+        macro_id: str = made.json()["id"]
+        seen = admin.get(f"/v1/macros/{macro_id}?min_position={made.json()['position']}")
+        assert seen.status_code == 200, seen.text
+    return macro_id
+
+
 def fresh_account(server: Server) -> str:
     with server.client("admin") as admin:
         made = admin.post(
@@ -244,6 +266,7 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
     acct = fresh_account(server) if "{acct}" in route else ""
     s = fresh_agent(server) if "{s}" in route else ""
     v = fresh_view(server) if "{v}" in route else ""
+    m = fresh_macro(server) if "{m}" in route else ""
     if body is not None:  # a fresh word where a body needs one (an email, a group's name)
         u = uuid.uuid4().hex[:12]  # and {into}: a fresh ticket of the same requester's
         into = file_ticket(server)["number"] if "{into}" in body.values() else ""
@@ -252,7 +275,9 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
             for k, v in body.items()
         }
         kwargs = {"json": fresh}
-    route = route.format(t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s, v=v)
+    route = route.format(
+        t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s, v=v, m=m
+    )
     assert_cell(answer(server, role, route, **kwargs), expected)
 
 
