@@ -198,6 +198,7 @@ def plausible_path(server: Server, number: str) -> dict[str, str]:
         "group": "tier-1", "token_id": "00000000-0000-0000-0000-000000000000",
         "rejected_id": "1", "email": "nobody@partner.example",
         "view": "00000000-0000-0000-0000-000000000000",
+        "macro": "00000000-0000-0000-0000-000000000000",
     }  # fmt: skip
 
 
