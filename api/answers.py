@@ -26,7 +26,9 @@ from api.schemas.ticket_detail import (
     SlaOut,
     TicketDetail,
 )
+from api.schemas.ticket_fields import CustomFieldOut
 from desk.access import Principal, reads_every_ticket
+from domain.custom_fields import Definitions, filter_value
 from domain.errors import InvalidField
 from domain.sla import SlaState, state_from_data
 from domain.tags import normalised_tags
@@ -91,8 +93,14 @@ def created_range(created: str, tz: str, now: datetime) -> tuple[datetime | None
     return low, high
 
 
-def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
-    """The caller's filter; ``scope`` pins requester or account for customers' lists."""
+def list_filter(
+    query: TicketQuery,
+    who: Principal,
+    definitions: Callable[[], Definitions] = dict,
+    **scope: Any,
+) -> ListFilter:
+    """The caller's filter; ``scope`` pins requester or account for customers' lists;
+    ``definitions`` answers the custom fields a ``field`` filter names."""
     if not reads_every_ticket(who):
         for name in STAFF_FILTERS:
             if getattr(query, name) not in (None, []):
@@ -121,6 +129,7 @@ def list_filter(query: TicketQuery, who: Principal, **scope: Any) -> ListFilter:
         callback=query.callback,
         tags_all=tag_filter("tags_all", query.tags_all),
         tags_any=tag_filter("tags_any", query.tags_any),
+        custom_fields=field_filters(query.field, definitions) if query.field else (),
     )
     return dataclasses.replace(where, **scope)
 
@@ -133,6 +142,26 @@ def tag_filter(field: str, text: str | None) -> tuple[str, ...]:
         return tuple(normalised_tags(field, text.split(",")))
     except InvalidField as error:
         raise bad_query(field, error.detail) from None
+
+
+def field_filters(
+    asked: list[str], definitions: Callable[[], Definitions]
+) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """``key:value`` filters as (key, the values any of which it has), per key."""
+    defined = definitions()
+    wanted: dict[str, list[Any]] = {}
+    for item in asked:
+        key, _, text = item.partition(":")
+        definition = defined.get(key)
+        if definition is None:
+            raise bad_query("field", f"No ticket field {key}: GET /v1/ticket-fields lists them.")
+        try:
+            value = filter_value(definition, text)
+        except InvalidField as refused:
+            raise bad_query("field", refused.detail) from None
+        if value not in wanted.setdefault(key, []):
+            wanted[key].append(value)
+    return tuple((key, tuple(values)) for key, values in sorted(wanted.items()))
 
 
 def paging(query: TicketQuery) -> Paging:
@@ -205,6 +234,7 @@ def ticket_page(found: NamedPage, *, staff: bool) -> TicketPage:
             created_at=row["created_at"],
             last_activity_at=row["last_activity_at"],
             message_count=row["message_count"],
+            custom_fields=row.get("custom_fields") or {},
         )
         if staff:
             out.support_group = row["support_group"]
@@ -244,9 +274,11 @@ def ticket_detail(
     *,
     with_callback: bool = False,
     now: datetime | None = None,
+    definitions: Definitions | None = None,
 ) -> TicketDetail:
     """The detail answer; the callback block (a phone number) only ``with_callback``; the
-    SLA clocks read at ``now`` (the moment of asking, unless told)."""
+    SLA clocks read at ``now`` (the moment of asking, unless told); custom field values
+    with what ``definitions`` (the fields as defined now) say they mean."""
     rating = None
     if found["rating"] is not None:
         rating = Rating(score=found["rating"], comment=found["rating_comment"] or "")
@@ -287,6 +319,7 @@ def ticket_detail(
             )
             for f in found["attachments"]
         ],
+        custom_fields=custom_fields_out(found.get("custom_fields") or {}, definitions or {}),
     )
     if "sla" in found:
         out.sla = sla_out(found["sla"], now or datetime.now(UTC))
@@ -329,17 +362,48 @@ def merged_ticket(
     return out
 
 
+def custom_fields_out(values: dict[str, Any], definitions: Definitions) -> list[CustomFieldOut]:
+    """Each stored value as it reads now: never rewritten by a change of its field; a
+    dropdown value whose option was removed since shows its key, flagged."""
+    shown = []
+    for key, value in sorted(values.items()):
+        definition = definitions.get(key)
+        if definition is None:
+            shown.append(CustomFieldOut(key=key, value=value, kind=None, labels=None))
+            continue
+        out = CustomFieldOut(
+            key=key,
+            value=value,
+            kind=definition.kind,
+            labels=dict(definition.labels),
+            archived=definition.archived,
+        )
+        if definition.kind == "dropdown":
+            option = definition.option(str(value))
+            out.value_labels = dict(option.labels) if option else None
+            out.option_removed = option is None
+        shown.append(out)
+    return shown
+
+
 def ticket_as_of(
     found: TicketAsOf,
     names: dict[str, str],
     download_url: Callable[[str], str],
     *,
     with_callback: bool,
+    definitions: Definitions | None = None,
 ) -> TicketDetailAsOf:
     """The ticket as it stood then: the detail answer, mapped as the live one is, its
-    SLA clocks read at that instant; with the instant and the write model's fields."""
+    SLA clocks read at that instant, its custom field values with the fields as defined
+    now; with the instant and the write model's fields."""
     detail = ticket_detail(
-        found.detail, names, download_url, with_callback=with_callback, now=found.at
+        found.detail,
+        names,
+        download_url,
+        with_callback=with_callback,
+        now=found.at,
+        definitions=definitions,
     )
     return TicketDetailAsOf(
         **detail.model_dump(exclude_unset=True), as_of=found.at, write_model=found.write_model

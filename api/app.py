@@ -26,6 +26,7 @@ from api.routers import (
     mail,
     sla,
     staff,
+    ticket_fields,
     tickets,
     tokens,
     views,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(ccs.router)
+    app.include_router(ticket_fields.router)
     app.include_router(callbacks.router)
     app.include_router(contact.router)
     app.include_router(inbox.router)

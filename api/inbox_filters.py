@@ -10,7 +10,7 @@ say which page to read, not which tickets: a view keeps none of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_origin
 
@@ -20,6 +20,7 @@ from api.answers import list_filter
 from api.problems import Problem
 from api.schemas.lists import TicketQuery
 from desk.access import Principal
+from domain.custom_fields import Definitions
 from projections.lists.filters import ListFilter
 
 PAGE_PARAMETERS = ("limit", "cursor", "min_position", "scope")
@@ -35,11 +36,14 @@ class InboxSelection:
     reverse: bool
 
 
-def inbox_filter(query: TicketQuery, who: Principal) -> ListFilter:
-    """The inbox's filter for the caller: the lists' filter, without a scope."""
+def inbox_filter(
+    query: TicketQuery, who: Principal, definitions: Callable[[], Definitions] = dict
+) -> ListFilter:
+    """The inbox's filter for the caller: the lists' filter, without a scope;
+    ``definitions`` answers the custom fields a ``field`` filter names."""
     if query.scope is not None:
         raise Problem(422, "invalid-field", "The inbox has no scope; filter by assignee instead.")
-    return list_filter(query, who)
+    return list_filter(query, who, definitions)
 
 
 def takes_several(name: str) -> bool:
@@ -62,7 +66,11 @@ def refused(field: str, message: str) -> Problem:
     return Problem(422, "invalid-field", detail, errors=[{"field": field, "message": message}])
 
 
-def saved_selection(filters: Mapping[str, Sequence[str]], who: Principal) -> InboxSelection:
+def saved_selection(
+    filters: Mapping[str, Sequence[str]],
+    who: Principal,
+    definitions: Callable[[], Definitions] = dict,
+) -> InboxSelection:
     """What a saved view's filters select for ``who``, read as the inbox reads its query;
     a filter the inbox would refuse is refused naming ``filters.<parameter>``."""
     for name in PAGE_PARAMETERS:
@@ -83,7 +91,7 @@ def saved_selection(filters: Mapping[str, Sequence[str]], who: Principal) -> Inb
             f"filters.{parameter}" if parameter else "filters", str(first["msg"])
         ) from None
     try:
-        where = inbox_filter(query, who)
+        where = inbox_filter(query, who, definitions)
     except Problem as problem:
         named = problem.extra.get("errors") or [{"field": "", "message": problem.detail}]
         field = str(named[0]["field"])

@@ -37,6 +37,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.SharedMacroAdminOnly: 403,
     errors.NotYetFiled: 404,
     errors.UnknownStaff: 404,
+    errors.UnknownTicketField: 404,
     errors.UnknownGroup: 404,
     errors.NotAnAgent: 422,
     errors.StaffDeactivated: 409,

@@ -105,6 +105,12 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "saved_views": STAFF_ROLES,
     "share_view": frozenset({"admin"}),
     "inbox_views": STAFF_ROLES,
+    # custom ticket fields (api/routers/ticket_fields.py): admins define and revise them;
+    # everyone reads them (customers those in force, to file with); staff change a
+    # ticket's values after filing
+    "ticket_fields": frozenset(ROLES),
+    "manage_ticket_fields": frozenset({"admin"}),
+    "set_custom_fields": STAFF_ROLES,
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

@@ -29,6 +29,8 @@ from domain.account import Account
 from domain.article import HelpSession
 from domain.base import ChainedAggregate
 from domain.chain import GENESIS, HASH_FIELD, PREV_FIELD, event_hash
+from domain.custom_fields import BOOK_ID as FIELD_BOOK_ID
+from domain.custom_fields import FieldDefinition, TicketFieldBook
 from domain.errors import (
     DocketError,
     InvalidField,
@@ -213,6 +215,20 @@ class DeskCore(Application[UUID]):
     def _policy_book(self) -> SlaPolicyBook | None:
         try:
             book: SlaPolicyBook = self.repository.get(BOOK_ID)
+        except AggregateNotFoundError:
+            return None
+        return book
+
+    # --- custom ticket fields --------------------------------------------------------
+
+    def ticket_fields(self) -> dict[str, FieldDefinition]:
+        """Every custom ticket field defined, archived ones too, by key."""
+        book = self._field_book()
+        return dict(book.fields) if book else {}
+
+    def _field_book(self) -> TicketFieldBook | None:
+        try:
+            book: TicketFieldBook = self.repository.get(FIELD_BOOK_ID)
         except AggregateNotFoundError:
             return None
         return book

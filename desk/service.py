@@ -10,6 +10,7 @@ event store. Each area keeps its use cases in a module of its own:
 * :mod:`desk.ccs` — the people a ticket copies (CCs);
 * :mod:`desk.saved_views` — agents' saved views of the inbox;
 * :mod:`desk.macros` — agents' and admins' macros, and applying one to a ticket;
+* :mod:`desk.ticket_fields` — the custom ticket fields admins define;
 
 and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
 change again after a race). Methods take plain values (ids, strings, a
@@ -26,11 +27,21 @@ from desk.imports import Imports
 from desk.macros import MacroDesk
 from desk.saved_views import SavedViews
 from desk.staff import Staff
+from desk.ticket_fields import TicketFields
 from desk.tickets import TicketDesk
 
 
 class SupportDesk(
-    TicketDesk, Accounts, Staff, HelpCentre, Imports, Contact, Ccs, SavedViews, MacroDesk
+    TicketDesk,
+    Accounts,
+    Staff,
+    HelpCentre,
+    Imports,
+    Contact,
+    Ccs,
+    SavedViews,
+    MacroDesk,
+    TicketFields,
 ):
     """Docket's eventsourcing application: all the desk's use cases."""
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -25,6 +26,7 @@ from domain.channels import (
     checked_phone,
     checked_time_zone,
 )
+from domain.custom_fields import values_at_filing, values_changed
 from domain.errors import InvalidField, TicketBusy, UnknownTicket, VersionMismatch
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
@@ -64,8 +66,14 @@ class TicketDesk(DeskCore):
         help_session: UUID | None = None,
         transcript: list[ChatLine] | None = None,
         attachments: list[AttachmentRef] | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
     ) -> Receipt:
         """File a ticket with its ``attachments``, in one save: all on record or none.
+
+        ``custom_fields`` are what the web or API form gave: checked against the fields in
+        force (required ones included) and recorded as CustomFieldsSet right after Opened.
+        ``None`` (email, imports, callbacks) checks and records nothing: required fields
+        are the form's to ask for.
 
         With ``help_session``, the session records that this ticket was filed anyway, in
         the same save as the ticket.
@@ -77,6 +85,11 @@ class TicketDesk(DeskCore):
         if transcript:
             description = chat_description(description, transcript)
         linked = self._follow_up(follow_up_of, account, requester_id) if follow_up_of else None
+        values = (
+            None
+            if custom_fields is None
+            else values_at_filing(self.ticket_fields(), product, custom_fields)
+        )
         ticket_id = ticket_id or uuid4()
         number = format_number(self.next_number())
         ticket = Ticket.file(
@@ -96,6 +109,8 @@ class TicketDesk(DeskCore):
             sla_terms=self._terms(account, requester_id, product, stamp.at),
             support_group=ROUTING.group_for(type, account.plan, account.account_team),
         )
+        if values:
+            ticket.set_custom_fields(values=values, stamp=stamp)
         if transcript:
             ticket.record_chat_transcript(lines=transcript, stamp=stamp)
         attach(ticket, attachments or [], stamp)
@@ -418,6 +433,24 @@ class TicketDesk(DeskCore):
     def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:
         """Put on record every clock of the ticket past due at ``stamp.at`` (once each)."""
         return self._change(ticket, None, lambda t: t.record_sla_breaches(stamp=stamp), stamp)
+
+    def set_custom_fields(
+        self,
+        ticket: str | UUID,
+        *,
+        changes: Mapping[str, Any],
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        """Change some of the ticket's custom field values (``None`` clears one), each
+        checked against its field as defined now; the others stay as stored."""
+        definitions = self.ticket_fields()
+
+        def command(t: Ticket) -> None:
+            values = values_changed(definitions, t.product, t.custom_fields, changes)
+            t.set_custom_fields(values=values, stamp=stamp)
+
+        return self._change(ticket, expected_version, command, stamp)
 
     def record_callback_made(
         self,

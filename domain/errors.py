@@ -67,6 +67,10 @@ class UnknownTicket(DocketError):
     """No ticket by that number or id."""
 
 
+class UnknownTicketField(DocketError):
+    """No custom ticket field by that key."""
+
+
 class UnknownStaff(DocketError):
     """No staff member by that id."""
 

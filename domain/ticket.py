@@ -244,6 +244,12 @@ class Ticket(ChainedAggregate):
         source_number: str
         source_requester_id: str
 
+    class CustomFieldsSet(ChainedAggregate.Event):
+        """The ticket's custom field values (see :mod:`domain.custom_fields`) are now
+        ``values``, all of them: when filed, or as staff changed them later."""
+
+        values: dict[str, Any]
+
     callback_state: str | None = None
     """None, ``to_make`` once a callback is requested, ``made`` once an agent called."""
     has_transcript: bool = False
@@ -368,6 +374,7 @@ class Ticket(ChainedAggregate):
         tickets merged into it."""
         self.ccs: dict[str, str | None] = {}
         """Who the ticket copies: address -> member id (None: not a member of the account)."""
+        self.custom_fields: dict[str, Any] = {}
         self.sla = SlaState().opened(priority)
         if sla_terms is not None:
             self.sla = self.sla.terms_set(sla_terms, stamp.at)
@@ -818,6 +825,19 @@ class Ticket(ChainedAggregate):
         if source_requester_id != self.requester_id:
             self.participants.add(source_requester_id)
 
+    # --- custom fields ----------------------------------------------------------------
+
+    def set_custom_fields(self, *, values: dict[str, Any], stamp: Stamp) -> None:
+        """``values`` (checked against the field definitions by the caller, see
+        :func:`domain.custom_fields.values_changed`) become the ticket's custom fields."""
+        if values == self.custom_fields:
+            raise NothingChanged(f"Ticket {self.number} already has these custom field values.")
+        self._custom_fields_set(values=dict(values), stamp=stamp)
+
+    @event(CustomFieldsSet)
+    def _custom_fields_set(self, values: dict[str, Any], stamp: Stamp) -> None:
+        self.custom_fields = dict(values)
+
     def check_not_closed(self) -> None:
         if self.status == "closed":
             raise TicketClosed(
@@ -881,6 +901,7 @@ PUBLIC_EVENTS = (
     Ticket.MergeReceived,
     Ticket.CcAdded,
     Ticket.CcRemoved,
+    Ticket.CustomFieldsSet,
 )
 """What customers may see of a ticket: the only events their views fold."""
 STAFF_ONLY_EVENTS = (

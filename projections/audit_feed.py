@@ -23,6 +23,7 @@ from domain.account import Account
 from domain.article import HelpArticle, HelpSession
 from domain.base import ChainedAggregate
 from domain.contact import ContactRequest
+from domain.custom_fields import TicketFieldBook
 from domain.macro import Macro
 from domain.numbers import TicketNumber
 from domain.saved_view import SavedView
@@ -187,6 +188,7 @@ AGGREGATES = (
     SupportGroup,
     TicketNumber,
     SlaPolicyBook,
+    TicketFieldBook,
     HelpArticle,
     HelpSession,
     ContactRequest,

@@ -497,6 +497,7 @@ IGNORES = (
     Ticket.SlaBreached,
     Ticket.ChatTranscriptRecorded,
     Ticket.CallbackRequested,
+    Ticket.CustomFieldsSet,
     Ticket.CallbackMade,
     Ticket.TagsAdded,
     Ticket.TagsRemoved,

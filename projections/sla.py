@@ -164,6 +164,7 @@ IGNORES = (
     Ticket.MergeReceived,
     Ticket.CcAdded,
     Ticket.CcRemoved,
+    Ticket.CustomFieldsSet,
 )
 """Ticket events that start, stop or move no clock."""
 VIEW = View(

@@ -84,7 +84,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             merged_into text,
             merged_from text[] NOT NULL,
             participants text[] NOT NULL,
-            ccs jsonb NOT NULL
+            ccs jsonb NOT NULL,
+            custom_fields jsonb NOT NULL
         )
         """
     )
@@ -162,10 +163,11 @@ NOTE_COLUMNS = ("ticket_id", "version", "position", "at", "author_id", "via", "b
 FILE_COLUMNS = (
     "ticket_id", "attachment_id", "filename", "content_type", "size", "added_at", "version",
 )  # fmt: skip
-JSON_COLUMNS = frozenset({"transcript", "callback", "ccs"})
+JSON_COLUMNS = frozenset({"transcript", "callback", "ccs", "custom_fields"})
 """``transcript``: the chat's lines. ``callback``: the phone, window and state of the
 latest callback request; read only by staff and the ticket's requester. ``ccs``: who the
-ticket copies, in the order added (address, member id or null, when)."""
+ticket copies, in the order added (address, member id or null, when). ``custom_fields``:
+key → value as stored on the ticket's events (what they mean now is read at answer time)."""
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
@@ -348,9 +350,9 @@ VIEW = View(
     create_tables,
     apply,
     (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=7,  # 3: what customers see of version, position, updated_at; 4: files by clean
+    shape=8,  # 3: what customers see of version, position, updated_at; 4: files by clean
     # base name, never with an active type; 5: tags (staff only); 6: merged_into,
-    # merged_from, participants; 7: the CCs
+    # merged_from, participants; 7: the CCs; 8: custom field values
 )
 
 

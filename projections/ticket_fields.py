@@ -28,6 +28,7 @@ TICKET_FIELDS = (
     "assignee_id",
     "support_group",
     "created_at",
+    "custom_fields",
 )
 
 
@@ -48,6 +49,7 @@ def filed(e: Ticket.Opened) -> dict[str, Any]:
         "assignee_id": None,
         "support_group": clean_text(e.support_group) if e.support_group else None,
         "created_at": e.timestamp,
+        "custom_fields": {},
     }
 
 
@@ -71,7 +73,14 @@ def changes(e: Any) -> dict[str, Any]:
             return {"status": "open"}
         case Ticket.MergedInto():  # merged, the ticket is closed (and worked in the other)
             return {"status": "closed"}
+        case Ticket.CustomFieldsSet():
+            return {"custom_fields": custom_values(e.values)}
     return {}
+
+
+def custom_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's custom field values as views keep them (jsonb holds no NUL)."""
+    return {clean_text(k): clean_text(v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def is_activity(e: Any) -> bool:

@@ -139,3 +139,24 @@ def fresh_schema(url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def admin(at: datetime = T0, who: str = "admin-9") -> Stamp:
+    return Stamp(who, "admin", "api", at, correlation_id="corr-9")
+
+
+def field_data(key: str = "os", kind: str = "dropdown", **overrides: Any) -> dict[str, Any]:
+    """A custom ticket field as an admin defines it: by default the dropdown "os"
+    (linux, macos), for every product, optional."""
+    data: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "labels": {"en": key.title(), "fr": f"{key.title()} (fr)"},
+        "options": [
+            {"key": "linux", "labels": {"en": "Linux", "fr": "Linux"}},
+            {"key": "macos", "labels": {"en": "macOS", "fr": "macOS"}},
+        ]
+        if kind == "dropdown"
+        else [],
+    }
+    return {**data, **overrides}

@@ -54,7 +54,8 @@ def account_tickets(
         raise Problem(422, "invalid-field", "This list is the account's; it takes no scope.")
     with read_problems():
         found = runtime.reads.customer_tickets(
-            list_filter(query, who, account_ids=(account,)), paging(query)
+            list_filter(query, who, runtime.desk.ticket_fields, account_ids=(account,)),
+            paging(query),
         )
     return ticket_page(found, staff=False)
 

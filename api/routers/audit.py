@@ -122,6 +122,7 @@ def ticket_state(
         names,
         lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
         with_callback=may_see_callback(who, owner),
+        definitions=runtime.desk.ticket_fields(),
     )
 
 

@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse
 from api.answers import bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.schemas.dashboard import DashboardAnswer, DashboardQuery, TagsQuery
+from domain.custom_fields import Definitions
 from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
+from projections.dashboard.queries import FIELD_GROUP
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 
@@ -110,6 +112,17 @@ def grouping(query: DashboardQuery, dashboard: str, groups: tuple[str, ...]) -> 
     return group_by
 
 
+def field_grouping(group_by: str, definitions: Definitions) -> str:
+    """``field.<key>``, if ``key`` is a dropdown field (its options are the groups)."""
+    key = group_by[len(FIELD_GROUP) :]
+    definition = definitions.get(key)
+    if definition is None or definition.kind != "dropdown":
+        raise bad_query(
+            "group_by", f"No dropdown ticket field {key[:40]}: GET /v1/ticket-fields lists them."
+        )
+    return group_by
+
+
 @router.get("/summary", response_model=DashboardAnswer, responses=RESPONSES)
 def summary(
     query: Filters, who: CurrentPrincipal, runtime: RuntimeDep, request: Request
@@ -158,7 +171,10 @@ def times(
 ) -> Response:
     """First-response and resolution times in hours: median, p90, mean."""
     allowed(who, "dashboard")
-    group_by = grouping(query, "times", TIME_GROUPS)
+    if query.group_by and query.group_by.startswith(FIELD_GROUP):
+        group_by = field_grouping(query.group_by, runtime.desk.ticket_fields())
+    else:
+        group_by = grouping(query, "times", TIME_GROUPS)
     return answer(runtime, request, "times", dashboard_filter(query), query, group_by=group_by)
 
 

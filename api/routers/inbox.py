@@ -24,5 +24,7 @@ def inbox(
     priority or created."""
     allowed(who, "inbox")
     with read_problems():
-        found = runtime.reads.inbox(inbox_filter(query, who), paging(query))
+        found = runtime.reads.inbox(
+            inbox_filter(query, who, runtime.desk.ticket_fields), paging(query)
+        )
     return ticket_page(found, staff=True)

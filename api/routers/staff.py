@@ -152,7 +152,11 @@ def open_tickets(
     roster_row(runtime, staff, None)
     with read_problems():
         where = list_filter(
-            query, who, assignees=(staff,), statuses=tuple(query.status) or ("open", "pending")
+            query,
+            who,
+            runtime.desk.ticket_fields,
+            assignees=(staff,),
+            statuses=tuple(query.status) or ("open", "pending"),
         )
         found = runtime.reads.inbox(where, paging(query))
     return ticket_page(found, staff=True)

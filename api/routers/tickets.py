@@ -16,6 +16,7 @@ from api.problems import Problem, responses
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage, TicketQuery
 from api.schemas.ticket_detail import TicketDetail
+from api.schemas.ticket_fields import CustomFieldsIn
 from api.schemas.tickets import (
     AssignmentIn,
     CallbackMadeIn,
@@ -202,6 +203,13 @@ def merge_ticket(ticket: str, merge: MergeIn, write: TicketWrite) -> JSONRespons
     )
 
 
+@router.patch("/{ticket}/custom-fields", response_model=ReceiptOut, responses=PROBLEMS)
+def set_custom_fields(ticket: str, change: CustomFieldsIn, write: TicketWrite) -> JSONResponse:
+    """Staff change some custom field values (null clears one); the others stay as stored."""
+    owner = write.ticket("set_custom_fields", ticket)
+    return write.change(owner, change, write.desk.set_custom_fields, changes=change.custom_fields)
+
+
 def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:
     return None if lines is None else [ChatLine(x.who, x.text, x.at) for x in lines]
 
@@ -233,7 +241,7 @@ def list_tickets(
         if staff:
             if scope == "team":
                 raise Problem(403, "scope-not-allowed", "scope=team is for team admins.")
-            where = list_filter(query, who)
+            where = list_filter(query, who, runtime.desk.ticket_fields)
             if scope == "mine":
                 where = dataclasses.replace(where, assignees=(who.id,))
             return ticket_page(runtime.reads.inbox(where, page), staff=True)
@@ -242,10 +250,16 @@ def list_tickets(
                 403, "scope-not-allowed", f"scope={scope} is not open to the {who.role} role."
             )
         if scope == "team":
-            where = list_filter(query, who, account_ids=(str(who.account_id),))
+            where = list_filter(
+                query, who, runtime.desk.ticket_fields, account_ids=(str(who.account_id),)
+            )
         else:
             where = list_filter(  # their own, and those that copy them (CCs)
-                query, who, participant_id=who.id, account_ids=(str(who.account_id),)
+                query,
+                who,
+                runtime.desk.ticket_fields,
+                participant_id=who.id,
+                account_ids=(str(who.account_id),),
             )
         return ticket_page(runtime.reads.customer_tickets(where, page), staff=False)
 
@@ -279,6 +293,7 @@ def ticket_detail(
         *found,
         lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
         with_callback=with_callback,
+        definitions=runtime.desk.ticket_fields(),
     )
     detail.merged = [
         merged_ticket(m.number, merged_read(runtime, who, m.number)) for m in detail.merged

@@ -109,7 +109,7 @@ def save_view(view: ViewIn, write: TicketWrite) -> JSONResponse:
     checks them."""
     allowed(write.who, "saved_views")
     filters = as_parameters(view.filters)
-    saved_selection(filters, write.who)
+    saved_selection(filters, write.who, write.runtime.desk.ticket_fields)
     return write.answer(
         view.model_dump(),
         lambda: view_answer(
@@ -152,7 +152,7 @@ def change_view(view: str, change: ViewChange, write: TicketWrite) -> JSONRespon
     allowed(write.who, "saved_views")
     filters = None if change.filters is None else as_parameters(change.filters)
     if filters is not None:
-        saved_selection(filters, write.who)
+        saved_selection(filters, write.who, write.runtime.desk.ticket_fields)
     return write.answer(
         {"view": view, **change.model_dump()},
         lambda: view_answer(
@@ -192,7 +192,7 @@ def view_tickets(
     """The inbox as the view filters and sorts it, in the inbox's cursor pages."""
     allowed(who, "saved_views")
     row = visible_view(runtime, who, view, query.min_position)
-    selection = saved_selection(row["filters"], who)
+    selection = saved_selection(row["filters"], who, runtime.desk.ticket_fields)
     paging = Paging(
         sort=selection.sort,
         reverse=selection.reverse,
@@ -218,7 +218,7 @@ def inbox_views(
     problems: dict[str, str] = {}
     for row in rows:
         try:
-            selection = saved_selection(row["filters"], who)
+            selection = saved_selection(row["filters"], who, runtime.desk.ticket_fields)
             selections[str(row["view_id"])] = (selection.where, selection.sort)
         except Problem as refusal:  # the inbox no longer takes what the view kept
             problems[str(row["view_id"])] = refusal.detail

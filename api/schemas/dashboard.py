@@ -38,8 +38,9 @@ class DashboardQuery(Strict):
     bucket: Literal["day", "week", "month"] = Field(default="day", description="volume")
     group_by: str | None = Field(
         default=None,
-        max_length=20,
-        description="times: priority|topic|product|channel; satisfaction: product|topic|agent",
+        max_length=50,
+        description="times: priority|topic|product|channel, or field.<key> for a dropdown "
+        "custom field; satisfaction: product|topic|agent",
     )
     min_position: MinPosition = None
 

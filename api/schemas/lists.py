@@ -72,6 +72,15 @@ class TicketQuery(Strict):
         description="Staff only: tickets carrying at least one of these tags, comma-separated.",
         examples=["billing,refund"],
     )
+    field: list[Annotated[str, Field(max_length=300, pattern=r"^[a-z][a-z0-9_]{0,39}:.*$")]] = (
+        Field(
+            default_factory=list,
+            max_length=20,
+            description="Custom fields, as key:value (e.g. operating_system:linux, "
+            "reproducible:true); repeat a key for any of its values, name several keys for "
+            "all of them.",
+        )
+    )
     sort: SortName | None = Field(
         default=None,
         description="attention (unanswered first; the inbox's default), last_activity "
@@ -128,6 +137,9 @@ class TicketSummary(TicketHeading):
         default=None,
         description="Set once the ticket was merged into another (it is closed, and worked "
         "there): that ticket's number.",
+    )
+    custom_fields: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Custom field key → value, as stored."
     )
 
 

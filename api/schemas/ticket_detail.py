@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.schemas.common import PersonRef, TicketHeading
+from api.schemas.ticket_fields import CustomFieldOut
 from domain.vocabulary import CallbackOutcome, CallbackState, ChatSpeaker, ClockState, SlaTarget
 
 
@@ -152,4 +153,9 @@ class TicketDetail(TicketHeading):
         default_factory=list,
         description="Customers besides the requester who follow the ticket: the requesters "
         "of the tickets merged into it.",
+    )
+    custom_fields: list[CustomFieldOut] = Field(
+        default_factory=list,
+        description="The ticket's custom field values, by key, with both labels as the fields "
+        "are defined now.",
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.common import AttachmentIds, Strict, example
+from api.schemas.ticket_fields import CustomValues
 from domain.channels import CHAT_LINE_MAX_CHARS, TRANSCRIPT_MAX_LINES
 from domain.tags import TAGS_MAX
 from domain.vocabulary import (
@@ -66,6 +67,7 @@ class TicketFiling(Strict):
         "was filed anyway, in the same write.",
     )
     attachments: AttachmentIds = Field(default_factory=list, max_length=ATTACHMENTS_MAX)
+    custom_fields: CustomValues = Field(default_factory=dict)
 
 
 class CallbackMadeIn(Strict):

@@ -30,6 +30,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections import ticket_fields
@@ -63,6 +64,7 @@ COLUMNS = (
     "resolved_at",
     "rating",
     "rating_agent_id",
+    "custom_fields",
 )
 
 
@@ -84,7 +86,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             first_response_at timestamptz,
             resolved_at timestamptz,
             rating smallint,
-            rating_agent_id text
+            rating_agent_id text,
+            custom_fields jsonb NOT NULL
         )
         """
     )
@@ -197,7 +200,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             f"INSERT INTO {t(TICKETS)} ({', '.join(COLUMNS)}) "
             f"VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
             f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
-            [tuple(tickets[tid][c] for c in COLUMNS) for tid in touched],
+            [tuple(_column(c, tickets[tid][c]) for c in COLUMNS) for tid in touched],
         )
         if moments:
             cur.executemany(
@@ -209,6 +212,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         add_counts(cur, t(MOMENT_COUNTS), ("day", "kind", *MOMENT_COUNTED), ("moments",),
                    {cell: (n,) for cell, n in moment_counts.items()})  # fmt: skip
         add_counts(cur, t(RATINGS), ("month", *RATED), ("ratings", "rating_sum"), ratings)
+
+
+def _column(name: str, value: Any) -> Any:
+    return Jsonb(value) if name == "custom_fields" else value
 
 
 def counted_as(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -291,13 +298,13 @@ def add_counts(
         cur.execute(f"DELETE FROM {table} WHERE {measures[0]} = 0")
 
 
-# shape 3: the roll-ups (2), ratings among them (3)
+# shape 3: the roll-ups (2), ratings among them (3); 4: custom field values on the rows
 VIEW = View(
     NAME,
     frozenset(PUBLIC_EVENTS),
     create_tables,
     apply,
     (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS),
-    shape=3,
+    shape=4,
     ignores=frozenset(STAFF_ONLY_EVENTS),
 )

@@ -268,13 +268,20 @@ def volume(
 
 
 TIME_GROUPS = ("priority", "topic", "product", "channel")
+FIELD_GROUP = "field."
+"""``field.<key>``: the times grouped by a dropdown custom field's values (its option keys;
+``null`` for tickets without a value)."""
 
 
 def times(
     conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, group_by: str
 ) -> list[dict[str, Any]]:
-    if group_by not in TIME_GROUPS:
-        raise ValueError(f"group_by is one of {TIME_GROUPS}")
+    if group_by.startswith(FIELD_GROUP):
+        group, group_params = "d.custom_fields ->> %s", [clean_text(group_by[len(FIELD_GROUP) :])]
+    elif group_by in TIME_GROUPS:
+        group, group_params = f"d.{group_by}", []
+    else:
+        raise ValueError(f"group_by is one of {TIME_GROUPS} or field.<key>")
     where, params = _where(f)
     first = "extract(epoch FROM d.first_response_at - d.created_at) / 3600.0"
     resolve = "extract(epoch FROM d.resolved_at - d.created_at) / 3600.0"
@@ -288,10 +295,10 @@ def times(
         )
     rows = _rows(
         conn,
-        f"SELECT d.{group_by} AS name, count(*) AS tickets, {', '.join(stats)} "
+        f"SELECT {group} AS name, count(*) AS tickets, {', '.join(stats)} "
         f"FROM {t(TICKETS)} d WHERE {where} AND d.status <> 'merged' "
-        f"GROUP BY d.{group_by} ORDER BY name",
-        params,
+        "GROUP BY 1 ORDER BY name",
+        [*group_params, *params],
     )
     for row in rows:
         for key, value in row.items():

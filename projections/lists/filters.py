@@ -18,6 +18,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from projections.kit import Tables, clean_text
 from projections.tracking import pruned_upto, view_position
@@ -55,6 +56,8 @@ class ListFilter:
     """Tickets carrying every one of these tags (normalised, see :mod:`domain.tags`)."""
     tags_any: tuple[str, ...] = ()
     """Tickets carrying at least one of these tags."""
+    custom_fields: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    """Per custom field key, the values any of which it has (every key named must match)."""
 
     def digest(self) -> str:
         fields = asdict(self)
@@ -204,6 +207,9 @@ def conditions(f: ListFilter) -> tuple[list[str], list[Any]]:
     if f.tags_any:
         where.append("r.tags && %s::text[]")
         params.append(list(f.tags_any))
+    for key, values in f.custom_fields:  # the GIN index on custom_fields answers @>
+        where.append("(" + " OR ".join(["r.custom_fields @> %s"] * len(values)) + ")")
+        params.extend(Jsonb({clean_text(key): v}) for v in values)
     if f.breaching_within is not None:
         horizon = (f.now or datetime.now(UTC)) + timedelta(minutes=f.breaching_within)
         where.append("r.due_key <= %s")

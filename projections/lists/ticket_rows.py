@@ -80,6 +80,8 @@ class TicketRow:
     """The members of the ticket's account it copies (CCs): it is in their lists too."""
     cc_member_emails: tuple[str, ...] = ()
     """Their addresses, in the same order (a CC is removed by address)."""
+    custom_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Field key → value, as the ticket's latest CustomFieldsSet gave them (GIN-indexed)."""
 
     @property
     def needs_answer(self) -> bool:
@@ -259,6 +261,7 @@ def create_row_table(
             merged_into text,
             cc_member_ids text[] NOT NULL DEFAULT '{{}}',
             cc_member_emails text[] NOT NULL DEFAULT '{{}}',
+            custom_fields jsonb NOT NULL DEFAULT '{{}}',
             needs_answer boolean NOT NULL,
             priority_rank smallint NOT NULL,
             attention_rank smallint NOT NULL,
@@ -284,6 +287,8 @@ def create_row_table(
         "requester": "(requester_id, activity_key, ticket_id)",
         "cc_members": "USING gin (cc_member_ids)",
         "superseded": f"(valid_to) WHERE valid_to <> {OPEN_END}",
+        # field.<key> filters: custom_fields @> {key: value}
+        "custom_fields": "USING gin (custom_fields jsonb_path_ops)",
         **(TRIAGE_INDEXES if triage else {}),
     }
     for name, definition in indexes.items():
@@ -353,6 +358,7 @@ def apply_rows(
         record["cc_member_ids"] = list(row.cc_member_ids)
         record["cc_member_emails"] = list(row.cc_member_emails)
         record["sla_state"] = Jsonb(state_to_data(row.sla_state))
+        record["custom_fields"] = Jsonb(row.custom_fields)
         inserts.append((position, *(record[c] for c in columns[1:])))
     with conn.cursor() as cur:
         if closing:
@@ -440,8 +446,8 @@ class TicketList:
             self.apply,
             (rows, search),
             self.prune,
-            shape=7,  # 5: tags (only the inbox folds them); 6: merged_into; 7: the members
-            # each ticket copies (CCs), in their lists
+            shape=8,  # 5: tags (only the inbox folds them); 6: merged_into; 7: the members
+            # each ticket copies (CCs), in their lists; 8: custom fields, GIN-indexed
             ignores=frozenset(ignores),
         )
 

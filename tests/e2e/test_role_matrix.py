@@ -161,6 +161,15 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
     "view_change": ("PATCH /v1/views/{v}", {"name": "m-{u}"}, False, ADMIN_ONLY),
     "view_remove": ("DELETE /v1/views/{v}", None, False, ADMIN_ONLY),
     "inbox_views": ("GET /v1/inbox/views", None, False, STAFF_ONLY),
+    # custom ticket fields; {f} is a fresh text field an admin defined for the cell
+    "ticket_fields": ("GET /v1/ticket-fields", None, False, SIGNED_IN),
+    "ticket_field": ("GET /v1/ticket-fields/{f}", None, False, SIGNED_IN),
+    "ticket_field_define": ("POST /v1/ticket-fields", {"key": "m_{u}", "kind": "text",
+                            "labels": {"en": "M", "fr": "M"}}, False, ADMIN_CREATES),
+    "ticket_field_revise": ("PATCH /v1/ticket-fields/{f}", {"labels": {"en": "N", "fr": "N"}},
+                            False, ADMIN_ONLY),
+    "custom_fields": ("PATCH /v1/tickets/{t}/custom-fields", {"custom_fields": {"{f}": "v"}},
+                      False, STAFF_ONLY),
 }  # fmt: skip
 
 
@@ -237,6 +246,18 @@ def fresh_account(server: Server) -> str:
     return account_id
 
 
+def fresh_field(server: Server) -> str:
+    """A fresh optional text field, for every product: filing is never held up by it."""
+    key = f"m_{uuid.uuid4().hex[:12]}"
+    with server.client("admin") as admin:
+        made = admin.post(
+            "/v1/ticket-fields",
+            json={"key": key, "kind": "text", "labels": {"en": "M", "fr": "M"}},
+        )
+    assert made.status_code == 201, made.text
+    return key
+
+
 @pytest.mark.parametrize(("endpoint", "role", "expected"), cells(MATRIX))
 def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expected: int) -> None:
     route, body, needs_closed, _ = MATRIX[endpoint]
@@ -267,6 +288,7 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
     s = fresh_agent(server) if "{s}" in route else ""
     v = fresh_view(server) if "{v}" in route else ""
     m = fresh_macro(server) if "{m}" in route else ""
+    f = fresh_field(server) if "{f}" in route or "custom_fields" in (body or {}) else ""
     if body is not None:  # a fresh word where a body needs one (an email, a group's name)
         u = uuid.uuid4().hex[:12]  # and {into}: a fresh ticket of the same requester's
         into = file_ticket(server)["number"] if "{into}" in body.values() else ""
@@ -274,9 +296,11 @@ def test_role_matrix_cell(server: Server, endpoint: str, role: str | None, expec
             k: v.replace("{u}", u).replace("{into}", into) if isinstance(v, str) else v
             for k, v in body.items()
         }
+        if "custom_fields" in fresh:  # the cell's own field, by its key
+            fresh["custom_fields"] = {f: "v"}
         kwargs = {"json": fresh}
     route = route.format(
-        t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s, v=v, m=m
+        t=ticket, p=filed["position"], a=northwind, art=art, acct=acct, s=s, v=v, m=m, f=f
     )
     assert_cell(answer(server, role, route, **kwargs), expected)
 

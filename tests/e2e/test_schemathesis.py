@@ -87,8 +87,23 @@ def fuzz_every_operation(server: Server, roles: Sequence[str | None]) -> int:
     return sent
 
 
+def archive_generated_required_fields(server: Server) -> None:
+    """Generated custom fields may be required for every product: archived, so the e2e
+    tests after this one still file tickets without naming them."""
+    with server.client("admin") as admin:
+        for field in admin.get("/v1/ticket-fields").json()["fields"]:
+            if field["required"] and not field["archived"]:
+                archived = admin.patch(
+                    f"/v1/ticket-fields/{field['key']}", json={"archived": True}
+                )
+                assert archived.status_code == 200, archived.text
+
+
 def test_generated_requests_never_get_a_server_error(server: Server) -> None:
-    assert fuzz_every_operation(server, ROLES) >= 100
+    try:
+        assert fuzz_every_operation(server, ROLES) >= 100
+    finally:
+        archive_generated_required_fields(server)
 
 
 @pytest.mark.stress
@@ -99,4 +114,7 @@ def test_thousands_of_generated_requests_for_every_role_never_get_a_server_error
         r for r, v in server.tokens.items() if isinstance(v, str) and v.startswith("dkt_")
     ]
     roles.append(None)
-    assert fuzz_every_operation(server, roles) >= 2000
+    try:
+        assert fuzz_every_operation(server, roles) >= 2000
+    finally:
+        archive_generated_required_fields(server)

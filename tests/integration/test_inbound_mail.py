@@ -23,7 +23,7 @@ from mail.sender import render
 from projections.outbox import MailIdentity, listing
 from projections.runner import ProjectionRunner
 from store.attachments import AttachmentStore
-from tests.builders import desk_with_account
+from tests.builders import desk_with_account, field_data
 
 IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 GATEWAY = "mx.desk.test"
@@ -195,6 +195,16 @@ def test_a_new_email_from_a_paid_member_files_an_email_ticket(
     assert (t.subject, t.channel, t.requester_id, len(t.attachments)) == (
         "Billing question", "email", "col-1", 1,
     )  # fmt: skip
+
+
+def test_a_required_custom_field_does_not_block_an_email_ticket(
+    intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
+) -> None:
+    """Required applies to the web and API form: an email files with no custom values."""
+    desk.define_ticket_field(data=field_data(required=True), stamp=system())
+    taken = intake.take(email("C <c@acme.test>", "help@desk.test", "Help", "Hi").as_bytes())
+    assert taken.action == "filed"
+    assert desk._ticket(UUID(taken.ticket_id)).custom_fields == {}
 
 
 def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_else_is_refused(
