@@ -22,6 +22,8 @@ from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
 from replay.rebuild import rebuild
+from replay.verify import verify_log
+from store.eventstore import docket_mapper
 from tests.builders import (
     SYNC_FAILS,
     admin,
@@ -217,3 +219,18 @@ def test_an_email_or_an_import_files_with_no_values_whatever_is_required(
         f"SELECT DISTINCT custom_fields FROM {runner.tables(ticket_detail.DETAILS)}"
     ).fetchall()
     assert values == [({},)]
+
+
+def test_tickets_with_values_and_the_field_book_verify(
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+    filed: list[Receipt],
+    schema: str,
+) -> None:
+    """The new events are in the canonical form Docket writes: their chains verify."""
+    desk.set_custom_fields(filed[2].number, changes={"seats": 2.5}, stamp=agent(later(hours=7)))
+    desk.revise_ticket_field("os", changes={"required": True}, stamp=admin(later(days=1)))
+    runner.catch_up()
+    report = verify_log(conn, schema, docket_mapper().transcoder)
+    assert report.ok, report
