@@ -171,6 +171,8 @@ def definition_from_data(data: Mapping[str, Any]) -> FieldDefinition:
     required, archived = data.get("required", False), data.get("archived", False)
     if not isinstance(required, bool) or not isinstance(archived, bool):
         raise InvalidField("required", "required and archived are true or false.")
+    if kind == "dropdown" and required and not archived and not options:
+        raise InvalidField("options", "A required dropdown needs an option to choose.")
     return FieldDefinition(key, kind, labels, options, product, required, archived)
 
 

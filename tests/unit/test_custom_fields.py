@@ -174,6 +174,7 @@ def test_an_unknown_field_is_not_revised() -> None:
         {"options": [{"key": "a", "labels": {"en": "A", "fr": "A"}}] * 2},
         {"kind": "text"},  # a text field with options
         {"required": "yes"},
+        {"required": True, "options": []},  # a required dropdown nobody could fill in
     ],
 )
 def test_a_malformed_definition_is_refused(change: dict[str, Any]) -> None:
