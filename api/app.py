@@ -15,6 +15,7 @@ from api.routers import (
     articles,
     attachments,
     audit,
+    automations,
     callbacks,
     ccs,
     contact,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(staff.router)
     app.include_router(views.router)
     app.include_router(macros.router)
+    app.include_router(automations.router)
 
     app.add_middleware(CountRequests)
     app.add_middleware(

@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import MapperDeserialisationError
 
-from api import accounts_cli, admin_cli, staff_cli
+from api import accounts_cli, admin_cli, automations_cli, staff_cli
 from api.settings import Settings
 from importers import cli as import_cli
 from replay import cli as replay_cli
@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     add_sla_commands(commands)
     add_article_commands(commands)
     accounts_cli.add_commands(commands)
+    automations_cli.add_commands(commands)
     admin_cli.add_commands(commands)
     staff_cli.add_commands(commands)
     worker = commands.add_parser("project", help="keep views current (a projection worker)")
@@ -305,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(sla(settings, args))
         elif args.command == "articles":
             sys.exit(articles(settings, args))
+        elif args.command == "automations":
+            sys.exit(automations_cli.run(settings, args))
         elif args.command == "accounts":
             sys.exit(accounts_cli.run(settings, args))
         elif args.command in ("admin", "tokens"):

@@ -83,6 +83,8 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     errors.TooManyCcs: 409,
     errors.UnknownCc: 404,
     errors.NotCopied: 403,
+    # time-based automations
+    errors.UnknownAutomation: 404,
 }
 
 TITLES = {

@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from api.settings import Settings
 from api.tokens import TokenStore
+from desk.automation_watch import AutomationWatch
 from desk.deadline_watch import DeadlineWatch
 from desk.service import SupportDesk
 from desk.uploads import Uploads
@@ -67,12 +68,13 @@ def database_url(settings: Settings) -> str:
 @dataclass
 class Workers:
     """What keeps the views current: the projection runner, and beside it the SLA deadline
-    watch (with the SLA view) and the mail sender (with the outbox, when a mail server is
-    set)."""
+    watch (with the SLA view), the automation watch (with the automations view) and the
+    mail sender (with the outbox, when a mail server is set)."""
 
     runner: ProjectionRunner
     deadlines: DeadlineWatch | None
     sender: MailSender | None
+    automations: AutomationWatch | None = None
 
     @classmethod
     def assemble(
@@ -92,6 +94,11 @@ class Workers:
             runner=ProjectionRunner(url, schema, [VIEWS[name] for name in views]),
             deadlines=DeadlineWatch(desk, url, schema) if "sla" in views else None,
             sender=mail_sender(settings, url, desk) if "outbox" in views else None,
+            automations=(
+                AutomationWatch(desk, url, schema, interval=settings.automation_sweep_seconds)
+                if "automations" in views and settings.automation_sweep_seconds > 0
+                else None
+            ),
         )
 
     def start(self) -> None:
@@ -103,12 +110,16 @@ class Workers:
         """The watch and the sender only (``docket project`` runs the runner itself)."""
         if self.deadlines is not None:
             self.deadlines.start()
+        if self.automations is not None:
+            self.automations.start()
         if self.sender is not None:
             self.sender.start()
 
     def stop(self) -> None:
         if self.sender is not None:
             self.sender.stop()
+        if self.automations is not None:
+            self.automations.stop()
         if self.deadlines is not None:
             self.deadlines.stop()
         self.runner.stop()

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         "interpreter of its own, so projecting never holds up a request); false keeps them "
         "in threads of the API process.",
     )
+    automation_sweep_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the automation watch looks for due tickets, where the views "
+        "are kept; 0 runs no automation watch in this process.",
+    )
     read_wait_seconds: float = Field(
         default=5.0, description="How long a read with min_position waits for its view."
     )

@@ -111,6 +111,10 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "ticket_fields": frozenset(ROLES),
     "manage_ticket_fields": frozenset({"admin"}),
     "set_custom_fields": STAFF_ROLES,
+    # time-based automations (api/routers/automations.py): admins keep the rule book;
+    # agents read it, to know what will happen to the tickets they work
+    "list_automations": STAFF_ROLES,
+    "manage_automations": frozenset({"admin"}),
 }
 
 # Roles that read internal notes wherever they appear (detail, search, feed).

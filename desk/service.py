@@ -11,6 +11,7 @@ event store. Each area keeps its use cases in a module of its own:
 * :mod:`desk.saved_views` — agents' saved views of the inbox;
 * :mod:`desk.macros` — agents' and admins' macros, and applying one to a ticket;
 * :mod:`desk.ticket_fields` — the custom ticket fields admins define;
+* :mod:`desk.automations` — the automation rule book, and firing a rule on a ticket;
 
 and :mod:`desk.core` holds what they share (numbers, finding a ticket, deciding a
 change again after a race). Methods take plain values (ids, strings, a
@@ -20,6 +21,7 @@ change again after a race). Methods take plain values (ids, strings, a
 from __future__ import annotations
 
 from desk.accounts import Accounts
+from desk.automations import Automations
 from desk.ccs import Ccs
 from desk.contact import Contact
 from desk.help_centre import HelpCentre
@@ -42,6 +44,7 @@ class SupportDesk(
     SavedViews,
     MacroDesk,
     TicketFields,
+    Automations,
 ):
     """Docket's eventsourcing application: all the desk's use cases."""
 

@@ -45,7 +45,7 @@ class TicketFields(DeskCore):
 
     def define_ticket_field(self, *, data: Mapping[str, Any], stamp: Stamp) -> FieldReceipt:
         """A new field; its key is taken once, for ever (archive a field to retire it)."""
-        return self._write_book(lambda book: book.define(data=data, stamp=stamp), stamp)
+        return self._write_field_book(lambda book: book.define(data=data, stamp=stamp), stamp)
 
     def revise_ticket_field(
         self,
@@ -63,9 +63,9 @@ class TicketFields(DeskCore):
                 raise VersionMismatch(expected_revision, book.revisions[key], f"field {key}")
             return book.revise(key=key, changes=changes, stamp=stamp)
 
-        return self._write_book(command, stamp)
+        return self._write_field_book(command, stamp)
 
-    def _write_book(
+    def _write_field_book(
         self, command: Callable[[TicketFieldBook], FieldDefinition], stamp: Stamp
     ) -> FieldReceipt:
         for _ in range(5):

@@ -420,3 +420,7 @@ class MacroPlaceholderUnfilled(InvalidField):
             f"{{{{{placeholder}}}}} in {text_field} cannot be filled: {why}. Fill it in by "
             f"hand, or use a macro without it.",
         )
+
+
+class UnknownAutomation(DocketError):
+    """No automation rule by that id in the rule book."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.attachments import ACCEPTED_TYPES, is_clean_filename
+from domain.automation import Rule, RuleFacts
 from domain.base import ChainedAggregate
 from domain.ccs import checked_cc_address, normalised_address, outside_cc_id
 from domain.channels import (
@@ -225,6 +226,19 @@ class Ticket(ChainedAggregate):
 
         email: str
 
+    class AutomationFired(ChainedAggregate.Event):
+        """A time-based automation fired for the cycle that began at ``cycle_start`` (once
+        per rule and cycle); its actions are the events after this one in the same save.
+        ``notify_to``: whom the outbox emails ``notice`` (none: no email)."""
+
+        rule_id: str
+        rule_version: int
+        rule_name: str
+        cycle_start: datetime
+        due_at: datetime
+        notify_to: list[str]
+        notice: str
+
     tags: tuple[str, ...] = ()
     """The ticket's tags, in the order they were put on. Staff only (see :mod:`domain.tags`)."""
 
@@ -258,9 +272,16 @@ class Ticket(ChainedAggregate):
     note or a clock running out changes nothing a customer reads, nor this."""
     requester_version: int = 0
     """The same for the ticket's requester, who also sees the callback they asked for."""
+    updated_at: datetime | None = None
+    """The instant of the latest event but Docket's bookkeeping (:data:`BOOKKEEPING_EVENTS`)."""
 
     def took(self, event: ChainedAggregate.Event) -> None:
-        if type(event) in PUBLIC_EVENTS:
+        kind = type(event)
+        if kind not in BOOKKEEPING_EVENTS:
+            self.updated_at = event.timestamp
+            if kind in RULE_INSTANT_EVENTS:
+                self._note_rule_instants(event)
+        if kind in PUBLIC_EVENTS:
             self.customer_version = self.requester_version = event.originator_version
         elif type(event) in CALLBACK_EVENTS:
             self.requester_version = event.originator_version
@@ -375,6 +396,8 @@ class Ticket(ChainedAggregate):
         self.ccs: dict[str, str | None] = {}
         """Who the ticket copies: address -> member id (None: not a member of the account)."""
         self.custom_fields: dict[str, Any] = {}
+        self.automations_fired: set[tuple[str, datetime]] = set()
+        """(rule id, cycle start) of every automation that fired on the ticket."""
         self.sla = SlaState().opened(priority)
         if sla_terms is not None:
             self.sla = self.sla.terms_set(sla_terms, stamp.at)
@@ -654,6 +677,85 @@ class Ticket(ChainedAggregate):
     ) -> None:
         self.sla = self.sla.breach_recorded(target, cycle, seq)
 
+    # --- time-based automations ---------------------------------------------------------
+
+    def _note_rule_instants(self, event: Any) -> None:
+        """The instants automation conditions count from (the same as
+        :func:`rule_facts_after`, kept as plain attributes: a fold stays cheap)."""
+        at: datetime = event.timestamp
+        if isinstance(event, Ticket.Opened):
+            self.opened_at = self.customer_message_at = self.status_since = at
+            self.priority_since = self.group_since = self.tags_since = at
+            self.agent_reply_at: datetime | None = None
+            self.rule_tier: str = (event.sla_terms or {}).get("tier") or "standard"
+            self.rule_group: str | None = event.support_group
+        elif isinstance(event, Ticket.MessageAdded):
+            if event.author_role == "agent":
+                self.agent_reply_at = at
+            else:
+                self.customer_message_at = at
+        elif isinstance(event, Ticket.StatusChanged | Ticket.MergedInto):
+            self.status_since = at
+        elif isinstance(event, Ticket.Reopened):
+            self.status_since = at
+            self.rule_tier = (event.sla_terms or {}).get("tier") or self.rule_tier
+        elif isinstance(event, Ticket.PriorityRaised | Ticket.PriorityLowered):
+            self.priority_since = at
+        elif isinstance(event, Ticket.Assigned):
+            if event.group != self.rule_group:
+                self.group_since, self.rule_group = at, event.group
+        elif isinstance(event, Ticket.TagsAdded | Ticket.TagsRemoved):
+            self.tags_since = at
+
+    @property
+    def rule_facts(self) -> RuleFacts:
+        """What automation conditions read of the ticket now."""
+        assert self.updated_at is not None
+        return RuleFacts(
+            status=self.status, priority=self.priority, tier=self.rule_tier, group=self.group,
+            tags=frozenset(self.tags), opened_at=self.opened_at, updated_at=self.updated_at,
+            customer_message_at=self.customer_message_at, agent_reply_at=self.agent_reply_at,
+            status_since=self.status_since, priority_since=self.priority_since,
+            group_since=self.group_since, tags_since=self.tags_since,
+        )  # fmt: skip
+
+    def record_automation(self, *, rule: Rule, notify_to: list[str], stamp: Stamp) -> None:
+        """Put on record that ``rule`` fires now (its conditions hold at ``stamp.at``), once
+        per cycle: a second firing for the same cycle, by any watch, is refused."""
+        facts = self.rule_facts
+        if not rule.conditions.holds(facts, stamp.at):
+            raise NothingChanged(f"The automation {rule.id} is not due on ticket {self.number}.")
+        cycle_start = rule.conditions.cycle_start(facts)
+        if (rule.id, cycle_start) in self.automations_fired:
+            raise NothingChanged(
+                f"The automation {rule.id} already fired on ticket {self.number} this cycle."
+            )
+        notice = next((a.body or "" for a in rule.actions if a.type == "notify"), "")
+        self._automation_fired(
+            rule_id=rule.id,
+            rule_version=rule.version,
+            rule_name=rule.name,
+            cycle_start=cycle_start,
+            due_at=rule.conditions.due_at(facts),
+            notify_to=list(notify_to) if notice else [],
+            notice=notice,
+            stamp=stamp,
+        )
+
+    @event(AutomationFired)
+    def _automation_fired(
+        self,
+        rule_id: str,
+        rule_version: int,
+        rule_name: str,
+        cycle_start: datetime,
+        due_at: datetime,
+        notify_to: list[str],
+        notice: str,
+        stamp: Stamp,
+    ) -> None:
+        self.automations_fired.add((rule_id, cycle_start))
+
     # --- chat and callback channels ------------------------------------------------
 
     def record_chat_transcript(self, *, lines: list[ChatLine], stamp: Stamp) -> None:
@@ -872,6 +974,63 @@ def sla_after(state: SlaState, event: Any) -> SlaState:
     return state
 
 
+BOOKKEEPING_EVENTS = frozenset({Ticket.SlaBreached, Ticket.AutomationFired})
+"""Events Docket records about a ticket that are no update of it (no "last update")."""
+RULE_INSTANT_EVENTS = frozenset(
+    {
+        Ticket.Opened,
+        Ticket.MessageAdded,
+        Ticket.StatusChanged,
+        Ticket.MergedInto,
+        Ticket.Reopened,
+        Ticket.PriorityRaised,
+        Ticket.PriorityLowered,
+        Ticket.Assigned,
+        Ticket.TagsAdded,
+        Ticket.TagsRemoved,
+    }
+)
+"""The events that move an instant an automation condition counts from."""
+
+
+def rule_facts_after(facts: RuleFacts | None, event: Any) -> RuleFacts | None:
+    """What automation conditions read, after one stored ticket event (None until it is
+    opened): the fold the ticket keeps and the automations view writes."""
+    at: datetime = event.timestamp
+    if isinstance(event, Ticket.Opened):
+        tier = (event.sla_terms or {}).get("tier") or "standard"
+        return RuleFacts(
+            status="open", priority=event.priority, tier=tier, group=event.support_group,
+            tags=frozenset(), opened_at=at, updated_at=at, customer_message_at=at,
+            agent_reply_at=None, status_since=at, priority_since=at, group_since=at,
+            tags_since=at,
+        )  # fmt: skip
+    if facts is None:
+        return None
+    if type(event) not in BOOKKEEPING_EVENTS:
+        facts = replace(facts, updated_at=at)
+    if isinstance(event, Ticket.MessageAdded):
+        if event.author_role == "agent":
+            return replace(facts, agent_reply_at=at)
+        return replace(facts, customer_message_at=at)
+    if isinstance(event, Ticket.StatusChanged):
+        return replace(facts, status=event.to_status, status_since=at)
+    if isinstance(event, Ticket.MergedInto):  # closed by the merge
+        return replace(facts, status="closed", status_since=at)
+    if isinstance(event, Ticket.Reopened):
+        tier = (event.sla_terms or {}).get("tier") or facts.tier
+        return replace(facts, status="open", status_since=at, tier=tier)
+    if isinstance(event, Ticket.PriorityRaised | Ticket.PriorityLowered):
+        return replace(facts, priority=event.to_priority, priority_since=at)
+    if isinstance(event, Ticket.Assigned) and event.group != facts.group:
+        return replace(facts, group=event.group, group_since=at)
+    if isinstance(event, Ticket.TagsAdded):
+        return replace(facts, tags=facts.tags | set(event.tags), tags_since=at)
+    if isinstance(event, Ticket.TagsRemoved):
+        return replace(facts, tags=facts.tags - set(event.tags), tags_since=at)
+    return facts
+
+
 SLA_EVENTS = (
     Ticket.Opened,
     Ticket.MessageAdded,
@@ -911,6 +1070,7 @@ STAFF_ONLY_EVENTS = (
     Ticket.CallbackMade,
     Ticket.TagsAdded,
     Ticket.TagsRemoved,
+    Ticket.AutomationFired,  # staff see why a ticket changed; customers see the changes
 )
 """What only staff may see of a ticket. Every ticket event is in one of the two."""
 CALLBACK_EVENTS = (Ticket.CallbackRequested, Ticket.CallbackMade)

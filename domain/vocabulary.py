@@ -73,6 +73,17 @@ MEMBER_ROLES: tuple[MemberRole, ...] = get_args(MemberRole)
 STAFF_ROLES: tuple[StaffRole, ...] = get_args(StaffRole)
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 
+# --- time-based automations ----------------------------------------------------------
+
+RuleClock = Literal["last_update", "last_customer_message", "last_agent_reply", "status_entered"]
+"""What an automation's time condition counts from (calendar hours since that instant)."""
+RuleActionKind = Literal["set_status", "add_tag", "assign_group", "reply", "notify", "apply_macro"]
+NotifyTarget = Literal["requester", "assignee"]
+
+RULE_CLOCKS: tuple[RuleClock, ...] = get_args(RuleClock)
+RULE_ACTION_KINDS: tuple[RuleActionKind, ...] = get_args(RuleActionKind)
+NOTIFY_TARGETS: tuple[NotifyTarget, ...] = get_args(NotifyTarget)
+
 # --- sizes -----------------------------------------------------------------------------
 
 SUBJECT_MAX_CHARS = 200

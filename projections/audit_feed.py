@@ -46,6 +46,7 @@ STAFF_ONLY_IN_FEED = frozenset(
         Macro.Created,  # agents' personal macros are theirs
         Macro.Changed,
         Macro.Archived,
+        Ticket.AutomationFired,
         ContactRequest.Received,
         ContactRequest.Answered,
         ContactRequest.TurnedIntoTicket,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections import (
     articles,
     audit_feed,
+    automations,
     contact_requests,
     dashboard,
     directory,
@@ -32,6 +33,7 @@ VIEWS: dict[str, View] = {
         log_seal.VIEW,
         dashboard.VIEW,
         sla.VIEW,
+        automations.VIEW,
         articles.VIEW,
         outbox.VIEW,
         subscriptions.VIEW,

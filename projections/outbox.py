@@ -8,6 +8,8 @@ Each public reply goes to the people the ticket copies (CCs) too, each as a
 recipient of their own (a CC from outside the account as ``cc:<address>``), and an
 email's row says which of its recipients are there as CCs only, so that the sender
 sends nothing to one removed meanwhile.
+An automation's notice (an ``AutomationFired`` with people to notify) is one
+email to those people: the requester, or the ticket's agent.
 Internal notes never become anything here: the view does not even handle their
 events. Imported history is not news to anyone, so it sends nothing. An agent's
 answer to a contact request is one email to the address the request came from
@@ -241,6 +243,8 @@ class OutboxBatch:
                     wanted.add(e.source_requester_id)
                 case Ticket.CcAdded():
                     wanted.add(e.member_id or outside_cc_id(e.email))
+                case Ticket.AutomationFired():
+                    wanted.update(e.notify_to)
         people: dict[str, tuple[str, str, bool]] = {}
         if wanted:
             people = {
@@ -308,6 +312,8 @@ class OutboxBatch:
                 thread.cc_emails = [a for a, _ in kept]
                 thread.cc_ids = [p for _, p in kept]
                 self.threads_changed.add(fact.stream_id)
+            case Ticket.AutomationFired() if e.notify_to and e.stamp.via != "import":
+                self.notify(fact, "automation", e.notice, to=e.notify_to)
             case ContactRequest.Received() if fact.stream_id not in self.threads:
                 # the person who wrote is known by the request only: no id of theirs is used
                 writer = contact_writer(fact.stream_id)
@@ -343,17 +349,18 @@ class OutboxBatch:
         reply_as: str | None = None,
         *,
         copied: bool = False,
+        to: list[str] | None = None,
     ) -> None:
         """One email for the event in ``fact`` to everyone on the ticket but its author
-        (``copied``: its CCs too); ``reply_as``: the person, on ticket ``subject_tag``,
-        that answering it proves."""
+        (``copied``: its CCs too; ``to``: only the people it names); ``reply_as``: the
+        person, on ticket ``subject_tag``, that answering it proves."""
         thread = self.threads.get(fact.stream_id)
         if thread is None:
             return
         author = fact.event.stamp.actor_id
         if isinstance(fact.event, Ticket.MessageAdded):
             author = fact.event.author_id  # a CC from outside writes as cc:<address>
-        wanted = [thread.requester_id, *thread.collaborators]
+        wanted = to if to is not None else [thread.requester_id, *thread.collaborators]
         copied_only = [p for p in thread.cc_ids if p not in wanted] if copied else []
         ids = [p for p in dict.fromkeys([*wanted, *copied_only]) if p != author]
         recipients = [(p, self.people[p][1]) for p in ids if p in self.people]
@@ -464,6 +471,8 @@ def compose(reason: str, number: str, subject: str, author: str, body: str) -> s
             f"will get the answers of ticket {body} by email.\n\n--\nAnswer this email to "
             f"add to ticket {body}.\n"
         )
+    elif reason == "automation":
+        said = f"About ticket {number} ({subject}):\n\n{body}"
     elif reason == "contact_ticket":
         return (
             f"{REPLY_ABOVE}\n\nYour request {number} ({subject}) is now ticket {body}; "
@@ -516,6 +525,7 @@ VIEW = View(
             Ticket.MergeReceived,
             Ticket.CcAdded,
             Ticket.CcRemoved,
+            Ticket.AutomationFired,
             ContactRequest.Received,
             ContactRequest.Answered,
             ContactRequest.TurnedIntoTicket,

@@ -165,6 +165,7 @@ IGNORES = (
     Ticket.CcAdded,
     Ticket.CcRemoved,
     Ticket.CustomFieldsSet,
+    Ticket.AutomationFired,
 )
 """Ticket events that start, stop or move no clock."""
 VIEW = View(

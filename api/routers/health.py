@@ -73,6 +73,7 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     position = runtime.position()
     views = projection_health(runtime, position)
     watch = runtime.workers.deadlines
+    rules = runtime.workers.automations
 
     def gauge(name: str, about: str, samples: list[tuple[str, int]]) -> list[str]:
         return [f"# HELP {name} {about}", f"# TYPE {name} gauge"] + [
@@ -101,6 +102,16 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
             "docket_sla_watch_failing",
             "Whether this process's deadline watch is retrying after an error.",
             [("", int(watch is not None and watch.last_error is not None))],
+        ),
+        *gauge(
+            "docket_automations_fired",
+            "Automation firings this process's automation watch wrote.",
+            [("", rules.fired if rules else 0)],
+        ),
+        *gauge(
+            "docket_automation_watch_failing",
+            "Whether this process's automation watch is retrying after an error.",
+            [("", int(rules is not None and rules.last_error is not None))],
         ),
         "# HELP docket_http_requests_total HTTP requests answered, by route and status.",
         "# TYPE docket_http_requests_total counter",

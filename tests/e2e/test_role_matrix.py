@@ -170,6 +170,17 @@ MATRIX: dict[str, tuple[str, dict[str, Any] | None, bool, list[int]]] = {
                             False, ADMIN_ONLY),
     "custom_fields": ("PATCH /v1/tickets/{t}/custom-fields", {"custom_fields": {"{f}": "v"}},
                       False, STAFF_ONLY),
+    # time-based automations: admins keep the rule book, agents read it
+    "automation_list": ("GET /v1/automations", None, False, STAFF_ONLY),
+    "automation_detail": ("GET /v1/automations/pending-reminder", None, False, STAFF_ONLY),
+    "automation_add": ("POST /v1/automations", {"id": "m-{u}", "name": "Matrix {u}",
+                                                "conditions": {"since": "last_update",
+                                                               "hours": 8000},
+                                                "actions": [{"type": "set_status",
+                                                             "status": "pending"}]},
+                       False, ADMIN_CREATES),
+    "automation_change": ("PATCH /v1/automations/pending-reminder", {"enabled": False}, False,
+                          ADMIN_ONLY),
 }  # fmt: skip
 
 

@@ -46,7 +46,7 @@ def test_internal_notes_are_staff_only() -> None:
 def test_the_views_that_fold_tickets_are_all_checked() -> None:
     names = {view.name for view in TICKET_VIEWS}
     expected = {"ticket_detail", "inbox", "customer_tickets", "dashboard", "sla", "outbox"}
-    expected |= {"tag_counts"}
+    expected |= {"tag_counts", "automations"}
     assert expected | {"audit_feed", "log_seal"} == names
 
 

@@ -1,0 +1,122 @@
+"""Time-based automations: the rule book's use cases, and firing one rule on one ticket.
+
+The rules are read from the rule book itself (as the SLA policy is): there are a handful,
+and an admin who changes one reads the change at once. Firing is one save on the ticket:
+the :class:`~domain.ticket.Ticket.AutomationFired` fact and the rule's actions together,
+each event's causation ``rule:<id>:v<version>``. The ticket refuses a second firing for
+the same cycle, and a race between two watches is decided by the event store: the loser
+folds the winner's events in, and is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from desk.answers import Receipt
+from desk.core import DeskCore
+from domain.automation import BOOK_ID, DEFAULT_RULES, Rule, RuleBook, slug_for
+from domain.errors import Busy, NothingChanged, UnknownAutomation
+from domain.stamp import Stamp
+from domain.ticket import Ticket
+
+
+class Automations(DeskCore):
+    # --- the rule book ------------------------------------------------------------------
+
+    def automation_rules(self) -> list[Rule]:
+        """Every rule, the shipped ones first (switched off until an admin enables them)."""
+        book = self._rule_book()
+        return book.all_rules() if book else list(DEFAULT_RULES)
+
+    def automation_rule(self, rule_id: str) -> Rule:
+        book = self._rule_book()
+        if book is not None:
+            return book.rule(rule_id)
+        for rule in DEFAULT_RULES:
+            if rule.id == rule_id:
+                return rule
+        raise UnknownAutomation(f"No automation {rule_id!r}; GET /v1/automations lists the rules.")
+
+    def add_automation_rule(self, *, data: Mapping[str, Any], stamp: Stamp) -> Rule:
+        """A new rule (version 1); its id is the one given, or made from its name."""
+        data = {**data, "id": data.get("id") or slug_for(str(data.get("name") or ""))}
+        return self._write_rule_book(lambda book: book.add_rule(data=data, stamp=stamp), stamp)
+
+    def change_automation_rule(
+        self, rule_id: str, *, changes: Mapping[str, Any], stamp: Stamp
+    ) -> Rule:
+        """Change any of a rule's name, enabled flag, conditions and actions (version + 1)."""
+        return self._write_rule_book(
+            lambda book: book.change_rule(rule_id=rule_id, changes=changes, stamp=stamp), stamp
+        )
+
+    def _write_rule_book(self, change: Any, stamp: Stamp) -> Rule:
+        for _ in range(5):
+            book = self._rule_book() or RuleBook.found(stamp=stamp)
+            rule: Rule = change(book)
+            if rule.enabled:  # a rule switched on assigns only to groups that exist
+                for group in rule.groups_assigned():
+                    self.check_assignment(None, group)
+            try:
+                self.save(book)
+            except IntegrityError:  # changed meanwhile: decide again on the new book
+                continue
+            return rule
+        raise Busy("the automation rule book")
+
+    def _rule_book(self) -> RuleBook | None:
+        try:
+            book: RuleBook = self.repository.get(BOOK_ID)
+        except AggregateNotFoundError:
+            return None
+        return book
+
+    # --- firing -------------------------------------------------------------------------
+
+    def run_automation(self, ticket: str | UUID, *, rule_id: str, stamp: Stamp) -> Receipt:
+        """Fire the rule on the ticket if it is due and has not fired this cycle; else
+        :class:`NothingChanged`. ``stamp.at`` is the instant it is decided at."""
+        rule = self.automation_rule(rule_id)
+        if not rule.enabled:
+            raise NothingChanged(f"The automation {rule_id} is switched off.")
+        stamp = replace(stamp, causation_id=rule.causation_id)
+        return self._change(ticket, None, lambda t: self._fire(t, rule, stamp), stamp)
+
+    def _fire(self, t: Ticket, rule: Rule, stamp: Stamp) -> None:
+        notify = next((a for a in rule.actions if a.type == "notify"), None)
+        to: list[str] = []
+        if notify is not None:
+            person = t.requester_id if notify.to == "requester" else t.assignee_id
+            to = [person] if person else []
+        t.record_automation(rule=rule, notify_to=to, stamp=stamp)
+        author = f"rule:{rule.id}"
+        for action in rule.actions:
+            if action.type == "set_status" and action.status and action.status != t.status:
+                t.change_status(to_status=action.status, stamp=stamp)
+            elif action.type == "reply" and action.body:
+                t.add_message(
+                    author_id=author, author_role="agent", body=action.body, attachments=[],
+                    stamp=stamp,
+                )  # fmt: skip
+            elif action.type == "assign_group" and action.group and action.group != t.group:
+                self._assign_group(t, action.group, stamp)
+            elif action.type == "add_tag" and action.tag:
+                t.change_tags(add=[action.tag], remove=[], stamp=stamp)
+
+    def _assign_group(self, t: Ticket, group: str, stamp: Stamp) -> None:
+        """The ticket to ``group``, keeping its agent if they work in that group."""
+        self.check_assignment(None, group)
+        agent = t.assignee_id
+        if agent is not None:
+            try:
+                if group not in self._staff(agent).groups:
+                    agent = None
+            except Exception:  # an assignee Docket no longer knows: the group alone
+                agent = None
+        t.assign(agent_id=agent, group=group, stamp=stamp)
