@@ -27,6 +27,7 @@ from api.routers import (
     mail,
     sla,
     staff,
+    surveys,
     ticket_fields,
     tickets,
     tokens,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(views.router)
     app.include_router(macros.router)
     app.include_router(automations.router)
+    app.include_router(surveys.router)
 
     app.add_middleware(CountRequests)
     app.add_middleware(

@@ -73,6 +73,11 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
     # saved views of the inbox
     errors.UnknownSavedView: 404,
     errors.SharedViewsForAdmins: 403,
+    # satisfaction surveys
+    errors.SurveyLinkInvalid: 404,
+    errors.SurveyLinkExpired: 410,
+    errors.SurveyAlreadyAnswered: 409,
+    errors.SurveyNoLongerOpen: 409,
     # files on tickets
     errors.UnsupportedAttachmentType: 415,
     errors.AttachmentContentMismatch: 415,
@@ -89,7 +94,7 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
 
 TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 412: "Precondition failed",
+    405: "Method not allowed", 409: "Conflict", 410: "Gone", 412: "Precondition failed",
     413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
     428: "Precondition required", 429: "Too many requests", 500: "Internal server error",
     503: "Service unavailable",

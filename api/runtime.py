@@ -40,7 +40,9 @@ def mail_identity(settings: Settings, url: str) -> MailIdentity:
     setting's, else the one kept in the database (the same for every process)."""
     given = settings.mail_secret.get_secret_value() if settings.mail_secret else ""
     secret = given.encode() or server_secret(url, settings.schema_name, "mail-reply")
-    return MailIdentity(settings.mail_from, settings.support_address, secret)
+    return MailIdentity(
+        settings.mail_from, settings.support_address, secret, public_url=settings.public_url
+    )
 
 
 def mail_sender(settings: Settings, url: str, desk: SupportDesk) -> MailSender | None:

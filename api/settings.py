@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         "which proves who answers by email; unset, Docket draws one and keeps it in the "
         "database (server_secrets), the same for every process.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach this API on the web: the satisfaction survey links "
+        "in emails point there (https://support.example.com, say).",
+    )
     mail_trusted_authserv_id: str | None = Field(
         default=None,
         description="The authserv-id of the mail gateway's Authentication-Results header "

@@ -88,6 +88,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # admins issue for a person or a mail gateway, and list and revoke everyone's.
     "issue_token": frozenset(ROLES),
     "issue_token_for_others": frozenset({"admin"}),
+    # satisfaction surveys: the page and the rating of a survey link take no token (the
+    # signed link proves the requester); a member's preferences are their own
+    "survey_page": frozenset(ROLES),
+    "survey_answer": frozenset(ROLES),
+    "member_preferences": CUSTOMER_ROLES,
     "list_tokens": frozenset(ROLES),
     "revoke_token": frozenset(ROLES),
     # Docket's staff and support groups (api/routers/staff.py): admins run them; agents

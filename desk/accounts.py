@@ -190,6 +190,22 @@ class Accounts(DeskCore):
             lambda a: a.change_member_roles(member_id=member_id, roles=roles, stamp=stamp),
         )
 
+    def set_member_preferences(
+        self,
+        account_id: UUID,
+        *,
+        member_id: str,
+        surveys: bool,
+        stamp: Stamp,
+        expected_version: int | None = None,
+    ) -> AccountReceipt:
+        """A member's own choices: whether their closed tickets ask them for a rating."""
+        return self._change_account(
+            account_id,
+            expected_version,
+            lambda a: a.set_member_preferences(member_id=member_id, surveys=surveys, stamp=stamp),
+        )
+
     def has_member(self, account_id: UUID, member_id: str) -> bool:
         return member_id in self._account(account_id).members
 

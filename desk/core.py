@@ -286,7 +286,10 @@ class DeskCore(Application[UUID]):
             seen = ticket.version_seen_by(stamp)
             if expected_version is not None and seen != expected_version:
                 raise VersionMismatch(expected_version, seen)
+            was_closed = ticket.status == "closed"
             command(ticket)
+            if not was_closed and ticket.survey_due():
+                self._offer_survey(ticket, stamp)
             try:
                 recordings = self.save(ticket)
             except IntegrityError:
@@ -297,6 +300,14 @@ class DeskCore(Application[UUID]):
             seen = ticket.version_seen_by(stamp)
             return Receipt(ticket.id, ticket.number, seen, position(recordings))
         raise AssertionError("unreachable")
+
+    def _offer_survey(self, ticket: Ticket, stamp: Stamp) -> None:
+        """A closing, however it came, asks its requester for a rating in the same save,
+        unless they asked for none or are no longer a member of the ticket's account."""
+        account = self._account(UUID(ticket.account_id))
+        requester = ticket.requester_id
+        if requester in account.members and account.wants_surveys(requester):
+            ticket.offer_survey(stamp=stamp)
 
     def _get(self, kind: type[A], aggregate_id: UUID, missing: DocketError) -> A:
         """The aggregate of that kind, or ``missing`` raised (also for another kind's id)."""

@@ -27,10 +27,17 @@ from domain.channels import (
     checked_time_zone,
 )
 from domain.custom_fields import values_at_filing, values_changed
-from domain.errors import InvalidField, TicketBusy, UnknownTicket, VersionMismatch
+from domain.errors import (
+    InvalidField,
+    SurveyLinkInvalid,
+    TicketBusy,
+    UnknownTicket,
+    VersionMismatch,
+)
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
 from domain.stamp import Stamp
+from domain.surveys import SurveyLink
 from domain.ticket import Ticket
 
 MERGE_HOPS = 20
@@ -429,6 +436,35 @@ class TicketDesk(DeskCore):
             lambda t: t.change_tags(add=add, remove=remove, stamp=stamp),
             stamp,
         )
+
+    def answer_survey(
+        self, link: SurveyLink, *, score: int, comment: str, at: datetime, correlation_id: str
+    ) -> Receipt:
+        """The requester rates a closing through the survey link they were emailed (read
+        and checked by :func:`domain.surveys.read_survey_link`): recorded as their rating,
+        through the web, caused by the survey."""
+        stamp = self._survey_stamp(link, at, correlation_id)
+        return self._change(
+            link.ticket_id,
+            None,
+            lambda t: t.answer_survey(cycle=link.cycle, score=score, comment=comment, stamp=stamp),
+            stamp,
+        )
+
+    def check_survey(self, link: SurveyLink, *, at: datetime) -> str:
+        """The number of the ticket the survey asks about, if it still takes a rating
+        (refused as :meth:`answer_survey` would be; nothing is written)."""
+        ticket = self._ticket(link.ticket_id)
+        stamp = self._survey_stamp(link, at, "")
+        ticket.answer_survey(cycle=link.cycle, score=5, comment="", stamp=stamp)
+        return ticket.number
+
+    def _survey_stamp(self, link: SurveyLink, at: datetime, correlation_id: str) -> Stamp:
+        try:
+            requester = self._ticket(link.ticket_id).requester_id
+        except UnknownTicket:  # signed for a ticket that is not there: no survey of ours
+            raise SurveyLinkInvalid("This survey link names no ticket.") from None
+        return Stamp(requester, "requester", "web", at, correlation_id, link.causation_id)
 
     def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:
         """Put on record every clock of the ticket past due at ``stamp.at`` (once each)."""

@@ -153,6 +153,13 @@ class Account(ChainedAggregate):
         member_id: str
         roles: list[str]
 
+    class MemberPreferencesChanged(ChainedAggregate.Event):
+        """A member's own choices about what Docket sends them: ``surveys``, whether a
+        closed ticket of theirs asks them for a rating."""
+
+        member_id: str
+        surveys: bool
+
     @classmethod
     def open(
         cls,
@@ -218,6 +225,8 @@ class Account(ChainedAggregate):
         self.profiles: dict[str, tuple[str, str]] = {}
         """Member id → name and language, as added; kept after they leave (their tickets
         still name them)."""
+        self.no_surveys: set[str] = set()
+        """The members who asked for no satisfaction surveys."""
 
     # --- the subscription ---------------------------------------------------------
 
@@ -429,6 +438,23 @@ class Account(ChainedAggregate):
     def _member_roles_changed(self, member_id: str, roles: list[str], stamp: Stamp) -> None:
         self.members[member_id] = tuple(roles)
 
+    def set_member_preferences(self, *, member_id: str, surveys: bool, stamp: Stamp) -> None:
+        """A member's choices, made by the member themself."""
+        self.check_member(member_id)
+        if not isinstance(surveys, bool):
+            raise InvalidField("surveys", "surveys is true or false.")
+        if surveys == self.wants_surveys(member_id):
+            state = "on" if surveys else "off"
+            raise NothingChanged(f"Satisfaction surveys are {state} for you already.")
+        self._member_preferences_changed(member_id=member_id, surveys=surveys, stamp=stamp)
+
+    @event(MemberPreferencesChanged)
+    def _member_preferences_changed(self, member_id: str, surveys: bool, stamp: Stamp) -> None:
+        if surveys:
+            self.no_surveys.discard(member_id)
+        else:
+            self.no_surveys.add(member_id)
+
     # --- rules other aggregates ask about ----------------------------------------
 
     def check_member(self, member_id: str) -> None:
@@ -441,6 +467,9 @@ class Account(ChainedAggregate):
             raise PlanNotEntitled(self.plan, FILING_PLANS)
         if member_id not in self.members:
             raise NotAMember(f"You are not a member of {self.name}.")
+
+    def wants_surveys(self, member_id: str) -> bool:
+        return member_id not in self.no_surveys
 
     def is_admin(self, member_id: str) -> bool:
         return "admin" in self.members.get(member_id, ())

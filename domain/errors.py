@@ -424,3 +424,19 @@ class MacroPlaceholderUnfilled(InvalidField):
 
 class UnknownAutomation(DocketError):
     """No automation rule by that id in the rule book."""
+
+
+class SurveyLinkInvalid(DocketError):
+    """A survey link that Docket did not sign, or that was altered."""
+
+
+class SurveyLinkExpired(DocketError):
+    """A survey link past its lifetime."""
+
+
+class SurveyAlreadyAnswered(DocketError):
+    """The closing the survey asks about has its rating already."""
+
+
+class SurveyNoLongerOpen(DocketError):
+    """The ticket was reopened since the survey was sent: that closing is not the ticket's now."""

@@ -36,6 +36,8 @@ from domain.errors import (
     StaffOnly,
     StatusChangeNotAllowed,
     StatusUnchanged,
+    SurveyAlreadyAnswered,
+    SurveyNoLongerOpen,
     TicketClosed,
     TicketMerged,
     TicketNotClosed,
@@ -174,6 +176,12 @@ class Ticket(ChainedAggregate):
     class SatisfactionRated(ChainedAggregate.Event):
         score: int
         comment: str
+
+    class SurveyOffered(ChainedAggregate.Event):
+        """The requester is asked to rate the closing of ``cycle`` (one email, with signed
+        links: see :mod:`domain.surveys`); recorded with the closing, once per cycle."""
+
+        cycle: int
 
     class SlaBreached(ChainedAggregate.Event):
         """A clock ran past its due instant: recorded once per clock, when noticed."""
@@ -398,6 +406,10 @@ class Ticket(ChainedAggregate):
         self.custom_fields: dict[str, Any] = {}
         self.automations_fired: set[tuple[str, datetime]] = set()
         """(rule id, cycle start) of every automation that fired on the ticket."""
+        self.imported = stamp.via == "import"
+        """Filed elsewhere and imported: its history is not news, and asks for no rating."""
+        self.survey_cycle: int | None = None
+        """The cycle whose closing the latest survey asks about."""
         self.sla = SlaState().opened(priority)
         if sla_terms is not None:
             self.sla = self.sla.terms_set(sla_terms, stamp.at)
@@ -642,6 +654,39 @@ class Ticket(ChainedAggregate):
     @event(SatisfactionRated)
     def _satisfaction_rated(self, score: int, comment: str, stamp: Stamp) -> None:
         self.rating = score
+
+    def survey_due(self) -> bool:
+        """Whether this closing should ask its requester for a rating: a closed ticket,
+        filed here (not imported), asked nothing yet this cycle and not rated in it."""
+        return (
+            self.status == "closed"
+            and not self.imported
+            and self.survey_cycle != self.cycle
+            and self.rating is None
+        )
+
+    def offer_survey(self, *, stamp: Stamp) -> None:
+        if not self.survey_due():
+            raise NothingChanged(f"Ticket {self.number} has no survey to send.")
+        self._survey_offered(cycle=self.cycle, stamp=stamp)
+
+    @event(SurveyOffered)
+    def _survey_offered(self, cycle: int, stamp: Stamp) -> None:
+        self.survey_cycle = cycle
+
+    def answer_survey(self, *, cycle: int, score: int, comment: str, stamp: Stamp) -> None:
+        """The requester rates the closing of ``cycle`` through its survey link: once."""
+        if self.survey_cycle != cycle or self.cycle != cycle or self.status != "closed":
+            raise SurveyNoLongerOpen(
+                f"Ticket {self.number} was reopened since this survey was sent: you will be "
+                "asked again when it closes."
+            )
+        if self.rating is not None:
+            raise SurveyAlreadyAnswered(
+                f"Your rating of ticket {self.number} is already recorded: thank you. A survey "
+                "link records one rating."
+            )
+        self.rate_satisfaction(score=score, comment=comment, stamp=stamp)
 
     # --- service levels -------------------------------------------------------------
 
@@ -1055,6 +1100,7 @@ PUBLIC_EVENTS = (
     Ticket.Reopened,
     Ticket.AttachmentAdded,
     Ticket.SatisfactionRated,
+    Ticket.SurveyOffered,  # the requester was asked for a rating: they have the email
     Ticket.ChatTranscriptRecorded,
     Ticket.MergedInto,
     Ticket.MergeReceived,

@@ -49,7 +49,14 @@ from psycopg.rows import dict_row
 
 from mail.text import header_line
 from projections.kit import Tables
-from projections.outbox import DELIVERIES, MAIL, THREADS, MailIdentity
+from projections.outbox import (
+    DELIVERIES,
+    MAIL,
+    SURVEY_LINKS,
+    THREADS,
+    MailIdentity,
+    survey_lines,
+)
 from store.background import Background
 
 log = logging.getLogger("docket.mail")
@@ -124,9 +131,12 @@ def render(
     message["In-Reply-To"] = references[-1]
     message["References"] = " ".join(references)
     message["X-Docket-Ticket"] = row["number"]
-    if row["reason"] in ("pending", "closed", "merged"):  # news of a state, not a reply
+    body = row["body"]
+    if row["reason"] in ("pending", "closed", "merged", "survey"):  # news, not a reply
         message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row["body"])
+    if row["reason"] == "survey":  # the signed links, written as the email is sent
+        body = body.replace(SURVEY_LINKS, survey_lines(row, identity), 1)
+    message.set_content(body)
     return message
 
 

@@ -17,6 +17,12 @@ answer to a contact request is one email to the address the request came from
 news that it became a ticket, whose number its subject carries so that a reply
 lands in the ticket.
 
+A closing that asks for a rating (``Ticket.SurveyOffered``, see :mod:`domain.surveys`)
+is one email more, to the requester alone (whoever closed it), in their language, with
+a line per score; the signed links are written into it only when it is sent
+(:func:`survey_lines`), from the row's ticket, cycle and language, as the reply
+addresses are.
+
 A notification's id is its ticket and version, and its ``Message-ID`` follows
 from that id, so the outbox folded again from position 0 names the same
 emails. The rows hold no address of Docket's own: ``Message-ID``, threading
@@ -44,6 +50,7 @@ from domain.account import Account
 from domain.ccs import outside_cc_id
 from domain.contact import ContactRequest
 from domain.staff import StaffMember
+from domain.surveys import SURVEY_LIFETIME, SurveyLink
 from domain.ticket import REOPEN_WINDOW, Ticket
 from projections.kit import Fact, Tables, View, clean_text
 from projections.ticket_fields import joining_collaborator
@@ -71,6 +78,8 @@ class MailIdentity:
     sender: str = "Docket Support <support@docket.example>"
     support_address: str = "support@docket.example"
     secret: bytes = field(default=b"", repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    """Where people reach Docket's API on the web: the survey links point there."""
 
     @property
     def domain(self) -> str:
@@ -98,6 +107,10 @@ class MailIdentity:
             return False
         return bool(mine) and hmac.compare_digest(mine, token.lower())
 
+    def survey_url(self, link: SurveyLink) -> str:
+        """The page of one survey: ``…/v1/surveys/<signed token>``."""
+        return f"{self.public_url.rstrip('/')}/v1/surveys/{link.token(self.secret)}"
+
     def thread_root(self, ticket_id: UUID | str) -> str:
         return f"<ticket-{ticket_id}@{self.domain}>"
 
@@ -113,7 +126,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 person_id text PRIMARY KEY,
                 name text NOT NULL,
                 email text NOT NULL,
-                staff boolean NOT NULL
+                staff boolean NOT NULL,
+                language text NOT NULL DEFAULT 'en'
             """,
             THREADS: """
                 ticket_id uuid PRIMARY KEY,
@@ -139,7 +153,9 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 earlier integer[] NOT NULL,
                 created_at timestamptz NOT NULL,
                 reply_number text NOT NULL DEFAULT '',
-                cc_ids text[] NOT NULL DEFAULT '{}'
+                cc_ids text[] NOT NULL DEFAULT '{}',
+                cycle integer NOT NULL DEFAULT 0,
+                language text NOT NULL DEFAULT 'en'
             """,
         },
     )
@@ -198,7 +214,8 @@ class Thread:
 class OutboxBatch:
     """The people and threads one batch reads, as of the batch's start, and what it adds."""
 
-    people: dict[str, tuple[str, str, bool]]
+    people: dict[str, tuple[str, str, bool, str]]
+    """Person id → name, email, staff, language."""
     threads: dict[UUID, Thread]
     people_changed: set[str] = field(default_factory=set)
     threads_changed: set[UUID] = field(default_factory=set)
@@ -245,12 +262,12 @@ class OutboxBatch:
                     wanted.add(e.member_id or outside_cc_id(e.email))
                 case Ticket.AutomationFired():
                     wanted.update(e.notify_to)
-        people: dict[str, tuple[str, str, bool]] = {}
+        people: dict[str, tuple[str, str, bool, str]] = {}
         if wanted:
             people = {
-                row[0]: (row[1], row[2], row[3])
+                row[0]: (row[1], row[2], row[3], row[4])
                 for row in conn.execute(
-                    f"SELECT person_id, name, email, staff FROM {t(PEOPLE)} "
+                    f"SELECT person_id, name, email, staff, language FROM {t(PEOPLE)} "
                     "WHERE person_id = ANY(%s)",
                     (list(wanted),),
                 ).fetchall()
@@ -261,7 +278,9 @@ class OutboxBatch:
         e = fact.event
         match e:
             case Account.MemberAdded():
-                self.remember(clean_text(e.member_id), e.name, e.email, staff=False)
+                self.remember(
+                    clean_text(e.member_id), e.name, e.email, staff=False, language=e.language
+                )
             case StaffMember.Registered():
                 self.remember(str(fact.stream_id), e.name, e.email, staff=True)
             case Ticket.Opened() if fact.stream_id not in self.threads:
@@ -314,6 +333,8 @@ class OutboxBatch:
                 self.threads_changed.add(fact.stream_id)
             case Ticket.AutomationFired() if e.notify_to and e.stamp.via != "import":
                 self.notify(fact, "automation", e.notice, to=e.notify_to)
+            case Ticket.SurveyOffered() if e.stamp.via != "import":
+                self.ask_for_rating(fact, e.cycle)
             case ContactRequest.Received() if fact.stream_id not in self.threads:
                 # the person who wrote is known by the request only: no id of theirs is used
                 writer = contact_writer(fact.stream_id)
@@ -330,13 +351,16 @@ class OutboxBatch:
                     fact, "contact_ticket", e.number, subject_tag=e.number, reply_as=e.requester_id
                 )
 
-    def remember(self, person_id: str, name: str, email: str, *, staff: bool) -> None:
+    def remember(
+        self, person_id: str, name: str, email: str, *, staff: bool, language: str = "en"
+    ) -> None:
         known = self.people.get(person_id)
         # a person first seen as staff stays staff (the upsert never changes ``staff``)
         self.people[person_id] = (
             clean_text(name),
             clean_text(email),
             known[2] if known is not None else staff,
+            clean_text(language),
         )
         self.people_changed.add(person_id)
 
@@ -387,6 +411,44 @@ class OutboxBatch:
                 created_at,
                 subject_tag if reply_as is not None else "",
                 [p for p, _ in recipients if p in copied_only],
+                0,
+                "en",
+            )
+        )
+        thread.versions.append(fact.version)
+        self.threads_changed.add(fact.stream_id)
+
+    def ask_for_rating(self, fact: Fact, cycle: int) -> None:
+        """The survey of one closing: to the requester alone, in their language."""
+        thread = self.threads.get(fact.stream_id)
+        if thread is None or thread.requester_id not in self.people:
+            return
+        name, address, _, language = self.people[thread.requester_id]
+        words = SURVEY_WORDS.get(language, SURVEY_WORDS["en"])
+        language = language if language in SURVEY_WORDS else "en"
+        self.mail.append(
+            (
+                f"{fact.stream_id}/{fact.version}",
+                fact.position,
+                fact.stream_id,
+                thread.number,
+                "survey",
+                [thread.requester_id],
+                [address],
+                f"{words['subject']} [{thread.number}] {thread.subject}",
+                words["body"].format(
+                    name=name,
+                    number=thread.number,
+                    subject=thread.subject,
+                    days=SURVEY_LIFETIME.days,
+                ),
+                fact.version,
+                thread.versions[-THREAD_DEPTH:],
+                fact.event.timestamp,
+                "",
+                [],
+                cycle,
+                language,
             )
         )
         thread.versions.append(fact.version)
@@ -396,9 +458,10 @@ class OutboxBatch:
         with conn.cursor() as cur:
             if self.people_changed:
                 cur.executemany(
-                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
-                    "SET name = excluded.name, email = excluded.email",
+                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff, language) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                    "SET name = excluded.name, email = excluded.email, "
+                    "language = excluded.language",
                     [(p, *self.people[p]) for p in self.people_changed],
                 )
             if self.threads_changed:
@@ -428,8 +491,8 @@ class OutboxBatch:
                     f"""
                     INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
                         recipient_ids, recipients, subject, body, version, earlier, created_at,
-                        reply_number, cc_ids)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        reply_number, cc_ids, cycle, language)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                     ON CONFLICT (notification_id) DO NOTHING
                     """,
                     self.mail,
@@ -493,6 +556,49 @@ def compose(reason: str, number: str, subject: str, author: str, body: str) -> s
     )
 
 
+SURVEY_LINKS = "[[survey-links]]"
+"""The line of a survey email the sender replaces with its signed links (:func:`survey_lines`)."""
+SURVEY_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "How did we do?",
+        "body": (
+            "Hello {name},\n\nTicket {number} ({subject}) is now closed. How satisfied are "
+            "you with the help you got? Choose a score below: the page it opens records it "
+            "with one click, and takes a comment too.\n\n"
+            + SURVEY_LINKS
+            + "\n\nThe links work for {days} days and record one rating. To stop these "
+            "surveys, turn them off in your preferences.\n"
+        ),
+        "scores": "1 - Very dissatisfied|2 - Dissatisfied|3 - Neutral|4 - Satisfied|"
+        "5 - Very satisfied",
+    },
+    "fr": {
+        "subject": "Votre avis sur notre aide",
+        "body": (
+            "Bonjour {name},\n\nLe ticket {number} ({subject}) est maintenant fermé. "
+            "Êtes-vous satisfait de l'aide reçue ? Choisissez une note ci-dessous : la "
+            "page qui s'ouvre l'enregistre d'un clic, et accepte aussi un commentaire.\n\n"
+            + SURVEY_LINKS
+            + "\n\nLes liens fonctionnent {days} jours et enregistrent une seule note. "
+            "Pour ne plus recevoir ces enquêtes, désactivez-les dans vos préférences.\n"
+        ),
+        "scores": "1 - Très insatisfait|2 - Insatisfait|3 - Neutre|4 - Satisfait|"
+        "5 - Très satisfait",
+    },
+}
+"""What a survey email says, per language a member may have."""
+
+
+def survey_lines(row: dict[str, Any], identity: MailIdentity) -> str:
+    """The survey's signed links, one line per score, for the email of ``row``."""
+    link = SurveyLink.for_closing(
+        row["ticket_id"], row["cycle"], row["language"], row["created_at"]
+    )
+    url = identity.survey_url(link)
+    labels = SURVEY_WORDS.get(link.language, SURVEY_WORDS["en"])["scores"].split("|")
+    return "\n".join(f"  {label}: {url}?score={n}" for n, label in enumerate(labels, 1))
+
+
 IGNORES = (
     Ticket.InternalNoteAdded,  # never anything here
     Ticket.PriorityRaised,
@@ -526,6 +632,7 @@ VIEW = View(
             Ticket.CcAdded,
             Ticket.CcRemoved,
             Ticket.AutomationFired,
+            Ticket.SurveyOffered,
             ContactRequest.Received,
             ContactRequest.Answered,
             ContactRequest.TurnedIntoTicket,
@@ -535,7 +642,7 @@ VIEW = View(
     apply,
     (PEOPLE, THREADS, MAIL),
     ignores=frozenset(IGNORES),
-    shape=3,  # 2: reply_number, and per-recipient reply addresses; 3: CCs
+    shape=4,  # 2: reply_number, and per-recipient reply addresses; 3: CCs; 4: surveys, languages
 )
 
 

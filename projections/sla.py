@@ -156,6 +156,7 @@ IGNORES = (
     Ticket.ProductChanged,
     Ticket.AttachmentAdded,
     Ticket.SatisfactionRated,
+    Ticket.SurveyOffered,
     Ticket.ChatTranscriptRecorded,
     Ticket.CallbackRequested,
     Ticket.CallbackMade,

@@ -13,7 +13,9 @@ was imported):
 * first response: filing → the first public agent reply;
 * resolution: filing → the latest close (cleared by a reopen until closed again);
 * satisfaction: the latest rating, credited to the assignee then, else to the
-  agent who replied last.
+  agent who replied last; and the survey of the latest closing, if one was sent
+  (credited to the agent of the closing likewise), answered when that closing was
+  rated: the response rate is answered surveys over surveys sent.
 
 A ticket merged into another is the same request: it counts under the status
 ``merged`` (neither open nor closed), and its merge is no close (no resolution time,
@@ -48,6 +50,9 @@ MOMENT_COUNTED = ("account_id", "product", "topic", "channel")
 RATINGS = "dashboard_ratings"
 RATED = ("account_id", "product", "topic", "channel", "rating_agent_id")
 """What ``dashboard_ratings`` sums ratings by (beside the filing month)."""
+SURVEYS = "dashboard_surveys"
+SURVEYED = ("account_id", "product", "topic", "channel", "survey_agent_id")
+"""What ``dashboard_surveys`` counts surveys sent and answered by (beside the filing month)."""
 COLUMNS = (
     "ticket_id",
     "account_id",
@@ -65,6 +70,8 @@ COLUMNS = (
     "rating",
     "rating_agent_id",
     "custom_fields",
+    "surveyed",
+    "survey_agent_id",
 )
 
 
@@ -87,7 +94,9 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             resolved_at timestamptz,
             rating smallint,
             rating_agent_id text,
-            custom_fields jsonb NOT NULL
+            custom_fields jsonb NOT NULL,
+            surveyed boolean NOT NULL DEFAULT false,
+            survey_agent_id text
         )
         """
     )
@@ -109,6 +118,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     _create_rollup(conn, t, COUNTS, ("month date",), COUNTED, ("tickets",))
     _create_rollup(conn, t, MOMENT_COUNTS, ("day date", "kind text"), MOMENT_COUNTED, ("moments",))
     _create_rollup(conn, t, RATINGS, ("month date",), RATED, ("ratings", "rating_sum"))
+    _create_rollup(conn, t, SURVEYS, ("month date",), SURVEYED, ("surveys", "answered"))
 
 
 def _create_rollup(
@@ -148,13 +158,18 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
     rated_before = {tid: rated_as(row) for tid, row in tickets.items()}
+    surveyed_before = {tid: surveyed_as(row) for tid, row in tickets.items()}
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
     for fact in facts:
         e = fact.event
         tid = fact.stream_id
         if isinstance(e, Ticket.Opened):
-            tickets[tid] = {**dict.fromkeys(COLUMNS), **ticket_fields.filed(e)}
+            tickets[tid] = {
+                **dict.fromkeys(COLUMNS),
+                "surveyed": False,
+                **ticket_fields.filed(e),
+            }
             moments.append((tid, fact.version, "filed", e.timestamp))
         row = tickets.get(tid)
         if row is None:
@@ -170,13 +185,22 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 row["resolved_at"] = e.timestamp
                 moments.append((tid, fact.version, "closed", e.timestamp))
             case Ticket.Reopened():
-                row.update(resolved_at=None, rating=None, rating_agent_id=None)
+                row.update(
+                    resolved_at=None,
+                    rating=None,
+                    rating_agent_id=None,
+                    surveyed=False,
+                    survey_agent_id=None,
+                )
                 moments.append((tid, fact.version, "reopened", e.timestamp))
             case Ticket.SatisfactionRated():
                 row["rating"] = e.score
                 row["rating_agent_id"] = row["assignee_id"] or row["last_agent_id"]
             case Ticket.MergedInto():  # the same request as its target: counted there
                 row["status"] = "merged"
+            case Ticket.SurveyOffered():
+                row["surveyed"] = True
+                row["survey_agent_id"] = row["assignee_id"] or row["last_agent_id"]
     counts: Counter[tuple[Any, ...]] = Counter()
     for tid in touched:
         old, new = counted_before.get(tid), counted_as(tickets[tid])
@@ -194,6 +218,15 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     cell, score = rated
                     n, total = ratings.get(cell, (0, 0))
                     ratings[cell] = (n + sign, total + sign * score)
+    surveys: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for tid in touched:
+        old_survey, new_survey = surveyed_before.get(tid), surveyed_as(tickets[tid])
+        if old_survey != new_survey:
+            for surveyed, sign in ((old_survey, -1), (new_survey, 1)):
+                if surveyed is not None:
+                    cell, answered = surveyed
+                    n, done = surveys.get(cell, (0, 0))
+                    surveys[cell] = (n + sign, done + sign * answered)
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
         cur.executemany(
@@ -212,6 +245,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         add_counts(cur, t(MOMENT_COUNTS), ("day", "kind", *MOMENT_COUNTED), ("moments",),
                    {cell: (n,) for cell, n in moment_counts.items()})  # fmt: skip
         add_counts(cur, t(RATINGS), ("month", *RATED), ("ratings", "rating_sum"), ratings)
+        add_counts(cur, t(SURVEYS), ("month", *SURVEYED), ("surveys", "answered"), surveys)
 
 
 def _column(name: str, value: Any) -> Any:
@@ -228,6 +262,15 @@ def rated_as(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
     if row["rating"] is None:
         return None
     return (month_of(row["created_at"]), *(row[c] or "" for c in RATED)), int(row["rating"])
+
+
+def surveyed_as(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
+    """The ``dashboard_surveys`` cell a ticket whose latest closing was surveyed falls in,
+    and whether that survey was answered (1) or not (0)."""
+    if not row["surveyed"]:
+        return None
+    cell = (month_of(row["created_at"]), *(row[c] or "" for c in SURVEYED))
+    return cell, int(row["rating"] is not None)
 
 
 def month_of(at: datetime) -> date:
@@ -298,13 +341,14 @@ def add_counts(
         cur.execute(f"DELETE FROM {table} WHERE {measures[0]} = 0")
 
 
-# shape 3: the roll-ups (2), ratings among them (3); 4: custom field values on the rows
+# shape 3: the roll-ups (2), ratings among them (3); 4: custom field values on the rows;
+# 5: surveys sent and answered
 VIEW = View(
     NAME,
     frozenset(PUBLIC_EVENTS),
     create_tables,
     apply,
-    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS),
-    shape=4,
+    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS, SURVEYS),
+    shape=5,
     ignores=frozenset(STAFF_ONLY_EVENTS),
 )

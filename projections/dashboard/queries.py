@@ -23,6 +23,8 @@ from projections.dashboard.fold import (
     MOMENTS,
     RATED,
     RATINGS,
+    SURVEYED,
+    SURVEYS,
     TICKETS,
     day_of,
     month_of,
@@ -329,4 +331,32 @@ def satisfaction(
     )
     for row in rows:
         row["mean_rating"] = round(float(row["mean_rating"]), 4)
-    return rows
+    surveyed, params = _counted(
+        t, f, rollup=SURVEYS, columns=SURVEYED,
+        measures=(("surveys", "1"), ("answered", "(d.rating IS NOT NULL)::int")),
+        rows_where="d.surveyed",
+    )  # fmt: skip
+    column = "survey_agent_id" if group_by == "agent" else group_by
+    sent = {
+        row["name"]: row
+        for row in _rows(
+            conn,
+            f"SELECT {column} AS name, sum(surveys)::bigint AS surveys_sent, "
+            f"sum(answered)::bigint AS surveys_answered FROM ({surveyed}) x "
+            "GROUP BY 1 HAVING sum(surveys) > 0",
+            params,
+        )
+    }
+    by_name = {row["name"]: row for row in rows}
+    for name in sent.keys() - by_name.keys():
+        by_name[name] = {"name": name, "ratings": 0, "mean_rating": None}
+    for name, row in by_name.items():
+        survey = sent.get(name, {"surveys_sent": 0, "surveys_answered": 0})
+        row["surveys_sent"] = survey["surveys_sent"]
+        row["surveys_answered"] = survey["surveys_answered"]
+        row["response_rate"] = (
+            round(survey["surveys_answered"] / survey["surveys_sent"], 4)
+            if survey["surveys_sent"]
+            else None
+        )
+    return sorted(by_name.values(), key=lambda row: row["name"])

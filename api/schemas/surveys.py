@@ -1,0 +1,31 @@
+"""Satisfaction surveys (the signed links of the survey email) and a member's preferences."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Strict, example
+from domain.vocabulary import COMMENT_MAX_CHARS
+
+
+class SurveyAnswerIn(Strict):
+    """The rating a survey page sends (as a form, or as JSON)."""
+
+    model_config = example(score=5, comment="Quick and clear, thank you.")
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+    comment: str = Field(default="", max_length=COMMENT_MAX_CHARS)
+
+
+class SurveyRecordedOut(BaseModel):
+    """The rating is on record, as the requester's rating of the ticket."""
+
+    number: str
+    score: int
+    position: int = Field(description="Pass as min_position to read the ticket back.")
+
+
+class PreferencesIn(Strict):
+    """A member's own choices about what Docket sends them."""
+
+    model_config = example(surveys=False)
+    surveys: bool = Field(description="Whether a closed ticket of yours asks you for a rating.")
