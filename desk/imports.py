@@ -3,6 +3,7 @@ Ticket commands (and rules) as live traffic, in one save."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -57,7 +58,7 @@ class Imports(DeskCore):
             ticket_id=ticket_id,
             number=number,
             account_id=str(account_id),
-            stamp=stamp,
+            stamp=replace(stamp, via="import"),  # filed here by an import, whoever filed it
             sla_terms=terms,
             **filing,
         )

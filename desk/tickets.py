@@ -454,16 +454,19 @@ class TicketDesk(DeskCore):
     def check_survey(self, link: SurveyLink, *, at: datetime) -> str:
         """The number of the ticket the survey asks about, if it still takes a rating
         (refused as :meth:`answer_survey` would be; nothing is written)."""
-        ticket = self._ticket(link.ticket_id)
-        stamp = self._survey_stamp(link, at, "")
+        ticket = self._surveyed_ticket(link)
+        stamp = Stamp(ticket.requester_id, "requester", "web", at, "", link.causation_id)
         ticket.answer_survey(cycle=link.cycle, score=5, comment="", stamp=stamp)
         return ticket.number
 
-    def _survey_stamp(self, link: SurveyLink, at: datetime, correlation_id: str) -> Stamp:
+    def _surveyed_ticket(self, link: SurveyLink) -> Ticket:
         try:
-            requester = self._ticket(link.ticket_id).requester_id
-        except UnknownTicket:  # signed for a ticket that is not there: no survey of ours
+            return self._ticket(link.ticket_id)
+        except UnknownTicket:  # signed, for a ticket that is not there: no survey of ours
             raise SurveyLinkInvalid("This survey link names no ticket.") from None
+
+    def _survey_stamp(self, link: SurveyLink, at: datetime, correlation_id: str) -> Stamp:
+        requester = self._surveyed_ticket(link).requester_id
         return Stamp(requester, "requester", "web", at, correlation_id, link.causation_id)
 
     def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:

@@ -282,9 +282,14 @@ class Ticket(ChainedAggregate):
     """The same for the ticket's requester, who also sees the callback they asked for."""
     updated_at: datetime | None = None
     """The instant of the latest event but Docket's bookkeeping (:data:`BOOKKEEPING_EVENTS`)."""
+    imported: bool = False
+    """Filed elsewhere: some of its history came through an import (its filing, since the
+    desk files every import so). Its history is not news, and it asks for no rating."""
 
     def took(self, event: ChainedAggregate.Event) -> None:
         kind = type(event)
+        if event.stamp.via == "import":
+            self.imported = True
         if kind not in BOOKKEEPING_EVENTS:
             self.updated_at = event.timestamp
             if kind in RULE_INSTANT_EVENTS:
@@ -406,8 +411,6 @@ class Ticket(ChainedAggregate):
         self.custom_fields: dict[str, Any] = {}
         self.automations_fired: set[tuple[str, datetime]] = set()
         """(rule id, cycle start) of every automation that fired on the ticket."""
-        self.imported = stamp.via == "import"
-        """Filed elsewhere and imported: its history is not news, and asks for no rating."""
         self.survey_cycle: int | None = None
         """The cycle whose closing the latest survey asks about."""
         self.sla = SlaState().opened(priority)
