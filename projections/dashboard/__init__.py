@@ -8,6 +8,7 @@ from projections.dashboard.fold import (
     MOMENTS,
     NAME,
     RATINGS,
+    SURVEYS,
     TICKETS,
     VIEW,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "NAME",
     "RATINGS",
     "SATISFACTION_GROUPS",
+    "SURVEYS",
     "TICKETS",
     "TIME_GROUPS",
     "VIEW",

@@ -32,7 +32,8 @@ ACCOUNTS = ("acct-1", "acct-2")
 
 
 def make_tickets() -> tuple[list[Ticket], list[tuple[int, str, datetime]]]:
-    """Forty tickets 2.3 days apart; moments as (ticket index, kind, at)."""
+    """Forty tickets 2.3 days apart, some closings surveyed; moments as (ticket index, kind,
+    at)."""
     tickets: list[Ticket] = []
     moments: list[tuple[int, str, datetime]] = []
     for i in range(40):
@@ -53,6 +54,8 @@ def make_tickets() -> tuple[list[Ticket], list[tuple[int, str, datetime]]]:
             closed = filed + timedelta(days=1, hours=20)
             ticket.change_status(to_status="closed", stamp=agent(closed))
             moments.append((i, "closed", closed))
+            if i % 2 == 0:  # a survey asks for the rating of every fourth (and more)
+                ticket.offer_survey(stamp=agent(closed))
             if i % 4 == 0:
                 ticket.rate_satisfaction(
                     score=1 + i % 5, comment="", stamp=requester(closed + timedelta(hours=2))
@@ -155,11 +158,23 @@ def test_counting_dashboards_equal_a_count_of_the_tickets_for_any_range(
                 if x.rating is not None:
                     name = "agent-1" if of == "agent" else getattr(x, of)
                     scores.setdefault(name, []).append(x.rating)
-            got = {
-                r["name"]: (r["ratings"], r["mean_rating"])
-                for r in dashboard.satisfaction(conn, t, f, group_by)
-            }
+            rows = dashboard.satisfaction(conn, t, f, group_by)
+            got = {r["name"]: (r["ratings"], r["mean_rating"]) for r in rows if r["ratings"]}
             assert got == {k: (len(v), round(sum(v) / len(v), 4)) for k, v in scores.items()}
+            surveyed: dict[str, list[bool]] = {}  # the latest closing's survey, answered?
+            for x in chosen:
+                if x.survey_cycle == x.cycle:
+                    name = "agent-1" if of == "agent" else getattr(x, of)
+                    surveyed.setdefault(name, []).append(x.rating is not None)
+            got_rates = {
+                r["name"]: (r["surveys_sent"], r["surveys_answered"], r["response_rate"])
+                for r in rows
+                if r["surveys_sent"]
+            }
+            assert got_rates == {
+                k: (len(v), sum(v), round(sum(v) / len(v), 4)) for k, v in surveyed.items()
+            }
+            assert all(r["response_rate"] is None for r in rows if not r["surveys_sent"])
 
         for bucket in ("day", "month"):
             expected: dict[date, Counter[str]] = {}
@@ -183,6 +198,7 @@ def test_a_roll_up_kept_batch_by_batch_equals_one_folded_at_once(
         for table, measure in (
             (dashboard.COUNTS, "tickets"),
             (dashboard.MOMENT_COUNTS, "moments"),
+            (dashboard.SURVEYS, "surveys"),
         ):
             row = conn.execute(f"SELECT count(*) FROM {t(table)} WHERE {measure} <= 0").fetchone()
             assert row == (0,)

@@ -89,7 +89,7 @@ def test_anything_that_is_not_a_link_is_refused_as_one_docket_did_not_send(token
 
 def test_without_a_secret_no_link_is_made_and_none_is_taken() -> None:
     link = SurveyLink.for_closing(uuid4(), 1, "en", T0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a mail secret is needed"):
         link.token(b"")
     with pytest.raises(errors.SurveyLinkInvalid):
         read_survey_link(link.token(SECRET), b"", T0)
@@ -222,7 +222,9 @@ def test_a_survey_link_records_one_rating_and_answers_a_second_click_that_it_has
         desk.answer_survey(link, score=1, comment="", at=later(hours=3), correlation_id="")
     with pytest.raises(errors.SurveyAlreadyAnswered):
         desk.check_survey(link, at=later(hours=3))
-    assert [e.score for e in events(desk, ticket) if isinstance(e, Ticket.SatisfactionRated)] == [5]
+    assert [e.score for e in events(desk, ticket) if isinstance(e, Ticket.SatisfactionRated)] == [
+        5
+    ]
 
 
 def test_a_closing_rated_on_the_web_first_takes_no_rating_through_its_link() -> None:
