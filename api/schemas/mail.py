@@ -41,6 +41,7 @@ class OutgoingMail(BaseModel):
         "contact_answer",
         "contact_ticket",
         "merged",
+        "survey",
     ]
     recipients: list[str]
     subject: str

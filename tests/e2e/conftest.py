@@ -6,13 +6,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from bench.harness import Server, docket_server
+from domain.surveys import SurveyLink
+from store.secrets import server_secret
 
-__all__ = ["DOCKET", "Server", "docket", "file_ticket", "running_server"]
+__all__ = ["DOCKET", "Server", "docket", "file_ticket", "running_server", "token_for"]
 
 DOCKET = [sys.executable, "-m", "api.cli"]
 """The ``docket`` command, as an operator runs it."""
@@ -47,3 +51,25 @@ def file_ticket(server: Server, role: str = "requester", **fields: Any) -> dict[
     assert response.status_code == 201, response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+def server_mail_secret(server: Server) -> bytes:
+    """The secret the server signs with (drawn once, kept in its database)."""
+    given = server.env.get("DOCKET_MAIL_SECRET", "")
+    return given.encode() or server_secret(
+        server.env["DOCKET_DATABASE_URL"], server.schema, "mail-reply"
+    )
+
+
+def token_for(
+    server: Server,
+    ticket_id: str,
+    *,
+    cycle: int = 1,
+    language: str = "en",
+    closed_at: datetime | None = None,
+    secret: bytes | None = None,
+) -> str:
+    """The token of the survey link the server's email carries for that closing."""
+    link = SurveyLink.for_closing(UUID(ticket_id), cycle, language, closed_at or datetime.now(UTC))
+    return link.token(secret if secret is not None else server_mail_secret(server))

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, file_ticket
+from tests.e2e.conftest import Server, file_ticket, token_for
 
 FOUNDING_ENHANCED = {
     "first_response": "1h",
@@ -373,6 +373,38 @@ def test_contact_matrix_cell(
     if body is not None:
         kwargs["json"] = body
     assert_cell(answer(server, role, route.format(c=reference), **kwargs), expected)
+
+
+# --- satisfaction surveys ----------------------------------------------------------------
+# A survey link takes no token (the signed link is the proof): every caller is answered
+# alike, on a fresh closing each. A member's preferences are their own, so each cell that
+# turns surveys off turns them on again.
+
+SURVEY_MATRIX: dict[str, tuple[str, dict[str, Any] | None, list[int]]] = {
+    "survey_page": ("GET /v1/surveys/{token}?score=5", None, [200] * 9),
+    "survey_answer": ("POST /v1/surveys/{token}", {"score": 5}, [200] * 9),
+    "member_preferences": ("PATCH /v1/me/preferences", {"surveys": False},
+                           [200, 200, 200, 200, 403, 403, 403, 403, 401]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), cells(SURVEY_MATRIX))
+def test_survey_matrix_cell(
+    server: Server, endpoint: str, role: str | None, expected: int
+) -> None:
+    route, body, _ = SURVEY_MATRIX[endpoint]
+    token = ""
+    if "{token}" in route:
+        filed = file_ticket(server)
+        with server.client("agent") as agent:
+            closed = agent.post(f"/v1/tickets/{filed['number']}/status", json={"status": "closed"})
+        assert closed.status_code == 200, closed.text
+        token = token_for(server, filed["id"])
+    kwargs = {"json": body} if body is not None else {}
+    response = answer(server, role, route.format(token=token), **kwargs)
+    if endpoint == "member_preferences" and response.status_code == 200:
+        assert answer(server, role, route, json={"surveys": True}).status_code == 200
+    assert_cell(response, expected)
 
 
 def test_a_requester_of_another_account_can_never_reach_a_ticket_or_its_attachment(
