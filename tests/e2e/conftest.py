@@ -16,7 +16,15 @@ from bench.harness import Server, docket_server
 from domain.surveys import SurveyLink
 from store.secrets import server_secret
 
-__all__ = ["DOCKET", "Server", "docket", "file_ticket", "running_server", "token_for"]
+__all__ = [
+    "DOCKET",
+    "Server",
+    "docket",
+    "file_ticket",
+    "running_server",
+    "surveys_on",
+    "token_for",
+]
 
 DOCKET = [sys.executable, "-m", "api.cli"]
 """The ``docket`` command, as an operator runs it."""
@@ -59,6 +67,13 @@ def server_mail_secret(server: Server) -> bytes:
     return given.encode() or server_secret(
         server.env["DOCKET_DATABASE_URL"], server.schema, "mail-reply"
     )
+
+
+def surveys_on(server: Server, role: str = "requester") -> None:
+    """The demo member asks for surveys (generated requests may have turned them off)."""
+    with server.client(role) as member:
+        on = member.patch("/v1/me/preferences", json={"surveys": True})
+    assert on.status_code in (200, 409), on.text
 
 
 def token_for(

@@ -199,6 +199,7 @@ def plausible_path(server: Server, number: str) -> dict[str, str]:
         "rejected_id": "1", "email": "nobody@partner.example",
         "view": "00000000-0000-0000-0000-000000000000",
         "macro": "00000000-0000-0000-0000-000000000000",
+        "token": "not-a-survey-link",
     }  # fmt: skip
 
 

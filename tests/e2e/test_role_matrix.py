@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, file_ticket, token_for
+from tests.e2e.conftest import Server, file_ticket, surveys_on, token_for
 
 FOUNDING_ENHANCED = {
     "first_response": "1h",
@@ -395,11 +395,14 @@ def test_survey_matrix_cell(
     route, body, _ = SURVEY_MATRIX[endpoint]
     token = ""
     if "{token}" in route:
+        surveys_on(server)
         filed = file_ticket(server)
         with server.client("agent") as agent:
             closed = agent.post(f"/v1/tickets/{filed['number']}/status", json={"status": "closed"})
         assert closed.status_code == 200, closed.text
         token = token_for(server, filed["id"])
+    if endpoint == "member_preferences" and role is not None and expected == 200:
+        surveys_on(server, role)  # each cell turns them off from on
     kwargs = {"json": body} if body is not None else {}
     response = answer(server, role, route.format(token=token), **kwargs)
     if endpoint == "member_preferences" and response.status_code == 200:

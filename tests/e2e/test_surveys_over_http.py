@@ -10,9 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, file_ticket, token_for
+from tests.e2e.conftest import Server, file_ticket, surveys_on, token_for
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+@pytest.fixture(autouse=True)
+def requester_asks_for_surveys(server: Server) -> None:
+    surveys_on(server)
 
 
 def closed_ticket(server: Server) -> dict[str, Any]:
