@@ -660,10 +660,12 @@ class Ticket(ChainedAggregate):
 
     def survey_due(self) -> bool:
         """Whether this closing should ask its requester for a rating: a closed ticket,
-        filed here (not imported), asked nothing yet this cycle and not rated in it."""
+        filed here (not imported), not merged into another (its request is worked there),
+        asked nothing yet this cycle and not rated in it."""
         return (
             self.status == "closed"
             and not self.imported
+            and self.merged_into is None
             and self.survey_cycle != self.cycle
             and self.rating is None
         )
