@@ -211,7 +211,7 @@ def test_a_refused_merge_writes_nothing_on_either_ticket() -> None:
     with pytest.raises(errors.MergeTargetClosed):
         desk.merge_ticket(source, into=target, stamp=agent())
     assert events_of(desk, source) == ["Opened"]
-    assert events_of(desk, target) == ["Opened", "StatusChanged"]
+    assert events_of(desk, target) == ["Opened", "StatusChanged", "SurveyOffered"]
 
 
 def test_reopen_target_reopens_a_closed_target_in_the_same_save() -> None:
@@ -220,7 +220,7 @@ def test_reopen_target_reopens_a_closed_target_in_the_same_save() -> None:
     merged = desk.merge_ticket(source, into=target, stamp=agent(), reopen_target=True)
     assert events_of(desk, target)[-2:] == ["Reopened", "MergeReceived"]
     assert desk.ticket_facts(target).status == "open"
-    assert merged.target.version == 4
+    assert merged.target.version == 5  # its close asked for a rating (SurveyOffered)
 
 
 def test_a_reply_to_a_merged_ticket_lands_in_the_target_and_the_receipt_says_where() -> None:

@@ -192,7 +192,7 @@ def test_a_ticket_merged_into_another_is_asked_nothing_and_its_target_asks_once(
     duplicate, target = file(desk, account), file(desk, account)
     desk.merge_ticket(duplicate.ticket_id, into=target.ticket_id, stamp=agent(later(hours=1)))
     assert surveys(desk, duplicate.ticket_id) == []
-    merged = desk.repository.get(duplicate.ticket_id)
+    merged: Ticket = desk.repository.get(duplicate.ticket_id)
     assert merged.status == "closed" and not merged.survey_due()
     desk.change_status(target.ticket_id, to_status="closed", stamp=agent(later(hours=2)))
     assert surveys(desk, target.ticket_id) == [1]  # the request, asked once, where it went
