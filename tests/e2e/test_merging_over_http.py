@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server, file_ticket
+from tests.e2e.conftest import Server, file_ticket, surveys_on
 
 PROBLEM = "application/problem+json"
 NOTE = "INTERNAL: same customer laptop as the other one"
@@ -117,6 +117,7 @@ def test_a_reader_who_may_not_see_the_merged_ticket_sees_only_its_number(server:
 
 
 def test_every_refused_merge_is_a_problem_that_says_what_to_do(server: Server) -> None:
+    surveys_on(server)  # the target's close asks for a rating: one version more
     a, b = file_ticket(server)["number"], file_ticket(server)["number"]
     other = file_ticket(server, "requester_other_account")["number"]
     with server.client("agent") as agent, server.client("requester") as rita:
@@ -137,7 +138,8 @@ def test_every_refused_merge_is_a_problem_that_says_what_to_do(server: Server) -
         assert "reopen_target" in refused(merge(a, b), 409, "merge-target-closed")
         reopened = merge(a, b, reopen_target=True)
         assert reopened.status_code == 200, reopened.text
-        assert reopened.json()["merged_into"]["version"] == 4  # reopened, then received
+        # closed (and asked for a rating), reopened, then received
+        assert reopened.json()["merged_into"]["version"] == 5
         assert "already merged into" in refused(merge(a, other), 409, "ticket-merged")
         c = file_ticket(server)["number"]
         assert f"merge {c} into {b}" in refused(merge(c, a), 409, "ticket-merged")
