@@ -107,8 +107,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             rule = desk.automation_rule(args.rule)
             with psycopg.connect(url, autocommit=True) as conn:
                 found = simulate(
-                    conn, settings.schema_name, rule=rule, start=args.start, end=args.end
-                )
+                    conn, settings.schema_name, rule=rule, start=args.start, end=args.end,
+                    macros=desk.rule_macros(rule),
+                )  # fmt: skip
             print(json.dumps(found.as_data(), indent=2) if args.json else found.table())
             return 0
     except DocketError as refused:

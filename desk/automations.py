@@ -6,6 +6,12 @@ the :class:`~domain.ticket.Ticket.AutomationFired` fact and the rule's actions t
 each event's causation ``rule:<id>:v<version>``. The ticket refuses a second firing for
 the same cycle, and a race between two watches is decided by the event store: the loser
 folds the winner's events in, and is refused.
+
+An ``apply_macro`` action applies a shared macro (:mod:`desk.macros`) in that same save.
+Its events name the rule, not the macro, as their cause: the firing is why they were
+written, and the rule's version names the macro it applies. A rule is switched on only
+naming a shared macro Docket itself can apply; one archived or changed since refuses the
+firing whole (nothing written, the watch logs why), as an unfilled placeholder does.
 """
 
 from __future__ import annotations
@@ -19,14 +25,15 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import Receipt
-from desk.core import DeskCore
+from desk.macros import MacroDesk
 from domain.automation import BOOK_ID, DEFAULT_RULES, Rule, RuleBook, slug_for
-from domain.errors import Busy, NothingChanged, UnknownAutomation
+from domain.errors import Busy, InvalidField, NothingChanged, UnknownAutomation, UnknownMacro
+from domain.macro import Macro
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 
 
-class Automations(DeskCore):
+class Automations(MacroDesk):
     # --- the rule book ------------------------------------------------------------------
 
     def automation_rules(self) -> list[Rule]:
@@ -63,12 +70,53 @@ class Automations(DeskCore):
             if rule.enabled:  # a rule switched on assigns only to groups that exist
                 for group in rule.groups_assigned():
                     self.check_assignment(None, group)
+                for i, macro_id in rule.macros_applied():
+                    self._check_rule_macro(rule, i, macro_id)
             try:
                 self.save(book)
             except IntegrityError:  # changed meanwhile: decide again on the new book
                 continue
             return rule
         raise Busy("the automation rule book")
+
+    def _check_rule_macro(self, rule: Rule, i: int, macro_id: str) -> None:
+        """A rule switched on applies a shared macro, not archived, that Docket can apply
+        to any ticket: its assignee names someone, and a macro that closes comes last."""
+        field = f"actions[{i}].macro_id"
+        macro = self._rule_macro(macro_id)
+        if macro is None or not macro.shared:
+            kind = "a personal macro" if macro is not None else "no macro by that id"
+            raise InvalidField(
+                field,
+                f"{field} names {kind}: a rule applies only a shared macro (GET /v1/macros "
+                "lists them; admins share one).",
+            )
+        if macro.archived:
+            raise InvalidField(field, f"{field} names an archived macro: name a current one.")
+        if macro.actions.assignee == "me":
+            raise InvalidField(
+                field,
+                f"{field} assigns to me, whoever applies it; an automation is no one: "
+                "name the agent in the macro, or leave the assignee out.",
+            )
+        if macro.actions.status == "closed" and i != len(rule.actions) - 1:
+            raise InvalidField(
+                field,
+                f"{field} closes the ticket: closing is a rule's last action, so apply the "
+                "macro last.",
+            )
+
+    def _rule_macro(self, macro_id: str) -> Macro | None:
+        try:
+            return self._get(Macro, self._macro_id(macro_id), UnknownMacro(macro_id))
+        except UnknownMacro:
+            return None
+
+    def rule_macros(self, rule: Rule) -> dict[str, Macro]:
+        """The shared macros the rule applies, by id (one Docket cannot apply is left out)."""
+        found = {m: self._rule_macro(m) for _, m in rule.macros_applied()}
+        return {m: macro for m, macro in found.items() if macro and macro.shared
+                and not macro.archived}  # fmt: skip
 
     def _rule_book(self) -> RuleBook | None:
         try:
@@ -86,9 +134,10 @@ class Automations(DeskCore):
         if not rule.enabled:
             raise NothingChanged(f"The automation {rule_id} is switched off.")
         stamp = replace(stamp, causation_id=rule.causation_id)
-        return self._change(ticket, None, lambda t: self._fire(t, rule, stamp), stamp)
+        macros = {m: self.macro(m, stamp) for _, m in rule.macros_applied()}  # shared only
+        return self._change(ticket, None, lambda t: self._fire(t, rule, macros, stamp), stamp)
 
-    def _fire(self, t: Ticket, rule: Rule, stamp: Stamp) -> None:
+    def _fire(self, t: Ticket, rule: Rule, macros: dict[str, Macro], stamp: Stamp) -> None:
         notify = next((a for a in rule.actions if a.type == "notify"), None)
         to: list[str] = []
         if notify is not None:
@@ -108,6 +157,8 @@ class Automations(DeskCore):
                 self._assign_group(t, action.group, stamp)
             elif action.type == "add_tag" and action.tag:
                 t.change_tags(add=[action.tag], remove=[], stamp=stamp)
+            elif action.type == "apply_macro" and action.macro_id:
+                self.macro_command(macros[action.macro_id], stamp, author_id=author)(t)
 
     def _assign_group(self, t: Ticket, group: str, stamp: Stamp) -> None:
         """The ticket to ``group``, keeping its agent if they work in that group."""

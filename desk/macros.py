@@ -173,17 +173,25 @@ class MacroDesk(DeskCore):
         return MacroPreview(t.id, t.number, version, macro.id, macro.version, text, changes)
 
     def _actions_of(self, macro: Macro, stamp: Stamp) -> Callable[[Ticket], MacroText | None]:
-        """The macro's actions as one command on a ticket; answers the text it wrote.
+        """The macro's actions as one command on a ticket, each event caused by the macro."""
+        cause = dataclasses.replace(stamp, causation_id=macro.cause)
+        return self.macro_command(macro, cause, author_id=stamp.actor_id)
+
+    def macro_command(
+        self, macro: Macro, cause: Stamp, *, author_id: str
+    ) -> Callable[[Ticket], MacroText | None]:
+        """The macro's actions as one command on a ticket, every event stamped ``cause``
+        (an automation's firing keeps its rule as the cause); answers the text it wrote,
+        written by ``author_id``.
 
         Field changes first (so ``{{agent.name}}`` names the agent it assigns), a change
         to what the ticket already is left out; then the text; the status last (a reply
         before a macro closes the ticket)."""
-        cause = dataclasses.replace(stamp, causation_id=macro.cause)
         a = macro.actions
 
         def command(t: Ticket) -> MacroText | None:
             if a.assignee is not None or a.group is not None:
-                agent = a.assignee if a.assignee != "me" else self._me(stamp)
+                agent = a.assignee if a.assignee != "me" else self._me(cause)
                 agent = agent if a.assignee is not None else t.assignee_id
                 group = a.group if a.group is not None else t.group
                 if (agent, group) != (t.assignee_id, t.group):
@@ -199,14 +207,14 @@ class MacroDesk(DeskCore):
                 written = self._rendered(t, kind, texts)
                 if kind == "reply":
                     t.add_message(
-                        author_id=stamp.actor_id,
+                        author_id=author_id,
                         author_role="agent",
                         body=written.body,
                         attachments=[],
                         stamp=cause,
                     )
                 else:
-                    t.add_internal_note(author_id=stamp.actor_id, body=written.body, stamp=cause)
+                    t.add_internal_note(author_id=author_id, body=written.body, stamp=cause)
             if a.status is not None and a.status != t.status:
                 t.change_status(to_status=a.status, stamp=cause)
             return written

@@ -42,9 +42,9 @@ class SupportDesk(
     Contact,
     Ccs,
     SavedViews,
+    Automations,
     MacroDesk,
     TicketFields,
-    Automations,
 ):
     """Docket's eventsourcing application: all the desk's use cases."""
 

@@ -53,8 +53,6 @@ MAX_HOURS = 24 * 366
 MAX_ACTIONS = 10
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 TAG_CHARS = TAG_MAX_CHARS
-MACROS_AVAILABLE = False
-"""Whether the desk has macros to apply (the ``apply_macro`` action waits for them)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +173,10 @@ class Rule:
     def groups_assigned(self) -> list[str]:
         return [a.group for a in self.actions if a.type == "assign_group" and a.group]
 
+    def macros_applied(self) -> list[tuple[int, str]]:
+        """Each ``apply_macro`` action's place among the actions, and its macro's id."""
+        return [(i, a.macro_id) for i, a in enumerate(self.actions) if a.macro_id]
+
     def as_data(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -292,17 +294,24 @@ def action_from_data(data: Any, i: int) -> Action:
         data = {**data, "tag": checked_tag(f"{where}.tag", data["tag"])}
     elif kind == "assign_group":
         checked_text(f"{where}.group", data["group"], max_chars=NAME_MAX_CHARS)
-    elif kind == "apply_macro" and not MACROS_AVAILABLE:
-        raise InvalidField(
-            f"{where}.type",
-            "apply_macro is not yet available: this desk has no macros. Use reply, "
-            "set_status, add_tag, assign_group or notify.",
-        )
+    elif kind == "apply_macro":
+        data = {**data, "macro_id": checked_macro_id(f"{where}.macro_id", data["macro_id"])}
     if kind in ("reply", "notify"):
         checked_text(f"{where}.body", data["body"], max_bytes=BODY_MAX_BYTES)
     if kind == "notify":
         checked_choice(f"{where}.to", data["to"], NOTIFY_TARGETS)
     return Action(type=kind, **{name: data[name] for name in wanted})
+
+
+def checked_macro_id(name: str, value: str) -> str:
+    """A macro's id as the macros list it (a UUID); which macro it is, and whether a rule
+    may apply it (shared, not archived), the desk checks when the rule is switched on."""
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise InvalidField(
+            name, f"{name} is a shared macro's id (a UUID), as GET /v1/macros lists it."
+        ) from None
 
 
 def actions_from_data(data: Any) -> tuple[Action, ...]:
@@ -311,7 +320,7 @@ def actions_from_data(data: Any) -> tuple[Action, ...]:
     if len(data) > MAX_ACTIONS:
         raise InvalidField("actions", f"A rule has at most {MAX_ACTIONS} actions.")
     actions = tuple(action_from_data(a, i) for i, a in enumerate(data))
-    for once in ("set_status", "reply", "notify", "assign_group"):
+    for once in ("set_status", "reply", "notify", "assign_group", "apply_macro"):
         if sum(a.type == once for a in actions) > 1:
             raise InvalidField("actions", f"A rule has at most one {once} action.")
     statuses = [a for a in actions if a.type == "set_status"]

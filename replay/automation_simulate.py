@@ -8,11 +8,15 @@ due instant falls before the next event, it would have fired then (once per cycl
 the watch fires it). Each firing is reported with the rule's actions; history is not
 rewritten after it (what really happened next is what the ticket did). Whether the rule
 is switched on does not matter. Nothing is written.
+
+An ``apply_macro`` action is described by the macro's changes as it now stands (its text
+unrendered: placeholders are filled per ticket when it really fires).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +25,7 @@ from uuid import UUID
 import psycopg
 
 from domain.automation import Action, Rule, RuleFacts
+from domain.macro import Macro
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, rule_facts_after
 from store.eventstore import docket_mapper
 from store.log import read_facts
@@ -41,9 +46,11 @@ class RuleSimulation:
     end: datetime
     tickets: int = 0
     firings: list[WouldFire] = field(default_factory=list)
+    macros: Mapping[str, Macro] = field(default_factory=dict)
+    """The shared macros the rule applies, by id (one missing would refuse the firing)."""
 
     def table(self) -> str:
-        actions = "; ".join(describe(a) for a in self.rule.actions)
+        actions = "; ".join(describe(a, self.macros) for a in self.rule.actions)
         lines = [
             f"{self.rule.id} v{self.rule.version} ({self.rule.name}) from "
             f"{self.start.isoformat()} to {self.end.isoformat()}: {self.tickets} tickets "
@@ -68,23 +75,55 @@ class RuleSimulation:
                     "ticket_id": str(f.ticket_id),
                     "at": f.at.isoformat(),
                     "cycle_start": f.cycle_start.isoformat(),
-                    "actions": [a.as_data() for a in self.rule.actions],
+                    "actions": [self._action_data(a) for a in self.rule.actions],
                 }
                 for f in self.firings
             ],
         }
 
+    def _action_data(self, action: Action) -> dict[str, Any]:
+        data = action.as_data()
+        if action.macro_id is not None:
+            macro = self.macros.get(action.macro_id)
+            data["macro"] = None if macro is None else {
+                "title": macro.title, "version": macro.version,
+                "changes": macro.actions.as_data(),
+            }  # fmt: skip
+        return data
 
-def describe(action: Action) -> str:
+
+def describe(action: Action, macros: Mapping[str, Macro] | None = None) -> str:
+    if action.type == "apply_macro":
+        return describe_macro(str(action.macro_id), (macros or {}).get(str(action.macro_id)))
     said = {
         "set_status": f"set status {action.status}",
         "add_tag": f"add tag {action.tag}",
         "assign_group": f"assign to group {action.group}",
         "reply": f"reply {short(action.body)}",
         "notify": f"notify the {action.to}: {short(action.body)}",
-        "apply_macro": f"apply macro {action.macro_id}",
     }
     return said[action.type]
+
+
+def describe_macro(macro_id: str, macro: Macro | None) -> str:
+    """What applying the macro changes, in its own order (fields, text, status last)."""
+    if macro is None:
+        return f"apply macro {macro_id}, which is no shared macro: the firing would be refused"
+    a = macro.actions
+    changes = []
+    if a.assignee is not None:
+        changes.append(f"assign to {a.assignee}" + (f" in group {a.group}" if a.group else ""))
+    elif a.group is not None:
+        changes.append(f"assign to group {a.group}")
+    if a.priority is not None:
+        changes.append(f"set priority {a.priority}")
+    changes += [f"add tag {t}" for t in a.tags_add] + [f"remove tag {t}" for t in a.tags_remove]
+    if a.text is not None:
+        kind, texts = a.text
+        changes += [f"{kind} ({lang}) {short(texts[lang])}" for lang in texts]
+    if a.status is not None:
+        changes.append(f"set status {a.status}")
+    return f"apply macro {macro.title!r} v{macro.version} ({', '.join(changes)})"
 
 
 def short(text: str | None) -> str:
@@ -99,9 +138,11 @@ def simulate(
     rule: Rule,
     start: datetime,
     end: datetime,
+    macros: Mapping[str, Macro] | None = None,
     batch: int = 5000,
 ) -> RuleSimulation:
-    """The rule's firings due in ``[start, end)`` had it been on all along."""
+    """The rule's firings due in ``[start, end)`` had it been on all along; ``macros``:
+    the shared macros it applies, by id, to describe (see ``SupportDesk.rule_macros``)."""
     mapper = docket_mapper()
     streams: dict[UUID, list[Any]] = defaultdict(list)
     position = 0
@@ -113,7 +154,7 @@ def simulate(
             streams[fact.stream_id].append(fact.event)
         if read < batch:
             break
-    result = RuleSimulation(rule, start, end)
+    result = RuleSimulation(rule, start, end, macros=dict(macros or {}))
     conditions = rule.conditions
     for ticket_id, events in streams.items():
         opened = events[0]

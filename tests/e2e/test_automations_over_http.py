@@ -95,3 +95,40 @@ def test_a_rule_that_cannot_hold_is_refused_naming_what_to_fix(server: Server) -
             json=rule(enabled=True, actions=[{"type": "assign_group", "group": "no-such"}]),
         )
         assert problem(nowhere) == (404, "unknown-group")
+
+
+def test_a_rule_switched_on_applies_only_a_shared_macro_and_says_which_field_is_wrong(
+    server: Server,
+) -> None:
+    nudge = {"title": "Nudge", "reply": {"en": "Any news on {{ticket.number}}?"},
+             "tags_add": ["nudged"]}  # fmt: skip
+    with server.client("agent") as agent:
+        personal = agent.post("/v1/macros", json=nudge)
+        assert personal.status_code == 201, personal.text
+    with server.client("admin") as admin:
+        shared = admin.post("/v1/macros", json={**nudge, "shared": True})
+        assert shared.status_code == 201, shared.text
+        for macro_id, says in (
+            (str(uuid.uuid4()), "no macro by that id"),
+            (personal.json()["id"], "a personal macro"),
+        ):
+            sent = rule(enabled=True, actions=[{"type": "apply_macro", "macro_id": macro_id}])
+            refused = admin.post("/v1/automations", json=sent)
+            assert problem(refused) == (422, "invalid-field"), refused.text
+            assert refused.json()["errors"][0]["field"] == "actions[0].macro_id"
+            assert says in refused.json()["detail"]
+        not_an_id = admin.post(
+            "/v1/automations",
+            json=rule(actions=[{"type": "apply_macro", "macro_id": "nudge"}]),
+        )
+        assert not_an_id.json()["errors"][0]["field"] == "actions[0].macro_id"
+        sent = rule(
+            enabled=True, actions=[{"type": "apply_macro", "macro_id": shared.json()["id"]}]
+        )
+        made = admin.post("/v1/automations", json=sent)
+        assert (made.status_code, made.json()["enabled"]) == (201, True), made.text
+        assert made.json()["actions"][0]["macro_id"] == shared.json()["id"]
+        gone = admin.delete(f"/v1/macros/{shared.json()['id']}")
+        assert gone.status_code in (200, 204), gone.text
+        again = admin.patch(f"/v1/automations/{sent['id']}", json={"name": "Renamed"})
+        assert problem(again) == (422, "invalid-field")  # its macro archived: not kept on

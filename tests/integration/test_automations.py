@@ -16,6 +16,8 @@ import psycopg
 
 from desk.automation_watch import AutomationWatch
 from desk.service import SupportDesk
+from domain.macro import MacroActions
+from domain.stamp import Stamp
 from domain.ticket import Ticket
 from projections import automations
 from projections.kit import Tables
@@ -202,3 +204,55 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
     ).fetchall()
     assert [m[0] for m in mail] == [["ann@docket.test"]]
     assert "escalated to tier-2" in mail[0][1]
+
+
+def test_a_rule_that_applies_a_shared_macro_fires_once_writing_its_changes_caused_by_the_rule(
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    database_url: str,
+    schema: str,
+    conn: psycopg.Connection[Any],
+) -> None:
+    account = desk_with_account(desk)
+    ticket_id = pending(desk, account, T0)
+    admin = Stamp("admin-1", "admin", "web", T0)
+    nudge = MacroActions(
+        reply={"en": "Hello {{requester.name}}, any news on {{ticket.number}}?",
+               "fr": "Bonjour {{requester.name}}, du nouveau ?"},
+        tags_add=("nudged",), tags_remove=("waiting",), status="open",
+    )  # fmt: skip
+    macro = desk.create_macro(title="Nudge", shared=True, actions=nudge, stamp=admin)
+    desk.change_tags(ticket_id, add=["waiting"], stamp=agent(T0))
+    rule = desk.add_automation_rule(
+        data={"id": "nudge-by-macro", "name": "Nudge by macro", "enabled": True,
+              "conditions": {"since": "status_entered", "hours": 48, "status": ["pending"]},
+              "actions": [{"type": "apply_macro", "macro_id": str(macro.macro_id)}]},
+        stamp=system(),
+    )  # fmt: skip
+    runner.catch_up()
+    watch = AutomationWatch(desk, database_url, schema, clock=Clock(T0 + timedelta(days=2)))
+    assert watch.sweep() == 1
+    runner.catch_up()
+    watch.clock = Clock(T0 + timedelta(days=9))
+    assert watch.sweep() == 0  # open now: no longer pending, nothing more to do
+    events = stored(desk, ticket_id)
+    at = next(i for i, e in enumerate(events) if isinstance(e, Ticket.AutomationFired))
+    assert [type(e).__name__ for e in events[at:]] == [
+        "AutomationFired", "TagsRemoved", "TagsAdded", "MessageAdded", "StatusChanged",
+    ]  # fmt: skip
+    assert {e.stamp.causation_id for e in events[at:]} == {"rule:nudge-by-macro:v1"}
+    ticket: Ticket = desk.repository.get(ticket_id)
+    assert (ticket.status, ticket.tags) == ("open", ("nudged",))
+    reply = events[at + 3]
+    assert (reply.author_id, reply.body) == (
+        "rule:nudge-by-macro", f"Hello R, any news on {ticket.number}?",
+    )  # fmt: skip
+    mail = conn.execute(
+        f'SELECT recipients FROM "{schema}".outbox_mail WHERE ticket_id = %s AND body LIKE %s',
+        (ticket_id, "%any news%"),
+    ).fetchall()
+    assert mail == [(["r@acme.test"],)]  # the macro's reply is emailed like any other
+    described = simulate(conn, schema, rule=rule, start=T0, end=T0 + timedelta(days=9),
+                         macros=desk.rule_macros(rule)).table()  # fmt: skip
+    assert "apply macro 'Nudge' v1 (add tag nudged, remove tag waiting, reply (en)" in described
+    assert "set status open" in described

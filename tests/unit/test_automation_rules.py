@@ -3,15 +3,17 @@ cycles, the rule book's versions, once per cycle on the ticket, and each action.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from desk.service import SupportDesk
 from domain import errors
 from domain.automation import DEFAULT_RULES, Rule, RuleBook, rule_from_data, slug_for
+from domain.macro import MacroActions
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 from tests.builders import T0, agent, desk_with_account, file, new_ticket, requester, system
@@ -69,7 +71,10 @@ def watch(at: datetime) -> Stamp:
         ({"actions": [{"type": "set_status", "status": "open", "tag": "x"}]}, "actions[0].tag"),
         ({"actions": [{"type": "notify", "to": "everyone", "body": "Hi"}]}, "actions[0].to"),
         ({"actions": [{"type": "reply", "body": "  "}]}, "actions[0].body"),
-        ({"actions": [{"type": "apply_macro", "macro_id": "m1"}]}, "actions[0].type"),
+        ({"actions": [{"type": "apply_macro", "macro_id": "m1"}]}, "actions[0].macro_id"),
+        ({"actions": [{"type": "apply_macro"}]}, "actions[0].macro_id"),
+        ({"actions": [{"type": "apply_macro", "macro_id": str(UUID(int=1))},
+                      {"type": "apply_macro", "macro_id": str(UUID(int=2))}]}, "actions"),
         ({"actions": [{"type": "set_status", "status": "closed"},
                       {"type": "reply", "body": "Bye"}]}, "actions"),
         ({"actions": [{"type": "reply", "body": "a"}, {"type": "reply", "body": "b"}]},
@@ -323,3 +328,108 @@ def test_enabling_a_rule_that_assigns_to_a_missing_group_is_refused() -> None:
         desk.change_automation_rule("urgent-escalation", changes={"enabled": True},
                                     stamp=system())  # fmt: skip
     assert not desk.automation_rule("urgent-escalation").enabled
+
+
+# --- applying a shared macro -----------------------------------------------------------
+
+ADMIN = Stamp("admin-9", "admin", "web", T0)
+
+
+def macro_rule(desk: SupportDesk, macro_id: UUID | str, *, enabled: bool = True) -> Rule:
+    return desk.add_automation_rule(
+        data=rule_data(
+            id="macro-quiet", enabled=enabled,
+            conditions={"since": "status_entered", "hours": 24, "status": ["pending"]},
+            actions=[{"type": "add_tag", "tag": "nudged"},
+                     {"type": "apply_macro", "macro_id": str(macro_id)}],
+        ),
+        stamp=system(),
+    )  # fmt: skip
+
+
+def shared_macro(desk: SupportDesk, actions: MacroActions) -> UUID:
+    return desk.create_macro(title="Nudge", shared=True, actions=actions, stamp=ADMIN).macro_id
+
+
+NUDGE = MacroActions(reply={"en": "Any news on {{ticket.number}}?"}, priority="high",
+                     tags_add=("waiting",), status="open")  # fmt: skip
+
+
+def test_the_apply_macro_action_reads_back_with_its_macro_id() -> None:
+    macro_id = UUID(int=7)
+    rule = rule_from_data(rule_data(actions=[{"type": "apply_macro", "macro_id": str(macro_id)}]))
+    assert rule.actions[0].macro_id == str(macro_id)
+    assert rule_from_data(rule.as_data()) == rule
+    assert rule.macros_applied() == [(0, str(macro_id))]
+
+
+@pytest.mark.parametrize("which", ["unknown", "personal", "archived", "assigns to me"])
+def test_switching_on_a_rule_whose_macro_docket_cannot_apply_is_refused_naming_it(
+    which: str,
+) -> None:
+    desk = SupportDesk()
+    makers: dict[str, Callable[[], UUID]] = {
+        "unknown": uuid4,
+        "personal": lambda: desk.create_macro(title="Mine", shared=False, actions=NUDGE,
+                                              stamp=ADMIN).macro_id,
+        "archived": lambda: archived(desk),
+        "assigns to me": lambda: shared_macro(desk, MacroActions(assignee="me")),
+    }  # fmt: skip
+    macro_id = makers[which]()
+    with pytest.raises(errors.InvalidField) as refused:
+        macro_rule(desk, macro_id)
+    assert refused.value.field == "actions[1].macro_id"
+    assert "macro" in refused.value.detail
+    saved = macro_rule(desk, macro_id, enabled=False)  # switched off, it may wait for one
+    with pytest.raises(errors.InvalidField) as again:
+        desk.change_automation_rule(saved.id, changes={"enabled": True}, stamp=system())
+    assert again.value.field == "actions[1].macro_id"
+
+
+def test_a_macro_that_closes_is_a_rules_last_action() -> None:
+    desk = SupportDesk()
+    closing = shared_macro(desk, MacroActions(note={"en": "Closed by rule."}, status="closed"))
+    with pytest.raises(errors.InvalidField, match="last action") as refused:
+        desk.add_automation_rule(
+            data=rule_data(enabled=True, actions=[
+                {"type": "apply_macro", "macro_id": str(closing)},
+                {"type": "add_tag", "tag": "closed-by-rule"},
+            ]),
+            stamp=system(),
+        )  # fmt: skip
+    assert refused.value.field == "actions[0].macro_id"
+    assert macro_rule(desk, closing).enabled  # last, it may close
+
+
+def archived(desk: SupportDesk) -> UUID:
+    macro_id = shared_macro(desk, NUDGE)
+    desk.archive_macro(macro_id, stamp=ADMIN)
+    return macro_id
+
+
+def test_firing_applies_the_shared_macro_in_the_same_save_caused_by_the_rule() -> None:
+    desk = SupportDesk()
+    ticket_id = pending_ticket(desk)
+    rule = macro_rule(desk, shared_macro(desk, NUDGE))
+    desk.run_automation(ticket_id, rule_id=rule.id, stamp=watch(T0 + 24 * H))
+    written = events(desk, ticket_id)[-6:]
+    assert [type(e).__name__ for e in written] == [
+        "AutomationFired", "TagsAdded", "PriorityRaised", "TagsAdded", "MessageAdded",
+        "StatusChanged",
+    ]  # fmt: skip
+    assert {e.stamp.causation_id for e in written} == {"rule:macro-quiet:v1"}
+    reply = written[4]
+    assert (reply.author_id, reply.body) == ("rule:macro-quiet", "Any news on T-000001?")
+    assert desk.repository.get(ticket_id).status == "open"
+
+
+def test_a_macro_archived_after_the_rule_was_switched_on_refuses_the_firing_whole() -> None:
+    desk = SupportDesk()
+    ticket_id = pending_ticket(desk)
+    macro_id = shared_macro(desk, NUDGE)
+    rule = macro_rule(desk, macro_id)
+    desk.archive_macro(macro_id, stamp=ADMIN)
+    before = len(events(desk, ticket_id))
+    with pytest.raises(errors.UnknownMacro):
+        desk.run_automation(ticket_id, rule_id=rule.id, stamp=watch(T0 + 24 * H))
+    assert len(events(desk, ticket_id)) == before
