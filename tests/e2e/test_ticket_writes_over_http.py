@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from tests.e2e.conftest import Server, file_ticket
+from tests.e2e.conftest import Server, file_ticket, surveys_on
 
 PROBLEM = "application/problem+json"
 
@@ -13,6 +13,7 @@ PROBLEM = "application/problem+json"
 def test_a_requester_files_an_agent_replies_and_notes_closes_and_the_requester_reopens(
     server: Server,
 ) -> None:
+    surveys_on(server)  # so the closing's save is known: the status and the survey asked
     filed = file_ticket(server, product="Files", priority="high")
     assert filed["number"].startswith("T-")
     assert filed["version"] == 1
@@ -27,7 +28,7 @@ def test_a_requester_files_an_agent_replies_and_notes_closes_and_the_requester_r
             == 200
         )
         closed = agent.post(f"/v1/tickets/{ref}/status", json={"status": "closed"})
-        assert closed.json()["version"] == 4
+        assert closed.json()["version"] == 5  # StatusChanged, then SurveyOffered
         refused = requester.post(f"/v1/tickets/{ref}/messages", json={"body": "still broken"})
         assert refused.status_code == 409
         assert refused.json()["type"].endswith("/ticket-closed")
