@@ -286,9 +286,10 @@ def test_firing_writes_the_fact_then_the_actions_each_caused_by_the_rule_version
     desk.change_automation_rule("pending-close", changes={"enabled": True}, stamp=system())
     desk.run_automation(ticket_id, rule_id="pending-close", stamp=watch(T0 + 168 * H))
     written = events(desk, ticket_id)[-4:]
+    # a closing by a rule asks for a rating, as any closing does
     assert [type(e).__name__ for e in written] == [
         "AutomationFired", "MessageAdded", "StatusChanged", "SurveyOffered",
-    ]  # fmt: skip  (a closing by a rule asks for a rating as any closing does)
+    ]  # fmt: skip
     assert {e.stamp.causation_id for e in written} == {"rule:pending-close:v2"}
     assert written[1].author_id == "rule:pending-close"
     assert written[2].to_status == "closed"
