@@ -30,6 +30,7 @@ from api.schemas.ticket_fields import CustomFieldOut
 from desk.access import Principal, reads_every_ticket
 from domain.custom_fields import Definitions, filter_value
 from domain.errors import InvalidField
+from domain.messages import Msg, Text, message_of
 from domain.sla import SlaState, state_from_data
 from domain.tags import normalised_tags
 from projections.lists.filters import STAFF_SORTS, BadCursor, ListFilter
@@ -42,7 +43,7 @@ STAFF_FILTERS = (
 )  # fmt: skip
 
 
-def bad_query(field: str, message: str) -> Problem:
+def bad_query(field: str, message: Text) -> Problem:
     return Problem(422, "invalid-field", message, errors=[{"field": field, "message": message}])
 
 
@@ -50,7 +51,9 @@ def time_zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise bad_query("tz", f"{tz!r} is not an IANA time zone such as Europe/Berlin.") from None
+        raise bad_query(
+            "tz", Msg("{tz!r} is not an IANA time zone such as Europe/Berlin.", tz=tz)
+        ) from None
 
 
 def start_of_day(day: date, zone: ZoneInfo) -> datetime:
@@ -86,10 +89,10 @@ def created_range(created: str, tz: str, now: datetime) -> tuple[datetime | None
     except (ValueError, OverflowError):
         raise bad_query(
             "created",
-            "created is today, this_week, this_month or FROM..TO (2024-03-01..2024-03-31).",
+            Msg("created is today, this_week, this_month or FROM..TO (2024-03-01..2024-03-31)."),
         ) from None
     if low is not None and high is not None and low >= high:
-        raise bad_query("created", "created runs FROM..TO with FROM on or before TO.")
+        raise bad_query("created", Msg("created runs FROM..TO with FROM on or before TO."))
     return low, high
 
 
@@ -104,12 +107,12 @@ def list_filter(
     if not reads_every_ticket(who):
         for name in STAFF_FILTERS:
             if getattr(query, name) not in (None, []):
-                raise bad_query(name, f"The {name} filter is for staff.")
+                raise bad_query(name, Msg("The {name} filter is for staff.", name=name))
     low = high = None
     if query.created:
         low, high = created_range(query.created, query.tz, datetime.now(UTC))
     if query.sort in STAFF_SORTS and not reads_every_ticket(who):
-        raise bad_query("sort", f"The {query.sort} sort is for staff.")
+        raise bad_query("sort", Msg("The {sort} sort is for staff.", sort=query.sort))
     assignees = tuple(who.id if a == "me" else a for a in query.assignee)
     where = ListFilter(
         statuses=tuple(query.status),
@@ -154,7 +157,9 @@ def field_filters(
         key, _, text = item.partition(":")
         definition = defined.get(key)
         if definition is None:
-            raise bad_query("field", f"No ticket field {key}: GET /v1/ticket-fields lists them.")
+            raise bad_query(
+                "field", Msg("No ticket field {key}: GET /v1/ticket-fields lists them.", key=key)
+            )
         try:
             value = filter_value(definition, text)
         except InvalidField as refused:
@@ -183,13 +188,16 @@ def read_problems() -> Iterator[None]:
         raise Problem(
             503,
             "view-catching-up",
-            f"{behind} Retry in a moment: a position a write answered always arrives.",
+            Msg(
+                "{behind} Retry in a moment: a position a write answered always arrives.",
+                behind=message_of(behind),
+            ),
             {"Retry-After": "1"},
         ) from None
     except BadCursor as error:
-        raise Problem(400, "bad-cursor", str(error)) from None
+        raise Problem(400, "bad-cursor", message_of(error)) from None
     except PositionNotInLog as error:
-        raise bad_query(error.field, str(error)) from None
+        raise bad_query(error.field, message_of(error)) from None
 
 
 def named(person_id: str, names: dict[str, str]) -> PersonRef:

@@ -20,6 +20,7 @@ from api.routers import (
     ccs,
     contact,
     dashboard,
+    docs,
     feed,
     health,
     inbox,
@@ -35,6 +36,7 @@ from api.routers import (
 )
 from api.runtime import Runtime
 from api.settings import Settings
+from languages import load_catalogs
 
 
 class CountRequests:
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
+        load_catalogs()
         app.state.runtime = runtime or Runtime.start(settings)
         yield
         if own:
@@ -82,8 +85,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         summary="Event-sourced support tickets: file, reply, work, audit.",
         lifespan=lifespan,
         dependencies=[Depends(text_only_url)],
+        docs_url=None,  # served from local assets instead (api/routers/docs.py)
+        redoc_url=None,
     )
     problems.install(app)
+    docs.install(app)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(ccs.router)

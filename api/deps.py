@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.problems import Problem
 from api.runtime import Runtime
 from desk.access import Principal, may_call
+from domain.messages import Msg
 from domain.stamp import Stamp
 
 # Dependencies that never wait are ``async``: FastAPI runs a plain ``def`` dependency
@@ -36,22 +37,23 @@ async def text_only_url(request: Request) -> None:
     for name, value in named:
         if "\x00" in name or "\x00" in str(value):
             field = name.replace("\x00", "") or "query"
-            detail = (
-                f"{field} holds a NUL character, which no Docket text can; "
-                "remove it and send the request again."
+            detail = Msg(
+                "{field} holds a NUL character, which no Docket text can; "
+                "remove it and send the request again.",
+                field=field,
             )
             errors = [{"field": field, "message": detail}]
             raise Problem(422, "invalid-field", detail, errors=errors)
 
 
 async def get_principal(
-    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise Problem(
             401,
             "unauthenticated",
-            "Send your API token as 'Authorization: Bearer <token>'.",
+            Msg("Send your API token as 'Authorization: Bearer <token>'."),
             {"WWW-Authenticate": "Bearer"},
         )
     token = authorization.removeprefix("Bearer ").strip()
@@ -62,9 +64,11 @@ async def get_principal(
         raise Problem(
             401,
             "bad-token",
-            "This token is unknown, revoked or expired; ask a Docket admin for a new one.",
+            Msg("This token is unknown, revoked or expired; ask a Docket admin for a new one."),
             {"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    # what the request is refused with is said in the person's language from here on
+    request.state.language = principal.language
     return principal
 
 
@@ -76,7 +80,11 @@ def allowed(principal: Principal, endpoint: str) -> Principal:
         raise Problem(
             403,
             "role-not-allowed",
-            f"The {principal.role} role cannot do this ({endpoint}); see the role matrix.",
+            Msg(
+                "The {role} role cannot do this ({endpoint}); see the role matrix.",
+                role=principal.role,
+                endpoint=endpoint,
+            ),
         )
     return principal
 
@@ -110,7 +118,9 @@ async def get_expected_version(if_match: Annotated[str | None, Header()] = None)
         return None
     match = IF_MATCH.match(if_match)
     if match is None:
-        raise Problem(400, "bad-if-match", 'If-Match takes the ticket version in quotes: "3".')
+        raise Problem(
+            400, "bad-if-match", Msg('If-Match takes the ticket version in quotes: "3".')
+        )
     return int(match.group(1))
 
 
@@ -124,7 +134,7 @@ async def get_idempotency_key(
         return None
     if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
         raise Problem(
-            400, "bad-idempotency-key", "Idempotency-Key is 1 to 200 printable characters."
+            400, "bad-idempotency-key", Msg("Idempotency-Key is 1 to 200 printable characters.")
         )
     return idempotency_key
 

@@ -17,10 +17,11 @@ from typing import Any, get_origin
 from pydantic import ValidationError
 
 from api.answers import list_filter
-from api.problems import Problem
+from api.problems import Problem, invalid_input
 from api.schemas.lists import TicketQuery
 from desk.access import Principal
 from domain.custom_fields import Definitions
+from domain.messages import Msg, Text
 from projections.lists.filters import ListFilter
 
 PAGE_PARAMETERS = ("limit", "cursor", "min_position", "scope")
@@ -42,7 +43,9 @@ def inbox_filter(
     """The inbox's filter for the caller: the lists' filter, without a scope;
     ``definitions`` answers the custom fields a ``field`` filter names."""
     if query.scope is not None:
-        raise Problem(422, "invalid-field", "The inbox has no scope; filter by assignee instead.")
+        raise Problem(
+            422, "invalid-field", Msg("The inbox has no scope; filter by assignee instead.")
+        )
     return list_filter(query, who, definitions)
 
 
@@ -61,8 +64,12 @@ def query_of(parameters: Mapping[str, Sequence[str]]) -> TicketQuery:
     return TicketQuery.model_validate(data)
 
 
-def refused(field: str, message: str) -> Problem:
-    detail = f"{field}: {message}. Save the view with filters the inbox takes (GET /v1/inbox)."
+def refused(field: str, message: Text) -> Problem:
+    detail = Msg(
+        "{field}: {message}. Save the view with filters the inbox takes (GET /v1/inbox).",
+        field=field,
+        message=message,
+    )
     return Problem(422, "invalid-field", detail, errors=[{"field": field, "message": message}])
 
 
@@ -77,10 +84,13 @@ def saved_selection(
         if name in filters:
             raise refused(
                 f"filters.{name}",
-                f"a view keeps which tickets to list, not {name}; pass {name} when reading "
-                "the view's tickets"
+                Msg(
+                    "a view keeps which tickets to list, not {name}; pass {name} when reading "
+                    "the view's tickets",
+                    name=name,
+                )
                 if name != "scope"
-                else "the inbox has no scope",
+                else Msg("the inbox has no scope"),
             )
     try:
         query = query_of(filters)
@@ -88,7 +98,7 @@ def saved_selection(
         first = error.errors()[0]
         parameter = ".".join(str(p) for p in first["loc"][:1])
         raise refused(
-            f"filters.{parameter}" if parameter else "filters", str(first["msg"])
+            f"filters.{parameter}" if parameter else "filters", invalid_input(first)
         ) from None
     try:
         where = inbox_filter(query, who, definitions)

@@ -2,12 +2,15 @@
 
 Each domain error class maps to one status and one type URI (its ``code``);
 validation errors name the offending field; nothing a client sends turns into
-a 500.
+a 500. The ``title`` and ``detail`` are in the reader's language (:func:`language_of`:
+the caller's own, else ``Accept-Language``, else English), said in ``Content-Language``;
+the ``type`` is the same in every language.
 """
 
 from __future__ import annotations
 
 import logging
+import string
 from typing import Any
 
 from eventsourcing.domain import OriginatorVersionError
@@ -19,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain import errors
+from domain.messages import Msg, Text
+from languages import ENGLISH, known, negotiate, render
 
 PROBLEM_BASE = "https://docket.example/problems/"
 PROBLEM_TYPE = "application/problem+json"
@@ -93,11 +98,12 @@ STATUS_OF: dict[type[errors.DocketError], int] = {
 }
 
 TITLES = {
-    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 410: "Gone", 412: "Precondition failed",
-    413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
-    428: "Precondition required", 429: "Too many requests", 500: "Internal server error",
-    503: "Service unavailable",
+    400: Msg("Bad request"), 401: Msg("Unauthorized"), 403: Msg("Forbidden"),
+    404: Msg("Not found"), 405: Msg("Method not allowed"), 409: Msg("Conflict"),
+    410: Msg("Gone"), 412: Msg("Precondition failed"), 413: Msg("Content too large"),
+    415: Msg("Unsupported media type"), 422: Msg("Unprocessable content"),
+    428: Msg("Precondition required"), 429: Msg("Too many requests"),
+    500: Msg("Internal server error"), 503: Msg("Service unavailable"),
 }  # fmt: skip
 
 
@@ -114,6 +120,28 @@ def responses(meanings: dict[int, str], waits_for: str | None = None) -> Respons
     return {status: {"description": table[status]} for status in sorted(table)}
 
 
+def language_of(request: Request) -> str:
+    """The language a request is answered in: the caller's own (their token's person, set on
+    ``request.state.language`` once the token is read), else the best of ``Accept-Language``,
+    else English."""
+    return (
+        known(getattr(request.state, "language", None))
+        or negotiate(request.headers.get("accept-language"))
+        or ENGLISH
+    )
+
+
+def rendered(value: Any, language: str) -> Any:
+    """``value`` with every :class:`Msg` in it (in lists and dicts too) said in ``language``."""
+    if isinstance(value, Msg):
+        return render(value, language)
+    if isinstance(value, dict):
+        return {key: rendered(item, language) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [rendered(item, language) for item in value]
+    return value
+
+
 class Problem(Exception):
     """A refusal raised by the ways in (auth, headers, uploads)."""
 
@@ -121,11 +149,11 @@ class Problem(Exception):
         self,
         status: int,
         code: str,
-        detail: str,
+        detail: Text,
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.status = status
         self.code = code
         self.detail = detail
@@ -133,44 +161,55 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+def problem_body(
+    status: int, code: str, detail: Text, language: str = ENGLISH, **extra: Any
+) -> dict[str, Any]:
     return {
         "type": PROBLEM_BASE + code,
-        "title": TITLES.get(status, "Error"),
+        "title": render(TITLES.get(status, Msg("Error")), language),
         "status": status,
-        "detail": detail,
-        **extra,
+        "detail": render(detail, language),
+        **rendered(extra, language),
     }
 
 
 def problem(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int,
+    code: str,
+    detail: Text,
+    headers: dict[str, str] | None = None,
+    *,
+    language: str = ENGLISH,
+    **extra: Any,
 ) -> JSONResponse:
-    return JSONResponse(
-        problem_body(status, code, detail, **extra),
+    response = JSONResponse(
+        problem_body(status, code, detail, language, **extra),
         status_code=status,
         media_type=PROBLEM_TYPE,
         headers=headers,
     )
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return response
 
 
-def domain_problem(error: errors.DocketError) -> JSONResponse:
+def domain_problem(error: errors.DocketError, language: str = ENGLISH) -> JSONResponse:
     status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 409)
     extra: dict[str, Any] = {}
     if isinstance(error, errors.InvalidField):
-        extra["errors"] = [{"field": error.field, "message": error.detail}]
+        extra["errors"] = [{"field": error.field, "message": error.message}]
     if isinstance(error, errors.VersionMismatch):
         extra["current_version"] = error.actual
     if isinstance(error, errors.VersionNotReached):
         extra["last_version"] = error.last
-    detail = error.detail
+    detail = error.message
     if isinstance(error, errors.MailRefused):
         extra["reason"], detail = error.answered
     if isinstance(error, errors.AttachmentRefused):
         extra["filename"] = error.filename
     if isinstance(error, errors.AttachmentContentMismatch):
         extra["found"] = error.found
-    response = problem(status, error.code, detail, **extra)
+    response = problem(status, error.code, detail, language=language, **extra)
     if isinstance(error, errors.Busy):
         response.headers["Retry-After"] = "1"
     if isinstance(error, errors.TooManyContactRequests):
@@ -181,11 +220,18 @@ def domain_problem(error: errors.DocketError) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DocketError)
     def on_domain_error(request: Request, error: errors.DocketError) -> JSONResponse:
-        return domain_problem(error)
+        return domain_problem(error, language_of(request))
 
     @app.exception_handler(Problem)
     def on_problem(request: Request, error: Problem) -> JSONResponse:
-        return problem(error.status, error.code, error.detail, error.headers, **error.extra)
+        return problem(
+            error.status,
+            error.code,
+            error.detail,
+            error.headers,
+            language=language_of(request),
+            **error.extra,
+        )
 
     @app.exception_handler(MapperDeserialisationError)
     @app.exception_handler(OriginatorVersionError)
@@ -196,26 +242,32 @@ def install(app: FastAPI) -> None:
         return problem(
             409,
             "record-damaged",
-            "The stored events of what this request reads do not read back: they were "
-            "changed by someone other than Docket. Nothing was written. An auditor sees what "
-            "was damaged with `docket replay verify` or GET /v1/audit/verify.",
+            Msg(
+                "The stored events of what this request reads do not read back: they were "
+                "changed by someone other than Docket. Nothing was written. An auditor sees "
+                "what was damaged with `docket replay verify` or GET /v1/audit/verify."
+            ),
+            language=language_of(request),
         )
 
     @app.exception_handler(RequestValidationError)
     def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = []
+        fields: list[dict[str, Any]] = []
         for e in error.errors():
             location = [str(p) for p in e.get("loc", ()) if p != "body"]
             if e.get("type") == "json_invalid":
                 location = []
-            fields.append(
-                {"field": ".".join(location) or "body", "message": str(e.get("msg", ""))}
-            )
-        first = fields[0] if fields else {"field": "body", "message": "invalid"}
+            fields.append({"field": ".".join(location) or "body", "message": invalid_input(e)})
+        first = fields[0] if fields else {"field": "body", "message": Msg("invalid")}
         return problem(
             422,
             "invalid-request",
-            f"{first['field']}: {first['message']}. Fix the request and send it again.",
+            Msg(
+                "{field}: {message}. Fix the request and send it again.",
+                field=first["field"],
+                message=first["message"],
+            ),
+            language=language_of(request),
             errors=fields,
         )
 
@@ -223,12 +275,100 @@ def install(app: FastAPI) -> None:
     def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
         code = codes.get(error.status_code, "http-error")
-        return problem(error.status_code, code, str(error.detail), getattr(error, "headers", None))
+        return problem(
+            error.status_code,
+            code,
+            http_detail(error),
+            getattr(error, "headers", None),
+            language=language_of(request),
+        )
 
     @app.exception_handler(Exception)
     def on_crash(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal", "Docket failed to answer; the request may be retried.")
+        return problem(
+            500,
+            "internal",
+            Msg("Docket failed to answer; the request may be retried."),
+            language=language_of(request),
+        )
+
+
+def http_detail(error: StarletteHTTPException) -> Text:
+    """What Starlette's own refusals say: a route or method that is not there, in words."""
+    if isinstance(error, _TooLarge):
+        return error.message
+    if error.status_code == 404:
+        return Msg("There is nothing at this address; see GET /docs for the API's routes.")
+    if error.status_code == 405:
+        return Msg("This address does not take that method; see the Allow header, or GET /docs.")
+    return str(error.detail)
+
+
+PYDANTIC_MESSAGES: dict[str, Msg] = {
+    "missing": Msg("this field is required"),
+    "extra_forbidden": Msg("this field is not one the request takes"),
+    "json_invalid": Msg("the body is not valid JSON ({error})"),
+    "json_type": Msg("the body must be a JSON document"),
+    "model_attributes_type": Msg("this must be a JSON object"),
+    "dict_type": Msg("this must be a JSON object"),
+    "list_type": Msg("this must be a list"),
+    "string_type": Msg("this must be a string"),
+    "string_too_short": Msg("this must have at least {min_length} characters"),
+    "string_too_long": Msg("this must have at most {max_length} characters"),
+    "string_pattern_mismatch": Msg("this must match the pattern {pattern}"),
+    "too_short": Msg("this must have at least {min_length} items"),
+    "too_long": Msg("this must have at most {max_length} items"),
+    "int_type": Msg("this must be a whole number"),
+    "int_parsing": Msg("this must be a whole number"),
+    "int_from_float": Msg("this must be a whole number"),
+    "float_type": Msg("this must be a number"),
+    "float_parsing": Msg("this must be a number"),
+    "bool_type": Msg("this must be true or false"),
+    "bool_parsing": Msg("this must be true or false"),
+    "greater_than": Msg("this must be greater than {gt}"),
+    "greater_than_equal": Msg("this must be at least {ge}"),
+    "less_than": Msg("this must be less than {lt}"),
+    "less_than_equal": Msg("this must be at most {le}"),
+    "literal_error": Msg("this must be one of {expected}"),
+    "enum": Msg("this must be one of {expected}"),
+    "uuid_type": Msg("this must be a UUID"),
+    "uuid_parsing": Msg("this must be a UUID, such as 0b7c5f7e-8f0a-4d51-9a8e-6d1b2a3c4d5e"),
+    "datetime_type": Msg("this must be a date and time"),
+    "datetime_parsing": Msg(
+        "this must be a date and time in ISO 8601, such as 2026-03-01T09:30:00Z"
+    ),
+    "datetime_from_date_parsing": Msg(
+        "this must be a date and time in ISO 8601, such as 2026-03-01T09:30:00Z"
+    ),
+    "timezone_aware": Msg("this date and time must give its offset, such as Z or +01:00"),
+    "date_type": Msg("this must be a date"),
+    "date_parsing": Msg("this must be a date in ISO 8601, such as 2026-03-01"),
+    "date_from_datetime_parsing": Msg("this must be a date in ISO 8601, such as 2026-03-01"),
+    "url_parsing": Msg("this must be a URL"),
+    "value_error": Msg("this value is not valid ({error})"),
+}
+"""The pydantic error types a request meets, as templates over their ``ctx``."""
+
+
+def invalid_input(error: Any) -> Text:
+    """A pydantic error in the reader's words: its type's template over its context, or
+    (a type not listed) pydantic's own English message."""
+    template = PYDANTIC_MESSAGES.get(str(error.get("type", "")))
+    context = error.get("ctx") or {}
+    if template is None:
+        return str(error.get("msg", ""))
+    values = {
+        name: context.get(name, "")
+        if isinstance(context.get(name), int | float | str)
+        else str(context.get(name, ""))
+        for name in template_fields(template.template)
+    }
+    return Msg(template.template, **values)
+
+
+def template_fields(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 UPLOAD_PATHS = frozenset({"/v1/attachments"})
@@ -278,7 +418,11 @@ class BodyLimit:
             await self._refuse(scope, receive, send, limit)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        await problem(413, "body-too-large", too_large(limit))(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        language = negotiate(headers.get(b"accept-language", b"").decode("latin-1")) or ENGLISH
+        await problem(413, "body-too-large", too_large(limit), language=language)(
+            scope, receive, send
+        )
 
 
 async def drain(receive: Receive, message: Message, most: int) -> None:
@@ -293,8 +437,8 @@ async def drain(receive: Receive, message: Message, most: int) -> None:
         dropped += len(message.get("body", b""))
 
 
-def too_large(limit: int) -> str:
-    return f"The request body is larger than {limit} bytes; send a smaller one."
+def too_large(limit: int) -> Msg:
+    return Msg("The request body is larger than {limit} bytes; send a smaller one.", limit=limit)
 
 
 class _TooLarge(StarletteHTTPException):
@@ -303,4 +447,5 @@ class _TooLarge(StarletteHTTPException):
     it is (any other exception there becomes a 400) and it is answered 413."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, too_large(limit))
+        self.message = too_large(limit)
+        super().__init__(413, str(self.message))

@@ -33,7 +33,8 @@ from psycopg_pool import ConnectionPool
 
 from desk.access import GATEWAY_ROLE, Principal, may_call, person_principal
 from domain.errors import InvalidField, UnknownPerson, UnknownToken
-from projections import subscriptions
+from domain.messages import Msg
+from projections import directory, subscriptions
 from projections.kit import Tables
 from store.tables import SchemaTables
 
@@ -96,12 +97,14 @@ class TokenStore(SchemaTables):
         super().create_tables()
         with self.pool.connection() as conn:  # the lookup asks whose membership ended
             subscriptions.create_tables(conn, Tables(self.schema))
+            directory.create_tables(conn, Tables(self.schema))  # and the person's language
 
     def __init__(self, pool: ConnectionPool, schema: str) -> None:
         super().__init__(pool, schema)
         self.table = f'"{schema}".api_tokens'
         self.departed = Tables(schema)(subscriptions.DEPARTED)
         self.members = Tables(schema)(subscriptions.MEMBERS)
+        self.people = Tables(schema)(directory.PEOPLE)
 
     def issue(
         self,
@@ -144,7 +147,10 @@ class TokenStore(SchemaTables):
                 "'admin' = ANY(m.roles) THEN 'team_admin' ELSE 'requester' END "
                 f"FROM {self.members} m WHERE m.account_id = tok.account_id::text "
                 "AND m.member_id = tok.principal_id), role) AS role, name, account_id, "
-                f"last_used_at FROM {self.table} tok WHERE token_hash = %s AND NOT revoked "
+                # the language the person reads Docket in, once the directory knows them
+                f"(SELECT p.language FROM {self.people} p WHERE p.person_id = tok.principal_id) "
+                f"AS language, last_used_at FROM {self.table} tok "
+                "WHERE token_hash = %s AND NOT revoked "
                 "AND (expires_at IS NULL OR expires_at > now()) "
                 # a deactivated staff member's tokens stop with the event (store/staff_status)
                 f'AND NOT "{self.schema}".staff_deactivated(principal_id) '
@@ -154,12 +160,12 @@ class TokenStore(SchemaTables):
                 f"noted AS (UPDATE {self.table} t SET last_used_at = now() FROM found "
                 "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
                 "OR found.last_used_at < now() - interval '1 minute')) "
-                "SELECT principal_id, role, name, account_id FROM found",
+                "SELECT principal_id, role, name, account_id, language FROM found",
                 (hash_token(token),),
             ).fetchone()
         if row is None:
             return None
-        return Principal(id=row[0], role=row[1], name=row[2], account_id=row[3])
+        return Principal(id=row[0], role=row[1], name=row[2], account_id=row[3], language=row[4])
 
     def listed(self, who: Principal, holder: str | None = None) -> list[TokenInfo]:
         """The tokens not revoked: the caller's own, or (admins) everyone's or a holder's."""
@@ -187,9 +193,14 @@ class TokenStore(SchemaTables):
             ).fetchone()
         if row is None:
             raise UnknownToken(
-                f"No token {token_id} of yours; list them with GET /v1/tokens."
+                Msg(
+                    "No token {token_id} of yours; list them with GET /v1/tokens.",
+                    token_id=token_id,
+                )
                 if who
-                else f"No token {token_id}; list them with `docket tokens list`."
+                else Msg(
+                    "No token {token_id}; list them with `docket tokens list`.", token_id=token_id
+                )
             )
 
 
@@ -206,17 +217,22 @@ def holder_for(
     for someone else is the role matrix's ``issue_token_for_others``, asked by the route;
     the command line (``who`` None) is the operator and may."""
     if person_id is not None and mail_gateway:
-        raise InvalidField("mail_gateway", "A token is for a person or a mail gateway, not both.")
+        raise InvalidField(
+            "mail_gateway", Msg("A token is for a person or a mail gateway, not both.")
+        )
     if person_id is None and not mail_gateway:
         if who is None:
-            raise InvalidField("person_id", "Name the person (--person) or --mail-gateway.")
+            raise InvalidField("person_id", Msg("Name the person (--person) or --mail-gateway."))
         return who
     if mail_gateway:
         return Principal(id=GATEWAY_ID, role=GATEWAY_ROLE, name=name)
     if person is None:
         raise UnknownPerson(
-            f"Nobody with id {person_id} is in the directory; register them first (a "
-            "person just registered may need min_position)."
+            Msg(
+                "Nobody with id {person_id} is in the directory; register them first "
+                "(a person just registered may need min_position).",
+                person_id=person_id,
+            )
         )
     return person_principal(
         str(person["person_id"]), str(person["name"]), str(person["role"]), person["account_id"]

@@ -28,12 +28,13 @@ from api.deps import (
     allowed,
     stamp_for,
 )
-from api.problems import PROBLEM_TYPE, Problem, domain_problem
+from api.problems import PROBLEM_TYPE, Problem, domain_problem, language_of
 from api.runtime import Runtime
 from desk.access import Principal, may_see_ticket, sees_as_cc
 from desk.answers import AccountReceipt, AttachmentRef, MergeReceipt, Receipt
 from desk.service import SupportDesk
 from domain.errors import DocketError, UnknownTicket
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.ticket import TicketOwner
 from store.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
@@ -63,11 +64,16 @@ class Write:
         allowed(self.who, endpoint)
         return visible_ticket(self.runtime, self.who, ref)
 
-    def member_account(self, endpoint: str, doing: str) -> UUID:
-        """The caller's customer account, for writes only its members make (``doing``)."""
+    def member_account(self, endpoint: str, refusal: Msg) -> UUID:
+        """The caller's customer account, for writes only its members make (``refusal``
+        tells anyone else so)."""
         allowed(self.who, endpoint)
         if self.who.account_id is None:
-            raise Problem(403, "not-a-member", f"Only members of a customer account {doing}.")
+            raise Problem(
+                403,
+                "not-a-member",
+                refusal,
+            )
         return self.who.account_id
 
     def attachments(self, ids: list[str]) -> list[AttachmentRef]:
@@ -252,8 +258,11 @@ def run_write(
         try:
             return write()
         except DocketError as error:
-            response = domain_problem(error)
-            headers = {"Content-Type": PROBLEM_TYPE}
+            response = domain_problem(error, language_of(request))
+            headers = {
+                "Content-Type": PROBLEM_TYPE,
+                "Content-Language": response.headers["content-language"],
+            }
             if "retry-after" in response.headers:
                 headers["Retry-After"] = response.headers["retry-after"]
             return StoredAnswer(response.status_code, json.loads(bytes(response.body)), headers)
@@ -284,13 +293,17 @@ def run_write(
             raise Problem(
                 422,
                 "idempotency-key-reused",
-                "This Idempotency-Key was first used with a different request; use a new key.",
+                Msg(
+                    "This Idempotency-Key was first used with a different request; use a new key."
+                ),
             ) from None
         except KeyInFlight:
             raise Problem(
                 409,
                 "idempotency-key-in-flight",
-                "The first request with this Idempotency-Key is still running; retry shortly.",
+                Msg(
+                    "The first request with this Idempotency-Key is still running; retry shortly."
+                ),
                 {"Retry-After": "1"},
             ) from None
     headers = dict(answer.headers)
@@ -314,7 +327,9 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOw
         try:
             owner = runtime.desk.ticket_facts(ref).owner
         except UnknownTicket:
-            raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
+            raise Problem(
+                404, "unknown-ticket", Msg("No ticket {ref} that you can see.", ref=ref)
+            ) from None
     elif sees_as_cc(principal, owner) or (
         not may_see_ticket(principal, owner) and principal.role == "requester"
     ):
@@ -323,9 +338,11 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOw
         try:
             owner = runtime.desk.ticket_facts(owner.ticket_id).owner
         except DocketError:
-            raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.") from None
+            raise Problem(
+                404, "unknown-ticket", Msg("No ticket {ref} that you can see.", ref=ref)
+            ) from None
     if not may_see_ticket(principal, owner):
-        raise Problem(404, "unknown-ticket", f"No ticket {ref} that you can see.")
+        raise Problem(404, "unknown-ticket", Msg("No ticket {ref} that you can see.", ref=ref))
     return owner
 
 

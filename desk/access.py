@@ -8,7 +8,7 @@ and docs/api.md prints this table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from domain.ticket import TicketOwner
@@ -134,6 +134,8 @@ class Principal:
     role: str
     name: str
     account_id: UUID | None = None
+    language: str | None = field(default=None, compare=False)
+    """The language the person reads Docket in, as the directory knows it."""
 
     @property
     def is_staff(self) -> bool:

@@ -14,6 +14,7 @@ from desk.answers import AccountReceipt
 from desk.core import DeskCore, position
 from domain.account import Account, checked_label
 from domain.errors import AlreadyExists, Busy, UnknownGroup, VersionMismatch
+from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
 
@@ -48,7 +49,9 @@ class Accounts(DeskCore):
         try:
             recordings = self.save(account)
         except IntegrityError:
-            raise AlreadyExists(f"An account with id {account.id} exists already.") from None
+            raise AlreadyExists(
+                Msg("An account with id {id} exists already.", id=account.id)
+            ) from None
         return AccountReceipt(account.id, account.version, position(recordings))
 
     def rename_account(
@@ -97,7 +100,9 @@ class Accounts(DeskCore):
     ) -> AccountReceipt:
         """The support group that answers an Enterprise account's tickets (it must exist)."""
         if group is not None and not self.group_exists(checked_label("group", group)):
-            raise UnknownGroup(f"No support group {group}; create it first (POST /v1/groups).")
+            raise UnknownGroup(
+                Msg("No support group {group}; create it first (POST /v1/groups).", group=group)
+            )
         return self._change_account(
             account_id, expected_version, lambda a: a.set_account_team(group=group, stamp=stamp)
         )
@@ -230,7 +235,7 @@ class Accounts(DeskCore):
                     ) from None
                 continue
             return AccountReceipt(account.id, account.version, position(recordings))
-        raise Busy(f"account {account_id}")
+        raise Busy(Msg("Account {account_id}", account_id=account_id))
 
     def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
         """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""
@@ -241,4 +246,4 @@ class Accounts(DeskCore):
                 return position(self.save(book))
             except IntegrityError:  # changed meanwhile: decide again on the new book
                 continue
-        raise Busy("the SLA policy")
+        raise Busy(Msg("The SLA policy"))

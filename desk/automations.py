@@ -29,6 +29,7 @@ from desk.macros import MacroDesk
 from domain.automation import BOOK_ID, DEFAULT_RULES, Rule, RuleBook, slug_for
 from domain.errors import Busy, InvalidField, NothingChanged, UnknownAutomation, UnknownMacro
 from domain.macro import Macro
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 
@@ -48,7 +49,12 @@ class Automations(MacroDesk):
         for rule in DEFAULT_RULES:
             if rule.id == rule_id:
                 return rule
-        raise UnknownAutomation(f"No automation {rule_id!r}; GET /v1/automations lists the rules.")
+        raise UnknownAutomation(
+            Msg(
+                "No automation {rule_id}; GET /v1/automations lists the rules.",
+                rule_id=repr(rule_id),
+            )
+        )
 
     def add_automation_rule(self, *, data: Mapping[str, Any], stamp: Stamp) -> Rule:
         """A new rule (version 1); its id is the one given, or made from its name."""
@@ -77,7 +83,7 @@ class Automations(MacroDesk):
             except IntegrityError:  # changed meanwhile: decide again on the new book
                 continue
             return rule
-        raise Busy("the automation rule book")
+        raise Busy(Msg("The automation rule book"))
 
     def _check_rule_macro(self, rule: Rule, i: int, macro_id: str) -> None:
         """A rule switched on applies a shared macro, not archived, that Docket can apply
@@ -85,25 +91,37 @@ class Automations(MacroDesk):
         field = f"actions[{i}].macro_id"
         macro = self._rule_macro(macro_id)
         if macro is None or not macro.shared:
-            kind = "a personal macro" if macro is not None else "no macro by that id"
+            kind = Msg("a personal macro") if macro is not None else Msg("no macro by that id")
             raise InvalidField(
                 field,
-                f"{field} names {kind}: a rule applies only a shared macro (GET /v1/macros "
-                "lists them; admins share one).",
+                Msg(
+                    "{field} names {kind}: a rule applies only a shared macro (GET /v1/macros "
+                    "lists them; admins share one).",
+                    field=field,
+                    kind=kind,
+                ),
             )
         if macro.archived:
-            raise InvalidField(field, f"{field} names an archived macro: name a current one.")
+            raise InvalidField(
+                field, Msg("{field} names an archived macro: name a current one.", field=field)
+            )
         if macro.actions.assignee == "me":
             raise InvalidField(
                 field,
-                f"{field} assigns to me, whoever applies it; an automation is no one: "
-                "name the agent in the macro, or leave the assignee out.",
+                Msg(
+                    "{field} assigns to me, whoever applies it; an automation is no one: name "
+                    "the agent in the macro, or leave the assignee out.",
+                    field=field,
+                ),
             )
         if macro.actions.status == "closed" and i != len(rule.actions) - 1:
             raise InvalidField(
                 field,
-                f"{field} closes the ticket: closing is a rule's last action, so apply the "
-                "macro last.",
+                Msg(
+                    "{field} closes the ticket: closing is a rule's last action, so apply the "
+                    "macro last.",
+                    field=field,
+                ),
             )
 
     def _rule_macro(self, macro_id: str) -> Macro | None:
@@ -132,7 +150,7 @@ class Automations(MacroDesk):
         :class:`NothingChanged`. ``stamp.at`` is the instant it is decided at."""
         rule = self.automation_rule(rule_id)
         if not rule.enabled:
-            raise NothingChanged(f"The automation {rule_id} is switched off.")
+            raise NothingChanged(Msg("The automation {rule_id} is switched off.", rule_id=rule_id))
         stamp = replace(stamp, causation_id=rule.causation_id)
         macros = {m: self.macro(m, stamp) for _, m in rule.macros_applied()}  # shared only
         return self._change(ticket, None, lambda t: self._fire(t, rule, macros, stamp), stamp)

@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError
 
 from desk.staff import Staff
 from domain.errors import AdminAlreadyExists, AlreadyExists
+from domain.messages import Msg
 from domain.stamp import Stamp
 from projections import directory
 from projections.kit import Tables
@@ -57,8 +58,12 @@ def register_first_admin(
     found = existing_admins(url, schema)
     if found:
         raise AdminAlreadyExists(
-            f"Docket has an admin already ({found[0]['name']} <{found[0]['email']}>); ask an "
-            "admin for a token (POST /v1/tokens), or issue one with `docket tokens issue`."
+            Msg(
+                "Docket has an admin already ({found} <{found2}>); ask an admin for a "
+                "token (POST /v1/tokens), or issue one with `docket tokens issue`.",
+                found=found[0]["name"],
+                found2=found[0]["email"],
+            )
         )
     try:
         return desk.register_staff(
@@ -66,6 +71,8 @@ def register_first_admin(
         ).staff_id
     except (IntegrityError, AlreadyExists):  # the id was taken meanwhile
         raise AdminAlreadyExists(
-            "Another `docket admin init` registered the first admin meanwhile; ask them "
-            "for a token."
+            Msg(
+                "Another `docket admin init` registered the first admin meanwhile; ask "
+                "them for a token."
+            )
         ) from None

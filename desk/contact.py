@@ -55,6 +55,7 @@ from domain.errors import (
     UnknownContactRequest,
     VersionMismatch,
 )
+from domain.messages import Msg
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
 from domain.stamp import Stamp
@@ -101,7 +102,7 @@ class Contact(DeskCore):
             return ContactReceipt(
                 request.id, request.reference, request.version, position(recordings)
             )
-        raise Busy("the contact form")
+        raise Busy(Msg("The contact form"))
 
     @staticmethod
     def _received(
@@ -237,21 +238,31 @@ class Contact(DeskCore):
         members = [m for m in dict.fromkeys(at_address) if m in account.members]
         if not members:
             raise ContactNotFileable(
-                f"No member of {account.name} has the address {email}; answer the request "
-                "by email instead."
+                Msg(
+                    "No member of {name} has the address {email}; answer the request by "
+                    "email instead.",
+                    name=account.name,
+                    email=email,
+                )
             )
         try:
             account.check_may_file(members[0])
         except (PlanNotEntitled, NotAMember):
             raise ContactNotFileable(
-                f"{account.name} is on the {account.plan.title()} plan, which does not include "
-                "ticket support; answer the request by email instead."
+                Msg(
+                    "{name} is on the {title} plan, which does not include ticket support; "
+                    "answer the request by email instead.",
+                    name=account.name,
+                    title=account.plan.title(),
+                )
             ) from None
         return members[0]
 
     def _contact(self, request_id: UUID, expected_version: int | None = None) -> ContactRequest:
         request = self._get(
-            ContactRequest, request_id, UnknownContactRequest(f"No contact request {request_id}.")
+            ContactRequest,
+            request_id,
+            UnknownContactRequest(Msg("No contact request {request_id}.", request_id=request_id)),
         )
         if expected_version is not None and request.version != expected_version:
             raise VersionMismatch(expected_version, request.version)

@@ -43,6 +43,7 @@ from domain.errors import (
     UnknownTicket,
     VersionMismatch,
 )
+from domain.messages import Msg, Text
 from domain.numbers import TicketNumber, format_number, parse_number
 from domain.sla import FOUNDING_POLICY, Targets, terms_for
 from domain.sla_policy import BOOK_ID, SlaPolicyBook
@@ -128,7 +129,7 @@ class DeskCore(Application[UUID]):
             claim: TicketNumber = self.repository.get(TicketNumber.id_for(number))
             ticket_id = UUID(claim.ticket_id)
         except AggregateNotFoundError:
-            raise UnknownTicket(f"No ticket {ref}.") from None
+            raise UnknownTicket(Msg("No ticket {ref}.", ref=ref)) from None
         except Exception:  # a claim Docket cannot read back was not written by it
             raise TicketDamaged(number, "the claim of its number is unreadable") from None
         if len(self._numbers) >= NUMBERS_REMEMBERED:
@@ -160,9 +161,13 @@ class DeskCore(Application[UUID]):
             if group is None or group in member.groups:
                 return  # a group an agent is in exists
         if group is not None and not self.group_exists(group):
-            raise UnknownGroup(f"No support group {group}; create it with POST /v1/groups.")
+            raise UnknownGroup(
+                Msg("No support group {group}; create it with POST /v1/groups.", group=group)
+            )
         if agent_id is not None:
-            raise InvalidField("group", f"That agent is not in the {group} support group.")
+            raise InvalidField(
+                "group", Msg("That agent is not in the {group} support group.", group=group)
+            )
 
     def group_exists(self, name: str) -> bool:
         """Whether the support group was created, or named when an agent was registered.
@@ -194,7 +199,11 @@ class DeskCore(Application[UUID]):
 
     def _staff(self, staff_id: str | UUID) -> StaffMember:
         staff_uuid = staff_id if isinstance(staff_id, UUID) else uuid_of(staff_id, UnknownStaff)
-        return self._get(StaffMember, staff_uuid, UnknownStaff(f"No staff member {staff_id}."))
+        return self._get(
+            StaffMember,
+            staff_uuid,
+            UnknownStaff(Msg("No staff member {staff_id}.", staff_id=staff_id)),
+        )
 
     def has_ticket(self, ticket_id: UUID) -> bool:
         return self._exists(ticket_id)
@@ -260,7 +269,7 @@ class DeskCore(Application[UUID]):
                 session_id=stream_id, person_id=person_id, account_id=account_id, stamp=stamp
             )
         if not isinstance(session, HelpSession):
-            raise UnknownHelpSession(f"No help session {session_id}.")
+            raise UnknownHelpSession(Msg("No help session {session_id}.", session_id=session_id))
         session.check_belongs_to(person_id)
         return session
 
@@ -333,12 +342,12 @@ class DeskCore(Application[UUID]):
         if not stored:
             if head is not None:
                 raise TicketDamaged(str(ticket_id), f"all {head[0]} of its events are missing")
-            raise UnknownTicket(f"No ticket {ticket_id}.")
+            raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
         if not stored[0].topic.startswith(TICKET_TOPIC):
-            raise UnknownTicket(f"No ticket {ticket_id}.")
+            raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
         ticket = project_aggregate(None, self._whole_events(ticket_id, stored, head))
         if not isinstance(ticket, Ticket):
-            raise UnknownTicket(f"No ticket {ticket_id}.")
+            raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
         return ticket
 
     def _sealed_head(self, stream_id: UUID) -> tuple[int, str] | None:
@@ -412,7 +421,11 @@ class DeskCore(Application[UUID]):
         return state
 
     def _account(self, account_id: UUID) -> Account:
-        return self._get(Account, account_id, UnknownAccount(f"No account {account_id}."))
+        return self._get(
+            Account,
+            account_id,
+            UnknownAccount(Msg("No account {account_id}.", account_id=account_id)),
+        )
 
 
 def lost_race(attempt: int, deadline: float, number: str) -> None:
@@ -428,8 +441,8 @@ def position(recordings: list[Recording[Any]]) -> int:
     return max((r.notification.id for r in recordings), default=0)
 
 
-def uuid_of(text: str, error: Callable[[str], Exception]) -> UUID:
+def uuid_of(text: str, error: Callable[[Text], Exception]) -> UUID:
     try:
         return UUID(text)
     except (ValueError, TypeError, AttributeError):
-        raise error(f"No such id {text!r}.") from None
+        raise error(Msg("No such id {text!r}.", text=text)) from None

@@ -13,6 +13,7 @@ from desk.answers import ArticleReceipt
 from desk.core import DeskCore, position
 from domain.article import ArticleContent, HelpArticle, article_id_for, checked_slug
 from domain.errors import AlreadyExists, Busy, NothingChanged, UnknownArticle
+from domain.messages import Msg
 from domain.stamp import Stamp
 
 
@@ -26,7 +27,10 @@ class HelpCentre(DeskCore):
             recordings = self.save(article)
         except IntegrityError:
             raise AlreadyExists(
-                f"An article with slug {article.slug} exists already; revise it instead."
+                Msg(
+                    "An article with slug {slug} exists already; revise it instead.",
+                    slug=article.slug,
+                )
             ) from None
         return article_receipt(article, recordings)
 
@@ -78,7 +82,7 @@ class HelpCentre(DeskCore):
                 return position(self.save(session))
             except IntegrityError:  # another opening of the same session won: again
                 continue
-        raise Busy("the help session")
+        raise Busy(Msg("The help session"))
 
     def _change_article(
         self, article_id: UUID, command: Callable[[HelpArticle], object]
@@ -90,10 +94,14 @@ class HelpCentre(DeskCore):
                 return article_receipt(article, self.save(article))
             except IntegrityError:  # changed meanwhile: decide again on the new version
                 continue
-        raise Busy(f"article {article_id}")
+        raise Busy(Msg("Article {article_id}", article_id=article_id))
 
     def _article(self, article_id: UUID) -> HelpArticle:
-        return self._get(HelpArticle, article_id, UnknownArticle(f"No article {article_id}."))
+        return self._get(
+            HelpArticle,
+            article_id,
+            UnknownArticle(Msg("No article {article_id}.", article_id=article_id)),
+        )
 
 
 def article_receipt(article: HelpArticle, recordings: list[Recording[Any]]) -> ArticleReceipt:

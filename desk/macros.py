@@ -26,6 +26,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.macro import Macro, MacroActions, render, text_for
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 
@@ -59,9 +60,13 @@ class MacroDesk(DeskCore):
         try:
             recordings = self.save(macro)
         except IntegrityError:  # that id is taken: by this very macro, written before?
-            kept = self._get(Macro, macro.id, AlreadyExists(f"Macro {macro.id} exists."))
+            kept = self._get(
+                Macro, macro.id, AlreadyExists(Msg("Macro {id} exists.", id=macro.id))
+            )
             if kept.owner_id != macro.owner_id:
-                raise AlreadyExists(f"Macro {macro.id} exists; write yours anew.") from None
+                raise AlreadyExists(
+                    Msg("Macro {id} exists; write yours anew.", id=macro.id)
+                ) from None
             return MacroReceipt(kept.id, kept.version, 0)
         return MacroReceipt(macro.id, macro.version, position(recordings))
 
@@ -78,7 +83,7 @@ class MacroDesk(DeskCore):
         ``status``, ``tags_add`` …) replaced, ``None`` clearing it; the others kept."""
         unknown = set(changes or {}) - set(MacroActions().as_data())
         if unknown:
-            raise InvalidField(sorted(unknown)[0], "A macro has no such action.")
+            raise InvalidField(sorted(unknown)[0], Msg("A macro has no such action."))
 
         def command(macro: Macro) -> None:
             data = {**macro.actions.as_data(), **(changes or {})}
@@ -100,7 +105,9 @@ class MacroDesk(DeskCore):
     def macro(self, macro_id: str | UUID, stamp: Stamp) -> Macro:
         """The macro, if the author of ``stamp`` may use it (else :class:`UnknownMacro`)."""
         found = self._get(
-            Macro, self._macro_id(macro_id), UnknownMacro(f"No macro {macro_id} that you can use.")
+            Macro,
+            self._macro_id(macro_id),
+            UnknownMacro(Msg("No macro {macro_id} that you can use.", macro_id=macro_id)),
         )
         found.check_reaches(stamp)
         return found
@@ -123,10 +130,10 @@ class MacroDesk(DeskCore):
     @staticmethod
     def _check_may_keep(shared: bool, stamp: Stamp) -> None:
         if stamp.actor_kind not in ("agent", "admin"):
-            raise StaffOnly("Only agents and admins keep macros.")
+            raise StaffOnly(Msg("Only agents and admins keep macros."))
         if shared and stamp.actor_kind != "admin":
             raise SharedMacroAdminOnly(
-                "Only Docket admins write or change shared macros; keep this one personal."
+                Msg("Only Docket admins write or change shared macros; keep this one personal.")
             )
 
     def _check_fields(self, actions: MacroActions) -> None:
@@ -225,7 +232,7 @@ class MacroDesk(DeskCore):
     def _me(stamp: Stamp) -> str:
         if stamp.actor_kind not in ("agent", "admin"):
             raise InvalidField(
-                "assignee", "assignee me names whoever applies the macro: an agent."
+                "assignee", Msg("assignee me names whoever applies the macro: an agent.")
             )
         return stamp.actor_id
 

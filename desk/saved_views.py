@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from desk.answers import SavedViewReceipt
 from desk.core import DeskCore, position, uuid_of
 from domain.errors import Busy, UnknownSavedView, VersionMismatch
+from domain.messages import Msg
 from domain.saved_view import Filters, SavedView
 from domain.stamp import Stamp
 
@@ -92,7 +93,9 @@ class SavedViews(DeskCore):
             return False
 
     def _saved_view(self, view_ref: str | UUID) -> SavedView:
-        missing = UnknownSavedView(f"No saved view {str(view_ref)[:100]}; see GET /v1/views.")
+        missing = UnknownSavedView(
+            Msg("No saved view {id}; see GET /v1/views.", id=str(view_ref)[:100])
+        )
         view_id = view_ref if isinstance(view_ref, UUID) else uuid_of(view_ref, lambda _: missing)
         return self._get(SavedView, view_id, missing)
 
@@ -108,7 +111,7 @@ class SavedViews(DeskCore):
         for _ in range(20):
             view = self._saved_view(view_ref)
             if not view.visible_to(editor_id):  # before its version: no view at all to them
-                raise UnknownSavedView(f"No saved view {view.id}; see GET /v1/views.")
+                raise UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=view.id))
             if expected_version is not None and view.version != expected_version:
                 raise VersionMismatch(expected_version, view.version, "saved view")
             command(view)
@@ -120,4 +123,4 @@ class SavedViews(DeskCore):
                     raise VersionMismatch(expected_version, current, "saved view") from None
                 continue
             return SavedViewReceipt(view.id, view.version, position(recordings))
-        raise Busy("the saved view")
+        raise Busy(Msg("The saved view"))

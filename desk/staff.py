@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from desk.answers import GroupReceipt, StaffReceipt
 from desk.core import DeskCore, position
 from domain.errors import AlreadyExists, Busy, DocketError, UnknownGroup, VersionMismatch
+from domain.messages import Msg
 from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
 
@@ -31,6 +32,7 @@ class Staff(DeskCore):
         stamp: Stamp,
         groups: list[str] | None = None,
         staff_id: UUID | None = None,
+        language: str = "en",
     ) -> StaffReceipt:
         """Register a staff member; the groups they are put in that do not exist yet are
         created in the same save. Without ``staff_id``, the id follows from the email, so
@@ -44,6 +46,8 @@ class Staff(DeskCore):
             groups=named,
             stamp=stamp,
         )
+        if language != member.language:  # English unless said: no event for the default
+            member.choose_language(language=language, stamp=stamp)
         new_groups = [
             SupportGroup.create(name=g, stamp=stamp) for g in named if not self.group_exists(g)
         ]
@@ -51,7 +55,9 @@ class Staff(DeskCore):
             recordings = self.save(member, *new_groups)
         except IntegrityError:
             if self._exists(member.id):
-                raise AlreadyExists(f"Staff member {email} is already registered.") from None
+                raise AlreadyExists(
+                    Msg("Staff member {email} is already registered.", email=email)
+                ) from None
             # a group was created meanwhile: it exists now, so register without creating it
             recordings = self.save(member)
         return StaffReceipt(member.id, member.version, position(recordings))
@@ -67,11 +73,13 @@ class Staff(DeskCore):
     def create_group(self, *, name: str, stamp: Stamp) -> GroupReceipt:
         group = SupportGroup.create(name=name, stamp=stamp)
         if self.group_exists(name):
-            raise AlreadyExists(f"The support group {name} already exists.")
+            raise AlreadyExists(Msg("The support group {name} already exists.", name=name))
         try:
             recordings = self.save(group)
         except IntegrityError:
-            raise AlreadyExists(f"The support group {name} already exists.") from None
+            raise AlreadyExists(
+                Msg("The support group {name} already exists.", name=name)
+            ) from None
         return GroupReceipt(name, position(recordings))
 
     def add_to_group(
@@ -86,7 +94,9 @@ class Staff(DeskCore):
 
         def join(member: StaffMember) -> None:
             if not self.group_exists(group):
-                raise UnknownGroup(f"No support group {group}; create it with POST /v1/groups.")
+                raise UnknownGroup(
+                    Msg("No support group {group}; create it with POST /v1/groups.", group=group)
+                )
             member.join_group(group=group, stamp=stamp)
 
         return self._change_staff(staff_id, expected_version, join)
@@ -121,14 +131,16 @@ class Staff(DeskCore):
         for _ in range(20):
             member = self._staff(staff_id)
             if expected_version is not None and member.version != expected_version:
-                raise VersionMismatch(expected_version, member.version, "staff member")
+                raise VersionMismatch(expected_version, member.version, Msg("The staff member"))
             command(member)
             try:
                 recordings = self.save(member)
             except IntegrityError:
                 if expected_version is not None:
                     current = self._staff(staff_id).version
-                    raise VersionMismatch(expected_version, current, "staff member") from None
+                    raise VersionMismatch(
+                        expected_version, current, Msg("The staff member")
+                    ) from None
                 continue
             return StaffReceipt(member.id, member.version, position(recordings))
-        raise Busy("the staff member")
+        raise Busy(Msg("The staff member"))

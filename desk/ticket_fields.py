@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from desk.core import DeskCore, position
 from domain.custom_fields import FieldDefinition, TicketFieldBook
 from domain.errors import Busy, UnknownTicketField, VersionMismatch
+from domain.messages import Msg
 from domain.stamp import Stamp
 
 UNSAVED = Stamp("docket", "system", "system", datetime(2000, 1, 1, tzinfo=UTC))
@@ -40,7 +41,9 @@ class TicketFields(DeskCore):
         """One field, archived or not, and its revision (``UnknownTicketField`` if none)."""
         book = self._field_book()
         if book is None:
-            raise UnknownTicketField(f"No ticket field {key}: GET /v1/ticket-fields lists them.")
+            raise UnknownTicketField(
+                Msg("No ticket field {key}: GET /v1/ticket-fields lists them.", key=key)
+            )
         return book.field(key), book.revisions[key]
 
     def define_ticket_field(self, *, data: Mapping[str, Any], stamp: Stamp) -> FieldReceipt:
@@ -76,4 +79,4 @@ class TicketFields(DeskCore):
             except IntegrityError:  # changed meanwhile: decide again on the new book
                 continue
             return FieldReceipt(definition, book.revisions[definition.key], position(recorded))
-        raise Busy("the ticket fields")
+        raise Busy(Msg("The ticket fields"))

@@ -34,6 +34,7 @@ from domain.errors import (
     UnknownTicket,
     VersionMismatch,
 )
+from domain.messages import Msg
 from domain.numbers import TicketNumber, format_number
 from domain.routing import ROUTING
 from domain.stamp import Stamp
@@ -144,7 +145,10 @@ class TicketDesk(DeskCore):
         so the refusal tells nothing of which tickets exist."""
         unseen = InvalidField(
             "follow_up_of",
-            f"No ticket {ref} that you can see; name one of your own tickets, e.g. T-000123.",
+            Msg(
+                "No ticket {ref} that you can see; name one of your own tickets, e.g. T-000123.",
+                ref=ref,
+            ),
         )
         try:
             earlier = self.ticket_facts(ref)
@@ -463,7 +467,7 @@ class TicketDesk(DeskCore):
         try:
             return self._ticket(link.ticket_id)
         except UnknownTicket:  # signed, for a ticket that is not there: no survey of ours
-            raise SurveyLinkInvalid("This survey link names no ticket.") from None
+            raise SurveyLinkInvalid(Msg("This survey link names no ticket.")) from None
 
     def _survey_stamp(self, link: SurveyLink, at: datetime, correlation_id: str) -> Stamp:
         requester = self._surveyed_ticket(link).requester_id

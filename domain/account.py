@@ -40,6 +40,7 @@ from domain.errors import (
     PremiumNotAvailable,
     SeatsExhausted,
 )
+from domain.messages import Msg
 from domain.sla import calendar_named
 from domain.stamp import Stamp
 from domain.vocabulary import (
@@ -233,7 +234,7 @@ class Account(ChainedAggregate):
     def rename(self, *, to_name: str, stamp: Stamp) -> None:
         checked_text("name", to_name, max_chars=NAME_MAX_CHARS)
         if to_name == self.name:
-            raise NothingChanged(f"The account is already named {to_name}.")
+            raise NothingChanged(Msg("The account is already named {to_name}.", to_name=to_name))
         self._renamed(from_name=self.name, to_name=to_name, stamp=stamp)
 
     @event(Renamed)
@@ -243,7 +244,11 @@ class Account(ChainedAggregate):
     def change_plan(self, *, to_plan: str, stamp: Stamp) -> None:
         checked_choice("plan", to_plan, PLANS)
         if to_plan == self.plan:
-            raise NothingChanged(f"{self.name} is on the {to_plan.title()} plan already.")
+            raise NothingChanged(
+                Msg(
+                    "{name} is on the {title} plan already.", name=self.name, title=to_plan.title()
+                )
+            )
         self._plan_changed(from_plan=self.plan, to_plan=to_plan, stamp=stamp)
 
     @event(PlanChanged)
@@ -253,16 +258,25 @@ class Account(ChainedAggregate):
     def change_seats(self, *, to_seats: int, stamp: Stamp) -> None:
         checked_seats(to_seats)
         if to_seats == self.seats:
-            raise NothingChanged(f"{self.name} has {to_seats} seats already.")
+            raise NothingChanged(
+                Msg("{name} has {to_seats} seats already.", name=self.name, to_seats=to_seats)
+            )
         if to_seats < len(self.members):
             raise SeatsExhausted(
-                f"{self.name} has {len(self.members)} members; remove members before buying "
-                f"fewer seats than that."
+                Msg(
+                    "{name} has {length} members; remove members before buying fewer seats "
+                    "than that.",
+                    name=self.name,
+                    length=len(self.members),
+                )
             )
         if to_seats < PREMIUM_MIN_SEATS and self.premium_products(stamp.at):
             raise PremiumNotAvailable(
-                f"Premium support needs {PREMIUM_MIN_SEATS} seats or more; remove the Premium "
-                "add-ons before going under that."
+                Msg(
+                    "Premium support needs {PREMIUM_MIN_SEATS} seats or more; remove the "
+                    "Premium add-ons before going under that.",
+                    PREMIUM_MIN_SEATS=PREMIUM_MIN_SEATS,
+                )
             )
         self._seats_changed(from_seats=self.seats, to_seats=to_seats, stamp=stamp)
 
@@ -272,7 +286,11 @@ class Account(ChainedAggregate):
 
     def set_renewal_date(self, *, renewal_on: date, stamp: Stamp) -> None:
         if renewal_on == self.renewal_on:
-            raise NothingChanged(f"{self.name} renews on {renewal_on} already.")
+            raise NothingChanged(
+                Msg(
+                    "{name} renews on {renewal_on} already.", name=self.name, renewal_on=renewal_on
+                )
+            )
         self._renewal_date_set(renewal_on=renewal_on.isoformat(), stamp=stamp)
 
     @event(RenewalDateSet)
@@ -283,7 +301,9 @@ class Account(ChainedAggregate):
         if group is not None:
             checked_label("group", group)
         if group == self.account_team:
-            raise NothingChanged(f"{self.name}'s account team is {group} already.")
+            raise NothingChanged(
+                Msg("{name}'s account team is {group} already.", name=self.name, group=group)
+            )
         self._account_team_set(group=group, stamp=stamp)
 
     @event(AccountTeamSet)
@@ -298,21 +318,38 @@ class Account(ChainedAggregate):
         checked_label("product", product)
         if self.plan not in FILING_PLANS:
             raise PremiumNotAvailable(
-                f"Premium support is for paid plans; upgrade {self.name} from the "
-                f"{self.plan.title()} plan first."
+                Msg(
+                    "Premium support is for paid plans; upgrade {name} from the {title} "
+                    "plan first.",
+                    name=self.name,
+                    title=self.plan.title(),
+                )
             )
         if self.seats is None or self.seats < PREMIUM_MIN_SEATS:
             raise PremiumNotAvailable(
-                f"Premium support is for teams of {PREMIUM_MIN_SEATS} seats or more; "
-                f"{self.name} has {self.seats or 'no'} seats. Raise the seats first."
+                Msg(
+                    "Premium support is for teams of {PREMIUM_MIN_SEATS} seats or more; "
+                    "{name} has {value} seats. Raise the seats first.",
+                    PREMIUM_MIN_SEATS=PREMIUM_MIN_SEATS,
+                    name=self.name,
+                    value=self.seats or "no",
+                )
             )
         if self.products and product not in self.products:
             raise InvalidField(
-                "product", f"{self.name} does not use {product}: {', '.join(self.products)}."
+                "product",
+                Msg(
+                    "{name} does not use {product}: {names}.",
+                    name=self.name,
+                    product=product,
+                    names=", ".join(self.products),
+                ),
             )
         current = self._add_on(product, stamp.at)
         if current is not None and current.level == level and current.until is None:
-            raise NothingChanged(f"{product} has Premium {level.title()} already.")
+            raise NothingChanged(
+                Msg("{product} has Premium {title} already.", product=product, title=level.title())
+            )
         self._premium_added(product=product, level=level, stamp=stamp)
 
     @event(PremiumAdded)
@@ -326,7 +363,9 @@ class Account(ChainedAggregate):
         """End Premium on ``product`` at the next renewal date; answers when it ends."""
         current = self._add_on(product, stamp.at)
         if current is None or current.until is not None:
-            raise NothingChanged(f"{product} has no Premium add-on to remove.")
+            raise NothingChanged(
+                Msg("{product} has no Premium add-on to remove.", product=product)
+            )
         effective_at = self.next_renewal(stamp.at)
         self._premium_removed(product=product, effective_at=effective_at, stamp=stamp)
         return effective_at
@@ -378,17 +417,22 @@ class Account(ChainedAggregate):
         checked_text("member_id", member_id, max_chars=NAME_MAX_CHARS)
         checked_text("email", email, max_chars=NAME_MAX_CHARS)
         if "@" not in email:
-            raise InvalidField("email", f"{email!r} is not an email address.")
+            raise InvalidField("email", Msg("{email!r} is not an email address.", email=email))
         checked_text("name", name, max_chars=NAME_MAX_CHARS)
         checked_choice("role", role, MEMBER_ROLES)
         checked_choice("language", language, LANGUAGES)
         checked_time_zone(time_zone)
         if member_id in self.members:
-            raise AlreadyExists(f"{email} is already a member of {self.name}.")
+            raise AlreadyExists(
+                Msg("{email} is already a member of {name}.", email=email, name=self.name)
+            )
         if self.seats is not None and len(self.members) >= self.seats:
             raise SeatsExhausted(
-                f"All {self.seats} seats of {self.name} are taken: remove a member or raise "
-                "the seats."
+                Msg(
+                    "All {seats} seats of {name} are taken: remove a member or raise the seats.",
+                    seats=self.seats,
+                    name=self.name,
+                )
             )
         self._member_added(
             member_id=member_id,
@@ -429,9 +473,13 @@ class Account(ChainedAggregate):
             checked_choice("roles", role, MEMBER_ROLES)
         wanted = tuple(r for r in MEMBER_ROLES if r in roles)
         if not wanted or ("member" in wanted and len(wanted) > 1):
-            raise InvalidField("roles", "A member is 'member', or 'admin' and/or 'billing_admin'.")
+            raise InvalidField(
+                "roles", Msg("A member is 'member', or 'admin' and/or 'billing_admin'.")
+            )
         if wanted == self.members[member_id]:
-            raise NothingChanged(f"That member's roles are {', '.join(wanted)} already.")
+            raise NothingChanged(
+                Msg("That member's roles are {names} already.", names=", ".join(wanted))
+            )
         self._member_roles_changed(member_id=member_id, roles=list(wanted), stamp=stamp)
 
     @event(MemberRolesChanged)
@@ -442,10 +490,13 @@ class Account(ChainedAggregate):
         """A member's choices, made by the member themself."""
         self.check_member(member_id)
         if not isinstance(surveys, bool):
-            raise InvalidField("surveys", "surveys is true or false.")
+            raise InvalidField("surveys", Msg("surveys is true or false."))
         if surveys == self.wants_surveys(member_id):
-            state = "on" if surveys else "off"
-            raise NothingChanged(f"Satisfaction surveys are {state} for you already.")
+            raise NothingChanged(
+                Msg("Satisfaction surveys are on for you already.")
+                if surveys
+                else Msg("Satisfaction surveys are off for you already.")
+            )
         self._member_preferences_changed(member_id=member_id, surveys=surveys, stamp=stamp)
 
     @event(MemberPreferencesChanged)
@@ -459,14 +510,14 @@ class Account(ChainedAggregate):
 
     def check_member(self, member_id: str) -> None:
         if member_id not in self.members:
-            raise NotAMember(f"That person is not a member of {self.name}.")
+            raise NotAMember(Msg("That person is not a member of {name}.", name=self.name))
 
     def check_may_file(self, member_id: str) -> None:
         """Free and Education plans cannot file; only members file for their team."""
         if self.plan not in FILING_PLANS:
             raise PlanNotEntitled(self.plan, FILING_PLANS)
         if member_id not in self.members:
-            raise NotAMember(f"You are not a member of {self.name}.")
+            raise NotAMember(Msg("You are not a member of {name}.", name=self.name))
 
     def wants_surveys(self, member_id: str) -> bool:
         return member_id not in self.no_surveys
@@ -491,7 +542,9 @@ class Account(ChainedAggregate):
 
 def checked_seats(seats: int) -> int:
     if not 1 <= seats <= MAX_SEATS:
-        raise InvalidField("seats", f"Seats are a whole number from 1 to {MAX_SEATS}.")
+        raise InvalidField(
+            "seats", Msg("Seats are a whole number from 1 to {MAX_SEATS}.", MAX_SEATS=MAX_SEATS)
+        )
     return seats
 
 
@@ -499,7 +552,10 @@ def checked_label(field: str, value: str) -> str:
     """A product or group name: printable text, no control characters."""
     checked_text(field, value, max_chars=NAME_MAX_CHARS)
     if not value.isprintable():
-        raise InvalidField(field, f"A {field} name is printable text, without control characters.")
+        raise InvalidField(
+            field,
+            Msg("A {field} name is printable text, without control characters.", field=field),
+        )
     return value
 
 
@@ -507,7 +563,7 @@ def checked_products(products: list[str]) -> list[str]:
     for product in products:
         checked_label("products", product)
     if len(set(products)) != len(products):
-        raise InvalidField("products", "Name each product once.")
+        raise InvalidField("products", Msg("Name each product once."))
     return list(products)
 
 

@@ -21,6 +21,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import ArticleWithdrawn, InvalidField, NothingChanged, UnknownHelpSession
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.vocabulary import (
     BODY_MAX_BYTES,
@@ -52,8 +53,12 @@ def checked_slug(slug: str) -> str:
     if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > SLUG_MAX_CHARS:
         raise InvalidField(
             "slug",
-            f"slug is lower-case letters, digits and single hyphens, at most "
-            f"{SLUG_MAX_CHARS} characters; got {slug!r}.",
+            Msg(
+                "slug is lower-case letters, digits and single hyphens, at most "
+                "{SLUG_MAX_CHARS} characters; got {slug!r}.",
+                SLUG_MAX_CHARS=SLUG_MAX_CHARS,
+                slug=slug,
+            ),
         )
     return slug
 
@@ -61,7 +66,14 @@ def checked_slug(slug: str) -> str:
 def checked_labels(field: str, values: list[str]) -> list[str]:
     """Products or topics: distinct non-blank names, in the order given."""
     if not isinstance(values, list) or len(values) > MAX_LABELS:
-        raise InvalidField(field, f"{field} is a list of at most {MAX_LABELS} names.")
+        raise InvalidField(
+            field,
+            Msg(
+                "{field} is a list of at most {MAX_LABELS} names.",
+                field=field,
+                MAX_LABELS=MAX_LABELS,
+            ),
+        )
     seen: list[str] = []
     for value in values:
         checked_text(field, value, max_chars=NAME_MAX_CHARS)
@@ -137,7 +149,7 @@ class HelpArticle(ChainedAggregate):
         self.check_not_withdrawn()
         c = checked_content(content)
         if c == self.content():
-            raise NothingChanged(f"Article {self.slug} already reads that way.")
+            raise NothingChanged(Msg("Article {slug} already reads that way.", slug=self.slug))
         self._revised(
             title=c.title,
             body=c.body,
@@ -173,7 +185,7 @@ class HelpArticle(ChainedAggregate):
 
     def check_not_withdrawn(self) -> None:
         if self.withdrawn:
-            raise ArticleWithdrawn(f"Article {self.slug} was withdrawn.")
+            raise ArticleWithdrawn(Msg("Article {slug} was withdrawn.", slug=self.slug))
 
 
 @dataclass(frozen=True)
@@ -263,4 +275,4 @@ class HelpSession(ChainedAggregate):
 
     def check_belongs_to(self, person_id: str) -> None:
         if person_id != self.person_id:
-            raise UnknownHelpSession(f"No help session {self.id} of yours.")
+            raise UnknownHelpSession(Msg("No help session {id} of yours.", id=self.id))

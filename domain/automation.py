@@ -32,6 +32,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import AlreadyExists, InvalidField, NothingChanged, UnknownAutomation
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.tags import TAG_MAX_CHARS, normalised_tag, normalised_tags
 from domain.vocabulary import (
@@ -202,7 +203,7 @@ def _strings(name: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise InvalidField(name, f"{name} is a list of names.")
+        raise InvalidField(name, Msg("{name} is a list of names.", name=name))
     return tuple(dict.fromkeys(value))
 
 
@@ -213,31 +214,41 @@ def checked_tag(name: str, tag: Any) -> str:
 
 def conditions_from_data(data: Any) -> Conditions:
     if not isinstance(data, Mapping):
-        raise InvalidField("conditions", "conditions is an object with since and hours.")
+        raise InvalidField("conditions", Msg("conditions is an object with since and hours."))
     unknown = sorted(set(data) - set(Conditions.__dataclass_fields__))
     if unknown:
-        raise InvalidField(f"conditions.{unknown[0]}", f"No condition {unknown[0]!r}.")
+        raise InvalidField(
+            f"conditions.{unknown[0]}", Msg("No condition {unknown}.", unknown=repr(unknown[0]))
+        )
     since = data.get("since")
     if not isinstance(since, str):
         raise InvalidField(
             "conditions.since",
-            f"Every automation waits for a time: since is one of {', '.join(RULE_CLOCKS)}.",
+            Msg(
+                "Every automation waits for a time: since is one of {RULE_CLOCKS}.",
+                RULE_CLOCKS=", ".join(RULE_CLOCKS),
+            ),
         )
     checked_choice("conditions.since", since, RULE_CLOCKS)
     hours = data.get("hours")
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours):
-        raise InvalidField("conditions.hours", "hours is a number of calendar hours, e.g. 96.")
+        raise InvalidField(
+            "conditions.hours", Msg("hours is a number of calendar hours, e.g. 96.")
+        )
     if hours < 0:
         raise InvalidField(
-            "conditions.hours", f"hours is {hours}: a time since an event is never negative."
+            "conditions.hours",
+            Msg("hours is {hours}: a time since an event is never negative.", hours=hours),
         )
     if hours > MAX_HOURS:
-        raise InvalidField("conditions.hours", f"hours is at most {MAX_HOURS} (a year).")
+        raise InvalidField(
+            "conditions.hours", Msg("hours is at most {MAX_HOURS} (a year).", MAX_HOURS=MAX_HOURS)
+        )
     status = _choices("conditions.status", data.get("status"), STATUSES)
     if "closed" in status:
         raise InvalidField(
             "conditions.status",
-            "Automations work open and pending tickets; a closed ticket is only reopened.",
+            Msg("Automations work open and pending tickets; a closed ticket is only reopened."),
         )
     groups = _strings("conditions.group", data.get("group"))
     for g in groups:
@@ -250,7 +261,8 @@ def conditions_from_data(data: Any) -> Conditions:
     )
     if set(tags_all) & set(tags_none):
         raise InvalidField(
-            "conditions.tags_none", "A tag cannot be both required and excluded: no ticket holds."
+            "conditions.tags_none",
+            Msg("A tag cannot be both required and excluded: no ticket holds."),
         )
     return Conditions(
         since=since,
@@ -278,16 +290,25 @@ def action_from_data(data: Any, i: int) -> Action:
     where = f"actions[{i}]"
     if not isinstance(data, Mapping) or not isinstance(data.get("type"), str):
         raise InvalidField(
-            f"{where}.type", f"Each action has a type: one of {', '.join(RULE_ACTION_KINDS)}."
+            f"{where}.type",
+            Msg(
+                "Each action has a type: one of {RULE_ACTION_KINDS}.",
+                RULE_ACTION_KINDS=", ".join(RULE_ACTION_KINDS),
+            ),
         )
     kind = checked_choice(f"{where}.type", data["type"], RULE_ACTION_KINDS)
     wanted = ACTION_FIELDS[kind]
     extra = sorted(k for k in data if k != "type" and data[k] is not None and k not in wanted)
     if extra:
-        raise InvalidField(f"{where}.{extra[0]}", f"A {kind} action takes {', '.join(wanted)}.")
+        raise InvalidField(
+            f"{where}.{extra[0]}",
+            Msg("A {kind} action takes {wanted}.", kind=kind, wanted=", ".join(wanted)),
+        )
     for name in wanted:
         if not isinstance(data.get(name), str):
-            raise InvalidField(f"{where}.{name}", f"A {kind} action needs {name}.")
+            raise InvalidField(
+                f"{where}.{name}", Msg("A {kind} action needs {name}.", kind=kind, name=name)
+            )
     if kind == "set_status":
         checked_choice(f"{where}.status", data["status"], STATUSES)
     elif kind == "add_tag":
@@ -310,23 +331,26 @@ def checked_macro_id(name: str, value: str) -> str:
         return str(UUID(value))
     except ValueError:
         raise InvalidField(
-            name, f"{name} is a shared macro's id (a UUID), as GET /v1/macros lists it."
+            name,
+            Msg("{name} is a shared macro's id (a UUID), as GET /v1/macros lists it.", name=name),
         ) from None
 
 
 def actions_from_data(data: Any) -> tuple[Action, ...]:
     if not isinstance(data, list | tuple) or not data:
-        raise InvalidField("actions", "A rule does at least one thing: actions is a list.")
+        raise InvalidField("actions", Msg("A rule does at least one thing: actions is a list."))
     if len(data) > MAX_ACTIONS:
-        raise InvalidField("actions", f"A rule has at most {MAX_ACTIONS} actions.")
+        raise InvalidField(
+            "actions", Msg("A rule has at most {MAX_ACTIONS} actions.", MAX_ACTIONS=MAX_ACTIONS)
+        )
     actions = tuple(action_from_data(a, i) for i, a in enumerate(data))
     for once in ("set_status", "reply", "notify", "assign_group", "apply_macro"):
         if sum(a.type == once for a in actions) > 1:
-            raise InvalidField("actions", f"A rule has at most one {once} action.")
+            raise InvalidField("actions", Msg("A rule has at most one {once} action.", once=once))
     statuses = [a for a in actions if a.type == "set_status"]
     if statuses and statuses[0] is not actions[-1] and statuses[0].status == "closed":
         raise InvalidField(
-            "actions", "Closing is a rule's last action: nothing is added to a closed ticket."
+            "actions", Msg("Closing is a rule's last action: nothing is added to a closed ticket.")
         )
     return actions
 
@@ -337,15 +361,17 @@ def rule_from_data(data: Mapping[str, Any]) -> Rule:
     if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
         raise InvalidField(
             "id",
-            "A rule's id is 1 to 63 lower-case letters, digits or dashes, e.g. pending-close.",
+            Msg(
+                "A rule's id is 1 to 63 lower-case letters, digits or dashes, e.g. pending-close."
+            ),
         )
     name = data.get("name")
     if not isinstance(name, str):
-        raise InvalidField("name", "A rule has a name.")
+        raise InvalidField("name", Msg("A rule has a name."))
     checked_text("name", name, max_chars=NAME_MAX_CHARS)
     enabled = data.get("enabled", False)
     if not isinstance(enabled, bool):
-        raise InvalidField("enabled", "enabled is true or false.")
+        raise InvalidField("enabled", Msg("enabled is true or false."))
     version = data.get("version", 1)
     return Rule(
         id=rule_id,
@@ -439,7 +465,10 @@ class RuleBook(ChainedAggregate):
         data = self.rules.get(rule_id)
         if data is None:
             raise UnknownAutomation(
-                f"No automation {rule_id!r}; GET /v1/automations lists the rules."
+                Msg(
+                    "No automation {rule_id}; GET /v1/automations lists the rules.",
+                    rule_id=repr(rule_id),
+                )
             )
         return rule_from_data(data)
 
@@ -450,8 +479,10 @@ class RuleBook(ChainedAggregate):
         rule = replace(rule_from_data({**data, "version": 1}), version=1)
         if rule.id in self.rules:
             raise AlreadyExists(
-                f"An automation {rule.id!r} exists; "
-                f"change it with PATCH /v1/automations/{rule.id}."
+                Msg(
+                    "An automation {id} exists; change it with PATCH /v1/automations/{id}.",
+                    id=rule.id,
+                )
             )
         self._rule_added(rule=rule.as_data(), stamp=stamp)
         return rule
@@ -465,11 +496,15 @@ class RuleBook(ChainedAggregate):
         old = self.rule(rule_id)
         unknown = sorted(set(changes) - {"name", "enabled", "conditions", "actions"})
         if unknown:
-            raise InvalidField(unknown[0], f"A rule's {unknown[0]} cannot be changed.")
+            raise InvalidField(
+                unknown[0], Msg("A rule's {unknown} cannot be changed.", unknown=unknown[0])
+            )
         merged = {**old.as_data(), **changes, "id": rule_id, "version": old.version}
         new = rule_from_data(merged)
         if new == old:
-            raise NothingChanged(f"The automation {rule_id!r} is already so.")
+            raise NothingChanged(
+                Msg("The automation {rule_id} is already so.", rule_id=repr(rule_id))
+            )
         new = replace(new, version=old.version + 1)
         self._rule_changed(rule=new.as_data(), stamp=stamp)
         return new

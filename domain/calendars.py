@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidField
+from domain.messages import Msg
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEARCH_DAYS = 3660
@@ -45,11 +46,13 @@ class Calendar:
         try:
             ZoneInfo(self.zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidField("zone", f"{self.zone!r} is not an IANA time zone.") from None
+            raise InvalidField(
+                "zone", Msg("{zone!r} is not an IANA time zone.", zone=self.zone)
+            ) from None
         if len(self.week) != 7:
-            raise InvalidField("hours", "A calendar has opening hours for 7 weekdays.")
+            raise InvalidField("hours", Msg("A calendar has opening hours for 7 weekdays."))
         if not any(self.week):
-            raise InvalidField("hours", f"Calendar {self.name} is never open.")
+            raise InvalidField("hours", Msg("Calendar {name} is never open.", name=self.name))
 
     @cached_property
     def always_open(self) -> bool:
@@ -112,7 +115,9 @@ class Calendar:
                     return low + budget
                 budget -= closes - low
             day += timedelta(days=1)
-        raise InvalidField("calendar", f"Calendar {self.name} has no opening hours ahead.")
+        raise InvalidField(
+            "calendar", Msg("Calendar {name} has no opening hours ahead.", name=self.name)
+        )
 
 
 def parse_hours(field: str, text: str) -> tuple[Opening, ...]:
@@ -127,13 +132,17 @@ def parse_hours(field: str, text: str) -> tuple[Opening, ...]:
             end = None if end_text.strip() == "24:00" else time.fromisoformat(end_text.strip())
         except ValueError:
             raise InvalidField(
-                field, f"{part!r} is not an opening such as 06:00-18:00 (24:00 for midnight)."
+                field,
+                Msg(
+                    "{part!r} is not an opening such as 06:00-18:00 (24:00 for midnight).",
+                    part=part,
+                ),
             ) from None
         if end is not None and end <= start:
-            raise InvalidField(field, f"{part!r} closes before it opens.")
+            raise InvalidField(field, Msg("{part!r} closes before it opens.", part=part))
         previous_end = openings[-1][1] if openings else time(0)
         if previous_end is None or start < previous_end:
-            raise InvalidField(field, f"{part!r} overlaps the opening before it.")
+            raise InvalidField(field, Msg("{part!r} overlaps the opening before it.", part=part))
         openings.append((start, end))
     return tuple(openings)
 
@@ -143,11 +152,18 @@ def calendar_from_data(name: str, data: Mapping[str, Any]) -> Calendar:
     hours = data.get("hours", {})
     unknown = set(hours) - set(WEEKDAYS)
     if unknown:
-        raise InvalidField("hours", f"Unknown weekday {sorted(unknown)[0]!r}; use {WEEKDAYS}.")
+        raise InvalidField(
+            "hours",
+            Msg(
+                "Unknown weekday {sorted!r}; use {WEEKDAYS}.",
+                sorted=sorted(unknown)[0],
+                WEEKDAYS=WEEKDAYS,
+            ),
+        )
     week = tuple(parse_hours(f"hours.{d}", str(hours.get(d, ""))) for d in WEEKDAYS)
     holidays: Sequence[Any] = data.get("holidays", [])
     try:
         days = frozenset(d if isinstance(d, date) else date.fromisoformat(d) for d in holidays)
     except (TypeError, ValueError):
-        raise InvalidField("holidays", "Holidays are ISO dates such as 2026-12-25.") from None
+        raise InvalidField("holidays", Msg("Holidays are ISO dates such as 2026-12-25.")) from None
     return Calendar(name=name, zone=str(data.get("zone", "UTC")), week=week, holidays=days)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from domain.contact import checked_email
 from domain.errors import InvalidField
+from domain.messages import Msg
 from domain.vocabulary import NAME_MAX_CHARS
 
 OUTSIDE_PREFIX = "cc:"
@@ -27,7 +28,7 @@ def normalised_address(value: str) -> str:
 def checked_cc_address(value: str) -> str:
     """The address, normalised, if it is one plain address an email can be sent to."""
     if not isinstance(value, str):
-        raise InvalidField("email", "email must be an email address, e.g. ana@example.com.")
+        raise InvalidField("email", Msg("email must be an email address, e.g. ana@example.com."))
     address = normalised_address(value)
     checked_email(address)
     if (
@@ -39,7 +40,11 @@ def checked_cc_address(value: str) -> str:
         or ".." in address.partition("@")[2]
     ):
         raise InvalidField(
-            "email", f"{value!r} is not one plain email address; write it as ana@example.com."
+            "email",
+            Msg(
+                "{address} is not one plain email address; write it as ana@example.com.",
+                address=repr(value),
+            ),
         )
     return address
 

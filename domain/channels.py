@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidField
+from domain.messages import Msg
 from domain.vocabulary import CHAT_SPEAKERS
 
 TRANSCRIPT_MAX_LINES = 500
@@ -61,23 +62,38 @@ class ChatLine:
 def checked_transcript(lines: list[ChatLine]) -> list[ChatLine]:
     """The lines themselves, if they make a transcript worth filing."""
     if not lines:
-        raise InvalidField("transcript", "A chat ticket needs its transcript: at least one line.")
+        raise InvalidField(
+            "transcript", Msg("A chat ticket needs its transcript: at least one line.")
+        )
     if len(lines) > TRANSCRIPT_MAX_LINES:
         raise InvalidField(
-            "transcript", f"transcript has {len(lines)} lines; at most {TRANSCRIPT_MAX_LINES}."
+            "transcript",
+            Msg(
+                "transcript has {length} lines; at most {TRANSCRIPT_MAX_LINES}.",
+                length=len(lines),
+                TRANSCRIPT_MAX_LINES=TRANSCRIPT_MAX_LINES,
+            ),
         )
     for n, line in enumerate(lines):
         field = f"transcript.{n}"
         if line.who not in CHAT_SPEAKERS:
-            raise InvalidField(f"{field}.who", f"who is customer or agent; got {line.who!r}.")
+            raise InvalidField(
+                f"{field}.who", Msg("who is customer or agent; got {who!r}.", who=line.who)
+            )
         if not isinstance(line.text, str) or not line.text.strip():
-            raise InvalidField(f"{field}.text", "A transcript line must say something.")
+            raise InvalidField(f"{field}.text", Msg("A transcript line must say something."))
         if len(line.text) > CHAT_LINE_MAX_CHARS:
             raise InvalidField(
-                f"{field}.text", f"A transcript line is at most {CHAT_LINE_MAX_CHARS} characters."
+                f"{field}.text",
+                Msg(
+                    "A transcript line is at most {CHAT_LINE_MAX_CHARS} characters.",
+                    CHAT_LINE_MAX_CHARS=CHAT_LINE_MAX_CHARS,
+                ),
             )
         if line.at is not None and line.at.tzinfo is None:
-            raise InvalidField(f"{field}.at", "at must carry a time zone (e.g. ...T10:02:00Z).")
+            raise InvalidField(
+                f"{field}.at", Msg("at must carry a time zone (e.g. ...T10:02:00Z).")
+            )
     return lines
 
 
@@ -90,7 +106,8 @@ def render_transcript(lines: list[ChatLine]) -> str:
     text = "\n".join(paragraphs)
     if len(text.encode("utf-8", "surrogatepass")) > TRANSCRIPT_MAX_BYTES:
         raise InvalidField(
-            "transcript", f"The transcript is larger than {TRANSCRIPT_MAX_BYTES // 1024} KiB."
+            "transcript",
+            Msg("The transcript is larger than {value} KiB.", value=TRANSCRIPT_MAX_BYTES // 1024),
         )
     return text
 
@@ -105,11 +122,12 @@ def check_channel_and_transcript(channel: str, lines: list[ChatLine] | None) -> 
     """A chat ticket comes with its transcript; no other ticket has one."""
     if channel == "chat" and not lines:
         raise InvalidField(
-            "transcript", "A chat ticket needs its transcript: the lines of the chat."
+            "transcript", Msg("A chat ticket needs its transcript: the lines of the chat.")
         )
     if channel != "chat" and lines is not None:
         raise InvalidField(
-            "transcript", f"Only chat tickets carry a transcript; this one is {channel}."
+            "transcript",
+            Msg("Only chat tickets carry a transcript; this one is {channel}.", channel=channel),
         )
 
 
@@ -118,8 +136,12 @@ def checked_phone(phone: str) -> str:
     if not isinstance(phone, str) or E164.fullmatch(phone) is None:
         raise InvalidField(
             "phone",
-            "phone must be in E.164: + then the country code and number, 8 to 15 digits in "
-            f"all, the first not 0, no spaces or punctuation (e.g. {PHONE_EXAMPLE}).",
+            Msg(
+                "phone must be in E.164: + then the country code and number, 8 to 15 "
+                "digits in all, the first not 0, no spaces or punctuation (e.g. "
+                "{PHONE_EXAMPLE}).",
+                PHONE_EXAMPLE=PHONE_EXAMPLE,
+            ),
         )
     return phone
 
@@ -133,7 +155,10 @@ def checked_time_zone(time_zone: str | None) -> str | None:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
         raise InvalidField(
-            "time_zone", f"{time_zone!r} is not an IANA time zone such as Europe/Paris."
+            "time_zone",
+            Msg(
+                "{time_zone!r} is not an IANA time zone such as Europe/Paris.", time_zone=time_zone
+            ),
         ) from None
     return time_zone
 
@@ -143,24 +168,35 @@ def check_callback_window(start: datetime, end: datetime, now: datetime) -> None
     for field, value in (("window_start", start), ("window_end", end)):
         if value.tzinfo is None:
             raise InvalidField(
-                field, f"{field} must carry a time zone (e.g. 2024-03-04T09:00:00+01:00)."
+                field,
+                Msg(
+                    "{field} must carry a time zone (e.g. 2024-03-04T09:00:00+01:00).", field=field
+                ),
             )
     if start >= end:
-        raise InvalidField("window_end", "window_end must come after window_start.")
+        raise InvalidField("window_end", Msg("window_end must come after window_start."))
     if end <= now:
-        raise InvalidField("window_end", "window_end has already passed: pick a later window.")
+        raise InvalidField(
+            "window_end", Msg("window_end has already passed: pick a later window.")
+        )
     if end - start < CALLBACK_WINDOW_MIN:
         minutes = CALLBACK_WINDOW_MIN // timedelta(minutes=1)
-        raise InvalidField("window_end", f"A callback window lasts at least {minutes} minutes.")
+        raise InvalidField(
+            "window_end",
+            Msg("A callback window lasts at least {minutes} minutes.", minutes=minutes),
+        )
     if end - start > CALLBACK_WINDOW_MAX:
         raise InvalidField(
-            "window_end", f"A callback window lasts at most {CALLBACK_WINDOW_MAX.days} days."
+            "window_end",
+            Msg("A callback window lasts at most {days} days.", days=CALLBACK_WINDOW_MAX.days),
         )
     if end - now > CALLBACK_HORIZON:
         raise InvalidField(
             "window_end",
-            f"A callback window ends at most {CALLBACK_HORIZON.days} days from now; "
-            "for later, file a ticket.",
+            Msg(
+                "A callback window ends at most {days} days from now; for later, file a ticket.",
+                days=CALLBACK_HORIZON.days,
+            ),
         )
 
 

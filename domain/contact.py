@@ -23,6 +23,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import ContactAlreadyATicket, InvalidField
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.vocabulary import (
     BODY_MAX_BYTES,
@@ -59,7 +60,9 @@ def checked_email(value: str) -> str:
     checked_text("email", value, max_chars=NAME_MAX_CHARS)
     local, at, domain = value.strip().rpartition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in value.strip()):
-        raise InvalidField("email", f"{value!r} is not an email address we can answer.")
+        raise InvalidField(
+            "email", Msg("{value!r} is not an email address we can answer.", value=value)
+        )
     return value.strip()
 
 
@@ -103,7 +106,9 @@ class ContactRequest(ChainedAggregate):
         stamp: Stamp,
     ) -> ContactRequest:
         if parse_reference(reference) != reference:
-            raise InvalidField("reference", f"{reference!r} is not a contact reference.")
+            raise InvalidField(
+                "reference", Msg("{reference!r} is not a contact reference.", reference=reference)
+            )
         checked_text("name", name, max_chars=NAME_MAX_CHARS)
         email = checked_email(email)
         checked_text("subject", subject, max_chars=SUBJECT_MAX_CHARS)

@@ -31,6 +31,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import AlreadyExists, InvalidField, NothingChanged, UnknownTicketField
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.vocabulary import LANGUAGES, NAME_MAX_CHARS, checked_choice, checked_text
 
@@ -50,8 +51,11 @@ def checked_key(field: str, value: Any) -> str:
     if not isinstance(value, str) or not KEY_PATTERN.match(value):
         raise InvalidField(
             field,
-            f"{field} is a key of lower case letters, digits and _ (starting with a letter, "
-            "at most 40 characters), e.g. operating_system.",
+            Msg(
+                "{field} is a key of lower case letters, digits and _ (starting with a letter, "
+                "at most 40 characters), e.g. operating_system.",
+                field=field,
+            ),
         )
     return value
 
@@ -59,12 +63,19 @@ def checked_key(field: str, value: Any) -> str:
 def checked_labels(field: str, labels: Any) -> dict[str, str]:
     """Labels in every language of the desk (English and French), printable text."""
     if not isinstance(labels, Mapping) or set(labels) != set(LANGUAGES):
-        raise InvalidField(field, f"{field} gives a label in each of {', '.join(LANGUAGES)}.")
+        raise InvalidField(
+            field,
+            Msg(
+                "{field} gives a label in each of {LANGUAGES}.",
+                field=field,
+                LANGUAGES=", ".join(LANGUAGES),
+            ),
+        )
     for language in LANGUAGES:
         text = labels[language]
         checked_text(f"{field}.{language}", text, max_chars=NAME_MAX_CHARS)
         if not text.isprintable():
-            raise InvalidField(f"{field}.{language}", "A label is printable text.")
+            raise InvalidField(f"{field}.{language}", Msg("A label is printable text."))
     return {language: labels[language] for language in LANGUAGES}
 
 
@@ -107,20 +118,24 @@ class FieldDefinition:
         match self.kind:
             case "text":
                 if not isinstance(value, str):
-                    raise InvalidField(name, f"{name} is text.")
+                    raise InvalidField(name, Msg("{name} is text.", name=name))
                 checked_text(name, value, max_chars=TEXT_VALUE_MAX_CHARS)
                 if any(c < " " and c not in "\t\n\r" for c in value) or not _is_utf8(value):
-                    raise InvalidField(name, f"{name} is text without control characters.")
+                    raise InvalidField(
+                        name, Msg("{name} is text without control characters.", name=name)
+                    )
                 return value
             case "number":
                 if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise InvalidField(name, f"{name} is a number, e.g. 42 or 2.5.")
+                    raise InvalidField(name, Msg("{name} is a number, e.g. 42 or 2.5.", name=name))
                 if not math.isfinite(value) or abs(value) > 1e15:
-                    raise InvalidField(name, f"{name} is a finite number of at most 1e15.")
+                    raise InvalidField(
+                        name, Msg("{name} is a finite number of at most 1e15.", name=name)
+                    )
                 return value
             case "checkbox":
                 if not isinstance(value, bool):
-                    raise InvalidField(name, f"{name} is true or false.")
+                    raise InvalidField(name, Msg("{name} is true or false.", name=name))
                 return value
             case "date":
                 if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -128,12 +143,17 @@ class FieldDefinition:
                         return date.fromisoformat(value).isoformat()
                     except ValueError:
                         pass
-                raise InvalidField(name, f"{name} is a date written YYYY-MM-DD.")
+                raise InvalidField(name, Msg("{name} is a date written YYYY-MM-DD.", name=name))
             case _:  # dropdown
                 keys = [o.key for o in self.options]
                 if not isinstance(value, str) or value not in keys:
                     raise InvalidField(
-                        name, f"{name} is one of the keys {', '.join(keys) or '(none yet)'}."
+                        name,
+                        Msg(
+                            "{name} is one of the keys {keys}.",
+                            name=name,
+                            keys=", ".join(keys) or Msg("(none yet)"),
+                        ),
                     )
                 return value
 
@@ -153,9 +173,11 @@ def definition_from_data(data: Mapping[str, Any]) -> FieldDefinition:
     labels = checked_labels("labels", data.get("labels"))
     raw_options = data.get("options") or []
     if kind != "dropdown" and raw_options:
-        raise InvalidField("options", "Only a dropdown field has options.")
+        raise InvalidField("options", Msg("Only a dropdown field has options."))
     if not isinstance(raw_options, list) or len(raw_options) > OPTIONS_MAX:
-        raise InvalidField("options", f"options is a list of at most {OPTIONS_MAX}.")
+        raise InvalidField(
+            "options", Msg("options is a list of at most {OPTIONS_MAX}.", OPTIONS_MAX=OPTIONS_MAX)
+        )
     options = tuple(
         FieldOption(
             checked_key(f"options.{i}.key", o.get("key") if isinstance(o, Mapping) else None),
@@ -164,15 +186,15 @@ def definition_from_data(data: Mapping[str, Any]) -> FieldDefinition:
         for i, o in enumerate(raw_options)
     )
     if len({o.key for o in options}) != len(options):
-        raise InvalidField("options", "Give each option its own key.")
+        raise InvalidField("options", Msg("Give each option its own key."))
     product = data.get("product")
     if product is not None:
         checked_text("product", product, max_chars=NAME_MAX_CHARS)
     required, archived = data.get("required", False), data.get("archived", False)
     if not isinstance(required, bool) or not isinstance(archived, bool):
-        raise InvalidField("required", "required and archived are true or false.")
+        raise InvalidField("required", Msg("required and archived are true or false."))
     if kind == "dropdown" and required and not archived and not options:
-        raise InvalidField("options", "A required dropdown needs an option to choose.")
+        raise InvalidField("options", Msg("A required dropdown needs an option to choose."))
     return FieldDefinition(key, kind, labels, options, product, required, archived)
 
 
@@ -205,11 +227,17 @@ class TicketFieldBook(ChainedAggregate):
         definition = definition_from_data(data)
         if definition.key in self.fields:
             raise AlreadyExists(
-                f"A field with key {definition.key} is defined already: change it with "
-                f"PATCH /v1/ticket-fields/{definition.key}, or choose another key."
+                Msg(
+                    "A field with key {key} is defined already: change it with PATCH "
+                    "/v1/ticket-fields/{key}, or choose another key.",
+                    key=definition.key,
+                )
             )
         if len(self.fields) >= FIELDS_MAX:
-            raise InvalidField("key", f"At most {FIELDS_MAX} fields; archive unused ones.")
+            raise InvalidField(
+                "key",
+                Msg("At most {FIELDS_MAX} fields; archive unused ones.", FIELDS_MAX=FIELDS_MAX),
+            )
         self._field_defined(definition=definition.as_data(), stamp=stamp)
         return definition
 
@@ -225,11 +253,14 @@ class TicketFieldBook(ChainedAggregate):
         for fixed in ("key", "kind", "product"):
             if fixed in changes and changes[fixed] != getattr(current, fixed):
                 raise InvalidField(
-                    fixed, f"A field's {fixed} is fixed once defined: define a new field."
+                    fixed,
+                    Msg(
+                        "A field's {fixed} is fixed once defined: define a new field.", fixed=fixed
+                    ),
                 )
         revised = definition_from_data({**current.as_data(), **changes})
         if revised == current:
-            raise NothingChanged(f"Field {key} is already defined that way.")
+            raise NothingChanged(Msg("Field {key} is already defined that way.", key=key))
         self._field_revised(definition=revised.as_data(), stamp=stamp)
         return revised
 
@@ -240,7 +271,9 @@ class TicketFieldBook(ChainedAggregate):
 
     def field(self, key: str) -> FieldDefinition:
         if key not in self.fields:
-            raise UnknownTicketField(f"No ticket field {key}: GET /v1/ticket-fields lists them.")
+            raise UnknownTicketField(
+                Msg("No ticket field {key}: GET /v1/ticket-fields lists them.", key=key)
+            )
         return self.fields[key]
 
 
@@ -262,8 +295,13 @@ def values_at_filing(
         ):
             raise InvalidField(
                 f"custom_fields.{definition.key}",
-                f"custom_fields.{definition.key} ({definition.labels['en']}) is required "
-                f"when filing a ticket about {product or 'this product'}.",
+                Msg(
+                    "custom_fields.{key} ({label}) is required when filing a ticket about "
+                    "{product}.",
+                    key=definition.key,
+                    label=definition.labels["en"],
+                    product=product or Msg("this product"),
+                ),
             )
     return values
 
@@ -282,19 +320,31 @@ def values_changed(
         name = f"custom_fields.{key}"
         definition = definitions.get(key)
         if definition is None:
-            raise InvalidField(name, f"No ticket field {key}: GET /v1/ticket-fields lists them.")
+            raise InvalidField(
+                name, Msg("No ticket field {key}: GET /v1/ticket-fields lists them.", key=key)
+            )
         if value is None:
             if definition.required and definition.applies_to(product) and key in values:
-                raise InvalidField(name, f"{name} is required: give another value instead.")
+                raise InvalidField(
+                    name, Msg("{name} is required: give another value instead.", name=name)
+                )
             values.pop(key, None)
             continue
         if key in values and values[key] == value and type(values[key]) is type(value):
             continue  # as stored: kept, whatever its definition became since
         if definition.archived:
-            raise InvalidField(name, f"Field {key} is archived: it takes no new value.")
+            raise InvalidField(
+                name, Msg("Field {key} is archived: it takes no new value.", key=key)
+            )
         if not definition.applies_to(product):
             raise InvalidField(
-                name, f"Field {key} is for tickets about {definition.product}, not {product}."
+                name,
+                Msg(
+                    "Field {key} is for tickets about {its_product}, not {product}.",
+                    key=key,
+                    its_product=definition.product,
+                    product=product,
+                ),
             )
         values[key] = definition.checked_value(value)
     return values
@@ -311,11 +361,13 @@ def filter_value(definition: FieldDefinition, text: str) -> Any:
             except ValueError:
                 number = math.nan
             if not math.isfinite(number):
-                raise InvalidField(name, f"{definition.key} is a number, e.g. 42 or 2.5.")
+                raise InvalidField(
+                    name, Msg("{key} is a number, e.g. 42 or 2.5.", key=definition.key)
+                )
             return int(number) if number.is_integer() and abs(number) < 2**53 else number
         case "checkbox":
             if text not in ("true", "false"):
-                raise InvalidField(name, f"{definition.key} is true or false.")
+                raise InvalidField(name, Msg("{key} is true or false.", key=definition.key))
             return text == "true"
         case "dropdown":
             return checked_key(name, text)

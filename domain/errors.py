@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from domain.messages import Msg, Text
+
 
 class DocketError(Exception):
     """A command was refused by a rule of the support desk."""
@@ -21,15 +23,18 @@ class DocketError(Exception):
         if "code" not in vars(cls):
             cls.code = re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: Text) -> None:
+        super().__init__(str(detail))
+        self.detail = str(detail)
+        """In English, for logs, the command line and rejected mail."""
+        self.message = detail
+        """What to tell the person, in their language (:mod:`domain.messages`)."""
 
 
 class InvalidField(DocketError):
     """A value is missing, of the wrong kind, or too long."""
 
-    def __init__(self, field: str, detail: str) -> None:
+    def __init__(self, field: str, detail: Text) -> None:
         super().__init__(detail)
         self.field = field
 
@@ -40,9 +45,13 @@ class PlanNotEntitled(DocketError):
     def __init__(self, plan: str, filing_plans: tuple[str, ...]) -> None:
         names = ", ".join(p.title() for p in filing_plans)
         super().__init__(
-            f"The {plan.title()} plan does not include ticket support. Ask the community "
-            f"forum at https://community.docket.example, or upgrade to a plan that "
-            f"includes support: {names}."
+            Msg(
+                "The {title} plan does not include ticket support. Ask the community "
+                "forum at https://community.docket.example, or upgrade to a plan that "
+                "includes support: {names}.",
+                title=plan.title(),
+                names=names,
+            )
         )
         self.plan = plan
 
@@ -95,10 +104,15 @@ class TicketDamaged(DocketError):
 
     def __init__(self, ticket: str, what: str) -> None:
         super().__init__(
-            f"Ticket {ticket} cannot be changed: its stored history does not verify ({what}). "
-            "Nothing was written. An auditor sees what was damaged with `docket replay verify "
-            f"--ticket {ticket}` or GET /v1/audit/verify?ticket={ticket}; the ticket takes "
-            "changes again once an operator has restored its events."
+            Msg(
+                "Ticket {ticket} cannot be changed: its stored history does not verify "
+                "({what}). Nothing was written. An auditor sees what was damaged with "
+                "`docket replay verify --ticket {ticket}` or GET "
+                "/v1/audit/verify?ticket={ticket}; the ticket takes changes again once "
+                "an operator has restored its events.",
+                ticket=ticket,
+                what=what,
+            )
         )
         self.ticket = ticket
 
@@ -116,8 +130,13 @@ class ReopenWindowPassed(DocketError):
 
     def __init__(self, number: str, days: int) -> None:
         super().__init__(
-            f"Ticket {number} was closed more than {days} days ago and can no longer be "
-            f"reopened. File a new ticket and give follow_up_of={number} to link it."
+            Msg(
+                "Ticket {number} was closed more than {days} days ago and can no "
+                "longer be reopened. File a new ticket and give follow_up_of={number} "
+                "to link it.",
+                number=number,
+                days=days,
+            )
         )
         self.number = number
 
@@ -145,10 +164,15 @@ class StaffOnly(DocketError):
 class VersionMismatch(DocketError):
     """The ticket changed since the version the client last saw (If-Match)."""
 
-    def __init__(self, expected: int, actual: int, what: str = "ticket") -> None:
+    def __init__(self, expected: int, actual: int, what: Text | None = None) -> None:
         super().__init__(
-            f"The {what} is at version {actual}, not {expected}: read it again and "
-            f'retry with If-Match: "{actual}".'
+            Msg(
+                "{what} is at version {actual}, not {expected}: read it again and "
+                'retry with If-Match: "{actual}".',
+                what=what or Msg("The ticket"),
+                actual=actual,
+                expected=expected,
+            )
         )
         self.expected = expected
         self.actual = actual
@@ -159,8 +183,11 @@ class NotYetFiled(DocketError):
 
     def __init__(self, number: str) -> None:
         super().__init__(
-            f"Ticket {number} had not been filed by then: ask for an instant from its "
-            "filing on, or for a version from 1."
+            Msg(
+                "Ticket {number} had not been filed by then: ask for an instant from "
+                "its filing on, or for a version from 1.",
+                number=number,
+            )
         )
 
 
@@ -170,9 +197,14 @@ class VersionNotReached(InvalidField):
     def __init__(self, number: str, version: int, last: int) -> None:
         super().__init__(
             "version",
-            f"Ticket {number} is at version {last}; version {version} has not been written. "
-            f"Ask for a version from 1 to {last}, or leave version out for the ticket as "
-            "it stands.",
+            Msg(
+                "Ticket {number} is at version {last}; version {version} has not been "
+                "written. Ask for a version from 1 to {last}, or leave version out for "
+                "the ticket as it stands.",
+                number=number,
+                last=last,
+                version=version,
+            ),
         )
         self.last = last
 
@@ -183,8 +215,12 @@ class AsOfInTheFuture(InvalidField):
     def __init__(self, as_of: datetime, now: datetime) -> None:
         super().__init__(
             "as_of",
-            f"{as_of.isoformat()} is still to come (it is {now.isoformat()}): ask for an "
-            "instant up to now, or leave as_of out for the ticket as it stands.",
+            Msg(
+                "{as_of} is still to come (it is {now}): ask for an instant "
+                "up to now, or leave as_of out for the ticket as it stands.",
+                as_of=as_of.isoformat(),
+                now=now.isoformat(),
+            ),
         )
 
 
@@ -199,10 +235,13 @@ class MailUnreadable(DocketError):
 class Busy(DocketError):
     """So many writes raced for one record that this one could not get its turn in time."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: Text) -> None:
         super().__init__(
-            f"{what[:1].upper()}{what[1:]} is being changed by many writers at once; nothing "
-            "was changed. Retry in a moment."
+            Msg(
+                "{what} is being changed by many writers at once; nothing was "
+                "changed. Retry in a moment.",
+                what=what,
+            )
         )
 
 
@@ -210,7 +249,7 @@ class TicketBusy(Busy):
     """So many writes raced for one ticket that this one could not get its turn in time."""
 
     def __init__(self, number: str) -> None:
-        super().__init__(f"ticket {number}")
+        super().__init__(Msg("Ticket {number}", number=number))
 
 
 class NoCallbackToMake(DocketError):
@@ -221,7 +260,7 @@ class TicketMerged(DocketError):
     """The ticket was merged into another: it is worked there, never merged or reopened
     again (its replies land in the ticket it went into)."""
 
-    def __init__(self, detail: str, *, into: str) -> None:
+    def __init__(self, detail: Text, *, into: str) -> None:
         super().__init__(detail)
         self.into = into
 
@@ -254,7 +293,7 @@ class MailRefused(DocketError):
     """An inbound email that cannot go into any ticket; it is kept in the rejected-mail list."""
 
     def __init__(
-        self, reason: str, detail: str, *, answered: tuple[str, str] | None = None
+        self, reason: str, detail: Text, *, answered: tuple[str, Text] | None = None
     ) -> None:
         super().__init__(detail)
         self.reason = reason
@@ -272,7 +311,11 @@ class ContactAlreadyATicket(DocketError):
 
     def __init__(self, reference: str, number: str) -> None:
         super().__init__(
-            f"Contact request {reference} became ticket {number}; reply on {number} instead."
+            Msg(
+                "Contact request {reference} became ticket {number}; reply on {number} instead.",
+                reference=reference,
+                number=number,
+            )
         )
         self.number = number
 
@@ -288,9 +331,12 @@ class TooManyContactRequests(DocketError):
     def __init__(self, retry_after_seconds: int) -> None:
         minutes = max(1, -(-retry_after_seconds // 60))
         super().__init__(
-            f"Too many contact requests from here or for this address; send it again in "
-            f"{minutes} minute{'s' if minutes > 1 else ''} (Retry-After); what you sent "
-            "before is on record and will be answered."
+            Msg(
+                "Too many contact requests from here or for this address; send it "
+                "again in {minutes} min (Retry-After); what you sent before "
+                "is on record and will be answered.",
+                minutes=minutes,
+            )
         )
         self.retry_after_seconds = retry_after_seconds
 
@@ -316,7 +362,7 @@ class UnknownToken(DocketError):
 class AttachmentRefused(DocketError):
     """A file the rules do not take onto a ticket (see :mod:`domain.attachments`)."""
 
-    def __init__(self, filename: str, detail: str) -> None:
+    def __init__(self, filename: str, detail: Text) -> None:
         super().__init__(detail)
         self.filename = filename
 
@@ -327,8 +373,13 @@ class UnsupportedAttachmentType(AttachmentRefused):
     def __init__(self, filename: str, content_type: str, accepted: tuple[str, ...]) -> None:
         super().__init__(
             filename,
-            f"{filename}: {content_type} files are not accepted. Send it as one of "
-            f"{', '.join(accepted)} (application/octet-stream for any other kind of file).",
+            Msg(
+                "{filename}: {content_type} files are not accepted. Send it as one of "
+                "{names} (application/octet-stream for any other kind of file).",
+                filename=filename,
+                content_type=content_type,
+                names=", ".join(accepted),
+            ),
         )
         self.content_type = content_type
 
@@ -339,8 +390,14 @@ class AttachmentContentMismatch(AttachmentRefused):
     def __init__(self, filename: str, content_type: str, found: str) -> None:
         super().__init__(
             filename,
-            f"{filename} was sent as {content_type}, but its content is {found}. Send it "
-            "again with the type it really has (application/octet-stream if unsure).",
+            Msg(
+                "{filename} was sent as {content_type}, but its content is {found}. "
+                "Send it again with the type it really has (application/octet-stream "
+                "if unsure).",
+                filename=filename,
+                content_type=content_type,
+                found=found,
+            ),
         )
         self.content_type = content_type
         self.found = found
@@ -350,7 +407,10 @@ class EmptyAttachment(AttachmentRefused):
     """A file of no bytes attaches nothing."""
 
     def __init__(self, filename: str) -> None:
-        super().__init__(filename, f"{filename} is empty (0 bytes); attach the file itself.")
+        super().__init__(
+            filename,
+            Msg("{filename} is empty (0 bytes); attach the file itself.", filename=filename),
+        )
 
 
 class AttachmentTooLarge(AttachmentRefused):
@@ -359,8 +419,12 @@ class AttachmentTooLarge(AttachmentRefused):
     def __init__(self, filename: str, size: int, limit: int) -> None:
         super().__init__(
             filename,
-            f"{filename} is larger than {limit} bytes, the most an attachment may be. Send "
-            "a smaller file, or a link to it.",
+            Msg(
+                "{filename} is larger than {limit} bytes, the most an attachment may "
+                "be. Send a smaller file, or a link to it.",
+                filename=filename,
+                limit=limit,
+            ),
         )
         self.size = size
         self.limit = limit
@@ -372,7 +436,10 @@ class UnknownAttachment(InvalidField):
     def __init__(self, attachment_id: str) -> None:
         super().__init__(
             "attachments",
-            f"Upload {attachment_id} with POST /v1/attachments before attaching it.",
+            Msg(
+                "Upload {attachment_id} with POST /v1/attachments before attaching it.",
+                attachment_id=attachment_id,
+            ),
         )
 
 
@@ -411,14 +478,19 @@ class MacroPlaceholderUnfilled(InvalidField):
 
     def __init__(self, placeholder: str, text_field: str) -> None:
         hints = {
-            "requester.name": "the requester has no name on record",
-            "agent.name": "the ticket is assigned to no agent; assign it first",
+            "requester.name": Msg("the requester has no name on record"),
+            "agent.name": Msg("the ticket is assigned to no agent; assign it first"),
         }
-        why = hints.get(placeholder, "there is nothing to fill it with")
+        why = hints.get(placeholder, Msg("there is nothing to fill it with"))
         super().__init__(
             placeholder,
-            f"{{{{{placeholder}}}}} in {text_field} cannot be filled: {why}. Fill it in by "
-            f"hand, or use a macro without it.",
+            Msg(
+                "{{{{{placeholder}}}}} in {text_field} cannot be filled: {why}. Fill it in by "
+                "hand, or use a macro without it.",
+                placeholder=placeholder,
+                text_field=text_field,
+                why=why,
+            ),
         )
 
 

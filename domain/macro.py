@@ -32,6 +32,7 @@ from domain.errors import (
     NothingChanged,
     UnknownMacro,
 )
+from domain.messages import Msg
 from domain.staff import checked_group
 from domain.stamp import Stamp
 from domain.tags import normalised_tags
@@ -60,19 +61,28 @@ TEXT_KINDS = ("reply", "note")
 def checked_macro_text(field: str, text: object) -> str:
     """A text of a macro: within a message's size, each placeholder one Docket fills."""
     if not isinstance(text, str):
-        raise InvalidField(field, f"{field} is text.")
+        raise InvalidField(field, Msg("{field} is text.", field=field))
     checked_text(field, text, max_bytes=BODY_MAX_BYTES)
     known = ", ".join("{{" + name + "}}" for name in PLACEHOLDERS)
     for name in _PLACEHOLDER.findall(text):
         if name not in PLACEHOLDERS:
             raise InvalidField(
-                field, f"{field} holds the unknown placeholder {{{{{name}}}}}; use one of {known}."
+                field,
+                Msg(
+                    "{field} holds the unknown placeholder {{{{{name}}}}}; use one of {known}.",
+                    field=field,
+                    name=name,
+                    known=known,
+                ),
             )
     rest = _PLACEHOLDER.sub("", text)
     if "{{" in rest or "}}" in rest:
         raise InvalidField(
             field,
-            f"{field} has braces that make no placeholder; write one as {{{{ticket.number}}}}.",
+            Msg(
+                "{field} has braces that make no placeholder; write one as {{{{ticket.number}}}}.",
+                field=field,
+            ),
         )
     return text
 
@@ -80,7 +90,9 @@ def checked_macro_text(field: str, text: object) -> str:
 def checked_texts(field: str, texts: object) -> dict[str, str]:
     """A macro text in one or both languages: ``{"en": …, "fr": …}``, at least one."""
     if not isinstance(texts, Mapping) or not texts:
-        raise InvalidField(field, f'{field} is {{"en": …, "fr": …}}, with at least one of them.')
+        raise InvalidField(
+            field, Msg('{field} is {{"en": …, "fr": …}}, with at least one of them.', field=field)
+        )
     for language in texts:
         checked_choice(f"{field}.language", language, LANGUAGES)
     return {lang: checked_macro_text(f"{field}.{lang}", texts[lang]) for lang in LANGUAGES
@@ -126,7 +138,8 @@ class MacroActions:
         """The actions normalised, or :class:`InvalidField` naming the action."""
         if self.reply is not None and self.note is not None:
             raise InvalidField(
-                "note", "A macro writes a public reply or an internal note, not both; keep one."
+                "note",
+                Msg("A macro writes a public reply or an internal note, not both; keep one."),
             )
         if self.status is not None:
             checked_choice("status", self.status, STATUSES)
@@ -139,7 +152,9 @@ class MacroActions:
         adding = normalised_tags("tags_add", self.tags_add)
         removing = normalised_tags("tags_remove", self.tags_remove)
         if set(adding) & set(removing):
-            raise InvalidField("tags_remove", "A tag is both added and removed; keep it in one.")
+            raise InvalidField(
+                "tags_remove", Msg("A tag is both added and removed; keep it in one.")
+            )
         checked = MacroActions(
             reply=checked_texts("reply", self.reply) if self.reply is not None else None,
             note=checked_texts("note", self.note) if self.note is not None else None,
@@ -152,7 +167,8 @@ class MacroActions:
         )
         if checked == MacroActions():
             raise InvalidField(
-                "reply", "A macro does something: give it a reply or a note, or a field to change."
+                "reply",
+                Msg("A macro does something: give it a reply or a note, or a field to change."),
             )
         return checked
 
@@ -247,14 +263,14 @@ class Macro(ChainedAggregate):
         """A personal macro is its owner's alone; others are told it does not exist, as
         for one archived. Docket itself (a system stamp) reaches shared ones only."""
         if self.archived or (not self.shared and stamp.actor_id != self.owner_id):
-            raise UnknownMacro(f"No macro {self.id} that you can use.")
+            raise UnknownMacro(Msg("No macro {id} that you can use.", id=self.id))
 
     def change(self, *, title: str, actions: MacroActions, stamp: Stamp) -> None:
         self.check_reaches(stamp)
         checked_text("title", title, max_chars=NAME_MAX_CHARS)
         data = actions.checked().as_data()
         if (title, data) == (self.title, self.actions.as_data()):
-            raise NothingChanged(f"Macro {self.title!r} already reads so.")
+            raise NothingChanged(Msg("Macro {title} already reads so.", title=repr(self.title)))
         self._changed(title=title, actions=data, stamp=stamp)
 
     @event(Changed)

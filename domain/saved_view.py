@@ -18,6 +18,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import InvalidField, NothingChanged, SharedViewsForAdmins, UnknownSavedView
+from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.vocabulary import checked_text
 
@@ -34,24 +35,36 @@ Filters = dict[str, list[str]]
 def checked_name(name: str) -> str:
     checked_text("name", name, max_chars=VIEW_NAME_MAX_CHARS)
     if name != name.strip():
-        raise InvalidField("name", "A view's name has no leading or trailing spaces.")
+        raise InvalidField("name", Msg("A view's name has no leading or trailing spaces."))
     return name
 
 
 def checked_filters(filters: Filters) -> Filters:
     """The filters, copied, if they are within what one query string of the inbox holds."""
     if not isinstance(filters, dict) or len(filters) > FILTERS_MAX:
-        raise InvalidField("filters", f"A view keeps at most {FILTERS_MAX} filters.")
+        raise InvalidField(
+            "filters", Msg("A view keeps at most {FILTERS_MAX} filters.", FILTERS_MAX=FILTERS_MAX)
+        )
     kept: Filters = {}
     for parameter, values in filters.items():
         field = f"filters.{parameter}"
         if not isinstance(parameter, str) or not 0 < len(parameter) <= PARAMETER_MAX_CHARS:
-            raise InvalidField("filters", "A filter is named by an inbox query parameter.")
+            raise InvalidField("filters", Msg("A filter is named by an inbox query parameter."))
         if not isinstance(values, list) or not 0 < len(values) <= VALUES_MAX:
-            raise InvalidField(field, f"{field} takes 1 to {VALUES_MAX} values.")
+            raise InvalidField(
+                field,
+                Msg("{field} takes 1 to {VALUES_MAX} values.", field=field, VALUES_MAX=VALUES_MAX),
+            )
         for value in values:
             if not isinstance(value, str) or len(value) > VALUE_MAX_CHARS:
-                raise InvalidField(field, f"{field} takes text of at most {VALUE_MAX_CHARS}.")
+                raise InvalidField(
+                    field,
+                    Msg(
+                        "{field} takes text of at most {VALUE_MAX_CHARS}.",
+                        field=field,
+                        VALUE_MAX_CHARS=VALUE_MAX_CHARS,
+                    ),
+                )
         kept[parameter] = list(values)
     return kept
 
@@ -83,8 +96,10 @@ class SavedView(ChainedAggregate):
     ) -> SavedView:
         if owner_id is None and not may_share:
             raise SharedViewsForAdmins(
-                "Only Docket admins share views with all staff; save it as your own "
-                "(shared: false)."
+                Msg(
+                    "Only Docket admins share views with all staff; save it as your own (shared: "
+                    "false)."
+                )
             )
         return cls(
             id=view_id,
@@ -115,11 +130,14 @@ class SavedView(ChainedAggregate):
         """Someone else's personal view, or a removed one, is no view at all to the caller;
         a shared one is changed by admins."""
         if not self.visible_to(person_id):
-            raise UnknownSavedView(f"No saved view {self.id}; see GET /v1/views.")
+            raise UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=self.id))
         if self.shared and not may_share:
             raise SharedViewsForAdmins(
-                f"The view {self.name} is shared with all staff: only Docket admins change "
-                "or delete it. Save a view of your own instead."
+                Msg(
+                    "The view {name} is shared with all staff: only Docket admins change or "
+                    "delete it. Save a view of your own instead.",
+                    name=self.name,
+                )
             )
 
     def change(
@@ -135,7 +153,7 @@ class SavedView(ChainedAggregate):
         new_name = self.name if name is None else checked_name(name)
         new_filters = self.filters if filters is None else checked_filters(filters)
         if (new_name, new_filters) == (self.name, self.filters):
-            raise NothingChanged(f"The view {self.name} already reads so.")
+            raise NothingChanged(Msg("The view {name} already reads so.", name=self.name))
         self._changed(name=new_name, filters=new_filters, stamp=stamp)
 
     @event(Changed)

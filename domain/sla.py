@@ -40,6 +40,7 @@ from typing import Any, get_args
 
 from domain.calendars import Calendar, calendar_from_data
 from domain.errors import InvalidField
+from domain.messages import Msg
 from domain.vocabulary import PRIORITIES, ClockState, SlaTarget
 
 TARGETS: tuple[SlaTarget, ...] = get_args(SlaTarget)
@@ -55,11 +56,15 @@ def parse_duration(field: str, text: str) -> int:
     """``"4h"``, ``"30m"``, ``"1h30m"`` → seconds (positive)."""
     match = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not match or not any(match.groups()):
-        raise InvalidField(field, f"{text!r} is not a duration such as 4h, 30m or 1h30m.")
+        raise InvalidField(
+            field, Msg("{text!r} is not a duration such as 4h, 30m or 1h30m.", text=text)
+        )
     hours, minutes = (int(g or 0) for g in match.groups())
     seconds = hours * 3600 + minutes * 60
     if not 0 < seconds <= 10_000 * 3600:
-        raise InvalidField(field, f"{text!r} must be between 1 minute and 10000 hours.")
+        raise InvalidField(
+            field, Msg("{text!r} must be between 1 minute and 10000 hours.", text=text)
+        )
     return seconds
 
 
@@ -73,16 +78,28 @@ def targets_from_data(tier: str, data: Mapping[str, Any]) -> Targets:
     """A tier's table: base targets for every priority, overridden per priority."""
     unknown = set(data) - set(TARGETS) - set(PRIORITIES)
     if unknown:
-        raise InvalidField(tier, f"Unknown key {sorted(unknown)[0]!r} in the {tier} policy.")
+        raise InvalidField(
+            tier,
+            Msg(
+                "Unknown key {sorted!r} in the {tier} policy.",
+                sorted=sorted(unknown)[0],
+                tier=tier,
+            ),
+        )
     missing = [t for t in TARGETS if t not in data]
     if missing:
-        raise InvalidField(tier, f"The {tier} policy needs a {missing[0]} target.")
+        raise InvalidField(
+            tier, Msg("The {tier} policy needs a {missing} target.", tier=tier, missing=missing[0])
+        )
     base = {t: parse_duration(f"{tier}.{t}", data[t]) for t in TARGETS}
     table: Targets = {}
     for priority in PRIORITIES:
         override = data.get(priority, {})
         if not isinstance(override, Mapping) or set(override) - set(TARGETS):
-            raise InvalidField(f"{tier}.{priority}", f"{priority} overrides {', '.join(TARGETS)}.")
+            raise InvalidField(
+                f"{tier}.{priority}",
+                Msg("{priority} overrides {names}.", priority=priority, names=", ".join(TARGETS)),
+            )
         table[priority] = {
             t: parse_duration(f"{tier}.{priority}.{t}", override[t]) if t in override else base[t]
             for t in TARGETS
@@ -113,7 +130,12 @@ def calendar_named(name: str) -> Calendar:
         return CALENDARS[name]
     except KeyError:
         raise InvalidField(
-            "calendar", f"No calendar {name!r}; the calendars are {', '.join(CALENDARS)}."
+            "calendar",
+            Msg(
+                "No calendar {name!r}; the calendars are {names}.",
+                name=name,
+                names=", ".join(CALENDARS),
+            ),
         ) from None
 
 
@@ -121,7 +143,7 @@ def terms_for(policy: Mapping[str, Targets], tier: str, calendar: str) -> dict[s
     """What a cycle of a ticket is promised: tier, calendar and the tier's targets."""
     calendar_named(calendar)
     if tier not in policy:
-        raise InvalidField("support_tier", f"No SLA policy for tier {tier!r}.")
+        raise InvalidField("support_tier", Msg("No SLA policy for tier {tier!r}.", tier=tier))
     return {"tier": tier, "calendar": calendar, "targets": policy[tier]}
 
 

@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import NothingChanged
+from domain.messages import Msg
 from domain.sla import FOUNDING_POLICY, Targets, targets_from_data
 from domain.stamp import Stamp
 from domain.vocabulary import SUPPORT_TIERS, checked_choice
@@ -45,7 +46,7 @@ class SlaPolicyBook(ChainedAggregate):
         checked_choice("tier", tier, SUPPORT_TIERS)
         targets = targets_from_data(tier, data)
         if targets == self.tiers.get(tier):
-            raise NothingChanged(f"The {tier} tier already has these targets.")
+            raise NothingChanged(Msg("The {tier} tier already has these targets.", tier=tier))
         self._targets_changed(tier=tier, targets=targets, stamp=stamp)
 
     @event(TargetsChanged)

@@ -16,15 +16,22 @@ from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
 from domain.errors import InvalidField, NotAnAgent, NothingChanged, StaffDeactivated
+from domain.messages import Msg
 from domain.stamp import Stamp
-from domain.vocabulary import NAME_MAX_CHARS, STAFF_ROLES, checked_choice, checked_text
+from domain.vocabulary import (
+    LANGUAGES,
+    NAME_MAX_CHARS,
+    STAFF_ROLES,
+    checked_choice,
+    checked_text,
+)
 
 
 def checked_group(name: str) -> str:
     checked_text("group", name, max_chars=NAME_MAX_CHARS)
     if name != name.strip() or not name or "/" in name:
         raise InvalidField(
-            "group", "A support group's name has no slash and no leading or trailing spaces."
+            "group", Msg("A support group's name has no slash and no leading or trailing spaces.")
         )
     return name
 
@@ -45,6 +52,11 @@ class StaffMember(ChainedAggregate):
     class Deactivated(ChainedAggregate.Event):
         pass
 
+    class LanguageChosen(ChainedAggregate.Event):
+        """The language the staff member reads Docket in (until then, English)."""
+
+        language: str
+
     @staticmethod
     def id_for(email: str) -> UUID:
         """The id a staff member registered without one gets: one per email address."""
@@ -58,7 +70,7 @@ class StaffMember(ChainedAggregate):
         checked_text("email", email, max_chars=NAME_MAX_CHARS)
         checked_choice("role", role, STAFF_ROLES)
         if role != "agent" and groups:
-            raise InvalidField("groups", "Only agents belong to support groups.")
+            raise InvalidField("groups", Msg("Only agents belong to support groups."))
         for group in groups:
             checked_group(group)
         return cls(id=staff_id, name=name, email=email, role=role, groups=groups, stamp=stamp)
@@ -72,14 +84,37 @@ class StaffMember(ChainedAggregate):
         self.role = role
         self.groups = list(groups)
         self.active = True
+        self.language = "en"
+
+    def choose_language(self, *, language: str, stamp: Stamp) -> None:
+        checked_choice("language", language, LANGUAGES)
+        if language == self.language:
+            raise NothingChanged(
+                Msg(
+                    "{name} reads Docket in {language} already.", name=self.name, language=language
+                )
+            )
+        self._language_chosen(language=language, stamp=stamp)
+
+    @event(LanguageChosen)
+    def _language_chosen(self, language: str, stamp: Stamp) -> None:
+        self.language = language
 
     def check_assignable(self) -> None:
         """Tickets are assigned to active agents only."""
         if self.role != "agent":
-            raise NotAnAgent(f"{self.name} is {self.role_phrase}; assign the ticket to an agent.")
+            raise NotAnAgent(
+                Msg(
+                    "{name} is not an agent but {role}; assign the ticket to an agent.",
+                    name=self.name,
+                    role=self.role,
+                )
+            )
         if not self.active:
             raise StaffDeactivated(
-                f"{self.name} was deactivated; assign the ticket to an active agent."
+                Msg(
+                    "{name} was deactivated; assign the ticket to an active agent.", name=self.name
+                )
             )
 
     @property
@@ -90,12 +125,20 @@ class StaffMember(ChainedAggregate):
         checked_group(group)
         if self.role != "agent":
             raise NotAnAgent(
-                f"{self.name} is {self.role_phrase}; only agents join support groups."
+                Msg(
+                    "{name} is not an agent but {role}; only agents join support groups.",
+                    name=self.name,
+                    role=self.role,
+                )
             )
         if not self.active:
-            raise StaffDeactivated(f"{self.name} was deactivated and joins no support group.")
+            raise StaffDeactivated(
+                Msg("{name} was deactivated and joins no support group.", name=self.name)
+            )
         if group in self.groups:
-            raise NothingChanged(f"{self.name} is already in the {group} support group.")
+            raise NothingChanged(
+                Msg("{name} is already in the {group} support group.", name=self.name, group=group)
+            )
         self._joined_group(group=group, stamp=stamp)
 
     @event(JoinedGroup)
@@ -104,7 +147,9 @@ class StaffMember(ChainedAggregate):
 
     def leave_group(self, *, group: str, stamp: Stamp) -> None:
         if group not in self.groups:
-            raise NothingChanged(f"{self.name} is not in the {group} support group.")
+            raise NothingChanged(
+                Msg("{name} is not in the {group} support group.", name=self.name, group=group)
+            )
         self._left_group(group=group, stamp=stamp)
 
     @event(LeftGroup)
@@ -113,7 +158,7 @@ class StaffMember(ChainedAggregate):
 
     def deactivate(self, *, stamp: Stamp) -> None:
         if not self.active:
-            raise NothingChanged(f"{self.name} is already deactivated.")
+            raise NothingChanged(Msg("{name} is already deactivated.", name=self.name))
         self._deactivated(stamp=stamp)
 
     @event(Deactivated)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidField
+from domain.messages import Msg
 from domain.vocabulary import ACTOR_KINDS, VIAS
 
 
@@ -25,11 +26,15 @@ class Stamp:
 
     def __post_init__(self) -> None:
         if self.actor_kind not in ACTOR_KINDS:
-            raise InvalidField("actor_kind", f"Unknown actor kind {self.actor_kind!r}.")
+            raise InvalidField(
+                "actor_kind", Msg("Unknown actor kind {actor_kind!r}.", actor_kind=self.actor_kind)
+            )
         if self.via not in VIAS:
-            raise InvalidField("via", f"Unknown channel {self.via!r}; use one of {VIAS}.")
+            raise InvalidField(
+                "via", Msg("Unknown channel {via!r}; use one of {VIAS}.", via=self.via, VIAS=VIAS)
+            )
         if self.at.tzinfo is None:
-            raise InvalidField("at", "Instants must carry a time zone.")
+            raise InvalidField("at", Msg("Instants must carry a time zone."))
 
     @property
     def is_staff(self) -> bool:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from domain.errors import SurveyLinkExpired, SurveyLinkInvalid
+from domain.messages import Msg
 from domain.vocabulary import LANGUAGES
 
 SURVEY_LIFETIME = timedelta(days=14)
@@ -73,8 +74,10 @@ def read_survey_link(token: str, secret: bytes, now: datetime) -> SurveyLink:
     """The survey ``token`` names, if it was signed with ``secret`` and works at ``now``."""
     found = _TOKEN.fullmatch(token) if token.isascii() else None
     invalid = SurveyLinkInvalid(
-        "This survey link is not one Docket sent (it may be cut short or altered): open the "
-        "link from the email again, or rate the ticket from your ticket list."
+        Msg(
+            "This survey link is not one Docket sent (it may be cut short or altered): open the "
+            "link from the email again, or rate the ticket from your ticket list."
+        )
     )
     if found is None or not secret:
         raise invalid
@@ -88,8 +91,11 @@ def read_survey_link(token: str, secret: bytes, now: datetime) -> SurveyLink:
     )
     if now >= link.expires_at:
         raise SurveyLinkExpired(
-            f"This survey link stopped working on {link.expires_at:%Y-%m-%d} "
-            f"({SURVEY_LIFETIME.days} days after the ticket closed): rate the ticket from "
-            "your ticket list instead."
+            Msg(
+                "This survey link stopped working on {expires_at} ({days} days after the ticket "
+                "closed): rate the ticket from your ticket list instead.",
+                expires_at=format(link.expires_at, "%Y-%m-%d"),
+                days=SURVEY_LIFETIME.days,
+            )
         )
     return link

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from domain.errors import InvalidField
+from domain.messages import Msg
 
 TAG_MAX_CHARS = 40
 TAGS_MAX = 20
@@ -25,21 +26,34 @@ _BLANKS = re.compile(r"\s+")
 def normalised_tag(field: str, raw: object) -> str:
     """The tag ``raw`` stands for, or :class:`InvalidField` naming ``field``."""
     if not isinstance(raw, str):
-        raise InvalidField(field, f"Each of {field} is a tag written as text, e.g. billing.")
+        raise InvalidField(
+            field, Msg("Each of {field} is a tag written as text, e.g. billing.", field=field)
+        )
     tag = _BLANKS.sub("-", raw.strip().lower())
     if not tag:
-        raise InvalidField(field, f"A tag in {field} is empty; write it, e.g. billing.")
+        raise InvalidField(
+            field, Msg("A tag in {field} is empty; write it, e.g. billing.", field=field)
+        )
     if len(tag) > TAG_MAX_CHARS:
         raise InvalidField(
             field,
-            f"Tag {tag[:TAG_MAX_CHARS]}… is {len(tag)} characters; shorten it to at "
-            f"most {TAG_MAX_CHARS}.",
+            Msg(
+                "Tag {tag}… is {length} characters; shorten it to at most {TAG_MAX_CHARS}.",
+                tag=tag[:TAG_MAX_CHARS],
+                length=len(tag),
+                TAG_MAX_CHARS=TAG_MAX_CHARS,
+            ),
         )
     if not _TAG.fullmatch(tag):
         raise InvalidField(
             field,
-            f"Tag {tag!r} in {field} may hold only {TAG_ALPHABET}, starting with a letter "
-            f"or a digit; e.g. billing-issue.",
+            Msg(
+                "Tag {tag!r} in {field} may hold only {TAG_ALPHABET}, starting with a "
+                "letter or a digit; e.g. billing-issue.",
+                tag=tag,
+                field=field,
+                TAG_ALPHABET=TAG_ALPHABET,
+            ),
         )
     return tag
 
@@ -47,8 +61,16 @@ def normalised_tag(field: str, raw: object) -> str:
 def normalised_tags(field: str, raws: Iterable[object]) -> list[str]:
     """Each tag normalised, in the order given, each once; at most :data:`TAGS_MAX`."""
     if isinstance(raws, str):
-        raise InvalidField(field, f'{field} is a list of tags, e.g. ["billing"].')
+        raise InvalidField(field, Msg('{field} is a list of tags, e.g. ["billing"].', field=field))
     tags = list(dict.fromkeys(normalised_tag(field, raw) for raw in raws))
     if len(tags) > TAGS_MAX:
-        raise InvalidField(field, f"{field} names {len(tags)} tags; at most {TAGS_MAX} at a time.")
+        raise InvalidField(
+            field,
+            Msg(
+                "{field} names {length} tags; at most {TAGS_MAX} at a time.",
+                field=field,
+                length=len(tags),
+                TAGS_MAX=TAGS_MAX,
+            ),
+        )
     return tags

@@ -45,6 +45,7 @@ from domain.errors import (
     UnknownCc,
     UnsupportedAttachmentType,
 )
+from domain.messages import Msg
 from domain.sla import SlaState
 from domain.stamp import Stamp
 from domain.tags import TAGS_MAX, normalised_tags
@@ -427,19 +428,25 @@ class Ticket(ChainedAggregate):
         checked_body(body)
         self.check_not_closed()
         if author_role == "agent" and not acts_for_staff(stamp):
-            raise StaffOnly("Only staff can reply as an agent.")
+            raise StaffOnly(Msg("Only staff can reply as an agent."))
         if author_role == "requester" and author_id != self.requester_id:
-            raise NotAMember("Only the ticket's requester can reply as its requester.")
+            raise NotAMember(Msg("Only the ticket's requester can reply as its requester."))
         if author_role == "collaborator" and author_id == self.requester_id:
-            raise InvalidField("author_role", "The requester replies as requester.")
+            raise InvalidField("author_role", Msg("The requester replies as requester."))
         if author_role == "cc" and author_id not in self.cc_people:
             raise NotCopied(
-                f"{author_id} is not copied on ticket {self.number}; ask its requester or an "
-                "agent to add you as a CC."
+                Msg(
+                    "{person} is not copied on ticket {number}; ask its requester or an agent "
+                    "to add you as a CC.",
+                    person=author_id,
+                    number=self.number,
+                )
             )
         unknown = [a for a in attachments if a not in self.attachments]
         if unknown:
-            raise InvalidField("attachments", f"Attach {unknown[0]} to the ticket first.")
+            raise InvalidField(
+                "attachments", Msg("Attach {unknown} to the ticket first.", unknown=unknown[0])
+            )
         self._message_added(
             author_id=author_id,
             author_role=author_role,
@@ -462,7 +469,7 @@ class Ticket(ChainedAggregate):
     def add_internal_note(self, *, author_id: str, body: str, stamp: Stamp) -> None:
         """A note among staff. Allowed on closed tickets: it changes nothing the customer sees."""
         if not acts_for_staff(stamp):
-            raise StaffOnly("Only staff can add internal notes.")
+            raise StaffOnly(Msg("Only staff can add internal notes."))
         checked_body(body)
         self._internal_note_added(author_id=author_id, body=body, stamp=stamp)
 
@@ -476,13 +483,20 @@ class Ticket(ChainedAggregate):
         self.check_not_closed()
         checked_text("filename", filename, max_chars=NAME_MAX_CHARS)
         if not is_clean_filename(filename):
-            raise InvalidField("filename", f"{filename!r} is not a clean base name.")
+            raise InvalidField(
+                "filename", Msg("{filename!r} is not a clean base name.", filename=filename)
+            )
         if content_type not in ACCEPTED_TYPES:
             raise UnsupportedAttachmentType(filename, content_type, tuple(sorted(ACCEPTED_TYPES)))
         if size < 1:
             raise EmptyAttachment(filename)
         if attachment_id in self.attachments:
-            raise NothingChanged(f"Attachment {attachment_id} is already on the ticket.")
+            raise NothingChanged(
+                Msg(
+                    "Attachment {attachment_id} is already on the ticket.",
+                    attachment_id=attachment_id,
+                )
+            )
         self._attachment_added(
             attachment_id=attachment_id,
             filename=filename,
@@ -513,14 +527,28 @@ class Ticket(ChainedAggregate):
         self.check_not_closed()
         if member_id == self.requester_id:
             raise InvalidField(
-                "email", f"{address} is the ticket's requester, who gets every email already."
+                "email",
+                Msg(
+                    "{address} is the ticket's requester, who gets every email already.",
+                    address=address,
+                ),
             )
         if address in self.ccs:
-            raise NothingChanged(f"{address} is already copied on ticket {self.number}.")
+            raise NothingChanged(
+                Msg(
+                    "{address} is already copied on ticket {number}.",
+                    address=address,
+                    number=self.number,
+                )
+            )
         if len(self.ccs) >= CCS_MAX:
             raise TooManyCcs(
-                f"Ticket {self.number} copies {CCS_MAX} people already, the most it may; "
-                "remove a CC first."
+                Msg(
+                    "Ticket {number} copies {CCS_MAX} people already, the most it may; remove a "
+                    "CC first.",
+                    number=self.number,
+                    CCS_MAX=CCS_MAX,
+                )
             )
         self._cc_added(email=address, member_id=member_id, stamp=stamp)
 
@@ -533,8 +561,12 @@ class Ticket(ChainedAggregate):
         address = normalised_address(email)
         if address not in self.ccs:
             raise UnknownCc(
-                f"{address or email!r} is not copied on ticket {self.number}; "
-                f"GET /v1/tickets/{self.number} lists its CCs."
+                Msg(
+                    "{address} is not copied on ticket {number}; GET /v1/tickets/{number} lists "
+                    "its CCs.",
+                    address=repr(address or email),
+                    number=self.number,
+                )
             )
         self._cc_removed(email=address, stamp=stamp)
 
@@ -547,10 +579,19 @@ class Ticket(ChainedAggregate):
     def change_status(self, *, to_status: str, stamp: Stamp) -> None:
         checked_choice("status", to_status, STATUSES)
         if to_status == self.status:
-            raise StatusUnchanged(f"Ticket {self.number} is already {to_status}.")
+            raise StatusUnchanged(
+                Msg(
+                    "Ticket {number} is already {to_status}.",
+                    number=self.number,
+                    to_status=to_status,
+                )
+            )
         if self.status == "closed":
             raise StatusChangeNotAllowed(
-                f"Ticket {self.number} is closed: reopen it instead of changing its status."
+                Msg(
+                    "Ticket {number} is closed: reopen it instead of changing its status.",
+                    number=self.number,
+                )
             )
         self._status_changed(from_status=self.status, to_status=to_status, stamp=stamp)
 
@@ -569,12 +610,22 @@ class Ticket(ChainedAggregate):
     ) -> None:
         if self.merged_into is not None:
             raise TicketMerged(
-                f"Ticket {self.number} was merged into {self.merged_into} and is worked there: "
-                f"reopen {self.merged_into} instead.",
+                Msg(
+                    "Ticket {number} was merged into {merged_into} and is worked there: "
+                    "reopen {merged_into} instead.",
+                    number=self.number,
+                    merged_into=self.merged_into,
+                ),
                 into=self.merged_into,
             )
         if self.status != "closed" or self.closed_at is None:
-            raise TicketNotClosed(f"Ticket {self.number} is {self.status}, not closed.")
+            raise TicketNotClosed(
+                Msg(
+                    "Ticket {number} is {status}, not closed.",
+                    number=self.number,
+                    status=self.status,
+                )
+            )
         if stamp.at - self.closed_at > window:
             raise ReopenWindowPassed(self.number, window.days)
         self._reopened(cycle=self.cycle + 1, sla_terms=sla_terms, stamp=stamp)
@@ -601,7 +652,13 @@ class Ticket(ChainedAggregate):
                 from_priority=self.priority, to_priority=to_priority, stamp=stamp
             )
         else:
-            raise PriorityUnchanged(f"Ticket {self.number} is already {to_priority} priority.")
+            raise PriorityUnchanged(
+                Msg(
+                    "Ticket {number} is already {to_priority} priority.",
+                    number=self.number,
+                    to_priority=to_priority,
+                )
+            )
 
     @event(PriorityRaised)
     def _priority_raised(self, from_priority: str, to_priority: str, stamp: Stamp) -> None:
@@ -615,9 +672,11 @@ class Ticket(ChainedAggregate):
 
     def assign(self, *, agent_id: str | None, group: str | None, stamp: Stamp) -> None:
         if not acts_for_staff(stamp):
-            raise StaffOnly("Only staff can assign tickets.")
+            raise StaffOnly(Msg("Only staff can assign tickets."))
         if (agent_id, group) == (self.assignee_id, self.group):
-            raise NothingChanged(f"Ticket {self.number} is already assigned that way.")
+            raise NothingChanged(
+                Msg("Ticket {number} is already assigned that way.", number=self.number)
+            )
         self._assigned(agent_id=agent_id, group=group, stamp=stamp)
 
     @event(Assigned)
@@ -628,7 +687,9 @@ class Ticket(ChainedAggregate):
     def change_type(self, *, to_type: str, stamp: Stamp) -> None:
         checked_choice("type", to_type, TICKET_TYPES)
         if to_type == self.type:
-            raise NothingChanged(f"Ticket {self.number} is already a {to_type}.")
+            raise NothingChanged(
+                Msg("Ticket {number} is already a {to_type}.", number=self.number, to_type=to_type)
+            )
         self._type_changed(from_type=self.type, to_type=to_type, stamp=stamp)
 
     @event(TypeChanged)
@@ -638,7 +699,13 @@ class Ticket(ChainedAggregate):
     def change_product(self, *, to_product: str, stamp: Stamp) -> None:
         checked_text("product", to_product, max_chars=NAME_MAX_CHARS)
         if to_product == self.product:
-            raise NothingChanged(f"Ticket {self.number} is already about {to_product}.")
+            raise NothingChanged(
+                Msg(
+                    "Ticket {number} is already about {to_product}.",
+                    number=self.number,
+                    to_product=to_product,
+                )
+            )
         self._product_changed(from_product=self.product, to_product=to_product, stamp=stamp)
 
     @event(ProductChanged)
@@ -647,11 +714,17 @@ class Ticket(ChainedAggregate):
 
     def rate_satisfaction(self, *, score: int, comment: str, stamp: Stamp) -> None:
         if self.status != "closed":
-            raise TicketNotClosed("Satisfaction can be rated once the ticket is closed.")
+            raise TicketNotClosed(Msg("Satisfaction can be rated once the ticket is closed."))
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            raise InvalidField("score", "score must be a whole number from 1 to 5.")
+            raise InvalidField("score", Msg("score must be a whole number from 1 to 5."))
         if len(comment) > COMMENT_MAX_CHARS:
-            raise InvalidField("comment", f"comment is at most {COMMENT_MAX_CHARS} characters.")
+            raise InvalidField(
+                "comment",
+                Msg(
+                    "comment is at most {COMMENT_MAX_CHARS} characters.",
+                    COMMENT_MAX_CHARS=COMMENT_MAX_CHARS,
+                ),
+            )
         self._satisfaction_rated(score=score, comment=comment, stamp=stamp)
 
     @event(SatisfactionRated)
@@ -672,7 +745,7 @@ class Ticket(ChainedAggregate):
 
     def offer_survey(self, *, stamp: Stamp) -> None:
         if not self.survey_due():
-            raise NothingChanged(f"Ticket {self.number} has no survey to send.")
+            raise NothingChanged(Msg("Ticket {number} has no survey to send.", number=self.number))
         self._survey_offered(cycle=self.cycle, stamp=stamp)
 
     @event(SurveyOffered)
@@ -683,13 +756,19 @@ class Ticket(ChainedAggregate):
         """The requester rates the closing of ``cycle`` through its survey link: once."""
         if self.survey_cycle != cycle or self.cycle != cycle or self.status != "closed":
             raise SurveyNoLongerOpen(
-                f"Ticket {self.number} was reopened since this survey was sent: you will be "
-                "asked again when it closes."
+                Msg(
+                    "Ticket {number} was reopened since this survey was sent: you will be asked "
+                    "again when it closes.",
+                    number=self.number,
+                )
             )
         if self.rating is not None:
             raise SurveyAlreadyAnswered(
-                f"Your rating of ticket {self.number} is already recorded: thank you. A survey "
-                "link records one rating."
+                Msg(
+                    "Your rating of ticket {number} is already recorded: thank you. A survey "
+                    "link records one rating.",
+                    number=self.number,
+                )
             )
         self.rate_satisfaction(score=score, comment=comment, stamp=stamp)
 
@@ -700,7 +779,9 @@ class Ticket(ChainedAggregate):
         record; answers how many. Each clock's breach is recorded once, ever."""
         due = self.sla.breaches_due(stamp.at)
         if not due:
-            raise NothingChanged(f"Ticket {self.number} has no breach left to record.")
+            raise NothingChanged(
+                Msg("Ticket {number} has no breach left to record.", number=self.number)
+            )
         for clock in due:
             assert clock.due_at is not None
             self._sla_breached(
@@ -774,11 +855,21 @@ class Ticket(ChainedAggregate):
         per cycle: a second firing for the same cycle, by any watch, is refused."""
         facts = self.rule_facts
         if not rule.conditions.holds(facts, stamp.at):
-            raise NothingChanged(f"The automation {rule.id} is not due on ticket {self.number}.")
+            raise NothingChanged(
+                Msg(
+                    "The automation {id} is not due on ticket {number}.",
+                    id=rule.id,
+                    number=self.number,
+                )
+            )
         cycle_start = rule.conditions.cycle_start(facts)
         if (rule.id, cycle_start) in self.automations_fired:
             raise NothingChanged(
-                f"The automation {rule.id} already fired on ticket {self.number} this cycle."
+                Msg(
+                    "The automation {id} already fired on ticket {number} this cycle.",
+                    id=rule.id,
+                    number=self.number,
+                )
             )
         notice = next((a.body or "" for a in rule.actions if a.type == "notify"), "")
         self._automation_fired(
@@ -811,9 +902,13 @@ class Ticket(ChainedAggregate):
     def record_chat_transcript(self, *, lines: list[ChatLine], stamp: Stamp) -> None:
         """Keep the chat's lines beside the first message that renders them (once)."""
         if self.channel != "chat":
-            raise InvalidField("transcript", f"Ticket {self.number} did not come from a chat.")
+            raise InvalidField(
+                "transcript", Msg("Ticket {number} did not come from a chat.", number=self.number)
+            )
         if self.has_transcript:
-            raise NothingChanged(f"Ticket {self.number} already has its transcript.")
+            raise NothingChanged(
+                Msg("Ticket {number} already has its transcript.", number=self.number)
+            )
         checked_transcript(lines)
         self._chat_transcript_recorded(lines=[line.as_data() for line in lines], stamp=stamp)
 
@@ -836,7 +931,9 @@ class Ticket(ChainedAggregate):
         check_callback_window(window_start, window_end, stamp.at)
         self.check_not_closed()
         if self.callback_state == "to_make":
-            raise NothingChanged(f"Ticket {self.number} already has a callback to make.")
+            raise NothingChanged(
+                Msg("Ticket {number} already has a callback to make.", number=self.number)
+            )
         self._callback_requested(
             phone=phone,
             window_start=window_start,
@@ -859,10 +956,12 @@ class Ticket(ChainedAggregate):
     def record_callback_made(self, *, outcome: str, stamp: Stamp) -> None:
         """An agent called back. Allowed on a closed ticket too: it records what happened."""
         if not stamp.is_staff:
-            raise StaffOnly("Only staff record that a callback was made.")
+            raise StaffOnly(Msg("Only staff record that a callback was made."))
         checked_choice("outcome", outcome, CALLBACK_OUTCOMES)
         if self.callback_state != "to_make":
-            raise NoCallbackToMake(f"Ticket {self.number} has no callback to make.")
+            raise NoCallbackToMake(
+                Msg("Ticket {number} has no callback to make.", number=self.number)
+            )
         self._callback_made(outcome=outcome, stamp=stamp)
 
     @event(CallbackMade)
@@ -876,12 +975,13 @@ class Ticket(ChainedAggregate):
         (a tag the ticket has is not added again, one it lacks not removed), and nothing at
         all when nothing changes. Allowed on closed tickets: customers never see tags."""
         if not acts_for_staff(stamp):
-            raise StaffOnly("Only staff tag tickets.")
+            raise StaffOnly(Msg("Only staff tag tickets."))
         adding, removing = normalised_tags("add", add), normalised_tags("remove", remove)
         both = [t for t in adding if t in removing]
         if both:
             raise InvalidField(
-                "remove", f"Tag {both[0]} is both added and removed; name it in one of them."
+                "remove",
+                Msg("Tag {both} is both added and removed; name it in one of them.", both=both[0]),
             )
         removed = [t for t in removing if t in self.tags]
         added = [t for t in adding if t not in self.tags]
@@ -889,8 +989,13 @@ class Ticket(ChainedAggregate):
         if count > TAGS_MAX:
             raise InvalidField(
                 "add",
-                f"Ticket {self.number} would carry {count} tags; at most {TAGS_MAX}. "
-                f"Remove some of its tags first.",
+                Msg(
+                    "Ticket {number} would carry {count} tags; at most {TAGS_MAX}. Remove "
+                    "some of its tags first.",
+                    number=self.number,
+                    count=count,
+                    TAGS_MAX=TAGS_MAX,
+                ),
             )
         if removed:
             self._tags_removed(tags=removed, stamp=stamp)
@@ -920,37 +1025,59 @@ class Ticket(ChainedAggregate):
         A closed target is refused unless ``reopen_target`` is given: it reopens the
         target first (the desk's reopen, with the SLA terms of the new cycle)."""
         if not stamp.is_staff:
-            raise StaffOnly("Only staff merge tickets.")
+            raise StaffOnly(Msg("Only staff merge tickets."))
         if target.id == self.id:
             raise MergeIntoItself(
-                f"Ticket {self.number} cannot be merged into itself; name the ticket it "
-                "duplicates in into."
+                Msg(
+                    "Ticket {number} cannot be merged into itself; name the ticket it "
+                    "duplicates in into.",
+                    number=self.number,
+                )
             )
         if self.merged_into is not None:
             raise TicketMerged(
-                f"Ticket {self.number} was already merged into {self.merged_into}.",
+                Msg(
+                    "Ticket {number} was already merged into {merged_into}.",
+                    number=self.number,
+                    merged_into=self.merged_into,
+                ),
                 into=self.merged_into,
             )
         if target.merged_into is not None:
             raise TicketMerged(
-                f"Ticket {target.number} was itself merged into {target.merged_into}: merge "
-                f"{self.number} into {target.merged_into} instead.",
+                Msg(
+                    "Ticket {number} was itself merged into {merged_into}: merge {number2} "
+                    "into {merged_into} instead.",
+                    number=target.number,
+                    merged_into=target.merged_into,
+                    number2=self.number,
+                ),
                 into=target.merged_into,
             )
         if target.account_id != self.account_id:
             raise MergeAcrossAccounts(
-                f"Ticket {target.number} belongs to another account than {self.number}: a "
-                "ticket is merged only into a ticket of its own account."
+                Msg(
+                    "Ticket {number} belongs to another account than {number2}: a ticket "
+                    "is merged only into a ticket of its own account.",
+                    number=target.number,
+                    number2=self.number,
+                )
             )
         if self.status == "closed":
             raise TicketClosed(
-                f"Ticket {self.number} is closed: reopen it before merging it, or leave it."
+                Msg(
+                    "Ticket {number} is closed: reopen it before merging it, or leave it.",
+                    number=self.number,
+                )
             )
         if target.status == "closed":
             if reopen_target is None:
                 raise MergeTargetClosed(
-                    f"Ticket {target.number} is closed: send reopen_target: true to reopen "
-                    "it with the merge, or merge into a ticket that is open."
+                    Msg(
+                        "Ticket {number} is closed: send reopen_target: true to reopen it with "
+                        "the merge, or merge into a ticket that is open.",
+                        number=target.number,
+                    )
                 )
             reopen_target(target)
         self._merged_into(target_id=str(target.id), target_number=target.number, stamp=stamp)
@@ -983,7 +1110,9 @@ class Ticket(ChainedAggregate):
         """``values`` (checked against the field definitions by the caller, see
         :func:`domain.custom_fields.values_changed`) become the ticket's custom fields."""
         if values == self.custom_fields:
-            raise NothingChanged(f"Ticket {self.number} already has these custom field values.")
+            raise NothingChanged(
+                Msg("Ticket {number} already has these custom field values.", number=self.number)
+            )
         self._custom_fields_set(values=dict(values), stamp=stamp)
 
     @event(CustomFieldsSet)
@@ -993,7 +1122,10 @@ class Ticket(ChainedAggregate):
     def check_not_closed(self) -> None:
         if self.status == "closed":
             raise TicketClosed(
-                f"Ticket {self.number} is closed: reopen it before adding to its conversation."
+                Msg(
+                    "Ticket {number} is closed: reopen it before adding to its conversation.",
+                    number=self.number,
+                )
             )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from domain.errors import InvalidField
+from domain.messages import Msg
 
 # --- tickets ---------------------------------------------------------------------------
 
@@ -100,16 +101,34 @@ CCS_MAX = 20
 def checked_text(field: str, value: str, *, max_chars: int = 0, max_bytes: int = 0) -> str:
     """The value itself, if it is a non-blank string within its size bound."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidField(field, f"{field} must not be empty.")
+        raise InvalidField(field, Msg("{field} must not be empty.", field=field))
     if max_chars and len(value) > max_chars:
-        raise InvalidField(field, f"{field} is {len(value)} characters; at most {max_chars}.")
+        raise InvalidField(
+            field,
+            Msg(
+                "{field} is {length} characters; at most {max_chars}.",
+                field=field,
+                length=len(value),
+                max_chars=max_chars,
+            ),
+        )
     if max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise InvalidField(field, f"{field} is larger than {max_bytes // 1024} KiB.")
+        raise InvalidField(
+            field, Msg("{field} is larger than {value} KiB.", field=field, value=max_bytes // 1024)
+        )
     return value
 
 
 def checked_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
     """The value itself, if it is one of the closed set ``choices``."""
     if value not in choices:
-        raise InvalidField(field, f"{field} must be one of {', '.join(choices)}; got {value!r}.")
+        raise InvalidField(
+            field,
+            Msg(
+                "{field} must be one of {names}; got {value!r}.",
+                field=field,
+                names=", ".join(choices),
+                value=value,
+            ),
+        )
     return value

@@ -26,6 +26,7 @@ from pathlib import Path
 from desk.service import SupportDesk
 from domain.article import ArticleContent
 from domain.errors import DocketError, InvalidField
+from domain.messages import Msg
 from domain.stamp import Stamp
 
 SHIPPED = Path(__file__).resolve().parent / "articles"
@@ -52,11 +53,15 @@ def parse_article(slug: str, text: str) -> ArticleFile:
     """The article in ``text``; raises :class:`InvalidField` naming what is wrong."""
     lines = text.lstrip("\ufeff").splitlines()
     if not lines or lines[0].strip() != "---":
-        raise InvalidField("front_matter", f"{slug}.md must open with a '---' line.")
+        raise InvalidField(
+            "front_matter", Msg("{slug}.md must open with a '---' line.", slug=slug)
+        )
     try:
         end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
     except StopIteration:
-        raise InvalidField("front_matter", f"{slug}.md: no closing '---' line.") from None
+        raise InvalidField(
+            "front_matter", Msg("{slug}.md: no closing '---' line.", slug=slug)
+        ) from None
     found: dict[str, str] = {}
     for line in lines[1:end]:
         if not line.strip() or line.lstrip().startswith("#"):
@@ -65,12 +70,20 @@ def parse_article(slug: str, text: str) -> ArticleFile:
         key = key.strip().lower()
         if not sep or key not in FIELDS:
             raise InvalidField(
-                "front_matter", f"{slug}.md: {line.strip()!r} is not one of {', '.join(FIELDS)}."
+                "front_matter",
+                Msg(
+                    "{slug}.md: {strip!r} is not one of {names}.",
+                    slug=slug,
+                    strip=line.strip(),
+                    names=", ".join(FIELDS),
+                ),
             )
         found[key] = value.strip()
     for key in ("title", "language"):
         if not found.get(key):
-            raise InvalidField(key, f"{slug}.md: the front matter has no {key}.")
+            raise InvalidField(
+                key, Msg("{slug}.md: the front matter has no {key}.", slug=slug, key=key)
+            )
     return ArticleFile(
         slug=slug,
         title=found["title"].strip("\"'"),

@@ -67,6 +67,7 @@ from domain.errors import (
     ReopenWindowPassed,
     UnknownTicket,
 )
+from domain.messages import Msg, Text
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 from domain.vocabulary import ATTACHMENTS_MAX, BODY_MAX_BYTES, SUBJECT_MAX_CHARS
@@ -179,8 +180,10 @@ class MailIntake:
         if mail.auto_reply:
             raise MailRefused(
                 "auto-reply",
-                "This is an automatic reply (out of office, bounce); it is kept, not added, "
-                "so that two robots never write to each other.",
+                Msg(
+                    "This is an automatic reply (out of office, bounce); it is kept, not "
+                    "added, so that two robots never write to each other."
+                ),
             )
         ticket_ref = self.ticket_reference(mail)
         if ticket_ref is None:
@@ -192,12 +195,15 @@ class MailIntake:
             raise self.not_for_ticket(
                 ticket_ref,
                 "unknown-ticket",
-                f"No ticket {ticket_ref} for this reply. Write to "
-                f"{self.identity.support_address} without the ticket reference to file a "
-                "new ticket.",
+                Msg(
+                    "No ticket {ticket_ref} for this reply. Write to {support_address} "
+                    "without the ticket reference to file a new ticket.",
+                    ticket_ref=ticket_ref,
+                    support_address=self.identity.support_address,
+                ),
             ) from None
         except MailRefused as refused:  # told to the gateway as if there were no such ticket
-            raise self.not_for_ticket(ticket_ref, refused.reason, refused.detail) from None
+            raise self.not_for_ticket(ticket_ref, refused.reason, refused.message) from None
         body = message_text(mail)  # every refusal before the first write
         self._check_attachments(mail)
         landing = self._landing(facts)
@@ -220,9 +226,13 @@ class MailIntake:
         except ReopenWindowPassed:
             raise MailRefused(
                 "closed",
-                f"Ticket {landing.number} was closed too long ago to reopen. Write to "
-                f"{self.identity.support_address} without the ticket reference (a new "
-                f"subject) to file a new ticket; mention {landing.number} in it.",
+                Msg(
+                    "Ticket {number} was closed too long ago to reopen. Write to "
+                    "{support_address} without the ticket reference (a new subject) to "
+                    "file a new ticket; mention {number} in it.",
+                    number=landing.number,
+                    support_address=self.identity.support_address,
+                ),
             ) from None
         return intake(action, receipt)
 
@@ -258,8 +268,12 @@ class MailIntake:
         if member is None:
             raise MailRefused(
                 "unknown-sender",
-                f"{mail.sender} is not a member of any account with support. Ask your team's "
-                "admin to add this address, or write from the address you use for Docket.",
+                Msg(
+                    "{sender} is not a member of any account with support. Ask your team's "
+                    "admin to add this address, or write from the address you use for "
+                    "Docket.",
+                    sender=mail.sender,
+                ),
             )
         stamp = Stamp(member["person_id"], "requester", "email", self.clock(), key, key)
         ticket_id = uuid5(NAMESPACE_URL, f"docket:mail:{key}")  # the same email, the same id
@@ -285,7 +299,7 @@ class MailIntake:
                 attachments=refs,
             )
         except (PlanNotEntitled, NotAMember) as error:
-            raise MailRefused("not-entitled", error.detail) from None
+            raise MailRefused("not-entitled", error.message) from None
         return intake("filed", receipt)
 
     def people(self, email: str) -> list[dict[str, Any]]:
@@ -320,8 +334,11 @@ class MailIntake:
         if not people:
             raise MailRefused(
                 "unknown-sender",
-                f"{sender} is not known to Docket. Reply from the address your ticket was "
-                "filed with.",
+                Msg(
+                    "{sender} is not known to Docket. Reply from the address your ticket "
+                    "was filed with.",
+                    sender=sender,
+                ),
             )
         proven = self._proven(mail, people, facts.number)
         if not proven:
@@ -329,10 +346,15 @@ class MailIntake:
                 raise unproven_staff(sender)
             raise MailRefused(
                 "sender-unproven",
-                f"Nothing in this email proves that {sender} sent it, so it is not added to "
-                f"ticket {facts.number}. Answer the email Docket sent you about it (its reply "
-                "address is yours alone), or reply on the web; to start afresh, write to "
-                f"{self.identity.support_address} without the ticket reference.",
+                Msg(
+                    "Nothing in this email proves that {sender} sent it, so it is not "
+                    "added to ticket {number}. Answer the email Docket sent you about it "
+                    "(its reply address is yours alone), or reply on the web; to start "
+                    "afresh, write to {support_address} without the ticket reference.",
+                    sender=sender,
+                    number=facts.number,
+                    support_address=self.identity.support_address,
+                ),
             )
         for person in proven:  # staff first
             who = person_principal(
@@ -343,8 +365,13 @@ class MailIntake:
                 return who.id, role, role if role in ("collaborator", "cc") else who.actor_kind
         raise MailRefused(
             "not-allowed",
-            f"{sender} may not write to ticket {facts.number}: only its requester, a team "
-            "admin of its account, or support staff can. Ask the requester to add you.",
+            Msg(
+                "{sender} may not write to ticket {number}: only its requester, a team "
+                "admin of its account, or support staff can. Ask the requester to add "
+                "you.",
+                sender=sender,
+                number=facts.number,
+            ),
         )
 
     def _copied_from_outside(self, mail: InboundMail, facts: TicketFacts) -> str | None:
@@ -360,21 +387,27 @@ class MailIntake:
             return someone
         raise MailRefused(
             "sender-unproven",
-            f"Nothing in this email proves that {mail.sender} sent it, so it is not added to "
-            f"ticket {facts.number}. Answer the email Docket sent you about it (its reply "
-            "address is yours alone).",
+            Msg(
+                "Nothing in this email proves that {sender} sent it, so it is not added to "
+                "ticket {number}. Answer the email Docket sent you about it (its reply address "
+                "is yours alone).",
+                sender=mail.sender,
+                number=facts.number,
+            ),
         )
 
-    def not_for_ticket(self, ticket: str, reason: str, detail: str) -> MailRefused:
+    def not_for_ticket(self, ticket: str, reason: str, detail: Text) -> MailRefused:
         """An email for a ticket that does not exist or that its sender may not write to:
         the gateway, which may bounce its answer to the sender, is told the same for both
         (a ticket you may not see answers like one that does not exist); the precise
         reason and detail are kept in the rejected-mail list for the admins."""
-        told = (
-            f"No ticket {ticket} that this email can be added to. Reply to the email Docket "
+        told = Msg(
+            "No ticket {ticket} that this email can be added to. Reply to the email Docket "
             "sent you about your ticket (its reply address is yours alone), from the address "
             "the ticket is yours at, or reply on the web; to start afresh, write to "
-            f"{self.identity.support_address} without the ticket reference."
+            "{support_address} without the ticket reference.",
+            ticket=ticket,
+            support_address=self.identity.support_address,
         )
         return MailRefused(reason, detail, answered=("unknown-ticket", told))
 
@@ -421,8 +454,11 @@ class MailIntake:
             except AttachmentRefused as error:
                 raise MailRefused(
                     error.code,
-                    f"{error.detail} The email was not added; it is kept with the other "
-                    "refused email.",
+                    Msg(
+                        "{detail} The email was not added; it is kept with the other refused "
+                        "email.",
+                        detail=error.message,
+                    ),
                 ) from None
         check_message_limits(mail, self.max_attachment_bytes)
 
@@ -509,9 +545,13 @@ class MailIntake:
 def unproven_staff(sender: str) -> MailRefused:
     return MailRefused(
         "sender-unproven",
-        f"{sender} is a support staff address, and nothing in this email proves that it was "
-        "sent from there, so it is given no rights. Answer in the agent console, or send "
-        "through a mail server whose DKIM signature or DMARC result the mail gateway checks.",
+        Msg(
+            "{sender} is a support staff address, and nothing in this email proves "
+            "that it was sent from there, so it is given no rights. Answer in the "
+            "agent console, or send through a mail server whose DKIM signature or "
+            "DMARC result the mail gateway checks.",
+            sender=sender,
+        ),
     )
 
 
@@ -524,12 +564,14 @@ def message_key(mail: InboundMail, raw: bytes) -> str:
 def message_text(mail: InboundMail) -> str:
     text = mail.text.strip() or ("(attachments only)" if mail.attachments else "")
     if not text:
-        raise MailRefused("empty", "The email has no text and no attachment to add.")
+        raise MailRefused("empty", Msg("The email has no text and no attachment to add."))
     if len(text.encode("utf-8", "surrogatepass")) > BODY_MAX_BYTES:
         raise MailRefused(
             "too-long",
-            f"The email's text is over {BODY_MAX_BYTES // 1024} KiB; send the long part as an "
-            "attachment.",
+            Msg(
+                "The email's text is over {value} KiB; send the long part as an attachment.",
+                value=BODY_MAX_BYTES // 1024,
+            ),
         )
     return text
 
@@ -540,15 +582,24 @@ def check_message_limits(mail: InboundMail, max_attachment_bytes: int) -> None:
     if len(mail.attachments) > ATTACHMENTS_MAX:
         raise MailRefused(
             "too-many-attachments",
-            f"The email has {len(mail.attachments)} attachments; a message takes at most "
-            f"{ATTACHMENTS_MAX}. Send them in a few emails, or as one archive.",
+            Msg(
+                "The email has {length} attachments; a message takes at most "
+                "{ATTACHMENTS_MAX}. Send them in a few emails, or as one archive.",
+                length=len(mail.attachments),
+                ATTACHMENTS_MAX=ATTACHMENTS_MAX,
+            ),
         )
     total = sum(len(file.data) for file in mail.attachments)
     if total > max_attachment_bytes:
         raise MailRefused(
             "attachments-too-large",
-            f"The email's attachments are {total} bytes together; one email takes at most "
-            f"{max_attachment_bytes}. Send them in a few emails, or a link to them.",
+            Msg(
+                "The email's attachments are {total} bytes together; one email takes "
+                "at most {max_attachment_bytes}. Send them in a few emails, or a link "
+                "to them.",
+                total=total,
+                max_attachment_bytes=max_attachment_bytes,
+            ),
         )
 
 

@@ -21,6 +21,7 @@ from email import policy
 from email.message import EmailMessage
 
 from domain.errors import MailUnreadable
+from domain.messages import Msg
 from mail.auto_reply import is_auto_reply
 from mail.headers import addresses, decode_header_text, first_message_id, message_ids, raw_headers
 from mail.mime import read_parts, sanitise_filename
@@ -65,8 +66,11 @@ def parse_mail(raw: bytes) -> InboundMail:
         raise
     except Exception as error:  # the contract: bytes from the internet never crash us
         raise MailUnreadable(
-            f"The message could not be read as an email ({type(error).__name__}). "
-            "Send it again as a plain RFC 5322 message."
+            Msg(
+                "The message could not be read as an email ({__name__}). Send it again "
+                "as a plain RFC 5322 message.",
+                __name__=type(error).__name__,
+            )
         ) from error
 
 
@@ -75,8 +79,11 @@ def _parse(raw: bytes) -> InboundMail:
     senders = addresses(raw_headers(message, "From"))
     if not senders:
         raise MailUnreadable(
-            "The message has no readable sender address in its From header, so it cannot be "
-            "matched to a requester. Send it again from a mail client that sets From."
+            Msg(
+                "The message has no readable sender address in its From header, so it "
+                "cannot be matched to a requester. Send it again from a mail client "
+                "that sets From."
+            )
         )
     sender_name, sender = senders[0]
     from_headers = raw_headers(message, "From")
@@ -84,8 +91,10 @@ def _parse(raw: bytes) -> InboundMail:
     if len(from_headers) > 1 or len(senders) > 1 or written - {sender}:
         # "r@acme.test <evil@x.test>": the gateway checked one address, we would credit another
         raise MailUnreadable(
-            "The From header names more than one address, so who wrote it is not certain. "
-            "Send it again from a mail client that sets one sender."
+            Msg(
+                "The From header names more than one address, so who wrote it is not "
+                "certain. Send it again from a mail client that sets one sender."
+            )
         )
     recipients: list[str] = []
     for name in ("To", "Cc", "Delivered-To", "X-Original-To"):
@@ -97,8 +106,11 @@ def _parse(raw: bytes) -> InboundMail:
     full_text = "\n\n".join(reading.texts).strip("\n")
     if not full_text.strip() and not reading.attachments:
         raise MailUnreadable(
-            "The message has no text and no attachments, so there is nothing to add to a "
-            "ticket. Write the reply in the body of the email and send it again."
+            Msg(
+                "The message has no text and no attachments, so there is nothing to "
+                "add to a ticket. Write the reply in the body of the email and send it "
+                "again."
+            )
         )
     attachments = tuple(
         MailAttachment(sanitise_filename(name, content_type, number), content_type, data)

@@ -1,10 +1,11 @@
 """Delivering the outbox over SMTP, each email once, across restarts and retries.
 
 The outbox view says which emails are owed; ``mail_deliveries`` (this module's
-own table, never rebuilt) says what became of each. One email is sent per
-transaction: its delivery row is locked ``FOR UPDATE SKIP LOCKED`` (a second
-sender skips it), the message goes to the mail server, and ``sent`` is
-committed only once the server answered 250. A sender killed before that
+own table, never rebuilt) says what became of each. Each recipient's copy
+of an email is sent in one transaction: its delivery row is locked ``FOR UPDATE SKIP
+LOCKED`` (a second sender skips it), the copy goes to the mail server, and that the
+recipient has it (``sent_to``; ``sent`` once everyone does) is committed only once the
+server answered 250. A sender killed before that
 answer leaves the row as it was and the email is sent again on restart; one
 killed in the instant between the server's 250 and the commit sends it twice,
 with the same ``Message-ID`` (mail stores such as Gmail's show it once). Nothing
@@ -47,6 +48,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
+from languages import ENGLISH
 from mail.text import header_line
 from projections.kit import Tables
 from projections.outbox import (
@@ -55,6 +57,8 @@ from projections.outbox import (
     SURVEY_LINKS,
     THREADS,
     MailIdentity,
+    Notice,
+    compose,
     survey_lines,
 )
 from store.background import Background
@@ -108,10 +112,17 @@ class SmtpServer:
 
 
 def render(
-    row: dict[str, Any], identity: MailIdentity, person_id: str, address: str
+    row: dict[str, Any],
+    identity: MailIdentity,
+    person_id: str,
+    address: str,
+    language: str = ENGLISH,
+    time_zone: str | None = None,
 ) -> EmailMessage:
-    """The email of one outbox row for one of its recipients, with the headers that thread
-    it in mail clients and the reply address that is theirs alone."""
+    """The email of one outbox row for one of its recipients, in their language and time
+    zone, with the headers that thread it in mail clients and the reply address that is
+    theirs alone."""
+    subject, body = compose(Notice.of(row), language, time_zone)
     ticket_id, version = row["ticket_id"], row["version"]
     earlier = [identity.message_id(ticket_id, v) for v in row["earlier"]]
     references = [identity.thread_root(ticket_id), *earlier]
@@ -125,18 +136,18 @@ def render(
             identity.reply_address(row["reply_number"] or row["number"], person_id),
         )
     )
-    message["Subject"] = header_line(row["subject"])
+    message["Subject"] = header_line(subject)
     message["Date"] = format_datetime(row["created_at"])
     message["Message-ID"] = identity.message_id(ticket_id, version)
     message["In-Reply-To"] = references[-1]
     message["References"] = " ".join(references)
     message["X-Docket-Ticket"] = row["number"]
-    body = row["body"]
-    if row["reason"] in ("pending", "closed", "merged", "survey"):  # news, not a reply
+    if row["reason"] in ("pending", "closed", "merged", "acknowledgement", "survey"):  # news
         message["Auto-Submitted"] = "auto-generated"
     if row["reason"] == "survey":  # the signed links, written as the email is sent
         body = body.replace(SURVEY_LINKS, survey_lines(row, identity), 1)
     message.set_content(body)
+    message["Content-Language"] = language  # after set_content, which drops Content-*
     return message
 
 
@@ -218,79 +229,111 @@ class MailSender(Background):
 
     def send_next(self, conn: psycopg.Connection[Any]) -> str | None:
         """Deliver the next email that is due; what became of it, ``None`` when none is due,
-        ``"unavailable"`` when the mail server cannot be reached or refuses Docket itself."""
+        ``"unavailable"`` when the mail server cannot be reached or refuses Docket itself.
+
+        Each recipient's copy is sent in a transaction of its own, which commits that they
+        have it: a sender killed while sending the second copy sends the first no more."""
         try:
             client = self._connected()
         except (OSError, smtplib.SMTPException) as error:
             self._drop_client()
             log.warning("mail server unavailable: %s: %s", type(error).__name__, error)
             return "unavailable"
-        with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(
-                f"SELECT d.notification_id, d.attempts, d.sent_to, d.refused_ids, d.refused, "
-                f"now() AS now, m.* "
-                f"FROM {self.deliveries} d JOIN {self.t(MAIL)} m USING (notification_id) "
-                "WHERE d.state IN ('queued', 'retry') AND d.next_attempt_at <= now() "
-                "ORDER BY m.position LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
-            ).fetchone()
-            if row is None:
+        taken: str | None = None
+        while True:
+            with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+                outcome = self._send_one_copy(cur, client, taken)
+            if outcome is None and taken is None:
                 return None
-            if row["attempts"] == 0 and row["now"] - row["created_at"] > self.max_age:
-                return self._mark(cur, row, "expired", "older than the max age when picked up")
-            done = {*row["sent_to"], *row["refused_ids"]}
-            progress = Progress(
-                list(row["sent_to"]), list(row["refused_ids"]), list(row["refused"])
+            if outcome is None:  # taken by another sender meanwhile: it finishes the email
+                return "sent"
+            if not outcome.startswith("copy:"):
+                return outcome
+            taken = outcome.removeprefix("copy:")
+
+    def _send_one_copy(
+        self, cur: psycopg.Cursor[Any], client: smtplib.SMTP, taken: str | None
+    ) -> str | None:
+        """One recipient's copy of the next email due (of ``taken``, once one is begun):
+        ``copy:<id>`` when others are still owed theirs, else what became of the email."""
+        row = cur.execute(
+            f"SELECT d.notification_id, d.attempts, d.sent_to, d.refused_ids, d.refused, "
+            f"now() AS now, m.* "
+            f"FROM {self.deliveries} d JOIN {self.t(MAIL)} m USING (notification_id) "
+            "WHERE d.state IN ('queued', 'retry') AND d.next_attempt_at <= now() "
+            "AND (%(taken)s::text IS NULL OR d.notification_id = %(taken)s) "
+            "ORDER BY m.position LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
+            {"taken": taken},
+        ).fetchone()
+        if row is None:
+            return None
+        if (
+            taken is None
+            and row["attempts"] == 0
+            and not row["sent_to"]
+            and row["now"] - row["created_at"] > self.max_age
+        ):
+            return self._mark(cur, row, "expired", "older than the max age when picked up")
+        done = {*row["sent_to"], *row["refused_ids"]}
+        progress = Progress(list(row["sent_to"]), list(row["refused_ids"]), list(row["refused"]))
+        withheld = self._no_longer_copied(cur, row, done)
+        for person, address in zip(row["recipient_ids"], row["recipients"], strict=True):
+            if person in withheld:
+                progress.refuse(person, f"{address}: no longer a CC of the ticket; not sent")
+        done |= withheld
+        if withheld and not progress.sent_to and done >= set(row["recipient_ids"]):
+            return self._mark(cur, row, "withheld", "; ".join(progress.refused), progress)
+        owed = [
+            (person, address, reader)
+            for person, address, reader in zip(
+                row["recipient_ids"], row["recipients"], readers(row), strict=True
             )
-            withheld = self._no_longer_copied(cur, row, done)
-            for person, address in zip(row["recipient_ids"], row["recipients"], strict=True):
-                if person in withheld:
-                    progress.refuse(person, f"{address}: no longer a CC of the ticket; not sent")
-            done |= withheld
-            if withheld and not progress.sent_to and done >= set(row["recipient_ids"]):
-                return self._mark(cur, row, "withheld", "; ".join(progress.refused), progress)
+            if person not in done
+        ]
+        if owed:
+            person, address, reader = owed[0]
             try:
-                copies = [
-                    (person, address, render(row, self.identity, person, address))
-                    for person, address in zip(
-                        row["recipient_ids"], row["recipients"], strict=True
-                    )
-                    if person not in done
-                ]
+                message = render(row, self.identity, person, address, *reader)
             except Exception as error:  # an email that cannot be written must not block the rest
                 return self._mark(cur, row, "failed", f"cannot be written: {error}")
-            for person, address, message in copies:
-                try:
-                    client.send_message(message, to_addrs=[address])
-                except smtplib.SMTPSenderRefused as error:  # the server refuses Docket itself
-                    self._drop_client()
-                    return self._retry(cur, row, progress, server_words(error), count=False)
-                except smtplib.SMTPRecipientsRefused as error:
-                    codes = [code for code, _ in error.recipients.values()]
-                    why = f"recipients refused: {error.recipients!r}"
-                    if any(400 <= code < 500 for code in codes):
-                        return self._retry(cur, row, progress, why)
-                    progress.refuse(person, why)
-                    continue
-                except smtplib.SMTPResponseException as error:
-                    if 400 <= error.smtp_code < 500:
-                        return self._retry(cur, row, progress, server_words(error))
-                    progress.refuse(person, f"{address}: {server_words(error)}")
-                    continue
-                except (OSError, smtplib.SMTPException) as error:  # the connection broke
-                    self._drop_client()
-                    return self._retry(cur, row, progress, f"{type(error).__name__}: {error}")
+            try:
+                client.send_message(message, to_addrs=[address])
+            except smtplib.SMTPSenderRefused as error:  # the server refuses Docket itself
+                self._drop_client()
+                return self._retry(cur, row, progress, server_words(error), count=False)
+            except smtplib.SMTPRecipientsRefused as error:
+                codes = [code for code, _ in error.recipients.values()]
+                why = f"recipients refused: {error.recipients!r}"
+                if any(400 <= code < 500 for code in codes):
+                    return self._retry(cur, row, progress, why)
+                progress.refuse(person, why)
+            except smtplib.SMTPResponseException as error:
+                if 400 <= error.smtp_code < 500:
+                    return self._retry(cur, row, progress, server_words(error))
+                progress.refuse(person, f"{address}: {server_words(error)}")
+            except (OSError, smtplib.SMTPException) as error:  # the connection broke
+                self._drop_client()
+                return self._retry(cur, row, progress, f"{type(error).__name__}: {error}")
+            else:
                 progress.sent_to.append(person)
-            if not progress.sent_to:
-                return self._mark(cur, row, "failed", "; ".join(progress.refused), progress)
-            # some recipients refused: the others have it; say who did not
-            why = f"not delivered to: {'; '.join(progress.refused)}"[:1000]
-            cur.execute(
-                f"UPDATE {self.deliveries} SET state = 'sent', attempts = attempts + 1, "
-                "sent_at = now(), last_error = %s, updated_at = now(), sent_to = %s, "
-                "refused_ids = %s, refused = %s WHERE notification_id = %s",
-                (why if progress.refused else None, *progress.columns(), row["notification_id"]),
-            )
-            return "sent"
+            if len(owed) > 1:  # theirs is on record; the next copy in a transaction of its own
+                cur.execute(
+                    f"UPDATE {self.deliveries} SET updated_at = now(), sent_to = %s, "
+                    "refused_ids = %s, refused = %s WHERE notification_id = %s",
+                    (*progress.columns(), row["notification_id"]),
+                )
+                return f"copy:{row['notification_id']}"
+        if not progress.sent_to:
+            return self._mark(cur, row, "failed", "; ".join(progress.refused), progress)
+        # some recipients refused: the others have it; say who did not
+        why = f"not delivered to: {'; '.join(progress.refused)}"[:1000]
+        cur.execute(
+            f"UPDATE {self.deliveries} SET state = 'sent', attempts = attempts + 1, "
+            "sent_at = now(), last_error = %s, updated_at = now(), sent_to = %s, "
+            "refused_ids = %s, refused = %s WHERE notification_id = %s",
+            (why if progress.refused else None, *progress.columns(), row["notification_id"]),
+        )
+        return "sent"
 
     def _no_longer_copied(
         self, cur: psycopg.Cursor[Any], row: dict[str, Any], done: set[str]
@@ -422,6 +465,13 @@ class Progress:
 
     def columns(self) -> tuple[list[str], list[str], list[str]]:
         return self.sent_to, self.refused_ids, self.refused
+
+
+def readers(row: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """Each recipient's language and time zone, as the outbox knew them."""
+    languages = row["recipient_languages"] or [ENGLISH] * len(row["recipients"])
+    zones = row["recipient_time_zones"] or [""] * len(row["recipients"])
+    return [(language, zone or None) for language, zone in zip(languages, zones, strict=True)]
 
 
 def server_words(error: smtplib.SMTPResponseException) -> str:

@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 
 from mail.text import unix_newlines
-from projections.outbox import REPLY_ABOVE
+from projections.outbox import reply_markers
+
+MARKERS = reply_markers()
+"""Docket's "reply above this line" in each language its emails are written in."""
+
+
+def has_marker(line: str) -> bool:
+    return any(marker in line for marker in MARKERS)
+
 
 _ATTRIBUTIONS = (
     re.compile(r"^on\b.{0,300}\bwrote\s?:$", re.IGNORECASE),
@@ -85,7 +93,7 @@ def _history_start(lines: list[str]) -> tuple[int, int]:
     """Where the quoted history starts, and how many lines its attribution takes."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if REPLY_ABOVE in line:
+        if has_marker(line):
             return index, 1
         if _ORIGINAL_MESSAGE.match(stripped):
             return index, 1
@@ -143,14 +151,14 @@ def trim_reply(text: str) -> str:
     inline_answers = (
         span
         and start < len(lines)
-        and REPLY_ABOVE not in lines[start]
+        and not has_marker(lines[start])
         and _is_quoted(_next_non_blank(rest, 0))
         and any(line.strip() and not _is_quoted(line) for line in _drop_trailing(rest))
     )
     if inline_answers:
         # the sender answered between the quoted lines: the answers are the new text
         kept = kept + rest
-    elif span and start < len(lines) and REPLY_ABOVE in lines[start]:
+    elif span and start < len(lines) and has_marker(lines[start]):
         # above Docket's own marker, any "… wrote:" line is the client's attribution,
         # dated or not ("On Monday, Docket Support wrote:")
         kept = _drop_loose_attribution(kept)
@@ -167,7 +175,7 @@ def trim_reply(text: str) -> str:
         line
         for index, line in enumerate(lines)
         if not _is_quoted(line)
-        and REPLY_ABOVE not in line
+        and not has_marker(line)
         and not _ORIGINAL_MESSAGE.match(line.strip())
         and not _UNDERSCORES.match(line.strip())
         and index not in attribution_lines

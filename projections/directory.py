@@ -45,6 +45,11 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     conn.execute(
         f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS departed boolean NOT NULL DEFAULT false"
     )
+    # the language a person reads Docket in, and their time zone (a member's; staff: none)
+    conn.execute(
+        f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS language text NOT NULL DEFAULT 'en', "
+        "ADD COLUMN IF NOT EXISTS time_zone text"
+    )
 
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
@@ -61,17 +66,26 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     )
                 case Account.MemberAdded():
                     cur.execute(
-                        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id, "
+                        "language, time_zone) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT (person_id) DO UPDATE "
                         "SET name = excluded.name, email = excluded.email, role = excluded.role, "
-                        "account_id = excluded.account_id, departed = false",
+                        "account_id = excluded.account_id, departed = false, "
+                        "language = excluded.language, time_zone = excluded.time_zone",
                         (
                             clean_text(e.member_id),
                             clean_text(e.name),
                             clean_text(e.email),
                             e.role,
                             str(fact.stream_id),
+                            e.language,
+                            clean_text(e.time_zone),
                         ),
+                    )
+                case StaffMember.LanguageChosen():
+                    cur.execute(
+                        f"UPDATE {t(PEOPLE)} SET language = %s WHERE person_id = %s",
+                        (e.language, str(fact.stream_id)),
                     )
                 case Account.Opened():
                     cur.execute(
@@ -120,6 +134,7 @@ VIEW = View(
     frozenset(
         {
             StaffMember.Registered,
+            StaffMember.LanguageChosen,
             Account.Opened,
             Account.MemberAdded,
             Account.PlanChanged,
@@ -132,6 +147,7 @@ VIEW = View(
     create_tables,
     apply,
     (PEOPLE, ACCOUNTS),
+    shape=2,  # 2: each person's language and time zone
 )
 
 

@@ -11,7 +11,10 @@ sends nothing to one removed meanwhile.
 An automation's notice (an ``AutomationFired`` with people to notify) is one
 email to those people: the requester, or the ticket's agent.
 Internal notes never become anything here: the view does not even handle their
-events. Imported history is not news to anyone, so it sends nothing. An agent's
+events. Imported history is not news to anyone, so it sends nothing. A ticket filed
+(on the web, by API, email, chat or a callback request) is acknowledged to its
+requester: its number, its subject and, when its SLA promises one, when the first
+answer is due; nothing else of the ticket, so nothing staff-only. An agent's
 answer to a contact request is one email to the address the request came from
 (its thread is the request, its number the ``C-…`` reference), and so is the
 news that it became a ticket, whose number its subject carries so that a reply
@@ -30,11 +33,18 @@ headers and the reply address are drawn from :class:`MailIdentity` (settings)
 when an email is sent or listed. Whether one was delivered is not a fact of the log but of the mail
 server's answer: :mod:`mail.sender` keeps that in its own table,
 which a rebuild of this view leaves alone.
+
+Each email is written for each recipient in their own language, dates and times in
+their time zone (:func:`compose`, called by :mod:`mail.sender` for each copy): a row
+keeps what the words are made of (``notice_*`` columns) and each recipient's language
+and time zone as the view knew them when it folded the event. ``subject`` and ``body``
+are the English copy, for the outbox listing.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -49,9 +59,13 @@ from psycopg.rows import dict_row
 from domain.account import Account
 from domain.ccs import outside_cc_id
 from domain.contact import ContactRequest
+from domain.messages import Msg
+from domain.sla import SlaState
 from domain.staff import StaffMember
 from domain.surveys import SURVEY_LIFETIME, SurveyLink
 from domain.ticket import REOPEN_WINDOW, Ticket
+from domain.vocabulary import LANGUAGES
+from languages import ENGLISH, duration, render, when
 from projections.kit import Fact, Tables, View, clean_text
 from projections.ticket_fields import joining_collaborator
 
@@ -62,8 +76,10 @@ MAIL = "outbox_mail"
 DELIVERIES = "mail_deliveries"
 """What became of each email: the sender's table, not the view's (a rebuild keeps it)."""
 
-REPLY_ABOVE = "##- Please type your reply above this line -##"
-"""The first line of every email; inbound mail cuts the quoted history there."""
+REPLY_ABOVE_LINE = Msg("##- Please type your reply above this line -##")
+REPLY_ABOVE = str(REPLY_ABOVE_LINE)
+"""The first line of every email (in its reader's language, :data:`REPLY_MARKERS`);
+inbound mail cuts the quoted history there."""
 REPLY_TOKEN_CHARS = 26
 """130 bits of HMAC in base32: no one guesses a reply address they were not sent."""
 THREAD_DEPTH = 10
@@ -127,7 +143,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 name text NOT NULL,
                 email text NOT NULL,
                 staff boolean NOT NULL,
-                language text NOT NULL DEFAULT 'en'
+                language text NOT NULL DEFAULT 'en',
+                time_zone text
             """,
             THREADS: """
                 ticket_id uuid PRIMARY KEY,
@@ -155,7 +172,15 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 reply_number text NOT NULL DEFAULT '',
                 cc_ids text[] NOT NULL DEFAULT '{}',
                 cycle integer NOT NULL DEFAULT 0,
-                language text NOT NULL DEFAULT 'en'
+                language text NOT NULL DEFAULT 'en',
+                recipient_languages text[] NOT NULL DEFAULT '{}',
+                recipient_time_zones text[] NOT NULL DEFAULT '{}',
+                notice_subject text NOT NULL DEFAULT '',
+                notice_author text NOT NULL DEFAULT '',
+                notice_text text NOT NULL DEFAULT '',
+                notice_tag text NOT NULL DEFAULT '',
+                notice_due_at timestamptz,
+                notice_within_seconds double precision
             """,
         },
     )
@@ -210,12 +235,56 @@ class Thread:
     """Who the ticket copies: their addresses, and as whom each is mailed (same order)."""
 
 
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    staff: bool
+    language: str = ENGLISH
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What one email says, in no language yet: :func:`compose` writes it in one."""
+
+    reason: str
+    number: str
+    subject: str
+    """The ticket's (or contact request's) subject."""
+    author: str = ""
+    text: str = ""
+    """The reply's body; for ``contact_ticket``, the ticket's number; for ``survey``, the
+    requester's name."""
+    at: datetime | None = None
+    tag: str = ""
+    """What the email's subject carries in brackets, when not ``number``."""
+    due_at: datetime | None = None
+    """The acknowledgement: when the first answer is due, if the SLA promises one."""
+    within_seconds: float | None = None
+    """... and how long, in business time, that promise is."""
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Notice:
+        """The notice an outbox row was made of."""
+        return cls(
+            reason=row["reason"],
+            number=row["number"],
+            subject=row["notice_subject"],
+            author=row["notice_author"],
+            text=row["notice_text"],
+            at=row["created_at"],
+            tag=row["notice_tag"],
+            due_at=row["notice_due_at"],
+            within_seconds=row["notice_within_seconds"],
+        )
+
+
 @dataclass
 class OutboxBatch:
     """The people and threads one batch reads, as of the batch's start, and what it adds."""
 
-    people: dict[str, tuple[str, str, bool, str]]
-    """Person id → name, email, staff, language."""
+    people: dict[str, Person]
     threads: dict[UUID, Thread]
     people_changed: set[str] = field(default_factory=set)
     threads_changed: set[UUID] = field(default_factory=set)
@@ -262,12 +331,14 @@ class OutboxBatch:
                     wanted.add(e.member_id or outside_cc_id(e.email))
                 case Ticket.AutomationFired():
                     wanted.update(e.notify_to)
-        people: dict[str, tuple[str, str, bool, str]] = {}
+                case StaffMember.LanguageChosen():
+                    wanted.add(str(fact.stream_id))
+        people: dict[str, Person] = {}
         if wanted:
             people = {
-                row[0]: (row[1], row[2], row[3], row[4])
+                row[0]: Person(*row[1:])
                 for row in conn.execute(
-                    f"SELECT person_id, name, email, staff, language FROM {t(PEOPLE)} "
+                    f"SELECT person_id, name, email, staff, language, time_zone FROM {t(PEOPLE)} "
                     "WHERE person_id = ANY(%s)",
                     (list(wanted),),
                 ).fetchall()
@@ -279,15 +350,29 @@ class OutboxBatch:
         match e:
             case Account.MemberAdded():
                 self.remember(
-                    clean_text(e.member_id), e.name, e.email, staff=False, language=e.language
+                    clean_text(e.member_id),
+                    e.name,
+                    e.email,
+                    staff=False,
+                    language=e.language,
+                    time_zone=clean_text(e.time_zone),
                 )
             case StaffMember.Registered():
                 self.remember(str(fact.stream_id), e.name, e.email, staff=True)
+            case StaffMember.LanguageChosen():
+                known = self.people.get(str(fact.stream_id))
+                if known is not None:
+                    self.people[str(fact.stream_id)] = dataclasses.replace(
+                        known, language=e.language
+                    )
+                    self.people_changed.add(str(fact.stream_id))
             case Ticket.Opened() if fact.stream_id not in self.threads:
                 self.threads[fact.stream_id] = Thread(
                     e.number, one_line(e.subject), e.requester_id, [], []
                 )
                 self.threads_changed.add(fact.stream_id)
+                if e.stamp.via != "import" and e.channel != "import":
+                    self.acknowledge(fact, e)
             case Ticket.MessageAdded():
                 thread = self.threads.get(fact.stream_id)
                 joining = None if thread is None else joining_collaborator(e, thread.collaborators)
@@ -352,17 +437,42 @@ class OutboxBatch:
                 )
 
     def remember(
-        self, person_id: str, name: str, email: str, *, staff: bool, language: str = "en"
+        self,
+        person_id: str,
+        name: str,
+        email: str,
+        *,
+        staff: bool,
+        language: str = ENGLISH,
+        time_zone: str | None = None,
     ) -> None:
         known = self.people.get(person_id)
         # a person first seen as staff stays staff (the upsert never changes ``staff``)
-        self.people[person_id] = (
+        self.people[person_id] = Person(
             clean_text(name),
             clean_text(email),
-            known[2] if known is not None else staff,
-            clean_text(language),
+            known.staff if known is not None else staff,
+            language,
+            time_zone,
         )
         self.people_changed.add(person_id)
+
+    def acknowledge(self, fact: Fact, e: Ticket.Opened) -> None:
+        """The acknowledgement of a ticket filed: to its requester, whoever filed it."""
+        thread = self.threads[fact.stream_id]
+        requester = self.people.get(thread.requester_id)
+        if requester is None:
+            return
+        due_at, within = first_answer_due(e)
+        notice = Notice(
+            "acknowledgement",
+            thread.number,
+            thread.subject,
+            at=e.timestamp,
+            due_at=due_at,
+            within_seconds=within,
+        )
+        self.queue(fact, notice, [(thread.requester_id, requester)], reply_as=None)
 
     def notify(
         self,
@@ -387,32 +497,65 @@ class OutboxBatch:
         wanted = to if to is not None else [thread.requester_id, *thread.collaborators]
         copied_only = [p for p in thread.cc_ids if p not in wanted] if copied else []
         ids = [p for p in dict.fromkeys([*wanted, *copied_only]) if p != author]
-        recipients = [(p, self.people[p][1]) for p in ids if p in self.people]
+        recipients = [(p, self.people[p]) for p in ids if p in self.people]
         if not recipients:
             return
-        if reply_as is not None:
-            recipients = [(reply_as, address) for _, address in recipients]
-        number, subject = thread.number, thread.subject
-        author_name = self.people[author][0] if author in self.people else "Docket Support"
-        created_at: datetime = fact.event.timestamp
+        author_name = self.people[author].name if author in self.people else "Docket Support"
+        notice = Notice(
+            reason,
+            thread.number,
+            thread.subject,
+            author=author_name,
+            text=clean_text(body),
+            at=fact.event.timestamp,
+            tag=subject_tag,
+        )
+        self.queue(fact, notice, recipients, reply_as, cc_only=copied_only)
+
+    def queue(
+        self,
+        fact: Fact,
+        notice: Notice,
+        recipients: list[tuple[str, Person]],
+        reply_as: str | None,
+        *,
+        cc_only: Sequence[str] = (),
+        cycle: int = 0,
+        link_language: str = ENGLISH,
+    ) -> None:
+        """One email for the event in ``fact``, to ``recipients`` (each in their language);
+        ``cc_only``: those of them there as CCs only; a survey's ``cycle`` and the language
+        its links open their page in."""
+        thread = self.threads[fact.stream_id]
+        people = [person for _, person in recipients]
+        ids = [p for p, _ in recipients] if reply_as is None else [reply_as for _ in recipients]
+        subject, body = compose(notice, ENGLISH, None)
         self.mail.append(
             (
                 f"{fact.stream_id}/{fact.version}",
                 fact.position,
                 fact.stream_id,
-                number,
-                reason,
-                [p for p, _ in recipients],
-                [address for _, address in recipients],
-                f"Re: [{subject_tag or number}] {subject}",
-                compose(reason, number, subject, author_name, clean_text(body)),
+                notice.number,
+                notice.reason,
+                ids,
+                [person.email for person in people],
+                subject,
+                body,
                 fact.version,
                 thread.versions[-THREAD_DEPTH:],
-                created_at,
-                subject_tag if reply_as is not None else "",
-                [p for p, _ in recipients if p in copied_only],
-                0,
-                "en",
+                notice.at,
+                notice.tag if reply_as is not None else "",
+                [p for p in ids if p in cc_only],
+                cycle,
+                link_language,
+                [person.language for person in people],
+                [person.time_zone or "" for person in people],
+                notice.subject,
+                notice.author,
+                notice.text,
+                notice.tag,
+                notice.due_at,
+                notice.within_seconds,
             )
         )
         thread.versions.append(fact.version)
@@ -421,48 +564,31 @@ class OutboxBatch:
     def ask_for_rating(self, fact: Fact, cycle: int) -> None:
         """The survey of one closing: to the requester alone, in their language."""
         thread = self.threads.get(fact.stream_id)
-        if thread is None or thread.requester_id not in self.people:
+        requester = None if thread is None else self.people.get(thread.requester_id)
+        if thread is None or requester is None:
             return
-        name, address, _, language = self.people[thread.requester_id]
-        words = SURVEY_WORDS.get(language, SURVEY_WORDS["en"])
-        language = language if language in SURVEY_WORDS else "en"
-        self.mail.append(
-            (
-                f"{fact.stream_id}/{fact.version}",
-                fact.position,
-                fact.stream_id,
-                thread.number,
-                "survey",
-                [thread.requester_id],
-                [address],
-                f"{words['subject']} [{thread.number}] {thread.subject}",
-                words["body"].format(
-                    name=name,
-                    number=thread.number,
-                    subject=thread.subject,
-                    days=SURVEY_LIFETIME.days,
-                ),
-                fact.version,
-                thread.versions[-THREAD_DEPTH:],
-                fact.event.timestamp,
-                "",
-                [],
-                cycle,
-                language,
-            )
+        notice = Notice(
+            "survey", thread.number, thread.subject, text=requester.name, at=fact.event.timestamp
         )
-        thread.versions.append(fact.version)
-        self.threads_changed.add(fact.stream_id)
+        language = requester.language if requester.language in LANGUAGES else ENGLISH
+        self.queue(
+            fact,
+            notice,
+            [(thread.requester_id, requester)],
+            reply_as=None,
+            cycle=cycle,
+            link_language=language,
+        )
 
     def write(self, conn: psycopg.Connection[Any], t: Tables) -> None:
         with conn.cursor() as cur:
             if self.people_changed:
                 cur.executemany(
-                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff, language) "
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff, language, "
+                    "time_zone) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
                     "SET name = excluded.name, email = excluded.email, "
-                    "language = excluded.language",
-                    [(p, *self.people[p]) for p in self.people_changed],
+                    "language = excluded.language, time_zone = excluded.time_zone",
+                    [(p, *dataclasses.astuple(self.people[p])) for p in self.people_changed],
                 )
             if self.threads_changed:
                 cur.executemany(
@@ -491,8 +617,11 @@ class OutboxBatch:
                     f"""
                     INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
                         recipient_ids, recipients, subject, body, version, earlier, created_at,
-                        reply_number, cc_ids, cycle, language)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        reply_number, cc_ids, cycle, language, recipient_languages,
+                        recipient_time_zones, notice_subject, notice_author, notice_text,
+                        notice_tag, notice_due_at, notice_within_seconds)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                        %s, %s, %s, %s, %s, %s, %s)
                     ON CONFLICT (notification_id) DO NOTHING
                     """,
                     self.mail,
@@ -515,78 +644,154 @@ def reply_reason(author_role: str) -> str:
     )
 
 
-def compose(reason: str, number: str, subject: str, author: str, body: str) -> str:
-    """The plain-text email: the reply line, what happened, and how to answer."""
-    if reason == "pending":
-        said = (
-            f"Ticket {number} ({subject}) is waiting for your reply. "
-            "Answer this email when you have the information we asked for."
-        )
-    elif reason == "closed":
-        said = (
-            f"Ticket {number} ({subject}) is now closed. If it is not solved, answer this "
-            f"email within {REOPEN_WINDOW.days} days and it opens again."
-        )
-    elif reason == "merged":
-        return (
-            f"{REPLY_ABOVE}\n\nTicket {number} ({subject}) asks what ticket {body} asks, so "
-            f"{author} merged it into ticket {body}: it is closed, and we go on there. You "
-            f"will get the answers of ticket {body} by email.\n\n--\nAnswer this email to "
-            f"add to ticket {body}.\n"
-        )
-    elif reason == "automation":
-        said = f"About ticket {number} ({subject}):\n\n{body}"
-    elif reason == "contact_ticket":
-        return (
-            f"{REPLY_ABOVE}\n\nYour request {number} ({subject}) is now ticket {body}; "
-            f"we will answer you there.\n\n--\nAnswer this email to add to ticket {body}; "
-            f"keep [{body}] in the subject.\n"
-        )
-    elif reason == "contact_answer":
-        return (
-            f"{author} answered your request {number} ({subject}):\n\n{body}\n\n"
-            f"--\nTo write to us again, send the contact form and mention {number}.\n"
-        )
-    else:
-        said = f"{author} wrote on ticket {number} ({subject}):\n\n{body}"
-    return (
-        f"{REPLY_ABOVE}\n\n{said}\n\n"
-        f"--\nAnswer this email to add to ticket {number}; keep {number} in the subject "
-        "or reply to this address.\n"
+def first_answer_due(e: Ticket.Opened) -> tuple[datetime | None, float | None]:
+    """When the ticket's first answer is due, and within how much business time, if its SLA
+    promises one (folded as the SLA view folds it)."""
+    if not e.sla_terms:
+        return None, None
+    state = SlaState(priority=e.priority).terms_set(e.sla_terms, e.timestamp)
+    clock = next((c for c in state.clocks if c.target == "first_response"), None)
+    if clock is None or clock.due_at is None:
+        return None, None
+    return clock.due_at, clock.budget.total_seconds()
+
+
+def reply_markers() -> tuple[str, ...]:
+    """The first line of Docket's emails in each language: inbound mail cuts there."""
+    return tuple(dict.fromkeys(render(REPLY_ABOVE_LINE, language) for language in LANGUAGES))
+
+
+def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, str]:
+    """The subject and plain-text body of ``notice`` in ``language``, its instants in
+    ``time_zone``: the reply line, what happened, and how to answer."""
+    number, subject = notice.number, notice.subject
+    at = when(notice.at, language, time_zone) if notice.at is not None else ""
+    said: Msg
+    footer = Msg(
+        "Answer this email to add to ticket {number}; keep {number} in the subject or reply "
+        "to this address.",
+        number=number,
     )
+    heading = Msg("Re: [{tag}] {subject}", tag=notice.tag or number, subject=subject)
+    if notice.reason == "survey":  # the sender writes the signed links in for SURVEY_LINKS
+        heading = Msg("How did we do? [{number}] {subject}", number=number, subject=subject)
+        body = Msg(
+            "Hello {name},\n\nTicket {number} ({subject}) is now closed. How satisfied are you "
+            "with the help you got? Choose a score below: the page it opens records it with one "
+            "click, and takes a comment too.\n\n{links}\n\nThe links work for {days} days and "
+            "record one rating. To stop these surveys, turn them off in your preferences.\n",
+            name=notice.text,
+            number=number,
+            subject=subject,
+            links=SURVEY_LINKS,
+            days=SURVEY_LIFETIME.days,
+        )
+        return render(heading, language), render(body, language)
+    if notice.reason == "acknowledgement":
+        heading = Msg("Request received: [{number}] {subject}", number=number, subject=subject)
+        said = Msg(
+            "We received your request on {at}. Its ticket number is {number}; its subject: "
+            "{subject}.",
+            at=at,
+            number=number,
+            subject=subject,
+        )
+        if notice.due_at is not None and notice.within_seconds is not None:
+            said = Msg(
+                "{said}\n\nWe will answer within {within} of business time, by {due}.",
+                said=said,
+                within=duration(notice.within_seconds, language),
+                due=when(notice.due_at, language, time_zone),
+            )
+        else:
+            said = Msg("{said}\n\nAn agent will answer you as soon as possible.", said=said)
+    elif notice.reason == "pending":
+        said = Msg(
+            "Ticket {number} ({subject}) has been waiting for your reply since {at}. Answer this "
+            "email when you have the information we asked for.",
+            number=number,
+            subject=subject,
+            at=at,
+        )
+    elif notice.reason == "closed":
+        said = Msg(
+            "Ticket {number} ({subject}) was closed on {at}. If it is not solved, answer this "
+            "email within {days} days and it opens again.",
+            number=number,
+            subject=subject,
+            at=at,
+            days=REOPEN_WINDOW.days,
+        )
+    elif notice.reason == "merged":
+        target = notice.text
+        body = Msg(
+            "{marker}\n\nTicket {number} ({subject}) asks what ticket {target} asks, so "
+            "{author} merged it into ticket {target} on {at}: it is closed, and we go on "
+            "there. You will get the answers of ticket {target} by email.\n\n--\nAnswer "
+            "this email to add to ticket {target}.\n",
+            marker=REPLY_ABOVE_LINE,
+            number=number,
+            subject=subject,
+            target=target,
+            author=notice.author,
+            at=at,
+        )
+        return render(heading, language), render(body, language)
+    elif notice.reason == "automation":
+        said = Msg(
+            "About ticket {number} ({subject}):\n\n{text}",
+            number=number,
+            subject=subject,
+            text=notice.text,
+        )
+    elif notice.reason == "contact_ticket":
+        ticket = notice.text
+        body = Msg(
+            "{marker}\n\nYour request {number} ({subject}) is now ticket {ticket}; we will "
+            "answer you there.\n\n--\nAnswer this email to add to ticket {ticket}; keep "
+            "[{ticket}] in the subject.\n",
+            marker=REPLY_ABOVE_LINE,
+            number=number,
+            subject=subject,
+            ticket=ticket,
+        )
+        return render(heading, language), render(body, language)
+    elif notice.reason == "contact_answer":
+        body = Msg(
+            "{author} answered your request {number} ({subject}) on {at}:\n\n{text}\n\n--\n"
+            "To write to us again, send the contact form and mention {number}.\n",
+            author=notice.author,
+            number=number,
+            subject=subject,
+            at=at,
+            text=notice.text,
+        )
+        return render(heading, language), render(body, language)
+    else:
+        said = Msg(
+            "{author} wrote on ticket {number} ({subject}) on {at}:\n\n{text}",
+            author=notice.author,
+            number=number,
+            subject=subject,
+            at=at,
+            text=notice.text,
+        )
+    body = Msg(
+        "{marker}\n\n{said}\n\n--\n{footer}\n", marker=REPLY_ABOVE_LINE, said=said, footer=footer
+    )
+    return render(heading, language), render(body, language)
 
 
 SURVEY_LINKS = "[[survey-links]]"
 """The line of a survey email the sender replaces with its signed links (:func:`survey_lines`)."""
-SURVEY_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "subject": "How did we do?",
-        "body": (
-            "Hello {name},\n\nTicket {number} ({subject}) is now closed. How satisfied are "
-            "you with the help you got? Choose a score below: the page it opens records it "
-            "with one click, and takes a comment too.\n\n"
-            + SURVEY_LINKS
-            + "\n\nThe links work for {days} days and record one rating. To stop these "
-            "surveys, turn them off in your preferences.\n"
-        ),
-        "scores": "1 - Very dissatisfied|2 - Dissatisfied|3 - Neutral|4 - Satisfied|"
-        "5 - Very satisfied",
-    },
-    "fr": {
-        "subject": "Votre avis sur notre aide",
-        "body": (
-            "Bonjour {name},\n\nLe ticket {number} ({subject}) est maintenant fermé. "
-            "Êtes-vous satisfait de l'aide reçue ? Choisissez une note ci-dessous : la "
-            "page qui s'ouvre l'enregistre d'un clic, et accepte aussi un commentaire.\n\n"
-            + SURVEY_LINKS
-            + "\n\nLes liens fonctionnent {days} jours et enregistrent une seule note. "
-            "Pour ne plus recevoir ces enquêtes, désactivez-les dans vos préférences.\n"
-        ),
-        "scores": "1 - Très insatisfait|2 - Insatisfait|3 - Neutre|4 - Satisfait|"
-        "5 - Très satisfait",
-    },
-}
-"""What a survey email says, per language a member may have."""
+SURVEY_SCORES = (
+    Msg("1 - Very dissatisfied"),
+    Msg("2 - Dissatisfied"),
+    Msg("3 - Neutral"),
+    Msg("4 - Satisfied"),
+    Msg("5 - Very satisfied"),
+)
+"""What each score of a survey says, from 1 to 5."""
 
 
 def survey_lines(row: dict[str, Any], identity: MailIdentity) -> str:
@@ -595,7 +800,7 @@ def survey_lines(row: dict[str, Any], identity: MailIdentity) -> str:
         row["ticket_id"], row["cycle"], row["language"], row["created_at"]
     )
     url = identity.survey_url(link)
-    labels = SURVEY_WORDS.get(link.language, SURVEY_WORDS["en"])["scores"].split("|")
+    labels = [render(score, link.language) for score in SURVEY_SCORES]
     return "\n".join(f"  {label}: {url}?score={n}" for n, label in enumerate(labels, 1))
 
 
@@ -624,6 +829,7 @@ VIEW = View(
         {
             Account.MemberAdded,
             StaffMember.Registered,
+            StaffMember.LanguageChosen,
             Ticket.Opened,
             Ticket.MessageAdded,
             Ticket.StatusChanged,
@@ -642,7 +848,8 @@ VIEW = View(
     apply,
     (PEOPLE, THREADS, MAIL),
     ignores=frozenset(IGNORES),
-    shape=4,  # 2: reply_number, and per-recipient reply addresses; 3: CCs; 4: surveys, languages
+    shape=5,  # 2: reply_number, per-recipient reply addresses; 3: CCs; 4: surveys; 5: each
+    # one's language
 )
 
 

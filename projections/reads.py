@@ -19,6 +19,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from domain.ccs import OUTSIDE_PREFIX, is_outside_cc_id
+from domain.messages import Msg
 from domain.ticket import TicketOwner
 from projections import (
     articles,
@@ -54,9 +55,20 @@ class PositionNotInLog(ValueError):
     the log has not reached: no write answered it, no page handed it out."""
 
     def __init__(self, wanted: int, head: int, field: str = "min_position") -> None:
-        source = "a write answered" if field == "min_position" else "a previous page answered"
         super().__init__(
-            f"Position {wanted} is beyond the end of the log ({head}); pass a position {source}."
+            Msg(
+                "Position {wanted} is beyond the end of the log ({head}); pass a position "
+                "a write answered.",
+                wanted=wanted,
+                head=head,
+            )
+            if field == "min_position"
+            else Msg(
+                "Position {wanted} is beyond the end of the log ({head}); pass a position "
+                "a previous page answered.",
+                wanted=wanted,
+                head=head,
+            )
         )
         self.field = field
 
@@ -80,7 +92,14 @@ DASHBOARDS: dict[str, Callable[..., list[dict[str, Any]]]] = {
 
 class NotCaughtUp(Exception):
     def __init__(self, view: str, position: int, wanted: int) -> None:
-        super().__init__(f"The {view} view is at position {position}; {wanted} was asked for.")
+        super().__init__(
+            Msg(
+                "The {view} view is at position {position}; {wanted} was asked for.",
+                view=view,
+                position=position,
+                wanted=wanted,
+            )
+        )
         self.view = view
         self.position = position
         self.wanted = wanted

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import AsOfInTheFuture, InvalidField, NotYetFiled, VersionNotReached
+from domain.messages import Msg
 from projections import sla, ticket_detail
 from projections.kit import Fact
 from replay.history import state_at
@@ -51,9 +52,9 @@ def ticket_as_of(
     """The ticket folded from its ``facts`` (its whole stream, in order) up to ``version``
     or up to the instant ``as_of`` (both ``None``: as it stands ``now``)."""
     if version is not None and as_of is not None:
-        raise InvalidField("as_of", "Give version or as_of, not both.")
+        raise InvalidField("as_of", Msg("Give version or as_of, not both."))
     if as_of is not None and as_of.tzinfo is None:
-        raise InvalidField("as_of", "as_of needs a time zone, e.g. 2024-03-01T12:00:00Z.")
+        raise InvalidField("as_of", Msg("as_of needs a time zone, e.g. 2024-03-01T12:00:00Z."))
     number = getattr(facts[0].event, "number", "") if facts else ""
     last = facts[-1].version if facts else 0
     if version is not None and version > last:

@@ -30,6 +30,7 @@ from api.schemas.accounts import (
 )
 from api.schemas.lists import TicketPage, TicketQuery
 from api.writes import AccountWrite, Write
+from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -49,9 +50,13 @@ def account_tickets(
     """Every ticket of the account, with who filed it and who replied as collaborator."""
     allowed(who, "account_tickets")
     if who.role == "team_admin" and str(who.account_id) != account:
-        raise Problem(404, "unknown-account", f"No account {account} that you administer.")
+        raise Problem(
+            404,
+            "unknown-account",
+            Msg("No account {account} that you administer.", account=account),
+        )
     if query.scope is not None:
-        raise Problem(422, "invalid-field", "This list is the account's; it takes no scope.")
+        raise Problem(422, "invalid-field", Msg("This list is the account's; it takes no scope."))
     with read_problems():
         found = runtime.reads.customer_tickets(
             list_filter(query, who, runtime.desk.ticket_fields, account_ids=(account,)),
@@ -204,7 +209,11 @@ def subscription(
     """Plan, seats, renewal date, Premium add-ons, account team and members: for the
     account's admins and billing admins, and Docket's admins; 404 for everyone else."""
     allowed(who, "subscription")
-    unseen = Problem(404, "unknown-account", f"No account {account} whose subscription you see.")
+    unseen = Problem(
+        404,
+        "unknown-account",
+        Msg("No account {account} whose subscription you see.", account=account),
+    )
     sees = who.role == "admin" or (
         str(who.account_id) == account
         and bool({"admin", "billing_admin"} & set(runtime.reads.member_roles(account, who.id)))
@@ -228,7 +237,11 @@ def administered_account(write: Write, endpoint: str, account: str) -> UUID:
     """The account, if the caller administers it (its team admin, or a Docket admin)."""
     allowed(write.who, endpoint)
     if write.who.role == "team_admin" and str(write.who.account_id) != account:
-        raise Problem(404, "unknown-account", f"No account {account} that you administer.")
+        raise Problem(
+            404,
+            "unknown-account",
+            Msg("No account {account} that you administer.", account=account),
+        )
     return account_id_of(account)
 
 
@@ -237,7 +250,9 @@ def account_id_of(account: str) -> UUID:
         return UUID(account)
     except ValueError:
         raise Problem(
-            404, "unknown-account", f"No account {account} that you administer."
+            404,
+            "unknown-account",
+            Msg("No account {account} that you administer.", account=account),
         ) from None
 
 

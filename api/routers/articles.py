@@ -40,6 +40,7 @@ from desk.access import Principal
 from desk.answers import ArticleReceipt
 from domain.article import SLUG, ArticleContent, article_id_for
 from domain.errors import NothingChanged
+from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 accounts_router = APIRouter(prefix="/v1/accounts", tags=["articles"])
@@ -62,7 +63,7 @@ def article_ref(ref: str) -> UUID:
     except ValueError:
         if len(ref) <= 100 and SLUG.match(ref):
             return article_id_for(ref)
-    raise Problem(404, "unknown-article", f"No article {ref[:100]!r}.")
+    raise Problem(404, "unknown-article", Msg("No article {ref!r}.", ref=ref[:100]))
 
 
 def receipt(found: ArticleReceipt, status: int = 200) -> JSONResponse:
@@ -144,7 +145,7 @@ def list_articles(
     """Published articles by title, in one language or about one product if asked."""
     allowed(who, "read_articles")
     if query.include_withdrawn and who.role != "admin":
-        raise Problem(403, "role-not-allowed", "Only admins list withdrawn articles.")
+        raise Problem(403, "role-not-allowed", Msg("Only admins list withdrawn articles."))
     with read_problems():
         rows = runtime.reads.article_list(
             language=query.language, product=query.product,
@@ -191,7 +192,9 @@ def read_article(
     with read_problems():
         row = runtime.reads.article(ref, min_position)
     if row is None or (row["withdrawn"] and who.role != "admin"):
-        raise Problem(404, "unknown-article", f"No article {article_id[:100]!r}.")
+        raise Problem(
+            404, "unknown-article", Msg("No article {article_id!r}.", article_id=article_id[:100])
+        )
     return ArticleOut(**article_out(row))
 
 
@@ -218,7 +221,7 @@ def article_opened(
 
 def customer_account(who: Principal) -> UUID:
     if who.account_id is None:
-        raise Problem(403, "not-a-member", "Only members of a customer account do this.")
+        raise Problem(403, "not-a-member", Msg("Only members of a customer account do this."))
     return who.account_id
 
 
@@ -240,7 +243,11 @@ def account_recommendations(
     """Articles related to the account's past tickets (topics, products), most useful
     first; the most read articles when none relate."""
     allowed(who, "account_recommendations")
-    unknown = Problem(404, "unknown-account", f"No account {account[:64]!r} that you belong to.")
+    unknown = Problem(
+        404,
+        "unknown-account",
+        Msg("No account {account!r} that you belong to.", account=account[:64]),
+    )
     if not who.is_staff and str(who.account_id) != account:
         raise unknown
     if not ACCOUNT_ID.fullmatch(account):  # no account has such an id (a NUL, say)
@@ -274,7 +281,7 @@ def deflection(
     since = instant("from", query.since, end=False) if query.since else None
     before = instant("to", query.until, end=True) if query.until else None
     if since is not None and before is not None and since >= before:
-        raise bad_query("from", "from must come before to.")
+        raise bad_query("from", Msg("from must come before to."))
     with read_problems():
         figures, position = runtime.reads.deflection(
             since=since, before=before, account_ids=tuple(query.account),

@@ -13,6 +13,7 @@ from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem, responses
 from api.schemas.attachments import AttachmentOut
+from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 
@@ -77,7 +78,9 @@ def download_attachment(
         )
     if found is None:
         raise Problem(
-            404, "unknown-attachment", f"No attachment {attachment_id} that you can see."
+            404,
+            "unknown-attachment",
+            Msg("No attachment {attachment_id} that you can see.", attachment_id=attachment_id),
         )
     return Response(
         found.content,

@@ -21,6 +21,7 @@ from api.schemas.audit import (
     Verification,
 )
 from desk.access import may_read_notes, may_see_callback, may_see_ticket, reads_every_ticket
+from domain.messages import Msg
 from domain.ticket import TicketOwner
 from replay.history import Unreadable, UnreadableEvents
 from replay.store import StoredAt
@@ -55,7 +56,9 @@ def visible_stream(
             owner = TicketOwner(stream_id, "", "")
         if owner is not None and may_see_ticket(who, owner):
             return entries, owner
-    raise Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
+    raise Problem(
+        404, "unknown-ticket", Msg("No ticket {ticket} that you can see.", ticket=ticket)
+    )
 
 
 def damaged(ticket: str, unreadable: list[Unreadable]) -> Problem:
@@ -63,10 +66,14 @@ def damaged(ticket: str, unreadable: list[Unreadable]) -> Problem:
     return Problem(
         409,
         "ticket-damaged",
-        f"Ticket {ticket}'s stored events at versions {versions} do not decode: they were "
-        "not written by Docket. See what else was damaged with GET "
-        f"/v1/audit/verify?ticket={ticket}; the events that do decode are listed under "
-        "readable_versions.",
+        Msg(
+            "Ticket {ticket}'s stored events at versions {versions} do not decode: "
+            "they were not written by Docket. See what else was damaged with GET "
+            "/v1/audit/verify?ticket={ticket}; the events that do decode are "
+            "listed under readable_versions.",
+            ticket=ticket,
+            versions=versions,
+        ),
         damages=[
             {"version": u.version, "position": u.position, "kind": "edited", "reason": u.reason}
             for u in unreadable
@@ -135,7 +142,7 @@ def backlog_as_of(
     """Open and pending tickets at an instant, by status, priority and account."""
     allowed(who, "audit_backlog")
     if as_of.tzinfo is None:
-        raise bad_query("as_of", "as_of needs a time zone, e.g. 2024-03-01T12:00:00Z.")
+        raise bad_query("as_of", Msg("as_of needs a time zone, e.g. 2024-03-01T12:00:00Z."))
     found, position = runtime.audit.backlog(as_of, datetime.now(UTC))
     return Backlog(position=position, **found)
 
@@ -153,7 +160,7 @@ def verify(
     if ticket is not None:
         only = runtime.audit.ticket_id(ticket)  # also one whose events were all removed
         if only is None:
-            raise Problem(404, "unknown-ticket", f"No ticket {ticket}.")
+            raise Problem(404, "unknown-ticket", Msg("No ticket {ticket}.", ticket=ticket))
     report = runtime.audit.verify(only)
     return Verification(
         ok=report.ok,

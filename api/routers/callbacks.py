@@ -13,6 +13,7 @@ from api.routers.tickets import PROBLEMS
 from api.schemas.callbacks import CallbackIn
 from api.schemas.tickets import ReceiptOut
 from api.writes import TicketWrite
+from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 def request_callback(callback: CallbackIn, write: TicketWrite) -> JSONResponse:
     """Ask to be phoned back within a window: files an urgent ticket (channel phone) with
     the request on record; answers its number at once."""
-    account_id = write.member_account("request_callback", "ask for callbacks")
+    account_id = write.member_account(
+        "request_callback", Msg("Only members of a customer account ask for callbacks.")
+    )
     return write.run(
         callback,
         lambda: write.desk.request_callback(

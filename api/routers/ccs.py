@@ -17,6 +17,7 @@ from api.schemas.ccs import CcAddress, CcIn
 from api.schemas.tickets import ReceiptOut
 from api.writes import TicketWrite
 from desk.access import may_manage_ccs
+from domain.messages import Msg
 from domain.ticket import TicketOwner
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -46,7 +47,9 @@ def managed_ticket(write: TicketWrite, endpoint: str, ticket: str) -> TicketOwne
         raise Problem(
             403,
             "requester-or-staff-only",
-            "Only the ticket's requester, a team admin of its account or an agent changes "
-            "who it copies; ask one of them.",
+            Msg(
+                "Only the ticket's requester, a team admin of its account or an agent changes "
+                "who it copies; ask one of them."
+            ),
         )
     return owner

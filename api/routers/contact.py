@@ -35,6 +35,7 @@ from api.writes import TicketWrite
 from desk.answers import ContactReceipt
 from desk.core import uuid_of
 from domain.errors import UnknownAccount
+from domain.messages import Msg
 from domain.stamp import Stamp
 from store.idempotency import StoredAnswer
 
@@ -114,7 +115,11 @@ def contact_request(
     with read_problems():
         found = runtime.reads.contact_request(request_ref, min_position)
     if found is None:
-        raise Problem(404, "unknown-contact-request", f"No contact request {request_ref}.")
+        raise Problem(
+            404,
+            "unknown-contact-request",
+            Msg("No contact request {request_ref}.", request_ref=request_ref),
+        )
     names = found.pop("names")
     answers = [
         ContactAnswerOut(

@@ -18,6 +18,7 @@ from api.answers import bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.schemas.dashboard import DashboardAnswer, DashboardQuery, TagsQuery
 from domain.custom_fields import Definitions
+from domain.messages import Msg
 from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
 from projections.dashboard.queries import FIELD_GROUP
 
@@ -49,12 +50,24 @@ def instant(field: str, text: str, *, end: bool) -> datetime:
         else:
             moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            raise bad_query(field, f"{field} needs a time zone, e.g. 2024-03-01T00:00:00Z.")
+            raise bad_query(
+                field, Msg("{field} needs a time zone, e.g. 2024-03-01T00:00:00Z.", field=field)
+            )
         moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise bad_query(field, f"{field} is an ISO date (2024-03-01) or instant.") from None
+        raise bad_query(
+            field, Msg("{field} is an ISO date (2024-03-01) or instant.", field=field)
+        ) from None
     if not EARLIEST <= moment <= LATEST:
-        raise bad_query(field, f"{field} lies between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.")
+        raise bad_query(
+            field,
+            Msg(
+                "{field} lies between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.",
+                field=field,
+                EARLIEST=EARLIEST,
+                LATEST=LATEST,
+            ),
+        )
     return moment
 
 
@@ -62,7 +75,7 @@ def dashboard_filter(query: DashboardQuery, *, with_topics: bool = True) -> Dash
     since = instant("from", query.since, end=False) if query.since else None
     before = instant("to", query.until, end=True) if query.until else None
     if since is not None and before is not None and since >= before:
-        raise bad_query("from", "from must come before to.")
+        raise bad_query("from", Msg("from must come before to."))
     return DashboardFilter(
         account_ids=tuple(query.account),
         products=tuple(query.product),
@@ -108,7 +121,10 @@ def grouping(query: DashboardQuery, dashboard: str, groups: tuple[str, ...]) -> 
     """What ``query`` groups ``dashboard`` by: one of its ``groups``, the first unless said."""
     group_by = query.group_by or groups[0]
     if group_by not in groups:
-        raise bad_query("group_by", f"{dashboard} groups by {', '.join(groups)}.")
+        raise bad_query(
+            "group_by",
+            Msg("{dashboard} groups by {names}.", dashboard=dashboard, names=", ".join(groups)),
+        )
     return group_by
 
 
@@ -118,7 +134,8 @@ def field_grouping(group_by: str, definitions: Definitions) -> str:
     definition = definitions.get(key)
     if definition is None or definition.kind != "dropdown":
         raise bad_query(
-            "group_by", f"No dropdown ticket field {key[:40]}: GET /v1/ticket-fields lists them."
+            "group_by",
+            Msg("No dropdown ticket field {key}: GET /v1/ticket-fields lists them.", key=key[:40]),
         )
     return group_by
 
@@ -150,7 +167,7 @@ def top_products(
     """Products by ticket count for one issue (?topic=T) and for all issues."""
     allowed(who, "dashboard")
     if len(query.topic) > 1:
-        raise bad_query("topic", "top-products breaks down one topic at a time.")
+        raise bad_query("topic", Msg("top-products breaks down one topic at a time."))
     topic = query.topic[0] if query.topic else None
     where = dashboard_filter(query, with_topics=False)
     return answer(runtime, request, "top-products", where, query, topic=topic, limit=query.limit)

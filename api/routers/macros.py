@@ -33,6 +33,7 @@ from api.schemas.tickets import ReceiptOut
 from api.writes import TicketWrite, receipt_answer
 from desk.answers import MacroReceipt, Receipt
 from domain.macro import MacroActions
+from domain.messages import Msg
 from store.idempotency import StoredAnswer
 
 router = APIRouter(tags=["macros"])
@@ -133,7 +134,7 @@ def macro_detail(
 ) -> MacroOut:
     """One macro you may use (yours, or shared)."""
     allowed(who, "list_macros")
-    unseen = Problem(404, "unknown-macro", f"No macro {macro} that you can use.")
+    unseen = Problem(404, "unknown-macro", Msg("No macro {macro} that you can use.", macro=macro))
     try:
         macro_id = UUID(macro)
     except ValueError:

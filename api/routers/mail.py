@@ -19,6 +19,7 @@ from api.schemas.mail import (
     RejectedMailPage,
     RejectedMailQuery,
 )
+from domain.messages import Msg
 
 router = APIRouter(tags=["email"])
 
@@ -95,7 +96,10 @@ async def inbound_email(
         raise Problem(
             415,
             "unsupported-media-type",
-            f"Post the raw email as message/rfc822 (or {', '.join(MAIL_TYPES[1:])}).",
+            Msg(
+                "Post the raw email as message/rfc822 (or {names}).",
+                names=", ".join(MAIL_TYPES[1:]),
+            ),
         )
     limit = runtime.settings.max_upload_bytes
     raw, size = await bounded_body(request, limit)
@@ -104,8 +108,12 @@ async def inbound_email(
         raise Problem(
             413,
             "body-too-large",
-            f"The email is larger than {limit} bytes; its first {limit} bytes are kept among "
-            "the rejected mail. Ask the sender to send large files as a link.",
+            Msg(
+                "The email is larger than {limit} bytes; its first {limit} bytes are "
+                "kept among the rejected mail. Ask the sender to send large files as a "
+                "link.",
+                limit=limit,
+            ),
         )
     taken = await run_in_threadpool(runtime.intake.take, raw)
     if taken.action == "filed" and not taken.duplicate:
@@ -169,7 +177,9 @@ def rejected_mail_raw(
     allowed(who, "rejected_mail")
     raw = runtime.intake.rejected_raw(rejected_id)
     if raw is None:
-        raise Problem(404, "not-found", f"No rejected email {rejected_id}.")
+        raise Problem(
+            404, "not-found", Msg("No rejected email {rejected_id}.", rejected_id=rejected_id)
+        )
     return Response(
         raw,
         media_type="message/rfc822",

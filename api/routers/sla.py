@@ -20,6 +20,7 @@ from api.schemas.sla import (
     TierTargets,
 )
 from domain.errors import NothingChanged
+from domain.messages import Msg
 from domain.sla import CALENDARS, Targets, format_duration
 
 router = APIRouter(prefix="/v1/sla", tags=["sla"])
@@ -33,12 +34,12 @@ def day_range(
     """Whole days in ``tz``: from the start of ``start`` to the end of ``end``."""
     zone = time_zone(tz)
     if start is not None and end is not None and start > end:
-        raise bad_query("from", "from is a day on or before to.")
+        raise bad_query("from", Msg("from is a day on or before to."))
     try:
         low = start_of_day(start, zone) if start else None
         high = start_of_day(end + timedelta(days=1), zone) if end else None
     except OverflowError:
-        raise bad_query("to", "to is too far in the future.") from None
+        raise bad_query("to", Msg("to is too far in the future.")) from None
     return low, high
 
 

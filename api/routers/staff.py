@@ -30,6 +30,7 @@ from api.schemas.staff import (
 )
 from api.writes import TicketWrite
 from desk.answers import GroupReceipt, StaffReceipt
+from domain.messages import Msg
 from domain.vocabulary import NAME_MAX_CHARS
 from store.idempotency import StoredAnswer
 
@@ -79,7 +80,11 @@ def roster_row(runtime: Runtime, staff: str, min_position: int | None) -> dict[s
         if not rows and runtime.desk.has_staff(staff):
             rows = runtime.reads.staff(min_position=runtime.position(), staff_id=staff)
     if not rows:
-        raise Problem(404, "unknown-staff", f"No staff member {staff[:100]}; see GET /v1/staff.")
+        raise Problem(
+            404,
+            "unknown-staff",
+            Msg("No staff member {staff}; see GET /v1/staff.", staff=staff[:100]),
+        )
     return rows[0]
 
 
@@ -145,10 +150,10 @@ def open_tickets(
     allowed(who, "staff_open_tickets")
     if query.scope is not None or query.assignee:
         raise Problem(
-            422, "invalid-field", "This list is the staff member's; drop scope and assignee."
+            422, "invalid-field", Msg("This list is the staff member's; drop scope and assignee.")
         )
     if "closed" in query.status:
-        raise Problem(422, "invalid-field", "This list holds open and pending tickets only.")
+        raise Problem(422, "invalid-field", Msg("This list holds open and pending tickets only."))
     roster_row(runtime, staff, None)
     with read_problems():
         where = list_filter(

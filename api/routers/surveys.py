@@ -24,7 +24,10 @@ from api.schemas.surveys import PreferencesIn, SurveyAnswerIn, SurveyRecordedOut
 from api.survey_pages import survey_form, survey_refused, survey_thanks
 from api.writes import AccountWrite
 from domain.errors import DocketError
+from domain.messages import Msg, message_of
 from domain.surveys import SurveyLink, read_survey_link
+from domain.vocabulary import COMMENT_MAX_CHARS
+from languages import render
 
 router = APIRouter(tags=["surveys"])
 
@@ -45,10 +48,11 @@ def wants_html(request: Request) -> bool:
 
 
 def refused(request: Request, error: DocketError, language: str) -> Response:
-    problem = domain_problem(error)
+    """A refusal in the link's language: problem+json, or a page for a browser."""
+    problem = domain_problem(error, language)
     if not wants_html(request):
         return problem
-    page = survey_refused(language, error.code, error.detail)
+    page = survey_refused(language, error.code, render(message_of(error), language))
     return HTMLResponse(page, status_code=problem.status_code)
 
 
@@ -112,7 +116,8 @@ async def answer_survey(
     except Problem as problem:
         if not (as_form or wants_html(request)):
             raise
-        return HTMLResponse(survey_refused(language, problem.code, problem.detail), 422)
+        detail = render(problem.detail, language)
+        return HTMLResponse(survey_refused(language, problem.code, detail), 422)
     try:
         link = survey_link(runtime, token[:TOKEN_MAX])
         receipt = runtime.desk.answer_survey(
@@ -145,7 +150,11 @@ def parse_answer(body: bytes, as_form: bool) -> SurveyAnswerIn:
         raise Problem(
             422,
             "invalid-request",
-            f"{field}: send a score from 1 to 5, and a comment of at most 2000 characters.",
+            Msg(
+                "{field}: send a score from 1 to 5, and a comment of at most {most} characters.",
+                field=field,
+                most=COMMENT_MAX_CHARS,
+            ),
             errors=[{"field": field, "message": str(error)[:200]}],
         ) from None
 
@@ -165,7 +174,9 @@ PREFERENCE_PROBLEMS = responses(
 )
 def change_preferences(change: PreferencesIn, write: AccountWrite) -> JSONResponse:
     """Your own choices: ``surveys`` false and your closed tickets ask no rating."""
-    account = write.member_account("member_preferences", "have preferences")
+    account = write.member_account(
+        "member_preferences", Msg("Only members of a customer account have preferences.")
+    )
     return write.account_change(
         account,
         change,

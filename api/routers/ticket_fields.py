@@ -20,6 +20,7 @@ from api.writes import TicketWrite
 from desk.access import CUSTOMER_ROLES
 from desk.ticket_fields import FieldReceipt
 from domain.custom_fields import FieldDefinition
+from domain.messages import Msg
 from domain.vocabulary import NAME_MAX_CHARS
 from store.idempotency import StoredAnswer
 
@@ -86,7 +87,7 @@ def ticket_field(key: KeyPath, who: CurrentPrincipal, runtime: RuntimeDep) -> JS
         raise Problem(
             404,
             "unknown-ticket-field",
-            f"No ticket field {key}: GET /v1/ticket-fields lists them.",
+            Msg("No ticket field {key}: GET /v1/ticket-fields lists them.", key=key),
         )
     body = field_out(definition, revision).model_dump(mode="json")
     return JSONResponse(body, headers={"ETag": f'"{revision}"'})

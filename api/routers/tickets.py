@@ -44,6 +44,7 @@ from desk.access import (
     reads_every_ticket,
 )
 from domain.channels import ChatLine
+from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -63,7 +64,9 @@ PROBLEMS = responses(
 @router.post("", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
 def file_ticket(filing: TicketFiling, write: TicketWrite) -> JSONResponse:
     """File a ticket for the caller's team account; answers its number at once."""
-    account_id = write.member_account("file_ticket", "file tickets")
+    account_id = write.member_account(
+        "file_ticket", Msg("Only members of a customer account file tickets.")
+    )
     return write.run(
         filing,
         lambda: write.desk.file_ticket(
@@ -114,7 +117,7 @@ def change_status(ticket: str, change: StatusIn, write: TicketWrite) -> JSONResp
     owner = write.ticket("change_status", ticket)
     if not write.who.is_staff and change.status != "closed":
         raise Problem(
-            403, "staff-only", "Customers can close a ticket; only agents set other statuses."
+            403, "staff-only", Msg("Customers can close a ticket; only agents set other statuses.")
         )
     return write.change(owner, change, write.desk.change_status, to_status=change.status)
 
@@ -160,7 +163,7 @@ def rate_satisfaction(ticket: str, rating: RatingIn, write: TicketWrite) -> JSON
     """The requester rates a closed ticket from 1 to 5."""
     owner = write.ticket("rate_satisfaction", ticket)
     if write.who.id != owner.requester_id:
-        raise Problem(403, "requester-only", "Only the person who filed the ticket rates it.")
+        raise Problem(403, "requester-only", Msg("Only the person who filed the ticket rates it."))
     return write.change(
         owner, rating, write.desk.rate_satisfaction, score=rating.score, comment=rating.comment
     )
@@ -240,14 +243,16 @@ def list_tickets(
     with read_problems():
         if staff:
             if scope == "team":
-                raise Problem(403, "scope-not-allowed", "scope=team is for team admins.")
+                raise Problem(403, "scope-not-allowed", Msg("scope=team is for team admins."))
             where = list_filter(query, who, runtime.desk.ticket_fields)
             if scope == "mine":
                 where = dataclasses.replace(where, assignees=(who.id,))
             return ticket_page(runtime.reads.inbox(where, page), staff=True)
         if scope == "all" or (scope == "team" and who.role != "team_admin"):
             raise Problem(
-                403, "scope-not-allowed", f"scope={scope} is not open to the {who.role} role."
+                403,
+                "scope-not-allowed",
+                Msg("scope={scope} is not open to the {role} role.", scope=scope, role=who.role),
             )
         if scope == "team":
             where = list_filter(
@@ -279,7 +284,9 @@ def ticket_detail(
 ) -> Response:
     """The ticket, its conversation and files; internal notes for staff. ETag: its version."""
     allowed(who, "ticket_detail")
-    unseen = Problem(404, "unknown-ticket", f"No ticket {ticket} that you can see.")
+    unseen = Problem(
+        404, "unknown-ticket", Msg("No ticket {ticket} that you can see.", ticket=ticket)
+    )
     with read_problems():
         owner = runtime.reads.owner_of(ticket, min_position)
     if owner is None or not may_see_ticket(who, owner):

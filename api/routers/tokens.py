@@ -22,6 +22,7 @@ from api.schemas.tokens import (
 )
 from api.tokens import TokenInfo, holder_for
 from domain.errors import InvalidField
+from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -47,7 +48,7 @@ def issue_token(
     if body.person_id is not None or body.mail_gateway:
         allowed(who, "issue_token_for_others")
     if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
-        raise InvalidField("expires_at", "The expiry has passed; give an instant to come.")
+        raise InvalidField("expires_at", Msg("The expiry has passed; give an instant to come."))
     with read_problems():
         person = (
             runtime.reads.person(body.person_id, query.min_position) if body.person_id else None

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.answers import read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.inbox_filters import saved_selection
-from api.problems import Problem, responses
+from api.problems import Problem, language_of, responses
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage
 from api.schemas.views import (
@@ -30,6 +30,8 @@ from api.schemas.views import (
 from api.writes import TicketWrite
 from desk.access import Principal, may_call
 from desk.answers import SavedViewReceipt
+from domain.messages import Msg
+from languages import render
 from projections.reads import Paging
 from store.idempotency import StoredAnswer
 
@@ -60,7 +62,9 @@ PAGE_PROBLEMS = responses(
 
 
 def unknown_view(ref: str) -> Problem:
-    return Problem(404, "unknown-saved-view", f"No saved view {ref[:100]}; see GET /v1/views.")
+    return Problem(
+        404, "unknown-saved-view", Msg("No saved view {ref}; see GET /v1/views.", ref=ref[:100])
+    )
 
 
 def view_out(row: dict[str, Any]) -> ViewOut:
@@ -207,7 +211,10 @@ def view_tickets(
 
 @router.get("/v1/inbox/views", response_model=ViewCounts, responses=READ_PROBLEMS)
 def inbox_views(
-    query: Annotated[ViewQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
+    query: Annotated[ViewQuery, Query()],
+    who: CurrentPrincipal,
+    runtime: RuntimeDep,
+    request: Request,
 ) -> ViewCounts:
     """Your views and the shared ones, each with how many tickets of the inbox it holds
     (exact up to 1000, then "more"), all counted as of one position."""
@@ -221,7 +228,7 @@ def inbox_views(
             selection = saved_selection(row["filters"], who, runtime.desk.ticket_fields)
             selections[str(row["view_id"])] = (selection.where, selection.sort)
         except Problem as refusal:  # the inbox no longer takes what the view kept
-            problems[str(row["view_id"])] = refusal.detail
+            problems[str(row["view_id"])] = render(refusal.detail, language_of(request))
     with read_problems():
         counts, position = runtime.reads.inbox_counts(
             list(selections.values()), min_position=query.min_position

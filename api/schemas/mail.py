@@ -42,6 +42,7 @@ class OutgoingMail(BaseModel):
         "contact_ticket",
         "merged",
         "survey",
+        "acknowledgement",
     ]
     recipients: list[str]
     subject: str

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from api.schemas.common import MinPosition, Strict, example
-from domain.vocabulary import NAME_MAX_CHARS, StaffRole
+from domain.vocabulary import NAME_MAX_CHARS, Language, StaffRole
 
 GROUP_PATTERN = r"^[^\x00-\x1f\x7f/\s]([^\x00-\x1f\x7f/]*[^\x00-\x1f\x7f/\s])?$"
 GroupName = Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS, pattern=GROUP_PATTERN)]
@@ -25,6 +25,9 @@ class StaffIn(Strict):
     role: StaffRole
     groups: list[GroupName] = Field(
         default_factory=list, max_length=20, description="Agents only; created if new."
+    )
+    language: Language = Field(
+        default="en", description="The language they read Docket's answers and emails in."
     )
 
 

@@ -20,6 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from domain.messages import Msg
 from projections.kit import Tables, clean_text
 from projections.tracking import pruned_upto, view_position
 
@@ -122,10 +123,12 @@ def decode_cursor(cursor: str, sort: Sort, reverse: bool, digest: str) -> tuple[
         same_query = (data["o"], data["r"], data["h"]) == (sort.name, reverse, digest)
     except (ValueError, TypeError, KeyError, UnicodeError, RecursionError):
         raise BadCursor(
-            "This cursor is not one Docket gave out; start again without it."
+            Msg("This cursor is not one Docket gave out; start again without it.")
         ) from None
     if not same_query:
-        raise BadCursor("This cursor belongs to another sort or filter; start again without it.")
+        raise BadCursor(
+            Msg("This cursor belongs to another sort or filter; start again without it.")
+        )
     if (
         not is_bigint(snapshot)
         or snapshot < 0
@@ -134,11 +137,11 @@ def decode_cursor(cursor: str, sort: Sort, reverse: bool, digest: str) -> tuple[
         or not all(is_bigint(k) for k in key[:-1])
         or not isinstance(key[-1], str)
     ):
-        raise BadCursor("This cursor is damaged; start again without it.")
+        raise BadCursor(Msg("This cursor is damaged; start again without it."))
     try:
         key[-1] = UUID(key[-1])
     except ValueError:
-        raise BadCursor("This cursor is damaged; start again without it.") from None
+        raise BadCursor(Msg("This cursor is damaged; start again without it.")) from None
     return snapshot, key
 
 
@@ -305,11 +308,14 @@ def page(
         snapshot, after = decode_cursor(cursor, sort, reverse, digest)
         if snapshot > view_position(conn, t.schema, view):  # not a walk Docket began
             raise BadCursor(
-                "This cursor names a position the list has not reached; start again without it."
+                Msg(
+                    "This cursor names a position the list has not reached; start again "
+                    "without it."
+                )
             )
         if snapshot < pruned_upto(conn, t.schema, view):
             raise BadCursor(
-                "This cursor has expired: a walk lasts at most 15 minutes; start again."
+                Msg("This cursor has expired: a walk lasts at most 15 minutes; start again.")
             )
     clauses, params = selection(t, search_table, where, snapshot)
     key_columns = [f"r.{c}" for c in (*sort.columns, "ticket_id")]
@@ -329,7 +335,9 @@ def page(
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, params).fetchall()
     if after is not None and snapshot < pruned_upto(conn, t.schema, view):  # pruned meanwhile
-        raise BadCursor("This cursor has expired: a walk lasts at most 15 minutes; start again.")
+        raise BadCursor(
+            Msg("This cursor has expired: a walk lasts at most 15 minutes; start again.")
+        )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -138,8 +138,9 @@ def test_the_merged_requester_is_told_by_email_naming_the_target_and_their_reply
     source, target = duplicates["source"], duplicates["target"]
     runner.catch_up()
     sender = MailSender(database_url, schema, SmtpServer.from_url(mail[0]), IDENTITY)
-    assert sender.drain(conn) == {"sent": 1}
-    (notice,) = mail[1].messages()
+    assert sender.drain(conn) == {"sent": 3}  # each filing acknowledged, then the merge
+    *acknowledgements, notice = mail[1].messages()
+    assert all(m["Subject"].startswith("Request received:") for m in acknowledgements)
     assert notice["To"] == "r@acme.test"
     assert notice["Subject"] == f"Re: [{source.number}] Sync fails"
     assert notice["Auto-Submitted"] == "auto-generated"  # news of the ticket, not a reply
@@ -174,9 +175,9 @@ def test_the_merged_requester_is_told_by_email_naming_the_target_and_their_reply
                      body="Fixed in 4.3.", stamp=staff)  # fmt: skip
     runner.catch_up()
     assert sender.drain(conn) == {"sent": 2}
-    to = [(m["To"], m["Reply-To"].addresses[0].addr_spec) for m in mail[1].messages()[1:]]
+    to = [(m["To"], m["Reply-To"].addresses[0].addr_spec) for m in mail[1].messages()[3:]]
     bea = ("bea@acme.test", IDENTITY.reply_address(target.number, "bea"))
-    assert to[0] == bea and "Thanks, I will follow" in mail[1].messages()[1].get_content()
+    assert to[0] == bea and "Thanks, I will follow" in mail[1].messages()[3].get_content()
     assert sorted(to[1:]) == [bea, ("r@acme.test", IDENTITY.reply_address(target.number, "req-1"))]
     answer = EmailMessage()
     answer["From"] = "r@acme.test"

@@ -83,19 +83,20 @@ def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
     ticket_id, number = worked_conversation(desk)
     runner.catch_up()
     sender = sender_for(database_url, schema, mail[0])
-    assert sender.drain(conn) == {"sent": 5}
+    assert sender.drain(conn) == {"sent": 6}
     got = mail[1].messages()
     sent = [(m["Subject"], m["To"], m.get_content()) for m in got]
-    # agent reply → requester; pending → requester; the requester's reply → nobody (no
-    # collaborator yet); the collaborator's reply → requester; agent reply, closed → both,
-    # each a copy of their own
+    # filed → the requester's acknowledgement; agent reply → requester; pending →
+    # requester; the requester's reply → nobody (no collaborator yet); the collaborator's
+    # reply → requester; agent reply, closed → both, each a copy of their own
     assert [to for _, to, _ in sent] == [
-        "r@acme.test", "r@acme.test", "r@acme.test",
+        "r@acme.test", "r@acme.test", "r@acme.test", "r@acme.test",
         "r@acme.test", "a@acme.test", "r@acme.test", "a@acme.test",
     ]  # fmt: skip
     assert [r.rcpt_tos for r in mail[1].received] == [[to] for _, to, _ in sent]
     assert all(NOTE not in body and "legacy cluster" not in body for _, _, body in sent)
-    assert all(s[0] == f"Re: [{number}] Sync fails" for s in sent)
+    assert sent[0][0] == f"Request received: [{number}] Sync fails"
+    assert all(s[0] == f"Re: [{number}] Sync fails" for s in sent[1:])
     person = {"r@acme.test": "req-1", "a@acme.test": "admin-1"}
     for m in got:  # a reply address each, signed for that person: a reply to it is theirs
         reply_to = m["Reply-To"].addresses[0].addr_spec
@@ -112,8 +113,8 @@ def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
         assert later["In-Reply-To"] == earlier["Message-ID"]
         assert later["References"].split()[0] == root
         assert earlier["Message-ID"] in later["References"].split()
-    assert "Which version do you run?" in got[0].get_content()
-    assert "Alex Agent wrote" in got[0].get_content()
+    assert "Which version do you run?" in got[1].get_content()
+    assert "Alex Agent wrote" in got[1].get_content()
     assert got[-1]["Auto-Submitted"] == "auto-generated"
     rows = listing(
         conn, Tables(schema), IDENTITY, state=None, ticket=number, limit=50, before=None
@@ -142,6 +143,7 @@ def test_requester_reply_mails_collaborators_only_and_imports_mail_nobody(
         conn, Tables(schema), IDENTITY, state="queued", ticket=None, limit=50, before=None
     )
     assert [(r["reason"], r["recipients"]) for r in reversed(rows)] == [
+        ("acknowledgement", ["r@acme.test"]),
         ("collaborator_reply", ["r@acme.test"]),
         ("requester_reply", ["a@acme.test"]),
     ]
@@ -159,7 +161,7 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
     assert away.drain(conn) == {"unavailable": 1}
     queued = listing(conn, Tables(schema), IDENTITY, state="queued", ticket=None, limit=50,
                      before=None)  # fmt: skip
-    assert len(queued) == 5
+    assert len(queued) == 6
     assert {r["attempts"] for r in queued} == {0}
     deliveries = f'"{schema}".mail_deliveries'
     with smtp_server() as (url, mailbox):
@@ -173,8 +175,8 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
         mailbox.refuse["a@acme.test"] = "550 5.1.1 No such user"
         conn.execute(f"UPDATE {deliveries} SET next_attempt_at = now()")
         back = sender_for(database_url, schema, url)
-        assert back.drain(conn) == {"sent": 5}
-        assert len(mailbox.messages()) == 5
+        assert back.drain(conn) == {"sent": 6}
+        assert len(mailbox.messages()) == 6
         # one refused recipient of two: the other has it, and the outbox says who did not
         partial = listing(conn, Tables(schema), IDENTITY, state="sent", ticket=None, limit=50,
                           before=None)  # fmt: skip
@@ -193,8 +195,8 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
         assert "No such user" in failed[0]["last_error"]
         conn.execute(f"DELETE FROM {deliveries}")
         stale = sender_for(database_url, schema, url, max_age=timedelta(seconds=0))
-        assert stale.drain(conn) == {"expired": 5}
-        assert len(mailbox.messages()) == 5
+        assert stale.drain(conn) == {"expired": 6}
+        assert len(mailbox.messages()) == 6
 
 
 def test_a_subject_with_line_breaks_is_mailed_on_one_line(
@@ -208,11 +210,14 @@ def test_a_subject_with_line_breaks_is_mailed_on_one_line(
                              stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
     desk.change_status(filed.ticket_id, to_status="pending", stamp=system())
     runner.catch_up()
-    assert sender_for(database_url, schema, mail[0]).drain(conn) == {"sent": 1}
-    [got] = mail[1].messages()
+    assert sender_for(database_url, schema, mail[0]).drain(conn) == {"sent": 2}
+    acknowledged, got = mail[1].messages()
+    assert acknowledged["Subject"] == (
+        f"Request received: [{filed.number}] Sync Bcc: everyone@example.test fails"
+    )
     assert got["Subject"] == f"Re: [{filed.number}] Sync Bcc: everyone@example.test fails"
-    assert got["Bcc"] is None
-    assert mail[1].received[0].rcpt_tos == ["r@acme.test"]
+    assert got["Bcc"] is None and acknowledged["Bcc"] is None
+    assert [r.rcpt_tos for r in mail[1].received] == [["r@acme.test"], ["r@acme.test"]]
 
 
 def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_once(
@@ -223,9 +228,9 @@ def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_onc
         worked_conversation(desk)
     runner.catch_up()
     rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=500, before=None)
-    assert len(rows) == 25
+    assert len(rows) == 30
     owed = sum(len(r["recipients"]) for r in rows)  # a copy for each recipient
-    assert owed == 35
+    assert owed == 40
     url, mailbox = mail
     mailbox.rcpt_delay = 0.01
     env = {**os.environ, "DOCKET_DATABASE_URL": database_url, "DOCKET_SCHEMA": schema,
@@ -264,15 +269,15 @@ def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_s
     worked_conversation(desk)
     runner.catch_up()
     sender = sender_for(database_url, schema, mail[0])
-    assert sender.drain(conn) == {"sent": 5}
+    assert sender.drain(conn) == {"sent": 6}
     assert rebuild(database_url, schema, [VIEWS["outbox"]], check=True).differences == {
         "outbox": []
     }
     rebuild(database_url, schema, [VIEWS["outbox"]])  # swapped in: delivery state stays
     rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=None, limit=50, before=None)
-    assert [r["state"] for r in rows] == ["sent"] * 5
+    assert [r["state"] for r in rows] == ["sent"] * 6
     assert sender.drain(conn) == {}
-    assert len(mail[1].messages()) == 7  # five emails, two of them to two people
+    assert len(mail[1].messages()) == 8  # six emails, two of them to two people
 
 
 def test_a_recipient_refused_for_now_gets_their_copy_later_and_the_others_not_twice(
@@ -284,7 +289,7 @@ def test_a_recipient_refused_for_now_gets_their_copy_later_and_the_others_not_tw
     url, mailbox = mail
     mailbox.refuse["a@acme.test"] = "451 4.3.0 Try again later"
     sender = sender_for(database_url, schema, url)
-    assert sender.drain(conn) == {"sent": 3, "retry": 2}
+    assert sender.drain(conn) == {"sent": 4, "retry": 2}
     deliveries = f'"{schema}".mail_deliveries'
     held = conn.execute(f"SELECT sent_to FROM {deliveries} WHERE state = 'retry'").fetchall()
     assert [list(row[0]) for row in held] == [["req-1"], ["req-1"]]
@@ -292,4 +297,4 @@ def test_a_recipient_refused_for_now_gets_their_copy_later_and_the_others_not_tw
     conn.execute(f"UPDATE {deliveries} SET next_attempt_at = now()")
     assert sender.drain(conn) == {"sent": 2}
     copies = [(m["Message-ID"], m["To"]) for m in mailbox.messages()]
-    assert len(copies) == 7 and len(set(copies)) == 7
+    assert len(copies) == 8 and len(set(copies)) == 8

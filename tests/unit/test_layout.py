@@ -1,5 +1,5 @@
 """The folders' dependencies point one way, as docs/architecture.md draws them:
-``api → replay, importers, mail → desk → projections, store → domain``."""
+``api → replay, importers, mail → desk → projections, store → languages → domain``."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BELOW = {
     "domain": set(),
-    "store": {"domain"},
-    "projections": {"store", "domain"},
-    "desk": {"projections", "store", "domain"},
-    "mail": {"desk", "projections", "store", "domain"},
-    "importers": {"desk", "projections", "store", "domain"},
-    "replay": {"desk", "projections", "store", "domain"},
-    "api": {"replay", "importers", "mail", "desk", "projections", "store", "domain"},
+    "languages": {"domain"},
+    "store": {"languages", "domain"},
+    "projections": {"store", "languages", "domain"},
+    "desk": {"projections", "store", "languages", "domain"},
+    "mail": {"desk", "projections", "store", "languages", "domain"},
+    "importers": {"desk", "projections", "store", "languages", "domain"},
+    "replay": {"desk", "projections", "store", "languages", "domain"},
+    "api": {"replay", "importers", "mail", "desk", "projections", "store", "languages", "domain"},
 }
 """Each folder, and the folders of ours it may import."""
 

@@ -134,6 +134,9 @@ def test_outgoing_headers_carry_no_bidi_override_or_invisible_character() -> Non
         "recipients": ["r@acme.test"], "recipient_ids": ["req-1"], "reason": "reply", "reply_number": "",
         "subject": "Re: [T-000001] Invoice \u202egnp.exe\u2066\u2069\u200f\u061c\u2028x\U000e0041",
         "created_at": datetime(2024, 3, 4, tzinfo=UTC), "body": "Hello",
+        "notice_subject": "Invoice \u202egnp.exe\u2066\u2069\u200f\u061c\u2028x\U000e0041",
+        "notice_author": "Alex", "notice_text": "Hello", "notice_tag": "", "notice_due_at": None,
+        "notice_within_seconds": None, "recipient_languages": ["en"], "recipient_time_zones": [""],
     }  # fmt: skip
     message = render(row, identity, "req-1", "r@acme.test")
     assert message["Subject"] == "Re: [T-000001] Invoice gnp.exe x"

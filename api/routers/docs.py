@@ -1,0 +1,72 @@
+"""``/docs`` (Swagger UI) and ``/redoc`` from Docket's own copies of their assets.
+
+Nothing is loaded from another host, so the pages work on a machine without internet.
+The assets are vendored, pinned copies from the npm registry, each with its licence, in
+``api/static/vendor/<package>-<version>/`` (README.md there says which and whence); a
+version in the path lets them be cached for a year.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+STATIC_URL = "/static"
+SWAGGER_UI = f"{STATIC_URL}/vendor/swagger-ui-dist-5.35.0"
+REDOC = f"{STATIC_URL}/vendor/redoc-2.5.4"
+CACHE_FOR_A_YEAR = "public, max-age=31536000, immutable"
+
+router = APIRouter(include_in_schema=False)
+
+
+class VersionedStaticFiles(StaticFiles):
+    """Static files whose paths name their version: cached by browsers for a year."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = CACHE_FOR_A_YEAR
+        return response
+
+
+@router.get("/docs")
+def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Docket API",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        # no badge fetched from the public validator: nothing leaves the machine
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+@router.get("/redoc")
+def redoc() -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url="/openapi.json",
+        title="Docket API",
+        redoc_js_url=f"{REDOC}/redoc.standalone.js",
+        redoc_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        with_google_fonts=False,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """The two pages, and the assets under ``/static``."""
+    app.include_router(router)
+    app.mount(STATIC_URL, VersionedStaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,187 @@
+"""Emails in each recipient's language, over real SMTP on loopback: the notifications,
+and the acknowledgement of a ticket filed, dates and times in the recipient's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from babel.dates import format_date
+
+from desk.service import SupportDesk
+from domain.stamp import Stamp
+from mail.sender import MailSender, SmtpServer
+from mail.trimming import trim_reply
+from projections.outbox import MailIdentity
+from projections.runner import ProjectionRunner
+from tests.mailserver import Mailbox, smtp_server
+
+IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
+NOTE = "INTERNAL: the customer is on the legacy cluster"
+FILED_AT = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+"""Late on Monday in UTC: already Tuesday in Paris."""
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[str, Mailbox]]:
+    with smtp_server() as server:
+        yield server
+
+
+def system() -> Stamp:
+    return Stamp("system", "system", "api", datetime.now(UTC))
+
+
+def bilingual_account(desk: SupportDesk) -> UUID:
+    """Amélie reads French in Paris; Ray reads English, with no time zone but UTC."""
+    account = desk.open_account(name="Acme", plan="business", stamp=system()).account_id
+    desk.add_member(account, member_id="amelie", email="amelie@acme.test", name="Amélie",
+                    role="member", language="fr", time_zone="Europe/Paris", stamp=system())  # fmt: skip
+    desk.add_member(account, member_id="ray", email="ray@acme.test", name="Ray",
+                    role="admin", stamp=system())  # fmt: skip
+    return account
+
+
+def filed_by(desk: SupportDesk, account: UUID, requester: str, **kw: Any) -> tuple[UUID, str]:
+    fields: dict[str, Any] = {"subject": "Synchro en panne", "description": "Depuis ce matin.",
+                              "type": "bug", "priority": "high", "product": "Files",
+                              "stamp": Stamp(requester, "requester", "web", FILED_AT), **kw}  # fmt: skip
+    filed = desk.file_ticket(account_id=account, requester_id=requester, **fields)
+    return filed.ticket_id, filed.number
+
+
+def text_of(message: EmailMessage) -> str:
+    return str(message.get_content()).replace("\r\n", "\n")
+
+
+def delivered(
+    database_url: str, schema: str, conn: psycopg.Connection[Any], runner: ProjectionRunner,
+    mailbox: tuple[str, Mailbox],
+) -> list[EmailMessage]:  # fmt: skip
+    runner.catch_up()
+    smtp = SmtpServer.from_url(mailbox[0])  # the dates are fixed: none is too old to send
+    sender = MailSender(database_url, schema, smtp, IDENTITY, max_age=timedelta(days=3650))
+    sender.drain(conn)
+    assert sender.drain(conn) == {}  # once: nothing is owed twice
+    return mailbox[1].messages()
+
+
+def test_a_french_requester_is_acknowledged_in_french_with_paris_dates(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = bilingual_account(desk)
+    _, number = filed_by(desk, account, "amelie")
+    [ack] = delivered(database_url, schema, conn, runner, mail)
+    assert ack["To"] == "amelie@acme.test"
+    assert ack["Subject"] == f"Demande reçue : [{number}] Synchro en panne"
+    assert ack["Content-Language"] == "fr"
+    body = text_of(ack)
+    assert body.startswith("##- Veuillez écrire votre réponse au-dessus de cette ligne -##")
+    # 23:30 UTC on Monday is 00:30 on Tuesday in Paris, said the French way
+    assert "Nous avons bien reçu votre demande le mardi 3 mars 2026 à 00:30 (Europe/Paris)" in body
+    assert f"Son numéro de ticket est {number} ; son objet : Synchro en panne." in body
+    # the standard tier answers a high-priority ticket within 24 hours, around the clock
+    assert (
+        "Nous vous répondrons dans un délai de 24\xa0heures (en heures ouvrées), au plus tard "
+        "le mercredi 4 mars 2026 à 00:30 (Europe/Paris)." in body
+    )
+    assert f"gardez {number} dans l'objet" in body
+    reply_to = ack["Reply-To"].addresses[0].addr_spec
+    assert reply_to == IDENTITY.reply_address(number, "amelie")  # hers alone, signed
+
+
+def test_an_english_requester_is_acknowledged_in_english_with_utc_dates(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = bilingual_account(desk)
+    _, number = filed_by(desk, account, "ray", subject="Sync is down")
+    [ack] = delivered(database_url, schema, conn, runner, mail)
+    assert ack["Subject"] == f"Request received: [{number}] Sync is down"
+    assert ack["Content-Language"] == "en"
+    body = text_of(ack)
+    assert body.startswith("##- Please type your reply above this line -##")
+    assert "We received your request on Monday, March 2, 2026 at 11:30\u202fPM (UTC)" in body
+    assert (
+        "We will answer within 24 hours of business time, by Tuesday, March 3, 2026 at "
+        "11:30\u202fPM (UTC)." in body
+    )
+    assert ack["Auto-Submitted"] == "auto-generated"
+
+
+def test_one_reply_reaches_each_recipient_in_their_own_language(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = bilingual_account(desk)
+    ticket, number = filed_by(desk, account, "amelie")
+    desk.add_message(ticket, author_id="ray", author_role="collaborator", body="Pareil ici.",
+                     stamp=Stamp("ray", "requester", "web", FILED_AT))  # fmt: skip
+    agent = desk.register_staff(name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test",
+                                role="agent", stamp=system(), language="fr").staff_id  # fmt: skip
+    answered_at = datetime(2026, 7, 14, 9, 5, tzinfo=UTC)  # summer time in Paris: 11:05
+    desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Corrigé en 4.3.",
+                     stamp=Stamp(str(agent), "agent", "web", answered_at))  # fmt: skip
+    got = delivered(database_url, schema, conn, runner, mail)
+    copies = {m["To"]: m for m in got if m["Message-ID"].endswith(f"-{3}@desk.test>")}
+    assert set(copies) == {"amelie@acme.test", "ray@acme.test"}
+    french, english = copies["amelie@acme.test"], copies["ray@acme.test"]
+    assert french["Message-ID"] == english["Message-ID"]  # one email, a copy each
+    assert french["Subject"] == english["Subject"] == f"Re: [{number}] Synchro en panne"
+    paris_day = format_date(answered_at.astimezone(ZoneInfo("Europe/Paris")), "full", locale="fr")
+    assert (
+        f"Alex Agent a écrit sur le ticket {number} (Synchro en panne) le {paris_day} à 11:05 "
+        "(Europe/Paris) :\n\nCorrigé en 4.3." in text_of(french)
+    )
+    assert (
+        f"Alex Agent wrote on ticket {number} (Synchro en panne) on Tuesday, July 14, 2026 at "
+        "9:05\u202fAM (UTC):\n\nCorrigé en 4.3." in text_of(english)
+    )
+    assert french["Content-Language"] == "fr" and english["Content-Language"] == "en"
+
+
+def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_only(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = bilingual_account(desk)
+    ticket, number = filed_by(desk, account, "amelie", description="Le client dit: rien.")
+    agent = desk.register_staff(name="Zed Secretagent", email=f"zed-{uuid4().hex[:8]}@desk.test",
+                                role="agent", groups=["tier-9-secret"], stamp=system()).staff_id  # fmt: skip
+    staff = Stamp(str(agent), "agent", "web", FILED_AT)
+    desk.add_internal_note(ticket, author_id=str(agent), body=NOTE, stamp=staff)
+    desk.assign(ticket, agent_id=str(agent), group="tier-9-secret", stamp=staff)
+    got = delivered(database_url, schema, conn, runner, mail)
+    [ack] = [m for m in got if m["Message-ID"].endswith("-1@desk.test>")]
+    assert [m["To"] for m in got] == ["amelie@acme.test"]  # notes and assignments mail nobody
+    text = " ".join([text_of(ack), *(str(v) for _, v in ack.items())])
+    for secret in (NOTE, "legacy cluster", "Zed", "Secretagent", "tier-9-secret", "standard",
+                   "24x7", "high", "Le client dit"):  # fmt: skip
+        assert secret not in text
+    assert number in ack["Subject"]
+
+
+def test_an_imported_ticket_is_acknowledged_to_nobody(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = bilingual_account(desk)
+    filed_by(desk, account, "amelie", channel="import",
+             stamp=Stamp("importer", "importer", "import", FILED_AT))  # fmt: skip
+    assert delivered(database_url, schema, conn, runner, mail) == []
+
+
+def test_a_reply_quoting_a_french_email_keeps_only_the_new_text() -> None:
+    reply = (
+        "Merci, c'est réglé.\n\nLe mar. 3 mars 2026, Acme Help a écrit :\n"
+        "> ##- Veuillez écrire votre réponse au-dessus de cette ligne -##\n"
+        "> Nous avons bien reçu votre demande\n"
+    )
+    assert trim_reply(reply) == "Merci, c'est réglé."
