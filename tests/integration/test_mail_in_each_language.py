@@ -147,6 +147,28 @@ def test_one_reply_reaches_each_recipient_in_their_own_language(
     assert french["Content-Language"] == "fr" and english["Content-Language"] == "en"
 
 
+def test_each_cc_gets_their_copy_of_a_reply_in_their_own_language(
+    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
+    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
+) -> None:  # fmt: skip
+    account = bilingual_account(desk)
+    ticket, number = filed_by(desk, account, "ray", subject="Sync is down")
+    ray = Stamp("ray", "requester", "web", FILED_AT)
+    desk.add_cc(ticket, email="amelie@acme.test", stamp=ray)  # a member: she reads French
+    desk.add_cc(ticket, email="it@partner.test", stamp=ray)  # from outside: English
+    agent = desk.register_staff(name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test",
+                                role="agent", stamp=system()).staff_id  # fmt: skip
+    desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Fixed in 4.3.",
+                     stamp=Stamp(str(agent), "agent", "web", FILED_AT))  # fmt: skip
+    got = delivered(database_url, schema, conn, runner, mail)
+    copies = {m["To"]: m for m in got if m["Subject"].startswith("Re:")}
+    assert set(copies) == {"ray@acme.test", "amelie@acme.test", "it@partner.test"}
+    languages = {to: m["Content-Language"] for to, m in copies.items()}
+    assert languages == {"ray@acme.test": "en", "amelie@acme.test": "fr", "it@partner.test": "en"}
+    assert f"Alex Agent a écrit sur le ticket {number}" in text_of(copies["amelie@acme.test"])
+    assert f"Alex Agent wrote on ticket {number}" in text_of(copies["it@partner.test"])
+
+
 def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_only(
     database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
     conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],

@@ -165,3 +165,14 @@ def refusals_in_plain_text() -> list[str]:
 def test_every_refusal_says_its_detail_with_a_message_template() -> None:
     """Wrap the detail in Msg("…", name=value): see docs/languages.md."""
     assert refusals_in_plain_text() == []
+
+
+def test_an_automation_notice_is_framed_in_its_reader_language_and_says_the_rule_words() -> None:
+    from projections.outbox import Notice, compose
+
+    notice = Notice("automation", "T-000009", "Synchro en panne", text="Still waiting on you.")
+    subject, french = compose(notice, "fr", None)
+    assert subject == "Re: [T-000009] Synchro en panne"
+    assert "À propos du ticket T-000009 (Synchro en panne) :\n\nStill waiting on you." in french
+    _, english = compose(notice, "en", None)
+    assert "About ticket T-000009 (Synchro en panne):\n\nStill waiting on you." in english
