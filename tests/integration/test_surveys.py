@@ -95,7 +95,8 @@ def test_a_closing_emails_its_requester_a_survey_in_english_or_french_over_smtp(
     english, en_number = worked_and_closed(desk, account, "req-1")
     french, fr_number = worked_and_closed(desk, account, "req-fr")
     runner.catch_up()
-    assert sent_mail(database_url, schema, conn, mail[0]) == {"sent": 6}  # reply, closed, survey
+    # the acknowledgement of each filing, then its reply, closed notice and survey
+    assert sent_mail(database_url, schema, conn, mail[0]) == {"sent": 8}
     received = surveys_in(mail[1].messages())
     assert [(m["To"], m["Subject"]) for m in received] == [
         ("r@acme.test", f"How did we do? [{en_number}] Sync fails"),
@@ -175,5 +176,5 @@ def test_a_survey_is_written_with_its_links_only_when_sent_and_only_with_a_secre
     assert "[[survey-links]]" in row["body"] and "/v1/surveys/" not in row["body"]
     unsigned = replace(IDENTITY, secret=b"")
     sender = MailSender(database_url, schema, SmtpServer.from_url(mail[0]), unsigned)
-    assert sender.drain(conn) == {"sent": 2, "failed": 1}
+    assert sender.drain(conn) == {"sent": 3, "failed": 1}  # acknowledgement, reply, closed
     assert surveys_in(mail[1].messages()) == []
