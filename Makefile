@@ -10,7 +10,11 @@ SERVE_STAMP := $(VENV)/.serve-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test check fmt test-fast test-stress bench seed clean
+# the page tests drive Debian's Chromium (Playwright's own browser download cannot work
+# offline); installed here when missing and we are root, else said what to install
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test check fmt test-fast test-stress bench seed clean browser
 
 $(SERVE_STAMP): pyproject.toml
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
@@ -34,11 +38,22 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: check
-	$(BIN)/python -m pytest -m "not stress" -q
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the page tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The page tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'," \
+			"or set CHROMIUM=/path/to/chromium (and DOCKET_CHROMIUM for pytest)." >&2; \
+		exit 1; \
+	fi
 
-test-fast: $(DEV_STAMP)
-	$(BIN)/python -m pytest -m "not stress" -q -x
+test: check browser
+	DOCKET_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m "not stress" -q
+
+test-fast: $(DEV_STAMP) browser
+	DOCKET_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m "not stress" -q -x
 
 test-stress: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m stress -q
@@ -50,4 +65,4 @@ seed: $(SERVE_STAMP)
 	$(BIN)/docket seed-demo
 
 clean:
-	rm -rf $(VENV) .docket .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .docket .artifacts .pytest_cache .mypy_cache .ruff_cache
