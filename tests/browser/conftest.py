@@ -95,9 +95,9 @@ def offline(browser: Browser, site: Server) -> Iterator[OfflineContext]:
     assert context.outside_requests == [], "pages loaded from another host"
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Keep a full-page screenshot with the test artifacts, to look at."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Keep a screenshot (of the whole page, unless told) with the test artifacts."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
