@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import pages, problems
 from api.deps import text_only_url
 from api.routers import (
     accounts,
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     problems.install(app)
     docs.install(app)
+    pages.install(app)  # after problems: a browser is shown its refusals as pages
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(ccs.router)

@@ -1,7 +1,9 @@
-"""``docket seed-demo``: a small world to try Docket with, and a token per role.
+"""``docket seed-demo``: a small world to try Docket with, a token per role, and a
+sign-in link per demo person for the pages (so the demo needs no mail server).
 
 Accounts and people have fixed ids, so running it twice creates nothing twice;
-each run issues fresh tokens (earlier ones stay valid).
+each run issues fresh tokens (earlier ones stay valid) and fresh links. A printed link
+works once, for :data:`DEMO_LINK_LIFETIME` (an emailed one for 15 minutes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from desk.access import GATEWAY_ROLE, Principal
 from domain.errors import AlreadyExists
 from domain.stamp import Stamp
 from importers.help_articles import SHIPPED, load_articles
+from mail.sign_in import sign_in_url
 
 
 def demo_id(name: str) -> UUID:
@@ -97,6 +100,24 @@ STAFF: dict[str, DemoStaff] = {
 }
 
 
+DEMO_LINK_LIFETIME = timedelta(hours=8)
+
+
+def sign_in_link(runtime: Runtime, person_id: UUID, name: str, email: str) -> str:
+    """A link that signs the demo person in, printed rather than mailed."""
+    token = runtime.sign_ins.ask(
+        person_id=str(person_id),
+        email=email,
+        name=name,
+        language="en",
+        time_zone=None,
+        mailed=False,
+        lifetime=DEMO_LINK_LIFETIME,
+    )
+    assert token is not None  # printed links are never held back
+    return sign_in_url(runtime.settings.public_url, token)
+
+
 def seed(runtime: Runtime) -> dict[str, Any]:
     desk = runtime.desk
     stamp = Stamp("seed-demo", "system", "cli", datetime.now(UTC))
@@ -151,4 +172,11 @@ def seed(runtime: Runtime) -> dict[str, Any]:
     out["accounts"] = {key: str(demo_id(key)) for key in ACCOUNTS}
     out["agent_id"] = str(demo_id("agent"))
     out["support_groups"] = ["tier-1", "tier-2", "billing"]
+    links = {
+        role: sign_in_link(runtime, demo_id(role), m["name"], m["email"])
+        for role, m in STAFF.items()
+    }
+    for role, (_, name, email, _) in MEMBERS.items():
+        links[role] = sign_in_link(runtime, demo_id(role), name, email)
+    out["sign_in_links"] = links
     return out

@@ -32,6 +32,7 @@ from store.database import ensure_schema, eventsourcing_env, start_embedded
 from store.idempotency import IdempotencyStore
 from store.log import log_head
 from store.secrets import server_secret
+from store.sign_in import SignInLinks, SignInQueue
 from store.staff_status import StaffStatus
 
 
@@ -58,7 +59,13 @@ def mail_sender(settings: Settings, url: str, desk: SupportDesk) -> MailSender |
         mail_identity(settings, url),
         max_age=timedelta(hours=settings.mail_max_age_hours),
         copied=lambda ticket_id: desk.ticket_facts(ticket_id).cc_people,
+        sign_ins=SignInQueue(settings.schema_name, sign_in_secret(url, settings.schema_name)),
     )
+
+
+def sign_in_secret(url: str, schema: str) -> bytes:
+    """What emailed sign-in links are drawn from: the same in every process."""
+    return server_secret(url, schema, "sign-in")
 
 
 def database_url(settings: Settings) -> str:
@@ -143,6 +150,7 @@ class Runtime:
     audit: Audit
     mail: MailIdentity
     intake: MailIntake
+    sign_ins: SignInLinks
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @classmethod
@@ -193,12 +201,14 @@ class Runtime:
                 max_attachment_bytes=settings.max_attachment_bytes,
                 trusted_authserv_id=settings.mail_trusted_authserv_id,
             ),
+            sign_ins=SignInLinks(pool, schema, sign_in_secret(url, schema)),
         )
         runtime.tokens.create_tables()
         StaffStatus(pool, schema).create_tables()  # the token lookup asks it
         runtime.attachments.create_tables()
         runtime.idempotency.create_tables()
         runtime.intake.create_tables()
+        runtime.sign_ins.create_tables()
         workers.runner.create_tables()
         if projecting:
             workers.start()

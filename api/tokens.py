@@ -24,7 +24,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -86,12 +86,15 @@ class TokenStore(SchemaTables):
             ADD COLUMN IF NOT EXISTS issued_by text,
             ADD COLUMN IF NOT EXISTS expires_at timestamptz,
             ADD COLUMN IF NOT EXISTS last_used_at timestamptz,
-            ADD COLUMN IF NOT EXISTS revoked_at timestamptz;
+            ADD COLUMN IF NOT EXISTS revoked_at timestamptz,
+            ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'api';
         CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_id ON {schema}.api_tokens (id);
         CREATE INDEX IF NOT EXISTS api_tokens_holder ON {schema}.api_tokens (principal_id)
     """
     # ``name`` is the holder's name (as a caller's Principal carries it); ``token_name``
     # the token's own. Tokens from before names and prefixes list as "token" and no prefix.
+    # ``kind`` is ``api`` (a bearer token) or ``session`` (a browser's cookie, pages/): each
+    # works only where it was issued for, and the token list shows API tokens only.
 
     def create_tables(self) -> None:
         super().create_tables()
@@ -113,13 +116,14 @@ class TokenStore(SchemaTables):
         name: str | None = None,
         expires_at: datetime | None = None,
         issued_by: str | None = None,
+        kind: str = "api",
     ) -> IssuedToken:
-        token = "dkt_" + secrets.token_urlsafe(32)
+        token = ("dkt_" if kind == "api" else "dks_") + secrets.token_urlsafe(32)
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(
                 f"INSERT INTO {self.table} (token_hash, id, principal_id, role, name, account_id, "
-                "token_name, prefix, issued_by, expires_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                "token_name, prefix, issued_by, expires_at, kind) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
                 (
                     hash_token(token),
                     uuid.uuid4(),
@@ -131,14 +135,18 @@ class TokenStore(SchemaTables):
                     token[:PREFIX_CHARS],
                     issued_by,
                     expires_at,
+                    kind,
                 ),
             ).fetchone()
         assert row is not None
         return IssuedToken(token, _info(row))
 
-    def principal(self, token: str) -> Principal | None:
-        """Whose the token is, if it is known, not revoked and not expired; one statement
-        that also notes the use (at most once a minute, so most requests write nothing)."""
+    def principal(
+        self, token: str, *, kind: str = "api", idle: timedelta | None = None
+    ) -> Principal | None:
+        """Whose the token is, if it is known, of ``kind``, not revoked and not expired (nor,
+        given ``idle``, unused that long); one statement that also notes the use (at most
+        once a minute, so most requests write nothing)."""
         with self.pool.connection() as conn:
             row = conn.execute(
                 # a member's role is theirs now (a demoted team admin is a requester), once
@@ -150,8 +158,10 @@ class TokenStore(SchemaTables):
                 # the language the person reads Docket in, once the directory knows them
                 f"(SELECT p.language FROM {self.people} p WHERE p.person_id = tok.principal_id) "
                 f"AS language, last_used_at FROM {self.table} tok "
-                "WHERE token_hash = %s AND NOT revoked "
+                "WHERE token_hash = %s AND kind = %s AND NOT revoked "
                 "AND (expires_at IS NULL OR expires_at > now()) "
+                "AND (%s::interval IS NULL "
+                "OR coalesce(last_used_at, created_at) > now() - %s::interval) "
                 # a deactivated staff member's tokens stop with the event (store/staff_status)
                 f'AND NOT "{self.schema}".staff_deactivated(principal_id) '
                 # a removed member's stop once the subscriptions view has the removal
@@ -161,7 +171,7 @@ class TokenStore(SchemaTables):
                 "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
                 "OR found.last_used_at < now() - interval '1 minute')) "
                 "SELECT principal_id, role, name, account_id, language FROM found",
-                (hash_token(token),),
+                (hash_token(token), kind, idle, idle),
             ).fetchone()
         if row is None:
             return None
@@ -173,7 +183,7 @@ class TokenStore(SchemaTables):
             holder = who.id
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
-                f"SELECT * FROM {self.table} WHERE NOT revoked "
+                f"SELECT * FROM {self.table} WHERE NOT revoked AND kind = 'api' "
                 "AND (%(holder)s::text IS NULL OR principal_id = %(holder)s) "
                 "ORDER BY created_at, id",
                 {"holder": holder},
@@ -201,6 +211,17 @@ class TokenStore(SchemaTables):
                 else Msg(
                     "No token {token_id}; list them with `docket tokens list`.", token_id=token_id
                 )
+            )
+
+    def end(self, token: str) -> None:
+        """Revoke a token by its secret (a browser session signing out); an unknown one is
+        already ended."""
+        with self.pool.connection() as conn:
+            conn.execute(
+                f"UPDATE {self.table} SET revoked = true, "
+                "revoked_at = coalesce(revoked_at, now()) "
+                "WHERE token_hash = %s",
+                (hash_token(token),),
             )
 
 

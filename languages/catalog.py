@@ -24,15 +24,17 @@ FOLDERS = (
     "domain", "languages", "store", "projections", "desk", "mail", "importers", "replay", "api",
 )  # fmt: skip
 """The folders whose code says things to people."""
-KEYWORDS = {"Msg": None}
-"""What Babel's extractor looks for: the first argument of ``Msg(...)``."""
+KEYWORDS = {"Msg": None, "_": None}
+"""What Babel's extractor looks for: the first argument of ``Msg(...)`` in the code, and of
+``_(...)`` in the pages' templates (``api/pages/templates``)."""
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
 def extracted() -> Iterator[tuple[str, str]]:
     """Each template in the code, with where it is (``folder/file.py``)."""
     for folder in FOLDERS:
         for filename, _, message, _, _ in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / folder, method_map=METHODS, keywords=KEYWORDS
         ):
             if isinstance(message, str):
                 yield message, f"{folder}/{filename}"

@@ -49,6 +49,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from languages import ENGLISH
+from mail.sign_in import sign_in_email
 from mail.text import header_line
 from projections.kit import Tables
 from projections.outbox import (
@@ -62,6 +63,7 @@ from projections.outbox import (
     survey_lines,
 )
 from store.background import Background
+from store.sign_in import SignInQueue
 
 log = logging.getLogger("docket.mail")
 
@@ -167,6 +169,7 @@ class MailSender(Background):
         poll_seconds: float = 0.5,
         timeout: float = 30.0,
         copied: Callable[[UUID], frozenset[str]] | None = None,
+        sign_ins: SignInQueue | None = None,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -176,6 +179,8 @@ class MailSender(Background):
         self.poll_seconds = poll_seconds
         self.timeout = timeout
         self.copied = copied
+        self.sign_ins = sign_ins
+        self._sign_in_table = False
         self.t = Tables(schema)
         self.deliveries = f'"{schema}".{DELIVERIES}'
         super().__init__()
@@ -419,9 +424,48 @@ class MailSender(Background):
             log.warning("mail %s failed: %s", row["notification_id"], why)
         return state
 
+    def send_sign_in_link(self, conn: psycopg.Connection[Any]) -> str | None:
+        """Mail the oldest sign-in link owed (store/sign_in.py): ``sent``, ``failed`` (the
+        server refused the address for good), ``unavailable`` (try again later), or
+        ``None`` when none is owed. A link expired while it waited is sent no more."""
+        if self.sign_ins is None:
+            return None
+        if not self._sign_in_table:
+            self.sign_ins.create_tables(conn)
+            self._sign_in_table = True
+        with conn.transaction(), conn.cursor() as cur:
+            link = self.sign_ins.next_queued(cur)
+            if link is None:
+                return None
+            try:
+                client = self._connected()
+                message = sign_in_email(link, self.sign_ins.token(link.link_id), self.identity)
+                client.send_message(message, to_addrs=[link.email])
+            except smtplib.SMTPRecipientsRefused as error:
+                codes = [code for code, _ in error.recipients.values()]
+                if any(400 <= code < 500 for code in codes):
+                    return "unavailable"
+                self.sign_ins.mark(cur, link.link_id, "failed", repr(error.recipients))
+                return "failed"
+            except smtplib.SMTPSenderRefused:
+                self._drop_client()
+                return "unavailable"
+            except smtplib.SMTPResponseException as error:
+                if 400 <= error.smtp_code < 500:
+                    return "unavailable"
+                self.sign_ins.mark(cur, link.link_id, "failed", server_words(error))
+                return "failed"
+            except (OSError, smtplib.SMTPException):
+                self._drop_client()
+                return "unavailable"
+            self.sign_ins.mark(cur, link.link_id, "sent")
+        return "sent"
+
     def drain(self, conn: psycopg.Connection[Any]) -> dict[str, int]:
         """Everything due now: what became of it, counted (for tests and tools)."""
         outcomes: dict[str, int] = {}
+        while (outcome := self.send_sign_in_link(conn)) not in (None, "unavailable"):
+            outcomes[f"sign-in {outcome}"] = outcomes.get(f"sign-in {outcome}", 0) + 1
         self.enqueue(conn)
         while (outcome := self.send_next(conn)) is not None:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
@@ -438,6 +482,9 @@ class MailSender(Background):
                     self.url, autocommit=True, application_name="docket-mail"
                 ) as conn:
                     while not self._stop.is_set():
+                        # sign-in links first: a person is waiting for theirs
+                        while self.send_sign_in_link(conn) in ("sent", "failed"):
+                            pass
                         self.enqueue(conn)
                         outcome: str | None = ""
                         while not self._stop.is_set() and outcome not in (None, "unavailable"):

@@ -21,11 +21,17 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+from psycopg_pool import ConnectionPool
 
+from api.demo import MEMBERS, STAFF, demo_id
+from store.secrets import server_secret
+from store.sign_in import SignInLinks
 from tests.e2e.conftest import Server, running_server
+from tests.mailserver import Mailbox, smtp_server
 
 CHROMIUM = os.environ.get("DOCKET_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("DOCKET_ARTIFACTS", ".artifacts/browser"))
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +55,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def site(database_url: str) -> Iterator[Server]:
-    """The server the browser tests drive, seeded with the demo desk."""
-    with running_server(database_url) as running:
+def site_mail() -> Iterator[Mailbox]:
+    """The real SMTP server (on loopback) the site mails through: sign-in links arrive here."""
+    with smtp_server() as (url, mailbox):
+        mailbox.url = url  # type: ignore[attr-defined]
+        yield mailbox
+
+
+@pytest.fixture(scope="session")
+def site(database_url: str, site_mail: Mailbox) -> Iterator[Server]:
+    """The server the browser tests drive, seeded with the demo desk, mailing through
+    ``site_mail`` (no automation watch: no rule works the tests' tickets behind them)."""
+    with running_server(
+        database_url,
+        DOCKET_SMTP_URL=site_mail.url,  # type: ignore[attr-defined]
+        DOCKET_AUTOMATION_SWEEP_SECONDS="0",
+    ) as running:
         yield running
 
 
@@ -101,3 +120,57 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+@pytest.fixture
+def offline_fr(browser: Browser, site: Server) -> Iterator[OfflineContext]:
+    """The same, for a browser that asks for French."""
+    context = OfflineContext(browser, site.base_url, "fr-FR")
+    yield context
+    context.close()
+    assert context.outside_requests == [], "pages loaded from another host"
+
+
+def sign_in(context: OfflineContext, site: Server, person: str) -> Page:
+    """A page of ``context`` signed in as a demo ``person`` (a role of ``docket seed-demo``:
+    ``requester``, ``team_admin``, ``agent``, …) through the sign-in link the seed printed,
+    as a person clicks it (a fresh link each time: a link works once)."""
+    page = context.new_page()
+    page.goto(sign_in_link(site, person))
+    page.get_by_role("button", name=re.compile("Sign in|Se connecter")).click()
+    page.wait_for_url(re.compile(r"/(\?.*)?$|/support|/console|/settings"))
+    return page
+
+
+def sign_in_link(site: Server, person: str) -> str:
+    """A fresh sign-in link for a demo person, made as ``docket seed-demo`` makes its own."""
+    url, schema = site.env["DOCKET_DATABASE_URL"], site.schema
+    if person in STAFF:
+        name, email = STAFF[person]["name"], STAFF[person]["email"]
+    else:
+        _, name, email, _ = MEMBERS[person]
+    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
+        links = SignInLinks(pool, schema, server_secret(url, schema, "sign-in"))
+        token = links.ask(
+            person_id=str(demo_id(person)),
+            email=email,
+            name=name,
+            language="en",
+            time_zone=None,
+            mailed=False,
+        )
+    assert token is not None
+    return f"/sign-in/{token}"
+
+
+def serious_accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (vendored, injected through the DevTools protocol so the page's own
+    Content-Security-Policy stays as it is) finds serious or critical on the page: each as
+    ``rule: the elements``."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
+    )
+    return list(violations)

@@ -1,0 +1,166 @@
+"""Who is looking at a page: a signed-in person's session, their language, and CSRF.
+
+**Sessions.** Signing in (``api/pages/sign_in.py``) issues a token of kind ``session`` in
+the same table as API tokens (``api/tokens.py``), sent as the cookie ``docket_session``:
+``HttpOnly``, ``SameSite=Lax``, ``Secure`` when Docket is reached over HTTPS. So a session
+ends everywhere a token does: signing out revokes it, a deactivated staff member's or a
+removed member's stops at once, a demoted team admin is a requester on the next page. It
+expires after :data:`IDLE` without use and :data:`LIFETIME` after signing in, whichever
+comes first. A session cookie is never an API token and an API token never a session.
+
+**CSRF.** Every form a page sends (and every htmx request, in ``X-CSRF-Token``) carries
+an HMAC of the session's secret under the server's ``csrf`` secret; a POST without the
+right one is refused (403) and changes nothing. ``SameSite=Lax`` already keeps the cookie
+off other sites' posts; the token holds where that is not enough (an old browser, a
+sibling subdomain).
+
+**Language.** A signed-in person reads pages in their own language (their settings);
+anyone else in the one they chose on the page (the ``docket_language`` cookie), else the
+best of ``Accept-Language``, else English.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import RuntimeDep, allowed
+from desk.access import Principal, may_call
+from languages import known, negotiate
+from projections import directory
+from projections.kit import Tables
+
+SESSION_COOKIE = "docket_session"
+LANGUAGE_COOKIE = "docket_language"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+IDLE = timedelta(hours=2)
+"""A session unused this long is over."""
+LIFETIME = timedelta(hours=12)
+"""A session is over this long after signing in, however much it is used."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A person on a page: who (``None`` when not signed in), in which language and time
+    zone, and the CSRF token their forms carry."""
+
+    principal: Principal | None
+    language: str
+    time_zone: str | None
+    csrf: str
+    session: str | None = None
+
+    @property
+    def signed_in(self) -> Principal:
+        assert self.principal is not None
+        return self.principal
+
+
+class SignInNeeded(Exception):
+    """The page needs a signed-in person: answered by a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class CsrfRefused(Exception):
+    """A form posted without its CSRF token (or with another session's)."""
+
+
+def csrf_token(secret: bytes, session: str) -> str:
+    return hmac.new(secret, b"csrf\0" + session.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def chosen_language(request: Request) -> str:
+    return (
+        known(request.cookies.get(LANGUAGE_COOKIE))
+        or negotiate(request.headers.get("accept-language"))
+        or "en"
+    )
+
+
+async def get_visitor(request: Request, runtime: RuntimeDep) -> Visitor:
+    """The visitor, signed in or not (a session expired or revoked is not signed in)."""
+    session = request.cookies.get(SESSION_COOKIE)
+    principal: Principal | None = None
+    time_zone: str | None = None
+    if session:
+        principal = await run_in_threadpool(
+            runtime.tokens.principal, session, kind="session", idle=IDLE
+        )
+        if principal is not None:
+            time_zone = await run_in_threadpool(person_time_zone, runtime, principal.id)
+    if principal is None:
+        session = None
+    language = known(principal.language) if principal else None
+    language = language or chosen_language(request)
+    request.state.language = language  # a refusal on the page is said in it too
+    visitor = Visitor(
+        principal=principal,
+        language=language,
+        time_zone=time_zone,
+        csrf=csrf_token(runtime.sign_ins.secret, session) if session else "",
+        session=session,
+    )
+    request.state.visitor = visitor  # a refusal page shows the same header
+    return visitor
+
+
+def person_time_zone(runtime: RuntimeDep, person_id: str) -> str | None:
+    with runtime.pool.connection() as conn:
+        row = conn.execute(
+            f"SELECT time_zone FROM {Tables(runtime.settings.schema_name)(directory.PEOPLE)} "
+            "WHERE person_id = %s",
+            (person_id,),
+        ).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+async def get_signed_in(
+    request: Request, visitor: Annotated[Visitor, Depends(get_visitor)]
+) -> Visitor:
+    """A signed-in visitor; anyone else is sent to sign in, and back here afterwards. A
+    POST must carry the session's CSRF token."""
+    if visitor.principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInNeeded(target if request.method == "GET" else "/")
+    if request.method not in ("GET", "HEAD"):
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None:
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+        if not sent or not hmac.compare_digest(sent, visitor.csrf):
+            raise CsrfRefused()
+    return visitor
+
+
+VisitorDep = Annotated[Visitor, Depends(get_visitor)]
+SignedIn = Annotated[Visitor, Depends(get_signed_in)]
+
+
+def may(visitor: Visitor, endpoint: str) -> bool:
+    """Whether the visitor's role reaches ``endpoint`` in the role matrix (the API's keys)."""
+    return visitor.principal is not None and may_call(visitor.principal, endpoint)
+
+
+def permitted(visitor: Visitor, endpoint: str) -> Visitor:
+    """The visitor, if the role matrix lets them reach ``endpoint``; else the API's own
+    403 refusal (shown as a page to a browser)."""
+    if visitor.principal is None:
+        raise SignInNeeded("/")
+    allowed(visitor.principal, endpoint)
+    return visitor
+
+
+def sign_in_path(next_path: str) -> str:
+    return "/sign-in?next=" + quote(next_path, safe="/")
