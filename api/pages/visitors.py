@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep, allowed
 from desk.access import Principal, may_call
+from domain.stamp import Stamp
 from languages import known, negotiate
 from projections import directory
 from projections.kit import Tables
@@ -160,6 +162,19 @@ def permitted(visitor: Visitor, endpoint: str) -> Visitor:
         raise SignInNeeded("/")
     allowed(visitor.principal, endpoint)
     return visitor
+
+
+def stamp_of(visitor: Visitor, kind: str | None = None) -> Stamp:
+    """What a page's write is stamped with: the signed-in person, now, via the web; each
+    request its own correlation id."""
+    principal = visitor.signed_in
+    return Stamp(
+        actor_id=principal.id,
+        actor_kind=kind or principal.actor_kind,
+        via="web",
+        at=datetime.now(UTC),
+        correlation_id=uuid.uuid4().hex,
+    )
 
 
 def sign_in_path(next_path: str) -> str:
