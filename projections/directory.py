@@ -179,6 +179,14 @@ def account_name(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> s
     return str(row[0]) if row else None
 
 
+def accounts(conn: psycopg.Connection[Any], t: Tables) -> list[dict[str, Any]]:
+    """Every account, by name: its id, name and plan."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT account_id, name, plan FROM {t(ACCOUNTS)} ORDER BY name, account_id"
+        ).fetchall()
+
+
 def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[dict[str, Any]]:
     """Everyone the directory knows at that address (case-insensitive): staff first."""
     with conn.cursor(row_factory=dict_row) as cur:

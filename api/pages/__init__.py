@@ -22,14 +22,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.pages import home, sign_in
+from api.pages import home, insight, sign_in
 from api.pages.templating import page
 from api.pages.visitors import CsrfRefused, SignInNeeded, Visitor, chosen_language, sign_in_path
 from api.problems import problem
 from domain.messages import Msg
 from languages import known
 
-ROUTERS = [sign_in.router, home.router]
+ROUTERS = [sign_in.router, home.router, insight.router]
 """Every router of pages, in the order they are included."""
 
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz", "/metrics")

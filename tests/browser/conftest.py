@@ -142,17 +142,34 @@ def sign_in(context: OfflineContext, site: Server, person: str) -> Page:
     return page
 
 
-def sign_in_link(site: Server, person: str) -> str:
-    """A fresh sign-in link for a demo person, made as ``docket seed-demo`` makes its own."""
+def sign_in_person(
+    context: OfflineContext, site: Server, person_id: str, name: str, email: str
+) -> Page:
+    """A page of ``context`` signed in as anyone the directory knows (not only the demo's)."""
+    page = context.new_page()
+    page.goto(sign_in_link(site, person_id, name=name, email=email))
+    page.get_by_role("button", name=re.compile("Sign in|Se connecter")).click()
+    page.wait_for_url(re.compile(r"/(\?.*)?$|/support|/console|/settings"))
+    return page
+
+
+def sign_in_link(
+    site: Server, person: str, *, name: str | None = None, email: str | None = None
+) -> str:
+    """A fresh sign-in link for a demo person (or, given their name and email, anyone by
+    id), made as ``docket seed-demo`` makes its own."""
     url, schema = site.env["DOCKET_DATABASE_URL"], site.schema
-    if person in STAFF:
-        name, email = STAFF[person]["name"], STAFF[person]["email"]
-    else:
-        _, name, email, _ = MEMBERS[person]
+    person_id = person
+    if name is None or email is None:
+        person_id = str(demo_id(person))
+        if person in STAFF:
+            name, email = STAFF[person]["name"], STAFF[person]["email"]
+        else:
+            _, name, email, _ = MEMBERS[person]
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
         links = SignInLinks(pool, schema, server_secret(url, schema, "sign-in"))
         token = links.ask(
-            person_id=str(demo_id(person)),
+            person_id=person_id,
             email=email,
             name=name,
             language="en",
