@@ -60,6 +60,7 @@ test-stress: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.pages
 
 seed: $(SERVE_STAMP)
 	$(BIN)/docket seed-demo
