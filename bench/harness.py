@@ -121,8 +121,10 @@ def docket_server(
                 [sys.executable, "-m", "api.cli", "seed-demo"],
                 env=env,
                 capture_output=True,
-                check=True,
+                check=False,
             )
+            if seeded.returncode != 0:
+                raise RuntimeError(f"docket seed-demo failed:\n{seeded.stderr.decode()[-4000:]}")
             tokens = json.loads(seeded.stdout)
         yield Server(base_url, tokens, env, schema, process.pid, Path(log.name))
     finally:

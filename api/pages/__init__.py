@@ -21,6 +21,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.pages import home, insight, sign_in
 from api.pages.templating import page
@@ -35,6 +37,22 @@ ROUTERS = [sign_in.router, home.router, insight.router]
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz", "/metrics")
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+class CompressPages:
+    """Pages, their assets and ``/docs`` gzip-compressed for a browser that accepts it
+    (Starlette's pure-ASGI ``GZipMiddleware``, which leaves server-sent events alone); the
+    API's JSON is sent as it is: its answers are small, and its CPU is the budget."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=1024)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/v1/"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def wants_page(request: Request) -> bool:
@@ -80,6 +98,7 @@ def install(app: FastAPI) -> None:
     ``problems.install``, whose handlers it wraps)."""
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(CompressPages)
     for kind, handler in list(app.exception_handlers.items()):
         app.exception_handlers[kind] = as_pages(handler)
 

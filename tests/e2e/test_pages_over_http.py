@@ -1,0 +1,96 @@
+"""The pages' HTTP rules, without a browser: sign-in links, session cookies, CSRF,
+refusals as pages, compression."""
+
+from __future__ import annotations
+
+import httpx
+from psycopg_pool import ConnectionPool
+
+from api.demo import demo_id
+from store.secrets import server_secret
+from store.sign_in import SignInLinks
+from tests.e2e.conftest import Server
+
+HTML = {"Accept": "text/html"}
+
+
+def link(server: Server, person: str = "requester") -> str:
+    url, schema = server.env["DOCKET_DATABASE_URL"], server.schema
+    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
+        token = SignInLinks(pool, schema, server_secret(url, schema, "sign-in")).ask(
+            person_id=str(demo_id(person)),
+            email="rita@northwind.example",
+            name="Rita Requester",
+            language="en",
+            time_zone=None,
+            mailed=False,
+        )
+    assert token is not None
+    return f"/sign-in/{token}"
+
+
+def test_a_sign_in_link_signs_in_once_into_an_http_only_lax_session(server: Server) -> None:
+    path = link(server)
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        shown = browser.get(path)
+        assert shown.status_code == 200
+        assert shown.headers["referrer-policy"] == "no-referrer"
+        assert "docket_session" not in browser.cookies  # the GET spends nothing
+        signed = browser.post(path)
+        assert signed.status_code == 303
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+        assert "secure" not in cookie  # plain http here; https public URLs set it
+        home = browser.get("/")
+        assert home.status_code == 200 and "Welcome, Rita Requester" in home.text
+    with httpx.Client(base_url=server.base_url, headers=HTML) as other:
+        again = other.post(path)
+        assert again.status_code == 410
+        assert "docket_session" not in other.cookies
+
+
+def test_asking_for_a_link_answers_alike_for_a_known_and_an_unknown_address(
+    server: Server,
+) -> None:
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        known = browser.post("/sign-in", data={"email": "tom@northwind.example"})
+        unknown = browser.post("/sign-in", data={"email": "who@nowhere.example"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("tom@northwind.example", "X") == unknown.text.replace(
+        "who@nowhere.example", "X"
+    )
+
+
+def test_a_post_without_the_csrf_token_is_refused_as_problem_json_or_a_page(
+    server: Server,
+) -> None:
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        browser.post(link(server))
+        as_page = browser.post("/sign-out", data={})
+        assert as_page.status_code == 403
+        assert as_page.headers["content-type"].startswith("text/html")
+        as_problem = browser.post("/sign-out", data={}, headers={"Accept": "application/json"})
+        assert as_problem.status_code == 403
+        assert as_problem.headers["content-type"].startswith("application/problem+json")
+        assert as_problem.json()["type"].endswith("/csrf-refused")
+        assert browser.get("/").status_code == 200  # still signed in
+
+
+def test_a_page_is_not_found_as_a_page_and_the_api_as_problem_json(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        page = client.get("/no/such/page", headers=HTML)
+        api = client.get("/v1/no/such/thing", headers=HTML)
+    assert page.status_code == api.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_pages_and_their_assets_are_compressed_and_the_api_is_not(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url, headers={"Accept-Encoding": "gzip"}) as c:
+        script = c.get("/static/vendor/htmx-2.0.7/htmx.min.js")
+        api = c.get(
+            "/v1/dashboard/summary",
+            headers={"Authorization": f"Bearer {server.tokens['analyst']}"},
+        )
+    assert script.headers.get("content-encoding") == "gzip"
+    assert api.status_code == 200 and "content-encoding" not in api.headers
