@@ -135,3 +135,38 @@ def docket_server(
         if own_schema:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def sign_in_link(
+    server: Server, person: str, *, name: str | None = None, email: str | None = None
+) -> str:
+    """A fresh sign-in link's path for a demo person (``requester``, ``agent``, …) or, given
+    their name and email, anyone the directory knows by id: made as ``docket seed-demo``
+    makes its own, straight in the server's database (a browser test or a bench needs no
+    mail server to sign in)."""
+    from psycopg_pool import ConnectionPool
+
+    from api.demo import MEMBERS, STAFF, demo_id
+    from store.secrets import server_secret
+    from store.sign_in import SignInLinks
+
+    url, schema = server.env["DOCKET_DATABASE_URL"], server.schema
+    person_id = person
+    if name is None or email is None:
+        person_id = str(demo_id(person))
+        if person in STAFF:
+            name, email = STAFF[person]["name"], STAFF[person]["email"]
+        else:
+            _, name, email, _ = MEMBERS[person]
+    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
+        links = SignInLinks(pool, schema, server_secret(url, schema, "sign-in"))
+        token = links.ask(
+            person_id=person_id,
+            email=email,
+            name=name,
+            language="en",
+            time_zone=None,
+            mailed=False,
+        )
+    assert token is not None  # a printed link is never held back
+    return f"/sign-in/{token}"

@@ -30,14 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from psycopg_pool import ConnectionPool
 
-from api.demo import MEMBERS, STAFF, demo_id
 from bench.data import add_tickets, wait_caught_up
-from bench.harness import Server, docket_server, embedded_database
+from bench.harness import Server, docket_server, embedded_database, sign_in_link
 from bench.load import percentile
-from store.secrets import server_secret
-from store.sign_in import SignInLinks
 
 HERE = Path(__file__).parent
 TARGET_P99_MS = 50.0
@@ -50,24 +46,8 @@ def log(message: str) -> None:
 
 def session_for(server: Server, person: str) -> httpx.Client:
     """A client holding ``person``'s session cookie, signed in through a link."""
-    url, schema = server.env["DOCKET_DATABASE_URL"], server.schema
-    if person in STAFF:
-        name, email = STAFF[person]["name"], STAFF[person]["email"]
-    else:
-        _, name, email, _ = MEMBERS[person]
-    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        links = SignInLinks(pool, schema, server_secret(url, schema, "sign-in"))
-        token = links.ask(
-            person_id=str(demo_id(person)),
-            email=email,
-            name=name,
-            language="en",
-            time_zone=None,
-            mailed=False,
-        )
-    assert token is not None
     client = httpx.Client(base_url=server.base_url, timeout=30, headers={"Accept": "text/html"})
-    signed = client.post(f"/sign-in/{token}")
+    signed = client.post(sign_in_link(server, person))
     assert signed.status_code == 303, signed.text
     return client
 

@@ -21,11 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
-from psycopg_pool import ConnectionPool
 
-from api.demo import MEMBERS, STAFF, demo_id
-from store.secrets import server_secret
-from store.sign_in import SignInLinks
+from bench.harness import sign_in_link
 from tests.e2e.conftest import Server, running_server
 from tests.mailserver import Mailbox, smtp_server
 
@@ -151,33 +148,6 @@ def sign_in_person(
     page.get_by_role("button", name=re.compile("Sign in|Se connecter")).click()
     page.wait_for_url(re.compile(r"/(\?.*)?$|/support|/console|/settings"))
     return page
-
-
-def sign_in_link(
-    site: Server, person: str, *, name: str | None = None, email: str | None = None
-) -> str:
-    """A fresh sign-in link for a demo person (or, given their name and email, anyone by
-    id), made as ``docket seed-demo`` makes its own."""
-    url, schema = site.env["DOCKET_DATABASE_URL"], site.schema
-    person_id = person
-    if name is None or email is None:
-        person_id = str(demo_id(person))
-        if person in STAFF:
-            name, email = STAFF[person]["name"], STAFF[person]["email"]
-        else:
-            _, name, email, _ = MEMBERS[person]
-    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        links = SignInLinks(pool, schema, server_secret(url, schema, "sign-in"))
-        token = links.ask(
-            person_id=person_id,
-            email=email,
-            name=name,
-            language="en",
-            time_zone=None,
-            mailed=False,
-        )
-    assert token is not None
-    return f"/sign-in/{token}"
 
 
 def serious_accessibility_violations(page: Page) -> list[str]:

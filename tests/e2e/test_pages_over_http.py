@@ -4,29 +4,15 @@ refusals as pages, compression."""
 from __future__ import annotations
 
 import httpx
-from psycopg_pool import ConnectionPool
 
-from api.demo import demo_id
-from store.secrets import server_secret
-from store.sign_in import SignInLinks
+from bench.harness import sign_in_link
 from tests.e2e.conftest import Server
 
 HTML = {"Accept": "text/html"}
 
 
 def link(server: Server, person: str = "requester") -> str:
-    url, schema = server.env["DOCKET_DATABASE_URL"], server.schema
-    with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
-        token = SignInLinks(pool, schema, server_secret(url, schema, "sign-in")).ask(
-            person_id=str(demo_id(person)),
-            email="rita@northwind.example",
-            name="Rita Requester",
-            language="en",
-            time_zone=None,
-            mailed=False,
-        )
-    assert token is not None
-    return f"/sign-in/{token}"
+    return sign_in_link(server, person)
 
 
 def test_a_sign_in_link_signs_in_once_into_an_http_only_lax_session(server: Server) -> None:
