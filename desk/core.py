@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -25,6 +26,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier
 
 from desk.answers import Receipt, TicketFacts
+from desk.ticket_cache import DEFAULT_MAXSIZE, Folded, TicketCache
 from domain.account import Account
 from domain.article import HelpSession
 from domain.base import ChainedAggregate
@@ -53,6 +55,7 @@ from domain.ticket import REOPEN_WINDOW, Ticket
 from projections import log_seal
 from projections.kit import Tables
 from store.eventstore import register_docket_transcodings
+from store.stream_tail import RowsDigest, read_tail
 
 NUMBERS_REMEMBERED = 50_000
 """At most this many ticket numbers cached (a few MB); past it the cache starts over."""
@@ -80,6 +83,10 @@ class DeskCore(Application[UUID]):
         self._groups_named_at_registration: frozenset[str] | None = None
         self._proven: dict[UUID, tuple[bytes, ...]] = {}
         """Per ticket, the SHA-256 of each event's stored bytes once proved to hash right."""
+        maxsize = self.env.get("TICKET_CACHE_MAXSIZE")
+        self.ticket_cache = TicketCache(DEFAULT_MAXSIZE if maxsize is None else int(maxsize))
+        """Tickets kept folded, so a write folds only the events since (see
+        :mod:`desk.ticket_cache`)."""
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -336,19 +343,71 @@ class DeskCore(Application[UUID]):
         the one before, and the stream must reach the head the log seal recorded for it
         (read before the events, so a write committed meanwhile cannot pass for damage).
         The events are decoded once, for the check and for the fold alike.
+
+        A ticket this process folded before (:mod:`desk.ticket_cache`) is taken from
+        there: only the events written since are read, proved and folded, onto a copy,
+        while PostgreSQL shows the rows of the versions before to be the very rows proved
+        then (one digest of their identities, :func:`store.stream_tail.read_tail`).
+        Anything else — a digest that differs, a stream shorter than the entry — drops
+        the entry, and the ticket is proved from its first event, which names what was
+        damaged.
         """
         head = self._sealed_head(ticket_id)
-        stored = self.recorder.select_events(ticket_id)
+        cached = self.ticket_cache.get(ticket_id)
+        if cached is not None:
+            try:
+                folded = self._fast_forward(ticket_id, cached, head)
+            except TicketDamaged:
+                folded = None
+            if folded is not None:
+                return deepcopy(folded.ticket)
+            self.ticket_cache.drop(ticket_id)
+        tail = read_tail(self.recorder, ticket_id, 0)
+        stored = tail.events
         if not stored:
             if head is not None:
                 raise TicketDamaged(str(ticket_id), f"all {head[0]} of its events are missing")
             raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
         if not stored[0].topic.startswith(TICKET_TOPIC):
             raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
-        ticket = project_aggregate(None, self._whole_events(ticket_id, stored, head))
+        events, hashes, seen = self._proved(
+            str(ticket_id), stored, GENESIS, self._proven.get(ticket_id, ())
+        )
+        number = events[0].__dict__.get("number", str(ticket_id))
+        check_head(str(number), hashes, head)
+        if len(self._proven) >= PROVEN_REMEMBERED:
+            self._proven.clear()
+        self._proven[ticket_id] = tuple(seen)
+        ticket = project_aggregate(None, events)
         if not isinstance(ticket, Ticket):
             raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
-        return ticket
+        rows = RowsDigest().extended(tail.identities)
+        self.ticket_cache.put(ticket_id, Folded(ticket, tuple(hashes), rows))
+        return deepcopy(ticket)
+
+    def _fast_forward(
+        self, ticket_id: UUID, cached: Folded, head: tuple[int, str] | None
+    ) -> Folded | None:
+        """``cached`` with the events written since folded on (a new entry), ``cached``
+        itself if there are none, or ``None`` if the versions it holds are not stored as
+        they were when it was proved."""
+        tail = read_tail(self.recorder, ticket_id, cached.version)
+        if (tail.count, tail.first, tail.digest) != (cached.version, 1, cached.rows.hexdigest()):
+            return None
+        number = cached.ticket.number
+        if not tail.events:
+            check_head(number, cached.hashes, head)
+            return cached
+        events, hashes, _ = self._proved(
+            number, tail.events, cached.hashes[-1], (), first=cached.version + 1
+        )
+        all_hashes = cached.hashes + tuple(hashes)
+        check_head(number, all_hashes, head)
+        ticket = project_aggregate(deepcopy(cached.ticket), events)
+        assert isinstance(ticket, Ticket)
+        folded = Folded(ticket, all_hashes, cached.rows.extended(tail.identities))
+        self.ticket_cache.put(ticket_id, folded)
+        return folded
 
     def _sealed_head(self, stream_id: UUID) -> tuple[int, str] | None:
         recorder = self.recorder
@@ -357,22 +416,28 @@ class DeskCore(Application[UUID]):
         with recorder.datastore.get_connection() as conn:
             return log_seal.head_of(conn, Tables(recorder.datastore.schema), stream_id)
 
-    def _whole_events(
-        self, ticket_id: UUID, stored: Sequence[StoredEvent], head: tuple[int, str] | None
-    ) -> list[Any]:
-        """The stream's domain events (upcast as the mapper does), or :class:`TicketDamaged`.
+    def _proved(
+        self,
+        number: str,
+        stored: Sequence[StoredEvent],
+        previous: str,
+        proven: tuple[bytes, ...],
+        *,
+        first: int = 1,
+    ) -> tuple[list[Any], list[str], list[bytes]]:
+        """The domain events of ``stored`` (versions ``first``… of one stream, the one
+        before hashing to ``previous``), upcast as the mapper does, with each one's
+        ``event_hash`` and the SHA-256 of its stored bytes; or :class:`TicketDamaged`.
 
         Hashing an event's fields is most of what the check costs, so the bytes of the
-        events proved before are remembered (by their SHA-256): an event stored with the
-        same bytes at the same version hashes as it did, and only new or changed ones are
-        hashed again. Every link and the head are checked every time.
+        events proved before are remembered (``proven``, by their SHA-256): an event stored
+        with the same bytes at the same version hashes as it did, and only new or changed
+        ones are hashed again. Every link is checked every time.
         """
         events: list[Any] = []
         digests: list[str] = []
-        proven = self._proven.get(ticket_id, ())
         seen: list[bytes] = []
-        number, previous = str(ticket_id), GENESIS
-        for expected, s in enumerate(stored, start=1):
+        for expected, s in enumerate(stored, start=first):
             version = s.originator_version
             if version != expected:
                 raise TicketDamaged(number, f"version {expected} is missing")
@@ -401,17 +466,7 @@ class DeskCore(Application[UUID]):
             event = object.__new__(cls)
             object.__setattr__(event, "__dict__", state)
             events.append(event)
-        if head is not None and len(digests) < head[0]:
-            missing = f"versions {len(digests) + 1}..{head[0]} are missing"
-            raise TicketDamaged(number, f"{missing}; the log seal recorded them")
-        if head is not None and digests[head[0] - 1] != head[1]:
-            raise TicketDamaged(
-                number, f"version {head[0]} is not the event the log seal recorded"
-            )
-        if len(self._proven) >= PROVEN_REMEMBERED:
-            self._proven.clear()
-        self._proven[ticket_id] = tuple(seen)
-        return events
+        return events, digests, seen
 
     def _plain_bytes(self, state: bytes) -> bytes:
         if self.mapper.cipher:
@@ -434,6 +489,18 @@ def lost_race(attempt: int, deadline: float, number: str) -> None:
     if time.monotonic() > deadline:
         raise TicketBusy(number) from None
     time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
+
+
+def check_head(number: str, hashes: Sequence[str], head: tuple[int, str] | None) -> None:
+    """:class:`TicketDamaged` unless the stream of these event hashes reaches the head the
+    log seal recorded for it, with the same event there."""
+    if head is None:
+        return
+    if len(hashes) < head[0]:
+        missing = f"versions {len(hashes) + 1}..{head[0]} are missing"
+        raise TicketDamaged(number, f"{missing}; the log seal recorded them")
+    if hashes[head[0] - 1] != head[1]:
+        raise TicketDamaged(number, f"version {head[0]} is not the event the log seal recorded")
 
 
 def position(recordings: list[Recording[Any]]) -> int:
