@@ -26,6 +26,8 @@ Phases, in order:
    trips, one request at a time on a keep-alive connection) and the API's RSS.
 5. ``rebuild``: every event of that log read and decoded (``raw_eps``), then every view
    rebuilt from position 0 into shadow tables and swapped in (``rebuild_eps``).
+6. ``reply_cost``: process CPU per reply, in this process, on tickets of 500 events and of
+   5, with the ticket cache and without (``bench.reply_cost``; ``--quick``: 50 events).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from bench.harness import Server, docket_server, embedded_database, free_port
 from bench.lag import Watcher
 from bench.load import Answer, Request, Tally, closed_loop, open_loop, percentile, sequential
 from bench.rebuild import raw_rate
+from bench.reply_cost import run as reply_cost_run
 from bench.report import chart, table, targets
 
 HERE = Path(__file__).parent
@@ -441,6 +444,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "http_threads", lambda: http_threads_phase(url, seconds, args.connections, warmup)
             )
             results["http"].update(results.pop("http_threads"))
+        replies, events, rounds = (20, 50, 2) if args.quick else (200, 500, 10)
+        phase("reply_cost", lambda: reply_cost_run(url, replies, events, rounds))
     results["targets"] = targets(results)
     return results
 

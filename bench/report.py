@@ -77,7 +77,32 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ):
             t["at_issue_scale"] = False
     r.setdefault("notes", []).extend(scale)
+    if "reply_cost" in r:
+        found.append(reply_target(r["reply_cost"]))
     return found
+
+
+def reply_target(section: dict[str, Any]) -> dict[str, Any]:
+    """Reply CPU on a long ticket against a short one (``bench.reply_cost``)."""
+    ratio = section["ratio_large_over_small_cached"]
+    return {
+        "target": f"reply CPU, {section['large_events']}-event ticket vs 5-event",
+        "ratio": ratio,
+        "needed": "<= 1.3",
+        "detail": "reply_cost.ratio_large_over_small_cached (without the ticket cache: "
+        f"{section['ratio_large_over_small_uncached']})",
+        "met": 0 < ratio <= 1.3,
+    }
+
+
+def reply_line(section: dict[str, Any]) -> str:
+    ms = section["cpu_ms_per_reply"]
+    return (
+        f"reply cpu  {section['large_events']} vs {section['small_events']} events, process CPU "
+        f"per reply: cached {ms['cached_large']} vs {ms['cached_small']} ms = "
+        f"{section['ratio_large_over_small_cached']:.2f}; uncached {ms['uncached_large']} vs "
+        f"{ms['uncached_small']} ms = {section['ratio_large_over_small_uncached']:.2f}"
+    )
 
 
 def table(r: dict[str, Any]) -> str:
@@ -114,6 +139,7 @@ def table(r: dict[str, Any]) -> str:
         f"{rd['inbox_p99_ms']} ms, filter {rd['filter_p99_ms']} ms, detail "
         f"{rd['detail_p99_ms']} ms, dashboard {rd['dashboard_p99_ms']} ms",
         f"memory     API RSS {mem['api_rss_mb']} MB after the reads phase",
+        *([reply_line(r["reply_cost"])] if "reply_cost" in r else []),
         "",
         "targets",
     ]

@@ -55,7 +55,7 @@ from domain.ticket import REOPEN_WINDOW, Ticket
 from projections import log_seal
 from projections.kit import Tables
 from store.eventstore import register_docket_transcodings
-from store.stream_tail import RowsDigest, read_tail
+from store.stream_tail import read_tail
 
 NUMBERS_REMEMBERED = 50_000
 """At most this many ticket numbers cached (a few MB); past it the cache starts over."""
@@ -374,15 +374,14 @@ class DeskCore(Application[UUID]):
             str(ticket_id), stored, GENESIS, self._proven.get(ticket_id, ())
         )
         number = events[0].__dict__.get("number", str(ticket_id))
-        check_head(str(number), hashes, head)
+        check_head(str(number), len(hashes), lambda v: hashes[v - 1], head)
         if len(self._proven) >= PROVEN_REMEMBERED:
             self._proven.clear()
         self._proven[ticket_id] = tuple(seen)
         ticket = project_aggregate(None, events)
         if not isinstance(ticket, Ticket):
             raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
-        rows = RowsDigest().extended(tail.identities)
-        self.ticket_cache.put(ticket_id, Folded(ticket, tuple(hashes), rows))
+        self.ticket_cache.put(ticket_id, Folded.first(ticket, hashes, tail.identities))
         return deepcopy(ticket)
 
     def _fast_forward(
@@ -396,16 +395,15 @@ class DeskCore(Application[UUID]):
             return None
         number = cached.ticket.number
         if not tail.events:
-            check_head(number, cached.hashes, head)
+            check_head(number, cached.version, cached.hash_at, head)
             return cached
         events, hashes, _ = self._proved(
-            number, tail.events, cached.hashes[-1], (), first=cached.version + 1
+            number, tail.events, cached.hash_at(cached.version), (), first=cached.version + 1
         )
-        all_hashes = cached.hashes + tuple(hashes)
-        check_head(number, all_hashes, head)
         ticket = project_aggregate(deepcopy(cached.ticket), events)
         assert isinstance(ticket, Ticket)
-        folded = Folded(ticket, all_hashes, cached.rows.extended(tail.identities))
+        folded = cached.then(ticket, hashes, tail.identities)
+        check_head(number, folded.version, folded.hash_at, head)
         self.ticket_cache.put(ticket_id, folded)
         return folded
 
@@ -491,15 +489,18 @@ def lost_race(attempt: int, deadline: float, number: str) -> None:
     time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
 
 
-def check_head(number: str, hashes: Sequence[str], head: tuple[int, str] | None) -> None:
-    """:class:`TicketDamaged` unless the stream of these event hashes reaches the head the
-    log seal recorded for it, with the same event there."""
+def check_head(
+    number: str, version: int, hash_at: Callable[[int], str], head: tuple[int, str] | None
+) -> None:
+    """:class:`TicketDamaged` unless a stream at ``version`` (whose events hash to
+    ``hash_at(v)``) reaches the head the log seal recorded for it, with the same event
+    there."""
     if head is None:
         return
-    if len(hashes) < head[0]:
-        missing = f"versions {len(hashes) + 1}..{head[0]} are missing"
+    if version < head[0]:
+        missing = f"versions {version + 1}..{head[0]} are missing"
         raise TicketDamaged(number, f"{missing}; the log seal recorded them")
-    if hashes[head[0] - 1] != head[1]:
+    if hash_at(head[0]) != head[1]:
         raise TicketDamaged(number, f"version {head[0]} is not the event the log seal recorded")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -33,14 +34,27 @@ DEFAULT_MAXSIZE = 2_000
 class Folded:
     ticket: Ticket
     """The ticket after its first ``version`` events; nobody changes it."""
-    hashes: tuple[str, ...]
-    """``event_hash`` of each version, 1 first."""
+    hashes: bytes
+    """``event_hash`` of each version, 1 first, as 32 bytes each (a 500-event ticket's
+    take 16 kB, a ticket's own state about 6 kB)."""
     rows: RowsDigest
     """What :func:`store.stream_tail.read_tail` answers for these versions, unchanged."""
 
     @property
     def version(self) -> int:
-        return len(self.hashes)
+        return len(self.hashes) // 32
+
+    def hash_at(self, version: int) -> str:
+        return self.hashes[32 * (version - 1) : 32 * version].hex()
+
+    def then(self, ticket: Ticket, hashes: Sequence[str], identities: Sequence[str]) -> Folded:
+        """This entry with the events of these hashes and row identities folded on."""
+        more = b"".join(bytes.fromhex(h) for h in hashes)
+        return Folded(ticket, self.hashes + more, self.rows.extended(identities))
+
+    @classmethod
+    def first(cls, ticket: Ticket, hashes: Sequence[str], identities: Sequence[str]) -> Folded:
+        return Folded(ticket, b"", RowsDigest()).then(ticket, hashes, identities)
 
 
 class TicketCache:
