@@ -381,6 +381,8 @@ class DeskCore(Application[UUID]):
         ticket = project_aggregate(None, events)
         if not isinstance(ticket, Ticket):
             raise UnknownTicket(Msg("No ticket {ticket_id}.", ticket_id=ticket_id))
+        if self.ticket_cache.maxsize <= 0:
+            return ticket
         self.ticket_cache.put(ticket_id, Folded.first(ticket, hashes, tail.identities))
         return deepcopy(ticket)
 

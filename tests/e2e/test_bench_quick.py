@@ -20,6 +20,7 @@ EXPECTED = {
     "reads": ["tickets", "inbox_p99_ms", "filter_p99_ms", "detail_p99_ms", "dashboard_p99_ms"],
     "memory": ["api_rss_mb"],
     "machine": ["cpus"],
+    "reply_cost": ["ratio_large_over_small_cached", "ratio_large_over_small_uncached"],
 }
 
 
