@@ -1,6 +1,7 @@
 """Rebuild rate: every view from position 0, beside the raw rate of reading and decoding.
 
-Usage: ``python -m bench.rebuild [--events 1000000] [--out FILE]``
+Usage: ``python -m bench.rebuild [--events 1000000] [--processes N] [--one-process]
+[--out FILE] [--results bench/results.json]``
 
 Starts its own embedded PostgreSQL (or uses ``DOCKET_DATABASE_URL``), writes
 about ``--events`` events straight into the store with COPY (tickets of ten
@@ -8,13 +9,20 @@ events each, made by the real aggregates, so every event is chained and
 decodes exactly as live ones do), then measures in the same run:
 
 * ``raw_eps``: read the log in batches of 5,000 and decode every event;
-* ``rebuild_eps``: ``replay rebuild`` of every view (shadow tables, swap).
+* ``rebuild_eps``: ``replay rebuild`` of every view (shadow tables, swap), its bulk
+  spread over ``--processes`` processes (default: as ``docket replay rebuild`` chooses);
+* with ``--one-process``, first ``one_process_eps``: the same rebuild folded in one
+  process, as every rebuild was before the views were spread over processes.
+
+``--out`` writes the figures to a file of their own; ``--results`` puts them in
+``bench/results.json`` as its ``rebuild`` entry, leaving the other phases' figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
@@ -25,13 +33,14 @@ from typing import Any
 import psycopg
 
 from bench.harness import desk_schema
+from bench.report import record_rebuild
 from domain.account import Account
 from domain.numbers import TicketNumber, format_number
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 from projections.audit_feed import EVERY_EVENT
 from projections.catalog import VIEWS
-from replay.rebuild import Progress, rebuild
+from replay.rebuild import Progress, RebuildReport, rebuild
 from store.eventstore import docket_mapper
 from store.log import read_facts
 
@@ -125,11 +134,31 @@ def raw_rate(url: str, schema: str, batch: int = 5000) -> tuple[int, float]:
     return count, count / (time.perf_counter() - began)
 
 
+def timed_rebuild(url: str, schema: str, batch: int, processes: int | None) -> RebuildReport:
+    def show(p: Progress) -> None:
+        print(f"\r  rebuild: {p.position:,}/{p.head:,}  {p.rate:,.0f} events/s",
+              end="", file=sys.stderr, flush=True)  # fmt: skip
+
+    report = rebuild(url, schema, list(VIEWS.values()), batch_size=batch, progress=show,
+                     processes=processes)  # fmt: skip
+    print(file=sys.stderr)
+    how = "in one process" if processes == 1 else f"over {processes or 'the default'} processes"
+    print(
+        f"rebuild of {len(report.views)} views {how}: {report.events:,} events in "
+        f"{report.seconds:.0f} s at {report.rate:,.0f} events/s",
+        flush=True,
+    )
+    return report
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=None)
+    parser.add_argument("--one-process", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--results", type=Path, default=None)
     args = parser.parse_args(argv)
     schema = "bench_rebuild"
     with desk_schema(schema) as url:
@@ -138,28 +167,30 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {written:,} events in {time.perf_counter() - began:.0f} s", flush=True)
         events, raw_eps = raw_rate(url, schema, args.batch)
         print(f"raw read + decode: {events:,} events at {raw_eps:,.0f} events/s", flush=True)
-
-        def show(p: Progress) -> None:
-            print(f"\r  rebuild: {p.position:,}/{p.head:,}  {p.rate:,.0f} events/s",
-                  end="", file=sys.stderr, flush=True)  # fmt: skip
-
-        report = rebuild(url, schema, list(VIEWS.values()), batch_size=args.batch, progress=show)
-        print(file=sys.stderr)
-        result = {
-            "events": report.events,
-            "raw_eps": round(raw_eps),
-            "rebuild_eps": round(report.rate),
-            "rebuild_over_raw": round(report.rate / raw_eps, 3),
-            "views": report.views,
-        }
-        print(
-            f"rebuild of {len(report.views)} views: {report.events:,} events in "
-            f"{report.seconds:.0f} s at {report.rate:,.0f} events/s "
-            f"({result['rebuild_over_raw']:.2f} of the raw rate)",
-            flush=True,
+        result: dict[str, Any] = {"events": events, "raw_eps": round(raw_eps)}
+        if args.one_process:
+            one = timed_rebuild(url, schema, args.batch, 1)
+            result["one_process_eps"] = round(one.rate)
+            result["one_process_over_raw"] = round(one.rate / raw_eps, 3)
+        report = timed_rebuild(url, schema, args.batch, args.processes)
+        result.update(
+            events=report.events,
+            rebuild_eps=round(report.rate),
+            rebuild_s=round(report.seconds, 1),
+            rebuild_over_raw=round(report.rate / raw_eps, 3),
+            processes=args.processes or "default",
+            cpus=os.cpu_count(),
+            views=report.views,
+            when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            command="python -m bench.rebuild " + " ".join(argv or sys.argv[1:]),
         )
+        print(f"rebuild / raw = {result['rebuild_over_raw']:.2f}", flush=True)
     if args.out:
-        args.out.write_text(json.dumps({"rebuild": result}, indent=2))
+        args.out.write_text(json.dumps({"rebuild": result}, indent=2) + "\n")
+    if args.results:
+        recorded = json.loads(args.results.read_text()) if args.results.exists() else {}
+        record_rebuild(recorded, result)
+        args.results.write_text(json.dumps(recorded, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,28 @@ def _latency(name: str, value: float, limit: float, detail: str) -> dict[str, An
     }
 
 
+def rebuild_target(rb: dict[str, Any]) -> dict[str, Any]:
+    return _ratio(
+        f"rebuild of all views vs raw read+decode ({rb['events']:,} events)",
+        rb["rebuild_eps"], rb["raw_eps"], 0.5, "rebuild_eps / raw_eps",
+    )  # fmt: skip
+
+
+def record_rebuild(r: dict[str, Any], rb: dict[str, Any]) -> None:
+    """``rb`` as the rebuild phase of the results ``r`` of another run, judged again."""
+    r["rebuild"] = rb
+    judged = rebuild_target(rb)
+    if rb["events"] < 1_000_000:
+        judged["at_issue_scale"] = False
+    r["targets"] = [
+        judged if t["target"].startswith("rebuild of all views") else t
+        for t in r.get("targets", [])
+    ]
+    r["notes"] = [n for n in r.get("notes", []) if not n.startswith("rebuild ran over")]
+    if rb["events"] < 1_000_000:
+        r["notes"].append(f"rebuild ran over {rb['events']:,} events, the issue asks >= 1,000,000")
+
+
 def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     a, h, lag, rb, rd, mem = (r[k] for k in PHASES)
     found = [
@@ -45,8 +67,7 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         _latency("HTTP p99 at 70% of docket_rps", h["p99_ms"], 50, "http.p99_ms"),
         _latency(f"projection lag p99 at {lag['target_rate']:g} writes/s", lag["p99_ms"], 50,
                  f"lag.p99_ms (held {lag['rate']} writes/s)"),
-        _ratio(f"rebuild of all views vs raw read+decode ({rb['events']:,} events)",
-               rb["rebuild_eps"], rb["raw_eps"], 0.5, "rebuild_eps / raw_eps"),
+        rebuild_target(rb),
     ]  # fmt: skip
     for key in ("inbox", "filter", "detail", "dashboard"):
         found.append(

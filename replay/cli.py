@@ -19,7 +19,7 @@ from projections.reads import ticket_names
 from replay.as_of import TicketAsOf, ticket_as_of
 from replay.export import export_lines, not_utf8
 from replay.history import Unreadable, UnreadableEvents, history, ticket_events
-from replay.rebuild import Progress, rebuild
+from replay.rebuild import Progress, RebuildInterrupted, rebuild
 from replay.store import find_ticket_id
 from replay.verify import verify_export, verify_log
 from store.eventstore import docket_mapper
@@ -46,6 +46,11 @@ def add_commands(commands: Any) -> None:
     r.add_argument("views", nargs="*", metavar="VIEW")
     r.add_argument("--check", action="store_true", help="compare with the live view instead")
     r.add_argument("--batch", type=int, default=5000)
+    r.add_argument(
+        "--processes",
+        type=int,
+        help="processes folding the views (default: one per core once the log is long)",
+    )
     e = sub.add_parser("export", help="a ticket's audit trail as JSON Lines")
     e.add_argument("--ticket", required=True)
     e.add_argument("--out", type=Path)
@@ -86,9 +91,13 @@ def run(
             )
 
         views = [VIEWS[n] for n in args.views or VIEWS]
-        report = rebuild(
-            url, schema, views, check=args.check, batch_size=args.batch, progress=show
-        )
+        try:
+            report = rebuild(url, schema, views, check=args.check, batch_size=args.batch,
+                             progress=show, processes=args.processes)  # fmt: skip
+        except RebuildInterrupted as interrupted:
+            print(file=sys.stderr)
+            print(f"INTERRUPTED {interrupted} Run the rebuild again.")
+            return 1
         print(file=sys.stderr)
         done = "checked" if args.check else "rebuilt" if report.swapped else "folded (not swapped)"
         print(

@@ -18,10 +18,10 @@ rebuild that met one swaps nothing in (the live views stay as they are) and says
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -32,64 +32,20 @@ from projections.kit import Tables, View
 from projections.lists.ticket_rows import OPEN_END
 from projections.runner import ProjectionRunner
 from projections.tracking import TRACKING_TABLE, create_tracking_table
+from replay.shadow_fold import SHADOW, Progress, RebuildReport, apply_to_shadow, bulk
+from replay.spread import RebuildInterrupted, bulk_spread, deal
 from store.eventstore import docket_mapper
-from store.log import Fact, kind_of, log_head, read_facts
+from store.log import log_head, read_facts
 
-SHADOW = "__shadow"
-RETRIED = (
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.LockNotAvailable,
-    psycopg.OperationalError,
-)
-"""Errors of the database, not of the log: they stop the rebuild (or its swap is tried
-again), never count as an event that cannot be folded."""
+__all__ = ["Progress", "RebuildInterrupted", "RebuildReport", "rebuild"]
+
+SPREAD_FROM = 50_000
+"""Events in a stretch from which a rebuild left to choose spreads it over processes
+(below it, starting them costs more than it saves)."""
 SWAP_ATTEMPTS = 5
 SWAP_LOCK_TIMEOUT = "5s"
-APPLY_THREADS = 3
-"""Views writing a batch at once during the bulk of a rebuild."""
 CATCH_UP_ROUNDS = 5
 """Further bulk passes at most, each to the head the last one left behind."""
-
-
-@dataclass
-class Progress:
-    events: int = 0
-    position: int = 0
-    head: int = 0
-    seconds: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
-
-
-@dataclass
-class RebuildReport:
-    views: list[str]
-    events: int = 0
-    seconds: float = 0.0
-    position: int = 0
-    differences: dict[str, list[str]] = field(default_factory=dict)
-    failures: dict[str, list[str]] = field(default_factory=dict)
-    """Per view, the events it could not fold (left out), with their positions."""
-    unreadable: dict[int, str] = field(default_factory=dict)
-    """Stored rows that do not decode, by position (left out of every view)."""
-    swapped: bool = False
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
-
-    @property
-    def damaged(self) -> bool:
-        return bool(self.unreadable) or any(self.failures.values())
-
-    def unreadable_row(self, row: Any, error: Exception) -> None:
-        position, stream, version, topic, _ = row
-        self.unreadable[int(position)] = (
-            f"position {position}: {kind_of(topic)} of stream {stream} version {version} "
-            f"does not decode ({type(error).__name__}: {error})"[:500]
-        )
 
 
 def rebuild(
@@ -101,11 +57,21 @@ def rebuild(
     batch_size: int = 5000,
     progress: Callable[[Progress], None] | None = None,
     mapper: Mapper[UUID] | None = None,
+    processes: int | None = None,
 ) -> RebuildReport:
-    mapper = mapper or docket_mapper()
+    """Rebuild ``views`` (or with ``check`` compare them); see the module's docstring.
+
+    ``processes``: how many processes fold the bulk of the log, each a group of the
+    views (:mod:`replay.spread`); 1 folds it in this process. Left to choose, a
+    stretch of at least :data:`SPREAD_FROM` events is spread over as many processes
+    as the machine has cores (at most one per view), a shorter one is not. A given
+    ``mapper`` folds in this process (the processes decode with Docket's own).
+    """
     shadow = Tables(schema, SHADOW)
     tracking = f'"{schema}".{TRACKING_TABLE}'
     report = RebuildReport([v.name for v in views], failures={v.name: [] for v in views})
+    spread_over = 1 if mapper is not None else processes
+    mapper = mapper or docket_mapper()
     with psycopg.connect(url, autocommit=True) as conn:
         create_tracking_table(conn, schema)
         for view in views:
@@ -122,95 +88,61 @@ def rebuild(
         began = time.perf_counter()
         head = log_head(conn, schema)
 
-        def show(position: int) -> None:
+        def show(position: int, folding: int = 0) -> None:
             nonlocal head
             if progress is not None:
                 if position >= head:
                     head = log_head(conn, schema)
-                progress(Progress(report.events, position, head, time.perf_counter() - began))
+                seconds = time.perf_counter() - began
+                progress(Progress(report.events + folding, position, head, seconds))
 
-        # to the head as it was, then again to where writers meanwhile took it while
-        # that is more than a batch: the stretch held under lock in finish() stays short
-        position = bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show,
-                        start=0, target=head)  # fmt: skip
-        for _ in range(CATCH_UP_ROUNDS):
-            target = log_head(conn, schema)
-            if target - position <= batch_size:
-                break
-            position = bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show,
-                            start=position, target=target)  # fmt: skip
-        for attempt in range(1, SWAP_ATTEMPTS + 1):
-            try:
-                report.events += finish(conn, schema, views, shadow, position, batch_size,
-                                        mapper, report, check=check, url=url)  # fmt: skip
-                break
-            except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
-                # rolled back whole: the shadows stand at ``position`` still; try again
-                if attempt == SWAP_ATTEMPTS:
-                    raise
-                time.sleep(0.1 * attempt)
+        def fold(start: int, target: int) -> int:
+            count = spread_over
+            if count is None:
+                count = (os.cpu_count() or 1) if target - start >= SPREAD_FROM else 1
+            if count > 1 and len(views) > 1:
+                groups = deal(views, count)
+                return bulk_spread(url, schema, groups, batch_size, report, show,
+                                   start=start, target=target)  # fmt: skip
+            return bulk(url, conn, schema, views, shadow, batch_size, mapper, report, show,
+                        start=start, target=target)  # fmt: skip
+
+        try:
+            # to the head as it was, then again to where writers meanwhile took it while
+            # that is more than a batch: the stretch held under lock in finish() stays short
+            position = fold(0, head)
+            for _ in range(CATCH_UP_ROUNDS):
+                target = log_head(conn, schema)
+                if target - position <= batch_size:
+                    break
+                position = fold(position, target)
+            for attempt in range(1, SWAP_ATTEMPTS + 1):
+                try:
+                    report.events += finish(conn, schema, views, shadow, position, batch_size,
+                                            mapper, report, check=check, url=url)  # fmt: skip
+                    break
+                except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+                    # rolled back whole: the shadows stand at ``position`` still; try again
+                    if attempt == SWAP_ATTEMPTS:
+                        raise
+                    time.sleep(0.1 * attempt)
+        except BaseException:  # interrupted: the live views stay; no half-built shadow is left
+            with contextlib.suppress(psycopg.Error):
+                drop_shadows(conn, tracking, shadow, views)
+            raise
         report.seconds = time.perf_counter() - began
         if not report.swapped:
-            with conn.transaction():
-                for view in views:
-                    drop_tables(conn, shadow, view)
-                    conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
+            drop_shadows(conn, tracking, shadow, views)
     return report
 
 
-def bulk(
-    url: str,
-    conn: psycopg.Connection[Any],
-    schema: str,
-    views: Sequence[View],
-    shadow: Tables,
-    batch_size: int,
-    mapper: Mapper[UUID],
-    report: RebuildReport,
-    show: Callable[[int], None],
-    *,
-    start: int,
-    target: int,
-) -> int:
-    """Fold the log after ``start`` into the shadows up to ``target`` or a little past it
-    (or to its head, if that is nearer); the position reached.
-
-    Each view writes on a connection of its own, ``APPLY_THREADS`` at a time, while
-    this thread reads and decodes the next batch: PostgreSQL's work on one view's
-    rows overlaps Python's on another's. Every view commits each batch with its
-    shadow tracking row, and all finish a batch before any starts the next.
-    """
-    wanted = set().union(*(v.handles for v in views))
-
-    def apply(writer: psycopg.Connection[Any], view: View, facts: list[Fact], at: int) -> None:
-        with writer.transaction():
-            apply_to_shadow(writer, schema, view, shadow, facts, at, report.failures[view.name])
-
-    writers = [psycopg.connect(url, autocommit=True) for _ in views]
-    try:
-        with ThreadPoolExecutor(APPLY_THREADS, thread_name_prefix="docket-rebuild") as pool:
-            position = start
-            read, upto, facts = read_facts(conn, schema, position, batch_size, mapper, wanted,
-                                           report.unreadable_row)  # fmt: skip
-            while read:
-                work = [
-                    pool.submit(apply, writer, v, facts, upto)
-                    for writer, v in zip(writers, views, strict=True)
-                ]
-                position, count, full = upto, read, read == batch_size and upto < target
-                if full:  # the next batch, read and decoded while the views write this one
-                    read, upto, facts = read_facts(conn, schema, upto, batch_size, mapper,
-                                                   wanted, report.unreadable_row)  # fmt: skip
-                for done in work:
-                    done.result()
-                report.events += count
-                show(position)
-                if not full:
-                    break
-        return position
-    finally:
-        for writer in writers:
-            writer.close()
+def drop_shadows(
+    conn: psycopg.Connection[Any], tracking: str, shadow: Tables, views: Sequence[View]
+) -> None:
+    with conn.transaction():
+        for view in views:
+            drop_tables(conn, shadow, view)
+            conn.execute(f"DELETE FROM {tracking} WHERE view = %s", (view.name + SHADOW,))
 
 
 def finish(
@@ -304,47 +236,6 @@ def replay_batch(
                 conn, schema, view, shadow, facts, position, report.failures[view.name]
             )
     return read, position
-
-
-def apply_to_shadow(
-    conn: psycopg.Connection[Any],
-    schema: str,
-    view: View,
-    shadow: Tables,
-    facts: Sequence[Fact],
-    position: int,
-    failures: list[str],
-) -> None:
-    """The facts ``view`` handles into its shadow tables, and its shadow tracking moved to
-    ``position``; within the caller's transaction.
-
-    A batch the view cannot fold is folded again one event at a time, and each event
-    that still fails is left out and put in ``failures`` with its position.
-    """
-    mine = [f for f in facts if view.wants(f)]
-    try:
-        with conn.transaction():  # a savepoint: a failed batch leaves nothing behind
-            if mine:
-                view.apply(conn, shadow, mine)
-    except RETRIED:
-        raise
-    except Exception:
-        for fact in mine:
-            try:
-                with conn.transaction():
-                    view.apply(conn, shadow, [fact])
-            except RETRIED:
-                raise
-            except Exception as error:  # a damaged log: report the event, fold the rest
-                failures.append(
-                    f"position {fact.position}: {fact.kind} of stream {fact.stream_id} "
-                    f"version {fact.version} cannot be folded ({type(error).__name__}: "
-                    f"{error})"[:500]
-                )
-    conn.execute(
-        f'UPDATE "{schema}".{TRACKING_TABLE} SET position = %s WHERE view = %s',
-        (position, view.name + SHADOW),
-    )
 
 
 def drop_tables(conn: psycopg.Connection[Any], t: Tables, view: View) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +25,7 @@ from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
 from replay.export import export_lines
 from replay.history import backlog, history, state_at
-from replay.rebuild import rebuild
+from replay.rebuild import RebuildInterrupted, rebuild
 from replay.store import find_ticket_id, stream
 from replay.verify import verify_export, verify_log
 from store.eventstore import docket_mapper
@@ -185,7 +187,9 @@ def test_an_exported_trail_verifies_offline_and_an_edited_line_is_named(
     assert [d.version for d in verify_export(lines, MAPPER.transcoder)] == [3]
 
 
+@pytest.mark.parametrize("processes", [1, 3])
 def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_from_scratch(
+    processes: int,
     database_url: str,
     schema: str,
     desk: SupportDesk,
@@ -219,7 +223,9 @@ def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_fro
     for thread in threads:
         thread.start()
     try:
-        swapped = rebuild(database_url, schema, list(VIEWS.values()), batch_size=7)
+        swapped = rebuild(
+            database_url, schema, list(VIEWS.values()), batch_size=7, processes=processes
+        )
     finally:
         stop.set()
         for thread in threads:
@@ -230,6 +236,42 @@ def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_fro
     runner.catch_up()
     assert_views_equal_a_fold_from_scratch(database_url, schema)
     assert verify_log(conn, schema, MAPPER.transcoder).ok
+
+
+def test_a_rebuild_whose_folding_process_dies_says_which_views_and_swaps_nothing_in(
+    database_url: str, schema: str, conn: psycopg.Connection[Any], worked: list[Receipt]
+) -> None:
+    def detail_rows() -> list[Any]:
+        return conn.execute(f'SELECT * FROM "{schema}".ticket_details ORDER BY number').fetchall()
+
+    before = detail_rows()
+    killed: list[int] = []
+
+    def kill_one(_: object) -> None:  # the first time the rebuild looks at its processes
+        if not killed:
+            victim = multiprocessing.active_children()[0]
+            assert victim.pid is not None
+            os.kill(victim.pid, signal.SIGKILL)
+            killed.append(victim.pid)
+
+    with pytest.raises(RebuildInterrupted) as refused:
+        rebuild(database_url, schema, list(VIEWS.values()), processes=2, progress=kill_one)
+    assert killed
+    assert "failed: its process ended (exit code -9)" in str(refused.value)
+    assert "Nothing was swapped in" in str(refused.value)
+    assert multiprocessing.active_children() == []  # the other process was stopped too
+    assert detail_rows() == before
+    left = conn.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename LIKE '%%__shadow'",
+        (schema,),
+    ).fetchone()
+    shadow_tracking = conn.execute(
+        f"SELECT count(*) FROM \"{schema}\".projection_tracking WHERE view LIKE '%%__shadow'"
+    ).fetchone()
+    assert (left, shadow_tracking) == ((0,), (0,))
+    again = rebuild(database_url, schema, list(VIEWS.values()), processes=2)  # starts over
+    assert again.swapped and again.events >= len(worked)
+    assert_views_equal_a_fold_from_scratch(database_url, schema)
 
 
 @pytest.mark.usefixtures("worked")

@@ -320,7 +320,9 @@ def garble(conn: psycopg.Connection[Any], schema: str, ticket: UUID, version: in
     return int(row[0])
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_rebuild_check_of_a_damaged_log_reports_each_event_left_out_and_never_crashes(
+    processes: int,
     database_url: str,
     worked: list[Receipt],
     desk: SupportDesk,
@@ -339,7 +341,7 @@ def test_rebuild_check_of_a_damaged_log_reports_each_event_left_out_and_never_cr
     assert numbered_twice is not None
     twice = int(numbered_twice[0])
     views = [VIEWS["ticket_detail"], VIEWS["inbox"]]
-    checked = rebuild(database_url, schema, views, check=True, batch_size=4)
+    checked = rebuild(database_url, schema, views, check=True, batch_size=4, processes=processes)
     assert set(checked.unreadable) == {unreadable}
     detail = checked.differences["ticket_detail"]
     assert any(line.startswith(f"position {twice}:") for line in detail), detail
@@ -347,7 +349,7 @@ def test_rebuild_check_of_a_damaged_log_reports_each_event_left_out_and_never_cr
     assert any("only live" in line and "reply 1.2" in line for line in detail), detail
     assert checked.damaged and not checked.swapped
     before = conn.execute(f'SELECT count(*) FROM "{schema}".ticket_details').fetchone()
-    kept = rebuild(database_url, schema, views, batch_size=4)
+    kept = rebuild(database_url, schema, views, batch_size=4, processes=processes)
     assert not kept.swapped and kept.damaged
     assert any(line.startswith(f"position {twice}:") for line in kept.differences["ticket_detail"])
     after = conn.execute(f'SELECT count(*) FROM "{schema}".ticket_details').fetchone()
