@@ -1189,28 +1189,26 @@ def rule_facts_after(facts: RuleFacts | None, event: Any) -> RuleFacts | None:
         )  # fmt: skip
     if facts is None:
         return None
-    if type(event) not in BOOKKEEPING_EVENTS:
-        facts = replace(facts, updated_at=at)
+    # one replace per event: the automations view folds every ticket event through here
+    changes: dict[str, Any] = {} if type(event) in BOOKKEEPING_EVENTS else {"updated_at": at}
     if isinstance(event, Ticket.MessageAdded):
-        if event.author_role == "agent":
-            return replace(facts, agent_reply_at=at)
-        return replace(facts, customer_message_at=at)
-    if isinstance(event, Ticket.StatusChanged):
-        return replace(facts, status=event.to_status, status_since=at)
-    if isinstance(event, Ticket.MergedInto):  # closed by the merge
-        return replace(facts, status="closed", status_since=at)
-    if isinstance(event, Ticket.Reopened):
+        changes["agent_reply_at" if event.author_role == "agent" else "customer_message_at"] = at
+    elif isinstance(event, Ticket.StatusChanged):
+        changes.update(status=event.to_status, status_since=at)
+    elif isinstance(event, Ticket.MergedInto):  # closed by the merge
+        changes.update(status="closed", status_since=at)
+    elif isinstance(event, Ticket.Reopened):
         tier = (event.sla_terms or {}).get("tier") or facts.tier
-        return replace(facts, status="open", status_since=at, tier=tier)
-    if isinstance(event, Ticket.PriorityRaised | Ticket.PriorityLowered):
-        return replace(facts, priority=event.to_priority, priority_since=at)
-    if isinstance(event, Ticket.Assigned) and event.group != facts.group:
-        return replace(facts, group=event.group, group_since=at)
-    if isinstance(event, Ticket.TagsAdded):
-        return replace(facts, tags=facts.tags | set(event.tags), tags_since=at)
-    if isinstance(event, Ticket.TagsRemoved):
-        return replace(facts, tags=facts.tags - set(event.tags), tags_since=at)
-    return facts
+        changes.update(status="open", status_since=at, tier=tier)
+    elif isinstance(event, Ticket.PriorityRaised | Ticket.PriorityLowered):
+        changes.update(priority=event.to_priority, priority_since=at)
+    elif isinstance(event, Ticket.Assigned) and event.group != facts.group:
+        changes.update(group=event.group, group_since=at)
+    elif isinstance(event, Ticket.TagsAdded):
+        changes.update(tags=facts.tags | set(event.tags), tags_since=at)
+    elif isinstance(event, Ticket.TagsRemoved):
+        changes.update(tags=facts.tags - set(event.tags), tags_since=at)
+    return replace(facts, **changes) if changes else facts
 
 
 SLA_EVENTS = (

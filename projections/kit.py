@@ -23,6 +23,8 @@ EventClass = type[Any]
 
 def clean_text(value: str) -> str:
     """``value`` as PostgreSQL ``text`` can hold it: no NUL, no lone surrogates."""
+    if value.isascii():  # most text: no surrogate to look for (and isascii costs next to nothing)
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if "\x00" in value:
         value = value.replace("\x00", "\ufffd")
     try:
