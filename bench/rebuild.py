@@ -14,8 +14,10 @@ decodes exactly as live ones do), then measures in the same run:
 * with ``--one-process``, first ``one_process_eps``: the same rebuild folded in one
   process, as every rebuild was before the views were spread over processes.
 
-``--out`` writes the figures to a file of their own; ``--results`` puts them in
-``bench/results.json`` as its ``rebuild`` entry, leaving the other phases' figures.
+``--reuse`` measures over the log an earlier run left in ``DOCKET_DATABASE_URL``
+(writing none, dropping nothing). ``--out`` writes the figures to a file of their
+own; ``--results`` puts them in ``bench/results.json`` as its ``rebuild`` entry,
+leaving the other phases' figures.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -134,6 +138,16 @@ def raw_rate(url: str, schema: str, batch: int = 5000) -> tuple[int, float]:
     return count, count / (time.perf_counter() - began)
 
 
+@contextmanager
+def reused(schema: str) -> Iterator[str]:
+    """``DOCKET_DATABASE_URL``, whose ``schema`` holds the log an earlier run wrote (kept)."""
+    url = os.environ["DOCKET_DATABASE_URL"]
+    with psycopg.connect(url) as conn:
+        found = conn.execute(f'SELECT count(*) FROM "{schema}".docket_events').fetchone()
+    print(f"reusing the {found[0] if found else 0:,} events of {schema}", flush=True)
+    yield url
+
+
 def timed_rebuild(url: str, schema: str, batch: int, processes: int | None) -> RebuildReport:
     def show(p: Progress) -> None:
         print(f"\r  rebuild: {p.position:,}/{p.head:,}  {p.rate:,.0f} events/s",
@@ -159,12 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--one-process", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--results", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true")
     args = parser.parse_args(argv)
     schema = "bench_rebuild"
-    with desk_schema(schema) as url:
-        began = time.perf_counter()
-        written = fill(url, schema, args.events)
-        print(f"wrote {written:,} events in {time.perf_counter() - began:.0f} s", flush=True)
+    with reused(schema) if args.reuse else desk_schema(schema) as url:
+        if not args.reuse:
+            began = time.perf_counter()
+            written = fill(url, schema, args.events)
+            print(f"wrote {written:,} events in {time.perf_counter() - began:.0f} s", flush=True)
         events, raw_eps = raw_rate(url, schema, args.batch)
         print(f"raw read + decode: {events:,} events at {raw_eps:,.0f} events/s", flush=True)
         result: dict[str, Any] = {"events": events, "raw_eps": round(raw_eps)}
