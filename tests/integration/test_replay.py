@@ -26,9 +26,12 @@ from projections.runner import ProjectionRunner
 from replay.export import export_lines
 from replay.history import backlog, history, state_at
 from replay.rebuild import RebuildInterrupted, rebuild
+from replay.shadow_fold import SHADOW, RebuildReport
+from replay.spread import bulk_spread, deal
 from replay.store import find_ticket_id, stream
 from replay.verify import verify_export, verify_log
 from store.eventstore import docket_mapper
+from store.log import log_head
 from tests.builders import T0, agent, desk_with_account, file, later
 from tests.integration.conftest import worked_tickets
 
@@ -272,6 +275,36 @@ def test_a_rebuild_whose_folding_process_dies_says_which_views_and_swaps_nothing
     again = rebuild(database_url, schema, list(VIEWS.values()), processes=2)  # starts over
     assert again.swapped and again.events >= len(worked)
     assert_views_equal_a_fold_from_scratch(database_url, schema)
+
+
+@pytest.mark.usefixtures("worked")
+def test_every_process_of_a_spread_rebuild_folds_to_exactly_the_position_it_was_given(
+    database_url: str, schema: str, conn: psycopg.Connection[Any]
+) -> None:
+    """The groups' shadows must stand at one position for the swap: no batch passes it."""
+    head = log_head(conn, schema)
+    target = head - 3  # in the middle of a batch: a batch holds the whole log
+    shadow = Tables(schema, SHADOW)
+    views = list(VIEWS.values())
+    for view in views:
+        view.create_tables(conn, shadow)
+        conn.execute(
+            f'INSERT INTO "{schema}".projection_tracking (view, position) VALUES (%s, 0) '
+            "ON CONFLICT (view) DO UPDATE SET position = 0",
+            (view.name + SHADOW,),
+        )
+    report = RebuildReport([v.name for v in views], failures={v.name: [] for v in views})
+    groups = deal(views, 2)
+    reached = bulk_spread(database_url, schema, groups, 1000, report, lambda *_: None,
+                          start=0, target=target)  # fmt: skip
+    tracked = conn.execute(
+        f"SELECT DISTINCT position FROM \"{schema}\".projection_tracking WHERE view LIKE '%%__shadow'"
+    ).fetchall()
+    assert (reached, tracked) == (target, [(target,)])
+    rows = conn.execute(
+        f'SELECT count(*) FROM "{schema}".docket_events WHERE notification_id <= %s', (target,)
+    ).fetchone()
+    assert rows == (report.events,)  # counted once, not once per process
 
 
 @pytest.mark.usefixtures("worked")
