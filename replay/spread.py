@@ -1,7 +1,7 @@
 """A rebuild's bulk spread over processes: groups of views, each folded by a process of its own.
 
 Folding, not reading, is what a rebuild spends its time on: over the bench's
-log, reading and decoding every event costs about a twentieth of what the views
+log, reading and decoding every event costs about an eighteenth of what the views
 then spend folding them and writing their rows (``python -m bench.rebuild``
 reports both; docs/scaling.md has the profile). One Python process folds on one
 core whatever its threads do, so the views are dealt into groups of about equal
@@ -10,9 +10,9 @@ afresh for each stretch of the log.
 
 Each process reads and decodes the log itself, only the event classes its own
 views handle, rather than taking events decoded once by the parent: handing a
-decoded event to another process means pickling and unpickling it, which costs
-about what decoding it again does, and the parent would be one more process to
-feed. All the processes fold exactly the same stretch (after ``start``, up to
+decoded event to another process means pickling and unpickling it, for a saving
+no larger than the decode (an eighteenth of the work), and the parent would be
+one more process to feed. All the processes fold exactly the same stretch (after ``start``, up to
 ``target``), each committing its views' batches with their shadow tracking
 rows, so the shadows all stand at one position when the stretch is done.
 
