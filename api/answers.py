@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.problems import Problem
+from api.runtime import Runtime
 from api.schemas.audit import TicketDetailAsOf
 from api.schemas.common import PersonRef
 from api.schemas.lists import TicketPage, TicketQuery, TicketSummary
@@ -27,7 +28,7 @@ from api.schemas.ticket_detail import (
     TicketDetail,
 )
 from api.schemas.ticket_fields import CustomFieldOut
-from desk.access import Principal, reads_every_ticket
+from desk.access import Principal, reads_account, reads_every_ticket, sees_subscription
 from domain.custom_fields import Definitions, filter_value
 from domain.errors import InvalidField
 from domain.messages import Msg, Text, message_of
@@ -198,6 +199,46 @@ def read_problems() -> Iterator[None]:
         raise Problem(400, "bad-cursor", message_of(error)) from None
     except PositionNotInLog as error:
         raise bad_query(error.field, message_of(error)) from None
+
+
+def account_tickets(
+    runtime: Runtime, who: Principal, account: str, query: TicketQuery
+) -> NamedPage:
+    """A page of the account's tickets, with who filed each and who replied as
+    collaborator (``account_tickets`` already allowed): 404 for an account a team admin
+    does not administer."""
+    if not reads_account(who, account):
+        raise Problem(
+            404,
+            "unknown-account",
+            Msg("No account {account} that you administer.", account=account),
+        )
+    if query.scope is not None:
+        raise Problem(422, "invalid-field", Msg("This list is the account's; it takes no scope."))
+    with read_problems():
+        return runtime.reads.customer_tickets(
+            list_filter(query, who, runtime.desk.ticket_fields, account_ids=(account,)),
+            paging(query),
+        )
+
+
+def seen_subscription(
+    runtime: Runtime, who: Principal, account: str, min_position: int | None = None
+) -> dict[str, Any]:
+    """The account's subscription, for those who see it (``subscription`` already
+    allowed); 404 for everyone else, as for an account that does not exist."""
+    unseen = Problem(
+        404,
+        "unknown-account",
+        Msg("No account {account} whose subscription you see.", account=account),
+    )
+    if not sees_subscription(who, account, runtime.reads.member_roles(account, who.id)):
+        raise unseen
+    with read_problems():
+        found = runtime.reads.subscription(account, min_position)
+    if found is None:
+        raise unseen
+    return found
 
 
 def named(person_id: str, names: dict[str, str]) -> PersonRef:

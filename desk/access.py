@@ -93,6 +93,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "survey_page": frozenset(ROLES),
     "survey_answer": frozenset(ROLES),
     "member_preferences": CUSTOMER_ROLES,
+    # staff (of every role) choose their own language and time zone
+    "staff_preferences": frozenset({"agent", "auditor", "analyst", "admin"}),
     "list_tokens": frozenset(ROLES),
     "revoke_token": frozenset(ROLES),
     # Docket's staff and support groups (api/routers/staff.py): admins run them; agents
@@ -155,6 +157,26 @@ def person_principal(person_id: str, name: str, role: str, account_id: str | Non
         return Principal(id=person_id, role=role, name=name)
     as_customer = "team_admin" if role == "admin" else "requester"
     return Principal(id=person_id, role=as_customer, name=name, account_id=UUID(account_id))
+
+
+SUBSCRIPTION_READERS = frozenset({"admin", "billing_admin"})
+"""An account's members who read its subscription: its admins and its billing admins."""
+
+
+def sees_subscription(principal: Principal, account_id: str, member_roles: list[str]) -> bool:
+    """Docket's admins see every account's subscription; a member sees their own account's
+    if they are among its admins or billing admins (``member_roles``: theirs in it)."""
+    if principal.role == "admin":
+        return True
+    return str(principal.account_id) == account_id and bool(
+        SUBSCRIPTION_READERS & set(member_roles)
+    )
+
+
+def reads_account(principal: Principal, account_id: str) -> bool:
+    """Whose account's tickets a caller who may list an account's tickets lists: a team
+    admin their own account's; staff and auditors any account's."""
+    return principal.role != "team_admin" or str(principal.account_id) == account_id
 
 
 def may_read_notes(principal: Principal) -> bool:

@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 from desk.answers import AccountReceipt
 from desk.core import DeskCore, position
 from domain.account import Account, checked_label
-from domain.errors import AlreadyExists, Busy, UnknownGroup, VersionMismatch
+from domain.errors import AlreadyExists, Busy, InvalidField, UnknownGroup, VersionMismatch
 from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
@@ -200,16 +200,28 @@ class Accounts(DeskCore):
         account_id: UUID,
         *,
         member_id: str,
-        surveys: bool,
         stamp: Stamp,
+        surveys: bool | None = None,
+        language: str | None = None,
+        time_zone: str | None = None,
         expected_version: int | None = None,
     ) -> AccountReceipt:
-        """A member's own choices: whether their closed tickets ask them for a rating."""
-        return self._change_account(
-            account_id,
-            expected_version,
-            lambda a: a.set_member_preferences(member_id=member_id, surveys=surveys, stamp=stamp),
-        )
+        """A member's own choices, those given (in one save): whether their closed tickets
+        ask them for a rating, the language they read Docket in, their time zone."""
+
+        def choose(account: Account) -> None:
+            if surveys is None and language is None and time_zone is None:
+                raise InvalidField(
+                    "surveys", Msg("Say what to change: surveys, language or time_zone.")
+                )
+            if surveys is not None:
+                account.set_member_preferences(member_id=member_id, surveys=surveys, stamp=stamp)
+            if language is not None or time_zone is not None:
+                account.change_member_settings(
+                    member_id=member_id, language=language, time_zone=time_zone, stamp=stamp
+                )
+
+        return self._change_account(account_id, expected_version, choose)
 
     def has_member(self, account_id: UUID, member_id: str) -> bool:
         return member_id in self._account(account_id).members

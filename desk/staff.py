@@ -16,7 +16,15 @@ from eventsourcing.persistence import IntegrityError
 
 from desk.answers import GroupReceipt, StaffReceipt
 from desk.core import DeskCore, position
-from domain.errors import AlreadyExists, Busy, DocketError, UnknownGroup, VersionMismatch
+from domain.errors import (
+    AlreadyExists,
+    Busy,
+    DocketError,
+    InvalidField,
+    NothingChanged,
+    UnknownGroup,
+    VersionMismatch,
+)
 from domain.messages import Msg
 from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
@@ -119,6 +127,39 @@ class Staff(DeskCore):
         """From this event on their tokens are refused (see :mod:`store.staff_status`) and
         no ticket is newly assigned to them; their tickets stay assigned to them."""
         return self._change_staff(staff_id, expected_version, lambda m: m.deactivate(stamp=stamp))
+
+    def set_staff_preferences(
+        self,
+        staff_id: str | UUID,
+        *,
+        stamp: Stamp,
+        language: str | None = None,
+        time_zone: str | None = None,
+        expected_version: int | None = None,
+    ) -> StaffReceipt:
+        """A staff member's own language and time zone, those given that change (in one
+        save); nothing that changes is refused as such."""
+
+        def choose(member: StaffMember) -> None:
+            if language is None and time_zone is None:
+                raise InvalidField("language", Msg("Say what to change: language or time_zone."))
+            changed = False
+            if language is not None and language != member.language:
+                member.choose_language(language=language, stamp=stamp)
+                changed = True
+            if time_zone is not None and time_zone != member.time_zone:
+                member.choose_time_zone(time_zone=time_zone, stamp=stamp)
+                changed = True
+            if not changed:
+                raise NothingChanged(
+                    Msg(
+                        "You read Docket in {language}, times in {time_zone}, already.",
+                        language=member.language,
+                        time_zone=member.time_zone,
+                    )
+                )
+
+        return self._change_staff(staff_id, expected_version, choose)
 
     def _change_staff(
         self,

@@ -169,14 +169,15 @@ class TicketDesk(DeskCore):
         description: str,
         product: str,
         phone: str,
-        window_start: datetime,
-        window_end: datetime,
-        time_zone: str | None,
         stamp: Stamp,
+        window_start: datetime | None = None,
+        window_end: datetime | None = None,
+        time_zone: str | None = None,
         type: str = "question",
         ticket_id: UUID | None = None,
     ) -> Receipt:
-        """File an urgent phone ticket and record the callback asked for, in one save."""
+        """File an urgent phone ticket and record the callback asked for, in one save;
+        without a window, to be called as soon as possible."""
         account = self._account(account_id)
         account.check_may_file(requester_id)
         # the request's own rules first: the description below writes the window out

@@ -161,6 +161,14 @@ class Account(ChainedAggregate):
         member_id: str
         surveys: bool
 
+    class MemberSettingsChanged(ChainedAggregate.Event):
+        """A member chose the language they read Docket in and the time zone they read
+        times in (both, as they stand after the change)."""
+
+        member_id: str
+        language: str
+        time_zone: str
+
     @classmethod
     def open(
         cls,
@@ -228,6 +236,8 @@ class Account(ChainedAggregate):
         still name them)."""
         self.no_surveys: set[str] = set()
         """The members who asked for no satisfaction surveys."""
+        self.time_zones: dict[str, str] = {}
+        """Member id → the time zone they read times in."""
 
     # --- the subscription ---------------------------------------------------------
 
@@ -457,6 +467,7 @@ class Account(ChainedAggregate):
     ) -> None:
         self.members[member_id] = (role,)
         self.profiles[member_id] = (name, language)
+        self.time_zones[member_id] = time_zone
 
     def remove_member(self, *, member_id: str, stamp: Stamp) -> None:
         self.check_member(member_id)
@@ -505,6 +516,43 @@ class Account(ChainedAggregate):
             self.no_surveys.discard(member_id)
         else:
             self.no_surveys.add(member_id)
+
+    def change_member_settings(
+        self,
+        *,
+        member_id: str,
+        language: str | None = None,
+        time_zone: str | None = None,
+        stamp: Stamp,
+    ) -> None:
+        """A member's language and time zone, chosen by the member themself (either may be
+        left as it is)."""
+        self.check_member(member_id)
+        _, was_language = self.profiles[member_id]
+        was_time_zone = self.time_zones.get(member_id, "UTC")
+        language = was_language if language is None else language
+        time_zone = was_time_zone if time_zone is None else time_zone
+        checked_choice("language", language, LANGUAGES)
+        checked_time_zone(time_zone)
+        if (language, time_zone) == (was_language, was_time_zone):
+            raise NothingChanged(
+                Msg(
+                    "You read Docket in {language}, times in {time_zone}, already.",
+                    language=language,
+                    time_zone=time_zone,
+                )
+            )
+        self._member_settings_changed(
+            member_id=member_id, language=language, time_zone=time_zone, stamp=stamp
+        )
+
+    @event(MemberSettingsChanged)
+    def _member_settings_changed(
+        self, member_id: str, language: str, time_zone: str, stamp: Stamp
+    ) -> None:
+        name, _ = self.profiles[member_id]
+        self.profiles[member_id] = (name, language)
+        self.time_zones[member_id] = time_zone
 
     # --- rules other aggregates ask about ----------------------------------------
 

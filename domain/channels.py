@@ -7,7 +7,10 @@ message so every reader, list and search sees the conversation as text.
 
 A **callback** request asks an agent to phone the requester. The number is in
 E.164 (``+`` then 8 to 15 digits, the first not 0, nothing else: no spaces,
-dashes or brackets), and the preferred window is two instants:
+dashes or brackets). A window is optional: without one the requester is called as
+soon as possible, when the next representative is free (the callback waits in the
+queue from the moment it was asked, like any other). A preferred window is two
+instants, both given or neither:
 
 * the start comes before the end, and the window lasts at least
   :data:`CALLBACK_WINDOW_MIN` (an agent needs a moment to pick up the queue);
@@ -163,8 +166,20 @@ def checked_time_zone(time_zone: str | None) -> str | None:
     return time_zone
 
 
-def check_callback_window(start: datetime, end: datetime, now: datetime) -> None:
-    """Refuse a window the desk cannot honour (see the module's rules)."""
+def check_callback_window(start: datetime | None, end: datetime | None, now: datetime) -> None:
+    """Refuse a window the desk cannot honour (see the module's rules); no window at all
+    (as soon as possible) is fine, half of one is not."""
+    if start is None and end is None:
+        return
+    if start is None or end is None:
+        missing = "window_start" if start is None else "window_end"
+        raise InvalidField(
+            missing,
+            Msg(
+                "A callback window has a start and an end; give both, or neither to be called "
+                "as soon as possible."
+            ),
+        )
     for field, value in (("window_start", start), ("window_end", end)):
         if value.tzinfo is None:
             raise InvalidField(
@@ -208,9 +223,15 @@ def window_text(start: datetime, end: datetime, time_zone: str | None) -> str:
     return f"{a.strftime('%Y-%m-%d %H:%M')} to {until} ({time_zone or 'UTC'})"
 
 
-def callback_description(summary: str, start: datetime, end: datetime, tz: str | None) -> str:
+def callback_description(
+    summary: str, start: datetime | None, end: datetime | None, tz: str | None
+) -> str:
     """The first message of a callback ticket. The phone number is left out on purpose:
     the conversation is read by the whole team account, the number only by staff and the
     requester (it travels in the CallbackRequested event)."""
-    asked = f"Callback requested, between {window_text(start, end, checked_time_zone(tz))}."
+    if start is None or end is None:
+        checked_time_zone(tz)
+        asked = "Callback requested, as soon as possible."
+    else:
+        asked = f"Callback requested, between {window_text(start, end, checked_time_zone(tz))}."
     return f"{summary.strip()}\n\n{asked}" if summary.strip() else asked

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import ChainedAggregate
+from domain.channels import checked_time_zone
 from domain.errors import InvalidField, NotAnAgent, NothingChanged, StaffDeactivated
 from domain.messages import Msg
 from domain.stamp import Stamp
@@ -57,6 +58,11 @@ class StaffMember(ChainedAggregate):
 
         language: str
 
+    class TimeZoneChosen(ChainedAggregate.Event):
+        """The IANA time zone the staff member reads times in (until then, UTC)."""
+
+        time_zone: str
+
     @staticmethod
     def id_for(email: str) -> UUID:
         """The id a staff member registered without one gets: one per email address."""
@@ -85,6 +91,7 @@ class StaffMember(ChainedAggregate):
         self.groups = list(groups)
         self.active = True
         self.language = "en"
+        self.time_zone = "UTC"
 
     def choose_language(self, *, language: str, stamp: Stamp) -> None:
         checked_choice("language", language, LANGUAGES)
@@ -99,6 +106,22 @@ class StaffMember(ChainedAggregate):
     @event(LanguageChosen)
     def _language_chosen(self, language: str, stamp: Stamp) -> None:
         self.language = language
+
+    def choose_time_zone(self, *, time_zone: str, stamp: Stamp) -> None:
+        checked_time_zone(time_zone)
+        if time_zone == self.time_zone:
+            raise NothingChanged(
+                Msg(
+                    "{name} reads times in {time_zone} already.",
+                    name=self.name,
+                    time_zone=time_zone,
+                )
+            )
+        self._time_zone_chosen(time_zone=time_zone, stamp=stamp)
+
+    @event(TimeZoneChosen)
+    def _time_zone_chosen(self, time_zone: str, stamp: Stamp) -> None:
+        self.time_zone = time_zone
 
     def check_assignable(self) -> None:
         """Tickets are assigned to active agents only."""

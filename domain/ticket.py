@@ -201,11 +201,11 @@ class Ticket(ChainedAggregate):
 
     class CallbackRequested(ChainedAggregate.Event):
         """The requester asked to be phoned back within a window (instants; ``time_zone``
-        only says how to show it)."""
+        only says how to show it), or with no window (both ``None``): as soon as possible."""
 
         phone: str
-        window_start: datetime
-        window_end: datetime
+        window_start: datetime | None
+        window_end: datetime | None
         time_zone: str | None
 
     class CallbackMade(ChainedAggregate.Event):
@@ -920,8 +920,8 @@ class Ticket(ChainedAggregate):
         self,
         *,
         phone: str,
-        window_start: datetime,
-        window_end: datetime,
+        window_start: datetime | None,
+        window_end: datetime | None,
         time_zone: str | None,
         stamp: Stamp,
     ) -> None:
@@ -946,8 +946,8 @@ class Ticket(ChainedAggregate):
     def _callback_requested(
         self,
         phone: str,
-        window_start: datetime,
-        window_end: datetime,
+        window_start: datetime | None,
+        window_end: datetime | None,
         time_zone: str | None,
         stamp: Stamp,
     ) -> None:

@@ -45,7 +45,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     conn.execute(
         f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS departed boolean NOT NULL DEFAULT false"
     )
-    # the language a person reads Docket in, and their time zone (a member's; staff: none)
+    # the language a person reads Docket in, and their time zone (staff: none until chosen)
     conn.execute(
         f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS language text NOT NULL DEFAULT 'en', "
         "ADD COLUMN IF NOT EXISTS time_zone text"
@@ -86,6 +86,22 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     cur.execute(
                         f"UPDATE {t(PEOPLE)} SET language = %s WHERE person_id = %s",
                         (e.language, str(fact.stream_id)),
+                    )
+                case StaffMember.TimeZoneChosen():
+                    cur.execute(
+                        f"UPDATE {t(PEOPLE)} SET time_zone = %s WHERE person_id = %s",
+                        (clean_text(e.time_zone), str(fact.stream_id)),
+                    )
+                case Account.MemberSettingsChanged():
+                    cur.execute(
+                        f"UPDATE {t(PEOPLE)} SET language = %s, time_zone = %s "
+                        "WHERE person_id = %s AND account_id = %s",
+                        (
+                            e.language,
+                            clean_text(e.time_zone),
+                            clean_text(e.member_id),
+                            str(fact.stream_id),
+                        ),
                     )
                 case Account.Opened():
                     cur.execute(
@@ -135,6 +151,7 @@ VIEW = View(
         {
             StaffMember.Registered,
             StaffMember.LanguageChosen,
+            StaffMember.TimeZoneChosen,
             Account.Opened,
             Account.MemberAdded,
             Account.PlanChanged,
@@ -142,6 +159,7 @@ VIEW = View(
             Account.Renamed,
             Account.MemberRemoved,
             Account.MemberRolesChanged,
+            Account.MemberSettingsChanged,
         }
     ),
     create_tables,

@@ -331,8 +331,10 @@ class OutboxBatch:
                     wanted.add(e.member_id or outside_cc_id(e.email))
                 case Ticket.AutomationFired():
                     wanted.update(e.notify_to)
-                case StaffMember.LanguageChosen():
+                case StaffMember.LanguageChosen() | StaffMember.TimeZoneChosen():
                     wanted.add(str(fact.stream_id))
+                case Account.MemberSettingsChanged():
+                    wanted.add(clean_text(e.member_id))
         people: dict[str, Person] = {}
         if wanted:
             people = {
@@ -360,12 +362,15 @@ class OutboxBatch:
             case StaffMember.Registered():
                 self.remember(str(fact.stream_id), e.name, e.email, staff=True)
             case StaffMember.LanguageChosen():
-                known = self.people.get(str(fact.stream_id))
-                if known is not None:
-                    self.people[str(fact.stream_id)] = dataclasses.replace(
-                        known, language=e.language
-                    )
-                    self.people_changed.add(str(fact.stream_id))
+                self.change_person(str(fact.stream_id), language=e.language)
+            case StaffMember.TimeZoneChosen():
+                self.change_person(str(fact.stream_id), time_zone=clean_text(e.time_zone))
+            case Account.MemberSettingsChanged():
+                self.change_person(
+                    clean_text(e.member_id),
+                    language=e.language,
+                    time_zone=clean_text(e.time_zone),
+                )
             case Ticket.Opened() if fact.stream_id not in self.threads:
                 self.threads[fact.stream_id] = Thread(
                     e.number, one_line(e.subject), e.requester_id, [], []
@@ -456,6 +461,13 @@ class OutboxBatch:
             time_zone,
         )
         self.people_changed.add(person_id)
+
+    def change_person(self, person_id: str, **changes: str) -> None:
+        """A person's language or time zone chosen anew (someone never seen: nothing)."""
+        known = self.people.get(person_id)
+        if known is not None:
+            self.people[person_id] = dataclasses.replace(known, **changes)  # type: ignore[arg-type]
+            self.people_changed.add(person_id)
 
     def acknowledge(self, fact: Fact, e: Ticket.Opened) -> None:
         """The acknowledgement of a ticket filed: to its requester, whoever filed it."""
@@ -830,6 +842,8 @@ VIEW = View(
             Account.MemberAdded,
             StaffMember.Registered,
             StaffMember.LanguageChosen,
+            StaffMember.TimeZoneChosen,
+            Account.MemberSettingsChanged,
             Ticket.Opened,
             Ticket.MessageAdded,
             Ticket.StatusChanged,

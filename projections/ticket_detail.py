@@ -288,8 +288,8 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
             case Ticket.CallbackRequested():
                 ticket["callback"] = {
                     "phone": clean_text(e.phone),
-                    "window_start": e.window_start.isoformat(),
-                    "window_end": e.window_end.isoformat(),
+                    "window_start": e.window_start.isoformat() if e.window_start else None,
+                    "window_end": e.window_end.isoformat() if e.window_end else None,
                     "time_zone": e.time_zone,
                     "state": "to_make",
                     "requested_at": e.timestamp.isoformat(),

@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.answers import list_filter, paging, read_problems, ticket_page
+from api import answers
+from api.answers import ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem, responses
 from api.routers.tickets import READ_PROBLEMS
@@ -49,20 +50,7 @@ def account_tickets(
 ) -> TicketPage:
     """Every ticket of the account, with who filed it and who replied as collaborator."""
     allowed(who, "account_tickets")
-    if who.role == "team_admin" and str(who.account_id) != account:
-        raise Problem(
-            404,
-            "unknown-account",
-            Msg("No account {account} that you administer.", account=account),
-        )
-    if query.scope is not None:
-        raise Problem(422, "invalid-field", Msg("This list is the account's; it takes no scope."))
-    with read_problems():
-        found = runtime.reads.customer_tickets(
-            list_filter(query, who, runtime.desk.ticket_fields, account_ids=(account,)),
-            paging(query),
-        )
-    return ticket_page(found, staff=False)
+    return ticket_page(answers.account_tickets(runtime, who, account, query), staff=False)
 
 
 WRITE_PROBLEMS = responses(
@@ -209,22 +197,7 @@ def subscription(
     """Plan, seats, renewal date, Premium add-ons, account team and members: for the
     account's admins and billing admins, and Docket's admins; 404 for everyone else."""
     allowed(who, "subscription")
-    unseen = Problem(
-        404,
-        "unknown-account",
-        Msg("No account {account} whose subscription you see.", account=account),
-    )
-    sees = who.role == "admin" or (
-        str(who.account_id) == account
-        and bool({"admin", "billing_admin"} & set(runtime.reads.member_roles(account, who.id)))
-    )
-    if not sees:
-        raise unseen
-    with read_problems():
-        found = runtime.reads.subscription(account, min_position)
-    if found is None:
-        raise unseen
-    return subscription_out(found)
+    return subscription_out(answers.seen_subscription(runtime, who, account, min_position))
 
 
 def subscription_account(write: Write, endpoint: str, account: str) -> UUID:

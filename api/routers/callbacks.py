@@ -20,8 +20,8 @@ router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
 @router.post("", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
 def request_callback(callback: CallbackIn, write: TicketWrite) -> JSONResponse:
-    """Ask to be phoned back within a window: files an urgent ticket (channel phone) with
-    the request on record; answers its number at once."""
+    """Ask to be phoned back, within a window or (with none) as soon as possible: files an
+    urgent ticket (channel phone) with the request on record; answers its number at once."""
     account_id = write.member_account(
         "request_callback", Msg("Only members of a customer account ask for callbacks.")
     )

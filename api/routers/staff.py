@@ -16,6 +16,7 @@ from api.problems import Problem, responses
 from api.routers.tickets import READ_PROBLEMS
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage, TicketQuery
+from api.schemas.surveys import StaffPreferencesIn
 from api.schemas.staff import (
     GROUP_PATTERN,
     GroupIn,
@@ -128,6 +129,24 @@ def staff_member(
     allowed(who, "list_staff")
     row = roster_row(runtime, staff, query.min_position)
     return StaffOut(id=row["staff_id"], **row)
+
+
+@router.patch("/v1/staff/me/preferences", response_model=StaffReceiptOut, responses=PROBLEMS)
+def change_own_preferences(change: StaffPreferencesIn, write: TicketWrite) -> JSONResponse:
+    """Your own language and time zone, as a staff member (any staff role): your pages and
+    emails are in them. Give those that change."""
+    allowed(write.who, "staff_preferences")
+    return write.answer(
+        change.model_dump(),
+        lambda: staff_answer(
+            write.desk.set_staff_preferences(
+                write.who.id,
+                stamp=write.stamp(),
+                expected_version=write.expected,
+                **change.model_dump(),
+            )
+        ),
+    )
 
 
 @router.post("/v1/staff/{staff}/deactivation", response_model=StaffReceiptOut, responses=PROBLEMS)

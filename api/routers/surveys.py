@@ -173,7 +173,8 @@ PREFERENCE_PROBLEMS = responses(
     "/v1/me/preferences", response_model=AccountReceiptOut, responses=PREFERENCE_PROBLEMS
 )
 def change_preferences(change: PreferencesIn, write: AccountWrite) -> JSONResponse:
-    """Your own choices: ``surveys`` false and your closed tickets ask no rating."""
+    """Your own choices, those you give: ``surveys`` false and your closed tickets ask no
+    rating; ``language`` and ``time_zone``, those your pages and emails are in."""
     account = write.member_account(
         "member_preferences", Msg("Only members of a customer account have preferences.")
     )
@@ -182,5 +183,5 @@ def change_preferences(change: PreferencesIn, write: AccountWrite) -> JSONRespon
         change,
         write.desk.set_member_preferences,
         member_id=write.who.id,
-        surveys=change.surveys,
+        **change.model_dump(),
     )

@@ -1,4 +1,5 @@
-"""A callback request: a customer asks to be phoned back in a window."""
+"""A callback request: a customer asks to be phoned back, in a window or as soon as
+possible."""
 
 from __future__ import annotations
 
@@ -22,10 +23,15 @@ class CallbackIn(Strict):
     phone: str = Field(
         max_length=64, description="E.164: + then 8 to 15 digits, e.g. +14155552671."
     )
-    window_start: datetime = Field(description="ISO instant with a time zone.")
-    window_end: datetime = Field(
+    window_start: datetime | None = Field(
+        default=None,
+        description="ISO instant with a time zone. Leave out both window_start and "
+        "window_end to be called as soon as possible (when the next representative is free).",
+    )
+    window_end: datetime | None = Field(
+        default=None,
         description="After window_start, in the future, at most 7 days after window_start "
-        "and 30 days from now; the window lasts at least 15 minutes."
+        "and 30 days from now; the window lasts at least 15 minutes.",
     )
     time_zone: str | None = Field(
         default=None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict, example
-from domain.vocabulary import COMMENT_MAX_CHARS
+from domain.channels import TIME_ZONE_MAX_CHARS
+from domain.vocabulary import COMMENT_MAX_CHARS, Language
 
 
 class SurveyAnswerIn(Strict):
@@ -25,7 +26,33 @@ class SurveyRecordedOut(BaseModel):
 
 
 class PreferencesIn(Strict):
-    """A member's own choices about what Docket sends them."""
+    """A member's own choices: what Docket sends them, the language they read it in, the
+    time zone they read times in. Give those that change."""
 
     model_config = example(surveys=False)
-    surveys: bool = Field(description="Whether a closed ticket of yours asks you for a rating.")
+    surveys: bool | None = Field(
+        default=None, description="Whether a closed ticket of yours asks you for a rating."
+    )
+    language: Language | None = Field(
+        default=None, description="The language of your pages and emails: en or fr."
+    )
+    time_zone: str | None = Field(
+        default=None,
+        max_length=TIME_ZONE_MAX_CHARS,
+        description="The IANA time zone your pages and emails show times in.",
+        examples=["Europe/Paris"],
+    )
+
+
+class StaffPreferencesIn(Strict):
+    """A staff member's own language and time zone. Give those that change."""
+
+    model_config = example(language="fr", time_zone="Europe/Paris")
+    language: Language | None = Field(
+        default=None, description="The language of your pages and emails: en or fr."
+    )
+    time_zone: str | None = Field(
+        default=None,
+        max_length=TIME_ZONE_MAX_CHARS,
+        description="The IANA time zone your pages and emails show times in.",
+    )

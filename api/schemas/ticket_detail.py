@@ -87,8 +87,8 @@ class ChatLineOut(BaseModel):
 
 class CallbackOut(BaseModel):
     phone: str
-    window_start: datetime
-    window_end: datetime
+    window_start: datetime | None = Field(description="None: as soon as possible.")
+    window_end: datetime | None
     time_zone: str | None
     state: CallbackState
     requested_at: datetime

@@ -144,6 +144,25 @@ def test_a_callback_is_made_from_the_inbox_and_never_shown_to_another_customer(
         assert "Ticket.CallbackRequested" not in page and PHONE not in page
 
 
+def test_a_callback_without_a_window_is_asked_as_soon_as_possible(server: Server) -> None:
+    with server.client("requester") as requester:
+        asked = requester.post("/v1/callbacks", json={"phone": PHONE, "subject": "Call me soon"})
+        assert asked.status_code == 201, asked.text
+        receipt = asked.json()
+        wait = {"min_position": receipt["position"]}
+        mine = requester.get(f"/v1/tickets/{receipt['number']}", params=wait).json()
+        assert (mine["channel"], mine["priority"]) == ("phone", "urgent")
+        callback = mine["callback"]
+        assert (callback["window_start"], callback["window_end"]) == (None, None)
+        assert "as soon as possible" in mine["conversation"][0]["body"]
+        half = {"phone": PHONE, "subject": "Half", "window_start": window()["window_start"]}
+        assert refused_field(requester.post("/v1/callbacks", json=half)) == "window_end"
+    with server.client("agent") as agent:
+        to_make = agent.get("/v1/inbox", params={**wait, "callback": "to_make", "limit": 100})
+        row = next(t for t in to_make.json()["tickets"] if t["number"] == receipt["number"])
+        assert (row["callback_state"], row["callback_window_start"]) == ("to_make", None)
+
+
 def test_a_callback_with_a_bad_number_or_window_is_refused_naming_the_field(
     server: Server,
 ) -> None:

@@ -12,6 +12,7 @@ from desk.service import SupportDesk
 from domain import errors
 from domain.channels import (
     ChatLine,
+    callback_description,
     chat_description,
     check_callback_window,
     check_channel_and_transcript,
@@ -109,6 +110,28 @@ def test_a_window_without_a_time_zone_is_refused() -> None:
     with pytest.raises(errors.InvalidField) as refused:
         check_callback_window(naive, later(hours=5), T0)
     assert refused.value.field == "window_start"
+
+
+def test_no_window_at_all_is_as_soon_as_possible_but_half_a_window_is_refused() -> None:
+    check_callback_window(None, None, T0)
+    for start, end, missing in ((later(hours=1), None, "window_end"),
+                                (None, later(hours=1), "window_start")):  # fmt: skip
+        with pytest.raises(errors.InvalidField) as refused:
+            check_callback_window(start, end, T0)
+        assert refused.value.field == missing
+        assert "as soon as possible" in refused.value.detail
+
+
+def test_a_callback_without_a_window_is_asked_as_soon_as_possible() -> None:
+    ticket = new_ticket()
+    ticket.request_callback(
+        phone="+14155552671", window_start=None, window_end=None, time_zone=None, stamp=requester()
+    )
+    (_, asked) = ticket.collect_events()
+    assert isinstance(asked, Ticket.CallbackRequested)
+    assert (asked.window_start, asked.window_end) == (None, None)
+    assert ticket.callback_state == "to_make"
+    assert callback_description("", None, None, None) == "Callback requested, as soon as possible."
 
 
 def test_a_window_in_another_offset_is_the_same_instants() -> None:
