@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.problems import Problem
 from api.runtime import Runtime
+from api.schemas.accounts import AddOnOut, MemberOut, SubscriptionOut
 from api.schemas.audit import TicketDetailAsOf
 from api.schemas.common import PersonRef
 from api.schemas.lists import TicketPage, TicketQuery, TicketSummary
@@ -239,6 +240,26 @@ def seen_subscription(
     if found is None:
         raise unseen
     return found
+
+
+def subscription_out(found: dict[str, Any]) -> SubscriptionOut:
+    return SubscriptionOut(
+        account_id=found["account_id"],
+        name=found["name"],
+        plan=found["plan"],
+        seats=found["seats"],
+        seats_taken=len(found["members"]),
+        calendar=found["calendar"],
+        products=list(found["products"]),
+        renewal_on=found["renewal_on"],
+        premium={p: AddOnOut(**a) for p, a in found["premium"].items()},
+        account_team=found["account_team"],
+        members=[
+            MemberOut(id=m["member_id"], name=m["name"], email=m["email"], roles=m["roles"])
+            for m in found["members"]
+        ],
+        version=found["version"],
+    )
 
 
 def named(person_id: str, names: dict[str, str]) -> PersonRef:

@@ -18,6 +18,7 @@ from desk.answers import AttachmentRef, MergeReceipt, Receipt
 from desk.core import CONFLICT_PATIENCE_SECONDS, DeskCore, lost_race, position
 from domain.account import Account
 from domain.channels import (
+    CALLBACK_SUBJECT,
     ChatLine,
     callback_description,
     chat_description,
@@ -165,11 +166,11 @@ class TicketDesk(DeskCore):
         *,
         account_id: UUID,
         requester_id: str,
-        subject: str,
-        description: str,
-        product: str,
         phone: str,
         stamp: Stamp,
+        subject: str = "",
+        description: str = "",
+        product: str = "",
         window_start: datetime | None = None,
         window_end: datetime | None = None,
         time_zone: str | None = None,
@@ -189,7 +190,7 @@ class TicketDesk(DeskCore):
         ticket = Ticket.file(
             ticket_id=ticket_id,
             number=number,
-            subject=subject,
+            subject=subject if subject.strip() else CALLBACK_SUBJECT,
             description=callback_description(description, window_start, window_end, time_zone),
             type=type,
             priority="urgent",

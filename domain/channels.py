@@ -48,6 +48,8 @@ CALLBACK_WINDOW_MIN = timedelta(minutes=15)
 CALLBACK_WINDOW_MAX = timedelta(days=7)
 CALLBACK_HORIZON = timedelta(days=30)
 TIME_ZONE_MAX_CHARS = 64
+CALLBACK_SUBJECT = "Callback request"
+"""The subject of a callback ticket asked for with no subject: the number is enough."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,9 +85,12 @@ def words(language: str, time_zone: str | None) -> dict[str, Callable[..., str]]
             return ""
         return format_datetime(at.astimezone(tz), "short", tzinfo=tz, locale=language)
 
-    def day(at: datetime | None) -> str:
+    def day(at: datetime | date | None) -> str:
+        """An instant's day in the reader's zone; a calendar date (a renewal) as it is."""
         if at is None:
             return ""
+        if not isinstance(at, datetime):
+            return format_date(at, "medium", locale=language)
         return format_date(at.astimezone(tz), "medium", locale=language)
 
     def span(seconds: float | None) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
@@ -18,9 +18,7 @@ from api.schemas.accounts import (
     AccountIn,
     AccountReceiptOut,
     AccountTeamIn,
-    AddOnOut,
     MemberIn,
-    MemberOut,
     PlanIn,
     PremiumIn,
     RenameIn,
@@ -197,7 +195,7 @@ def subscription(
     """Plan, seats, renewal date, Premium add-ons, account team and members: for the
     account's admins and billing admins, and Docket's admins; 404 for everyone else."""
     allowed(who, "subscription")
-    return subscription_out(answers.seen_subscription(runtime, who, account, min_position))
+    return answers.subscription_out(answers.seen_subscription(runtime, who, account, min_position))
 
 
 def subscription_account(write: Write, endpoint: str, account: str) -> UUID:
@@ -227,23 +225,3 @@ def account_id_of(account: str) -> UUID:
             "unknown-account",
             Msg("No account {account} that you administer.", account=account),
         ) from None
-
-
-def subscription_out(found: dict[str, Any]) -> SubscriptionOut:
-    return SubscriptionOut(
-        account_id=found["account_id"],
-        name=found["name"],
-        plan=found["plan"],
-        seats=found["seats"],
-        seats_taken=len(found["members"]),
-        calendar=found["calendar"],
-        products=list(found["products"]),
-        renewal_on=found["renewal_on"],
-        premium={p: AddOnOut(**a) for p, a in found["premium"].items()},
-        account_team=found["account_team"],
-        members=[
-            MemberOut(id=m["member_id"], name=m["name"], email=m["email"], roles=m["roles"])
-            for m in found["members"]
-        ],
-        version=found["version"],
-    )

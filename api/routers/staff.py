@@ -16,7 +16,6 @@ from api.problems import Problem, responses
 from api.routers.tickets import READ_PROBLEMS
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage, TicketQuery
-from api.schemas.surveys import StaffPreferencesIn
 from api.schemas.staff import (
     GROUP_PATTERN,
     GroupIn,
@@ -29,6 +28,7 @@ from api.schemas.staff import (
     StaffQuery,
     StaffReceiptOut,
 )
+from api.schemas.surveys import StaffPreferencesIn
 from api.writes import TicketWrite
 from desk.answers import GroupReceipt, StaffReceipt
 from domain.messages import Msg

@@ -38,7 +38,11 @@ class CallbackIn(Strict):
         max_length=TIME_ZONE_MAX_CHARS,
         description="IANA zone to show the window in.",
     )
-    subject: str = Field(min_length=1, max_length=SUBJECT_MAX_CHARS)
+    subject: str = Field(
+        default="",
+        max_length=SUBJECT_MAX_CHARS,
+        description="Left out or blank: the ticket's subject is 'Callback request'.",
+    )
     description: str = Field(default="", max_length=BODY_MAX_BYTES)
     type: TicketType = "question"
     product: str = Field(default="", max_length=NAME_MAX_CHARS)

@@ -146,12 +146,13 @@ def test_a_callback_is_made_from_the_inbox_and_never_shown_to_another_customer(
 
 def test_a_callback_without_a_window_is_asked_as_soon_as_possible(server: Server) -> None:
     with server.client("requester") as requester:
-        asked = requester.post("/v1/callbacks", json={"phone": PHONE, "subject": "Call me soon"})
+        asked = requester.post("/v1/callbacks", json={"phone": PHONE})  # the number is enough
         assert asked.status_code == 201, asked.text
         receipt = asked.json()
         wait = {"min_position": receipt["position"]}
         mine = requester.get(f"/v1/tickets/{receipt['number']}", params=wait).json()
         assert (mine["channel"], mine["priority"]) == ("phone", "urgent")
+        assert mine["subject"] == "Callback request"
         callback = mine["callback"]
         assert (callback["window_start"], callback["window_end"]) == (None, None)
         assert "as soon as possible" in mine["conversation"][0]["body"]

@@ -55,13 +55,14 @@ def test_a_member_setting_what_they_have_changes_nothing() -> None:
 def test_a_member_setting_is_checked_and_only_their_own() -> None:
     desk = SupportDesk()
     account = desk_with_account(desk)
-    for field, change in (
-        ("language", {"language": "de"}),
-        ("time_zone", {"time_zone": "Mars/Base"}),
-    ):
-        with pytest.raises(errors.InvalidField) as refused:
-            desk.set_member_preferences(account, member_id="req-1", stamp=requester(), **change)
-        assert refused.value.field == field
+    with pytest.raises(errors.InvalidField) as refused:
+        desk.set_member_preferences(account, member_id="req-1", language="de", stamp=requester())
+    assert refused.value.field == "language"
+    with pytest.raises(errors.InvalidField) as refused:
+        desk.set_member_preferences(
+            account, member_id="req-1", time_zone="Mars/Base", stamp=requester()
+        )
+    assert refused.value.field == "time_zone"
     with pytest.raises(errors.NotAMember):
         desk.set_member_preferences(account, member_id="nobody", language="fr", stamp=requester())
 
