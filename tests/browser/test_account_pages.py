@@ -240,3 +240,21 @@ def test_a_time_zone_chosen_shows_times_in_that_zone(
         shown = format_datetime(at.astimezone(tokyo), "short", tzinfo=tokyo, locale="en")
         row = page.get_by_role("row").filter(has_text=filed["number"])
         expect(row).to_contain_text(shown)
+
+
+def test_settings_posted_without_their_csrf_token_are_refused_and_change_nothing(
+    offline: OfflineContext, site: Server
+) -> None:
+    with settings_restored(site, "requester_other_account"):
+        page = sign_in(offline, site, "requester_other_account")
+        for form in ({"language": "fr"}, {"language": "fr", "csrf": "0" * 40}):
+            refused = page.request.post(
+                site.base_url + "/settings",
+                form=form,
+                headers={"Accept": "text/html"},
+                max_redirects=0,
+            )
+            assert refused.status == 403
+        page.goto("/settings")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
+        expect(page.get_by_label("English")).to_be_checked()
