@@ -103,7 +103,7 @@ def callback_form(request: Request, visitor: SignedIn, requested: str | None = N
     """Ask to be phoned back; after asking, the confirmation with the ticket's number."""
     permitted(visitor, "request_callback")
     number = requested if requested and NUMBER.fullmatch(requested) else None
-    context = {"requested": number, "form": {}, "error": None, "field": None}
+    context: dict[str, Any] = {"requested": number, "form": {}, "error": None, "field": None}
     return page(request, visitor, "account_callback.html", context)
 
 

@@ -247,7 +247,11 @@ def test_settings_posted_without_their_csrf_token_are_refused_and_change_nothing
 ) -> None:
     with settings_restored(site, "requester_other_account"):
         page = sign_in(offline, site, "requester_other_account")
-        for form in ({"language": "fr"}, {"language": "fr", "csrf": "0" * 40}):
+        forms: list[dict[str, str | float | bool]] = [
+            {"language": "fr"},
+            {"language": "fr", "csrf": "0" * 40},
+        ]
+        for form in forms:
             refused = page.request.post(
                 site.base_url + "/settings",
                 form=form,
