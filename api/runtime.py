@@ -3,7 +3,15 @@ pool, the stores, the reads, and the workers that keep the views current.
 
 ``docket serve`` starts a :class:`Runtime` (with its :class:`Workers` in this process,
 or none when a ``docket project`` child keeps the views); ``docket project`` starts
-only :class:`Workers`. Both assemble them here."""
+only :class:`Workers`. Both assemble them here.
+
+With ``DOCKET_READ_DATABASE_URL`` (a hot standby of the primary) the API's reads
+(:attr:`Runtime.reads`, :attr:`Runtime.audit`) are answered from the standby, and
+everything that writes stays on the primary: the desk, the workers, tokens (each lookup
+notes its use), idempotency keys, attachments, mail intake, rate limits. What a write
+decides with (whose a ticket is, what a key's first attempt wrote) is read from the
+primary too (:attr:`Runtime.primary_reads`), so a write never waits for, or on, the
+standby."""
 
 from __future__ import annotations
 
@@ -66,6 +74,12 @@ def mail_sender(settings: Settings, url: str, desk: SupportDesk) -> MailSender |
 def sign_in_secret(url: str, schema: str) -> bytes:
     """What emailed sign-in links are drawn from: the same in every process."""
     return server_secret(url, schema, "sign-in")
+
+
+def connection_pool(url: str, size: int) -> ConnectionPool:
+    return ConnectionPool(
+        url, min_size=2, max_size=size, kwargs={"autocommit": True}, timeout=5.0, open=True
+    )
 
 
 def database_url(settings: Settings) -> str:
@@ -146,6 +160,11 @@ class Runtime:
     idempotency: IdempotencyStore
     workers: Workers
     reads: Reads
+    """The API's reads: from the standby ``DOCKET_READ_DATABASE_URL`` names, if any."""
+    primary_reads: Reads
+    """The views on the primary: what writes decide with and what ``/healthz`` reports."""
+    read_pool: ConnectionPool | None
+    """The standby's pool, when reads are answered from one."""
     projecting: bool
     audit: Audit
     mail: MailIdentity
@@ -161,18 +180,20 @@ class Runtime:
         schema = settings.schema_name
         ensure_schema(url, schema)
         desk = SupportDesk(eventsourcing_env(url, schema, pool_size=settings.pool_size))
-        pool = ConnectionPool(
-            url,
-            min_size=2,
-            max_size=settings.pool_size,
-            kwargs={"autocommit": True},
-            timeout=5.0,
-            open=True,
-        )
+        pool = connection_pool(url, settings.pool_size)
         workers = Workers.assemble(settings, url, desk)
         projecting = settings.run_projections if project is None else project
         attachments = AttachmentStore(pool, schema)
         identity = mail_identity(settings, url)
+        wait = settings.read_wait_seconds
+        primary_reads = Reads(
+            pool, schema, board=workers.runner.board if projecting else None, wait_seconds=wait
+        )
+        read_pool = reads = None
+        if settings.read_database_url:
+            read_pool = connection_pool(settings.read_database_url, settings.pool_size)
+            # this process's runner writes the primary: its board says nothing of the standby
+            reads = Reads(read_pool, schema, wait_seconds=wait, primary=pool)
         runtime = cls(
             settings=settings,
             url=url,
@@ -183,14 +204,11 @@ class Runtime:
             uploads=Uploads(attachments, max_bytes=settings.max_attachment_bytes),
             idempotency=IdempotencyStore(pool, schema),
             workers=workers,
-            reads=Reads(
-                pool,
-                schema,
-                board=workers.runner.board if projecting else None,
-                wait_seconds=settings.read_wait_seconds,
-            ),
+            reads=reads or primary_reads,
+            primary_reads=primary_reads,
+            read_pool=read_pool,
             projecting=projecting,
-            audit=Audit(pool, schema, desk.mapper),
+            audit=Audit(read_pool or pool, schema, desk.mapper),
             mail=identity,
             intake=MailIntake(
                 desk,
@@ -218,16 +236,29 @@ class Runtime:
         with self.pool.connection() as conn:
             return log_head(conn, self.settings.schema_name)
 
-    def database_ok(self) -> bool:
+    def database_ok(self, pool: ConnectionPool | None = None) -> bool:
         try:
-            with self.pool.connection(timeout=2.0) as conn:
+            with (pool or self.pool).connection(timeout=2.0) as conn:
                 conn.execute("SELECT 1")
             return True
         except (psycopg.Error, TimeoutError):
             return False
 
+    def read_position(self) -> int | None:
+        """How far the standby reads are answered from has replayed the log (None: no
+        standby, or it does not answer)."""
+        if self.read_pool is None:
+            return None
+        try:
+            with self.read_pool.connection(timeout=2.0) as conn:
+                return log_head(conn, self.settings.schema_name)
+        except (psycopg.Error, TimeoutError):
+            return None
+
     def close(self) -> None:
         if self.projecting:
             self.workers.stop()
+        if self.read_pool is not None:
+            self.read_pool.close()
         self.pool.close()
         self.desk.close()

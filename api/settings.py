@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL to use; unset starts the embedded one."
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A hot standby of the primary to answer reads from (the lists, the detail, "
+        "the dashboards, the feed, the audit); writes, tokens, idempotency keys and files stay "
+        "on the primary. Unset: every read is from the primary.",
+    )
     data_dir: Path = Field(default=Path(".docket"), description="Embedded PostgreSQL's home.")
     schema_name: str = Field(default="docket", alias="DOCKET_SCHEMA")
     host: str = "127.0.0.1"

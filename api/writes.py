@@ -271,7 +271,7 @@ def run_write(
         """The answer of a write that committed before its process died, if it did."""
         assert key is not None
         with read_problems():
-            written = runtime.reads.written_for(principal.id, key, column=key_in)
+            written = runtime.primary_reads.written_for(principal.id, key, column=key_in)
         if recover_written is not None:
             return recover_written(written)
         if len(written) != 1:
@@ -320,9 +320,10 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOw
     answers when it has the ticket (one indexed row, no fold of the ticket's events:
     the desk folds it once, to decide the write); a ticket too new for the view is
     asked of the desk. Who it copies does change: a requester who may write to it only
-    as a CC, or whom the view does not show copied, is checked against the desk.
+    as a CC, or whom the view does not show copied, is checked against the desk. The
+    view is the primary's, as everything a write reads is.
     """
-    owner = runtime.reads.owner_of(ref)
+    owner = runtime.primary_reads.owner_of(ref)
     if owner is None:
         try:
             owner = runtime.desk.ticket_facts(ref).owner

@@ -4,6 +4,11 @@ A read may name the log position it must reflect (``min_position``, taken from
 a write's answer): it waits, up to a bound, until its view has applied that
 position, and raises :class:`NotCaughtUp` otherwise. Ids in answers come with
 the names the directory holds for them.
+
+The views may be read from a hot standby of the primary (``DOCKET_READ_DATABASE_URL``):
+the standby's own tracking rows then say what its views hold (they arrive with the
+view rows, in the transaction that wrote them), and a position the standby has not
+replayed yet is asked of the primary's log before it is refused as never written.
 """
 
 from __future__ import annotations
@@ -71,13 +76,6 @@ class PositionNotInLog(ValueError):
             )
         )
         self.field = field
-
-
-def check_in_log(conn: psycopg.Connection[Any], schema: str, field: str, wanted: int) -> None:
-    """Refuse a position to resume from (``after``) past the end of the log."""
-    head = log_head(conn, schema)
-    if wanted > head:
-        raise PositionNotInLog(wanted, head, field)
 
 
 DASHBOARDS: dict[str, Callable[..., list[dict[str, Any]]]] = {
@@ -153,12 +151,34 @@ class Reads:
         *,
         board: Board | None = None,
         wait_seconds: float = 5.0,
+        primary: ConnectionPool | None = None,
     ) -> None:
+        """``pool`` is where the views are read; ``primary``, when that is a standby, is the
+        primary's (whose log has every position a write answered). ``board`` is the
+        positions of views kept in this process, on the database ``pool`` reads."""
         self.pool = pool
+        self.primary = primary or pool
         self.schema = schema
         self.tables = Tables(schema)
         self.board = board
         self.wait_seconds = wait_seconds
+
+    def log_head(self) -> int:
+        """The end of the log, as the primary has it."""
+        with self.primary.connection() as conn:
+            return log_head(conn, self.schema)
+
+    def check_in_log(
+        self, conn: psycopg.Connection[Any], wanted: int, field: str = "min_position"
+    ) -> None:
+        """Refuse a position past the end of the log. ``conn`` reads the views; past its
+        end, a standby's log may only not have replayed the position yet: the primary's
+        end decides."""
+        head = log_head(conn, self.schema)
+        if wanted > head and self.primary is not self.pool:
+            head = self.log_head()
+        if wanted > head:
+            raise PositionNotInLog(wanted, head, field)
 
     def wait_for(self, view: str, wanted: int | None) -> None:
         """Return once ``view`` has applied position ``wanted`` (bounded wait)."""
@@ -174,9 +194,7 @@ class Reads:
                 if position >= wanted:
                     return
                 if not checked_head:
-                    head = log_head(conn, self.schema)
-                    if wanted > head:
-                        raise PositionNotInLog(wanted, head)
+                    self.check_in_log(conn, wanted)
                     checked_head = True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -339,9 +357,7 @@ class Reads:
         self, actor_id: str, cause: str, *, column: str = "causation_id"
     ) -> list[dict[str, Any]]:
         """What an actor already wrote for one cause, once the feed has read the whole log."""
-        with self.pool.connection() as conn:
-            head = log_head(conn, self.schema)
-        self.wait_for(audit_feed.NAME, head)
+        self.wait_for(audit_feed.NAME, self.log_head())
         with self.pool.connection() as conn:
             return audit_feed.caused_by(conn, self.tables, actor_id, cause, column=column)
 
@@ -394,7 +410,7 @@ class Reads:
         self.wait_for(contact_requests.NAME, min_position)
         with self.pool.connection() as conn:
             if after:
-                check_in_log(conn, self.schema, "after", after)
+                self.check_in_log(conn, after, "after")
             return contact_requests.queue(
                 conn, self.tables, states=states, after=after, limit=limit
             )
@@ -481,7 +497,7 @@ class Reads:
         with self.pool.connection() as conn:
             position = view_position(conn, self.schema, audit_feed.NAME)
             if after > position:  # between the view and the head is only "not yet"
-                check_in_log(conn, self.schema, "after", after)
+                self.check_in_log(conn, after, "after")
             found = audit_feed.events_after(
                 conn,
                 self.tables,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.runtime import Runtime
-from api.schemas.health import Health, Me, ProjectionHealth
+from api.schemas.health import Health, Me, ProjectionHealth, ReplicaHealth
 from desk.access import Principal
 from projections.tracking import ViewFailure
 
@@ -27,6 +29,10 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
     position = runtime.position() if ok else 0
     views = projection_health(runtime, position) if ok else {}
     reasons = [] if ok else ["the database does not answer"]
+    replica = replica_health(runtime, position)
+    if replica is not None and replica.database != "ok":
+        reasons.append("the read database (DOCKET_READ_DATABASE_URL) does not answer")
+        ok = False
     reasons += [
         f"view {name} is stuck at position {h.stuck_at} after {h.failures} failed attempts: "
         f"{h.error}"
@@ -39,8 +45,22 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
         position=position,
         projections=views,
         reasons=reasons,
+        replica=replica,
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+def replica_health(runtime: Runtime, position: int) -> ReplicaHealth | None:
+    """The standby reads are answered from: whether it answers, how far it has replayed
+    the log and how far behind the primary's log that is (``None``: reads are the
+    primary's). Its views' positions are the primary's, replayed: a view's lag on the
+    standby is at most its lag here plus the standby's."""
+    if runtime.read_pool is None:
+        return None
+    replayed = runtime.read_position()
+    if replayed is None:
+        return ReplicaHealth(database="unreachable", position=0, lag=0)
+    return ReplicaHealth(database="ok", position=replayed, lag=max(0, position - replayed))
 
 
 def projection_health(runtime: Runtime, position: int) -> dict[str, ProjectionHealth]:
@@ -48,9 +68,9 @@ def projection_health(runtime: Runtime, position: int) -> dict[str, ProjectionHe
     the error its worker is retrying after, if any (this process's own, else as recorded by
     the worker that met it, such as ``docket serve``'s projection process)."""
     local = runtime.workers.runner.status if runtime.projecting else {}
-    recorded = runtime.reads.failing_views()
+    recorded = runtime.primary_reads.failing_views()
     found: dict[str, ProjectionHealth] = {}
-    for view, at in sorted(runtime.reads.positions().items()):
+    for view, at in sorted(runtime.primary_reads.positions().items()):
         mine = local.get(view)
         failing: ViewFailure | None
         if mine is not None and mine.last_error is not None:
@@ -113,6 +133,7 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
             "Whether this process's automation watch is retrying after an error.",
             [("", int(rules is not None and rules.last_error is not None))],
         ),
+        *replica_gauges(runtime, position, gauge),
         "# HELP docket_http_requests_total HTTP requests answered, by route and status.",
         "# TYPE docket_http_requests_total counter",
     ]
@@ -120,6 +141,27 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
         labels = f'method="{method}",route="{route}",status="{status}"'
         lines.append(f"docket_http_requests_total{{{labels}}} {count}")
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+def replica_gauges(
+    runtime: Runtime, position: int, gauge: Callable[[str, str, list[tuple[str, int]]], list[str]]
+) -> list[str]:
+    """The standby's gauges, when reads are answered from one."""
+    replica = replica_health(runtime, position)
+    if replica is None:
+        return []
+    return [
+        *gauge(
+            "docket_read_database_up",
+            "Whether the standby reads are answered from answers.",
+            [("", int(replica.database == "ok"))],
+        ),
+        *gauge(
+            "docket_read_database_lag_events",
+            "Events in the primary's log the standby has not replayed yet.",
+            [("", replica.lag)],
+        ),
+    ]
 
 
 @router.get("/v1/me", response_model=Me)

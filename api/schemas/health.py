@@ -23,9 +23,18 @@ class ProjectionHealth(BaseModel):
     )
 
 
+class ReplicaHealth(BaseModel):
+    database: str = Field(description="ok, or unreachable: the standby reads are answered from.")
+    position: int = Field(description="The log position the standby has replayed.")
+    lag: int = Field(description="Events the primary's log holds that the standby has not.")
+
+
 class Health(BaseModel):
     status: str = Field(description="ok, or degraded (the database away, or a view stuck).")
     database: str
     position: int
     projections: dict[str, ProjectionHealth]
     reasons: list[str] = Field(default_factory=list, description="Why it is degraded.")
+    replica: ReplicaHealth | None = Field(
+        default=None, description="The hot standby reads are answered from, if one is set."
+    )
