@@ -13,11 +13,13 @@ import logging
 import string
 from typing import Any
 
+import psycopg
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -280,6 +282,25 @@ def install(app: FastAPI) -> None:
             code,
             http_detail(error),
             getattr(error, "headers", None),
+            language=language_of(request),
+        )
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.errors.TransactionRollback)
+    def on_database_away(request: Request, error: Exception) -> JSONResponse:
+        # a database that does not answer (the primary, or the standby reads are answered
+        # from), or a query it cancelled to be retried (a standby replaying a change that
+        # conflicts with it): worth retrying in a moment, not an error of Docket's
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+        return problem(
+            503,
+            "database-unavailable",
+            Msg(
+                "The database did not answer this request; retry in a moment (a write "
+                "retried with its Idempotency-Key is made once)."
+            ),
+            {"Retry-After": "1"},
             language=language_of(request),
         )
 

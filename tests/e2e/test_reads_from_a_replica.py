@@ -222,3 +222,29 @@ def test_no_request_with_the_read_url_set_writes_to_the_replica(
         "/healthz",
     ]:
         assert (path, 200) in read, (path, sorted(a for a in read if a[0] == path))
+
+
+def test_with_the_replica_away_writes_are_answered_and_reads_are_503_with_retry_after(
+    replica: Replica, server: Server
+) -> None:
+    with server.client("requester") as rita, server.client("agent") as alex:
+        with replica.standby_stopped():
+            filed = file_ticket(server, subject="Filed with the standby away")
+            reply = alex.post(f"/v1/tickets/{filed['number']}/messages", json={"body": "On it"})
+            away = rita.get("/v1/tickets", params={"min_position": filed["position"]})
+            health = httpx.get(server.base_url + "/healthz", timeout=30)
+        assert reply.status_code == 200, reply.text  # writes never touch the standby
+        assert away.status_code == 503, away.text
+        assert away.headers["retry-after"] == "1"
+        assert away.json()["type"].endswith("/database-unavailable")
+        assert health.status_code == 503
+        assert health.json()["replica"]["database"] == "unreachable"
+        assert any("read database" in r for r in health.json()["reasons"])
+        deadline = time.monotonic() + 60  # started again, it streams what it missed
+        while (back := listed(rita, reply.json()["position"])).status_code != 200:
+            assert time.monotonic() < deadline, back.text
+            time.sleep(0.5)
+    assert filed["number"] in [t["number"] for t in back.json()["tickets"]]
+    healthy = httpx.get(server.base_url + "/healthz", timeout=30).json()
+    assert healthy["status"] == "ok" and healthy["replica"]["database"] == "ok"
+    assert healthy["replica"]["position"] <= healthy["position"]
