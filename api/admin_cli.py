@@ -93,7 +93,7 @@ def tokens(runtime: Any, args: argparse.Namespace) -> int:
         person = None
         if args.person:
             catch_up_directory(runtime.url, runtime.settings.schema_name)
-            person = runtime.reads.person(args.person)
+            person = runtime.primary_reads.person(args.person)  # the directory just caught up
         holder = holder_for(
             None,
             person=person,

@@ -49,9 +49,11 @@ def issue_token(
         allowed(who, "issue_token_for_others")
     if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
         raise InvalidField("expires_at", Msg("The expiry has passed; give an instant to come."))
-    with read_problems():
+    with read_problems():  # a write reads the primary's views, as every write does
         person = (
-            runtime.reads.person(body.person_id, query.min_position) if body.person_id else None
+            runtime.primary_reads.person(body.person_id, query.min_position)
+            if body.person_id
+            else None
         )
     holder = holder_for(
         who,

@@ -231,9 +231,14 @@ def test_with_the_replica_away_writes_are_answered_and_reads_are_503_with_retry_
         with replica.standby_stopped():
             filed = file_ticket(server, subject="Filed with the standby away")
             reply = alex.post(f"/v1/tickets/{filed['number']}/messages", json={"body": "On it"})
+            with server.client("admin") as admin:
+                token = admin.post(
+                    "/v1/tokens", json={"name": "away", "person_id": server.tokens["agent_id"]}
+                )
             away = rita.get("/v1/tickets", params={"min_position": filed["position"]})
             health = httpx.get(server.base_url + "/healthz", timeout=30)
         assert reply.status_code == 200, reply.text  # writes never touch the standby
+        assert token.status_code == 201, token.text
         assert away.status_code == 503, away.text
         assert away.headers["retry-after"] == "1"
         assert away.json()["type"].endswith("/database-unavailable")
