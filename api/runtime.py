@@ -236,9 +236,9 @@ class Runtime:
         with self.pool.connection() as conn:
             return log_head(conn, self.settings.schema_name)
 
-    def database_ok(self, pool: ConnectionPool | None = None) -> bool:
+    def database_ok(self) -> bool:
         try:
-            with (pool or self.pool).connection(timeout=2.0) as conn:
+            with self.pool.connection(timeout=2.0) as conn:
                 conn.execute("SELECT 1")
             return True
         except (psycopg.Error, TimeoutError):
