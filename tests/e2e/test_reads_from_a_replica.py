@@ -2,7 +2,7 @@
 replica: writes go to the primary, reads are answered from the standby's views, and a read
 with ``min_position`` waits for the standby's views, not the primary's.
 
-One primary and its standby for the module (``tests/replica.py``), and one ``docket
+One primary and its standby for the module (``bench/replica.py``), and one ``docket
 serve`` that writes the one and reads the other.
 """
 
@@ -18,10 +18,10 @@ import httpx
 import psycopg
 import pytest
 
+from bench.replica import Replica, streaming_replica
 from projections.tracking import TRACKING_TABLE, view_position
 from store.log import log_head
 from tests.e2e.conftest import Server, file_ticket, running_server
-from tests.replica import Replica, streaming_replica
 
 READ_WAIT = 1.0
 

@@ -1,15 +1,27 @@
-"""A real streaming replica for tests: a primary of its own, and a hot standby of it.
+"""A real streaming replica, and what reading from it costs: ``python -m bench.replica``.
 
-Both run from the embedded PostgreSQL's own binaries: the primary is started as Docket
-starts its embedded server (``store.database.start_embedded``, in a folder of its own);
-the standby is ``pg_basebackup -R`` of it into a second data folder, started with
-``pg_ctl`` on another port, where it replays the primary's WAL as it streams. It is a
-real standby: it refuses every write (``cannot execute … in a read-only transaction``).
+:func:`streaming_replica` (for the tests and this bench) runs a primary of its own and a
+hot standby of it, both from the embedded PostgreSQL's own binaries: the primary is
+started as Docket starts its embedded server (``store.database.start_embedded``, in a
+folder of its own); the standby is ``pg_basebackup -R`` of it into a second data folder,
+started with ``pg_ctl`` on another port, where it replays the primary's WAL as it
+streams. It is a real standby: it refuses every write (``cannot execute … in a read-only
+transaction``).
+
+Usage: ``python -m bench.replica [--rounds N] [--record]``: two ``docket serve`` on one
+desk in the primary, one reading the primary (it keeps the views: the baseline) and one
+reading the standby (``DOCKET_READ_DATABASE_URL``, no views of its own). Taking turns, each
+files a ticket and lists it with the filing's ``min_position`` (read your write: the wait
+for the views, on the standby also for its replay), and reads a ticket detail without
+waiting. Prints p50/p99 in milliseconds and the standby's as ratios to the primary's, as
+JSON; ``--record`` also writes them into ``bench/results.json`` under ``replica``.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import shutil
 import subprocess
 import tempfile
@@ -20,9 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 
-from bench.harness import free_port
+from bench.harness import docket_server, free_port
+from bench.load import percentile
 from store.database import start_embedded
 
 
@@ -150,3 +164,89 @@ def streaming_replica() -> Iterator[Replica]:
                 replica.stop_standby()
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _timed(client: httpx.Client, method: str, path: str, **kwargs: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    response = client.request(method, path, **kwargs)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code >= 300:
+        raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+    return elapsed, response.json()
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(samples, 0.5), 2),
+        "p99_ms": round(percentile(samples, 0.99), 2),
+    }
+
+
+def measure(rounds: int) -> dict[str, Any]:
+    with (
+        streaming_replica() as replica,
+        docket_server(replica.primary_url, DOCKET_AUTOMATION_SWEEP_SECONDS="0") as primary,
+        docket_server(
+            replica.primary_url,
+            schema=primary.schema,
+            seed=False,
+            DOCKET_READ_DATABASE_URL=replica.standby_url,
+            DOCKET_RUN_PROJECTIONS="false",
+        ) as standby,
+    ):
+        token = {"Authorization": f"Bearer {primary.tokens['requester']}"}
+        servers = {"primary": primary, "standby": standby}
+        clients = {
+            name: httpx.Client(base_url=s.base_url, headers=token, timeout=30)
+            for name, s in servers.items()
+        }
+        own_write: dict[str, list[float]] = {name: [] for name in servers}
+        detail: dict[str, list[float]] = {name: [] for name in servers}
+        body = {"subject": "Bench", "description": "Read from a replica.", "type": "bug"}
+        try:
+            for i in range(rounds + 5):  # the first five warm both up
+                for name, client in clients.items():
+                    _, filed = _timed(client, "POST", "/v1/tickets", json=body)
+                    waited, _ = _timed(
+                        client, "GET", "/v1/tickets", params={"min_position": filed["position"]}
+                    )
+                    read, _ = _timed(client, "GET", "/v1/tickets/" + filed["number"])
+                    if i >= 5:
+                        own_write[name].append(waited)
+                        detail[name].append(read)
+        finally:
+            for client in clients.values():
+                client.close()
+    result: dict[str, Any] = {"rounds": rounds}
+    for name in servers:
+        result[name] = {
+            "list_with_own_write": _summary(own_write[name]),
+            "detail": _summary(detail[name]),
+        }
+    result["ratios_standby_to_primary"] = {
+        f"{reading}_{q}": round(result["standby"][reading][q] / result["primary"][reading][q], 2)
+        for reading in ("list_with_own_write", "detail")
+        for q in ("p50_ms", "p99_ms")
+    }
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.replica")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--record", action="store_true", help="write into bench/results.json")
+    args = parser.parse_args(argv)
+    result = {
+        "command": "python -m bench.replica" + (f" --rounds {args.rounds}"),
+        **measure(args.rounds),
+    }
+    print(json.dumps(result, indent=2))
+    if args.record:
+        path = Path(__file__).parent / "results.json"
+        results = json.loads(path.read_text())
+        results["replica"] = result
+        path.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
