@@ -61,6 +61,7 @@ test-stress: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.replica --record
 
 seed: $(SERVE_STAMP)
 	$(BIN)/docket seed-demo

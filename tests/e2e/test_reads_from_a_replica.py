@@ -180,6 +180,13 @@ def test_no_request_with_the_read_url_set_writes_to_the_replica(
         sent(browser.get(link))
         assert sent(browser.post(link)).status_code == 303
         assert sent(browser.get("/")).status_code == 200  # signed in: the session's lookup
+    with httpx.Client(base_url=server.base_url, timeout=30) as console:  # the staff's pages
+        link = urlsplit(server.tokens["sign_in_links"]["admin"]).path
+        sent(console.get(link))
+        assert sent(console.post(link)).status_code == 303
+        pages = ["/console/audit", "/console/dashboard", "/console/dashboard/summary.csv"]
+        for page in [*pages, f"/console/audit/tickets/{number}"]:
+            assert sent(console.get(page)).status_code == 200, page
     with server.client("admin") as admin:
         token = sent(admin.post("/v1/tokens", json={"name": "sweep"}))
         sent(admin.delete(f"/v1/tokens/{token.json()['id']}"))
