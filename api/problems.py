@@ -10,6 +10,7 @@ the ``type`` is the same in every language.
 from __future__ import annotations
 
 import logging
+import re
 import string
 from typing import Any
 
@@ -195,8 +196,13 @@ def problem(
     return response
 
 
+def refusal_status(error: errors.DocketError) -> int:
+    """The HTTP status a refusal of the desk's is answered with (409 unless listed)."""
+    return next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 409)
+
+
 def domain_problem(error: errors.DocketError, language: str = ENGLISH) -> JSONResponse:
-    status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 409)
+    status = refusal_status(error)
     extra: dict[str, Any] = {}
     if isinstance(error, errors.InvalidField):
         extra["errors"] = [{"field": error.field, "message": error.message}]
@@ -392,8 +398,10 @@ def template_fields(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-UPLOAD_PATHS = frozenset({"/v1/attachments"})
+UPLOAD_PATHS = frozenset({"/v1/attachments", "/support/new"})
 """Where bodies carry files, up to the attachment limit rather than the body limit."""
+UPLOAD_PATH_PATTERN = re.compile(r"/support/tickets/[^/]+/reply")
+"""The portal's reply form carries files too."""
 SELF_BOUNDED_PATHS = frozenset({"/v1/inbound/email"})
 """Routes that read their body within the upload limit themselves: a raw email refused for
 its size is still kept among the rejected mail (:mod:`api.routers.mail`)."""
@@ -411,7 +419,9 @@ class BodyLimit:
         if scope["type"] != "http" or scope["path"] in SELF_BOUNDED_PATHS:
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload_bytes if scope["path"] in UPLOAD_PATHS else self.max_bytes
+        path = scope["path"]
+        carries_files = path in UPLOAD_PATHS or UPLOAD_PATH_PATTERN.fullmatch(path)
+        limit = self.max_upload_bytes if carries_files else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     pool_size: int = 8
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
+    community_url: str = Field(
+        default="https://community.docket.example",
+        description="The community forum the portal points people to whose plan does not "
+        "include ticket support.",
+    )
 
     @property
     def max_upload_bytes(self) -> int:

@@ -235,6 +235,11 @@ def may_see_callback(principal: Principal, owner: TicketOwner) -> bool:
     return reads_every_ticket(principal) or principal.id == owner.requester_id
 
 
+def may_rate(principal: Principal, owner: TicketOwner) -> bool:
+    """Only the person who filed a ticket rates it."""
+    return principal.id == owner.requester_id
+
+
 def author_role(principal: Principal, owner: TicketOwner) -> AuthorRole:
     """How a person's message on this ticket is shown: a team admin writing on a
     colleague's ticket, or a participant, is a collaborator; a member it copies writes as

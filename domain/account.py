@@ -56,6 +56,15 @@ from domain.vocabulary import (
 )
 
 FILING_PLANS: tuple[Plan, ...] = ("starter", "consultant", "business", "enterprise")
+
+
+def check_plan_includes_support(plan: str) -> None:
+    """Free and Education plans do not include ticket support: who is on one is told
+    where to ask instead and which plans include it (:class:`PlanNotEntitled`)."""
+    if plan not in FILING_PLANS:
+        raise PlanNotEntitled(plan, FILING_PLANS)
+
+
 DEFAULT_CALENDAR = "24x7"
 PREMIUM_LEVELS = ("essentials", "enhanced")
 PREMIUM_MIN_SEATS = 10
@@ -562,8 +571,7 @@ class Account(ChainedAggregate):
 
     def check_may_file(self, member_id: str) -> None:
         """Free and Education plans cannot file; only members file for their team."""
-        if self.plan not in FILING_PLANS:
-            raise PlanNotEntitled(self.plan, FILING_PLANS)
+        check_plan_includes_support(self.plan)
         if member_id not in self.members:
             raise NotAMember(Msg("You are not a member of {name}.", name=self.name))
 

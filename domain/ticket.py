@@ -68,6 +68,14 @@ from domain.vocabulary import (
 REOPEN_WINDOW = timedelta(days=30)
 
 
+def reopen_window_passed(
+    closed_at: datetime, at: datetime, window: timedelta = REOPEN_WINDOW
+) -> bool:
+    """Whether a ticket closed at ``closed_at`` can no longer be reopened at ``at``: then
+    its requester files a follow-up that links to it instead."""
+    return at - closed_at > window
+
+
 def checked_body(value: str) -> str:
     return checked_text("body", value, max_bytes=BODY_MAX_BYTES)
 
@@ -626,7 +634,7 @@ class Ticket(ChainedAggregate):
                     status=self.status,
                 )
             )
-        if stamp.at - self.closed_at > window:
+        if reopen_window_passed(self.closed_at, stamp.at, window):
             raise ReopenWindowPassed(self.number, window.days)
         self._reopened(cycle=self.cycle + 1, sla_terms=sla_terms, stamp=stamp)
 

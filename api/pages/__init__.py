@@ -24,14 +24,21 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.pages import account, home, insight, settings, sign_in
+from api.pages import account, home, insight, portal, settings, sign_in
 from api.pages.templating import page
 from api.pages.visitors import CsrfRefused, SignInNeeded, Visitor, chosen_language, sign_in_path
 from api.problems import problem
 from domain.messages import Msg
 from languages import known
 
-ROUTERS = [sign_in.router, home.router, insight.router, account.router, settings.router]
+ROUTERS = [
+    sign_in.router,
+    home.router,
+    insight.router,
+    account.router,
+    settings.router,
+    portal.router,
+]
 """Every router of pages, in the order they are included."""
 
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz", "/metrics")

@@ -12,7 +12,9 @@ from fastapi.responses import Response
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem, responses
+from api.runtime import Runtime
 from api.schemas.attachments import AttachmentOut
+from desk.access import Principal
 from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
@@ -70,6 +72,15 @@ def download_attachment(
     ticket detail view knows it: pass ``min_position`` to wait for a write you made).
     Always a download (``attachment``), under the file's name, never sniffed."""
     allowed(who, "download_attachment")
+    return download_answer(runtime, who, attachment_id, min_position)
+
+
+def download_answer(
+    runtime: Runtime, who: Principal, attachment_id: str, min_position: int | None = None
+) -> Response:
+    """The file as a download for ``who`` (its uploader, or one who may see a ticket that
+    carries it); any other file is refused as one that does not exist. The API's route and
+    the portal's both answer with it."""
     with read_problems():
         found = runtime.uploads.download(
             attachment_id,

@@ -3,17 +3,13 @@ ticket lists and a ticket's detail."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.answers import list_filter, merged_ticket, paging, read_problems, ticket_page
-from api.answers import ticket_detail as ticket_detail_answer
 from api.deps import CurrentPrincipal, RuntimeDep, allowed, not_modified
 from api.problems import Problem, responses
-from api.runtime import Runtime
 from api.schemas.lists import TicketPage, TicketQuery
 from api.schemas.ticket_detail import TicketDetail
 from api.schemas.ticket_fields import CustomFieldsIn
@@ -34,14 +30,11 @@ from api.schemas.tickets import (
     TicketFiling,
     TypeIn,
 )
+from api.ticket_reads import ticket_list, visible_detail
 from api.writes import TicketWrite, merge_answer, merge_recovery, visible_ticket
 from desk.access import (
-    Principal,
     author_role,
-    may_read_notes,
-    may_see_callback,
-    may_see_ticket,
-    reads_every_ticket,
+    may_rate,
 )
 from domain.channels import ChatLine
 from domain.messages import Msg
@@ -162,7 +155,7 @@ def reopen(ticket: str, write: TicketWrite) -> JSONResponse:
 def rate_satisfaction(ticket: str, rating: RatingIn, write: TicketWrite) -> JSONResponse:
     """The requester rates a closed ticket from 1 to 5."""
     owner = write.ticket("rate_satisfaction", ticket)
-    if write.who.id != owner.requester_id:
+    if not may_rate(write.who, owner):
         raise Problem(403, "requester-only", Msg("Only the person who filed the ticket rates it."))
     return write.change(
         owner, rating, write.desk.rate_satisfaction, score=rating.score, comment=rating.comment
@@ -237,36 +230,7 @@ def list_tickets(
     """The caller's tickets: requesters their own, team admins theirs or (scope=team) their
     account's, staff every ticket (scope=mine: assigned to them)."""
     allowed(who, "list_tickets")
-    staff = reads_every_ticket(who)
-    scope = query.scope or ("all" if staff else "mine")
-    page = paging(query)
-    with read_problems():
-        if staff:
-            if scope == "team":
-                raise Problem(403, "scope-not-allowed", Msg("scope=team is for team admins."))
-            where = list_filter(query, who, runtime.desk.ticket_fields)
-            if scope == "mine":
-                where = dataclasses.replace(where, assignees=(who.id,))
-            return ticket_page(runtime.reads.inbox(where, page), staff=True)
-        if scope == "all" or (scope == "team" and who.role != "team_admin"):
-            raise Problem(
-                403,
-                "scope-not-allowed",
-                Msg("scope={scope} is not open to the {role} role.", scope=scope, role=who.role),
-            )
-        if scope == "team":
-            where = list_filter(
-                query, who, runtime.desk.ticket_fields, account_ids=(str(who.account_id),)
-            )
-        else:
-            where = list_filter(  # their own, and those that copy them (CCs)
-                query,
-                who,
-                runtime.desk.ticket_fields,
-                participant_id=who.id,
-                account_ids=(str(who.account_id),),
-            )
-        return ticket_page(runtime.reads.customer_tickets(where, page), staff=False)
+    return ticket_list(runtime, who, query)
 
 
 @router.get(
@@ -284,40 +248,14 @@ def ticket_detail(
 ) -> Response:
     """The ticket, its conversation and files; internal notes for staff. ETag: its version."""
     allowed(who, "ticket_detail")
-    unseen = Problem(
-        404, "unknown-ticket", Msg("No ticket {ticket} that you can see.", ticket=ticket)
-    )
-    with read_problems():
-        owner = runtime.reads.owner_of(ticket, min_position)
-    if owner is None or not may_see_ticket(who, owner):
-        raise unseen
-    staff, with_callback = may_read_notes(who), may_see_callback(who, owner)
-    seen_by = "staff" if staff else "requester" if with_callback else "customer"
-    found = runtime.reads.ticket(ticket, with_internal_notes=staff, seen_by=seen_by)
-    if found is None:
-        raise unseen
-    detail = ticket_detail_answer(
-        *found,
+    detail = visible_detail(
+        runtime,
+        who,
+        ticket,
         lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
-        with_callback=with_callback,
-        definitions=runtime.desk.ticket_fields(),
+        min_position,
     )
-    detail.merged = [
-        merged_ticket(m.number, merged_read(runtime, who, m.number)) for m in detail.merged
-    ]
     etag = f'"{detail.version}"'
     if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return JSONResponse(detail.model_dump(mode="json", exclude_unset=True), headers={"ETag": etag})
-
-
-def merged_read(
-    runtime: Runtime, who: Principal, number: str
-) -> tuple[dict[str, Any], dict[str, str]] | None:
-    """A ticket merged into the one read, as ``who`` may see it; ``None`` if they may not."""
-    owner = runtime.reads.owner_of(number)
-    if owner is None or not may_see_ticket(who, owner):
-        return None
-    staff = may_read_notes(who)
-    seen_by = "staff" if staff else "requester" if who.id == owner.requester_id else "customer"
-    return runtime.reads.ticket(number, with_internal_notes=staff, seen_by=seen_by)

@@ -1,0 +1,602 @@
+"""The customers' support portal: my tickets, a new ticket (with suggested help articles),
+and a ticket's conversation.
+
+Each route asks the role matrix with the key of the API endpoint it stands for, reads
+through the same functions (``api/ticket_reads.py``, the views' reads) and writes through
+the same desk calls, stamped "via web". Forms post, then redirect (303) to the page that
+shows what they did, carrying the write's position so that page waits for its view; a
+refusal of the desk re-renders the form with the reason next to its field.
+
+The tabs of "my tickets" are the desk's three statuses, one tab each (Open, Pending:
+waiting for the customer, Closed) and All. A closed ticket is reopened within the desk's
+reopen window; after it, "File a follow-up" opens a new ticket linked to it
+(``follow_up_of``, as the API files one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
+from pydantic import ValidationError
+
+from api.deps import RuntimeDep
+from api.pages.templating import page
+from api.pages.visitors import SignedIn, Visitor, permitted, stamp_of
+from api.problems import Problem, refusal_status
+from api.routers.attachments import download_answer
+from api.runtime import Runtime
+from api.schemas.lists import TicketQuery
+from api.ticket_reads import ticket_list, visible_detail
+from api.writes import visible_ticket
+from desk.access import author_role, may_rate
+from desk.answers import AttachmentRef
+from domain.account import FILING_PLANS, check_plan_includes_support
+from domain.errors import DocketError, InvalidField, NotAMember, PlanNotEntitled
+from domain.messages import Msg, Text
+from domain.ticket import reopen_window_passed
+from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
+
+router = APIRouter(include_in_schema=False)
+
+TABS: dict[str, tuple[str, ...]] = {
+    "open": ("open",),
+    "pending": ("pending",),
+    "closed": ("closed",),
+    "all": (),
+}
+"""Each tab of "my tickets" and the statuses it lists (All: every status)."""
+
+assert {s for statuses in TABS.values() for s in statuses} == set(STATUSES)
+
+TAB_WORDS: dict[str, Any] = {
+    "open": Msg("Open"),
+    "pending": Msg("Waiting for you"),
+    "closed": Msg("Closed"),
+    "all": Msg("All"),
+}
+STATUS_WORDS: dict[str, Any] = {
+    "open": Msg("Open"),
+    "pending": Msg("Waiting for you"),
+    "closed": Msg("Closed"),
+}
+TYPE_WORDS: dict[str, Any] = {
+    "question": Msg("Question"),
+    "bug": Msg("Bug"),
+    "feature_request": Msg("Feature request"),
+    "billing": Msg("Billing"),
+    "technical": Msg("Technical"),
+    "other": Msg("Other"),
+}
+PRIORITY_WORDS: dict[str, Any] = {
+    "low": Msg("Low"),
+    "normal": Msg("Normal"),
+    "high": Msg("High"),
+    "urgent": Msg("Urgent"),
+}
+CREATED_WORDS: dict[str, Any] = {
+    "": Msg("Any time"),
+    "today": Msg("Today"),
+    "this_week": Msg("This week"),
+    "this_month": Msg("This month"),
+    "custom": Msg("From … to …"),
+}
+AUTHOR_WORDS: dict[str, Any] = {
+    "agent": Msg("support agent"),
+    "collaborator": Msg("team admin (collaborator)"),
+    "requester": Msg("requester"),
+    "cc": Msg("copied"),
+}
+PAGE_SIZE = 25
+SUGGESTIONS = 5
+
+WORDS: dict[str, Any] = {
+    "tab_words": TAB_WORDS,
+    "status_words": STATUS_WORDS,
+    "type_words": TYPE_WORDS,
+    "priority_words": PRIORITY_WORDS,
+    "created_words": CREATED_WORDS,
+    "author_words": AUTHOR_WORDS,
+    "types": TICKET_TYPES,
+    "priorities": PRIORITIES,
+}
+
+
+def products_of(runtime: Runtime, visitor: Visitor) -> tuple[list[str], str | None]:
+    """The products of the visitor's account and its plan (as the subscription view
+    holds them)."""
+    account_id = visitor.signed_in.account_id
+    found = runtime.reads.subscription(str(account_id)) if account_id else None
+    if found is None:
+        return [], None
+    return list(found["products"]), str(found["plan"])
+
+
+# --- my tickets ----------------------------------------------------------------------------
+
+
+@router.get("/support")
+def my_tickets(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    tab: str = "open",
+    type: str = "",
+    priority: str = "",
+    product: str = "",
+    created: str = "",
+    created_from: str = "",
+    created_to: str = "",
+    q: str = "",
+    cursor: str = "",
+    trail: Annotated[list[str] | None, Query()] = None,
+    at: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> Response:
+    who = permitted(visitor, "list_tickets").signed_in
+    tab = tab if tab in TABS else "open"
+    chosen = {
+        "type": type, "priority": priority, "product": product, "created": created,
+        "created_from": created_from, "created_to": created_to, "q": q.strip(),
+    }  # fmt: skip
+    errors: dict[str, Text] = {}
+    span = created
+    if created == "custom":
+        span = f"{created_from}..{created_to}" if created_from or created_to else ""
+    tickets: list[Any] = []
+    next_cursor = None
+    try:
+        query = TicketQuery.model_validate(
+            {
+                "status": list(TABS[tab]),
+                "type": [type] if type else [],
+                "priority": [priority] if priority else [],
+                "product": [product] if product else [],
+                "created": span or None,
+                "tz": visitor.time_zone or "UTC",
+                "q": chosen["q"] or None,
+                "limit": PAGE_SIZE,
+                "cursor": cursor or None,
+                "min_position": at,
+            }
+        )
+        found = ticket_list(runtime, who, query)
+        tickets, next_cursor = found.tickets, found.next_cursor
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            field = str(error["loc"][0]) if error["loc"] else "q"
+            errors[field] = Msg("Choose one of the values offered.")
+    except Problem as refused:
+        if refused.status != 422 and refused.code != "bad-cursor":
+            raise
+        field = str(refused.extra.get("errors", [{}])[0].get("field", "q"))
+        errors["created" if field == "created" else field] = refused.detail
+    earlier = list(trail or [])
+    filters = {k: v for k, v in chosen.items() if v}
+    context = {
+        **WORDS,
+        "tab": tab,
+        "tabs": TABS,
+        "chosen": chosen,
+        "errors": errors,
+        "tickets": tickets,
+        "products": products_of(runtime, visitor)[0],
+        "tab_link": lambda name: "/support?" + urlencode({"tab": name, **filters}),
+        "next_link": next_cursor and list_link(tab, filters, next_cursor, [*earlier, cursor]),
+        "previous_link": cursor
+        and list_link(tab, filters, earlier[-1] if earlier else "", earlier[:-1]),
+    }
+    return page(request, visitor, "support_list.html", context, status_code=422 if errors else 200)
+
+
+def list_link(tab: str, filters: Mapping[str, str], cursor: str, trail: list[str]) -> str:
+    """A page of the list: its cursor, and the cursors of the pages before it (so the
+    next one links back)."""
+    asked = {"tab": tab, **filters, "cursor": cursor, "trail": trail}
+    return "/support?" + urlencode({k: v for k, v in asked.items() if v}, doseq=True)
+
+
+# --- a new ticket --------------------------------------------------------------------------
+
+
+def new_ticket_page(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    typed: Mapping[str, Any],
+    *,
+    errors: Mapping[str, Text] | None = None,
+    kept: list[AttachmentRef] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The form (as typed so far), or, for a plan that does not include support, why not,
+    which plans do, and where to ask instead."""
+    products, plan = products_of(runtime, visitor)
+    try:
+        check_plan_includes_support(plan or "free")
+    except PlanNotEntitled as refusal:
+        unavailable = {
+            "reason": refusal.message,
+            "plans": [p.title() for p in FILING_PLANS],
+            "community_url": runtime.settings.community_url,
+        }
+        return page(request, visitor, "support_unavailable.html", unavailable)
+    context: dict[str, Any] = {
+        **WORDS,
+        "typed": typed,
+        "errors": errors or {},
+        "kept": kept or [],
+        "products": products,
+    }
+    return page(request, visitor, "support_new.html", context, status_code=status_code)
+
+
+@router.get("/support/new")
+def new_ticket(
+    request: Request, runtime: RuntimeDep, visitor: SignedIn, follow_up_of: str = ""
+) -> Response:
+    permitted(visitor, "file_ticket")
+    typed = {"type": "question", "priority": "normal", "follow_up_of": follow_up_of[:64]}
+    return new_ticket_page(request, runtime, visitor, typed)
+
+
+@router.post("/support/new")
+def file_ticket(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    subject: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    type: Annotated[str, Form()] = "question",
+    priority: Annotated[str, Form()] = "normal",
+    product: Annotated[str, Form()] = "",
+    follow_up_of: Annotated[str, Form()] = "",
+    help_session: Annotated[str, Form()] = "",
+    attachment: Annotated[list[str] | None, Form()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    who = permitted(visitor, "file_ticket").signed_in
+    typed = {
+        "subject": subject, "description": description, "type": type, "priority": priority,
+        "product": product, "follow_up_of": follow_up_of[:64], "help_session": help_session,
+    }  # fmt: skip
+    kept: list[AttachmentRef] = []
+    try:
+        if who.account_id is None:
+            raise NotAMember(Msg("Only members of a customer account file tickets."))
+        kept = runtime.uploads.attachable(list(attachment or [])[:20], who.id)
+        kept += uploaded(runtime, who.id, files)
+        receipt = runtime.desk.file_ticket(
+            account_id=who.account_id,
+            requester_id=who.id,
+            subject=subject,
+            description=description,
+            type=type,
+            priority=priority,
+            product=product,
+            follow_up_of=follow_up_of or None,
+            help_session=session_of(help_session),
+            attachments=kept,
+            custom_fields={},
+            stamp=stamp_of(visitor),
+        )
+    except DocketError as refused:
+        field = refused.field if isinstance(refused, InvalidField) else "form"
+        return new_ticket_page(
+            request,
+            runtime,
+            visitor,
+            typed,
+            errors={form_field(field): refused.message},
+            kept=kept,
+            status_code=refusal_status(refused),
+        )
+    query = urlencode({"filed": "1", "at": receipt.position})
+    return RedirectResponse(f"/support/tickets/{receipt.number}?{query}", status_code=303)
+
+
+def form_field(field: str) -> str:
+    """The form's field a refusal names (a file's refusal goes next to the files)."""
+    known = ("subject", "description", "type", "priority", "product", "follow_up_of")
+    return field if field in known else "files" if "attachment" in field else "form"
+
+
+def uploaded(
+    runtime: Runtime, person_id: str, files: list[UploadFile] | None
+) -> list[AttachmentRef]:
+    """The files sent with a form, each checked and kept as an upload (``POST
+    /v1/attachments``'s call); a file input left empty sends none."""
+    refs = []
+    for file in files or []:
+        if not file.filename:
+            continue
+        uploads = runtime.uploads
+        refs.append(
+            uploads.upload(
+                data=file.file.read(uploads.max_bytes + 1),
+                filename=file.filename,
+                content_type=file.content_type or "",
+                uploaded_by=person_id,
+            )
+        )
+    return refs
+
+
+def session_of(text: str) -> UUID | None:
+    try:
+        return UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+@router.get("/support/suggestions")
+def suggestions(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    subject: str = "",
+    description: str = "",
+    product: str = "",
+    help_session: str = "",
+) -> Response:
+    """The help articles that may answer the ticket being written (an htmx fragment, the
+    API's suggestion read), and the help session they are suggested in."""
+    permitted(visitor, "read_articles")
+    text = f"{subject[:200]} {description[:2000]}".strip()
+    rows = runtime.reads.suggest_articles(
+        text, product=product[:200] or None, language=None, limit=SUGGESTIONS
+    )
+    session = session_of(help_session) or uuid4()
+    articles = [{**r, "snippet": marked(str(r["snippet"]))} for r in rows]
+    context = {"articles": articles, "help_session": str(session), "asked": bool(text)}
+    return page(request, visitor, "support_suggestions.html", context)
+
+
+def marked(snippet: str) -> Markup:
+    """The suggestion's snippet, escaped, its matched words (``<b>`` in the view) marked."""
+    return Markup(
+        str(escape(snippet)).replace("&lt;b&gt;", "<mark>").replace("&lt;/b&gt;", "</mark>")
+    )
+
+
+@router.post("/support/articles/{article_id}/open")
+def open_article(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    article_id: UUID,
+    help_session: Annotated[str, Form()] = "",
+) -> Response:
+    """Record that a suggested article was opened (the API's ``open_article``), then show
+    it: inline to htmx, else as a page of its own."""
+    who = permitted(visitor, "open_article").signed_in
+    if who.account_id is None:
+        raise Problem(403, "not-a-member", Msg("Only members of a customer account do this."))
+    session = session_of(help_session)
+    position = None
+    if session is not None:
+        position = runtime.desk.open_article(
+            session, article_id=article_id, person_id=who.id, account_id=str(who.account_id),
+            stamp=stamp_of(visitor),
+        )  # fmt: skip
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/support/articles/{article_id}", status_code=303)
+    return article_page(request, runtime, visitor, article_id, position, fragment=True)
+
+
+@router.get("/support/articles/{article_id}")
+def read_article(
+    request: Request, runtime: RuntimeDep, visitor: SignedIn, article_id: UUID
+) -> Response:
+    permitted(visitor, "read_articles")
+    return article_page(request, runtime, visitor, article_id, None, fragment=False)
+
+
+def article_page(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    article_id: UUID,
+    position: int | None,
+    *,
+    fragment: bool,
+) -> Response:
+    row = runtime.reads.article(article_id, position)
+    if row is None or row["withdrawn"]:
+        raise Problem(
+            404, "unknown-article", Msg("No article {article_id!r}.", article_id=str(article_id))
+        )
+    template = "support_article_fragment.html" if fragment else "support_article.html"
+    return page(request, visitor, template, {"article": row})
+
+
+# --- a ticket ------------------------------------------------------------------------------
+
+
+def ticket_page(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    number: str,
+    *,
+    at: int | None = None,
+    notice: Text | None = None,
+    errors: Mapping[str, Text] | None = None,
+    typed: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    who = permitted(visitor, "ticket_detail").signed_in
+    detail = visible_detail(runtime, who, number, lambda a: f"/support/files/{a}", at)
+    files = {f.id: f for f in detail.attachments}
+    in_replies = {a for m in detail.conversation for a in m.attachments}
+    filed_with = [f.id for f in detail.attachments if f.id not in in_replies]
+    now = datetime.now(UTC)
+    closed = detail.status == "closed"
+    may_reopen = (
+        closed
+        and detail.closed_at is not None
+        and detail.merged_into is None
+        and not reopen_window_passed(detail.closed_at, now, runtime.desk.reopen_window)
+    )
+    owner = runtime.reads.owner_of(detail.number)
+    context = {
+        **WORDS,
+        "ticket": detail,
+        "files": files,
+        "filed_with": filed_with,
+        "notice": notice,
+        "errors": errors or {},
+        "typed": typed or {},
+        "closed": closed,
+        "may_reopen": may_reopen,
+        "may_rate": closed and owner is not None and may_rate(who, owner),
+    }
+    return page(request, visitor, "support_ticket.html", context, status_code=status_code)
+
+
+@router.get("/support/tickets/{number}")
+def ticket(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    at: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    filed: str = "",
+    done: str = "",
+) -> Response:
+    notice: Text | None = None
+    if filed:
+        notice = Msg("Ticket {number} is filed; we emailed you a confirmation.", number=number)
+    elif done in DONE:
+        notice = DONE[done]
+    return ticket_page(request, runtime, visitor, number, at=at, notice=notice)
+
+
+DONE = {
+    "replied": Msg("Your reply is added."),
+    "solved": Msg("The ticket is marked as solved."),
+    "reopened": Msg("The ticket is open again."),
+    "rated": Msg("Thank you for your rating."),
+}
+
+
+def ticket_write(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    number: str,
+    endpoint: str,
+    done: str,
+    write: Any,
+    *,
+    field: str = "form",
+    typed: Mapping[str, Any] | None = None,
+) -> Response:
+    """One change of the ticket through the desk, as the API's ``endpoint`` makes it: then
+    back to the ticket (303), or the ticket with the refusal next to ``field``."""
+    who = permitted(visitor, endpoint).signed_in
+    owner = visible_ticket(runtime, who, number)
+    try:
+        receipt = write(who, owner)
+    except DocketError as refused:
+        return ticket_page(
+            request,
+            runtime,
+            visitor,
+            number,
+            errors={field: refused.message},
+            typed=typed,
+            status_code=refusal_status(refused),
+        )
+    query = urlencode({"done": done, "at": receipt.position})
+    return RedirectResponse(f"/support/tickets/{receipt.number}?{query}", status_code=303)
+
+
+@router.post("/support/tickets/{number}/reply")
+def reply(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    body: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    def write(who: Any, owner: Any) -> Any:
+        role = author_role(who, owner)
+        return runtime.desk.add_message(
+            owner.ticket_id,
+            author_id=who.id,
+            author_role=role,
+            body=body,
+            attachments=uploaded(runtime, who.id, files),
+            stamp=stamp_of(visitor, role if role in ("collaborator", "cc") else None),
+        )
+
+    return ticket_write(
+        request, runtime, visitor, number, "add_message", "replied", write,
+        field="body", typed={"body": body},
+    )  # fmt: skip
+
+
+@router.post("/support/tickets/{number}/solve")
+def mark_solved(request: Request, runtime: RuntimeDep, visitor: SignedIn, number: str) -> Response:
+    def write(who: Any, owner: Any) -> Any:
+        return runtime.desk.change_status(
+            owner.ticket_id, to_status="closed", stamp=stamp_of(visitor)
+        )
+
+    return ticket_write(request, runtime, visitor, number, "change_status", "solved", write)
+
+
+@router.post("/support/tickets/{number}/reopen")
+def reopen(request: Request, runtime: RuntimeDep, visitor: SignedIn, number: str) -> Response:
+    def write(who: Any, owner: Any) -> Any:
+        return runtime.desk.reopen(owner.ticket_id, stamp=stamp_of(visitor))
+
+    return ticket_write(request, runtime, visitor, number, "reopen", "reopened", write)
+
+
+@router.post("/support/tickets/{number}/rating")
+def rate(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    score: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    def write(who: Any, owner: Any) -> Any:
+        if not may_rate(who, owner):
+            raise Problem(
+                403, "requester-only", Msg("Only the person who filed the ticket rates it.")
+            )
+        return runtime.desk.rate_satisfaction(
+            owner.ticket_id, score=whole(score), comment=comment, stamp=stamp_of(visitor)
+        )
+
+    return ticket_write(
+        request, runtime, visitor, number, "rate_satisfaction", "rated", write,
+        field="rating", typed={"comment": comment},
+    )  # fmt: skip
+
+
+def whole(text: str) -> int:
+    """A number sent by a form, 0 for none (the desk says what it takes)."""
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+@router.get("/support/files/{attachment_id}")
+def download(
+    request: Request, runtime: RuntimeDep, visitor: SignedIn, attachment_id: str
+) -> Response:
+    """A file of a ticket the visitor may see (or their own upload): the API's download."""
+    who = permitted(visitor, "download_attachment").signed_in
+    return download_answer(runtime, who, attachment_id)
