@@ -15,6 +15,7 @@ reopen window; after it, "File a follow-up" opens a new ticket linked to it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -42,6 +43,7 @@ from domain.errors import DocketError, InvalidField, NotAMember, PlanNotEntitled
 from domain.messages import Msg, Text
 from domain.ticket import reopen_window_passed
 from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
+from projections.articles import plain_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -412,7 +414,20 @@ def article_page(
             404, "unknown-article", Msg("No article {article_id!r}.", article_id=str(article_id))
         )
     template = "support_article_fragment.html" if fragment else "support_article.html"
-    return page(request, visitor, template, {"article": row})
+    return page(request, visitor, template, {"article": row, "blocks": blocks(row["body"])})
+
+
+def blocks(markdown: str) -> list[tuple[str, str]]:
+    """An article's Markdown as plain blocks to show: headings, list items and paragraphs
+    (the words only, as the suggestions search them; no HTML of the article's is shown)."""
+    shown = []
+    for block in re.split(r"\n\s*\n", markdown.strip()):
+        kind = "heading" if block.lstrip().startswith("#") else "paragraph"
+        text = " ".join(plain_text(block).split()).replace("( ", "(")
+        text = re.sub(r" ([.,)])", r"\1", text)  # where bold markup stood
+        if text:
+            shown.append((kind, text))
+    return shown
 
 
 # --- a ticket ------------------------------------------------------------------------------

@@ -122,7 +122,9 @@ def test_the_tabs_a_filter_and_search_narrow_my_tickets(
     bug = api_ticket(site, subject=f"Crash {word}", type="bug", priority="high")
     question = api_ticket(site, subject=f"How to share {word}", type="question")
     closed = api_ticket(site, subject=f"Invoice {word}", type="billing")
-    done = api_write(site, "requester", f"/v1/tickets/{closed['number']}/status", {"status": "closed"})
+    done = api_write(
+        site, "requester", f"/v1/tickets/{closed['number']}/status", {"status": "closed"}
+    )
     page = sign_in(offline, site, "requester")
 
     def shown() -> set[str]:
