@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from psycopg_pool import ConnectionPool
 
 from api.demo import demo_id
@@ -93,9 +93,8 @@ def test_a_requester_files_a_ticket_with_a_file_after_opening_a_suggested_articl
     page.get_by_label("Type").select_option("bug")
     page.get_by_label("Priority").select_option("high")
     page.get_by_label("Product").select_option("Files")
-    page.set_input_files(
-        "#files", files=[{"name": "sync-log.txt", "mimeType": "text/plain", "buffer": b"E42"}]
-    )
+    log = FilePayload(name="sync-log.txt", mimeType="text/plain", buffer=b"E42")
+    page.set_input_files("#files", files=[log])
     expect(page.locator("[data-chosen]")).to_have_text("sync-log.txt")
     page.get_by_role("button", name="Send", exact=True).click()
 
@@ -186,7 +185,7 @@ def test_the_conversation_shows_an_agents_reply_never_a_note_and_takes_a_reply_w
 
     page.get_by_label("Your message").fill("Firefox 128, screenshot attached.")
     page.set_input_files(
-        "#files", files=[{"name": "screen.png", "mimeType": "image/png", "buffer": PNG}]
+        "#files", files=[FilePayload(name="screen.png", mimeType="image/png", buffer=PNG)]
     )
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_role("status")).to_have_text("Your reply is added.")
@@ -346,3 +345,23 @@ PNG = bytes.fromhex(
     "0000000d49444154789c6360f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
 )
 """A one-pixel PNG (the upload checks a file's bytes are of its type)."""
+
+
+def test_a_file_over_the_body_limit_and_within_the_attachment_limit_is_filed(
+    offline: OfflineContext, site: Server
+) -> None:
+    page = sign_in(offline, site, "requester")
+    page.goto("/support/new")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    assert csrf is not None
+    big = FilePayload(name="big-log.txt", mimeType="text/plain", buffer=b"log line\n" * 240_000)
+    answer = page.request.post(
+        "/support/new",
+        multipart={
+            "csrf": csrf, "subject": "A large log", "description": "Attached.",
+            "product": "Files", "files": big,
+        },
+    )  # fmt: skip
+    assert answer.ok, answer.text()
+    assert NUMBER.search(answer.url)
+    assert "big-log.txt" in answer.text()
