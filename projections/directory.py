@@ -205,6 +205,16 @@ def accounts(conn: psycopg.Connection[Any], t: Tables) -> list[dict[str, Any]]:
         ).fetchall()
 
 
+def account(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> dict[str, Any] | None:
+    """An account's name, plan, account-wide support tier and calendar."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT account_id, name, plan, support_tier, calendar FROM {t(ACCOUNTS)} "
+            "WHERE account_id = %s",
+            (account_id,),
+        ).fetchone()
+
+
 def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[dict[str, Any]]:
     """Everyone the directory knows at that address (case-insensitive): staff first."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -222,6 +222,12 @@ class Reads:
         with self.pool.connection() as conn:
             return directory.person(conn, self.tables, person_id)
 
+    def account(self, account_id: str) -> dict[str, Any] | None:
+        """An account's name, plan and support tier, as the directory knows it (staff read
+        it beside a ticket: the plans are on the contact queue's answers too)."""
+        with self.pool.connection() as conn:
+            return directory.account(conn, self.tables, account_id)
+
     # --- tickets ------------------------------------------------------------------------
 
     def owner_of(self, ref: str, min_position: int | None = None) -> TicketOwner | None:

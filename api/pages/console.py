@@ -1,0 +1,578 @@
+"""The agents' console: the inbox, live, and a ticket worked from one page.
+
+``/console`` is ``GET /v1/inbox`` as a page: the same query model and filter
+(:mod:`api.inbox_filters`), the same read and the same rows (:func:`api.answers.ticket_page`),
+for the same roles (the ``inbox`` key). ``?fragment=1`` answers the list alone, which
+``console.js`` fetches again when ``/console/events`` tells it something happened.
+
+``/console/events`` is a server-sent event stream of the ticket events after a log
+position, read from the change feed's view as ``GET /v1/feed`` reads it: each event's
+``id`` is its position, so a browser that reconnects (sending ``Last-Event-ID``) gets
+exactly what came after the last one it saw. It tells only the event's kind and the
+ticket's number, never a text: the page reads the rest through the inbox. It polls
+the view from an async generator (a thread of the pool only for each short read),
+sends a comment line as a heartbeat when quiet, and ends after :data:`STREAM_LIFETIME`
+(the browser reconnects where it was).
+
+``/console/tickets/{number}`` is the detail staff read (``GET /v1/tickets/{t}``, through
+:func:`api.ticket_reads.visible_detail`) with one small form per change, each the desk call
+its API route makes, carrying the version the page was rendered at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.answers import paging, read_problems, ticket_page
+from api.deps import RuntimeDep
+from api.inbox_filters import inbox_filter, query_of
+from api.pages.templating import page
+from api.pages.visitors import SignedIn, Visitor, permitted, stamp_of
+from api.problems import STATUS_OF, Problem, invalid_input
+from api.runtime import Runtime
+from api.schemas.lists import TicketPage
+from api.schemas.ticket_detail import TicketDetail
+from api.ticket_reads import visible_detail
+from api.writes import visible_ticket
+from desk.access import author_role
+from desk.answers import AttachmentRef, Receipt
+from domain import errors
+from domain.messages import Msg, Text
+from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
+
+router = APIRouter(include_in_schema=False)
+
+STREAM_LIFETIME = 600.0
+"""Seconds one event stream lives; the browser then reconnects with ``Last-Event-ID``."""
+HEARTBEAT = 15.0
+"""Seconds of quiet after which the stream sends a comment line, so proxies keep it open."""
+POLL = 0.5
+"""Seconds between two looks at the feed's view while nothing is new."""
+RETRY_MS = 2000
+"""How long a browser waits before it reconnects a stream that ended."""
+FEED_BATCH = 200
+BREACHING_CHOICES = (60, 240, 1440)
+"""The "due within" choices of the inbox's filters, in minutes."""
+
+
+# --- the inbox -------------------------------------------------------------------------
+
+
+def inbox_parameters(request: Request) -> dict[str, list[str]]:
+    """The query string as the inbox reads it, without the page's own ``fragment`` and
+    without the empty values a filter form sends for "any"."""
+    kept: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        if name != "fragment" and value != "":
+            kept.setdefault(name, []).append(value)
+    return kept
+
+
+@dataclass
+class InboxRead:
+    found: TicketPage | None = None
+    error: Text | None = None
+    error_field: str = ""
+    status: int = 200
+
+
+def read_inbox(runtime: Runtime, visitor: Visitor, parameters: dict[str, list[str]]) -> InboxRead:
+    """The inbox for these parameters, as ``GET /v1/inbox`` answers it; a refused filter or
+    cursor is told back with the field it names."""
+    who = visitor.signed_in
+    try:
+        query = query_of(parameters)
+        with read_problems():
+            where = inbox_filter(query, who, runtime.desk.ticket_fields)
+            return InboxRead(ticket_page(runtime.reads.inbox(where, paging(query)), staff=True))
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        named = ".".join(str(p) for p in first["loc"][:1])
+        return InboxRead(error=invalid_input(first), error_field=named, status=422)
+    except Problem as refused:
+        if refused.status not in (400, 422):
+            raise
+        fields = refused.extra.get("errors") or [{"field": ""}]
+        return InboxRead(
+            error=refused.detail, error_field=str(fields[0]["field"]), status=refused.status
+        )
+
+
+def page_link(parameters: dict[str, list[str]], **changes: str | None) -> str:
+    """``/console`` with these parameters, some changed (``None`` drops one)."""
+    merged = {k: list(v) for k, v in parameters.items() if k not in ("cursor", "min_position")}
+    for name, value in changes.items():
+        merged.pop(name, None)
+        if value is not None:
+            merged[name] = [value]
+    query = urlencode([(k, v) for k, values in merged.items() for v in values])
+    return "/console" + (f"?{query}" if query else "")
+
+
+def agents_of(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The active agents of the support groups, once each, by name."""
+    agents = {a["id"]: a for g in groups for a in g["agents"] if a["active"]}
+    return sorted(agents.values(), key=lambda a: (a["name"], a["id"]))
+
+
+@router.get("/console")
+def inbox_page(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> Response:
+    permitted(visitor, "inbox")
+    parameters = inbox_parameters(request)
+    read = read_inbox(runtime, visitor, parameters)
+    groups = runtime.reads.groups()
+    context = {
+        "inbox": read.found,
+        "error": read.error,
+        "error_field": read.error_field,
+        "chosen": parameters,
+        "link": lambda **changes: page_link(parameters, **changes),
+        "groups": groups,
+        "agents": agents_of(groups),
+        "breaching_choices": BREACHING_CHOICES,
+    }
+    fragment = request.query_params.get("fragment") == "1"
+    template = "console_inbox_list.html" if fragment else "console_inbox.html"
+    return page(request, visitor, template, context, status_code=read.status)
+
+
+# --- the live stream -------------------------------------------------------------------
+
+FeedRead = Callable[[int], Awaitable[tuple[list[dict[str, Any]], int]]]
+"""Ticket events after a position, and the position read up to."""
+
+
+def event_message(row: dict[str, Any]) -> str:
+    """One event as the stream tells it: its position, its kind, its ticket's number."""
+    data = json.dumps({"kind": row["kind"], "number": row["ticket_number"]})
+    return f"id: {row['position']}\ndata: {data}\n\n"
+
+
+async def console_events(
+    read: FeedRead,
+    after: int,
+    first: tuple[list[dict[str, Any]], int] | None = None,
+    *,
+    lifetime: float = STREAM_LIFETIME,
+    heartbeat: float = HEARTBEAT,
+    poll: float = POLL,
+) -> AsyncIterator[str]:
+    """The stream's text: every ticket event after ``after`` as it arrives, a heartbeat
+    when quiet, for ``lifetime`` seconds (``first``: the first read, made already)."""
+    yield f"retry: {RETRY_MS}\n\n"
+    started = quiet_since = time.monotonic()
+    while True:
+        rows, after = first if first is not None else await read(after)
+        first = None
+        for row in rows:
+            yield event_message(row)
+        now = time.monotonic()
+        if rows:
+            quiet_since = now
+        elif now - quiet_since >= heartbeat:
+            yield ": heartbeat\n\n"
+            quiet_since = now
+        if now - started >= lifetime:
+            return
+        if not rows:
+            await asyncio.sleep(poll)
+
+
+def ticket_events_after(runtime: Runtime, after: int) -> tuple[list[dict[str, Any]], int]:
+    """The ticket events of the change feed after ``after`` (as an agent reads the feed),
+    and the position read up to."""
+    with read_problems():
+        found, _ = runtime.reads.feed(
+            after=after, limit=FEED_BATCH, with_staff_only=True, min_position=None
+        )
+    rows = [e for e in found.events if e["ticket_number"] and e["kind"].startswith("Ticket.")]
+    return rows, found.next_after
+
+
+def position_of(text: str | None, field: str) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise Problem(
+            422,
+            "invalid-field",
+            Msg("{field} is a log position: a whole number from 0.", field=field),
+            errors=[{"field": field, "message": Msg("a whole number from 0")}],
+        )
+    return int(text)
+
+
+@router.get("/console/events")
+async def console_stream(
+    request: Request, runtime: RuntimeDep, visitor: SignedIn, after: str | None = None
+) -> Response:
+    permitted(visitor, "inbox")
+    resumed = position_of(request.headers.get("last-event-id"), "Last-Event-ID")
+    start = resumed if resumed is not None else position_of(after, "after") or 0
+
+    async def read(position: int) -> tuple[list[dict[str, Any]], int]:
+        return await run_in_threadpool(ticket_events_after, runtime, position)
+
+    first = await read(start)  # a position past the log is refused now, not mid-stream
+    return StreamingResponse(
+        console_events(read, start, first),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- a ticket --------------------------------------------------------------------------
+
+
+@dataclass
+class Refusal:
+    """A form refused: which form, the field, what to say, and what was typed."""
+
+    form: str
+    field: str
+    message: Text
+    typed: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def timeline(detail: TicketDetail) -> list[dict[str, Any]]:
+    """Replies and internal notes in the order they were written."""
+    entries = [{"note": False, "item": m} for m in detail.conversation]
+    entries += [{"note": True, "item": n} for n in detail.internal_notes or []]
+    return sorted(entries, key=lambda e: e["item"].position)
+
+
+def ticket_page_for(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    number: str,
+    *,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+    min_position: int | None = None,
+) -> Response:
+    detail = visible_detail(
+        runtime,
+        visitor.signed_in,
+        number,
+        lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
+        min_position=min_position,
+    )
+    groups = runtime.reads.groups()
+    context = {
+        "ticket": detail,
+        "timeline": timeline(detail),
+        "files": {f.id: f for f in detail.attachments},
+        "account": runtime.reads.account(detail.account.id),
+        "requester": runtime.reads.person(detail.requester.id),
+        "groups": groups,
+        "agents": agents_of(groups),
+        "statuses": STATUSES,
+        "priorities": PRIORITIES,
+        "types": TICKET_TYPES,
+        "refusal": refusal,
+        "done": request.query_params.get("done"),
+    }
+    return page(request, visitor, "console_ticket.html", context, status_code=status_code)
+
+
+def staff_visitor(visitor: Visitor, number: str) -> Response | None:
+    """Customers read their tickets in the portal: sent there whatever the number (so the
+    answer says nothing of whether it exists); other roles need the inbox's."""
+    principal = visitor.signed_in
+    if principal.role in ("requester", "team_admin"):
+        return RedirectResponse(f"/support/tickets/{number}", status_code=303)
+    permitted(visitor, "inbox")
+    return None
+
+
+@router.get("/console/tickets/{number}")
+def ticket(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    min_position: int | None = None,
+) -> Response:
+    permitted(visitor, "ticket_detail")
+    elsewhere = staff_visitor(visitor, number)
+    if elsewhere is not None:
+        return elsewhere
+    return ticket_page_for(request, runtime, visitor, number, min_position=min_position)
+
+
+def version_of(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 18 else None
+
+
+def refused_status(error: errors.DocketError) -> int:
+    """A conflict (another change got there first, or the ticket's state refuses it) is
+    409; anything else about what was typed, 422."""
+    status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 409)
+    return 409 if status in (409, 412) else 422
+
+
+def refusal_of(form: str, error: errors.DocketError, typed: dict[str, str]) -> Refusal:
+    if isinstance(error, errors.VersionMismatch):
+        message: Text = Msg(
+            "Someone changed this ticket meanwhile: read it again below, then send your "
+            "change again if it still holds."
+        )
+        return Refusal(form, "", message, typed)
+    return Refusal(form, getattr(error, "field", ""), error.message, typed)
+
+
+def work(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    number: str,
+    endpoint: str,
+    form: str,
+    typed: dict[str, str],
+    change: Callable[[Any], Receipt],
+) -> Response:
+    """One change from a form of the ticket page: authorised by the API's key for it, on a
+    ticket the visitor may see, by the desk; Post/Redirect/Get on success, the page again
+    with the refusal by its form otherwise."""
+    permitted(visitor, endpoint)
+    elsewhere = staff_visitor(visitor, number)
+    if elsewhere is not None:
+        return elsewhere
+    owner = visible_ticket(runtime, visitor.signed_in, number)
+    try:
+        receipt = change(owner)
+    except errors.Busy:
+        raise
+    except errors.DocketError as error:
+        return ticket_page_for(
+            request,
+            runtime,
+            visitor,
+            number,
+            refusal=refusal_of(form, error, typed),
+            status_code=refused_status(error),
+        )
+    target = f"/console/tickets/{receipt.number}?min_position={receipt.position}&done={form}"
+    return RedirectResponse(target, status_code=303)
+
+
+VersionField = Annotated[str, Form()]
+
+
+def uploaded(runtime: Runtime, visitor: Visitor, files: list[UploadFile]) -> list[AttachmentRef]:
+    """The files a form carries, kept as the visitor's uploads (``POST /v1/attachments``'s
+    rules); a file input left empty sends a part with no name, which is no file."""
+    kept = []
+    for part in files:
+        if not part.filename:
+            continue
+        content = part.file.read(runtime.uploads.max_bytes + 1)
+        kept.append(
+            runtime.uploads.upload(
+                data=content,
+                filename=part.filename,
+                content_type=part.content_type or "",
+                uploaded_by=visitor.signed_in.id,
+            )
+        )
+    return kept
+
+
+@router.post("/console/tickets/{number}/reply")
+def reply(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    body: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    who = visitor.signed_in
+
+    def change(owner: Any) -> Receipt:
+        role = author_role(who, owner)
+        return runtime.desk.add_message(
+            owner.ticket_id,
+            author_id=who.id,
+            author_role=role,
+            body=body,
+            attachments=uploaded(runtime, visitor, files or []),
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        )
+
+    return work(request, runtime, visitor, number, "add_message", "reply", {"body": body}, change)
+
+
+@router.post("/console/tickets/{number}/note")
+def note(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    return work(
+        request,
+        runtime,
+        visitor,
+        number,
+        "add_internal_note",
+        "note",
+        {"body": body},
+        lambda owner: runtime.desk.add_internal_note(
+            owner.ticket_id,
+            author_id=visitor.signed_in.id,
+            body=body,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        ),
+    )
+
+
+@router.post("/console/tickets/{number}/status")
+def status(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    return work(
+        request,
+        runtime,
+        visitor,
+        number,
+        "change_status",
+        "status",
+        {"status": status},
+        lambda owner: runtime.desk.change_status(
+            owner.ticket_id,
+            to_status=status,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        ),
+    )
+
+
+@router.post("/console/tickets/{number}/priority")
+def priority(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    priority: Annotated[str, Form()] = "",
+) -> Response:
+    return work(
+        request,
+        runtime,
+        visitor,
+        number,
+        "change_priority",
+        "priority",
+        {"priority": priority},
+        lambda owner: runtime.desk.change_priority(
+            owner.ticket_id,
+            to_priority=priority,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        ),
+    )
+
+
+@router.post("/console/tickets/{number}/assignment")
+def assignment(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    agent: Annotated[str, Form()] = "",
+    group: Annotated[str, Form()] = "",
+) -> Response:
+    agent_id = visitor.signed_in.id if agent == "me" else agent or None
+    return work(
+        request,
+        runtime,
+        visitor,
+        number,
+        "assign",
+        "assignment",
+        {"agent": agent, "group": group},
+        lambda owner: runtime.desk.assign(
+            owner.ticket_id,
+            agent_id=agent_id,
+            group=group or None,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        ),
+    )
+
+
+@router.post("/console/tickets/{number}/type")
+def ticket_type(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    type: Annotated[str, Form()] = "",
+) -> Response:
+    return work(
+        request,
+        runtime,
+        visitor,
+        number,
+        "change_type",
+        "type",
+        {"type": type},
+        lambda owner: runtime.desk.change_type(
+            owner.ticket_id,
+            to_type=type,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        ),
+    )
+
+
+@router.post("/console/tickets/{number}/product")
+def product(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    number: str,
+    version: VersionField = "",
+    product: Annotated[str, Form()] = "",
+) -> Response:
+    return work(
+        request,
+        runtime,
+        visitor,
+        number,
+        "change_product",
+        "product",
+        {"product": product},
+        lambda owner: runtime.desk.change_product(
+            owner.ticket_id,
+            to_product=product,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        ),
+    )

@@ -1,0 +1,67 @@
+"""The console's event stream as text: what it tells, its heartbeats, its end."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from api.pages.console import console_events
+
+
+def opened(position: int, number: str) -> dict[str, Any]:
+    return {"position": position, "kind": "Ticket.Opened", "ticket_number": number}
+
+
+class Log:
+    """The ticket events a stream reads, arriving as the test says; every ``after`` asked."""
+
+    def __init__(self, batches: list[tuple[list[dict[str, Any]], int]]) -> None:
+        self.batches = batches
+        self.asked: list[int] = []
+
+    async def read(self, after: int) -> tuple[list[dict[str, Any]], int]:
+        self.asked.append(after)
+        return self.batches.pop(0) if self.batches else ([], after)
+
+
+async def everything(log: Log, after: int, **timing: float) -> list[str]:
+    return [text async for text in console_events(log.read, after, **timing)]
+
+
+def test_each_event_is_told_with_its_position_as_id_and_only_its_kind_and_number() -> None:
+    log = Log([([opened(7, "T-000003"), opened(9, "T-000004")], 12)])
+    told = asyncio.run(everything(log, 5, lifetime=0.05, heartbeat=10, poll=0.01))
+    assert told[0] == "retry: 2000\n\n"
+    assert told[1:3] == [
+        'id: 7\ndata: {"kind": "Ticket.Opened", "number": "T-000003"}\n\n',
+        'id: 9\ndata: {"kind": "Ticket.Opened", "number": "T-000004"}\n\n',
+    ]
+    assert log.asked[:2] == [5, 12]  # on from where the last read ended, not the last id
+
+
+def test_a_quiet_stream_sends_heartbeats_and_ends_after_its_lifetime() -> None:
+    log = Log([])
+    told = asyncio.run(
+        asyncio.wait_for(everything(log, 0, lifetime=0.3, heartbeat=0.05, poll=0.01), 5)
+    )
+    heartbeats = [t for t in told if t.startswith(":")]
+    assert len(heartbeats) >= 3
+    assert all(t == ": heartbeat\n\n" for t in heartbeats)
+    assert not [t for t in told if t.startswith("id:")]
+
+
+def test_the_first_read_made_before_the_stream_opened_is_told_first() -> None:
+    log = Log([])
+    first = ([opened(3, "T-000001")], 3)
+    told = asyncio.run(
+        asyncio.wait_for(
+            collect(console_events(log.read, 2, first, lifetime=0.02, heartbeat=10, poll=0.01)),
+            5,
+        )
+    )
+    assert told[1].startswith("id: 3\n")
+    assert log.asked[0] == 3  # the stream reads on after the first read, not again from 2
+
+
+async def collect(stream: Any) -> list[str]:
+    return [text async for text in stream]
