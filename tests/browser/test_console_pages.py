@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from psycopg_pool import ConnectionPool
 
 from store.secrets import server_secret
@@ -91,9 +91,8 @@ def test_an_agent_replies_and_notes_and_the_requester_reads_the_reply_and_never_
     expect(page.locator("aside")).to_contain_text("Business")  # …its plan
 
     page.get_by_label("Public reply (the requester reads it)").fill("We are correcting it now.")
-    page.get_by_label("Files").set_input_files(
-        files=[{"name": "steps.txt", "mimeType": "text/plain", "buffer": b"1. open\n2. see\n"}]
-    )
+    steps: FilePayload = {"name": "steps.txt", "mimeType": "text/plain", "buffer": b"1. open\n"}
+    page.get_by_label("Files").set_input_files(files=[steps])
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_role("status")).to_have_text("Your reply was sent.")
     reply = page.locator(".message.public", has_text="We are correcting it now.")
@@ -268,7 +267,12 @@ def sign_in_as(context: OfflineContext, site: Server, person: tuple[str, str, st
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
         links = SignInLinks(pool, schema, server_secret(url, schema, "sign-in"))
         token = links.ask(
-            person_id=person_id, email=email, name=name, language="fr", time_zone=None, mailed=False
+            person_id=person_id,
+            email=email,
+            name=name,
+            language="fr",
+            time_zone=None,
+            mailed=False,
         )
     page = context.new_page()
     page.goto(f"/sign-in/{token}")
@@ -298,3 +302,34 @@ def test_the_console_speaks_the_language_of_a_french_agent(
     expect(page.locator(".message.internal", has_text="Vu.")).to_contain_text("Note interne")
     assert serious_accessibility_violations(page) == []
     screenshot(page, "console-ticket-fr")
+
+
+def test_the_contact_forms_queue_lists_who_waits_for_an_answer(
+    offline: OfflineContext, site: Server
+) -> None:
+    sent = httpx.post(
+        site.base_url + "/v1/contact",
+        json={
+            "name": "Nora Nobody",
+            "email": f"nora-{uuid.uuid4().hex[:6]}@example.org",
+            "subject": "I lost access to my account",
+            "description": "The sign-in link never arrives.",
+            "product": "Files",
+        },
+    )
+    assert sent.status_code == 202, sent.text
+    reference = sent.json()["reference"]
+    page = sign_in(offline, site, "agent")
+    page.goto("/console")
+    page.get_by_role("link", name="Contact form").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contact form")
+    row = page.locator(f'tr[data-reference="{reference}"]')
+    for _ in range(40):  # the contact queue's view reads the request in a moment
+        if row.count():
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    expect(row).to_contain_text("I lost access to my account")
+    expect(row).to_contain_text("Nora Nobody")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "console-contact")

@@ -24,8 +24,11 @@ class Log:
         return self.batches.pop(0) if self.batches else ([], after)
 
 
-async def everything(log: Log, after: int, **timing: float) -> list[str]:
-    return [text async for text in console_events(log.read, after, **timing)]
+async def everything(
+    log: Log, after: int, *, lifetime: float, heartbeat: float, poll: float
+) -> list[str]:
+    stream = console_events(log.read, after, lifetime=lifetime, heartbeat=heartbeat, poll=poll)
+    return [text async for text in stream]
 
 
 def test_each_event_is_told_with_its_position_as_id_and_only_its_kind_and_number() -> None:
