@@ -3,6 +3,7 @@ the event stream the inbox listens to, and the console in French."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import uuid
@@ -15,6 +16,7 @@ from psycopg_pool import ConnectionPool
 from store.secrets import server_secret
 from store.sign_in import SignInLinks
 from tests.browser.conftest import (
+    ARTIFACTS,
     OfflineContext,
     screenshot,
     serious_accessibility_violations,
@@ -333,3 +335,31 @@ def test_the_contact_forms_queue_lists_who_waits_for_an_answer(
     expect(row).to_contain_text("Nora Nobody")
     assert serious_accessibility_violations(page) == []
     screenshot(page, "console-contact")
+
+
+def test_the_weight_of_a_full_inbox_page_is_recorded(
+    offline: OfflineContext, site: Server
+) -> None:
+    """Not a timed test: the bytes a browser fetches for a first page of 25 tickets (the page
+    and every script and stylesheet it loads), as served (Docket compresses nothing) and as
+    gzip -6 would send them, kept with the artifacts as console-inbox-weight.json."""
+    for n in range(25):
+        file_ticket(site, f"Weighing the inbox, ticket {n}")
+    page = sign_in(offline, site, "agent")
+    page.goto("/console")
+    expect(page.locator("#inbox-list tbody tr")).to_have_count(25)
+    assets = page.eval_on_selector_all(
+        "script[src], link[rel=stylesheet]",
+        "els => els.map(e => e.getAttribute('src') || e.getAttribute('href'))",
+    )
+    urls = ["/console", *assets]
+    sizes = {}
+    for url in urls:
+        body = page.request.get(site.base_url + url).body()
+        sizes[url.partition("?")[0]] = {"bytes": len(body), "gzip": len(gzip.compress(body, 6))}
+    total = {k: sum(s[k] for s in sizes.values()) for k in ("bytes", "gzip")}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "console-inbox-weight.json").write_text(
+        json.dumps({"files": sizes, "total": total}, indent=2)
+    )
+    assert set(sizes) >= {"/console", "/static/console.js", "/static/docket.css"}
