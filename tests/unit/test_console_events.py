@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from api.pages.console import console_events
+
+
+def run(coroutine: Coroutine[Any, Any, list[str]]) -> list[str]:
+    """The coroutine run on an event loop of its own (the browser tests' Playwright keeps
+    one running on this thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def opened(position: int, number: str) -> dict[str, Any]:
@@ -33,7 +42,7 @@ async def everything(
 
 def test_each_event_is_told_with_its_position_as_id_and_only_its_kind_and_number() -> None:
     log = Log([([opened(7, "T-000003"), opened(9, "T-000004")], 12)])
-    told = asyncio.run(everything(log, 5, lifetime=0.05, heartbeat=10, poll=0.01))
+    told = run(everything(log, 5, lifetime=0.05, heartbeat=10, poll=0.01))
     assert told[0] == "retry: 2000\n\n"
     assert told[1:3] == [
         'id: 7\ndata: {"kind": "Ticket.Opened", "number": "T-000003"}\n\n',
@@ -44,9 +53,7 @@ def test_each_event_is_told_with_its_position_as_id_and_only_its_kind_and_number
 
 def test_a_quiet_stream_sends_heartbeats_and_ends_after_its_lifetime() -> None:
     log = Log([])
-    told = asyncio.run(
-        asyncio.wait_for(everything(log, 0, lifetime=0.3, heartbeat=0.05, poll=0.01), 5)
-    )
+    told = run(asyncio.wait_for(everything(log, 0, lifetime=0.3, heartbeat=0.05, poll=0.01), 5))
     heartbeats = [t for t in told if t.startswith(":")]
     assert len(heartbeats) >= 3
     assert all(t == ": heartbeat\n\n" for t in heartbeats)
@@ -56,7 +63,7 @@ def test_a_quiet_stream_sends_heartbeats_and_ends_after_its_lifetime() -> None:
 def test_the_first_read_made_before_the_stream_opened_is_told_first() -> None:
     log = Log([])
     first = ([opened(3, "T-000001")], 3)
-    told = asyncio.run(
+    told = run(
         asyncio.wait_for(
             collect(console_events(log.read, 2, first, lifetime=0.02, heartbeat=10, poll=0.01)),
             5,
