@@ -63,18 +63,24 @@ class CountRequests:
         finally:
             route = scope.get("route")
             key = (scope["method"], getattr(route, "path", "unmatched"), status)
-            counters = scope["app"].state.runtime.counters
-            counters[key] = counters.get(key, 0) + 1
+            scope["app"].state.runtime.counts.note(key)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    *,
+    project: bool | None = None,
+) -> FastAPI:
+    """The API; given no ``runtime`` it starts its own (keeping the views as ``project``
+    says, else as the settings do)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         load_catalogs()
-        app.state.runtime = runtime or Runtime.start(settings)
+        app.state.runtime = runtime or Runtime.start(settings, project=project)
         yield
         if own:
             app.state.runtime.close()
@@ -122,3 +128,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         max_upload_bytes=settings.max_upload_bytes,
     )
     return app
+
+
+def worker_app() -> FastAPI:
+    """One API process of ``docket serve --workers N`` (uvicorn imports it by this name in
+    each worker): settings from the environment the server set, and no views, which the
+    server's one projection process keeps."""
+    return create_app(Settings(), project=False)

@@ -21,13 +21,19 @@ from replay import cli as replay_cli
 from replay.as_of import TicketAsOf
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, workers: int | None = None) -> None:
+    """The API on ``settings.port``: ``workers`` processes (the setting's, else one per
+    core), and one projection process beside them."""
     import uvicorn
 
     from api.app import create_app
     from api.runtime import Runtime, database_url
 
     settings.database_url = database_url(settings)
+    count = workers or settings.workers or os.cpu_count() or 1
+    if count > 1:
+        serve_workers(settings, count)
+        return
     apart = settings.run_projections and settings.projections_process
     # the API's own tables first, so a projecting child never races it to create them
     runtime = Runtime.start(settings, project=False if apart else None)
@@ -49,6 +55,57 @@ def serve(settings: Settings) -> None:
         if worker is not None:
             worker.stop()
         runtime.close()
+
+
+def serve_workers(settings: Settings, count: int) -> None:
+    """``count`` API processes on one port, by uvicorn's own supervisor: it binds the socket
+    once and hands it to each worker (they take connections from one queue), and starts a
+    worker again if one dies. The views, the watches and the mail sender run once, in one
+    ``docket project`` child, whatever ``DOCKET_PROJECTIONS_PROCESS`` says (threads would
+    run them in every worker); ``DOCKET_RUN_PROJECTIONS=false`` leaves them to workers
+    started apart, as with one process."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from api.runtime import Runtime
+
+    # the API's own tables first, once, so neither the workers nor the projecting child
+    # race each other to create them
+    Runtime.start(settings, project=False).close()
+    folder = tempfile.mkdtemp(prefix="docket-metrics-")
+    # what each worker reads its settings from (they are started afresh, not forked)
+    os.environ.update(
+        DOCKET_DATABASE_URL=str(settings.database_url),
+        DOCKET_HOST=settings.host,
+        DOCKET_PORT=str(settings.port),
+        DOCKET_METRICS_DIR=folder,
+    )
+    worker = ProjectionProcess(settings) if settings.run_projections else None
+    print(
+        f"Docket on http://{settings.host}:{settings.port} with {count} API workers "
+        "(database ready)",
+        flush=True,
+    )
+    try:
+        if worker is not None:
+            worker.start()
+        uvicorn.run(
+            "api.app:worker_app",
+            factory=True,
+            workers=count,
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ProjectionProcess:
@@ -278,6 +335,13 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="serve the HTTP API")
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--host", default=None)
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="API processes on the one port (default: DOCKET_WORKERS, else one per core)",
+    )
     commands.add_parser("seed-demo", help="create the demo world and print a token per role")
     replay_cli.add_commands(commands)
     import_cli.add_import_commands(commands)
@@ -297,7 +361,9 @@ def main(argv: list[str] | None = None) -> None:
                 settings.port = args.port
             if args.host:
                 settings.host = args.host
-            serve(settings)
+            if args.workers is not None and args.workers < 1:
+                sys.exit("docket serve: --workers is 1 or more.")
+            serve(settings, args.workers)
         elif args.command == "seed-demo":
             seed_demo(settings)
         elif args.command == "project":

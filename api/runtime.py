@@ -22,6 +22,7 @@ from datetime import timedelta
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from api.metrics import RequestCounts
 from api.settings import Settings
 from api.tokens import TokenStore
 from desk.automation_watch import AutomationWatch
@@ -170,7 +171,7 @@ class Runtime:
     mail: MailIdentity
     intake: MailIntake
     sign_ins: SignInLinks
-    counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    counts: RequestCounts = field(default_factory=RequestCounts)
 
     @classmethod
     def start(
@@ -220,6 +221,7 @@ class Runtime:
                 trusted_authserv_id=settings.mail_trusted_authserv_id,
             ),
             sign_ins=SignInLinks(pool, schema, sign_in_secret(url, schema)),
+            counts=RequestCounts(settings.metrics_dir),
         )
         runtime.tokens.create_tables()
         StaffStatus(pool, schema).create_tables()  # the token lookup asks it
@@ -230,6 +232,7 @@ class Runtime:
         workers.runner.create_tables()
         if projecting:
             workers.start()
+        runtime.counts.start()
         return runtime
 
     def position(self) -> int:
@@ -256,6 +259,7 @@ class Runtime:
             return None
 
     def close(self) -> None:
+        self.counts.stop()
         if self.projecting:
             self.workers.stop()
         if self.read_pool is not None:

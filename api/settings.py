@@ -25,6 +25,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = 8
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="API processes `docket serve` runs on its one port (also `--workers`); "
+        "unset, one per core of the machine.",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Set by `docket serve --workers N` for its workers: the folder where each "
+        "writes its request counts, so /metrics sums them (api/metrics.py).",
+    )
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     community_url: str = Field(

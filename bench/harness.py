@@ -81,16 +81,24 @@ class Server:
 
 @contextmanager
 def docket_server(
-    database_url: str, *, schema: str | None = None, seed: bool = True, **settings: str
+    database_url: str,
+    *args: str,
+    schema: str | None = None,
+    seed: bool = True,
+    **settings: str,
 ) -> Iterator[Server]:
     """``docket serve`` in a subprocess on a schema of its own, seeded with the demo world.
 
     Given a ``schema``, it serves that one (another server's, say) and leaves it in place;
-    ``seed=False`` leaves the desk empty (``tokens`` is then empty too)."""
+    ``seed=False`` leaves the desk empty (``tokens`` is then empty too); ``args`` go to
+    ``docket serve`` (``--workers 2``, say)."""
     own_schema = schema is None
     schema = schema or "e2e_" + uuid.uuid4().hex[:12]
     port = free_port()
     env = {
+        # one API process unless asked (DOCKET_WORKERS in the environment or the settings):
+        # the tests that need several say so, and a single pid is what benches measure
+        "DOCKET_WORKERS": "1",
         **os.environ,
         "DOCKET_DATABASE_URL": database_url,
         "DOCKET_SCHEMA": schema,
@@ -100,11 +108,14 @@ def docket_server(
     # The server's output goes to a file: a pipe nobody reads would fill and stall it.
     log = tempfile.NamedTemporaryFile(prefix="docket-serve-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "api.cli", "serve", *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts several workers slowly
         while True:
             try:
                 if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from fastapi import APIRouter
@@ -134,12 +135,24 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
             [("", int(rules is not None and rules.last_error is not None))],
         ),
         *replica_gauges(runtime, position, gauge),
-        "# HELP docket_http_requests_total HTTP requests answered, by route and status.",
+        *gauge(
+            "docket_api_pid", "The API process that answered this scrape.", [("", os.getpid())]
+        ),
+        "# HELP docket_http_requests_total HTTP requests answered by every API process of "
+        "this server, by route and status.",
         "# TYPE docket_http_requests_total counter",
     ]
-    for (method, route, status), count in sorted(runtime.counters.items()):
+    by_process = runtime.counts.by_process()
+    for (method, route, status), count in sorted(runtime.counts.totals().items()):
         labels = f'method="{method}",route="{route}",status="{status}"'
         lines.append(f"docket_http_requests_total{{{labels}}} {count}")
+    lines += [
+        "# HELP docket_http_process_requests_total HTTP requests answered by each API process "
+        "(one per worker, those exited included).",
+        "# TYPE docket_http_process_requests_total counter",
+    ]
+    for pid, counts in sorted(by_process.items()):
+        lines.append(f'docket_http_process_requests_total{{pid="{pid}"}} {sum(counts.values())}')
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 

@@ -73,7 +73,7 @@ class Docket:
 def docket(run_projections: bool = True) -> Iterator[tuple[Docket, str]]:
     with embedded_database() as url:
         port = free_port()
-        env = {**os.environ, "DOCKET_DATABASE_URL": url, "DOCKET_SCHEMA": "crash",
+        env = {"DOCKET_WORKERS": "1", **os.environ, "DOCKET_DATABASE_URL": url, "DOCKET_SCHEMA": "crash",
                "DOCKET_PORT": str(port), "DOCKET_RUN_PROJECTIONS": str(run_projections).lower()}  # fmt: skip
         d = Docket(env, f"http://127.0.0.1:{port}")
         d.start_server()
