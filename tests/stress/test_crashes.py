@@ -70,10 +70,10 @@ class Docket:
 
 
 @contextmanager
-def docket(run_projections: bool = True) -> Iterator[tuple[Docket, str]]:
+def docket(run_projections: bool = True, workers: int = 1) -> Iterator[tuple[Docket, str]]:
     with embedded_database() as url:
         port = free_port()
-        env = {"DOCKET_WORKERS": "1", **os.environ, "DOCKET_DATABASE_URL": url, "DOCKET_SCHEMA": "crash",
+        env = {**os.environ, "DOCKET_WORKERS": str(workers), "DOCKET_DATABASE_URL": url, "DOCKET_SCHEMA": "crash",
                "DOCKET_PORT": str(port), "DOCKET_RUN_PROJECTIONS": str(run_projections).lower()}  # fmt: skip
         d = Docket(env, f"http://127.0.0.1:{port}")
         d.start_server()
@@ -210,6 +210,26 @@ def test_the_api_killed_mid_write_loses_no_acknowledged_write_and_duplicates_non
         outcomes = crash_under_load(d, kill_api)
         assert any(o.attempts > 1 for o in outcomes)  # the crash cut requests off
         check(d, url, outcomes)
+
+
+def test_an_api_worker_of_two_killed_mid_write_loses_no_acknowledged_write() -> None:
+    """Two API processes (``--workers 2``): one is killed under load, the other answers the
+    retries meanwhile, and uvicorn's supervisor starts a new one."""
+    from tests.e2e.test_api_workers import api_worker_pids, children
+
+    with docket(workers=2) as (d, url):
+        assert d.server is not None
+        api_workers = api_worker_pids(d.server.pid)
+        assert len(api_workers) == 2, children(d.server.pid)
+
+        def kill_one_worker() -> None:
+            os.kill(api_workers[0], signal.SIGKILL)
+
+        outcomes = crash_under_load(d, kill_one_worker)
+        assert d.server is not None and d.server.poll() is None  # the server lived on
+        assert any(o.attempts > 1 for o in outcomes)  # the crash cut requests off
+        check(d, url, outcomes)
+        assert len(api_worker_pids(d.server.pid)) == 2  # the worker was started again
 
 
 def test_a_projection_worker_killed_mid_batch_resumes_and_its_views_converge() -> None:
