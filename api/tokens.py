@@ -108,6 +108,31 @@ class TokenStore(SchemaTables):
         self.departed = Tables(schema)(subscriptions.DEPARTED)
         self.members = Tables(schema)(subscriptions.MEMBERS)
         self.people = Tables(schema)(directory.PEOPLE)
+        # the token lookup every request makes, written once
+        self._lookup = (
+            # a member's role is theirs now (a demoted team admin is a requester), once
+            # the subscriptions view knows the member; until then, as issued
+            "WITH found AS (SELECT token_hash, principal_id, coalesce((SELECT CASE WHEN "
+            "'admin' = ANY(m.roles) THEN 'team_admin' ELSE 'requester' END "
+            f"FROM {self.members} m WHERE m.account_id = tok.account_id::text "
+            "AND m.member_id = tok.principal_id), role) AS role, name, account_id, "
+            # the language the person reads Docket in, once the directory knows them
+            f"(SELECT p.language FROM {self.people} p WHERE p.person_id = tok.principal_id) "
+            f"AS language, last_used_at FROM {self.table} tok "
+            "WHERE token_hash = %s AND kind = %s AND NOT revoked "
+            "AND (expires_at IS NULL OR expires_at > now()) "
+            "AND (%s::interval IS NULL "
+            "OR coalesce(last_used_at, created_at) > now() - %s::interval) "
+            # a deactivated staff member's tokens stop with the event (store/staff_status)
+            f'AND NOT "{self.schema}".staff_deactivated(principal_id) '
+            # a removed member's stop once the subscriptions view has the removal
+            f"AND NOT EXISTS (SELECT 1 FROM {self.departed} d WHERE "
+            "d.account_id = tok.account_id::text AND d.member_id = tok.principal_id)), "
+            f"noted AS (UPDATE {self.table} t SET last_used_at = now() FROM found "
+            "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
+            "OR found.last_used_at < now() - interval '1 minute')) "
+            "SELECT principal_id, role, name, account_id, language FROM found"
+        )
 
     def issue(
         self,
@@ -148,31 +173,7 @@ class TokenStore(SchemaTables):
         given ``idle``, unused that long); one statement that also notes the use (at most
         once a minute, so most requests write nothing)."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                # a member's role is theirs now (a demoted team admin is a requester), once
-                # the subscriptions view knows the member; until then, as issued
-                "WITH found AS (SELECT token_hash, principal_id, coalesce((SELECT CASE WHEN "
-                "'admin' = ANY(m.roles) THEN 'team_admin' ELSE 'requester' END "
-                f"FROM {self.members} m WHERE m.account_id = tok.account_id::text "
-                "AND m.member_id = tok.principal_id), role) AS role, name, account_id, "
-                # the language the person reads Docket in, once the directory knows them
-                f"(SELECT p.language FROM {self.people} p WHERE p.person_id = tok.principal_id) "
-                f"AS language, last_used_at FROM {self.table} tok "
-                "WHERE token_hash = %s AND kind = %s AND NOT revoked "
-                "AND (expires_at IS NULL OR expires_at > now()) "
-                "AND (%s::interval IS NULL "
-                "OR coalesce(last_used_at, created_at) > now() - %s::interval) "
-                # a deactivated staff member's tokens stop with the event (store/staff_status)
-                f'AND NOT "{self.schema}".staff_deactivated(principal_id) '
-                # a removed member's stop once the subscriptions view has the removal
-                f"AND NOT EXISTS (SELECT 1 FROM {self.departed} d WHERE "
-                "d.account_id = tok.account_id::text AND d.member_id = tok.principal_id)), "
-                f"noted AS (UPDATE {self.table} t SET last_used_at = now() FROM found "
-                "WHERE t.token_hash = found.token_hash AND (found.last_used_at IS NULL "
-                "OR found.last_used_at < now() - interval '1 minute')) "
-                "SELECT principal_id, role, name, account_id, language FROM found",
-                (hash_token(token), kind, idle, idle),
-            ).fetchone()
+            row = conn.execute(self._lookup, (hash_token(token), kind, idle, idle)).fetchone()
         if row is None:
             return None
         return Principal(id=row[0], role=row[1], name=row[2], account_id=row[3], language=row[4])

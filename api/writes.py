@@ -153,8 +153,10 @@ class Write:
         self, payload: BaseModel | None, decide: Callable[[], Receipt], status: int = 200
     ) -> JSONResponse:
         """Decide once per idempotency key and answer the receipt (or the refusal)."""
+        # the request as a retry is compared with it: only a write with a key keeps one
+        kept = payload is not None and self.key is not None
         return self.answer(
-            {} if payload is None else payload.model_dump(),
+            payload.model_dump() if kept and payload is not None else {},
             lambda: receipt_answer(decide(), status),
         )
 

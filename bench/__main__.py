@@ -17,7 +17,9 @@ Phases, in order:
 2. ``http``: the most requests/s a bare FastAPI endpoint doing one INSERT sustains on
    the same stack (``bench.baseline_app``, its own subprocess), then the same for
    Docket's real endpoints with bearer tokens (one filing for two replies), then
-   Docket at 70 % of that on a fixed schedule for p50/p99 (``bench.load``).
+   Docket at 70 % of that on a fixed schedule for p50/p99 (``bench.load``); then filings
+   and replies each against the bare endpoint at 16 connections, ``wrk`` if installed
+   (``bench.per_request``: ``http.per_request``).
 3. ``lag``: writes at ``--lag-rate``/s on a fixed schedule; commit to visible in the
    inbox view, from a watcher polling the log head and the view's position.
 4. ``reads``: ``--tickets`` tickets added to the log in three steps (a quarter, a half,
@@ -53,6 +55,7 @@ import httpx
 import psycopg
 
 from bench import append as append_bench
+from bench import per_request
 from bench.data import FIRST_NUMBER, add_tickets, wait_caught_up
 from bench.harness import Server, docket_server, embedded_database, free_port
 from bench.lag import Watcher
@@ -199,6 +202,10 @@ def http_phase(
     log(f"  baseline: {base.rps:,.0f} req/s, statuses {base.statuses}")
     mix, full = write_mix_rps(server, seconds, connections, warmup)
     log(f"  docket: {full.rps:,.0f} req/s, statuses {full.statuses}")
+    # filings and replies each against the bare endpoint, at 16 connections (wrk if any)
+    floor = per_request.measure(
+        url, server, seconds=seconds, rounds=1 if seconds < 2 else 3, log=log
+    )
     # the closed loop outruns the views: let them catch up, or the 70 % run would share the
     # machine with a backlog instead of with its own writes' projection
     wait_caught_up(url, server.schema, timeout=600)
@@ -218,6 +225,7 @@ def http_phase(
         "baseline_statuses": base.statuses,
         "docket_statuses": full.statuses,
         "load_statuses": held.statuses,
+        "per_request": floor,
     }
 
 

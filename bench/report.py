@@ -64,6 +64,10 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                a["default_recorder_eps_1"], 1.5, "docket_eps_1 / default_recorder_eps_1"),
         _ratio("HTTP filing+replying vs bare INSERT endpoint", h["docket_rps"], h["baseline_rps"],
                0.6, "docket_rps / baseline_rps"),
+        _ratio(f"HTTP filing vs bare INSERT endpoint ({h['per_request']['tool']})",
+               h["per_request"]["filing_ratio"], 1, 0.6, "http.per_request.filing_ratio"),
+        _ratio(f"HTTP replies vs bare INSERT endpoint ({h['per_request']['tool']})",
+               h["per_request"]["reply_ratio"], 1, 0.5, "http.per_request.reply_ratio"),
         _latency("HTTP p99 at 70% of docket_rps", h["p99_ms"], 50, "http.p99_ms"),
         _latency(f"projection lag p99 at {lag['target_rate']:g} writes/s", lag["p99_ms"], 50,
                  f"lag.p99_ms (held {lag['rate']} writes/s)"),
@@ -152,6 +156,12 @@ def table(r: dict[str, Any]) -> str:
         f"{h['docket_rps']:,.0f} req/s (file+reply mix) = "
         f"{h['docket_rps'] / h['baseline_rps']:.2f}"
         f"; at {h['load_rps']:,.0f} req/s (70%): p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms",
+        f"per req.   {h['per_request']['tool']}: bare {h['per_request']['baseline_rps']:,.0f} "
+        f"req/s, filing {h['per_request']['filing_rps']:,.0f} = "
+        f"{h['per_request']['filing_ratio']:.2f}, replies {h['per_request']['reply_rps']:,.0f} = "
+        f"{h['per_request']['reply_ratio']:.2f}; CPU ms/request "
+        f"{h['per_request']['baseline_cpu_ms']} / {h['per_request']['filing_cpu_ms']} / "
+        f"{h['per_request']['reply_cpu_ms']}",
         f"lag        {lag['rate']} writes/s held (target {lag['target_rate']:g}): commit -> inbox "
         f"p50 {lag['p50_ms']} ms, p99 {lag['p99_ms']} ms (poll {lag['poll_ms']} ms)",
         f"rebuild    {rb['events']:,} events: raw read+decode {rb['raw_eps']:,} ev/s, rebuild of "

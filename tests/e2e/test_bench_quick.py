@@ -39,6 +39,9 @@ def test_quick_bench_writes_every_figure_of_the_issue(tmp_path: Path) -> None:
             value = results[section][key]
             assert isinstance(value, int | float), (section, key, value)
             assert value > 0, (section, key, value)
+    floor = results["http"]["per_request"]
+    for key in ("baseline_rps", "filing_rps", "reply_rps", "filing_ratio", "reply_ratio"):
+        assert isinstance(floor[key], int | float) and floor[key] > 0, (key, floor)
     assert results["append"]["writers"] == 8
     assert results["when"]
     assert results["targets"]
