@@ -2,9 +2,10 @@
 over HTTP, each against the bare endpoint of ``bench.baseline_app`` (one INSERT on the same
 uvicorn + FastAPI + psycopg stack), measured in the same run.
 
-Usage: ``python -m bench.per_request [--seconds S] [--rounds N] [--connections C]``
-(its own embedded PostgreSQL and servers); ``python -m bench`` runs it in its ``http``
-phase against the server it started.
+Usage: ``python -m bench.per_request [--seconds S] [--rounds N] [--connections C]
+[--results bench/results.json]`` (its own embedded PostgreSQL and servers; ``--results``
+writes the figures into a results file as ``http.per_request``); ``python -m bench`` runs
+it in its ``http`` phase against the server it started.
 
 The load is ``wrk -c16`` when wrk is installed (``apt-get install wrk``), else
 ``bench.load``'s closed loop on as many connections; ``tool`` in the results says which.
@@ -203,17 +204,36 @@ def measure(
     }
 
 
+def record(results: Path, found: dict[str, Any]) -> None:
+    """Write ``found`` into a ``python -m bench`` results file as ``http.per_request``, and
+    judge its targets again."""
+    from bench.report import targets
+
+    data = json.loads(results.read_text())
+    data.setdefault("http", {})["per_request"] = {
+        **found,
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+    }
+    data["targets"] = targets(data)
+    results.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.per_request", description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument(
+        "--results", type=Path, help="also write the figures into this results.json"
+    )
     args = parser.parse_args(argv)
     with embedded_database() as url, docket_server(url) as server:
         found = measure(
             url, server, seconds=args.seconds, rounds=args.rounds, connections=args.connections
         )
     print(json.dumps(found, indent=2))
+    if args.results:
+        record(args.results, found)
 
 
 if __name__ == "__main__":
