@@ -115,7 +115,7 @@ def docket_server(
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # a loaded machine starts several workers slowly
+        deadline = time.monotonic() + 300  # a loaded machine starts several workers slowly
         while True:
             try:
                 if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:

@@ -42,20 +42,20 @@ def answering_pid(client: httpx.Client) -> int:
 
 
 def pinned(server: Server, role: str | None = None) -> dict[int, httpx.Client]:
-    """A client on each of the two workers (by pid), each on its own keep-alive connection."""
+    """A client on each of the two workers (by pid), each on its own keep-alive connection.
+
+    A worker takes connections once it has started, and on a loaded machine the second
+    may start well after the first answered: new connections are tried until both have."""
     held: dict[int, httpx.Client] = {}
-    spare: list[httpx.Client] = []
-    for _ in range(200):
+    deadline = time.monotonic() + 300
+    while len(held) < 2 and time.monotonic() < deadline:
         client = server.client(role)
         pid = answering_pid(client)
         if pid in held:
-            spare.append(client)
+            client.close()
+            time.sleep(0.05)
         else:
             held[pid] = client
-        if len(held) == 2:
-            break
-    for client in spare:
-        client.close()
     assert len(held) == 2, f"every connection reached one worker: {list(held)}"
     return held
 
