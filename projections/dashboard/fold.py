@@ -5,7 +5,9 @@ aggregate over these rows, never a replay of conversations. Beside the rows the
 view keeps roll-ups, so that the counting dashboards cost what the number of
 months, days and distinct filter values does, not the number of tickets: tickets
 per filing month and per value of every filter and grouping, ratings likewise, and
-moments per day.
+moments per day; and, for the times dashboard, durations (filing → first response,
+filing → resolution) per filing month, bucket of length (:mod:`.durations`) and value of
+every filter and grouping, counted and summed in microseconds.
 
 Times are event times (an imported ticket counts when it happened, not when it
 was imported):
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +38,7 @@ from psycopg.types.json import Jsonb
 
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections import ticket_fields
+from projections.dashboard.durations import bucket_of
 from projections.kit import Fact, Tables, View
 
 NAME = "dashboard"
@@ -53,6 +56,13 @@ RATED = ("account_id", "product", "topic", "channel", "rating_agent_id")
 SURVEYS = "dashboard_surveys"
 SURVEYED = ("account_id", "product", "topic", "channel", "survey_agent_id")
 """What ``dashboard_surveys`` counts surveys sent and answered by (beside the filing month)."""
+DURATIONS = "dashboard_durations"
+TIMED = ("account_id", "product", "topic", "channel", "priority")
+"""What ``dashboard_durations`` counts durations by (beside the filing month, the kind and
+the bucket): the filters of the times dashboard and its groupings."""
+TIMED_KINDS = (("first_response", "first_response_at"), ("resolution", "resolved_at"))
+"""Each duration the times dashboard reads, and the column its end is in."""
+MICROSECOND = timedelta(microseconds=1)
 COLUMNS = (
     "ticket_id",
     "account_id",
@@ -119,6 +129,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     _create_rollup(conn, t, MOMENT_COUNTS, ("day date", "kind text"), MOMENT_COUNTED, ("moments",))
     _create_rollup(conn, t, RATINGS, ("month date",), RATED, ("ratings", "rating_sum"))
     _create_rollup(conn, t, SURVEYS, ("month date",), SURVEYED, ("surveys", "answered"))
+    _create_rollup(conn, t, DURATIONS, ("month date", "kind text", "bucket integer"), TIMED,
+                   ("durations", "micros numeric"))  # fmt: skip
 
 
 def _create_rollup(
@@ -129,23 +141,24 @@ def _create_rollup(
     counted: tuple[str, ...],
     measures: tuple[str, ...],
 ) -> None:
-    """A roll-up: ``measures`` per ``keys`` (name and type; the first is the period) and
-    value of everything ``counted``, with an index to find the cells its first measure
-    emptied (deleted after each batch)."""
+    """A roll-up: ``measures`` (name, and type unless bigint) per ``keys`` (name and type;
+    the first is the period) and value of everything ``counted``, with an index to find the
+    cells its first measure emptied (deleted after each batch)."""
     names = [key.split()[0] for key in keys] + list(counted)
+    typed = [m if " " in m else f"{m} bigint" for m in measures]
     conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {t(table)} (
             {", ".join(f"{key} NOT NULL" for key in keys)},
             {", ".join(f"{c} text NOT NULL" for c in counted)},
-            {", ".join(f"{m} bigint NOT NULL" for m in measures)},
+            {", ".join(f"{m} NOT NULL" for m in typed)},
             PRIMARY KEY ({", ".join(names)})
         )
         """
     )
     conn.execute(
         f"CREATE INDEX IF NOT EXISTS {t.index(table + '_emptied')} ON {t(table)} "
-        f"({names[0]}) WHERE {measures[0]} = 0"
+        f"({names[0]}) WHERE {typed[0].split()[0]} = 0"
     )
 
 
@@ -159,6 +172,7 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
     rated_before = {tid: rated_as(row) for tid, row in tickets.items()}
     surveyed_before = {tid: surveyed_as(row) for tid, row in tickets.items()}
+    timed_before = {tid: timed_as(row) for tid, row in tickets.items()}
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
     for fact in facts:
@@ -227,6 +241,14 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                     cell, answered = surveyed
                     n, done = surveys.get(cell, (0, 0))
                     surveys[cell] = (n + sign, done + sign * answered)
+    durations: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for tid in touched:
+        old_times, new_times = timed_before.get(tid, []), timed_as(tickets[tid])
+        if old_times != new_times:
+            for timed, sign in ((old_times, -1), (new_times, 1)):
+                for cell, micros in timed:
+                    n, total = durations.get(cell, (0, 0))
+                    durations[cell] = (n + sign, total + sign * micros)
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
         cur.executemany(
@@ -246,6 +268,8 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                    {cell: (n,) for cell, n in moment_counts.items()})  # fmt: skip
         add_counts(cur, t(RATINGS), ("month", *RATED), ("ratings", "rating_sum"), ratings)
         add_counts(cur, t(SURVEYS), ("month", *SURVEYED), ("surveys", "answered"), surveys)
+        add_counts(cur, t(DURATIONS), ("month", "kind", "bucket", *TIMED),
+                   ("durations", "micros"), durations)  # fmt: skip
 
 
 def _column(name: str, value: Any) -> Any:
@@ -271,6 +295,20 @@ def surveyed_as(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
         return None
     cell = (month_of(row["created_at"]), *(row[c] or "" for c in SURVEYED))
     return cell, int(row["rating"] is not None)
+
+
+def timed_as(row: dict[str, Any]) -> list[tuple[tuple[Any, ...], int]]:
+    """The ``dashboard_durations`` cells a ticket row's durations fall in, with each one in
+    microseconds; none for a merged ticket (its request is timed where it went)."""
+    if row["status"] == "merged":
+        return []
+    out = []
+    for kind, column in TIMED_KINDS:
+        if row[column] is not None:
+            micros = (row[column] - row["created_at"]) // MICROSECOND
+            values = (row[c] or "" for c in TIMED)
+            out.append(((month_of(row["created_at"]), kind, bucket_of(micros), *values), micros))
+    return out
 
 
 def month_of(at: datetime) -> date:
@@ -342,13 +380,13 @@ def add_counts(
 
 
 # shape 3: the roll-ups (2), ratings among them (3); 4: custom field values on the rows;
-# 5: surveys sent and answered
+# 5: surveys sent and answered; 6: durations for the times dashboard
 VIEW = View(
     NAME,
     frozenset(PUBLIC_EVENTS),
     create_tables,
     apply,
-    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS, SURVEYS),
-    shape=5,
+    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS, SURVEYS, DURATIONS),
+    shape=6,
     ignores=frozenset(STAFF_ONLY_EVENTS),
 )

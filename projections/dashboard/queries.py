@@ -3,7 +3,11 @@
 The counting dashboards (summary, top issues, top products, volume, satisfaction)
 read the roll-ups: a range that cuts a month (or a day) counts the whole months
 (days) from the roll-up and the cut ones from the rows. Times (first response,
-resolution) are percentiles over the rows.
+resolution) read the durations' roll-up likewise, the cut months' rows put in the same
+buckets: counts and means are exact, medians and 90th percentiles within
+:func:`.durations.error_bound` (0.005 h or 0.5 %, whichever is larger). Grouped by a
+custom field, which the roll-up does not keep, they are exact percentiles over the rows
+(:func:`times_from_rows`).
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
+from projections.dashboard.durations import HOUR, THRESHOLDS, quantile
 from projections.dashboard.fold import (
     COUNTED,
     COUNTS,
+    DURATIONS,
     MOMENT_COUNTS,
     MOMENTS,
     RATED,
@@ -26,6 +33,7 @@ from projections.dashboard.fold import (
     SURVEYED,
     SURVEYS,
     TICKETS,
+    TIMED_KINDS,
     day_of,
     month_of,
 )
@@ -278,6 +286,87 @@ FIELD_GROUP = "field."
 def times(
     conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, group_by: str
 ) -> list[dict[str, Any]]:
+    """First-response and resolution hours per group: tickets and counts, median, p90 and
+    mean, from the durations' roll-up (whole filing months) and the rows (the rest of the
+    range); by a custom field, from the rows (:func:`times_from_rows`)."""
+    if group_by.startswith(FIELD_GROUP):
+        return times_from_rows(conn, t, f, group_by)
+    if group_by not in TIME_GROUPS:
+        raise ValueError(f"group_by is one of {TIME_GROUPS} or field.<key>")
+    counted, params = _counted(t, f)
+    groups = _rows(
+        conn,
+        f"SELECT {group_by} AS name, sum(tickets)::bigint AS tickets FROM ({counted}) x "
+        f"WHERE {NOT_MERGED} GROUP BY 1 HAVING sum(tickets) > 0 ORDER BY name",
+        params,
+    )
+    timed, params = _timed(t, f, group_by)
+    found: dict[tuple[str, str], list[tuple[int, int, Decimal]]] = {}
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(
+            f"SELECT {group_by}, kind, bucket, sum(durations)::bigint, sum(micros) "
+            f"FROM ({timed}) x GROUP BY 1, 2, 3 HAVING sum(durations) > 0 ORDER BY 1, 2, 3",
+            params,
+        )
+        for name, kind, bucket, n, micros in cur:
+            found.setdefault((name, kind), []).append((bucket, n, micros))
+    rows = []
+    for group in groups:
+        row: dict[str, Any] = {"name": group["name"], "tickets": group["tickets"]}
+        for kind, _ in TIMED_KINDS:
+            cells = found.get((group["name"], kind), [])
+            count = sum(n for _, n, _ in cells)
+            row[f"{kind}_count"] = count
+            counted_buckets = [(bucket, n) for bucket, n, _ in cells]
+            median = p90 = mean = None
+            if count:
+                median = round(quantile(counted_buckets, 0.5), 4)
+                p90 = round(quantile(counted_buckets, 0.9), 4)
+                mean = round(float(sum(m for _, _, m in cells) / (count * HOUR)), 4)
+            row[f"{kind}_median_hours"] = median
+            row[f"{kind}_p90_hours"] = p90
+            row[f"{kind}_mean_hours"] = mean
+        rows.append(row)
+    return rows
+
+
+def _timed(t: Tables, f: DashboardFilter, group_by: str) -> tuple[str, list[Any]]:
+    """A derived table of (``group_by``, kind, bucket, durations, micros) over the tickets
+    ``f`` takes: whole filing months from the roll-up, the rest of the range from the rows,
+    each duration in the bucket the fold would have put it in."""
+    whole = _whole(f, month_of, _next_month)
+    parts: list[str] = []
+    params: list[Any] = []
+    if whole is not None:
+        where, extra = _in_rollup(f, whole, "c.month")
+        parts.append(
+            f"SELECT {group_by}, kind, bucket, durations, micros FROM {t(DURATIONS)} c "
+            f"WHERE {where}"
+        )
+        params += extra
+    cut = _cut(f, whole, "d.created_at")
+    if cut is not None:
+        clauses, extra = _dims(f, "d")
+        clauses += [f"({cut[0]})", "d.status <> 'merged'", "k.micros IS NOT NULL"]
+        ends = ", ".join(
+            f"('{kind}', ((extract(epoch FROM d.{column}) - extract(epoch FROM d.created_at))"
+            " * 1000000)::bigint)"
+            for kind, column in TIMED_KINDS
+        )
+        parts.append(
+            f"SELECT d.{group_by}, k.kind, width_bucket(k.micros, %s::bigint[]) AS bucket, "
+            f"1 AS durations, k.micros FROM {t(TICKETS)} d "
+            f"CROSS JOIN LATERAL (VALUES {ends}) AS k(kind, micros) WHERE {' AND '.join(clauses)}"
+        )
+        params += [list(THRESHOLDS), *extra, *cut[1]]
+    return " UNION ALL ".join(parts), params
+
+
+def times_from_rows(
+    conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, group_by: str
+) -> list[dict[str, Any]]:
+    """The times dashboard computed from every ticket row it takes: exact percentiles, at a
+    cost that grows with the tickets in the range (the only way by a custom field)."""
     if group_by.startswith(FIELD_GROUP):
         group, group_params = "d.custom_fields ->> %s", [clean_text(group_by[len(FIELD_GROUP) :])]
     elif group_by in TIME_GROUPS:

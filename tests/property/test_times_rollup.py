@@ -1,0 +1,242 @@
+"""The times dashboard read from its roll-up against the exact answer from the rows.
+
+Tickets filed across month ends are worked in random order (replies, closes, reopens,
+priority and product changes, merges, some stamped before the filing), folded in small
+batches in two runs, then asked for with random filters, whole and cut ranges and every
+grouping. Tickets and counts must equal the exact answer, means must equal it to the
+answer's rounding, and each median and 90th percentile must lie within
+``durations.error_bound`` of the order statistics it interpolates between (real
+PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from psycopg.rows import dict_row
+
+from desk.service import SupportDesk
+from domain.errors import DocketError
+from domain.ticket import Ticket
+from projections import dashboard
+from projections.catalog import VIEWS
+from projections.dashboard import TIME_GROUPS, DashboardFilter
+from projections.dashboard.durations import (
+    HOUR,
+    LONGEST,
+    THRESHOLDS,
+    bucket_of,
+    error_bound,
+)
+from projections.dashboard.queries import times_from_rows
+from projections.runner import ProjectionRunner
+from store.database import eventsourcing_env
+from tests.builders import agent, fresh_schema, requester
+
+START = datetime(2024, 1, 20, 6, tzinfo=UTC)
+ACCOUNTS = ("acct-1", "acct-2")
+PRODUCTS = ("Files", "Dash", "Paper")
+TOPICS = ("sync", "login")
+CHANNELS = ("web", "email")
+PRIORITIES = ("low", "normal", "high", "urgent")
+ROUNDING = 0.5e-4
+"""The answer's rounding (4 decimals of an hour)."""
+
+filings = st.tuples(
+    st.integers(0, 100 * 24 * 3600),  # seconds after START: into late April
+    st.sampled_from(ACCOUNTS),
+    st.sampled_from(PRODUCTS),
+    st.sampled_from(TOPICS),
+    st.sampled_from(CHANNELS),
+    st.sampled_from(PRIORITIES),
+)
+offsets = st.one_of(
+    st.integers(0, 3600),  # within the hour: the 0.01 h buckets
+    st.integers(3600, 45 * 24 * 3600),  # the log buckets
+    st.integers(-5 * 3600, -1),  # stamped before the filing, as an import may be
+)
+actions = st.tuples(
+    st.integers(0, 11),
+    st.sampled_from(
+        ["reply", "reply", "close", "close", "reopen", "priority", "product", "merge"]
+    ),
+    offsets,
+    st.integers(0, 11),
+)
+instants = st.integers(-5, 110 * 24).map(lambda h: START + timedelta(hours=h))
+month_starts = st.sampled_from(
+    [datetime(2024, m, 1, tzinfo=UTC) for m in (1, 2, 3, 4, 5)]
+)  # whole months on either side
+
+
+@st.composite
+def dashboard_filters(draw: st.DrawFn) -> DashboardFilter:
+    ends = st.one_of(st.none(), instants, month_starts)
+    since, before = draw(ends), draw(ends)
+    if since is not None and before is not None and since >= before:
+        since, before = before, since + timedelta(hours=1)
+    return DashboardFilter(
+        account_ids=tuple(draw(st.lists(st.sampled_from(ACCOUNTS), max_size=1))),
+        products=tuple(draw(st.lists(st.sampled_from(PRODUCTS), max_size=2, unique=True))),
+        topics=tuple(draw(st.lists(st.sampled_from(TOPICS), max_size=1))),
+        channels=tuple(draw(st.lists(st.sampled_from(CHANNELS), max_size=1))),
+        since=since,
+        before=before,
+    )
+
+
+def file_tickets(specs: list[tuple[int, str, str, str, str, str]]) -> list[Ticket]:
+    return [
+        Ticket.file(
+            ticket_id=uuid.uuid4(), number=f"T-{i + 1:06d}", subject="S", description="D",
+            type="bug", priority=priority, product=product, topic=topic, channel=channel,
+            requester_id="req-1", account_id=account, stamp=requester(START + timedelta(seconds=s)),
+        )
+        for i, (s, account, product, topic, channel, priority) in enumerate(specs)
+    ]  # fmt: skip
+
+
+def act(
+    made: list[Ticket], filed: list[datetime], action: tuple[int, str, int, int]
+) -> list[Ticket]:
+    """One action on a ticket, stamped ``offset`` seconds after its filing; the tickets it
+    changed (none if the rules refused it)."""
+    index, name, offset, choice = action
+    ticket = made[index % len(made)]
+    at = filed[index % len(made)] + timedelta(seconds=offset)
+    try:
+        if name == "reply":
+            ticket.add_message(
+                author_id="agent-1", author_role="agent", body="Try again?", attachments=[],
+                stamp=agent(at),
+            )  # fmt: skip
+        elif name == "close":
+            ticket.change_status(to_status="closed", stamp=agent(at))
+        elif name == "reopen":
+            ticket.reopen(stamp=requester(at))
+        elif name == "priority":
+            ticket.change_priority(to_priority=PRIORITIES[choice % 4], stamp=agent(at))
+        elif name == "product":
+            ticket.change_product(to_product=PRODUCTS[choice % 3], stamp=agent(at))
+        elif name == "merge":
+            target = made[choice % len(made)]
+            ticket.merge_into(target, stamp=agent(at))
+            return [ticket, target]
+    except DocketError:
+        return []
+    return [ticket]
+
+
+def taken(row: dict[str, Any], f: DashboardFilter) -> bool:
+    return (
+        row["status"] != "merged"
+        and (not f.account_ids or row["account_id"] in f.account_ids)
+        and (not f.products or row["product"] in f.products)
+        and (not f.topics or row["topic"] in f.topics)
+        and (not f.channels or row["channel"] in f.channels)
+        and (f.since is None or row["created_at"] >= f.since)
+        and (f.before is None or row["created_at"] < f.before)
+    )
+
+
+def hours(row: dict[str, Any], column: str) -> float:
+    return ((row[column] - row["created_at"]) // timedelta(microseconds=1)) / HOUR
+
+
+def check_quantile(got: float, values: list[float], q: float) -> None:
+    """``got`` is within the bound of the order statistics ``percentile_cont`` interpolates."""
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    low, high = ordered[math.floor(rank)], ordered[min(math.floor(rank) + 1, len(ordered) - 1)]
+    exact = low + (high - low) * (rank - math.floor(rank))
+    bound = max(error_bound(low), error_bound(high)) + ROUNDING
+    assert abs(got - exact) <= bound, (got, exact, bound, ordered)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    specs=st.lists(filings, min_size=1, max_size=12),
+    work=st.lists(actions, max_size=40),
+    filters=st.lists(dashboard_filters(), min_size=1, max_size=4),
+)
+def test_the_times_roll_up_answers_the_rows_exact_figures_within_the_stated_bound(
+    database_url: str,
+    specs: list[tuple[int, str, str, str, str, str]],
+    work: list[tuple[int, str, int, int]],
+    filters: list[DashboardFilter],
+) -> None:
+    with fresh_schema(database_url) as schema:
+        desk = SupportDesk(eventsourcing_env(database_url, schema, pool_size=2))
+        runner = ProjectionRunner(database_url, schema, [VIEWS["dashboard"]], batch_size=3)
+        runner.create_tables()
+        try:
+            made = file_tickets(specs)
+            filed = [START + timedelta(seconds=spec[0]) for spec in specs]
+            desk.save(*made)
+            for i, action in enumerate(work):
+                if changed := act(made, filed, action):
+                    desk.save(*changed)
+                if i == len(work) // 2:  # later events move durations folded earlier
+                    runner.catch_up()
+            runner.catch_up()
+        finally:
+            desk.close()
+        t = runner.tables
+        with psycopg.connect(database_url) as conn:
+            with conn.cursor(row_factory=dict_row) as cur:
+                rows = cur.execute(f"SELECT * FROM {t(dashboard.TICKETS)}").fetchall()
+            for f in filters:
+                for group_by in TIME_GROUPS:
+                    answer = dashboard.times(conn, t, f, group_by)
+                    exact = times_from_rows(conn, t, f, group_by)
+                    assert [(r["name"], r["tickets"]) for r in answer] == [
+                        (r["name"], r["tickets"]) for r in exact
+                    ]
+                    for got in answer:
+                        group = [r for r in rows if taken(r, f) and r[group_by] == got["name"]]
+                        assert got["tickets"] == len(group)
+                        for kind, column in (
+                            ("first_response", "first_response_at"),
+                            ("resolution", "resolved_at"),
+                        ):
+                            values = [hours(r, column) for r in group if r[column] is not None]
+                            assert got[f"{kind}_count"] == len(values)
+                            if not values:
+                                assert got[f"{kind}_median_hours"] is None
+                                continue
+                            mean = sum(values) / len(values)
+                            assert abs(got[f"{kind}_mean_hours"] - mean) <= ROUNDING + 1e-9
+                            check_quantile(got[f"{kind}_median_hours"], values, 0.5)
+                            check_quantile(got[f"{kind}_p90_hours"], values, 0.9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-LONGEST, LONGEST),
+            st.integers(-2 * HOUR, 2 * HOUR),
+            st.sampled_from(THRESHOLDS).flatmap(lambda b: st.sampled_from([b - 1, b, b + 1])),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_postgresql_puts_a_duration_in_the_bucket_the_fold_does(
+    database_url: str, micros: list[int]
+) -> None:
+    micros = [m for m in micros if -LONGEST <= m <= LONGEST]
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT array_agg(width_bucket(m, %s::bigint[]) ORDER BY i) "
+            "FROM unnest(%s::bigint[]) WITH ORDINALITY AS v(m, i)",
+            (list(THRESHOLDS), micros),
+        ).fetchone()
+    assert row is not None
+    assert (row[0] or []) == [bucket_of(m) for m in micros]
