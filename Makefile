@@ -59,7 +59,7 @@ test-stress: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m stress -q
 
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.replica --record
 

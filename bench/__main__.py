@@ -1,7 +1,9 @@
 """Docket's benchmarks, side by side with the physical limit: ``python -m bench``.
 
 Usage: ``python -m bench [--quick] [--tickets N] [--seconds S] [--lag-rate R]
-[--requests N] [--out DIR]`` (``make bench`` runs the defaults).
+[--requests N] [--times-tickets N] [--out DIR]`` (``make bench`` runs the defaults;
+``make bench BENCH_ARGS="--times-tickets 1000000"`` runs the times phase at the issue's
+size).
 
 Starts its own embedded PostgreSQL in a temporary folder (or uses
 ``DOCKET_DATABASE_URL``) and a real ``docket serve``, removes both afterwards, and
@@ -30,6 +32,10 @@ Phases, in order:
    rebuilt from position 0 into shadow tables and swapped in (``rebuild_eps``).
 6. ``reply_cost``: process CPU per reply, in this process, on tickets of 500 events and of
    5, with the ticket cache and without (``bench.reply_cost``; ``--quick``: 50 events).
+7. ``times``: ``--times-tickets`` tickets (20,000 by default) in a schema of their own,
+   folded into the dashboard view alone, then the times dashboard read from its roll-up
+   and, in the same run, by the exact query over the rows it replaced (``bench.times``).
+   At 1,000,000 tickets this phase takes about 20 minutes here.
 """
 
 from __future__ import annotations
@@ -56,8 +62,9 @@ import psycopg
 
 from bench import append as append_bench
 from bench import per_request
+from bench import times as times_bench
 from bench.data import FIRST_NUMBER, add_tickets, wait_caught_up
-from bench.harness import Server, docket_server, embedded_database, free_port
+from bench.harness import Server, desk_schema_on, docket_server, embedded_database, free_port
 from bench.lag import Watcher
 from bench.load import Answer, Request, Tally, closed_loop, open_loop, percentile, sequential
 from bench.rebuild import raw_rate
@@ -397,11 +404,21 @@ def rebuild_phase(url: str, schema: str, batch: int) -> dict[str, Any]:
     }
 
 
+# -- 6. times ----------------------------------------------------------------------------
+
+
+def times_phase(url: str, tickets: int, requests: int) -> dict[str, Any]:
+    with desk_schema_on(url, times_bench.SCHEMA):
+        return times_bench.run(url, tickets, requests)
+
+
 # -- the run -----------------------------------------------------------------------------
 
-QUICK = {"tickets": 400, "seconds": 1.0, "lag_rate": 100.0, "lag_seconds": 2.0, "requests": 30}
+QUICK = {"tickets": 400, "seconds": 1.0, "lag_rate": 100.0, "lag_seconds": 2.0, "requests": 30,
+         "times_tickets": 400}  # fmt: skip
 DEFAULT = {
     "tickets": 20_000,
+    "times_tickets": 20_000,
     "seconds": 4.0,
     "lag_rate": 300.0,
     "lag_seconds": 10.0,
@@ -416,7 +433,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     lag_rate = args.lag_rate or sizes["lag_rate"]
     lag_seconds = args.lag_seconds or sizes["lag_seconds"]
     requests = args.requests or int(sizes["requests"])
-    custom = any((args.tickets, args.seconds, args.lag_rate, args.lag_seconds, args.requests))
+    times_tickets = args.times_tickets or int(sizes["times_tickets"])
+    custom = any(
+        (args.tickets, args.seconds, args.lag_rate, args.lag_seconds, args.requests,
+         args.times_tickets)
+    )  # fmt: skip
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "custom" if custom else "default",
@@ -426,6 +447,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "lag_rate": lag_rate,
             "lag_seconds": lag_seconds,
             "requests": requests,
+            "times_tickets": times_tickets,
             "connections": args.connections,
         },
         "phase_seconds": {},
@@ -454,6 +476,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["http"].update(results.pop("http_threads"))
         replies, events, rounds = (20, 50, 2) if args.quick else (200, 500, 10)
         phase("reply_cost", lambda: reply_cost_run(url, replies, events, rounds))
+        phase("times", lambda: times_phase(url, times_tickets, requests))
     results["targets"] = targets(results)
     return results
 
@@ -468,6 +491,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lag-rate", type=float, help="writes/s for the lag phase (300)")
     parser.add_argument("--lag-seconds", type=float, help="seconds of the lag phase")
     parser.add_argument("--requests", type=int, help="requests per read kind and size step")
+    parser.add_argument(
+        "--times-tickets", type=int, help="tickets for the times dashboard phase (20,000)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="HTTP clients (32)")
     parser.add_argument("--batch", type=int, default=5000, help="events per rebuild batch")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json/.png")

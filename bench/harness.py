@@ -46,10 +46,18 @@ def embedded_database(*, use_configured: bool = True) -> Iterator[str]:
 @contextmanager
 def desk_schema(schema: str) -> Iterator[str]:
     """A database with ``schema`` holding the event store's tables, dropped after: its URL."""
-    with embedded_database() as url:
-        ensure_schema(url, schema)
-        SupportDesk(eventsourcing_env(url, schema, pool_size=1)).close()
+    with embedded_database() as url, desk_schema_on(url, schema):
         yield url
+
+
+@contextmanager
+def desk_schema_on(url: str, schema: str) -> Iterator[None]:
+    """``schema`` on the database at ``url``, holding the event store's tables, dropped after."""
+    ensure_schema(url, schema)
+    SupportDesk(eventsourcing_env(url, schema, pool_size=1)).close()
+    try:
+        yield
+    finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 

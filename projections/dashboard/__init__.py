@@ -4,6 +4,7 @@ the rest are names of this package."""
 
 from projections.dashboard.fold import (
     COUNTS,
+    DURATIONS,
     MOMENT_COUNTS,
     MOMENTS,
     NAME,
@@ -28,6 +29,7 @@ from projections.dashboard.queries import (
 __all__ = [
     "BUCKETS",
     "COUNTS",
+    "DURATIONS",
     "MOMENTS",
     "MOMENT_COUNTS",
     "NAME",

@@ -199,6 +199,7 @@ def test_a_roll_up_kept_batch_by_batch_equals_one_folded_at_once(
             (dashboard.COUNTS, "tickets"),
             (dashboard.MOMENT_COUNTS, "moments"),
             (dashboard.SURVEYS, "surveys"),
+            (dashboard.DURATIONS, "durations"),
         ):
             row = conn.execute(f"SELECT count(*) FROM {t(table)} WHERE {measure} <= 0").fetchone()
             assert row == (0,)

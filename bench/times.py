@@ -1,0 +1,182 @@
+"""The times dashboard at the issue's size: the exact query over the rows against the roll-up,
+measured in the same run on the same data.
+
+Usage: ``python -m bench.times [--tickets 1000000] [--requests 200] [--record FILE]
+[--out FILE]``
+
+Starts its own embedded PostgreSQL (or uses ``DOCKET_DATABASE_URL``), writes
+``--tickets`` bench tickets into the log (``bench.data``: about five events each, made by
+the real aggregates), folds them into the dashboard view alone with the projection runner,
+and times the times dashboard's read function two ways on one connection, one query at a
+time: ``rollup`` (``dashboard.times``, what the API serves) and ``rows`` (the query it
+replaced, ``times_from_rows``: exact percentiles over every ticket row). Both run the same
+queries in turn (each grouping over every ticket, an account, whole filing months, and a
+range that cuts two months); p50 and p99 over ``--requests`` roll-up reads and a tenth as
+many (at least one per query) over the rows. ``--record`` writes the figures into that
+results file's ``times`` section, leaving the rest as it was; ``python -m bench`` runs the
+same phase (``--times-tickets``, 20,000 by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.data import add_tickets
+from bench.harness import desk_schema
+from bench.load import percentile
+from projections import dashboard
+from projections.catalog import VIEWS
+from projections.dashboard import DashboardFilter
+from projections.dashboard.queries import times_from_rows
+from projections.kit import Tables
+from projections.runner import ProjectionRunner
+
+SCHEMA = "bench_times"
+STEP = 50_000
+"""Tickets written per COPY."""
+Read = Callable[[psycopg.Connection[Any], Tables, DashboardFilter, str], list[dict[str, Any]]]
+
+
+def asked(account_id: str) -> dict[str, tuple[DashboardFilter, str]]:
+    """The queries, by name: a filter and a grouping (bench tickets are filed a minute apart
+    from 2024-01-01, so a million of them reach into late 2025)."""
+    every = DashboardFilter()
+    return {
+        "every ticket by priority": (every, "priority"),
+        "every ticket by topic": (every, "topic"),
+        "every ticket by product": (every, "product"),
+        "every ticket by channel": (every, "channel"),
+        "one account by priority": (DashboardFilter(account_ids=(account_id,)), "priority"),
+        "four whole months by product": (
+            DashboardFilter(
+                since=datetime(2024, 2, 1, tzinfo=UTC), before=datetime(2024, 6, 1, tzinfo=UTC)
+            ),
+            "product",
+        ),
+        "a range cutting two months by priority": (
+            DashboardFilter(
+                since=datetime(2024, 2, 10, 12, tzinfo=UTC),
+                before=datetime(2024, 5, 20, tzinfo=UTC),
+            ),
+            "priority",
+        ),
+    }
+
+
+def timed(
+    conn: psycopg.Connection[Any], t: Tables, read: Read, queries: list[tuple[str, Any]], n: int
+) -> dict[str, Any]:
+    """p50/p99 (ms) of ``n`` reads cycling through ``queries``, after one of each to warm up."""
+    for _, (f, group_by) in queries:
+        read(conn, t, f, group_by)
+    took: list[float] = []
+    by_query: dict[str, list[float]] = {}
+    for i in range(n):
+        name, (f, group_by) = queries[i % len(queries)]
+        began = time.perf_counter()
+        read(conn, t, f, group_by)
+        ms = (time.perf_counter() - began) * 1000
+        took.append(ms)
+        by_query.setdefault(name, []).append(ms)
+    return {
+        "p50_ms": round(percentile(took, 0.5), 2),
+        "p99_ms": round(percentile(took, 0.99), 2),
+        "requests": n,
+        "p50_ms_by_query": {k: round(percentile(v, 0.5), 2) for k, v in by_query.items()},
+        "p99_ms_by_query": {k: round(percentile(v, 0.99), 2) for k, v in by_query.items()},
+    }
+
+
+def same_answers(conn: psycopg.Connection[Any], t: Tables, queries: list[tuple[str, Any]]) -> bool:
+    """Whether both ways give the same groups, tickets and counts (the figures the roll-up keeps
+    exactly) for every query."""
+    exact = ("name", "tickets", "first_response_count", "resolution_count")
+    for _, (f, group_by) in queries:
+        got = [tuple(r[k] for k in exact) for r in dashboard.times(conn, t, f, group_by)]
+        if got != [tuple(r[k] for k in exact) for r in times_from_rows(conn, t, f, group_by)]:
+            return False
+    return True
+
+
+def run(url: str, tickets: int, requests: int, schema: str = SCHEMA) -> dict[str, Any]:
+    """Fill ``schema`` (which holds the event store's tables) with ``tickets`` tickets, fold
+    the dashboard, and measure both ways; the figures."""
+    began = time.perf_counter()
+    events = 0
+    for first in range(0, tickets, STEP):
+        events += add_tickets(url, schema, first, min(STEP, tickets - first))
+        print(f"\r  written {events:,} events", end="", file=sys.stderr, flush=True)
+    wrote = time.perf_counter() - began
+    print(f"\n  wrote {events:,} events in {wrote:.0f} s", file=sys.stderr, flush=True)
+    runner = ProjectionRunner(url, schema, [VIEWS[dashboard.NAME]], batch_size=5000)
+    runner.create_tables()
+    began = time.perf_counter()
+    runner.catch_up()
+    folded = time.perf_counter() - began
+    print(f"  folded into the dashboard in {folded:.0f} s", file=sys.stderr, flush=True)
+    t = Tables(schema)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")  # what autovacuum would have done by now on a live desk
+        row = conn.execute(
+            f"SELECT count(*), min(account_id) FROM {t(dashboard.TICKETS)}"
+        ).fetchone()
+        assert row is not None
+        in_view, account_id = int(row[0]), str(row[1])
+        cells = conn.execute(f"SELECT count(*) FROM {t(dashboard.DURATIONS)}").fetchone()
+        queries = list(asked(account_id).items())
+        rollup = timed(conn, t, dashboard.times, queries, requests)
+        print(f"  roll-up: {rollup}", file=sys.stderr, flush=True)
+        rows = timed(conn, t, times_from_rows, queries, max(len(queries), requests // 10))
+        print(f"  rows:    {rows}", file=sys.stderr, flush=True)
+        agree = same_answers(conn, t, queries)
+    return {
+        "tickets": in_view,
+        "events": events,
+        "copy_s": round(wrote, 1),
+        "fold_s": round(folded, 1),
+        "fold_eps": round(events / folded) if folded else 0,
+        "rollup_cells": int(cells[0]) if cells else 0,
+        "measured_as": "server side: the read function on one connection, no HTTP; "
+        "the queries in turn",
+        "queries": [name for name, _ in queries],
+        "rollup": rollup,
+        "rows": rows,
+        "rows_over_rollup_p99": round(rows["p99_ms"] / rollup["p99_ms"], 1)
+        if rollup["p99_ms"]
+        else 0.0,
+        "same_counts": agree,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--record", type=Path, default=None, help="a results.json to update")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    with desk_schema(SCHEMA) as url:
+        result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds")}
+        result.update(run(url, args.tickets, args.requests))
+    result["seconds"] = round(time.perf_counter() - began, 1)
+    print(json.dumps(result, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.record:
+        recorded = json.loads(args.record.read_text()) if args.record.exists() else {}
+        recorded["times"] = result
+        args.record.write_text(json.dumps(recorded, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
