@@ -84,6 +84,7 @@ def pages(number: str) -> dict[str, list[tuple[str, str]]]:
             ("new ticket", "/support/new"),
             ("ticket page", f"/support/tickets/{number}"),
             ("settings", "/settings"),
+            ("callback", "/support/callback"),
         ],
         "team_admin": [
             ("team tickets", "/support/team"),
@@ -92,6 +93,7 @@ def pages(number: str) -> dict[str, list[tuple[str, str]]]:
         "agent": [
             ("inbox", "/console"),
             ("console ticket page", f"/console/tickets/{number}"),
+            ("contact-form queue", "/console/contact"),
         ],
         "analyst": [("dashboard", "/console/dashboard")],
         "auditor": [
