@@ -166,13 +166,13 @@ def project(settings: Settings, names: list[str]) -> None:
     """Keep the named views (all by default) current until stopped."""
     import signal
 
-    from api.runtime import Workers, database_url
+    from api.runtime import Workers, database_url, desk_env
     from desk.service import SupportDesk
-    from store.database import ensure_schema, eventsourcing_env
+    from store.database import ensure_schema
 
     url = database_url(settings)
     ensure_schema(url, settings.schema_name)
-    desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
+    desk = SupportDesk(desk_env(settings, url, pool_size=2))
     try:
         workers = Workers.assemble(settings, url, desk, names or None)
     except ValueError as error:

@@ -83,6 +83,15 @@ def connection_pool(url: str, size: int) -> ConnectionPool:
     )
 
 
+def desk_env(settings: Settings, url: str, *, pool_size: int) -> dict[str, str]:
+    """What a serving desk is built with: the event store, and how many tickets it keeps
+    folded (``DOCKET_TICKET_CACHE_MAXSIZE``)."""
+    return {
+        **eventsourcing_env(url, settings.schema_name, pool_size=pool_size),
+        "TICKET_CACHE_MAXSIZE": str(settings.ticket_cache_maxsize),
+    }
+
+
 def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
@@ -180,7 +189,7 @@ class Runtime:
         url = url or database_url(settings)
         schema = settings.schema_name
         ensure_schema(url, schema)
-        desk = SupportDesk(eventsourcing_env(url, schema, pool_size=settings.pool_size))
+        desk = SupportDesk(desk_env(settings, url, pool_size=settings.pool_size))
         pool = connection_pool(url, settings.pool_size)
         workers = Workers.assemble(settings, url, desk)
         projecting = settings.run_projections if project is None else project

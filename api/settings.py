@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         description="How often the automation watch looks for due tickets, where the views "
         "are kept; 0 runs no automation watch in this process.",
     )
+    ticket_cache_maxsize: int = Field(
+        default=2000,
+        ge=0,
+        description="Tickets each process keeps folded, so a write folds only what is new "
+        "(desk/ticket_cache.py); 0 keeps none.",
+    )
     read_wait_seconds: float = Field(
         default=5.0, description="How long a read with min_position waits for its view."
     )

@@ -266,3 +266,24 @@ def test_a_member_removed_by_another_process_files_nothing_more_from_this_one(
     with pytest.raises(NotAMember):
         file(desk, account, at=later(hours=2))
     other.close()
+
+
+def test_the_setting_says_how_many_tickets_a_serving_desk_keeps_folded(
+    database_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.runtime import desk_env
+    from api.settings import Settings
+
+    monkeypatch.setenv("DOCKET_TICKET_CACHE_MAXSIZE", "7")
+    monkeypatch.setenv("DOCKET_SCHEMA", schema)
+    desk = SupportDesk(desk_env(Settings(), database_url, pool_size=1))
+    try:
+        assert desk.ticket_cache.maxsize == 7
+    finally:
+        desk.close()
+    monkeypatch.setenv("DOCKET_TICKET_CACHE_MAXSIZE", "0")
+    off = SupportDesk(desk_env(Settings(), database_url, pool_size=1))
+    try:
+        assert off.ticket_cache.maxsize == 0
+    finally:
+        off.close()
