@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -48,8 +49,10 @@ from api.ticket_reads import visible_detail
 from api.writes import visible_ticket
 from desk.access import author_role
 from desk.answers import AttachmentRef, Receipt
+from desk.service import SupportDesk
 from domain import errors
 from domain.messages import Msg, Text
+from domain.stamp import Stamp
 from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
 
 router = APIRouter(include_in_schema=False)
@@ -465,58 +468,6 @@ def note(
     )
 
 
-@router.post("/console/tickets/{number}/status")
-def status(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    number: str,
-    version: VersionField = "",
-    status: Annotated[str, Form()] = "",
-) -> Response:
-    return work(
-        request,
-        runtime,
-        visitor,
-        number,
-        "change_status",
-        "status",
-        {"status": status},
-        lambda owner: runtime.desk.change_status(
-            owner.ticket_id,
-            to_status=status,
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
-        ),
-    )
-
-
-@router.post("/console/tickets/{number}/priority")
-def priority(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    number: str,
-    version: VersionField = "",
-    priority: Annotated[str, Form()] = "",
-) -> Response:
-    return work(
-        request,
-        runtime,
-        visitor,
-        number,
-        "change_priority",
-        "priority",
-        {"priority": priority},
-        lambda owner: runtime.desk.change_priority(
-            owner.ticket_id,
-            to_priority=priority,
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
-        ),
-    )
-
-
 @router.post("/console/tickets/{number}/assignment")
 def assignment(
     request: Request,
@@ -546,53 +497,66 @@ def assignment(
     )
 
 
-@router.post("/console/tickets/{number}/type")
-def ticket_type(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    number: str,
-    version: VersionField = "",
-    type: Annotated[str, Form()] = "",
-) -> Response:
-    return work(
-        request,
-        runtime,
-        visitor,
-        number,
+OneValue = Callable[[SupportDesk, UUID, str, Stamp, int | None], Receipt]
+
+ONE_VALUE_CHANGES: dict[str, tuple[str, OneValue]] = {
+    "status": (
+        "change_status",
+        lambda desk, t, v, stamp, at: desk.change_status(
+            t, to_status=v, stamp=stamp, expected_version=at
+        ),
+    ),
+    "priority": (
+        "change_priority",
+        lambda desk, t, v, stamp, at: desk.change_priority(
+            t, to_priority=v, stamp=stamp, expected_version=at
+        ),
+    ),
+    "type": (
         "change_type",
-        "type",
-        {"type": type},
-        lambda owner: runtime.desk.change_type(
-            owner.ticket_id,
-            to_type=type,
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
+        lambda desk, t, v, stamp, at: desk.change_type(
+            t, to_type=v, stamp=stamp, expected_version=at
         ),
-    )
-
-
-@router.post("/console/tickets/{number}/product")
-def product(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    number: str,
-    version: VersionField = "",
-    product: Annotated[str, Form()] = "",
-) -> Response:
-    return work(
-        request,
-        runtime,
-        visitor,
-        number,
+    ),
+    "product": (
         "change_product",
-        "product",
-        {"product": product},
-        lambda owner: runtime.desk.change_product(
-            owner.ticket_id,
-            to_product=product,
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
+        lambda desk, t, v, stamp, at: desk.change_product(
+            t, to_product=v, stamp=stamp, expected_version=at
         ),
-    )
+    ),
+}
+"""The ticket page's forms of one value: the form (and its field), the API's key for the
+change, and the desk call that makes it."""
+
+
+def one_value_change(form: str, endpoint: str, call: OneValue) -> None:
+    """``POST /console/tickets/{number}/<form>``: the desk's change with the form's one
+    value, at the version the page was rendered at."""
+
+    def change(
+        request: Request,
+        runtime: RuntimeDep,
+        visitor: SignedIn,
+        number: str,
+        version: VersionField = "",
+        value: Annotated[str, Form()] = "",
+    ) -> Response:
+        return work(
+            request,
+            runtime,
+            visitor,
+            number,
+            endpoint,
+            form,
+            {form: value},
+            lambda owner: call(
+                runtime.desk, owner.ticket_id, value, stamp_of(visitor), version_of(version)
+            ),
+        )
+
+    change.__name__ = f"change_{form}"
+    router.post(f"/console/tickets/{{number}}/{form}")(change)
+
+
+for _form, (_endpoint, _call) in ONE_VALUE_CHANGES.items():
+    one_value_change(_form, _endpoint, _call)
