@@ -290,7 +290,7 @@ def ticket_page_for(
         runtime,
         visitor.signed_in,
         number,
-        lambda a: str(request.url_for("download_attachment", attachment_id=a).path),
+        lambda a: f"/support/files/{a}",  # the pages' download: a session, not a token
         min_position=min_position,
     )
     groups = runtime.reads.groups()

@@ -24,6 +24,7 @@ from api.pages.visitors import (
     SignedIn,
     VisitorDep,
 )
+from api.problems import Problem
 from desk.access import person_principal
 from domain.messages import Msg
 from domain.vocabulary import LANGUAGES
@@ -105,6 +106,16 @@ def sign_in_link(
 
 @router.post("/sign-in/{secret}")
 def use_link(request: Request, runtime: RuntimeDep, visitor: VisitorDep, secret: str) -> Response:
+    if cross_site(request, runtime.settings.public_url):
+        # another site posting a link of its own would sign the visitor in as someone else
+        raise Problem(
+            403,
+            "cross-site-sign-in",
+            Msg(
+                "This sign-in was sent from another site, so it was refused and the link is "
+                "unspent; open the link from your email again."
+            ),
+        )
     person_id = runtime.sign_ins.use(secret)
     person = None
     if person_id is not None:
@@ -156,6 +167,25 @@ def choose_language(
             LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, path="/", samesite="lax"
         )
     return response
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def cross_site(request: Request, public_url: str) -> bool:
+    """Whether a browser says the request comes from another site: its ``Sec-Fetch-Site``,
+    else its ``Origin`` naming neither this server nor its public URL. A request that says
+    neither (a program, an old browser) is taken as it comes."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    own = {origin_of(str(request.base_url)), origin_of(public_url)}
+    return origin.lower() not in own
 
 
 def secure(request: Request, public_url: str) -> bool:

@@ -96,6 +96,10 @@ def test_an_agent_replies_and_notes_and_the_requester_reads_the_reply_and_never_
     expect(page.get_by_role("status")).to_have_text("Your reply was sent.")
     reply = page.locator(".message.public", has_text="We are correcting it now.")
     expect(reply).to_contain_text("steps.txt")
+    href = reply.get_by_role("link", name="steps.txt").get_attribute("href")
+    assert href is not None
+    fetched = page.request.get(site.base_url + href)  # with the agent's session, as a click
+    assert fetched.status == 200 and fetched.body() == b"1. open\n"
 
     page.get_by_label("Internal note (staff only, never shown to the customer)").fill(
         "Their VAT id changed in March: check the CRM."

@@ -80,3 +80,21 @@ def test_pages_and_their_assets_are_compressed_and_the_api_is_not(server: Server
         )
     assert script.headers.get("content-encoding") == "gzip"
     assert api.status_code == 200 and "content-encoding" not in api.headers
+
+
+def test_a_sign_in_posted_from_another_site_is_refused_and_spends_nothing(
+    server: Server,
+) -> None:
+    path = link(server)
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        for sent_from in (
+            {"Origin": "https://attacker.example"},
+            {"Sec-Fetch-Site": "cross-site"},
+        ):
+            refused = browser.post(path, headers=sent_from)
+            assert refused.status_code == 403, refused.text
+            assert "docket_session" not in browser.cookies
+        same_site = browser.post(
+            path, headers={"Origin": server.base_url, "Sec-Fetch-Site": "same-origin"}
+        )
+        assert same_site.status_code == 303  # the link was not spent by the refusals
