@@ -51,13 +51,26 @@ def test_each_event_is_told_with_its_position_as_id_and_only_its_kind_and_number
     assert log.asked[:2] == [5, 12]  # on from where the last read ended, not the last id
 
 
-def test_a_quiet_stream_sends_heartbeats_and_ends_after_its_lifetime() -> None:
+def test_a_quiet_stream_sends_heartbeats() -> None:
+    async def first_three_heartbeats() -> list[str]:
+        told: list[str] = []
+        stream = console_events(Log([]).read, 0, lifetime=60, heartbeat=0.05, poll=0.01)
+        async for text in stream:
+            told.append(text)
+            if len([t for t in told if t.startswith(":")]) == 3:
+                break
+        return told
+
+    told = run(asyncio.wait_for(first_three_heartbeats(), 30))
+    assert told[0] == "retry: 2000\n\n"
+    assert told[1:] == [": heartbeat\n\n"] * 3  # nothing else while the log is quiet
+
+
+def test_a_quiet_stream_ends_after_its_lifetime() -> None:
     log = Log([])
-    told = run(asyncio.wait_for(everything(log, 0, lifetime=0.3, heartbeat=0.05, poll=0.01), 5))
-    heartbeats = [t for t in told if t.startswith(":")]
-    assert len(heartbeats) >= 3
-    assert all(t == ": heartbeat\n\n" for t in heartbeats)
-    assert not [t for t in told if t.startswith("id:")]
+    told = run(asyncio.wait_for(everything(log, 0, lifetime=0.2, heartbeat=10, poll=0.01), 30))
+    assert told == ["retry: 2000\n\n"]  # ended by itself, before the heartbeat was due
+    assert len(log.asked) >= 2  # it kept reading while it lived
 
 
 def test_the_first_read_made_before_the_stream_opened_is_told_first() -> None:
