@@ -97,7 +97,13 @@ class SignInLinks(SchemaTables):
         sent its share of links this hour."""
         link_id = uuid.uuid4()
         token = self.token(link_id)
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn, conn.transaction():
+            # one request per address at a time: two at once cannot both pass the count
+            conn.execute(
+                "SELECT pg_advisory_xact_lock("
+                "hashtextextended('docket:sign-in:' || lower(%s), 0))",
+                (email,),
+            )
             row = conn.execute(
                 f"INSERT INTO {self.table} (link_id, link_hash, person_id, email, name, "
                 "language, time_zone, expires_at, mail_state) "

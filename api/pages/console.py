@@ -40,7 +40,7 @@ from api.answers import paging, read_problems, ticket_page
 from api.deps import RuntimeDep
 from api.inbox_filters import inbox_filter, query_of
 from api.pages.templating import page
-from api.pages.visitors import SignedIn, Visitor, permitted, stamp_of
+from api.pages.visitors import IDLE, SignedIn, Visitor, permitted, stamp_of
 from api.problems import STATUS_OF, Problem, invalid_input
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage
@@ -191,9 +191,12 @@ async def console_events(
     lifetime: float = STREAM_LIFETIME,
     heartbeat: float = HEARTBEAT,
     poll: float = POLL,
+    signed_in: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[str]:
     """The stream's text: every ticket event after ``after`` as it arrives, a heartbeat
-    when quiet, for ``lifetime`` seconds (``first``: the first read, made already)."""
+    when quiet, for ``lifetime`` seconds (``first``: the first read, made already). Before
+    each heartbeat it asks ``signed_in`` whether the session still holds, and ends when it
+    does not: signing out, or being deactivated, stops the stream within a heartbeat."""
     yield f"retry: {RETRY_MS}\n\n"
     started = quiet_since = time.monotonic()
     while True:
@@ -205,6 +208,8 @@ async def console_events(
         if rows:
             quiet_since = now
         elif now - quiet_since >= heartbeat:
+            if signed_in is not None and not await signed_in():
+                return
             yield ": heartbeat\n\n"
             quiet_since = now
         if now - started >= lifetime:
@@ -248,9 +253,16 @@ async def console_stream(
     async def read(position: int) -> tuple[list[dict[str, Any]], int]:
         return await run_in_threadpool(ticket_events_after, runtime, position)
 
+    async def signed_in() -> bool:
+        session = visitor.session or ""
+        held = await run_in_threadpool(
+            runtime.tokens.principal, session, kind="session", idle=IDLE
+        )
+        return held is not None
+
     first = await read(start)  # a position past the log is refused now, not mid-stream
     return StreamingResponse(
-        console_events(read, start, first),
+        console_events(read, start, first, signed_in=signed_in),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -130,6 +130,8 @@ def use_link(request: Request, runtime: RuntimeDep, visitor: VisitorDep, secret:
     principal = person_principal(
         str(person["person_id"]), str(person["name"]), str(person["role"]), person["account_id"]
     )
+    if visitor.session:  # signing in again, perhaps as someone else: the old session ends
+        runtime.tokens.end(visitor.session)
     session = runtime.tokens.issue(
         principal, name="browser session", kind="session", expires_at=datetime.now(UTC) + LIFETIME
     ).token

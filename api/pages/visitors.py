@@ -9,8 +9,9 @@ expires after :data:`IDLE` without use and :data:`LIFETIME` after signing in, wh
 comes first. A session cookie is never an API token and an API token never a session.
 
 **CSRF.** Every form a page sends (and every htmx request, in ``X-CSRF-Token``) carries
-an HMAC of the session's secret under the server's ``csrf`` secret; a POST without the
-right one is refused (403) and changes nothing. ``SameSite=Lax`` already keeps the cookie
+an HMAC of the session's secret under the server's sign-in secret (prefixed ``csrf``, so
+it is never a sign-in link's HMAC); a POST without the right one is refused (403) and
+changes nothing. ``SameSite=Lax`` already keeps the cookie
 off other sites' posts; the token holds where that is not enough (an old browser, a
 sibling subdomain).
 

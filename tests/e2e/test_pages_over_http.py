@@ -98,3 +98,16 @@ def test_a_sign_in_posted_from_another_site_is_refused_and_spends_nothing(
             path, headers={"Origin": server.base_url, "Sec-Fetch-Site": "same-origin"}
         )
         assert same_site.status_code == 303  # the link was not spent by the refusals
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        assert browser.post(link(server, "requester")).status_code == 303
+        first = browser.cookies["docket_session"]
+        assert browser.post(link(server, "team_admin")).status_code == 303
+        assert "Welcome, Tom" in browser.get("/").text
+        assert browser.cookies["docket_session"] != first
+    with httpx.Client(base_url=server.base_url, headers=HTML) as stale:
+        stale.cookies.set("docket_session", first)
+        again = stale.get("/support")
+        assert again.status_code == 303 and again.headers["location"].startswith("/sign-in")

@@ -73,6 +73,21 @@ def test_a_quiet_stream_ends_after_its_lifetime() -> None:
     assert len(log.asked) >= 2  # it kept reading while it lived
 
 
+def test_a_stream_whose_session_ended_stops_at_the_next_heartbeat() -> None:
+    asked: list[bool] = []
+
+    async def signed_in() -> bool:
+        asked.append(True)
+        return len(asked) < 2  # signed out after the first heartbeat
+
+    stream = console_events(
+        Log([]).read, 0, lifetime=60, heartbeat=0.02, poll=0.01, signed_in=signed_in
+    )
+    told = run(asyncio.wait_for(collect(stream), 30))
+    assert told == ["retry: 2000\n\n", ": heartbeat\n\n"]
+    assert len(asked) == 2
+
+
 def test_the_first_read_made_before_the_stream_opened_is_told_first() -> None:
     log = Log([])
     first = ([opened(3, "T-000001")], 3)
