@@ -111,3 +111,38 @@ def test_signing_in_again_ends_the_session_the_browser_had(server: Server) -> No
         stale.cookies.set("docket_session", first)
         again = stale.get("/support")
         assert again.status_code == 303 and again.headers["location"].startswith("/sign-in")
+
+
+def test_a_billing_admins_home_leads_to_the_subscription_and_a_plain_members_does_not(
+    server: Server,
+) -> None:
+    northwind = server.tokens["accounts"]["northwind"]
+    people = {"Paul Payer": ["billing_admin"], "Mia Member": ["member"]}
+    homes = {}
+    for name, roles in people.items():
+        email = name.split()[0].lower() + ".home@northwind.example"
+        with server.client("admin") as admin:
+            added = admin.post(
+                f"/v1/accounts/{northwind}/members", json={"email": email, "name": name}
+            )
+            assert added.status_code == 201, added.text
+            member = added.json()["member_id"]
+            if roles != ["member"]:
+                made = admin.put(
+                    f"/v1/accounts/{northwind}/members/{member}/roles", json={"roles": roles}
+                )
+                assert made.status_code == 200, made.text
+            last = made if roles != ["member"] else added
+            seen = admin.get(  # the directory has read the member and their roles
+                f"/v1/accounts/{northwind}/subscription",
+                params={"min_position": last.json()["position"]},
+            )
+            assert seen.status_code == 200, seen.text
+        with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+            path = sign_in_link(server, member, name=name, email=email)
+            assert browser.post(path).status_code == 303
+            homes[name] = browser.get("/").text
+            if "billing_admin" in roles:
+                assert browser.get("/support/subscription").status_code == 200
+    assert 'href="/support/subscription"' in homes["Paul Payer"]
+    assert 'href="/support/subscription"' not in homes["Mia Member"]
