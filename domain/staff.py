@@ -140,10 +140,6 @@ class StaffMember(ChainedAggregate):
                 )
             )
 
-    @property
-    def role_phrase(self) -> str:
-        return f"an {self.role}" if self.role[0] in "aeiou" else f"a {self.role}"
-
     def join_group(self, *, group: str, stamp: Stamp) -> None:
         checked_group(group)
         if self.role != "agent":
