@@ -151,26 +151,6 @@ def inbox_page(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> Resp
     return page(request, visitor, template, context, status_code=read.status)
 
 
-CONTACT_PAGE = 25
-
-
-@router.get("/console/contact")
-def contact_queue(
-    request: Request, runtime: RuntimeDep, visitor: SignedIn, after: str | None = None
-) -> Response:
-    """The contact form's queue (``GET /v1/contact-requests``): the longest waiting first."""
-    permitted(visitor, "contact_requests")
-    with read_problems():
-        rows = runtime.reads.contact_queue(
-            states=["waiting"],
-            after=position_of(after, "after"),
-            limit=CONTACT_PAGE,
-            min_position=None,
-        )
-    more = rows[-1]["position"] if len(rows) == CONTACT_PAGE else None
-    return page(request, visitor, "console_contact.html", {"requests": rows, "more": more})
-
-
 # --- the live stream -------------------------------------------------------------------
 
 FeedRead = Callable[[int], Awaitable[tuple[list[dict[str, Any]], int]]]

@@ -17,6 +17,7 @@ from api.answers import read_problems
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.routers.tickets import PROBLEMS, READ_PROBLEMS
+from api.runtime import Runtime
 from api.schemas.common import PersonRef
 from api.schemas.contact import (
     ContactAccepted,
@@ -112,6 +113,11 @@ def contact_request(
     """One request (by reference or id): what was sent, the answers, the accounts that know
     its address."""
     allowed(who, "contact_requests")
+    return contact_detail(runtime, request_ref, min_position)
+
+
+def contact_detail(runtime: Runtime, request_ref: str, min_position: int | None) -> ContactDetail:
+    """The request as agents read it (the API's answer and the console's page)."""
     with read_problems():
         found = runtime.reads.contact_request(request_ref, min_position)
     if found is None:

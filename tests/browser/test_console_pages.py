@@ -318,6 +318,54 @@ def test_the_contact_forms_queue_lists_who_waits_for_an_answer(
     screenshot(page, "console-contact")
 
 
+def test_an_agent_answers_a_contact_request_by_email_and_files_another_as_a_ticket(
+    offline: OfflineContext, site: Server
+) -> None:
+    def contact(email: str, subject: str) -> str:
+        sent = httpx.post(
+            site.base_url + "/v1/contact",
+            json={"name": "Rita", "email": email, "subject": subject,
+                  "description": "The sign-in link never arrives."},
+        )  # fmt: skip
+        assert sent.status_code == 202, sent.text
+        return str(sent.json()["reference"])
+
+    stranger = contact(f"x-{uuid.uuid4().hex[:6]}@example.org", "Who can help me?")
+    member = contact("rita@northwind.example", f"Locked out {uuid.uuid4().hex[:6]}")
+    page = sign_in(offline, site, "agent")
+
+    def opened(reference: str) -> None:
+        for _ in range(40):  # the queue's view reads the request in a moment
+            page.goto("/console/contact")
+            if page.get_by_role("link", name=reference).count():
+                break
+            page.wait_for_timeout(250)
+        page.get_by_role("link", name=reference).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+
+    opened(stranger)
+    expect(page.get_by_text("No account has a member at this address")).to_be_visible()
+    page.get_by_role("textbox", name=re.compile("Answer")).fill("We have sent you a new link.")
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_role("status")).to_have_text("Your answer was emailed.")
+    expect(page.locator(".thread")).to_contain_text("We have sent you a new link.")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "console-contact-request")
+
+    empty = page.get_by_role("textbox", name=re.compile("Answer"))
+    page.get_by_role("button", name="Send answer").click()  # nothing typed
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(empty).to_have_attribute("aria-invalid", "true")
+
+    opened(member)
+    page.get_by_label("For the member in the account").select_option(label="Northwind Traders")
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="File as a ticket").click()
+    page.wait_for_url(re.compile(r"/console/tickets/T-\d+"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Locked out")
+    expect(page.locator(".ticket-line")).to_contain_text("High")
+
+
 def test_the_weight_of_a_full_inbox_page_is_recorded(
     offline: OfflineContext, site: Server
 ) -> None:

@@ -1,0 +1,165 @@
+"""The contact form's queue in the console: the requests people sent without signing in,
+one request's page, its answer by email and its filing as a ticket.
+
+The same reads and desk calls as the API's ``/v1/contact-requests`` routes, under the
+same role-matrix keys: ``contact_requests`` to read, ``answer_contact`` to answer,
+``contact_to_ticket`` to file it for the member at its address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.answers import read_problems
+from api.deps import RuntimeDep
+from api.pages.console import Refusal, position_of, refusal_of, refused_status, version_of
+from api.pages.templating import page
+from api.pages.visitors import SignedIn, Visitor, may, permitted, stamp_of
+from api.routers.contact import contact_detail
+from api.runtime import Runtime
+from desk.core import uuid_of
+from domain import errors
+from domain.vocabulary import PRIORITIES, TICKET_TYPES
+
+router = APIRouter(include_in_schema=False)
+
+CONTACT_PAGE = 25
+
+
+@router.get("/console/contact")
+def contact_queue(
+    request: Request, runtime: RuntimeDep, visitor: SignedIn, after: str | None = None
+) -> Response:
+    """The contact form's queue (``GET /v1/contact-requests``): the longest waiting first."""
+    permitted(visitor, "contact_requests")
+    with read_problems():
+        rows = runtime.reads.contact_queue(
+            states=["waiting"],
+            after=position_of(after, "after"),
+            limit=CONTACT_PAGE,
+            min_position=None,
+        )
+    more = rows[-1]["position"] if len(rows) == CONTACT_PAGE else None
+    return page(request, visitor, "console_contact.html", {"requests": rows, "more": more})
+
+
+def request_page(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    ref: str,
+    *,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+    min_position: int | None = None,
+) -> Response:
+    found = contact_detail(runtime, ref, min_position)
+    context = {
+        "contact": found,
+        "refusal": refusal,
+        "done": request.query_params.get("done"),
+        "types": TICKET_TYPES,
+        "priorities": PRIORITIES,
+        "may_answer": may(visitor, "answer_contact"),
+        "may_file": may(visitor, "contact_to_ticket"),
+    }
+    return page(request, visitor, "console_contact_request.html", context, status_code=status_code)
+
+
+@router.get("/console/contact/{ref}")
+def contact_request(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    ref: str,
+    min_position: int | None = None,
+) -> Response:
+    """What was sent, the answers so far, and the accounts that know the address."""
+    permitted(visitor, "contact_requests")
+    return request_page(request, runtime, visitor, ref, min_position=min_position)
+
+
+def work(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    ref: str,
+    form: str,
+    typed: dict[str, str],
+    change: Callable[[], str],
+) -> Response:
+    """One change from a form of the request's page: Post/Redirect/Get to where ``change``
+    says on success, the page again with the refusal by its form otherwise."""
+    try:
+        target = change()
+    except errors.Busy:
+        raise
+    except errors.DocketError as error:
+        return request_page(
+            request,
+            runtime,
+            visitor,
+            ref,
+            refusal=refusal_of(form, error, typed),
+            status_code=refused_status(error),
+        )
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/console/contact/{ref}/answer")
+def answer(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    ref: str,
+    version: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    """The answer is emailed to the address the request came from."""
+    permitted(visitor, "answer_contact")
+
+    def change() -> str:
+        receipt = runtime.desk.answer_contact(
+            ref,
+            author_id=visitor.signed_in.id,
+            body=body,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        )
+        return f"/console/contact/{receipt.reference}?min_position={receipt.position}&done=answer"
+
+    return work(request, runtime, visitor, ref, "answer", {"body": body}, change)
+
+
+@router.post("/console/contact/{ref}/ticket")
+def file_as_ticket(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: SignedIn,
+    ref: str,
+    version: Annotated[str, Form()] = "",
+    account_id: Annotated[str, Form()] = "",
+    type: Annotated[str, Form()] = "question",
+    priority: Annotated[str, Form()] = "normal",
+) -> Response:
+    """Filed for the member at the request's address in the account chosen; the ticket's
+    page follows."""
+    permitted(visitor, "contact_to_ticket")
+
+    def change() -> str:
+        receipt = runtime.desk.turn_contact_into_ticket(
+            ref,
+            account_id=uuid_of(account_id, errors.UnknownAccount),
+            type=type,
+            priority=priority,
+            stamp=stamp_of(visitor),
+            expected_version=version_of(version),
+        )
+        return f"/console/tickets/{receipt.number}?min_position={receipt.position}"
+
+    typed = {"account_id": account_id, "type": type, "priority": priority}
+    return work(request, runtime, visitor, ref, "ticket", typed, change)
