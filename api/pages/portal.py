@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
 from pydantic import ValidationError
@@ -39,6 +39,7 @@ from api.writes import visible_ticket
 from desk.access import author_role, may_rate
 from desk.answers import AttachmentRef
 from domain.account import FILING_PLANS, check_plan_includes_support
+from domain.custom_fields import FieldDefinition
 from domain.errors import DocketError, InvalidField, NotAMember, PlanNotEntitled
 from domain.messages import Msg, Text
 from domain.ticket import reopen_window_passed
@@ -228,12 +229,14 @@ def new_ticket_page(
             "community_url": runtime.settings.community_url,
         }
         return page(request, visitor, "support_unavailable.html", unavailable)
+    book = runtime.desk.ticket_field_book()  # GET /v1/ticket-fields's read
     context: dict[str, Any] = {
         **WORDS,
         "typed": typed,
         "errors": errors or {},
         "kept": kept or [],
         "products": products,
+        "ticket_fields": [d for _, d in sorted(book.fields.items()) if not d.archived],
     }
     return page(request, visitor, "support_new.html", context, status_code=status_code)
 
@@ -252,6 +255,7 @@ def file_ticket(
     request: Request,
     runtime: RuntimeDep,
     visitor: SignedIn,
+    fields: FieldForm,
     subject: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     type: Annotated[str, Form()] = "question",
@@ -266,6 +270,7 @@ def file_ticket(
     typed = {
         "subject": subject, "description": description, "type": type, "priority": priority,
         "product": product, "follow_up_of": follow_up_of[:64], "help_session": help_session,
+        "fields": fields,
     }  # fmt: skip
     kept: list[AttachmentRef] = []
     try:
@@ -284,7 +289,7 @@ def file_ticket(
             follow_up_of=follow_up_of or None,
             help_session=session_of(help_session),
             attachments=kept,
-            custom_fields={},
+            custom_fields=field_values(runtime.desk.ticket_field_book().fields, product, fields),
             stamp=stamp_of(visitor),
         )
     except DocketError as refused:
@@ -303,9 +308,61 @@ def file_ticket(
 
 
 def form_field(field: str) -> str:
-    """The form's field a refusal names (a file's refusal goes next to the files)."""
+    """The form's field a refusal names (a file's refusal goes next to the files, a custom
+    field's next to its box)."""
     known = ("subject", "description", "type", "priority", "product", "follow_up_of")
+    if field.startswith("custom_fields."):
+        return FIELD_PREFIX + field.removeprefix("custom_fields.")
     return field if field in known else "files" if "attachment" in field else "form"
+
+
+FIELD_PREFIX = "field."
+"""A custom field's box on the form is named ``field.<key>``."""
+
+
+async def field_form(request: Request) -> dict[str, str]:
+    """The custom fields' boxes as typed (the form Starlette parsed for the route)."""
+    form = await request.form()
+    return {
+        name.removeprefix(FIELD_PREFIX): value
+        for name, value in form.multi_items()
+        if name.startswith(FIELD_PREFIX) and isinstance(value, str)
+    }
+
+
+FieldForm = Annotated[dict[str, str], Depends(field_form)]
+
+
+def field_values(
+    definitions: Mapping[str, FieldDefinition], product: str, typed: Mapping[str, str]
+) -> dict[str, Any]:
+    """What the form's custom fields give the filing: each field in force for the product
+    chosen, as its kind stores it. An empty box gives nothing (the desk then asks for a
+    required one); a ticked box is true; a number typed wrong goes as typed, so the desk
+    says what it takes. Boxes of fields for another product are left out: the form shows
+    them all, and a person may have changed the product after filling one."""
+    values: dict[str, Any] = {}
+    for key, definition in definitions.items():
+        if definition.archived or not definition.applies_to(product) or key not in typed:
+            continue
+        text = typed[key].strip()
+        if definition.kind == "checkbox":
+            values[key] = True
+        elif text:
+            values[key] = number_of(text) if definition.kind == "number" else text
+    return values
+
+
+def number_of(text: str) -> int | float | str:
+    """A number typed in a box (``42``, ``2.5``, ``2,5``), else the text itself."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return text
 
 
 def uploaded(

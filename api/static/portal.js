@@ -32,8 +32,20 @@
       }
     });
   }
+  // a custom field for one product shows only while that product is chosen (without
+  // script they all show, and the server leaves out those of other products)
+  function showFieldsOf(product) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-product]"), function (box) {
+      box.hidden = box.getAttribute("data-product") !== product.value;
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-drop]"), enhance);
+    var product = document.getElementById("product");
+    if (product) {
+      showFieldsOf(product);
+      product.addEventListener("change", function () { showFieldsOf(product); });
+    }
   });
   // an article opened from the suggestions takes the reader's focus
   document.addEventListener("htmx:afterSwap", function (event) {

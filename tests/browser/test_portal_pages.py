@@ -365,3 +365,52 @@ def test_a_file_over_the_body_limit_and_within_the_attachment_limit_is_filed(
     assert answer.ok, answer.text()
     assert NUMBER.search(answer.url)
     assert "big-log.txt" in answer.text()
+
+
+def test_the_new_ticket_form_asks_for_the_custom_fields_of_the_product_chosen(
+    offline: OfflineContext, site: Server
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    os_key, seats_key = f"os_{suffix}", f"seats_{suffix}"
+    fields: list[dict[str, Any]] = [
+        {"key": os_key, "kind": "dropdown", "product": "Dash", "required": True,
+         "labels": {"en": "Operating system", "fr": "Système d'exploitation"},
+         "options": [{"key": "linux", "labels": {"en": "Linux", "fr": "Linux"}},
+                     {"key": "macos", "labels": {"en": "macOS", "fr": "macOS"}}]},
+        {"key": seats_key, "kind": "number", "labels": {"en": "Seats", "fr": "Postes"}},
+    ]  # fmt: skip
+    with site.client("admin") as admin:
+        for field in fields:
+            made = admin.post("/v1/ticket-fields", json=field)
+            assert made.status_code == 201, made.text
+    try:
+        page = sign_in(offline, site, "requester")
+        page.goto("/support/new")
+        system = page.get_by_label(re.compile("Operating system"))
+        page.get_by_label("Product").select_option("Files")
+        expect(system).to_be_hidden()  # for Dash only
+        page.get_by_label("Product").select_option("Dash")
+        expect(system).to_be_visible()
+        assert serious_accessibility_violations(page) == []
+        page.get_by_label("Subject").fill("The dashboard is blank")
+        page.get_by_label("Description").fill("Since the update.")
+        page.get_by_label("Seats").fill("12")
+        page.get_by_role("button", name="Send", exact=True).click()  # no system chosen
+
+        expect(page.locator(f'[id="field.{os_key}-error"]')).to_contain_text("required")
+        expect(system).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_label("Seats")).to_have_value("12")  # kept as typed
+        system.select_option("linux")
+        page.get_by_role("button", name="Send", exact=True).click()
+        page.wait_for_url(NUMBER)
+        found = NUMBER.search(page.url)
+        assert found is not None
+        with site.client("agent") as agent:
+            detail = agent.get(f"/v1/tickets/{found.group(1)}").json()
+        given = {f["key"]: f["value"] for f in detail["custom_fields"]}
+        assert given == {os_key: "linux", seats_key: 12}
+    finally:
+        with site.client("admin") as admin:
+            for field in fields:
+                gone = admin.patch(f"/v1/ticket-fields/{field['key']}", json={"archived": True})
+                assert gone.status_code == 200, gone.text
