@@ -24,7 +24,17 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.pages import account, console, contact, home, insight, portal, settings, sign_in
+from api.pages import (
+    account,
+    console,
+    contact,
+    home,
+    insight,
+    portal,
+    settings,
+    sign_in,
+    views,
+)
 from api.pages.templating import page
 from api.pages.visitors import CsrfRefused, SignInNeeded, Visitor, chosen_language, sign_in_path
 from api.problems import problem
@@ -39,6 +49,7 @@ ROUTERS = [
     settings.router,
     portal.router,
     contact.router,
+    views.router,
     console.router,
 ]
 """Every router of pages, in the order they are included."""

@@ -40,8 +40,9 @@ from api.answers import paging, read_problems, ticket_page
 from api.deps import RuntimeDep
 from api.inbox_filters import inbox_filter, query_of
 from api.pages.templating import page
-from api.pages.visitors import IDLE, SignedIn, Visitor, permitted, stamp_of
+from api.pages.visitors import IDLE, SignedIn, Visitor, may, permitted, stamp_of
 from api.problems import STATUS_OF, Problem, invalid_input
+from api.routers.views import counted_views
 from api.runtime import Runtime
 from api.schemas.lists import TicketPage
 from api.schemas.ticket_detail import TicketDetail
@@ -133,22 +134,77 @@ def agents_of(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @router.get("/console")
 def inbox_page(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> Response:
     permitted(visitor, "inbox")
-    parameters = inbox_parameters(request)
+    return inbox_response(request, runtime, visitor, inbox_parameters(request))
+
+
+def inbox_response(
+    request: Request,
+    runtime: Runtime,
+    visitor: Visitor,
+    parameters: dict[str, list[str]],
+    extra: dict[str, Any] | None = None,
+    status_code: int | None = None,
+) -> Response:
+    """The inbox page for these parameters, with ``extra`` (the saved views' form said
+    back) and ``status_code`` over what the read says."""
     read = read_inbox(runtime, visitor, parameters)
-    groups = runtime.reads.groups()
-    context = {
+    listed = {
         "inbox": read.found,
-        "error": read.error,
-        "error_field": read.error_field,
         "chosen": parameters,
         "link": lambda **changes: page_link(parameters, **changes),
+    }
+    if request.query_params.get("fragment") == "1":  # fetched again on each live event
+        return page(request, visitor, "console_inbox_list.html", listed, status_code=read.status)
+    groups = runtime.reads.groups()
+    kept = filters_of(parameters)
+    context = {
+        **listed,
+        "error": read.error,
+        "error_field": read.error_field,
         "groups": groups,
         "agents": agents_of(groups),
         "breaching_choices": BREACHING_CHOICES,
+        "views": saved_views_of(runtime, visitor, parameters),
+        "view_query": urlencode([(k, v) for k, values in kept.items() for v in values]),
+        "may_save_views": may(visitor, "saved_views"),
+        "may_share_views": may(visitor, "share_view"),
+        "view_name": "",
+        "view_refusal": None,
+        **(extra or {}),
     }
-    fragment = request.query_params.get("fragment") == "1"
-    template = "console_inbox_list.html" if fragment else "console_inbox.html"
-    return page(request, visitor, template, context, status_code=read.status)
+    status = status_code or read.status
+    return page(request, visitor, "console_inbox.html", context, status_code=status)
+
+
+def saved_views_of(
+    runtime: Runtime, visitor: Visitor, parameters: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """The visitor's saved views and the shared ones, each with its count and its link
+    (``GET /v1/inbox/views``'s read); the one whose filters are the page's is current."""
+    if not may(visitor, "inbox_views"):
+        return []
+    chosen = filters_of(parameters)
+    waited = (parameters.get("min_position") or [""])[-1]
+    at = int(waited) if waited.isdigit() and len(waited) < 18 else None  # a view just saved
+    counted, _ = counted_views(runtime, visitor.signed_in, at, visitor.language)
+    return [
+        {
+            "view": count,
+            "version": row["version"],
+            "href": page_link(row["filters"]),
+            "current": dict(row["filters"]) == chosen,
+            "mine": row["owner_id"] is not None,
+        }
+        for row, count in counted
+    ]
+
+
+def filters_of(parameters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The page's parameters a saved view keeps: its filters and order, not its place."""
+    return {k: v for k, v in parameters.items() if k not in PAGE_PLACE}
+
+
+PAGE_PLACE = ("cursor", "min_position", "fragment", "limit")
 
 
 # --- the live stream -------------------------------------------------------------------

@@ -219,8 +219,17 @@ def inbox_views(
     """Your views and the shared ones, each with how many tickets of the inbox it holds
     (exact up to 1000, then "more"), all counted as of one position."""
     allowed(who, "inbox_views")
+    counted, position = counted_views(runtime, who, query.min_position, language_of(request))
+    return ViewCounts(views=[count for _, count in counted], position=position)
+
+
+def counted_views(
+    runtime: Runtime, who: Principal, min_position: int | None, language: str
+) -> tuple[list[tuple[dict[str, Any], ViewCount]], int]:
+    """Each view the caller sees (the saved views' row) with its count, and the position
+    they are all counted as of (``GET /v1/inbox/views`` and the console's inbox)."""
     with read_problems():
-        rows = runtime.reads.saved_views(who.id, min_position=query.min_position)
+        rows = runtime.reads.saved_views(who.id, min_position=min_position)
     selections: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for row in rows:
@@ -228,24 +237,23 @@ def inbox_views(
             selection = saved_selection(row["filters"], who, runtime.desk.ticket_fields)
             selections[str(row["view_id"])] = (selection.where, selection.sort)
         except Problem as refusal:  # the inbox no longer takes what the view kept
-            problems[str(row["view_id"])] = render(refusal.detail, language_of(request))
+            problems[str(row["view_id"])] = render(refusal.detail, language)
     with read_problems():
         counts, position = runtime.reads.inbox_counts(
-            list(selections.values()), min_position=query.min_position
+            list(selections.values()), min_position=min_position
         )
     counted = dict(zip(selections, counts, strict=True))
     answers = []
     for row in rows:
         view_id = str(row["view_id"])
         found = counted.get(view_id)
-        answers.append(
-            ViewCount(
-                id=view_id,
-                name=row["name"],
-                shared=row["owner_id"] is None,
-                count=None if found is None else found.tickets,
-                more=found is not None and found.capped,
-                problem=problems.get(view_id),
-            )
+        count = ViewCount(
+            id=view_id,
+            name=row["name"],
+            shared=row["owner_id"] is None,
+            count=None if found is None else found.tickets,
+            more=found is not None and found.capped,
+            problem=problems.get(view_id),
         )
-    return ViewCounts(views=answers, position=position)
+        answers.append((row, count))
+    return answers, position

@@ -366,6 +366,40 @@ def test_an_agent_answers_a_contact_request_by_email_and_files_another_as_a_tick
     expect(page.locator(".ticket-line")).to_contain_text("High")
 
 
+def test_an_agent_saves_the_inbox_filtered_as_a_view_opens_it_and_removes_it(
+    offline: OfflineContext, site: Server
+) -> None:
+    words = f"saved{uuid.uuid4().hex[:8]}"
+    filed = file_ticket(site, f"Cannot print {words}", priority="urgent")
+    page = sign_in(offline, site, "agent")
+    page.goto(f"/console?q={words}&min_position={filed['position']}")
+    expect(inbox_row(page, filed["number"])).to_be_visible()
+    page.get_by_role("button", name="Save view").click()  # no name: refused, said by the box
+    expect(page.locator("#view-error")).to_be_visible()
+    expect(page.get_by_label("Save these filters as")).to_have_attribute("aria-invalid", "true")
+
+    name = f"Printing {words}"
+    page.get_by_label("Save these filters as").fill(name)
+    page.get_by_role("button", name="Save view").click()
+    views = page.locator(".saved-views")
+    current = views.get_by_role("link", name=name)
+    expect(current).to_have_attribute("aria-current", "page")
+    expect(views.locator("li", has_text=name).locator(".count")).to_have_text("1")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "console-saved-views")
+
+    page.goto("/console")
+    views.get_by_role("link", name=name).click()
+    expect(page.get_by_label("Words")).to_have_value(words)
+    expect(inbox_row(page, filed["number"])).to_be_visible()
+    with site.client("agent") as agent:
+        listed = agent.get("/v1/views").json()["views"]
+    assert [v["filters"] for v in listed if v["name"] == name] == [{"q": [words]}]
+
+    views.get_by_role("button", name=f"Remove the view {name}").click()
+    expect(page.locator(".saved-views").get_by_role("link", name=name)).to_have_count(0)
+
+
 def test_the_weight_of_a_full_inbox_page_is_recorded(
     offline: OfflineContext, site: Server
 ) -> None:
