@@ -83,12 +83,21 @@ def connection_pool(url: str, size: int) -> ConnectionPool:
     )
 
 
+AGGREGATE_CACHE_MAXSIZE = 1_000
+"""Aggregates other than tickets a serving desk keeps folded: the accounts, the SLA policy
+book, the custom-field book, staff members, saved views (eventsourcing's repository
+cache, fast-forwarded: each read fetches only the events stored since, so a change
+another process made is seen at once). Every filing reads the account and both books."""
+
+
 def desk_env(settings: Settings, url: str, *, pool_size: int) -> dict[str, str]:
-    """What a serving desk is built with: the event store, and how many tickets it keeps
-    folded (``DOCKET_TICKET_CACHE_MAXSIZE``)."""
+    """What a serving desk is built with: the event store, how many tickets it keeps
+    folded (``DOCKET_TICKET_CACHE_MAXSIZE``), and its other aggregates' cache."""
     return {
         **eventsourcing_env(url, settings.schema_name, pool_size=pool_size),
         "TICKET_CACHE_MAXSIZE": str(settings.ticket_cache_maxsize),
+        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_MAXSIZE),
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
 
 

@@ -15,14 +15,31 @@ import psycopg
 import pytest
 from eventsourcing.utils import resolve_topic
 
+from api.runtime import AGGREGATE_CACHE_MAXSIZE
 from desk.service import SupportDesk
-from domain.errors import NotAMember, StatusUnchanged, TicketDamaged, VersionMismatch
+from domain.errors import (
+    InvalidField,
+    NotAMember,
+    StatusUnchanged,
+    TicketDamaged,
+    VersionMismatch,
+)
 from domain.ticket import Ticket
 from projections.runner import ProjectionRunner
 from replay.store import stream
 from replay.verify import verify_log
 from store.eventstore import docket_mapper
-from tests.builders import agent, desk_with_account, file, later, requester, system
+from tests.builders import (
+    SYNC_FAILS,
+    admin,
+    agent,
+    desk_with_account,
+    field_data,
+    file,
+    later,
+    requester,
+    system,
+)
 
 MAPPER = docket_mapper()
 ROUNDS = 8
@@ -287,3 +304,44 @@ def test_the_setting_says_how_many_tickets_a_serving_desk_keeps_folded(
         assert off.ticket_cache.maxsize == 0
     finally:
         off.close()
+
+
+@pytest.fixture
+def serving_env(pg_env: dict[str, str]) -> dict[str, str]:
+    """A desk's settings as ``docket serve`` builds them: its other aggregates kept folded."""
+    return {
+        **pg_env,
+        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_MAXSIZE),
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+
+
+def test_an_account_and_a_field_book_kept_folded_see_another_process_change_them(
+    serving_env: dict[str, str],
+) -> None:
+    """The account and the custom-field book a filing reads are kept folded by a serving
+    desk, and fast-forwarded on each read: a field made required and a member removed by
+    another desk hold at this desk's next filing."""
+    here, there = SupportDesk(serving_env), SupportDesk(serving_env)
+    try:
+        account = desk_with_account(here)
+        file(here, account)  # folds the account and the books into this desk's cache
+        file(here, account, at=later(hours=0.1))
+        assert here.repository.cache is not None and here.repository.cache.get(account)
+        there.define_ticket_field(data=field_data(required=True), stamp=admin())
+        with pytest.raises(InvalidField):
+            here.file_ticket(
+                account_id=account, requester_id="req-1", **SYNC_FAILS,
+                stamp=requester(later(hours=0.2)), custom_fields={},
+            )  # fmt: skip
+        filed = here.file_ticket(
+            account_id=account, requester_id="req-1", **SYNC_FAILS,
+            stamp=requester(later(hours=0.3)), custom_fields={"os": "linux"},
+        )  # fmt: skip
+        assert filed.number
+        there.remove_member(account, member_id="req-1", stamp=system(later(hours=1)))
+        with pytest.raises(NotAMember):
+            file(here, account, at=later(hours=2))
+    finally:
+        here.close()
+        there.close()
