@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import AccountReceipt
-from desk.core import DeskCore, position
+from desk.core import DeskCore, position, stamp_and_version
 from domain.account import Account, checked_label
-from domain.errors import AlreadyExists, Busy, InvalidField, UnknownGroup, VersionMismatch
+from domain.errors import AlreadyExists, Busy, InvalidField, UnknownGroup
 from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
+
+A = TypeVar("A", bound="Accounts")
+P = ParamSpec("P")
+
+
+def account_change(
+    decide: Callable[Concatenate[A, Account, P], object],
+) -> Callable[Concatenate[A, UUID, P], AccountReceipt]:
+    """A use case that is one change to one account: the decorated method says only what
+    the account records; the use case takes the account's id first and runs the method as
+    :meth:`Accounts._change_account` does, with the ``expected_version`` (If-Match) its
+    keywords name."""
+
+    @functools.wraps(decide)
+    def use_case(
+        self: A, account_id: UUID, /, *args: P.args, **kwargs: P.kwargs
+    ) -> AccountReceipt:
+        _, expected_version = stamp_and_version(kwargs)
+        return self._change_account(
+            account_id, expected_version, lambda a: decide(self, a, *args, **kwargs)
+        )
+
+    return use_case
 
 
 class Accounts(DeskCore):
@@ -54,41 +78,30 @@ class Accounts(DeskCore):
             ) from None
         return AccountReceipt(account.id, account.version, position(recordings))
 
+    @account_change
     def rename_account(
-        self, account_id: UUID, *, to_name: str, stamp: Stamp, expected_version: int | None = None
-    ) -> AccountReceipt:
-        return self._change_account(
-            account_id, expected_version, lambda a: a.rename(to_name=to_name, stamp=stamp)
-        )
+        self, a: Account, *, to_name: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        a.rename(to_name=to_name, stamp=stamp)
 
+    @account_change
     def change_plan(
-        self, account_id: UUID, *, to_plan: str, stamp: Stamp, expected_version: int | None = None
-    ) -> AccountReceipt:
+        self, a: Account, *, to_plan: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
         """An upgrade to a paid plan unlocks filing at once; a downgrade stops new filings."""
-        return self._change_account(
-            account_id, expected_version, lambda a: a.change_plan(to_plan=to_plan, stamp=stamp)
-        )
+        a.change_plan(to_plan=to_plan, stamp=stamp)
 
+    @account_change
     def change_seats(
-        self, account_id: UUID, *, to_seats: int, stamp: Stamp, expected_version: int | None = None
-    ) -> AccountReceipt:
-        return self._change_account(
-            account_id, expected_version, lambda a: a.change_seats(to_seats=to_seats, stamp=stamp)
-        )
+        self, a: Account, *, to_seats: int, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        a.change_seats(to_seats=to_seats, stamp=stamp)
 
+    @account_change
     def set_renewal_date(
-        self,
-        account_id: UUID,
-        *,
-        renewal_on: date,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> AccountReceipt:
-        return self._change_account(
-            account_id,
-            expected_version,
-            lambda a: a.set_renewal_date(renewal_on=renewal_on, stamp=stamp),
-        )
+        self, a: Account, *, renewal_on: date, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        a.set_renewal_date(renewal_on=renewal_on, stamp=stamp)
 
     def set_account_team(
         self,
@@ -107,34 +120,25 @@ class Accounts(DeskCore):
             account_id, expected_version, lambda a: a.set_account_team(group=group, stamp=stamp)
         )
 
+    @account_change
     def add_premium(
         self,
-        account_id: UUID,
+        a: Account,
         *,
         product: str,
         level: str,
         stamp: Stamp,
         expected_version: int | None = None,
-    ) -> AccountReceipt:
+    ) -> None:
         """Premium on one product, in force at once (for the account's admins)."""
-        return self._change_account(
-            account_id,
-            expected_version,
-            lambda a: a.add_premium(product=product, level=level, stamp=stamp),
-        )
+        a.add_premium(product=product, level=level, stamp=stamp)
 
+    @account_change
     def remove_premium(
-        self,
-        account_id: UUID,
-        *,
-        product: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> AccountReceipt:
+        self, a: Account, *, product: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
         """Premium on one product ends at the next renewal date."""
-        return self._change_account(
-            account_id, expected_version, lambda a: a.remove_premium(product=product, stamp=stamp)
-        )
+        a.remove_premium(product=product, stamp=stamp)
 
     def add_member(
         self,
@@ -165,35 +169,24 @@ class Accounts(DeskCore):
         )
         return replace(receipt, member_id=member_id)
 
+    @account_change
     def remove_member(
-        self,
-        account_id: UUID,
-        *,
-        member_id: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> AccountReceipt:
+        self, a: Account, *, member_id: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
         """The member files nothing more; their past tickets and messages keep their author."""
-        return self._change_account(
-            account_id,
-            expected_version,
-            lambda a: a.remove_member(member_id=member_id, stamp=stamp),
-        )
+        a.remove_member(member_id=member_id, stamp=stamp)
 
+    @account_change
     def change_member_roles(
         self,
-        account_id: UUID,
+        a: Account,
         *,
         member_id: str,
         roles: list[str],
         stamp: Stamp,
         expected_version: int | None = None,
-    ) -> AccountReceipt:
-        return self._change_account(
-            account_id,
-            expected_version,
-            lambda a: a.change_member_roles(member_id=member_id, roles=roles, stamp=stamp),
-        )
+    ) -> None:
+        a.change_member_roles(member_id=member_id, roles=roles, stamp=stamp)
 
     def set_member_preferences(
         self,
@@ -233,21 +226,15 @@ class Accounts(DeskCore):
         command: Callable[[Account], object],
     ) -> AccountReceipt:
         """Fold the account, run ``command``, save; decided again when another write won."""
-        for _ in range(5):
-            account = self._account(account_id)
-            if expected_version is not None and account.version != expected_version:
-                raise VersionMismatch(expected_version, account.version)
-            command(account)
-            try:
-                recordings = self.save(account)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionMismatch(
-                        expected_version, self._account(account_id).version
-                    ) from None
-                continue
-            return AccountReceipt(account.id, account.version, position(recordings))
-        raise Busy(Msg("Account {account_id}", account_id=account_id))
+        account, at = self._change_record(
+            lambda: self._account(account_id),
+            expected_version,
+            command,
+            what=None,
+            busy=Msg("Account {account_id}", account_id=account_id),
+            attempts=5,
+        )
+        return AccountReceipt(account.id, account.version, at)
 
     def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
         """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""

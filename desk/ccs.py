@@ -11,7 +11,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from desk.answers import Receipt
-from desk.core import DeskCore
+from desk.core import DeskCore, ticket_change
 from domain.account import Account
 from domain.ccs import checked_cc_address
 from domain.stamp import Stamp
@@ -37,18 +37,12 @@ class Ccs(DeskCore):
 
         return self._change(ticket, expected_version, command, stamp)
 
+    @ticket_change
     def remove_cc(
-        self,
-        ticket: str | UUID,
-        *,
-        email: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
+        self, t: Ticket, *, email: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
         """Stop copying ``email``: no email of the ticket is sent to it from now on."""
-        return self._change(
-            ticket, expected_version, lambda t: t.remove_cc(email=email, stamp=stamp), stamp
-        )
+        t.remove_cc(email=email, stamp=stamp)
 
     def member_at_address(self, account_id: UUID, address: str) -> str | None:
         """The id of the account's current member at ``address`` (case-insensitive), if any:

@@ -8,6 +8,7 @@ is all of them on one event store.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import random
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
@@ -34,6 +35,7 @@ from domain.chain import GENESIS, HASH_FIELD, PREV_FIELD, event_hash
 from domain.custom_fields import BOOK_ID as FIELD_BOOK_ID
 from domain.custom_fields import FieldDefinition, TicketFieldBook
 from domain.errors import (
+    Busy,
     DocketError,
     InvalidField,
     TicketBusy,
@@ -65,6 +67,8 @@ CONFLICT_PATIENCE_SECONDS = 10.0
 """How long a write without If-Match keeps re-deciding after losing a race for its ticket."""
 
 A = TypeVar("A", bound=ChainedAggregate)
+D = TypeVar("D", bound="DeskCore")
+P = ParamSpec("P")
 TICKET_TOPIC = get_topic(Ticket) + "."
 """How the topics of a ticket's events begin (``domain.ticket:Ticket.``)."""
 
@@ -317,6 +321,37 @@ class DeskCore(Application[UUID]):
             return Receipt(ticket.id, ticket.number, seen, position(recordings))
         raise AssertionError("unreachable")
 
+    def _change_record(
+        self,
+        fold: Callable[[], A],
+        expected_version: int | None,
+        command: Callable[[A], object],
+        *,
+        what: Text | None,
+        busy: Text,
+        attempts: int,
+        check: Callable[[A], object] = lambda _: None,
+    ) -> tuple[A, int]:
+        """Fold a record that is not a ticket (an account, a staff member, a saved view)
+        with ``fold``, ``check`` it, run ``command`` on it, save; decided again when
+        another write won, unless the caller named the version it expected (``If-Match``:
+        then the refusal names the version stored now, as ``what``). Answers the record
+        and the position its save reached."""
+        for _ in range(attempts):
+            record = fold()
+            check(record)
+            if expected_version is not None and record.version != expected_version:
+                raise VersionMismatch(expected_version, record.version, what)
+            command(record)
+            try:
+                recordings = self.save(record)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionMismatch(expected_version, fold().version, what) from None
+                continue
+            return record, position(recordings)
+        raise Busy(busy)
+
     def _offer_survey(self, ticket: Ticket, stamp: Stamp) -> None:
         """A closing, however it came, asks its requester for a rating in the same save,
         unless they asked for none or are no longer a member of the ticket's account."""
@@ -481,6 +516,32 @@ class DeskCore(Application[UUID]):
             account_id,
             UnknownAccount(Msg("No account {account_id}.", account_id=account_id)),
         )
+
+
+def ticket_change(
+    decide: Callable[Concatenate[D, Ticket, P], object],
+) -> Callable[Concatenate[D, str | UUID, P], Receipt]:
+    """A use case that is one change to one ticket: the decorated method says only what
+    the ticket records; the use case takes the ticket (an id or a number) first and runs
+    the method as :meth:`DeskCore._change` does, with its ``stamp`` and
+    ``expected_version`` (If-Match), which its keywords must name."""
+
+    @functools.wraps(decide)
+    def use_case(self: D, ticket: str | UUID, /, *args: P.args, **kwargs: P.kwargs) -> Receipt:
+        stamp, expected_version = stamp_and_version(kwargs)
+        return self._change(
+            ticket, expected_version, lambda t: decide(self, t, *args, **kwargs), stamp
+        )
+
+    return use_case
+
+
+def stamp_and_version(keywords: dict[str, object]) -> tuple[Stamp, int | None]:
+    """The ``stamp`` and ``expected_version`` (If-Match) a use case was called with."""
+    stamp, expected_version = keywords["stamp"], keywords.get("expected_version")
+    assert isinstance(stamp, Stamp)
+    assert expected_version is None or isinstance(expected_version, int)
+    return stamp, expected_version
 
 
 def lost_race(attempt: int, deadline: float, number: str) -> None:

@@ -14,11 +14,9 @@ import uuid
 from collections.abc import Callable
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from desk.answers import SavedViewReceipt
 from desk.core import DeskCore, position, uuid_of
-from domain.errors import Busy, UnknownSavedView, VersionMismatch
+from domain.errors import UnknownSavedView
 from domain.messages import Msg
 from domain.saved_view import Filters, SavedView
 from domain.stamp import Stamp
@@ -108,19 +106,18 @@ class SavedViews(DeskCore):
     ) -> SavedViewReceipt:
         """Fold the view, run ``command``, save; decided again if another writer got there
         first (unless the caller named the version it expected)."""
-        for _ in range(20):
-            view = self._saved_view(view_ref)
-            if not view.visible_to(editor_id):  # before its version: no view at all to them
+
+        def check_visible(view: SavedView) -> None:  # before its version: no view to them
+            if not view.visible_to(editor_id):
                 raise UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=view.id))
-            if expected_version is not None and view.version != expected_version:
-                raise VersionMismatch(expected_version, view.version, "saved view")
-            command(view)
-            try:
-                recordings = self.save(view)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._saved_view(view_ref).version
-                    raise VersionMismatch(expected_version, current, "saved view") from None
-                continue
-            return SavedViewReceipt(view.id, view.version, position(recordings))
-        raise Busy(Msg("The saved view"))
+
+        view, at = self._change_record(
+            lambda: self._saved_view(view_ref),
+            expected_version,
+            command,
+            what="saved view",
+            busy=Msg("The saved view"),
+            attempts=20,
+            check=check_visible,
+        )
+        return SavedViewReceipt(view.id, view.version, at)

@@ -18,12 +18,10 @@ from desk.answers import GroupReceipt, StaffReceipt
 from desk.core import DeskCore, position
 from domain.errors import (
     AlreadyExists,
-    Busy,
     DocketError,
     InvalidField,
     NothingChanged,
     UnknownGroup,
-    VersionMismatch,
 )
 from domain.messages import Msg
 from domain.staff import StaffMember, SupportGroup
@@ -169,19 +167,12 @@ class Staff(DeskCore):
     ) -> StaffReceipt:
         """Fold the staff member, run ``command``, save; decided again if another writer
         got there first (unless the caller named the version it expected)."""
-        for _ in range(20):
-            member = self._staff(staff_id)
-            if expected_version is not None and member.version != expected_version:
-                raise VersionMismatch(expected_version, member.version, Msg("The staff member"))
-            command(member)
-            try:
-                recordings = self.save(member)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._staff(staff_id).version
-                    raise VersionMismatch(
-                        expected_version, current, Msg("The staff member")
-                    ) from None
-                continue
-            return StaffReceipt(member.id, member.version, position(recordings))
-        raise Busy(Msg("The staff member"))
+        member, at = self._change_record(
+            lambda: self._staff(staff_id),
+            expected_version,
+            command,
+            what=Msg("The staff member"),
+            busy=Msg("The staff member"),
+            attempts=20,
+        )
+        return StaffReceipt(member.id, member.version, at)

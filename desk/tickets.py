@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from desk.access import may_see_ticket, person_principal
 from desk.answers import AttachmentRef, MergeReceipt, Receipt
-from desk.core import CONFLICT_PATIENCE_SECONDS, DeskCore, lost_race, position
+from desk.core import CONFLICT_PATIENCE_SECONDS, DeskCore, lost_race, position, ticket_change
 from domain.account import Account
 from domain.channels import (
     CALLBACK_SUBJECT,
@@ -321,35 +321,17 @@ class TicketDesk(DeskCore):
             stamp,
         )
 
+    @ticket_change
     def change_status(
-        self,
-        ticket: str | UUID,
-        *,
-        to_status: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.change_status(to_status=to_status, stamp=stamp),
-            stamp,
-        )
+        self, t: Ticket, *, to_status: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        t.change_status(to_status=to_status, stamp=stamp)
 
+    @ticket_change
     def change_priority(
-        self,
-        ticket: str | UUID,
-        *,
-        to_priority: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.change_priority(to_priority=to_priority, stamp=stamp),
-            stamp,
-        )
+        self, t: Ticket, *, to_priority: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        t.change_priority(to_priority=to_priority, stamp=stamp)
 
     def assign(
         self,
@@ -368,35 +350,17 @@ class TicketDesk(DeskCore):
             stamp,
         )
 
+    @ticket_change
     def change_type(
-        self,
-        ticket: str | UUID,
-        *,
-        to_type: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.change_type(to_type=to_type, stamp=stamp),
-            stamp,
-        )
+        self, t: Ticket, *, to_type: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        t.change_type(to_type=to_type, stamp=stamp)
 
+    @ticket_change
     def change_product(
-        self,
-        ticket: str | UUID,
-        *,
-        to_product: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.change_product(to_product=to_product, stamp=stamp),
-            stamp,
-        )
+        self, t: Ticket, *, to_product: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        t.change_product(to_product=to_product, stamp=stamp)
 
     def reopen(
         self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
@@ -409,39 +373,31 @@ class TicketDesk(DeskCore):
         terms = self._terms(account, t.requester_id, t.product, stamp.at)
         t.reopen(stamp=stamp, window=self.reopen_window, sla_terms=terms)
 
+    @ticket_change
     def rate_satisfaction(
         self,
-        ticket: str | UUID,
+        t: Ticket,
         *,
         score: int,
         comment: str,
         stamp: Stamp,
         expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.rate_satisfaction(score=score, comment=comment, stamp=stamp),
-            stamp,
-        )
+    ) -> None:
+        t.rate_satisfaction(score=score, comment=comment, stamp=stamp)
 
+    @ticket_change
     def change_tags(
         self,
-        ticket: str | UUID,
+        t: Ticket,
         *,
         add: Sequence[str] = (),
         remove: Sequence[str] = (),
         stamp: Stamp,
         expected_version: int | None = None,
-    ) -> Receipt:
+    ) -> None:
         """Put tags on and take tags off the ticket, in one save (nothing saved when the
         ticket already stands so). Staff, or Docket itself (an automation's system stamp)."""
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.change_tags(add=add, remove=remove, stamp=stamp),
-            stamp,
-        )
+        t.change_tags(add=add, remove=remove, stamp=stamp)
 
     def answer_survey(
         self, link: SurveyLink, *, score: int, comment: str, at: datetime, correlation_id: str
@@ -497,20 +453,11 @@ class TicketDesk(DeskCore):
 
         return self._change(ticket, expected_version, command, stamp)
 
+    @ticket_change
     def record_callback_made(
-        self,
-        ticket: str | UUID,
-        *,
-        outcome: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.record_callback_made(outcome=outcome, stamp=stamp),
-            stamp,
-        )
+        self, t: Ticket, *, outcome: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        t.record_callback_made(outcome=outcome, stamp=stamp)
 
 
 def attach(ticket: Ticket, files: list[AttachmentRef], stamp: Stamp) -> None:
