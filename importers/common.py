@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from desk.answers import Change, Receipt
 from desk.service import SupportDesk
 from domain.errors import DocketError
 from domain.stamp import Stamp
@@ -61,6 +62,24 @@ class ImportReport:
 
     def refuse(self, line: int, reason: str) -> None:
         self.problems.append((line, reason))
+
+    def imported(
+        self,
+        line: int,
+        outcome: tuple[Receipt | None, list[tuple[Change, DocketError]]],
+        what: str = "",
+    ) -> None:
+        """What one ticket's import did (:meth:`desk.imports.Imports.import_ticket`): each
+        change the rules refused, on the ticket's first ``line`` (``what`` first); the
+        ticket and its events counted, or counted as already there."""
+        receipt, refused = outcome
+        for change, error in refused:
+            self.refuse(line, f"{what}{change.command} refused: {error}")
+        if receipt is None:
+            self.already_there += 1
+        else:
+            self.tickets += 1
+            self.events += receipt.version
 
     @contextmanager
     def taking(self, line: int, rows: int = 1, what: str = "") -> Iterator[None]:

@@ -153,7 +153,7 @@ def import_incident(
             )
             assignment = new_assignment
         last_at = at
-    receipt, refused = desk.import_ticket(
+    outcome = desk.import_ticket(
         ticket_id=import_id(DATASET, number),
         account_id=account_id,
         filing={
@@ -170,10 +170,4 @@ def import_incident(
         stamp=Stamp(caller, "requester", channel, opened),
         changes=changes,
     )
-    for change, error in refused:
-        report.refuse(first_line, f"incident {number}: {change.command} refused: {error}")
-    if receipt is None:
-        report.already_there += 1
-    else:
-        report.tickets += 1
-        report.events += receipt.version
+    report.imported(first_line, outcome, f"incident {number}: ")

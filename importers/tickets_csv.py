@@ -140,7 +140,7 @@ def import_row(
                     Stamp(email, "requester", channel, closed_at),
                 )
             )
-    receipt, refused = desk.import_ticket(
+    outcome = desk.import_ticket(
         ticket_id=import_id(DATASET, row["Ticket ID"]),
         account_id=account_id,
         filing={
@@ -156,10 +156,4 @@ def import_row(
         stamp=customer,
         changes=changes,
     )
-    for change, error in refused:
-        report.refuse(line, f"{change.command} refused: {error}")
-    if receipt is None:
-        report.already_there += 1
-    else:
-        report.tickets += 1
-        report.events += receipt.version
+    report.imported(line, outcome)
