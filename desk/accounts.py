@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import AccountReceipt
-from desk.core import DeskCore, position, stamp_and_version
+from desk.core import DeskCore, change_through, position
 from domain.account import Account, checked_label
 from domain.errors import AlreadyExists, Busy, InvalidField, UnknownGroup
 from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
 
-A = TypeVar("A", bound="Accounts")
-P = ParamSpec("P")
+
+def _run_account_change(
+    desk: Accounts,
+    account_id: UUID,
+    expected_version: int | None,
+    stamp: Stamp,
+    change: Callable[[Account], object],
+) -> AccountReceipt:
+    return desk._change_account(account_id, expected_version, change)
 
 
-def account_change(
-    decide: Callable[Concatenate[A, Account, P], object],
-) -> Callable[Concatenate[A, UUID, P], AccountReceipt]:
-    """A use case that is one change to one account: the decorated method says only what
-    the account records; the use case takes the account's id first and runs the method as
-    :meth:`Accounts._change_account` does, with the ``expected_version`` (If-Match) its
-    keywords name."""
-
-    @functools.wraps(decide)
-    def use_case(
-        self: A, account_id: UUID, /, *args: P.args, **kwargs: P.kwargs
-    ) -> AccountReceipt:
-        _, expected_version = stamp_and_version(kwargs)
-        return self._change_account(
-            account_id, expected_version, lambda a: decide(self, a, *args, **kwargs)
-        )
-
-    return use_case
+account_change = change_through(_run_account_change)
+"""One change to one account, run as :meth:`Accounts._change_account` runs it."""
 
 
 class Accounts(DeskCore):

@@ -56,10 +56,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.messages import Msg
-from domain.numbers import TicketNumber, format_number
-from domain.routing import ROUTING
 from domain.stamp import Stamp
-from domain.ticket import Ticket
 from store.rate_limits import HitCounter, MemoryHitCounter, PostgresHitCounter
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -91,38 +88,30 @@ class Contact(DeskCore):
         draw: Callable[[], int] = lambda: secrets.randbits(40),
     ) -> ContactReceipt:
         """Record what the form sent, within its limits; the same work for every address."""
-        request = self._received(name, email, subject, description, product, stamp, draw())
+
+        def received() -> ContactRequest:  # under a reference drawn afresh
+            return ContactRequest.receive(
+                reference=reference_from(draw()),
+                name=name,
+                email=email,
+                subject=subject,
+                description=description,
+                product=product,
+                stamp=stamp,
+            )
+
+        request = received()
         self._count_contact(client_address, request.email, stamp.at)
         for _ in range(5):
             try:
                 recordings = self.save(request)
             except IntegrityError:  # the reference was drawn before: draw another
-                request = self._received(name, email, subject, description, product, stamp, draw())
+                request = received()
                 continue
             return ContactReceipt(
                 request.id, request.reference, request.version, position(recordings)
             )
         raise Busy(Msg("The contact form"))
-
-    @staticmethod
-    def _received(
-        name: str,
-        email: str,
-        subject: str,
-        description: str,
-        product: str,
-        stamp: Stamp,
-        bits: int,
-    ) -> ContactRequest:
-        return ContactRequest.receive(
-            reference=reference_from(bits),
-            name=name,
-            email=email,
-            subject=subject,
-            description=description,
-            product=product,
-            stamp=stamp,
-        )
 
     def _count_contact(self, client_address: str | None, email: str, at: datetime) -> None:
         window = CONTACT_WINDOW.total_seconds()
@@ -191,31 +180,26 @@ class Contact(DeskCore):
             request.check_not_a_ticket()
             account = self._account(account_id)
             member_id = self._fileable_member(account, request.email)
-            number = format_number(self.next_number())
-            ticket = Ticket.file(
+            ticket, claim = self._numbered_ticket(
+                account,
+                member_id,
+                stamp,
                 ticket_id=ticket_id,
-                number=number,
+                type=type,
+                product=request.product,
                 subject=request.subject,
                 description=request.description,
-                type=type,
                 priority=priority,
-                product=request.product,
                 topic="",
                 channel="web",
-                requester_id=member_id,
-                account_id=str(account_id),
-                stamp=stamp,
-                sla_terms=self._terms(account, member_id, request.product, stamp.at),
-                support_group=ROUTING.group_for(type, account.plan, account.account_team),
             )
             request.turn_into_ticket(
                 ticket_id=ticket.id,
-                number=number,
+                number=ticket.number,
                 account_id=str(account_id),
                 requester_id=member_id,
                 stamp=stamp,
             )
-            claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
             try:
                 recordings = self.save(ticket, claim, request)
             except IntegrityError:
@@ -223,7 +207,7 @@ class Contact(DeskCore):
                     current = self._contact(request_id).version
                     raise VersionMismatch(expected_version, current) from None
                 continue
-            return Receipt(ticket.id, number, ticket.version, position(recordings))
+            return Receipt(ticket.id, ticket.number, ticket.version, position(recordings))
         raise AssertionError("unreachable")
 
     def _fileable_member(self, account: Account, email: str) -> str:

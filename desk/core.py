@@ -49,6 +49,7 @@ from domain.errors import (
 )
 from domain.messages import Msg, Text
 from domain.numbers import TicketNumber, format_number, parse_number
+from domain.routing import ROUTING
 from domain.sla import FOUNDING_POLICY, Targets, terms_for
 from domain.sla_policy import BOOK_ID, SlaPolicyBook
 from domain.staff import StaffMember, SupportGroup
@@ -69,6 +70,10 @@ CONFLICT_PATIENCE_SECONDS = 10.0
 A = TypeVar("A", bound=ChainedAggregate)
 D = TypeVar("D", bound="DeskCore")
 P = ParamSpec("P")
+K = TypeVar("K")
+"""How a use case names the record it changes (a ticket's id or number, an account's id…)."""
+R = TypeVar("R")
+Answer = TypeVar("Answer")
 TICKET_TOPIC = get_topic(Ticket) + "."
 """How the topics of a ticket's events begin (``domain.ticket:Ticket.``)."""
 
@@ -260,6 +265,38 @@ class DeskCore(Application[UUID]):
         at that instant (Premium only for the account's admins, on covered products)."""
         tier = account.tier_for(requester_id, product, at)
         return terms_for(self.sla_policy(), tier, account.calendar)
+
+    def _numbered_ticket(
+        self,
+        account: Account,
+        requester_id: str,
+        stamp: Stamp,
+        *,
+        ticket_id: UUID,
+        type: str,
+        product: str,
+        follow_up_of: str | None = None,
+        **filing: str,
+    ) -> tuple[Ticket, TicketNumber]:
+        """A new ticket of ``requester_id`` in ``account`` (``filing``: its subject,
+        description, priority, topic and channel), with the next number and that number's
+        claim, to be saved together: promised what the requester's support is on its
+        product now, and routed to the support group its type and account call for."""
+        number = format_number(self.next_number())
+        ticket = Ticket.file(
+            ticket_id=ticket_id,
+            number=number,
+            type=type,
+            product=product,
+            requester_id=requester_id,
+            account_id=str(account.id),
+            follow_up_of=follow_up_of,
+            stamp=stamp,
+            sla_terms=self._terms(account, requester_id, product, stamp.at),
+            support_group=ROUTING.group_for(type, account.plan, account.account_team),
+            **filing,
+        )
+        return ticket, TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
 
     # --- help sessions (filing and the help centre both write to them) ----------------
 
@@ -518,22 +555,42 @@ class DeskCore(Application[UUID]):
         )
 
 
-def ticket_change(
-    decide: Callable[Concatenate[D, Ticket, P], object],
-) -> Callable[Concatenate[D, str | UUID, P], Receipt]:
-    """A use case that is one change to one ticket: the decorated method says only what
-    the ticket records; the use case takes the ticket (an id or a number) first and runs
-    the method as :meth:`DeskCore._change` does, with its ``stamp`` and
-    ``expected_version`` (If-Match), which its keywords must name."""
+def change_through(
+    run: Callable[[Any, K, int | None, Stamp, Callable[[R], object]], Answer],
+) -> Callable[[Callable[Concatenate[D, R, P], object]], Callable[Concatenate[D, K, P], Answer]]:
+    """A decorator for use cases that are one change to one record: the decorated method
+    says only what the record (its second parameter) records; the use case takes the
+    record's reference first and hands ``run`` the desk, that reference, the
+    ``expected_version`` (If-Match) and ``stamp`` its keywords name, and the change.
+    ``run`` folds the record, checks, decides again on a race and saves."""
 
-    @functools.wraps(decide)
-    def use_case(self: D, ticket: str | UUID, /, *args: P.args, **kwargs: P.kwargs) -> Receipt:
-        stamp, expected_version = stamp_and_version(kwargs)
-        return self._change(
-            ticket, expected_version, lambda t: decide(self, t, *args, **kwargs), stamp
-        )
+    def decorator(
+        decide: Callable[Concatenate[D, R, P], object],
+    ) -> Callable[Concatenate[D, K, P], Answer]:
+        @functools.wraps(decide)
+        def use_case(self: D, ref: K, /, *args: P.args, **kwargs: P.kwargs) -> Answer:
+            stamp, expected_version = stamp_and_version(kwargs)
+            return run(
+                self, ref, expected_version, stamp, lambda r: decide(self, r, *args, **kwargs)
+            )
 
-    return use_case
+        return use_case
+
+    return decorator
+
+
+def _run_ticket_change(
+    desk: DeskCore,
+    ticket: str | UUID,
+    expected_version: int | None,
+    stamp: Stamp,
+    change: Callable[[Ticket], object],
+) -> Receipt:
+    return desk._change(ticket, expected_version, change, stamp)
+
+
+ticket_change = change_through(_run_ticket_change)
+"""One change to one ticket, run as :meth:`DeskCore._change` runs it."""
 
 
 def stamp_and_version(keywords: dict[str, object]) -> tuple[Stamp, int | None]:

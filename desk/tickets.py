@@ -36,8 +36,6 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.messages import Msg
-from domain.numbers import TicketNumber, format_number
-from domain.routing import ROUTING
 from domain.stamp import Stamp
 from domain.surveys import SurveyLink
 from domain.ticket import Ticket
@@ -99,31 +97,26 @@ class TicketDesk(DeskCore):
             if custom_fields is None
             else values_at_filing(self.ticket_fields(), product, custom_fields)
         )
-        ticket_id = ticket_id or uuid4()
-        number = format_number(self.next_number())
-        ticket = Ticket.file(
-            ticket_id=ticket_id,
-            number=number,
+        ticket, claim = self._numbered_ticket(
+            account,
+            requester_id,
+            stamp,
+            ticket_id=ticket_id or uuid4(),
+            type=type,
+            product=product,
+            follow_up_of=linked,
             subject=subject,
             description=description,
-            type=type,
             priority=priority,
-            product=product,
             topic=topic,
             channel=channel,
-            requester_id=requester_id,
-            account_id=str(account_id),
-            follow_up_of=linked,
-            stamp=stamp,
-            sla_terms=self._terms(account, requester_id, product, stamp.at),
-            support_group=ROUTING.group_for(type, account.plan, account.account_team),
         )
         if values:
             ticket.set_custom_fields(values=values, stamp=stamp)
         if transcript:
             ticket.record_chat_transcript(lines=transcript, stamp=stamp)
         attach(ticket, attachments or [], stamp)
-        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
+        number = ticket.number
         if help_session is None:
             recordings = self.save(ticket, claim)
             return Receipt(ticket.id, number, ticket.version, position(recordings))
@@ -185,23 +178,18 @@ class TicketDesk(DeskCore):
         checked_phone(phone)
         checked_time_zone(time_zone)
         check_callback_window(window_start, window_end, stamp.at)
-        ticket_id = ticket_id or uuid4()
-        number = format_number(self.next_number())
-        ticket = Ticket.file(
-            ticket_id=ticket_id,
-            number=number,
+        ticket, claim = self._numbered_ticket(
+            account,
+            requester_id,
+            stamp,
+            ticket_id=ticket_id or uuid4(),
+            type=type,
+            product=product,
             subject=subject if subject.strip() else CALLBACK_SUBJECT,
             description=callback_description(description, window_start, window_end, time_zone),
-            type=type,
             priority="urgent",
-            product=product,
             topic="",
             channel="phone",
-            requester_id=requester_id,
-            account_id=str(account_id),
-            stamp=stamp,
-            sla_terms=self._terms(account, requester_id, product, stamp.at),
-            support_group=ROUTING.group_for(type, account.plan, account.account_team),
         )
         ticket.request_callback(
             phone=phone,
@@ -210,9 +198,8 @@ class TicketDesk(DeskCore):
             time_zone=time_zone,
             stamp=stamp,
         )
-        claim = TicketNumber.claim(number=number, ticket_id=ticket.id, stamp=stamp)
         recordings = self.save(ticket, claim)
-        return Receipt(ticket.id, number, ticket.version, position(recordings))
+        return Receipt(ticket.id, ticket.number, ticket.version, position(recordings))
 
     # --- working a ticket ----------------------------------------------------------------
 
