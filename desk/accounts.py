@@ -19,18 +19,27 @@ from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
 
 
-def _run_account_change(
+def _change_account(
     desk: Accounts,
     account_id: UUID,
     expected_version: int | None,
     stamp: Stamp,
     change: Callable[[Account], object],
 ) -> AccountReceipt:
-    return desk._change_account(account_id, expected_version, change)
+    """Fold the account, run ``change``, save; decided again when another write won."""
+    account, at = desk._change_record(
+        lambda: desk._account(account_id),
+        expected_version,
+        change,
+        what=None,
+        busy=Msg("Account {account_id}", account_id=account_id),
+        attempts=5,
+    )
+    return AccountReceipt(account.id, account.version, at)
 
 
-account_change = change_through(_run_account_change)
-"""One change to one account, run as :meth:`Accounts._change_account` runs it."""
+account_change = change_through(_change_account)
+"""One change to one account."""
 
 
 class Accounts(DeskCore):
@@ -106,8 +115,12 @@ class Accounts(DeskCore):
             raise UnknownGroup(
                 Msg("No support group {group}; create it first (POST /v1/groups).", group=group)
             )
-        return self._change_account(
-            account_id, expected_version, lambda a: a.set_account_team(group=group, stamp=stamp)
+        return _change_account(
+            self,
+            account_id,
+            expected_version,
+            stamp,
+            lambda a: a.set_account_team(group=group, stamp=stamp),
         )
 
     @account_change
@@ -144,9 +157,11 @@ class Accounts(DeskCore):
         expected_version: int | None = None,
     ) -> AccountReceipt:
         """A new member, within the seats."""
-        receipt = self._change_account(
+        receipt = _change_account(
+            self,
             account_id,
             expected_version,
+            stamp,
             lambda a: a.add_member(
                 member_id=member_id,
                 email=email,
@@ -178,9 +193,10 @@ class Accounts(DeskCore):
     ) -> None:
         a.change_member_roles(member_id=member_id, roles=roles, stamp=stamp)
 
+    @account_change
     def set_member_preferences(
         self,
-        account_id: UUID,
+        account: Account,
         *,
         member_id: str,
         stamp: Stamp,
@@ -188,43 +204,22 @@ class Accounts(DeskCore):
         language: str | None = None,
         time_zone: str | None = None,
         expected_version: int | None = None,
-    ) -> AccountReceipt:
+    ) -> None:
         """A member's own choices, those given (in one save): whether their closed tickets
         ask them for a rating, the language they read Docket in, their time zone."""
-
-        def choose(account: Account) -> None:
-            if surveys is None and language is None and time_zone is None:
-                raise InvalidField(
-                    "surveys", Msg("Say what to change: surveys, language or time_zone.")
-                )
-            if surveys is not None:
-                account.set_member_preferences(member_id=member_id, surveys=surveys, stamp=stamp)
-            if language is not None or time_zone is not None:
-                account.change_member_settings(
-                    member_id=member_id, language=language, time_zone=time_zone, stamp=stamp
-                )
-
-        return self._change_account(account_id, expected_version, choose)
+        if surveys is None and language is None and time_zone is None:
+            raise InvalidField(
+                "surveys", Msg("Say what to change: surveys, language or time_zone.")
+            )
+        if surveys is not None:
+            account.set_member_preferences(member_id=member_id, surveys=surveys, stamp=stamp)
+        if language is not None or time_zone is not None:
+            account.change_member_settings(
+                member_id=member_id, language=language, time_zone=time_zone, stamp=stamp
+            )
 
     def has_member(self, account_id: UUID, member_id: str) -> bool:
         return member_id in self._account(account_id).members
-
-    def _change_account(
-        self,
-        account_id: UUID,
-        expected_version: int | None,
-        command: Callable[[Account], object],
-    ) -> AccountReceipt:
-        """Fold the account, run ``command``, save; decided again when another write won."""
-        account, at = self._change_record(
-            lambda: self._account(account_id),
-            expected_version,
-            command,
-            what=None,
-            busy=Msg("Account {account_id}", account_id=account_id),
-            attempts=5,
-        )
-        return AccountReceipt(account.id, account.version, at)
 
     def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
         """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""

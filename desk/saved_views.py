@@ -15,11 +15,42 @@ from collections.abc import Callable
 from uuid import UUID
 
 from desk.answers import SavedViewReceipt
-from desk.core import DeskCore, position, uuid_of
+from desk.core import DeskCore, change_through, position, uuid_of
 from domain.errors import UnknownSavedView
 from domain.messages import Msg
 from domain.saved_view import Filters, SavedView
 from domain.stamp import Stamp
+
+
+def _change_view(
+    desk: SavedViews,
+    view_ref: str | UUID,
+    expected_version: int | None,
+    stamp: Stamp,
+    change: Callable[[SavedView], object],
+) -> SavedViewReceipt:
+    """Fold the view, run ``change``, save; decided again if another writer got there
+    first (unless the caller named the version it expected). A view the stamp's actor
+    does not see is no view at all to them, whatever its version."""
+
+    def check_visible(view: SavedView) -> None:
+        if not view.visible_to(stamp.actor_id):
+            raise UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=view.id))
+
+    view, at = desk._change_record(
+        lambda: desk._saved_view(view_ref),
+        expected_version,
+        change,
+        what="saved view",
+        busy=Msg("The saved view"),
+        attempts=20,
+        check=check_visible,
+    )
+    return SavedViewReceipt(view.id, view.version, at)
+
+
+view_change = change_through(_change_view)
+"""One change to one saved view, by the stamp's actor."""
 
 
 class SavedViews(DeskCore):
@@ -45,43 +76,26 @@ class SavedViews(DeskCore):
         recordings = self.save(view)
         return SavedViewReceipt(view.id, view.version, position(recordings))
 
+    @view_change
     def change_view(
         self,
-        view_ref: str | UUID,
+        v: SavedView,
         *,
         may_share: bool,
         stamp: Stamp,
         name: str | None = None,
         filters: Filters | None = None,
         expected_version: int | None = None,
-    ) -> SavedViewReceipt:
-        return self._change_view(
-            view_ref,
-            stamp.actor_id,
-            expected_version,
-            lambda v: v.change(
-                editor_id=stamp.actor_id,
-                may_share=may_share,
-                name=name,
-                filters=filters,
-                stamp=stamp,
-            ),
+    ) -> None:
+        v.change(
+            editor_id=stamp.actor_id, may_share=may_share, name=name, filters=filters, stamp=stamp
         )
 
+    @view_change
     def remove_view(
-        self,
-        view_ref: str | UUID,
-        *,
-        may_share: bool,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> SavedViewReceipt:
-        return self._change_view(
-            view_ref,
-            stamp.actor_id,
-            expected_version,
-            lambda v: v.remove(editor_id=stamp.actor_id, may_share=may_share, stamp=stamp),
-        )
+        self, v: SavedView, *, may_share: bool, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        v.remove(editor_id=stamp.actor_id, may_share=may_share, stamp=stamp)
 
     def has_saved_view(self, view_ref: str | UUID, person_id: str) -> bool:
         """Whether ``person_id`` sees that view (for a read too new for its view)."""
@@ -96,28 +110,3 @@ class SavedViews(DeskCore):
         )
         view_id = view_ref if isinstance(view_ref, UUID) else uuid_of(view_ref, lambda _: missing)
         return self._get(SavedView, view_id, missing)
-
-    def _change_view(
-        self,
-        view_ref: str | UUID,
-        editor_id: str,
-        expected_version: int | None,
-        command: Callable[[SavedView], object],
-    ) -> SavedViewReceipt:
-        """Fold the view, run ``command``, save; decided again if another writer got there
-        first (unless the caller named the version it expected)."""
-
-        def check_visible(view: SavedView) -> None:  # before its version: no view to them
-            if not view.visible_to(editor_id):
-                raise UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=view.id))
-
-        view, at = self._change_record(
-            lambda: self._saved_view(view_ref),
-            expected_version,
-            command,
-            what="saved view",
-            busy=Msg("The saved view"),
-            attempts=20,
-            check=check_visible,
-        )
-        return SavedViewReceipt(view.id, view.version, at)

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import GroupReceipt, StaffReceipt
-from desk.core import DeskCore, position
+from desk.core import DeskCore, change_through, position
 from domain.errors import (
     AlreadyExists,
     DocketError,
@@ -26,6 +26,30 @@ from domain.errors import (
 from domain.messages import Msg
 from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
+
+
+def _change_staff(
+    desk: Staff,
+    staff_id: str | UUID,
+    expected_version: int | None,
+    stamp: Stamp,
+    change: Callable[[StaffMember], object],
+) -> StaffReceipt:
+    """Fold the staff member, run ``change``, save; decided again if another writer got
+    there first (unless the caller named the version it expected)."""
+    member, at = desk._change_record(
+        lambda: desk._staff(staff_id),
+        expected_version,
+        change,
+        what=Msg("The staff member"),
+        busy=Msg("The staff member"),
+        attempts=20,
+    )
+    return StaffReceipt(member.id, member.version, at)
+
+
+staff_change = change_through(_change_staff)
+"""One change to one staff member."""
 
 
 class Staff(DeskCore):
@@ -88,91 +112,57 @@ class Staff(DeskCore):
             ) from None
         return GroupReceipt(name, position(recordings))
 
+    @staff_change
     def add_to_group(
-        self,
-        staff_id: str | UUID,
-        *,
-        group: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> StaffReceipt:
+        self, m: StaffMember, *, group: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
         """Put an active agent in a support group that exists."""
+        if not self.group_exists(group):
+            raise UnknownGroup(
+                Msg("No support group {group}; create it with POST /v1/groups.", group=group)
+            )
+        m.join_group(group=group, stamp=stamp)
 
-        def join(member: StaffMember) -> None:
-            if not self.group_exists(group):
-                raise UnknownGroup(
-                    Msg("No support group {group}; create it with POST /v1/groups.", group=group)
-                )
-            member.join_group(group=group, stamp=stamp)
-
-        return self._change_staff(staff_id, expected_version, join)
-
+    @staff_change
     def remove_from_group(
-        self,
-        staff_id: str | UUID,
-        *,
-        group: str,
-        stamp: Stamp,
-        expected_version: int | None = None,
-    ) -> StaffReceipt:
-        return self._change_staff(
-            staff_id, expected_version, lambda m: m.leave_group(group=group, stamp=stamp)
-        )
+        self, m: StaffMember, *, group: str, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
+        m.leave_group(group=group, stamp=stamp)
 
+    @staff_change
     def deactivate_staff(
-        self, staff_id: str | UUID, *, stamp: Stamp, expected_version: int | None = None
-    ) -> StaffReceipt:
+        self, m: StaffMember, *, stamp: Stamp, expected_version: int | None = None
+    ) -> None:
         """From this event on their tokens are refused (see :mod:`store.staff_status`) and
         no ticket is newly assigned to them; their tickets stay assigned to them."""
-        return self._change_staff(staff_id, expected_version, lambda m: m.deactivate(stamp=stamp))
+        m.deactivate(stamp=stamp)
 
+    @staff_change
     def set_staff_preferences(
         self,
-        staff_id: str | UUID,
+        member: StaffMember,
         *,
         stamp: Stamp,
         language: str | None = None,
         time_zone: str | None = None,
         expected_version: int | None = None,
-    ) -> StaffReceipt:
+    ) -> None:
         """A staff member's own language and time zone, those given that change (in one
         save); nothing that changes is refused as such."""
-
-        def choose(member: StaffMember) -> None:
-            if language is None and time_zone is None:
-                raise InvalidField("language", Msg("Say what to change: language or time_zone."))
-            changed = False
-            if language is not None and language != member.language:
-                member.choose_language(language=language, stamp=stamp)
-                changed = True
-            if time_zone is not None and time_zone != member.time_zone:
-                member.choose_time_zone(time_zone=time_zone, stamp=stamp)
-                changed = True
-            if not changed:
-                raise NothingChanged(
-                    Msg(
-                        "You read Docket in {language}, times in {time_zone}, already.",
-                        language=member.language,
-                        time_zone=member.time_zone,
-                    )
+        if language is None and time_zone is None:
+            raise InvalidField("language", Msg("Say what to change: language or time_zone."))
+        changed = False
+        if language is not None and language != member.language:
+            member.choose_language(language=language, stamp=stamp)
+            changed = True
+        if time_zone is not None and time_zone != member.time_zone:
+            member.choose_time_zone(time_zone=time_zone, stamp=stamp)
+            changed = True
+        if not changed:
+            raise NothingChanged(
+                Msg(
+                    "You read Docket in {language}, times in {time_zone}, already.",
+                    language=member.language,
+                    time_zone=member.time_zone,
                 )
-
-        return self._change_staff(staff_id, expected_version, choose)
-
-    def _change_staff(
-        self,
-        staff_id: str | UUID,
-        expected_version: int | None,
-        command: Callable[[StaffMember], object],
-    ) -> StaffReceipt:
-        """Fold the staff member, run ``command``, save; decided again if another writer
-        got there first (unless the caller named the version it expected)."""
-        member, at = self._change_record(
-            lambda: self._staff(staff_id),
-            expected_version,
-            command,
-            what=Msg("The staff member"),
-            busy=Msg("The staff member"),
-            attempts=20,
-        )
-        return StaffReceipt(member.id, member.version, at)
+            )
