@@ -21,7 +21,6 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import Receipt
@@ -137,11 +136,7 @@ class Automations(MacroDesk):
                 and not macro.archived}  # fmt: skip
 
     def _rule_book(self) -> RuleBook | None:
-        try:
-            book: RuleBook = self.repository.get(BOOK_ID)
-        except AggregateNotFoundError:
-            return None
-        return book
+        return self._book(RuleBook, BOOK_ID)
 
     # --- firing -------------------------------------------------------------------------
 

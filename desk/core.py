@@ -238,10 +238,16 @@ class DeskCore(Application[UUID]):
         return dict(book.tiers) if book else dict(FOUNDING_POLICY)
 
     def _policy_book(self) -> SlaPolicyBook | None:
+        return self._book(SlaPolicyBook, BOOK_ID)
+
+    def _book(self, kind: type[A], book_id: UUID) -> A | None:
+        """A desk-wide book kept in one stream (the SLA policy, the custom ticket fields,
+        the automation rules), or ``None`` before its first change."""
         try:
-            book: SlaPolicyBook = self.repository.get(BOOK_ID)
+            book: object = self.repository.get(book_id)
         except AggregateNotFoundError:
             return None
+        assert isinstance(book, kind)
         return book
 
     # --- custom ticket fields --------------------------------------------------------
@@ -252,11 +258,7 @@ class DeskCore(Application[UUID]):
         return dict(book.fields) if book else {}
 
     def _field_book(self) -> TicketFieldBook | None:
-        try:
-            book: TicketFieldBook = self.repository.get(FIELD_BOOK_ID)
-        except AggregateNotFoundError:
-            return None
-        return book
+        return self._book(TicketFieldBook, FIELD_BOOK_ID)
 
     def _terms(
         self, account: Account, requester_id: str, product: str, at: datetime
@@ -339,10 +341,7 @@ class DeskCore(Application[UUID]):
         ticket_id = self.find_ticket(ref)
         deadline = time.monotonic() + CONFLICT_PATIENCE_SECONDS
         for attempt in itertools.count():
-            ticket = self._ticket(ticket_id)
-            seen = ticket.version_seen_by(stamp)
-            if expected_version is not None and seen != expected_version:
-                raise VersionMismatch(expected_version, seen)
+            ticket = self._ticket_as_read(ticket_id, expected_version, stamp)
             was_closed = ticket.status == "closed"
             command(ticket)
             if not was_closed and ticket.survey_due():
@@ -357,6 +356,17 @@ class DeskCore(Application[UUID]):
             seen = ticket.version_seen_by(stamp)
             return Receipt(ticket.id, ticket.number, seen, position(recordings))
         raise AssertionError("unreachable")
+
+    def _ticket_as_read(
+        self, ticket_id: UUID, expected_version: int | None, stamp: Stamp
+    ) -> Ticket:
+        """The ticket, unless the author of ``stamp`` named a version (If-Match) other
+        than the one they read it at now."""
+        ticket = self._ticket(ticket_id)
+        seen = ticket.version_seen_by(stamp)
+        if expected_version is not None and seen != expected_version:
+            raise VersionMismatch(expected_version, seen)
+        return ticket
 
     def _change_record(
         self,

@@ -33,7 +33,6 @@ from domain.errors import (
     SurveyLinkInvalid,
     TicketBusy,
     UnknownTicket,
-    VersionMismatch,
 )
 from domain.messages import Msg
 from domain.stamp import Stamp
@@ -270,10 +269,7 @@ class TicketDesk(DeskCore):
         source_id, target_id = self.find_ticket(ticket), self.find_ticket(into)
         deadline = time.monotonic() + CONFLICT_PATIENCE_SECONDS
         for attempt in itertools.count():
-            source = self._ticket(source_id)
-            seen = source.version_seen_by(stamp)
-            if expected_version is not None and seen != expected_version:
-                raise VersionMismatch(expected_version, seen)
+            source = self._ticket_as_read(source_id, expected_version, stamp)
             target = source if target_id == source_id else self._ticket(target_id)
             source.merge_into(
                 target,
