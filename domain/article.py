@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -109,16 +109,8 @@ class HelpArticle(ChainedAggregate):
     ) -> HelpArticle:
         c = checked_content(content)
         slug = checked_slug(slug if slug is not None else slug_from(c.title))
-        return cls(
-            id=article_id_for(slug),
-            title=c.title,
-            body=c.body,
-            language=c.language,
-            products=c.products,
-            topics=c.topics,
-            slug=slug,
-            stamp=stamp,
-        )
+        # the event's fields are the content's, in the content's order
+        return cls(id=article_id_for(slug), **asdict(c), slug=slug, stamp=stamp)
 
     @event(Published)
     def __init__(
@@ -150,14 +142,7 @@ class HelpArticle(ChainedAggregate):
         c = checked_content(content)
         if c == self.content():
             raise NothingChanged(Msg("Article {slug} already reads that way.", slug=self.slug))
-        self._revised(
-            title=c.title,
-            body=c.body,
-            language=c.language,
-            products=c.products,
-            topics=c.topics,
-            stamp=stamp,
-        )
+        self._revised(**asdict(c), stamp=stamp)
 
     @event(Revised)
     def _revised(
