@@ -73,7 +73,9 @@ P = ParamSpec("P")
 K = TypeVar("K")
 """How a use case names the record it changes (a ticket's id or number, an account's id…)."""
 R = TypeVar("R")
+"""The record a use case changes (a ticket, an account, a staff member, a saved view)."""
 Answer = TypeVar("Answer")
+"""What the use case answers (the record's receipt)."""
 TICKET_TOPIC = get_topic(Ticket) + "."
 """How the topics of a ticket's events begin (``domain.ticket:Ticket.``)."""
 
