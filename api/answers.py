@@ -378,17 +378,7 @@ def ticket_detail(
         conversation=[
             MessageOut(**m, author=named(m["author_id"], names)) for m in found["conversation"]
         ],
-        attachments=[
-            FileOut(
-                id=f["attachment_id"],
-                filename=f["filename"],
-                content_type=f["content_type"],
-                size=f["size"],
-                added_at=f["added_at"],
-                url=download_url(f["attachment_id"]),
-            )
-            for f in found["attachments"]
-        ],
+        attachments=[file_out(f, download_url) for f in found["attachments"]],
         custom_fields=custom_fields_out(found.get("custom_fields") or {}, definitions or {}),
     )
     if "sla" in found:
@@ -402,17 +392,41 @@ def ticket_detail(
     if "tags" in found:
         out.tags = list(found["tags"])
     if "internal_notes" in found:
-        out.internal_notes = [
-            NoteOut(**n, author=named(n["author_id"], names)) for n in found["internal_notes"]
-        ]
+        out.internal_notes = notes_out(found["internal_notes"], names, download_url)
     out.merged_into = found.get("merged_into")
     out.participants = [named(p, names) for p in found.get("participants", [])]
     out.merged = [MergedTicketOut(number=n) for n in found.get("merged_from", [])]
     return out
 
 
+def file_out(f: dict[str, Any], download_url: Callable[[str], str]) -> FileOut:
+    return FileOut(
+        id=f["attachment_id"],
+        filename=f["filename"],
+        content_type=f["content_type"],
+        size=f["size"],
+        added_at=f["added_at"],
+        url=download_url(f["attachment_id"]),
+    )
+
+
+def notes_out(
+    notes: list[dict[str, Any]], names: dict[str, str], download_url: Callable[[str], str]
+) -> list[NoteOut]:
+    """Internal notes (staff reads only), each with its files."""
+    return [
+        NoteOut(
+            **{**n, "attachments": [file_out(f, download_url) for f in n["attachments"]]},
+            author=named(n["author_id"], names),
+        )
+        for n in notes
+    ]
+
+
 def merged_ticket(
-    number: str, found: tuple[dict[str, Any], dict[str, str]] | None
+    number: str,
+    found: tuple[dict[str, Any], dict[str, str]] | None,
+    download_url: Callable[[str], str],
 ) -> MergedTicketOut:
     """A ticket merged into the one read: its number, and its conversation as ``found``
     (read as the reader may see it; ``None``: they may not)."""
@@ -426,9 +440,7 @@ def merged_ticket(
         ],
     )
     if "internal_notes" in source:
-        out.internal_notes = [
-            NoteOut(**n, author=named(n["author_id"], names)) for n in source["internal_notes"]
-        ]
+        out.internal_notes = notes_out(source["internal_notes"], names, download_url)
     return out
 
 

@@ -87,7 +87,8 @@ def visible_detail(
         definitions=runtime.desk.ticket_fields(),
     )
     detail.merged = [
-        merged_ticket(m.number, merged_read(runtime, who, m.number)) for m in detail.merged
+        merged_ticket(m.number, merged_read(runtime, who, m.number), download_url)
+        for m in detail.merged
     ]
     return detail
 

@@ -295,14 +295,31 @@ class TicketDesk(DeskCore):
         author_id: str,
         body: str,
         stamp: Stamp,
+        attachments: list[AttachmentRef] | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        return self._change(
-            ticket,
-            expected_version,
-            lambda t: t.add_internal_note(author_id=author_id, body=body, stamp=stamp),
-            stamp,
-        )
+        """An internal note with its files, in one save: each file put on the ticket for
+        the notes (staff only) and the note citing them, all on record or none."""
+        files = list(attachments or [])
+
+        def command(t: Ticket) -> None:
+            for f in files:
+                if f.attachment_id not in t.note_attachments:
+                    t.add_note_attachment(
+                        attachment_id=f.attachment_id,
+                        filename=f.filename,
+                        content_type=f.content_type,
+                        size=f.size,
+                        stamp=stamp,
+                    )
+            t.add_internal_note(
+                author_id=author_id,
+                body=body,
+                attachments=[f.attachment_id for f in files],
+                stamp=stamp,
+            )
+
+        return self._change(ticket, expected_version, command, stamp)
 
     @ticket_change
     def change_status(

@@ -4,9 +4,10 @@ one row per upload, attached by their uploader, downloaded by whoever may see th
 Every file goes through :meth:`Uploads.check` (:func:`domain.attachments.checked_file`
 with this desk's size limit) before it is stored, whichever way it came in. A file is
 downloaded by its uploader, and by anyone who may see a ticket that carries it (a file
-on two tickets stays downloadable from both), under its clean name and with the type
-it was listed with; each upload keeps its own name and type, so no one learns what
-another uploader of the same bytes called them.
+on two tickets stays downloadable from both), but a file of a ticket's internal notes
+only by those who read the notes (to anyone else it is a file that does not exist),
+under its clean name and with the type it was listed with; each upload keeps its own
+name and type, so no one learns what another uploader of the same bytes called them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desk.access import Principal, may_see_ticket
+from desk.access import Principal, may_read_notes, may_see_ticket
 from desk.answers import AttachmentRef
 from domain.attachments import CheckedFile, checked_file, display_name, served_type
 from domain.errors import UnknownAttachment
@@ -83,13 +84,14 @@ class Uploads:
     def download(
         self, attachment_id: str, who: Principal, listings: Callable[[], list[FileListing]]
     ) -> Download | None:
-        """The file for its uploader, or as a ticket the caller may see lists it; ``None``
-        when there is no such file or the caller may see none (the same answer)."""
+        """The file for its uploader, or as a ticket the caller may see lists it (a note's
+        file: if they read notes); ``None`` when there is no such file or the caller may
+        see none (the same answer)."""
         own = self.store.describe(attachment_id, who.id)
         if own is not None:
             name, kind = own.filename, own.content_type
         else:
-            seen = next((f for f in listings() if may_see_ticket(who, f.owner)), None)
+            seen = next((f for f in listings() if may_download(who, f)), None)
             if seen is None:
                 return None
             name, kind = seen.filename, seen.content_type
@@ -98,3 +100,9 @@ class Uploads:
             return None
         kind = served_type(kind)
         return Download(display_name(name, kind), kind, content)
+
+
+def may_download(who: Principal, listed: FileListing) -> bool:
+    """Whether the caller may download a file as this ticket lists it: they may see the
+    ticket, and, for a file of its internal notes, read its notes."""
+    return may_see_ticket(who, listed.owner) and (not listed.staff_only or may_read_notes(who))

@@ -139,8 +139,17 @@ class Ticket(ChainedAggregate):
         attachments: list[str]
 
     class InternalNoteAdded(ChainedAggregate.Event):
+        class_version = 2
         author_id: str
         body: str
+        attachments: list[str]
+        """The note's files, by id: each put on the ticket by a :class:`NoteAttachmentAdded`
+        (staff only, as the note is)."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 notes carried no files."""
+            state["attachments"] = []
 
     class StatusChanged(ChainedAggregate.Event):
         from_status: str
@@ -177,6 +186,15 @@ class Ticket(ChainedAggregate):
             state["sla_terms"] = None
 
     class AttachmentAdded(ChainedAggregate.Event):
+        attachment_id: str
+        filename: str
+        content_type: str
+        size: int
+
+    class NoteAttachmentAdded(ChainedAggregate.Event):
+        """A file put on the ticket for its internal notes (a screenshot, a log): staff
+        only, as the notes are; no customer ever sees, is mailed or downloads it."""
+
         attachment_id: str
         filename: str
         content_type: str
@@ -404,6 +422,8 @@ class Ticket(ChainedAggregate):
         self.group: str | None = support_group
         self.collaborators: set[str] = set()
         self.attachments: list[str] = []
+        self.note_attachments: list[str] = []
+        """The files of its internal notes (staff only): never a public reply's."""
         self.message_count = 1
         self.note_count = 0
         self.rating: int | None = None
@@ -450,6 +470,7 @@ class Ticket(ChainedAggregate):
                     number=self.number,
                 )
             )
+        self.check_not_a_note_file(attachments)
         unknown = [a for a in attachments if a not in self.attachments]
         if unknown:
             raise InvalidField(
@@ -474,30 +495,98 @@ class Ticket(ChainedAggregate):
         if author_role == "collaborator":
             self.collaborators.add(author_id)
 
-    def add_internal_note(self, *, author_id: str, body: str, stamp: Stamp) -> None:
-        """A note among staff. Allowed on closed tickets: it changes nothing the customer sees."""
+    def add_internal_note(
+        self, *, author_id: str, body: str, stamp: Stamp, attachments: Sequence[str] = ()
+    ) -> None:
+        """A note among staff, with files put on the ticket for notes first
+        (:meth:`add_note_attachment`). Allowed on closed tickets: it changes nothing the
+        customer sees."""
         if not acts_for_staff(stamp):
             raise StaffOnly(Msg("Only staff can add internal notes."))
         checked_body(body)
-        self._internal_note_added(author_id=author_id, body=body, stamp=stamp)
+        unknown = [a for a in attachments if a not in self.note_attachments]
+        if unknown:
+            raise InvalidField(
+                "attachments",
+                Msg(
+                    "{unknown} is not a file of ticket {number}'s internal notes; upload it "
+                    "and attach it with this note.",
+                    unknown=unknown[0],
+                    number=self.number,
+                ),
+            )
+        self._internal_note_added(
+            author_id=author_id, body=body, attachments=list(attachments), stamp=stamp
+        )
 
     @event(InternalNoteAdded)
-    def _internal_note_added(self, author_id: str, body: str, stamp: Stamp) -> None:
+    def _internal_note_added(
+        self, author_id: str, body: str, attachments: list[str], stamp: Stamp
+    ) -> None:
         self.note_count += 1
+
+    def add_note_attachment(
+        self, *, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
+    ) -> None:
+        """Put a file on the ticket for an internal note: staff only, and allowed on a
+        closed ticket, as notes are. A file customers already see stays theirs: a note
+        does not carry it (its reply does)."""
+        if not acts_for_staff(stamp):
+            raise StaffOnly(Msg("Only staff attach files to internal notes."))
+        checked_file_facts(filename, content_type, size)
+        if attachment_id in self.attachments:
+            raise InvalidField(
+                "attachments",
+                Msg(
+                    "Attachment {attachment_id} is on ticket {number} for its customers to "
+                    "see; an internal note carries files of its own.",
+                    attachment_id=attachment_id,
+                    number=self.number,
+                ),
+            )
+        if attachment_id in self.note_attachments:
+            raise NothingChanged(
+                Msg(
+                    "Attachment {attachment_id} is already on the ticket's internal notes.",
+                    attachment_id=attachment_id,
+                )
+            )
+        self._note_attachment_added(
+            attachment_id=attachment_id,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            stamp=stamp,
+        )
+
+    @event(NoteAttachmentAdded)
+    def _note_attachment_added(
+        self, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
+    ) -> None:
+        self.note_attachments.append(attachment_id)
+
+    def check_not_a_note_file(self, attachments: Sequence[str]) -> None:
+        """A public reply never carries a file of the internal notes: that would show
+        customers what only staff may see."""
+        staff_only = [a for a in attachments if a in self.note_attachments]
+        if staff_only:
+            raise InvalidField(
+                "attachments",
+                Msg(
+                    "Attachment {attachment_id} is on an internal note of ticket {number}: "
+                    "customers never see it, so a public reply cannot carry it. Upload the "
+                    "file again to send it to them.",
+                    attachment_id=staff_only[0],
+                    number=self.number,
+                ),
+            )
 
     def add_attachment(
         self, *, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
     ) -> None:
         self.check_not_closed()
-        checked_text("filename", filename, max_chars=NAME_MAX_CHARS)
-        if not is_clean_filename(filename):
-            raise InvalidField(
-                "filename", Msg("{filename!r} is not a clean base name.", filename=filename)
-            )
-        if content_type not in ACCEPTED_TYPES:
-            raise UnsupportedAttachmentType(filename, content_type, tuple(sorted(ACCEPTED_TYPES)))
-        if size < 1:
-            raise EmptyAttachment(filename)
+        self.check_not_a_note_file([attachment_id])
+        checked_file_facts(filename, content_type, size)
         if attachment_id in self.attachments:
             raise NothingChanged(
                 Msg(
@@ -1137,6 +1226,20 @@ class Ticket(ChainedAggregate):
             )
 
 
+def checked_file_facts(filename: str, content_type: str, size: int) -> None:
+    """What a file on a ticket, public or a note's, must be: a clean base name, a type
+    Docket accepts, some bytes."""
+    checked_text("filename", filename, max_chars=NAME_MAX_CHARS)
+    if not is_clean_filename(filename):
+        raise InvalidField(
+            "filename", Msg("{filename!r} is not a clean base name.", filename=filename)
+        )
+    if content_type not in ACCEPTED_TYPES:
+        raise UnsupportedAttachmentType(filename, content_type, tuple(sorted(ACCEPTED_TYPES)))
+    if size < 1:
+        raise EmptyAttachment(filename)
+
+
 def acts_for_staff(stamp: Stamp) -> bool:
     """Staff, or Docket itself on their behalf (an automation, a deadline watch)."""
     return stamp.is_staff or stamp.actor_kind == "system"
@@ -1254,6 +1357,7 @@ PUBLIC_EVENTS = (
 """What customers may see of a ticket: the only events their views fold."""
 STAFF_ONLY_EVENTS = (
     Ticket.InternalNoteAdded,
+    Ticket.NoteAttachmentAdded,  # a note's file: customers never see nor download it
     Ticket.SlaBreached,
     Ticket.CallbackRequested,  # carries the phone: customers' lists never see it
     Ticket.CallbackMade,

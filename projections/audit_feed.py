@@ -39,6 +39,7 @@ STREAMS = "audit_feed_streams"
 STAFF_ONLY_IN_FEED = frozenset(
     {
         Ticket.InternalNoteAdded,
+        Ticket.NoteAttachmentAdded,
         Ticket.SlaBreached,
         Ticket.CallbackRequested,
         Ticket.TagsAdded,
@@ -55,11 +56,11 @@ STAFF_ONLY_IN_FEED = frozenset(
         SavedView.Removed,
     }
 )
-"""Events only note readers get from the feed; a callback request carries a phone number
-(that one was made, and how it went, is not kept from them), tags are staff-only, a
-contact request the name and address of someone who may be no customer at all, and a
-saved view is staff work (an agent's own views are theirs, and the feed does not name
-them to analysts)."""
+"""Events only note readers get from the feed (a note's file with the note); a callback
+request carries a phone number (that one was made, and how it went, is not kept from
+them), tags are staff-only, a contact request the name and address of someone who may be
+no customer at all, and a saved view is staff work (an agent's own views are theirs, and
+the feed does not name them to analysts)."""
 FEED_COLUMNS = (
     "position", "stream_id", "version", "kind", "ticket_number", "account_id", "at", "actor_id",
     "actor_kind", "via", "correlation_id", "causation_id", "staff_only", "prev_hash",

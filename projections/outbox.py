@@ -825,6 +825,7 @@ IGNORES = (
     Ticket.ProductChanged,
     Ticket.Reopened,
     Ticket.AttachmentAdded,
+    Ticket.NoteAttachmentAdded,
     Ticket.SatisfactionRated,
     Ticket.SlaBreached,
     Ticket.ChatTranscriptRecorded,

@@ -155,6 +155,7 @@ IGNORES = (
     Ticket.TypeChanged,
     Ticket.ProductChanged,
     Ticket.AttachmentAdded,
+    Ticket.NoteAttachmentAdded,
     Ticket.SatisfactionRated,
     Ticket.SurveyOffered,
     Ticket.ChatTranscriptRecorded,

@@ -1,5 +1,5 @@
 """Ticket detail: a ticket's fields, its conversation in order, its files, and,
-in a separate table only staff reads reach, its internal notes.
+in separate tables only staff reads reach, its internal notes and their files.
 
 The detail carries the ticket's version (every event counts, so it equals the
 version staff writes compare ``If-Match`` against) and the log position of its
@@ -43,6 +43,9 @@ DETAILS = "ticket_details"
 CONVERSATION = "ticket_conversation"
 NOTES = "ticket_internal_notes"
 FILES = "ticket_files"
+NOTE_FILES = "ticket_note_files"
+"""The files of internal notes: staff only, as the notes are, so no customer's read of
+the detail (which never touches this table) can list one."""
 
 
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
@@ -90,11 +93,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         """
     )
     for table in (CONVERSATION, NOTES):
-        extra = (
-            "author_role text NOT NULL, attachments text[] NOT NULL,"
-            if table == CONVERSATION
-            else ""
-        )
+        extra = "author_role text NOT NULL," if table == CONVERSATION else ""
         conn.execute(
             f"""
             CREATE TABLE IF NOT EXISTS {t(table)} (
@@ -104,30 +103,32 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
                 at timestamptz NOT NULL,
                 author_id text NOT NULL,
                 {extra}
+                attachments text[] NOT NULL,
                 via text NOT NULL,
                 body text NOT NULL,
                 PRIMARY KEY (ticket_id, version)
             )
             """
         )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(FILES)} (
-            ticket_id uuid NOT NULL,
-            attachment_id text NOT NULL,
-            filename text NOT NULL,
-            content_type text NOT NULL,
-            size bigint NOT NULL,
-            added_at timestamptz NOT NULL,
-            version integer NOT NULL,
-            PRIMARY KEY (ticket_id, attachment_id)
+    for table in (FILES, NOTE_FILES):
+        conn.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {t(table)} (
+                ticket_id uuid NOT NULL,
+                attachment_id text NOT NULL,
+                filename text NOT NULL,
+                content_type text NOT NULL,
+                size bigint NOT NULL,
+                added_at timestamptz NOT NULL,
+                version integer NOT NULL,
+                PRIMARY KEY (ticket_id, attachment_id)
+            )
+            """
         )
-        """
-    )
-    conn.execute(  # downloads ask which tickets carry a file
-        f"CREATE INDEX IF NOT EXISTS {t.index('ticket_files_attachment')} "
-        f"ON {t(FILES)} (attachment_id)"
-    )
+        conn.execute(  # downloads ask which tickets carry a file
+            f"CREATE INDEX IF NOT EXISTS {t.index(f'{table}_attachment')} "
+            f"ON {t(table)} (attachment_id)"
+        )
 
 
 SEEN_COLUMNS = ("version", "position", "updated_at")
@@ -159,7 +160,9 @@ MESSAGE_COLUMNS = (
     "ticket_id", "version", "position", "at", "author_id", "author_role", "attachments", "via",
     "body",
 )  # fmt: skip
-NOTE_COLUMNS = ("ticket_id", "version", "position", "at", "author_id", "via", "body")
+NOTE_COLUMNS = (
+    "ticket_id", "version", "position", "at", "author_id", "attachments", "via", "body",
+)  # fmt: skip
 FILE_COLUMNS = (
     "ticket_id", "attachment_id", "filename", "content_type", "size", "added_at", "version",
 )  # fmt: skip
@@ -198,18 +201,22 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             copy_rows(cur, t(NOTES), NOTE_COLUMNS, folded.notes)
         if folded.files:
             copy_rows(cur, t(FILES), FILE_COLUMNS, folded.files)
+        if folded.note_files:
+            copy_rows(cur, t(NOTE_FILES), FILE_COLUMNS, folded.note_files)
 
 
 @dataclass
 class Folded:
     """What a run of facts made of the tickets' rows: each touched ticket's row as it now
-    stands, and the conversation, note and file rows they added (in the tables' columns)."""
+    stands, and the conversation, note, file and note file rows they added (in the
+    tables' columns)."""
 
     tickets: dict[UUID, dict[str, Any]]
     touched: set[UUID]
     messages: list[tuple[Any, ...]]
     notes: list[tuple[Any, ...]]
     files: list[tuple[Any, ...]]
+    note_files: list[tuple[Any, ...]]
 
 
 def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
@@ -220,6 +227,7 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
     messages: list[tuple[Any, ...]] = []
     notes: list[tuple[Any, ...]] = []
     files: list[tuple[Any, ...]] = []
+    note_files: list[tuple[Any, ...]] = []
     for fact in facts:
         e = fact.event
         tid = fact.stream_id
@@ -259,8 +267,8 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                     ticket["collaborators"] = [*ticket["collaborators"], joining]
             case Ticket.InternalNoteAdded():
                 notes.append(
-                    (tid, fact.version, fact.position, e.timestamp, e.author_id, e.stamp.via,
-                     clean_text(e.body))
+                    (tid, fact.version, fact.position, e.timestamp, e.author_id,
+                     list(e.attachments), e.stamp.via, clean_text(e.body))
                 )  # fmt: skip
             case Ticket.StatusChanged():
                 ticket["closed_at"] = e.timestamp if e.to_status == "closed" else None
@@ -274,11 +282,9 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                 if joining != ticket["requester_id"] and joining not in ticket["participants"]:
                     ticket["participants"] = [*ticket["participants"], joining]
             case Ticket.AttachmentAdded():
-                kind = served_type(e.content_type)  # never an active type, as stored before
-                files.append(
-                    (tid, e.attachment_id, display_name(clean_text(e.filename), kind), kind,
-                     e.size, e.timestamp, fact.version)
-                )  # fmt: skip
+                files.append(_file(fact, e))
+            case Ticket.NoteAttachmentAdded():
+                note_files.append(_file(fact, e))
             case Ticket.SatisfactionRated():
                 ticket["rating"], ticket["rating_comment"] = e.score, clean_text(e.comment)
             case Ticket.ChatTranscriptRecorded():
@@ -314,7 +320,14 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                     "made_at": e.timestamp.isoformat(),
                     "made_by": clean_text(e.stamp.actor_id),
                 }
-    return Folded(tickets, touched, messages, notes, files)
+    return Folded(tickets, touched, messages, notes, files, note_files)
+
+
+def _file(fact: Fact, e: Ticket.AttachmentAdded | Ticket.NoteAttachmentAdded) -> tuple[Any, ...]:
+    """A file's row: by a clean base name, never with an active type (as stored before)."""
+    kind = served_type(e.content_type)
+    name = display_name(clean_text(e.filename), kind)
+    return (fact.stream_id, e.attachment_id, name, kind, e.size, e.timestamp, fact.version)
 
 
 SEEN_BY: dict[type[Any], tuple[str, ...]] = {
@@ -349,10 +362,10 @@ VIEW = View(
     frozenset(PUBLIC_EVENTS + STAFF_ONLY_EVENTS),
     create_tables,
     apply,
-    (DETAILS, CONVERSATION, NOTES, FILES),
-    shape=8,  # 3: what customers see of version, position, updated_at; 4: files by clean
+    (DETAILS, CONVERSATION, NOTES, FILES, NOTE_FILES),
+    shape=9,  # 3: what customers see of version, position, updated_at; 4: files by clean
     # base name, never with an active type; 5: tags (staff only); 6: merged_into,
-    # merged_from, participants; 7: the CCs; 8: custom field values
+    # merged_from, participants; 7: the CCs; 8: custom field values; 9: notes' files
 )
 
 
@@ -404,11 +417,17 @@ def detail(
             (tid,),
         ).fetchall()
         if with_internal_notes:
-            ticket["internal_notes"] = cur.execute(
+            notes = cur.execute(
                 f"SELECT {', '.join(_shown(NOTE_COLUMNS))} "
                 f"FROM {t(NOTES)} WHERE ticket_id = %s ORDER BY version",
                 (tid,),
             ).fetchall()
+            note_files = cur.execute(
+                f"SELECT {', '.join(_shown(FILE_COLUMNS))} "
+                f"FROM {t(NOTE_FILES)} WHERE ticket_id = %s",
+                (tid,),
+            ).fetchall()
+            ticket["internal_notes"] = with_files(notes, note_files)
     return ticket
 
 
@@ -429,8 +448,19 @@ def detail_as_folded(facts: Sequence[Fact], *, with_internal_notes: bool) -> dic
         _read(FILE_COLUMNS, folded.files), key=lambda row: tuple(row[c] for c in FILE_ORDER)
     )
     if with_internal_notes:
-        found["internal_notes"] = sorted(_read(NOTE_COLUMNS, folded.notes), key=by_version)
+        notes = sorted(_read(NOTE_COLUMNS, folded.notes), key=by_version)
+        found["internal_notes"] = with_files(notes, _read(FILE_COLUMNS, folded.note_files))
     return found
+
+
+def with_files(
+    notes: list[dict[str, Any]], note_files: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each note with its files (name, type, size, id), in the order it cites them."""
+    by_id = {f["attachment_id"]: f for f in note_files}
+    return [
+        {**n, "attachments": [by_id[a] for a in n["attachments"] if a in by_id]} for n in notes
+    ]
 
 
 FILE_ORDER = ("version", "attachment_id")
@@ -479,22 +509,29 @@ def cc_members(ccs: list[dict[str, Any]]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class FileListing:
-    """A file as one ticket lists it: whose the ticket is, under which name and type."""
+    """A file as one ticket lists it: whose the ticket is, under which name and type, and
+    whether only staff see it there (a file of its internal notes)."""
 
     owner: TicketOwner
     filename: str
     content_type: str
+    staff_only: bool = False
+
+
+LISTED = "ticket_id, attachment_id, filename, content_type, added_at"
 
 
 def attachment_listings(
     conn: psycopg.Connection[Any], t: Tables, attachment_id: str
 ) -> list[FileListing]:
-    """Every ticket that carries the file, whose it is, and how it lists the file."""
+    """Every ticket that carries the file, whose it is, and how it lists the file (for
+    its customers, or on its internal notes for staff only)."""
     rows = conn.execute(
         f"SELECT d.ticket_id, d.account_id, d.requester_id, d.participants, d.ccs, "
-        "f.filename, f.content_type "
-        f"FROM {t(FILES)} f JOIN {t(DETAILS)} d USING (ticket_id) "
-        f"WHERE f.attachment_id = %s ORDER BY f.added_at, d.ticket_id",
+        "f.filename, f.content_type, f.staff_only "
+        f"FROM (SELECT {LISTED}, false AS staff_only FROM {t(FILES)} UNION ALL "
+        f"SELECT {LISTED}, true FROM {t(NOTE_FILES)}) f JOIN {t(DETAILS)} d USING (ticket_id) "
+        f"WHERE f.attachment_id = %s ORDER BY f.added_at, d.ticket_id, f.staff_only",
         (attachment_id,),
     ).fetchall()
     return [
@@ -502,6 +539,7 @@ def attachment_listings(
             TicketOwner(r[0], str(r[1]), str(r[2]), tuple(r[3]), cc_member_ids=cc_members(r[4])),
             r[5],
             r[6],
+            staff_only=r[7],
         )
         for r in rows
     ]

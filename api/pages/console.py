@@ -497,7 +497,10 @@ def note(
     number: str,
     version: VersionField = "",
     body: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    """An internal note with its files (staff only, as the note is), as the reply's form
+    takes them."""
     return work(
         request,
         runtime,
@@ -510,6 +513,7 @@ def note(
             owner.ticket_id,
             author_id=visitor.signed_in.id,
             body=body,
+            attachments=uploaded(runtime, visitor, files or []),
             stamp=stamp_of(visitor),
             expected_version=version_of(version),
         ),

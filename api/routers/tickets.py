@@ -97,10 +97,19 @@ def add_message(ticket: str, message: MessageIn, write: TicketWrite) -> JSONResp
 
 @router.post("/{ticket}/notes", response_model=ReceiptOut, responses=PROBLEMS)
 def add_internal_note(ticket: str, note: NoteIn, write: TicketWrite) -> JSONResponse:
-    """An internal note: staff only, never shown to requesters or team admins."""
+    """An internal note, with files uploaded first (cited by id, as a reply's are): staff
+    only, never shown to requesters or team admins, nor its files downloadable by them."""
     owner = write.ticket("add_internal_note", ticket)
-    return write.change(
-        owner, note, write.desk.add_internal_note, author_id=write.who.id, body=note.body
+    return write.run(
+        note,
+        lambda: write.desk.add_internal_note(
+            owner.ticket_id,
+            author_id=write.who.id,
+            body=note.body,
+            attachments=write.attachments(note.attachments),
+            stamp=write.stamp(),
+            expected_version=write.expected,
+        ),
     )
 
 

@@ -25,15 +25,6 @@ class MessageOut(BaseModel):
     attachments: list[str]
 
 
-class NoteOut(BaseModel):
-    version: int
-    position: int
-    at: datetime
-    author: PersonRef
-    via: str
-    body: str
-
-
 class FileOut(BaseModel):
     id: str
     filename: str
@@ -41,6 +32,20 @@ class FileOut(BaseModel):
     size: int
     added_at: datetime
     url: str
+
+
+class NoteOut(BaseModel):
+    version: int
+    position: int
+    at: datetime
+    author: PersonRef
+    via: str
+    body: str
+    attachments: list[FileOut] = Field(
+        default_factory=list,
+        description="The note's files: staff only, as the note is (a customer asking for "
+        "one is answered as for a file that does not exist).",
+    )
 
 
 class CcOut(BaseModel):

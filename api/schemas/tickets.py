@@ -100,7 +100,14 @@ class MessageIn(Strict):
 
 
 class NoteIn(Strict):
+    model_config = example(body="Reproduced on 4.2; log attached.")
     body: Body
+    attachments: AttachmentIds = Field(
+        default_factory=list,
+        max_length=ATTACHMENTS_MAX,
+        description="Files uploaded first (POST /v1/attachments), by id: staff only, as the "
+        "note is; customers never see nor download them.",
+    )
 
 
 TagText = Annotated[str, Field(max_length=200)]
