@@ -1,8 +1,10 @@
 """A ticket and its files are one save: when the append that carries the files fails,
-nothing of the ticket is on record (no ticket without its files, no number claimed).
+nothing of the ticket is on record (no ticket without its files, no number claimed); an
+internal note and its files likewise (no file on the notes without its note).
 
-The failure is made inside the append transaction that holds an ``AttachmentAdded``
-event, on real PostgreSQL, through the recorder's ``inside_transaction`` hook."""
+The failure is made inside the append transaction that holds an ``AttachmentAdded`` (or
+``NoteAttachmentAdded``) event, on real PostgreSQL, through the recorder's
+``inside_transaction`` hook."""
 
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ from tests.builders import agent, desk_with_account, file
 
 IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+FILE_EVENTS = ("Ticket.AttachmentAdded", "Ticket.NoteAttachmentAdded")
 
 
 class Crash(Exception):
@@ -77,6 +82,47 @@ def test_filing_with_files_is_one_append_of_the_ticket_its_files_and_its_number(
         "TicketNumber.Claimed",
     ]
     assert desk.ticket_facts(receipt.number).version == 3
+
+
+def test_a_note_with_files_that_fails_midway_leaves_no_note_and_no_file(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    filed = file(desk, desk_with_account(desk))
+    before = events_on_record(conn, schema)
+    files = [AttachmentRef("a" * 64, "screen.png", "image/png", 72)]
+    with pytest.raises(Crash):
+        with_crash(
+            desk,
+            lambda: desk.add_internal_note(
+                filed.ticket_id, author_id="agent-1", body="see", attachments=files,
+                stamp=agent(),
+            ),
+        )  # fmt: skip
+    assert events_on_record(conn, schema) == before
+    assert desk.ticket_facts(filed.ticket_id).version == filed.version
+
+
+def test_a_note_with_files_is_one_append_of_its_files_and_the_note(
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    filed = file(desk, desk_with_account(desk))
+    before = log_head(conn, schema)
+    files = [
+        AttachmentRef("a" * 64, "screen.png", "image/png", 72),
+        AttachmentRef("b" * 64, "log.txt", "text/plain", 10),
+    ]
+    appends = count_appends(
+        desk,
+        lambda: desk.add_internal_note(
+            filed.ticket_id, author_id="agent-1", body="see", attachments=files, stamp=agent()
+        ),
+    )
+    assert appends == 1
+    assert events_on_record(conn, schema, after=before) == [
+        "Ticket.NoteAttachmentAdded",
+        "Ticket.NoteAttachmentAdded",
+        "Ticket.InternalNoteAdded",
+    ]
 
 
 def test_an_email_with_files_that_fails_midway_files_nothing(
@@ -200,7 +246,7 @@ def with_crash(desk: SupportDesk, act: Callable[[], object]) -> object:
         raise Crash
 
     def failing_write(events: Sequence[StoredEvent]) -> list[int]:
-        carries_files = any(e.topic.endswith("Ticket.AttachmentAdded") for e in events)
+        carries_files = any(e.topic.endswith(FILE_EVENTS) for e in events)
         recorder.inside_transaction = boom if carries_files else None
         try:
             return write(events)

@@ -15,7 +15,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from desk.answers import Receipt
+from desk.answers import AttachmentRef, Receipt
 from desk.service import SupportDesk
 from domain.chain import event_hash
 from projections.catalog import VIEWS
@@ -346,6 +346,50 @@ def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify
     assert history(entries, MAPPER)[0]["fields"]["follow_up_of"] is None
     state = state_at([MAPPER.to_domain_event(e.stored) for e in entries])
     assert state is not None and (state["follow_up_of"], state["version"]) == (None, reply.version)
+    assert verify_log(conn, schema, MAPPER.transcoder).ok
+    assert_views_equal_a_fold_from_scratch(database_url, schema)
+
+
+def test_a_stored_version_1_note_and_a_note_with_files_replay_and_verify(
+    database_url: str,
+    schema: str,
+    desk: SupportDesk,
+    runner: ProjectionRunner,
+    conn: psycopg.Connection[Any],
+) -> None:
+    """A note stored before notes carried files (version 1) reads as a note with none,
+    beside a note with files, through history, state, the views' rebuild and verify."""
+    account = desk_with_account(desk)
+    filed = file(desk, account)
+    old = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="old note",
+                                 stamp=agent(later(hours=1)))  # fmt: skip
+    table = f'"{schema}".docket_events'
+    stored = stream(conn, schema, filed.ticket_id)[-1].stored
+    fields = dict(MAPPER.transcoder.decode(stored.state))
+    assert fields.pop("class_version") == 2
+    del fields["attachments"]  # as version 1 wrote it
+    fields["event_hash"] = event_hash(
+        "Ticket.InternalNoteAdded",
+        1,
+        {**fields, "originator_id": filed.ticket_id, "originator_version": old.version},
+    )
+    conn.execute(
+        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = %s",
+        (MAPPER.transcoder.encode(fields), filed.ticket_id, old.version),
+    )
+    log = AttachmentRef("e" * 64, "sync.log", "text/plain", 9)
+    new = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="with a log",
+                                 attachments=[log], stamp=agent(later(hours=2)))  # fmt: skip
+    runner.catch_up()
+    entries = stream(conn, schema, filed.ticket_id)
+    told = history(entries, MAPPER)
+    assert [(e["kind"], e["fields"].get("attachments")) for e in told[-3:]] == [
+        ("Ticket.InternalNoteAdded", []),
+        ("Ticket.NoteAttachmentAdded", None),
+        ("Ticket.InternalNoteAdded", ["e" * 64]),
+    ]
+    state = state_at([MAPPER.to_domain_event(e.stored) for e in entries])
+    assert state is not None and state["version"] == new.version
     assert verify_log(conn, schema, MAPPER.transcoder).ok
     assert_views_equal_a_fold_from_scratch(database_url, schema)
 
