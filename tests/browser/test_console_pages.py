@@ -133,6 +133,45 @@ def test_an_agent_replies_and_notes_and_the_requester_reads_the_reply_and_never_
     assert "internal_notes" not in seen.json()
 
 
+def test_an_agent_notes_with_a_file_and_the_requesters_portal_never_shows_it(
+    offline: OfflineContext, site: Server
+) -> None:
+    filed = file_ticket(site, "Export to CSV drops the last row")
+    number = filed["number"]
+    page = sign_in(offline, site, "agent")
+    page.goto(f"/console/tickets/{number}?min_position={filed['position']}")
+    page.get_by_label("Internal note (staff only, never shown to the customer)").fill(
+        "Reproduced on 4.2: the trace is attached."
+    )
+    trace: FilePayload = {"name": "trace-4.2.txt", "mimeType": "text/plain", "buffer": b"row 9\n"}
+    page.get_by_label(
+        "Attach to the note (staff only, never shown to the customer)"
+    ).set_input_files(files=[trace])
+    page.get_by_role("button", name="Add internal note").click()
+    expect(page.get_by_role("status")).to_have_text("Your internal note was added.")
+    note = page.locator(".message.internal", has_text="the trace is attached")
+    expect(note).to_contain_text("Internal note")
+    link = note.get_by_role("link", name="trace-4.2.txt")
+    expect(link).to_be_visible()
+    expect(page.locator(".message.public", has_text="trace-4.2.txt")).to_have_count(0)
+    href = link.get_attribute("href")
+    assert href is not None
+    fetched = page.request.get(site.base_url + href)  # with the agent's session, as a click
+    assert fetched.status == 200 and fetched.body() == b"row 9\n"
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "console-note-with-a-file")
+
+    portal = sign_in(offline, site, "requester")
+    portal.goto(f"/support/tickets/{number}")
+    expect(portal.get_by_role("heading", level=1)).to_contain_text("Export to CSV")
+    expect(portal.locator("main")).not_to_contain_text("trace-4.2.txt")
+    expect(portal.locator("main")).not_to_contain_text("the trace is attached")
+    asked = portal.request.get(site.base_url + href)  # with the requester's session now
+    unknown = portal.request.get(site.base_url + "/support/files/" + "f" * 64)
+    assert asked.status == unknown.status == 404
+    assert b"row 9" not in asked.body()
+
+
 def test_a_change_to_a_ticket_someone_changed_meanwhile_is_refused_keeping_the_text(
     offline: OfflineContext, site: Server
 ) -> None:
