@@ -61,7 +61,13 @@ def run(ticket: Ticket, command: Command, at_minutes: int) -> None:
                 stamp=stamp,
             )
         elif command.name == "note":
-            ticket.add_internal_note(author_id="agent-1", body=a["body"], stamp=agent)
+            files = [a["file_id"]] if "file_id" in a else []
+            for file_id in files:  # a log on the note: staff only, as the note
+                ticket.add_note_attachment(attachment_id=file_id, filename=a["file"],
+                                           content_type="text/plain", size=9, stamp=agent)  # fmt: skip
+            ticket.add_internal_note(
+                author_id="agent-1", body=a["body"], attachments=files, stamp=agent
+            )
         elif command.name == "status":
             ticket.change_status(to_status=a["to"], stamp=agent)
         elif command.name == "priority":

@@ -6,6 +6,7 @@ with the same rows; and no internal note ever reaches a customer's read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -34,7 +35,8 @@ streams = st.lists(st.tuples(st.integers(0, 2), commands), max_size=30)
 
 
 def write_stream(url: str, schema: str, stream: list[tuple[int, Command]]) -> list[str]:
-    """Three tickets worked by ``stream``, saved command by command; the notes' words."""
+    """Three tickets worked by ``stream``, saved command by command; the notes' words (and
+    the names and ids of the files on them)."""
     desk = SupportDesk(eventsourcing_env(url, schema, pool_size=2))
     notes: list[str] = []
     try:
@@ -60,8 +62,11 @@ def write_stream(url: str, schema: str, stream: list[tuple[int, Command]]) -> li
             minutes += given_command.minutes
             command = given_command
             if command.name == "note":
-                notes.append(f"zqx{len(notes)}secret")
-                command = Command("note", {"body": notes[-1]}, command.minutes)
+                word = f"zqx{len(notes)}secret"
+                file_id = hashlib.sha256(word.encode()).hexdigest()
+                note = {"body": word, "file": f"{word}.log", "file_id": file_id}
+                notes += [word, file_id]
+                command = Command("note", note, command.minutes)
             run(tickets[index], command, minutes)
             desk.save(tickets[index])
     finally:
