@@ -303,15 +303,7 @@ class TicketDesk(DeskCore):
         files = list(attachments or [])
 
         def command(t: Ticket) -> None:
-            for f in files:
-                if f.attachment_id not in t.note_attachments:
-                    t.add_note_attachment(
-                        attachment_id=f.attachment_id,
-                        filename=f.filename,
-                        content_type=f.content_type,
-                        size=f.size,
-                        stamp=stamp,
-                    )
+            attach(t, files, stamp, to_notes=True)
             t.add_internal_note(
                 author_id=author_id,
                 body=body,
@@ -460,11 +452,19 @@ class TicketDesk(DeskCore):
         t.record_callback_made(outcome=outcome, stamp=stamp)
 
 
-def attach(ticket: Ticket, files: list[AttachmentRef], stamp: Stamp) -> None:
-    """Add to ``ticket`` the files it does not carry yet (a file is carried once)."""
+def attach(
+    ticket: Ticket, files: list[AttachmentRef], stamp: Stamp, *, to_notes: bool = False
+) -> None:
+    """Add to ``ticket`` the files it does not carry yet (a file is carried once): for its
+    customers to see, or ``to_notes``, for its internal notes (staff only)."""
+    carried, add = (
+        (ticket.note_attachments, ticket.add_note_attachment)
+        if to_notes
+        else (ticket.attachments, ticket.add_attachment)
+    )
     for f in files:
-        if f.attachment_id not in ticket.attachments:
-            ticket.add_attachment(
+        if f.attachment_id not in carried:
+            add(
                 attachment_id=f.attachment_id,
                 filename=f.filename,
                 content_type=f.content_type,

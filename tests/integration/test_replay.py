@@ -318,6 +318,33 @@ def test_rebuild_check_reports_a_live_row_that_differs_from_the_fold(
     assert any("edited by hand" in line for line in checked.differences["ticket_detail"])
 
 
+def store_as_version_1(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    ticket_id: UUID,
+    version: int,
+    kind: str,
+    current: int,
+    added_since: tuple[str, ...],
+) -> None:
+    """Rewrite a stored event (now at class version ``current``) as version 1 wrote it:
+    without the fields added since, hashed as a version 1 event."""
+    stored = next(e.stored for e in stream(conn, schema, ticket_id)
+                  if e.stored.originator_version == version)  # fmt: skip
+    fields = dict(MAPPER.transcoder.decode(stored.state))
+    assert fields.pop("class_version") == current
+    for name in added_since:
+        del fields[name]
+    fields["event_hash"] = event_hash(
+        kind, 1, {**fields, "originator_id": ticket_id, "originator_version": version}
+    )
+    conn.execute(
+        f'UPDATE "{schema}".docket_events SET state = %s '
+        "WHERE originator_id = %s AND originator_version = %s",
+        (MAPPER.transcoder.encode(fields), ticket_id, version),
+    )
+
+
 def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify(
     database_url: str,
     schema: str,
@@ -327,18 +354,8 @@ def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify
 ) -> None:
     account = desk_with_account(desk)
     filed = file(desk, account)
-    table = f'"{schema}".docket_events'
-    stored = stream(conn, schema, filed.ticket_id)[0].stored
-    fields = dict(MAPPER.transcoder.decode(stored.state))
-    assert fields.pop("class_version") == 4
-    del fields["follow_up_of"], fields["sla_terms"], fields["support_group"]  # as v1 wrote it
-    fields["event_hash"] = event_hash(
-        "Ticket.Opened", 1, {**fields, "originator_id": filed.ticket_id, "originator_version": 1}
-    )
-    conn.execute(
-        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = 1",
-        (MAPPER.transcoder.encode(fields), filed.ticket_id),
-    )
+    store_as_version_1(conn, schema, filed.ticket_id, 1, "Ticket.Opened", 4,
+                       ("follow_up_of", "sla_terms", "support_group"))  # fmt: skip
     reply = desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
                              body="on it", stamp=agent(later(hours=1)))  # fmt: skip
     runner.catch_up()
@@ -363,19 +380,8 @@ def test_a_stored_version_1_note_and_a_note_with_files_replay_and_verify(
     filed = file(desk, account)
     old = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="old note",
                                  stamp=agent(later(hours=1)))  # fmt: skip
-    table = f'"{schema}".docket_events'
-    stored = stream(conn, schema, filed.ticket_id)[-1].stored
-    fields = dict(MAPPER.transcoder.decode(stored.state))
-    assert fields.pop("class_version") == 2
-    del fields["attachments"]  # as version 1 wrote it
-    fields["event_hash"] = event_hash(
-        "Ticket.InternalNoteAdded",
-        1,
-        {**fields, "originator_id": filed.ticket_id, "originator_version": old.version},
-    )
-    conn.execute(
-        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = %s",
-        (MAPPER.transcoder.encode(fields), filed.ticket_id, old.version),
+    store_as_version_1(
+        conn, schema, filed.ticket_id, old.version, "Ticket.InternalNoteAdded", 2, ("attachments",)
     )
     log = AttachmentRef("e" * 64, "sync.log", "text/plain", 9)
     new = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="with a log",
