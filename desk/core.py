@@ -20,7 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
@@ -57,6 +62,7 @@ from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
 from projections import log_seal
 from projections.kit import Tables
+from store.aggregate_cache import copying_repository
 from store.eventstore import register_docket_transcodings
 from store.stream_tail import read_tail
 
@@ -98,6 +104,11 @@ class DeskCore(Application[UUID]):
         self.ticket_cache = TicketCache(DEFAULT_MAXSIZE if maxsize is None else int(maxsize))
         """Tickets kept folded, so a write folds only the events since (see
         :mod:`desk.ticket_cache`)."""
+
+    def construct_repository(self) -> Repository[UUID]:
+        """eventsourcing's repository, with a cache (when ``AGGREGATE_CACHE_MAXSIZE`` asks
+        for one) that the API's threads may share: see :mod:`store.aggregate_cache`."""
+        return copying_repository(self.events, self.snapshots, self.env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -6,6 +6,10 @@ a process proved before is still refused."""
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from multiprocessing.queues import Queue
 from typing import Any
@@ -342,6 +346,57 @@ def test_an_account_and_a_field_book_kept_folded_see_another_process_change_them
         there.remove_member(account, member_id="req-1", stamp=system(later(hours=1)))
         with pytest.raises(NotAMember):
             file(here, account, at=later(hours=2))
+    finally:
+        here.close()
+        there.close()
+
+
+def reads_while_written(reader: SupportDesk, writer: SupportDesk, seconds: float) -> Counter[str]:
+    """What went wrong while four threads read an account through ``reader`` that
+    ``writer`` keeps adding members to (nothing, if the cache is safe for threads)."""
+    account = writer.open_account(
+        name="Acme", plan="business", seats=100_000, stamp=system()
+    ).account_id
+    stop = time.monotonic() + seconds
+    failures: Counter[str] = Counter()
+
+    def add() -> None:
+        n = 0
+        while time.monotonic() < stop:
+            writer.add_member(account, member_id=f"m{n}", email=f"m{n}@example.com",
+                              name="M", role="member", stamp=system())  # fmt: skip
+            n += 1
+
+    def read() -> None:
+        while time.monotonic() < stop:
+            try:
+                reader._account(account)
+            except Exception as error:
+                failures[type(error).__name__] += 1
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)  # threads interleave often, as on a busy server
+    try:
+        threads = [threading.Thread(target=add)] + [
+            threading.Thread(target=read) for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    return failures
+
+
+def test_threads_reading_a_kept_account_while_it_changes_never_fail(
+    serving_env: dict[str, str],
+) -> None:
+    """The API's threads share the desk: a cached aggregate is folded forward on a copy,
+    never in place under a thread copying it (eventsourcing's own cache did that)."""
+    here, there = SupportDesk(serving_env), SupportDesk(serving_env)
+    try:
+        assert reads_while_written(here, there, seconds=4) == Counter()
     finally:
         here.close()
         there.close()
