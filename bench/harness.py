@@ -145,7 +145,8 @@ def docket_server(
             if seeded.returncode != 0:
                 raise RuntimeError(f"docket seed-demo failed:\n{seeded.stderr.decode()[-4000:]}")
             tokens = json.loads(seeded.stdout)
-            views_caught_up(base_url, deadline=time.monotonic() + 300)
+            if keeps_views(env):  # a server without projection workers never catches up
+                views_caught_up(base_url, deadline=time.monotonic() + 300)
         yield Server(base_url, tokens, env, schema, process.pid, Path(log.name))
     finally:
         process.terminate()
@@ -155,6 +156,13 @@ def docket_server(
         if own_schema:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def keeps_views(env: dict[str, str]) -> bool:
+    """Whether the server keeps its views itself (``DOCKET_RUN_PROJECTIONS``, read as
+    pydantic reads a setting's false)."""
+    said = env.get("DOCKET_RUN_PROJECTIONS", "true").strip().lower()
+    return said not in ("0", "false", "f", "n", "no", "off")
 
 
 def views_caught_up(base_url: str, *, deadline: float) -> None:
