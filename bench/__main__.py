@@ -48,24 +48,26 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 from bench import append as append_bench
 from bench import per_request
 from bench import times as times_bench
 from bench.data import FIRST_NUMBER, add_tickets, wait_caught_up
-from bench.harness import Server, desk_schema_on, docket_server, embedded_database, free_port
+from bench.harness import (
+    Server,
+    baseline_server,
+    desk_schema_on,
+    docket_server,
+    embedded_database,
+)
 from bench.lag import Watcher
 from bench.load import Answer, Request, Tally, closed_loop, open_loop, percentile, sequential
 from bench.rebuild import raw_rate
@@ -149,43 +151,15 @@ class WriteMix:
                 self.tickets.append(data["number"])
 
 
-def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the baseline app did not start")
-        time.sleep(0.1)
-
-
 def baseline_rps(url: str, seconds: float, connections: int, warmup: float) -> Tally:
-    schema = "bench_http_" + uuid.uuid4().hex[:8]
-    port = free_port()
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.baseline_app", url, schema, str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        body = {"subject": "Sync fails", "description": "Since this morning.", "type": "bug"}
+    body = {"subject": "Sync fails", "description": "Since this morning.", "type": "bug"}
 
-        def filing(i: int) -> Request:
-            return Request("POST", "/filings", None, body)
+    def filing(i: int) -> Request:
+        return Request("POST", "/filings", None, body)
 
-        try:
-            wait_healthy(base, process)
-            closed_loop(base, filing, connections=connections, seconds=warmup)
-            return closed_loop(base, filing, connections=connections, seconds=seconds)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with baseline_server(url, timeout=60) as (base, _pid):
+        closed_loop(base, filing, connections=connections, seconds=warmup)
+        return closed_loop(base, filing, connections=connections, seconds=seconds)
 
 
 def write_mix_rps(

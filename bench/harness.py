@@ -123,17 +123,10 @@ def docket_server(
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300  # a loaded machine starts several workers slowly
-        while True:
-            try:
-                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = Path(log.name).read_text(errors="replace")
-                raise RuntimeError(f"docket serve did not start:\n{output}")
-            time.sleep(0.2)
+        # a loaded machine starts several workers slowly
+        if not answering(base_url, process, timeout=300, interval=0.2):
+            output = Path(log.name).read_text(errors="replace")
+            raise RuntimeError(f"docket serve did not start:\n{output}")
         tokens: dict[str, Any] = {}
         if seed:
             seeded = subprocess.run(
@@ -163,6 +156,46 @@ def keeps_views(env: dict[str, str]) -> bool:
     pydantic reads a setting's false)."""
     said = env.get("DOCKET_RUN_PROJECTIONS", "true").strip().lower()
     return said not in ("0", "false", "f", "n", "no", "off")
+
+
+def answering(
+    base_url: str, process: subprocess.Popen[bytes], *, timeout: float, interval: float = 0.1
+) -> bool:
+    """Wait until the server started as ``process`` answers ``/healthz``: False when it
+    exits first or ``timeout`` seconds pass, so the caller says what failed to start."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+@contextmanager
+def baseline_server(url: str, *, timeout: float = 120) -> Iterator[tuple[str, int]]:
+    """``bench.baseline_app`` in a subprocess on a schema of its own: its URL and pid."""
+    schema = "bench_floor_" + uuid.uuid4().hex[:8]
+    port = free_port()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.baseline_app", url, schema, str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if not answering(base, process, timeout=timeout):
+                raise RuntimeError("the baseline app did not start")
+            yield base, process.pid
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def views_caught_up(base_url: str, *, deadline: float) -> None:

@@ -25,19 +25,14 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-import psycopg
-
-from bench.harness import Server, docket_server, embedded_database, free_port
+from bench.harness import Server, baseline_server, docket_server, embedded_database
 from bench.load import Request, closed_loop
 
 CONNECTIONS = 16
@@ -48,37 +43,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def baseline_server(url: str) -> Iterator[tuple[str, int]]:
-    """``bench.baseline_app`` in a subprocess on a schema of its own: its URL and pid."""
-    schema = "bench_floor_" + uuid.uuid4().hex[:8]
-    port = free_port()
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.baseline_app", url, schema, str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the baseline app did not start")
-                time.sleep(0.1)
-            yield base, process.pid
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 class Load:
