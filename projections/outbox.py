@@ -678,35 +678,41 @@ def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, 
     ``time_zone``: the reply line, what happened, and how to answer."""
     number, subject = notice.number, notice.subject
     at = when(notice.at, language, time_zone) if notice.at is not None else ""
+    # what every notice's templates may name; each takes the values it names
+    about = {
+        "number": number,
+        "subject": subject,
+        "at": at,
+        "author": notice.author,
+        "text": notice.text,
+        "marker": REPLY_ABOVE_LINE,
+    }
     said: Msg
     footer = Msg(
         "Answer this email to add to ticket {number}; keep {number} in the subject or reply "
         "to this address.",
-        number=number,
+        **about,
     )
-    heading = Msg("Re: [{tag}] {subject}", tag=notice.tag or number, subject=subject)
+    heading = Msg("Re: [{tag}] {subject}", tag=notice.tag or number, **about)
     if notice.reason == "survey":  # the sender writes the signed links in for SURVEY_LINKS
-        heading = Msg("How did we do? [{number}] {subject}", number=number, subject=subject)
+        heading = Msg("How did we do? [{number}] {subject}", **about)
         body = Msg(
             "Hello {name},\n\nTicket {number} ({subject}) is now closed. How satisfied are you "
             "with the help you got? Choose a score below: the page it opens records it with one "
             "click, and takes a comment too.\n\n{links}\n\nThe links work for {days} days and "
             "record one rating. To stop these surveys, turn them off in your preferences.\n",
             name=notice.text,
-            number=number,
-            subject=subject,
             links=SURVEY_LINKS,
             days=SURVEY_LIFETIME.days,
+            **about,
         )
         return render(heading, language), render(body, language)
     if notice.reason == "acknowledgement":
-        heading = Msg("Request received: [{number}] {subject}", number=number, subject=subject)
+        heading = Msg("Request received: [{number}] {subject}", **about)
         said = Msg(
             "We received your request on {at}. Its ticket number is {number}; its subject: "
             "{subject}.",
-            at=at,
-            number=number,
-            subject=subject,
+            **about,
         )
         if notice.due_at is not None and notice.within_seconds is not None:
             said = Msg(
@@ -721,76 +727,46 @@ def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, 
         said = Msg(
             "Ticket {number} ({subject}) has been waiting for your reply since {at}. Answer this "
             "email when you have the information we asked for.",
-            number=number,
-            subject=subject,
-            at=at,
+            **about,
         )
     elif notice.reason == "closed":
         said = Msg(
             "Ticket {number} ({subject}) was closed on {at}. If it is not solved, answer this "
             "email within {days} days and it opens again.",
-            number=number,
-            subject=subject,
-            at=at,
             days=REOPEN_WINDOW.days,
+            **about,
         )
     elif notice.reason == "merged":
-        target = notice.text
         body = Msg(
             "{marker}\n\nTicket {number} ({subject}) asks what ticket {target} asks, so "
             "{author} merged it into ticket {target} on {at}: it is closed, and we go on "
             "there. You will get the answers of ticket {target} by email.\n\n--\nAnswer "
             "this email to add to ticket {target}.\n",
-            marker=REPLY_ABOVE_LINE,
-            number=number,
-            subject=subject,
-            target=target,
-            author=notice.author,
-            at=at,
+            target=notice.text,
+            **about,
         )
         return render(heading, language), render(body, language)
     elif notice.reason == "automation":
-        said = Msg(
-            "About ticket {number} ({subject}):\n\n{text}",
-            number=number,
-            subject=subject,
-            text=notice.text,
-        )
+        said = Msg("About ticket {number} ({subject}):\n\n{text}", **about)
     elif notice.reason == "contact_ticket":
-        ticket = notice.text
         body = Msg(
             "{marker}\n\nYour request {number} ({subject}) is now ticket {ticket}; we will "
             "answer you there.\n\n--\nAnswer this email to add to ticket {ticket}; keep "
             "[{ticket}] in the subject.\n",
-            marker=REPLY_ABOVE_LINE,
-            number=number,
-            subject=subject,
-            ticket=ticket,
+            ticket=notice.text,
+            **about,
         )
         return render(heading, language), render(body, language)
     elif notice.reason == "contact_answer":
         body = Msg(
             "{author} answered your request {number} ({subject}) on {at}:\n\n{text}\n\n--\n"
             "To write to us again, send the contact form and mention {number}.\n",
-            author=notice.author,
-            number=number,
-            subject=subject,
-            at=at,
-            text=notice.text,
+            **about,
         )
         return render(heading, language), render(body, language)
     else:
-        said = Msg(
-            "{author} wrote on ticket {number} ({subject}) on {at}:\n\n{text}",
-            author=notice.author,
-            number=number,
-            subject=subject,
-            at=at,
-            text=notice.text,
-        )
-    body = Msg(
-        "{marker}\n\n{said}\n\n--\n{footer}\n", marker=REPLY_ABOVE_LINE, said=said, footer=footer
-    )
+        said = Msg("{author} wrote on ticket {number} ({subject}) on {at}:\n\n{text}", **about)
+    body = Msg("{marker}\n\n{said}\n\n--\n{footer}\n", said=said, footer=footer, **about)
     return render(heading, language), render(body, language)
 
 
