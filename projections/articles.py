@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 
 from domain.article import SEARCH_CONFIGS, HelpArticle, HelpSession
 from projections import dashboard
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
 
 NAME = "articles"
 ARTICLES = "help_articles"
@@ -196,11 +196,9 @@ LISTED = (
 
 
 def article(conn: psycopg.Connection[Any], t: Tables, article_id: UUID) -> dict[str, Any] | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {LISTED}, body FROM {t(ARTICLES)} WHERE article_id = %s", (article_id,)
-        )
-        return cur.fetchone()
+    return fetch_one(
+        conn, f"SELECT {LISTED}, body FROM {t(ARTICLES)} WHERE article_id = %s", (article_id,)
+    )
 
 
 def articles(
@@ -213,18 +211,17 @@ def articles(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Articles by title, optionally in one language or about one product (any case)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {LISTED} FROM {t(ARTICLES)} "
-            "WHERE (%(with_withdrawn)s OR NOT withdrawn) "
-            "AND (%(language)s::text IS NULL OR language = %(language)s) "
-            "AND (%(product)s::text IS NULL OR EXISTS "
-            "(SELECT 1 FROM unnest(products) p WHERE lower(p) = lower(%(product)s))) "
-            "ORDER BY title, article_id LIMIT %(limit)s",
-            {"with_withdrawn": with_withdrawn, "language": language, "product": product,
-             "limit": limit},
-        )  # fmt: skip
-        return cur.fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT {LISTED} FROM {t(ARTICLES)} "
+        "WHERE (%(with_withdrawn)s OR NOT withdrawn) "
+        "AND (%(language)s::text IS NULL OR language = %(language)s) "
+        "AND (%(product)s::text IS NULL OR EXISTS "
+        "(SELECT 1 FROM unnest(products) p WHERE lower(p) = lower(%(product)s))) "
+        "ORDER BY title, article_id LIMIT %(limit)s",
+        {"with_withdrawn": with_withdrawn, "language": language, "product": product,
+         "limit": limit},
+    )  # fmt: skip
 
 
 def query_words(text: str) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.account import Account
@@ -30,7 +29,7 @@ from domain.saved_view import SavedView
 from domain.sla_policy import SlaPolicyBook
 from domain.staff import StaffMember, SupportGroup
 from domain.ticket import Ticket
-from projections.kit import EventClass, Fact, Tables, View, clean_text
+from projections.kit import EventClass, Fact, Tables, View, clean_text, fetch_all
 from store.bulk import copy_rows
 
 NAME = "audit_feed"
@@ -237,14 +236,14 @@ def events_after(
     role may not see are skipped over, not left behind).
     """
     hidden = "" if with_staff_only else "AND NOT staff_only"
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT position, stream_id, version, kind, ticket_number, account_id, at, "
-            f"actor_id, actor_kind, via, correlation_id, causation_id, fields "
-            f"FROM {t(FEED)} WHERE position > %s AND position <= %s {hidden} "
-            "ORDER BY position LIMIT %s",
-            (after, view_position, limit),
-        ).fetchall()
+    rows = fetch_all(
+        conn,
+        f"SELECT position, stream_id, version, kind, ticket_number, account_id, at, "
+        f"actor_id, actor_kind, via, correlation_id, causation_id, fields "
+        f"FROM {t(FEED)} WHERE position > %s AND position <= %s {hidden} "
+        "ORDER BY position LIMIT %s",
+        (after, view_position, limit),
+    )
     if len(rows) == limit:
         return FeedPage(rows, int(rows[-1]["position"]))
     return FeedPage(rows, max(after, view_position))
@@ -265,16 +264,16 @@ def caused_by(
     ``column``."""
     if column not in ("causation_id", "correlation_id"):
         raise ValueError(column)
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT stream_id, ticket_number, max(version) AS version, "
-            f"max(position) AS position, bool_or(kind = %s) AS opened "
-            f"FROM {t(FEED)} WHERE actor_id = %s AND {column} = %s "
-            "AND kind LIKE %s GROUP BY stream_id, ticket_number",
-            (
-                Ticket.Opened.__qualname__,
-                clean_text(actor_id),
-                clean_text(causation_id),
-                f"{Ticket.__qualname__}.%",
-            ),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT stream_id, ticket_number, max(version) AS version, "
+        f"max(position) AS position, bool_or(kind = %s) AS opened "
+        f"FROM {t(FEED)} WHERE actor_id = %s AND {column} = %s "
+        "AND kind LIKE %s GROUP BY stream_id, ticket_number",
+        (
+            Ticket.Opened.__qualname__,
+            clean_text(actor_id),
+            clean_text(causation_id),
+            f"{Ticket.__qualname__}.%",
+        ),
+    )

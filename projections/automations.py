@@ -17,11 +17,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.automation import Conditions, RuleFacts
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, rule_facts_after
-from projections.kit import Fact, Tables, View
+from projections.kit import Fact, Tables, View, fetch_all
 
 NAME = "automations"
 TICKETS = "automation_tickets"
@@ -74,13 +73,15 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     ids = list({f.stream_id for f in facts})
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
+    known: dict[UUID, RuleFacts | None] = {
+        r["ticket_id"]: from_row(r)
+        for r in fetch_all(
+            conn,
             f"SELECT ticket_id, {', '.join(FACT_COLUMNS)} FROM {t(TICKETS)} "
             "WHERE ticket_id = ANY(%s)",
             (ids,),
         )
-        known: dict[UUID, RuleFacts | None] = {r["ticket_id"]: from_row(r) for r in cur}
+    }
     touched: set[UUID] = set()
     firings: list[tuple[UUID, str, datetime]] = []
     for fact in facts:

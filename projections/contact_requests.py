@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from domain.contact import ContactRequest
 from projections import directory
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
 
 NAME = "contact_requests"
 REQUESTS = "contact_requests"
@@ -129,12 +129,12 @@ def queue(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Requests in the given states, the longest waiting first (by log position)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT {COLUMNS} FROM {t(REQUESTS)} WHERE state = ANY(%s) AND position > %s "
-            "ORDER BY position LIMIT %s",
-            (list(states), after or 0, limit),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT {COLUMNS} FROM {t(REQUESTS)} WHERE state = ANY(%s) AND position > %s "
+        "ORDER BY position LIMIT %s",
+        (list(states), after or 0, limit),
+    )
 
 
 def request(conn: psycopg.Connection[Any], t: Tables, ref: str) -> dict[str, Any] | None:
@@ -160,12 +160,11 @@ def accounts_at(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[di
     people = [p for p in directory.people_by_email(conn, t, email) if p["account_id"]]
     found = []
     for person in people:
-        with conn.cursor(row_factory=dict_row) as cur:
-            account = cur.execute(
-                f"SELECT account_id, name, plan FROM {t(directory.ACCOUNTS)} "
-                "WHERE account_id = %s",
-                (person["account_id"],),
-            ).fetchone()
+        account = fetch_one(
+            conn,
+            f"SELECT account_id, name, plan FROM {t(directory.ACCOUNTS)} WHERE account_id = %s",
+            (person["account_id"],),
+        )
         if account is not None:
             found.append({**account, "member_id": person["person_id"]})
     return found

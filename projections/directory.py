@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.account import EVERY_PRODUCT, Account
 from domain.staff import StaffMember
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
 
 NAME = "directory"
 PEOPLE = "directory_people"
@@ -199,47 +198,46 @@ def account_name(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> s
 
 def accounts(conn: psycopg.Connection[Any], t: Tables) -> list[dict[str, Any]]:
     """Every account, by name: its id, name and plan."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT account_id, name, plan FROM {t(ACCOUNTS)} ORDER BY name, account_id"
-        ).fetchall()
+    return fetch_all(
+        conn, f"SELECT account_id, name, plan FROM {t(ACCOUNTS)} ORDER BY name, account_id"
+    )
 
 
 def account(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> dict[str, Any] | None:
     """An account's name, plan, account-wide support tier and calendar."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT account_id, name, plan, support_tier, calendar FROM {t(ACCOUNTS)} "
-            "WHERE account_id = %s",
-            (account_id,),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        f"SELECT account_id, name, plan, support_tier, calendar FROM {t(ACCOUNTS)} "
+        "WHERE account_id = %s",
+        (account_id,),
+    )
 
 
 def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[dict[str, Any]]:
     """Everyone the directory knows at that address (case-insensitive): staff first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
-            "WHERE lower(email) = lower(%s) AND NOT departed "
-            "ORDER BY account_id NULLS FIRST, person_id",
-            (email,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
+        "WHERE lower(email) = lower(%s) AND NOT departed "
+        "ORDER BY account_id NULLS FIRST, person_id",
+        (email,),
+    )
 
 
 def person(conn: psycopg.Connection[Any], t: Tables, person_id: str) -> dict[str, Any] | None:
     """A staff member or an account member by id, as the directory knows them."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
-            "WHERE person_id = %s AND NOT departed",
-            (person_id,),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
+        "WHERE person_id = %s AND NOT departed",
+        (person_id,),
+    )
 
 
 def staff_admins(conn: psycopg.Connection[Any], t: Tables) -> list[dict[str, Any]]:
     """Docket's own admins (staff, not an account's admins)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT person_id, name, email FROM {t(PEOPLE)} "
-            "WHERE account_id IS NULL AND role = 'admin' ORDER BY person_id"
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT person_id, name, email FROM {t(PEOPLE)} "
+        "WHERE account_id IS NULL AND role = 'admin' ORDER BY person_id",
+    )

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.abc import Params
+from psycopg.rows import dict_row
 
 from store.log import Fact
 
-__all__ = ["EventClass", "Fact", "Tables", "View", "clean_text"]
+__all__ = ["EventClass", "Fact", "Tables", "View", "clean_text", "fetch_all", "fetch_one"]
 
 EventClass = type[Any]
 """An event class of the domain, e.g. ``Ticket.Opened``."""
@@ -32,6 +34,22 @@ def clean_text(value: str) -> str:
     except UnicodeEncodeError:
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+def fetch_all(
+    conn: psycopg.Connection[Any], query: str, params: Params = ()
+) -> list[dict[str, Any]]:
+    """Every row a read of a view finds, each by its column names (what reads answer)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def fetch_one(
+    conn: psycopg.Connection[Any], query: str, params: Params = ()
+) -> dict[str, Any] | None:
+    """The first row a read of a view finds, by its column names, or None."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchone()
 
 
 class Tables:

@@ -12,11 +12,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.macro import Macro
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
 
 NAME = "macros"
 MACROS = "macros"
@@ -95,23 +94,22 @@ VIEW = View(NAME, frozenset({Macro.Created, Macro.Changed, Macro.Archived}), cre
 def macros_for(conn: psycopg.Connection[Any], t: Tables, staff_id: str) -> list[dict[str, Any]]:
     """The macros ``staff_id`` may use: their personal ones first, then the shared ones,
     each by title."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {t(MACROS)} "
-            "WHERE NOT archived AND (owner_id = %s OR owner_id IS NULL) "
-            "ORDER BY owner_id IS NULL, lower(title), macro_id",
-            (staff_id,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT {', '.join(COLUMNS)} FROM {t(MACROS)} "
+        "WHERE NOT archived AND (owner_id = %s OR owner_id IS NULL) "
+        "ORDER BY owner_id IS NULL, lower(title), macro_id",
+        (staff_id,),
+    )
 
 
 def macro(
     conn: psycopg.Connection[Any], t: Tables, macro_id: UUID, staff_id: str
 ) -> dict[str, Any] | None:
     """One macro, if ``staff_id`` may use it (their own, or shared) and it is not archived."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        found: dict[str, Any] | None = cur.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {t(MACROS)} WHERE macro_id = %s "
-            "AND NOT archived AND (owner_id = %s OR owner_id IS NULL)",
-            (macro_id, staff_id),
-        ).fetchone()
-        return found
+    return fetch_one(
+        conn,
+        f"SELECT {', '.join(COLUMNS)} FROM {t(MACROS)} WHERE macro_id = %s "
+        "AND NOT archived AND (owner_id = %s OR owner_id IS NULL)",
+        (macro_id, staff_id),
+    )

@@ -54,7 +54,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.account import Account
 from domain.ccs import outside_cc_id
@@ -66,7 +65,7 @@ from domain.surveys import SURVEY_LIFETIME, SurveyLink
 from domain.ticket import REOPEN_WINDOW, Ticket
 from domain.vocabulary import LANGUAGES
 from languages import ENGLISH, duration, render, when
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all
 from projections.ticket_fields import joining_collaborator
 
 NAME = "outbox"
@@ -868,14 +867,14 @@ def listing(
         clauses.append("m.position < %s")
         params.append(before)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT m.*, coalesce(d.state, 'queued') AS state, coalesce(d.attempts, 0) "
-            f"AS attempts, d.last_error, d.sent_at, d.next_attempt_at FROM {t(MAIL)} m "
-            f"LEFT JOIN {deliveries} d USING (notification_id) {where} "
-            "ORDER BY m.position DESC LIMIT %s",
-            [*params, limit],
-        ).fetchall()
+    rows = fetch_all(
+        conn,
+        f"SELECT m.*, coalesce(d.state, 'queued') AS state, coalesce(d.attempts, 0) "
+        f"AS attempts, d.last_error, d.sent_at, d.next_attempt_at FROM {t(MAIL)} m "
+        f"LEFT JOIN {deliveries} d USING (notification_id) {where} "
+        "ORDER BY m.position DESC LIMIT %s",
+        [*params, limit],
+    )
     for row in rows:
         row["message_id"] = identity.message_id(row["ticket_id"], row["version"])
         row["reply_to"] = identity.reply_address(row["reply_number"] or row["number"])

@@ -12,11 +12,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.saved_view import SavedView
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all
 
 NAME = "saved_views"
 VIEWS = "saved_views"
@@ -97,9 +96,8 @@ def visible(
     if view_id is not None:
         where += " AND view_id = %s"
         params.append(str(view_id))
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT {COLUMNS} FROM {t(VIEWS)} WHERE {where} "
-            "ORDER BY owner_id IS NULL, name, view_id",
-            params,
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT {COLUMNS} FROM {t(VIEWS)} WHERE {where} ORDER BY owner_id IS NULL, name, view_id",
+        params,
+    )

@@ -17,12 +17,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.sla import TARGETS, Clock, SlaState, state_from_data, state_to_data
 from domain.ticket import SLA_EVENTS, Ticket, sla_after
-from projections.kit import Fact, Tables, View
+from projections.kit import Fact, Tables, View, fetch_all
 
 NAME = "sla"
 TICKETS = "sla_tickets"
@@ -67,12 +66,14 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     """Load the touched tickets' states, fold the batch, write each ticket's state and clocks."""
     ids = list({f.stream_id for f in facts})
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
+    known = {
+        r["ticket_id"]: (r["account_id"], state_from_data(r["state"]))
+        for r in fetch_all(
+            conn,
             f"SELECT ticket_id, account_id, state FROM {t(TICKETS)} WHERE ticket_id = ANY(%s)",
             (ids,),
         )
-        known = {r["ticket_id"]: (r["account_id"], state_from_data(r["state"])) for r in cur}
+    }
     touched: set[UUID] = set()
     for fact in facts:
         account_id, state = known.get(fact.stream_id, ("", None))

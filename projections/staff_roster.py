@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.staff import StaffMember, SupportGroup
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all
 
 NAME = "staff_roster"
 STAFF = "staff_roster_staff"
@@ -154,23 +153,23 @@ def staff(
             where.append(clause)
             params.append(value)
     condition = f"WHERE {' AND '.join(where)}" if where else ""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT {STAFF_COLUMNS} FROM {t(STAFF)} s "
-            f"LEFT JOIN {t(MEMBERS)} m ON m.staff_id = s.staff_id {condition} "
-            "GROUP BY s.staff_id ORDER BY s.name, s.staff_id",
-            params,
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT {STAFF_COLUMNS} FROM {t(STAFF)} s "
+        f"LEFT JOIN {t(MEMBERS)} m ON m.staff_id = s.staff_id {condition} "
+        "GROUP BY s.staff_id ORDER BY s.name, s.staff_id",
+        params,
+    )
 
 
 def groups(conn: psycopg.Connection[Any], t: Tables) -> list[dict[str, Any]]:
     """Support groups by name, with their agents (active or not) by name."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT g.name, g.created_at, coalesce(json_agg(json_build_object("
-            "'id', s.staff_id, 'name', s.name, 'active', s.active) ORDER BY s.name, s.staff_id) "
-            "FILTER (WHERE s.staff_id IS NOT NULL), '[]') AS agents "
-            f"FROM {t(GROUPS)} g LEFT JOIN {t(MEMBERS)} m ON m.group_name = g.name "
-            f"LEFT JOIN {t(STAFF)} s ON s.staff_id = m.staff_id "
-            "GROUP BY g.name ORDER BY g.name"
-        ).fetchall()
+    return fetch_all(
+        conn,
+        "SELECT g.name, g.created_at, coalesce(json_agg(json_build_object("
+        "'id', s.staff_id, 'name', s.name, 'active', s.active) ORDER BY s.name, s.staff_id) "
+        "FILTER (WHERE s.staff_id IS NOT NULL), '[]') AS agents "
+        f"FROM {t(GROUPS)} g LEFT JOIN {t(MEMBERS)} m ON m.group_name = g.name "
+        f"LEFT JOIN {t(STAFF)} s ON s.staff_id = m.staff_id "
+        "GROUP BY g.name ORDER BY g.name",
+    )

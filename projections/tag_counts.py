@@ -15,10 +15,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
-from projections.kit import Fact, Tables, View
+from projections.kit import Fact, Tables, View, fetch_all
 
 NAME = "tag_counts"
 TICKETS = "tag_tickets"
@@ -135,10 +134,10 @@ def tags_dashboard(
     per_status = ", ".join(
         f"coalesce(sum(tickets) FILTER (WHERE status = '{s}'), 0)::int AS {s}" for s in STATUSES
     )
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT tag AS name, sum(tickets)::int AS tickets, {per_status} "
-            f"FROM {t(COUNTS)} WHERE status <> 'merged' GROUP BY tag HAVING sum(tickets) > 0 "
-            "ORDER BY tickets DESC, name LIMIT %s",
-            (limit,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        f"SELECT tag AS name, sum(tickets)::int AS tickets, {per_status} "
+        f"FROM {t(COUNTS)} WHERE status <> 'merged' GROUP BY tag HAVING sum(tickets) > 0 "
+        "ORDER BY tickets DESC, name LIMIT %s",
+        (limit,),
+    )

@@ -34,7 +34,7 @@ from domain.ticket import (
     TicketOwner,
 )
 from projections import ticket_fields
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Tables, View, clean_text, fetch_all
 from projections.ticket_fields import TICKET_FIELDS
 from store.bulk import copy_rows
 
@@ -54,15 +54,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
         CREATE TABLE IF NOT EXISTS {t(DETAILS)} (
             ticket_id uuid PRIMARY KEY,
             number text NOT NULL UNIQUE,
-            account_id text NOT NULL,
-            requester_id text NOT NULL,
-            subject text NOT NULL,
-            type text NOT NULL,
-            priority text NOT NULL,
-            product text NOT NULL,
-            topic text NOT NULL,
-            channel text NOT NULL,
-            status text NOT NULL,
+            {ticket_fields.FILED_TEXT_COLUMNS},
             cycle integer NOT NULL,
             assignee_id text,
             support_group text,
@@ -176,12 +168,14 @@ key → value as stored on the ticket's events (what they mean now is read at an
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     """Fold the batch into the touched tickets' rows in memory, then write each once."""
     ids = list({f.stream_id for f in facts})
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
+    tickets: dict[UUID, dict[str, Any]] = {
+        r["ticket_id"]: r
+        for r in fetch_all(
+            conn,
             f"SELECT {', '.join(DETAIL_COLUMNS)} FROM {t(DETAILS)} WHERE ticket_id = ANY(%s)",
             (ids,),
         )
-        tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
+    }
     folded = fold(tickets, facts)
     columns = ", ".join(DETAIL_COLUMNS)
     placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))

@@ -31,6 +31,21 @@ TICKET_FIELDS = (
     "custom_fields",
 )
 
+FILED_TEXT = (
+    "account_id",
+    "requester_id",
+    "subject",
+    "type",
+    "priority",
+    "product",
+    "topic",
+    "channel",
+    "status",
+)
+"""The shared fields that are text a ticket has from its filing on, never null."""
+FILED_TEXT_COLUMNS = ",\n".join(f"{name} text NOT NULL" for name in FILED_TEXT)
+"""Their columns, declared alike by every ticket view's table."""
+
 
 def filed(e: Ticket.Opened) -> dict[str, Any]:
     """The shared fields of a ticket as it was filed."""

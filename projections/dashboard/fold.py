@@ -33,13 +33,12 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections import ticket_fields
 from projections.dashboard.durations import bucket_of
-from projections.kit import Fact, Tables, View
+from projections.kit import Fact, Tables, View, fetch_all
 
 NAME = "dashboard"
 TICKETS = "dashboard_tickets"
@@ -164,11 +163,14 @@ def _create_rollup(
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     ids = list({f.stream_id for f in facts})
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {t(TICKETS)} WHERE ticket_id = ANY(%s)", (ids,)
+    tickets: dict[UUID, dict[str, Any]] = {
+        r["ticket_id"]: r
+        for r in fetch_all(
+            conn,
+            f"SELECT {', '.join(COLUMNS)} FROM {t(TICKETS)} WHERE ticket_id = ANY(%s)",
+            (ids,),
         )
-        tickets: dict[UUID, dict[str, Any]] = {r["ticket_id"]: r for r in cur.fetchall()}
+    }
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
     rated_before = {tid: rated_as(row) for tid, row in tickets.items()}
     surveyed_before = {tid: surveyed_as(row) for tid, row in tickets.items()}

@@ -12,14 +12,14 @@ custom field, which the roll-up does not keep, they are exact percentiles over t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import tuple_row
 
 from projections.dashboard.durations import HOUR, THRESHOLDS, quantile
 from projections.dashboard.fold import (
@@ -37,7 +37,7 @@ from projections.dashboard.fold import (
     day_of,
     month_of,
 )
-from projections.kit import Tables, clean_text
+from projections.kit import Tables, clean_text, fetch_all
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,6 @@ def _where(f: DashboardFilter, at: str = "d.created_at") -> tuple[str, list[Any]
         clauses.append(f"{at} < %s")
         params.append(f.before)
     return " AND ".join(clauses), params
-
-
-def _rows(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
 
 
 def _utc(at: datetime) -> datetime:
@@ -192,7 +187,7 @@ the ticket it went into (the summary by status shows it under ``merged``)."""
 
 def summary(conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter) -> list[dict[str, Any]]:
     counted, params = _counted(t, f)
-    return _rows(
+    return fetch_all(
         conn,
         f"SELECT status, sum(tickets)::bigint AS tickets FROM ({counted}) x "
         "GROUP BY status HAVING sum(tickets) > 0 ORDER BY status",
@@ -206,7 +201,7 @@ def top_issues(
     counted, params = _counted(t, f)
     out = []
     for dimension in ("topic", "type"):
-        out += _rows(
+        out += fetch_all(
             conn,
             f"SELECT %s AS dimension, {dimension} AS name, sum(tickets)::bigint AS tickets "
             f"FROM ({counted}) x WHERE {NOT_MERGED} GROUP BY {dimension} "
@@ -228,7 +223,7 @@ def top_products(
     for scope, value in scopes:
         narrowed = f"WHERE {NOT_MERGED}" + (" AND x.topic = %s" if value is not None else "")
         extra = [clean_text(value)] if value is not None else []
-        out += _rows(
+        out += fetch_all(
             conn,
             f"SELECT %s AS scope, %s AS topic, product, sum(tickets)::bigint AS tickets "
             f"FROM ({counted}) x {narrowed} GROUP BY product HAVING sum(tickets) > 0 "
@@ -269,7 +264,7 @@ def volume(
         f"coalesce(sum(moments) FILTER (WHERE kind = '{kind}'), 0)::bigint AS {name}"
         for kind, name in (("filed", "filed"), ("closed", "closed"), ("reopened", "reopened"))
     )
-    return _rows(
+    return fetch_all(
         conn,
         f"SELECT date_trunc(%s, day)::date AS bucket, {counts} "
         f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY 1 HAVING sum(moments) > 0 ORDER BY 1",
@@ -294,7 +289,7 @@ def times(
     if group_by not in TIME_GROUPS:
         raise ValueError(f"group_by is one of {TIME_GROUPS} or field.<key>")
     counted, params = _counted(t, f)
-    groups = _rows(
+    groups = fetch_all(
         conn,
         f"SELECT {group_by} AS name, sum(tickets)::bigint AS tickets FROM ({counted}) x "
         f"WHERE {NOT_MERGED} GROUP BY 1 HAVING sum(tickets) > 0 ORDER BY name",
@@ -384,7 +379,7 @@ def times_from_rows(
             f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {hours}) AS {name}_p90_hours, "
             f"avg({hours}) AS {name}_mean_hours"
         )
-    rows = _rows(
+    rows = fetch_all(
         conn,
         f"SELECT {group} AS name, count(*) AS tickets, {', '.join(stats)} "
         f"FROM {t(TICKETS)} d WHERE {where} AND d.status <> 'merged' "
@@ -411,7 +406,7 @@ def satisfaction(
         t, f, rollup=RATINGS, columns=RATED,
         measures=(("ratings", "1"), ("rating_sum", "d.rating")), rows_where="d.rating IS NOT NULL",
     )  # fmt: skip
-    rows = _rows(
+    rows = fetch_all(
         conn,
         f"SELECT {column} AS name, sum(ratings)::bigint AS ratings, "
         f"sum(rating_sum)::numeric / sum(ratings) AS mean_rating FROM ({rated}) x "
@@ -428,7 +423,7 @@ def satisfaction(
     column = "survey_agent_id" if group_by == "agent" else group_by
     sent = {
         row["name"]: row
-        for row in _rows(
+        for row in fetch_all(
             conn,
             f"SELECT {column} AS name, sum(surveys)::bigint AS surveys_sent, "
             f"sum(answered)::bigint AS surveys_answered FROM ({surveyed}) x "

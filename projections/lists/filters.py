@@ -17,11 +17,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.messages import Msg
-from projections.kit import Tables, clean_text
+from projections.kit import Tables, clean_text, fetch_all
 from projections.tracking import pruned_upto, view_position
 
 MAX_LIMIT = 100
@@ -332,8 +331,7 @@ def page(
         f"ORDER BY {order} LIMIT %s"
     )
     params.append(limit + 1)
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(sql, params).fetchall()
+    rows = fetch_all(conn, sql, params)
     if after is not None and snapshot < pruned_upto(conn, t.schema, view):  # pruned meanwhile
         raise BadCursor(
             Msg("This cursor has expired: a walk lasts at most 15 minutes; start again.")

@@ -25,14 +25,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.sla import SlaState, state_from_data, state_to_data
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, sla_after
 from domain.vocabulary import PRIORITIES
 from projections import ticket_fields
-from projections.kit import EventClass, Fact, Tables, View, clean_text
+from projections.kit import EventClass, Fact, Tables, View, clean_text, fetch_all
 from projections.lists.filters import SORTS, Count, ListFilter, Page, count, micros, page
 
 OPEN_END = 2**63 - 1
@@ -233,15 +232,7 @@ def create_row_table(
             valid_from bigint NOT NULL,
             valid_to bigint NOT NULL DEFAULT {OPEN_END},
             number text NOT NULL,
-            account_id text NOT NULL,
-            requester_id text NOT NULL,
-            subject text NOT NULL,
-            type text NOT NULL,
-            priority text NOT NULL,
-            product text NOT NULL,
-            topic text NOT NULL,
-            channel text NOT NULL,
-            status text NOT NULL,
+            {ticket_fields.FILED_TEXT_COLUMNS},
             assignee_id text,
             support_group text,
             created_at timestamptz NOT NULL,
@@ -335,13 +326,15 @@ def apply_rows(
     ids = list({f.stream_id for f in facts if isinstance(f.event, Ticket.Event)})
     if not ids:
         return
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
+    current = {
+        r["ticket_id"]: row_from_record(r)
+        for r in fetch_all(
+            conn,
             f"SELECT {', '.join(ROW_FIELDS)} FROM {t(table)} "
             f"WHERE ticket_id = ANY(%s) AND valid_to = {OPEN_END}",
             (ids,),
         )
-        current = {r["ticket_id"]: row_from_record(r) for r in cur.fetchall()}
+    }
     rows: dict[UUID, TicketRow | None] = dict(current)
     touched = fold(rows, facts)
     closing = [
