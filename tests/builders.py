@@ -46,6 +46,11 @@ def agent(at: datetime = T0, who: str = "agent-1") -> Stamp:
     return Stamp(who, "agent", "web", at, correlation_id="corr-2", causation_id="cause-2")
 
 
+def now() -> datetime:
+    """The wall clock, for tests whose mail and views run in real time."""
+    return datetime.now(UTC)
+
+
 def system(at: datetime = T0) -> Stamp:
     return Stamp("system", "system", "api", at)
 

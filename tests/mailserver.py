@@ -1,4 +1,5 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it is sent, for the email tests."""
+"""What the email tests share: a real SMTP server on loopback (aiosmtpd) that keeps what
+it is sent, the test desk's mail identity, and its inbound mail on a pool."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from psycopg_pool import ConnectionPool
 
 from bench.harness import free_port
+from desk.service import SupportDesk
+from mail.intake import MailIntake
+from projections.outbox import MailIdentity
+from store.attachments import AttachmentStore
+
+IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
+"""How the test desk signs and addresses its emails."""
 
 
 @dataclass
@@ -96,3 +105,20 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
         yield f"smtp://127.0.0.1:{port}", mailbox
     finally:
         controller.stop()
+
+
+def mail_intake(
+    desk: SupportDesk,
+    pool: ConnectionPool,
+    schema: str,
+    *,
+    max_attachment_bytes: int = 1024,
+    **options: Any,
+) -> MailIntake:
+    """Inbound mail for ``desk`` on ``pool``, its tables and its attachments' created."""
+    attachments = AttachmentStore(pool, schema)
+    attachments.create_tables()
+    intake = MailIntake(desk, pool, schema, attachments, IDENTITY,
+                        max_attachment_bytes=max_attachment_bytes, **options)  # fmt: skip
+    intake.create_tables()
+    return intake

@@ -7,12 +7,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
 from desk.answers import Receipt
 from desk.service import SupportDesk
+from mail.intake import MailIntake
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
 from tests.builders import agent, desk_with_account, file, later
+from tests.mailserver import Mailbox, mail_intake, smtp_server
 
 
 @pytest.fixture
@@ -33,6 +36,29 @@ def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunne
 def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[str, Mailbox]]:
+    """A loopback SMTP server: its URL, and what it was sent."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def intake_options() -> dict[str, Any]:
+    """What a test module's inbound mail is set up with besides the defaults."""
+    return {}
+
+
+@pytest.fixture
+def intake(
+    database_url: str, schema: str, desk: SupportDesk, intake_options: dict[str, Any]
+) -> Iterator[MailIntake]:
+    """On a pool of one connection: taking an email never needs two of them at once."""
+    with ConnectionPool(database_url, min_size=1, max_size=1,
+                        kwargs={"autocommit": True}) as pool:  # fmt: skip
+        yield mail_intake(desk, pool, schema, **intake_options)
 
 
 def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:

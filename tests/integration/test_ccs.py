@@ -4,8 +4,6 @@ email with the sender proof, and a CC removed is sent nothing more, not even wha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
@@ -23,23 +21,13 @@ from projections import ticket_detail
 from projections.kit import Tables
 from projections.lists import customer_tickets
 from projections.lists.filters import ListFilter
-from projections.outbox import MailIdentity, listing
+from projections.outbox import listing
 from projections.runner import ProjectionRunner
-from store.attachments import AttachmentStore
-from tests.builders import desk_with_account
-from tests.mailserver import Mailbox, smtp_server
+from tests.builders import desk_with_account, now, system
+from tests.mailserver import IDENTITY, Mailbox, mail_intake
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 NOTE = "INTERNAL: the partner's contract lapsed, do not tell them"
 OUTSIDER = "out@partner.test"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def system() -> Stamp:
-    return Stamp("system", "system", "api", now())
 
 
 def staff(agent: UUID) -> Stamp:
@@ -47,19 +35,13 @@ def staff(agent: UUID) -> Stamp:
 
 
 @pytest.fixture
-def mail() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
 def world(desk: SupportDesk) -> dict[str, Any]:
     """Acme's ticket by R, copying Mia (a member of Acme) and someone from a partner."""
     account = desk_with_account(desk)
     desk.add_member(account, member_id="mia-1", email="Mia@Acme.test", name="Mia",
-                    role="member", stamp=system())  # fmt: skip
+                    role="member", stamp=system(now()))  # fmt: skip
     agent = desk.register_staff(
-        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system()
+        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system(now())
     ).staff_id
     filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
                              description="Files stop syncing.", type="bug", priority="normal",
@@ -177,17 +159,6 @@ def test_a_member_copied_finds_the_ticket_in_their_list_and_detail_until_removed
     assert owner is not None and owner.cc_member_ids == frozenset()
 
 
-@pytest.fixture
-def intake(database_url: str, schema: str, desk: SupportDesk) -> Iterator[MailIntake]:
-    with ConnectionPool(database_url, min_size=1, max_size=1,
-                        kwargs={"autocommit": True}) as pool:  # fmt: skip
-        attachments = AttachmentStore(pool, schema)
-        attachments.create_tables()
-        taker = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=1024)
-        taker.create_tables()
-        yield taker
-
-
 def last_event(desk: SupportDesk, ticket: UUID) -> Any:
     events: list[Any] = list(desk.repository.event_store.get(ticket))
     return events[-1]
@@ -279,10 +250,7 @@ def test_an_outside_cc_the_trusted_gateway_vouches_for_is_taken_at_the_plain_add
     runner.catch_up()
     with ConnectionPool(database_url, min_size=1, max_size=1,
                         kwargs={"autocommit": True}) as pool:  # fmt: skip
-        attachments = AttachmentStore(pool, schema)
-        taker = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=1024,
-                           trusted_authserv_id="mx.desk.test")  # fmt: skip
-        taker.create_tables()
+        taker = mail_intake(desk, pool, schema, trusted_authserv_id="mx.desk.test")
         plain = f"help+{world['number']}@desk.test"
         raw = from_outsider(plain, world["number"], "Vouched for.", "<o4@partner.test>")
         forged = b"Authentication-Results: mx.desk.test; dmarc=pass header.from=elsewhere.test\r\n"

@@ -3,15 +3,13 @@ is refused with a reason and kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
-from psycopg_pool import ConnectionPool
 
 from desk.service import SupportDesk
 from domain.errors import MailRefused, MailUnreadable
@@ -20,56 +18,40 @@ from domain.ticket import Ticket
 from domain.vocabulary import ATTACHMENTS_MAX
 from mail.intake import MailIntake
 from mail.sender import render
-from projections.outbox import MailIdentity, listing
+from projections.outbox import listing
 from projections.runner import ProjectionRunner
-from store.attachments import AttachmentStore
-from tests.builders import desk_with_account, field_data
+from tests.builders import desk_with_account, field_data, now, system
+from tests.mailserver import IDENTITY
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 GATEWAY = "mx.desk.test"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
 @pytest.fixture
-def intake(database_url: str, schema: str, desk: SupportDesk) -> Iterator[MailIntake]:
-    """On a pool of one connection: taking an email never needs two of them at once."""
-    with ConnectionPool(database_url, min_size=1, max_size=1,
-                        kwargs={"autocommit": True}) as pool:  # fmt: skip
-        attachments = AttachmentStore(pool, schema)
-        attachments.create_tables()
-        taker = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=1024,
-                           trusted_authserv_id=GATEWAY)  # fmt: skip
-        taker.create_tables()
-        yield taker
+def intake_options() -> dict[str, Any]:
+    """This desk trusts its gateway's verdicts on who sent an email."""
+    return {"trusted_authserv_id": GATEWAY}
 
 
 @pytest.fixture
 def world(desk: SupportDesk, runner: ProjectionRunner) -> dict[str, Any]:
     account = desk_with_account(desk)
     desk.add_member(account, member_id="col-1", email="c@acme.test", name="C", role="member",
-                    stamp=system())  # fmt: skip
+                    stamp=system(now()))  # fmt: skip
     free = desk.open_account(
-        name="Freebies", plan="free", support_tier="standard", stamp=system()
+        name="Freebies", plan="free", support_tier="standard", stamp=system(now())
     ).account_id
     desk.add_member(free, member_id="free-1", email="f@free.test", name="F", role="member",
-                    stamp=system())  # fmt: skip
+                    stamp=system(now()))  # fmt: skip
     agent = desk.register_staff(
-        name="Alex", email="alex@desk.test", role="agent", stamp=system()
+        name="Alex", email="alex@desk.test", role="agent", stamp=system(now())
     ).staff_id
-    desk.register_staff(name="Ada", email="ada@desk.test", role="admin", stamp=system())
+    desk.register_staff(name="Ada", email="ada@desk.test", role="admin", stamp=system(now()))
     filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
                              description="d", type="bug", priority="normal", product="Files",
                              stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
     runner.catch_up()  # the directory knows everyone
     return {"account": account, "agent": agent, "ticket": filed.ticket_id, "number": filed.number}
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def system() -> Stamp:
-    return Stamp("system", "system", "api", now())
 
 
 def email(sender: str, to: str, subject: str, text: str, **headers: str) -> EmailMessage:
@@ -201,7 +183,7 @@ def test_a_required_custom_field_does_not_block_an_email_ticket(
     intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
 ) -> None:
     """Required applies to the web and API form: an email files with no custom values."""
-    desk.define_ticket_field(data=field_data(required=True), stamp=system())
+    desk.define_ticket_field(data=field_data(required=True), stamp=system(now()))
     taken = intake.take(email("C <c@acme.test>", "help@desk.test", "Help", "Hi").as_bytes())
     assert taken.action == "filed"
     assert desk._ticket(UUID(taken.ticket_id)).custom_fields == {}
@@ -211,7 +193,7 @@ def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_else_is_refused
     intake: MailIntake, desk: SupportDesk, world: dict[str, Any]
 ) -> None:
     ticket, number = world["ticket"], world["number"]
-    desk.change_status(ticket, to_status="closed", stamp=system())
+    desk.change_status(ticket, to_status="closed", stamp=system(now()))
     taken = intake.take(email("r@acme.test", reply_to(number), "Re", "Broken again").as_bytes())
     assert taken.action == "reopened"
     assert desk._ticket(ticket).status == "open"
@@ -350,7 +332,7 @@ def test_an_unproven_customer_may_file_a_new_ticket_but_not_add_to_or_reopen_one
             intake.take(message.as_bytes())
         assert refused.value.reason == "sender-unproven"
         assert "new ticket" in refused.value.detail or "without the ticket" in refused.value.detail
-    desk.change_status(ticket, to_status="closed", stamp=system())
+    desk.change_status(ticket, to_status="closed", stamp=system(now()))
     with pytest.raises(MailRefused) as refused:
         intake.take(email("r@acme.test", f"help+{number}@desk.test", "Re", "Again").as_bytes())
     assert refused.value.reason == "sender-unproven"
@@ -407,8 +389,10 @@ def test_the_answer_to_a_contact_request_turned_ticket_lands_in_the_ticket_as_it
 ) -> None:  # fmt: skip
     reference = desk.receive_contact(name="R", email="r@acme.test", subject="Locked out",
                                      description="No reset email.", product="Files",
-                                     client_address="203.0.113.9", stamp=system()).reference  # fmt: skip
-    filed = desk.turn_contact_into_ticket(reference, account_id=world["account"], stamp=system())
+                                     client_address="203.0.113.9", stamp=system(now())).reference  # fmt: skip
+    filed = desk.turn_contact_into_ticket(
+        reference, account_id=world["account"], stamp=system(now())
+    )
     runner.catch_up()
     [row] = listing(conn, runner.tables, IDENTITY, state=None, ticket=reference, limit=5,
                     before=None)  # fmt: skip

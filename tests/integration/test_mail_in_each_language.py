@@ -3,7 +3,6 @@ and the acknowledgement of a ticket filed, dates and times in the recipient's ti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -11,40 +10,28 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import psycopg
-import pytest
 from babel.dates import format_date
 
 from desk.service import SupportDesk
 from domain.stamp import Stamp
 from mail.sender import MailSender, SmtpServer
 from mail.trimming import trim_reply
-from projections.outbox import MailIdentity
 from projections.runner import ProjectionRunner
-from tests.mailserver import Mailbox, smtp_server
+from tests.builders import now, system
+from tests.mailserver import IDENTITY, Mailbox
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 NOTE = "INTERNAL: the customer is on the legacy cluster"
 FILED_AT = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
 """Late on Monday in UTC: already Tuesday in Paris."""
 
 
-@pytest.fixture
-def mail() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as server:
-        yield server
-
-
-def system() -> Stamp:
-    return Stamp("system", "system", "api", datetime.now(UTC))
-
-
 def bilingual_account(desk: SupportDesk) -> UUID:
     """Amélie reads French in Paris; Ray reads English, with no time zone but UTC."""
-    account = desk.open_account(name="Acme", plan="business", stamp=system()).account_id
+    account = desk.open_account(name="Acme", plan="business", stamp=system(now())).account_id
     desk.add_member(account, member_id="amelie", email="amelie@acme.test", name="Amélie",
-                    role="member", language="fr", time_zone="Europe/Paris", stamp=system())  # fmt: skip
+                    role="member", language="fr", time_zone="Europe/Paris", stamp=system(now()))  # fmt: skip
     desk.add_member(account, member_id="ray", email="ray@acme.test", name="Ray",
-                    role="admin", stamp=system())  # fmt: skip
+                    role="admin", stamp=system(now()))  # fmt: skip
     return account
 
 
@@ -125,7 +112,7 @@ def test_one_reply_reaches_each_recipient_in_their_own_language(
     desk.add_message(ticket, author_id="ray", author_role="collaborator", body="Pareil ici.",
                      stamp=Stamp("ray", "requester", "web", FILED_AT))  # fmt: skip
     agent = desk.register_staff(name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test",
-                                role="agent", stamp=system(), language="fr").staff_id  # fmt: skip
+                                role="agent", stamp=system(now()), language="fr").staff_id  # fmt: skip
     answered_at = datetime(2026, 7, 14, 9, 5, tzinfo=UTC)  # summer time in Paris: 11:05
     desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Corrigé en 4.3.",
                      stamp=Stamp(str(agent), "agent", "web", answered_at))  # fmt: skip
@@ -157,7 +144,7 @@ def test_each_cc_gets_their_copy_of_a_reply_in_their_own_language(
     desk.add_cc(ticket, email="amelie@acme.test", stamp=ray)  # a member: she reads French
     desk.add_cc(ticket, email="it@partner.test", stamp=ray)  # from outside: English
     agent = desk.register_staff(name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test",
-                                role="agent", stamp=system()).staff_id  # fmt: skip
+                                role="agent", stamp=system(now())).staff_id  # fmt: skip
     desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Fixed in 4.3.",
                      stamp=Stamp(str(agent), "agent", "web", FILED_AT))  # fmt: skip
     got = delivered(database_url, schema, conn, runner, mail)
@@ -176,7 +163,7 @@ def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_o
     account = bilingual_account(desk)
     ticket, number = filed_by(desk, account, "amelie", description="Le client dit: rien.")
     agent = desk.register_staff(name="Zed Secretagent", email=f"zed-{uuid4().hex[:8]}@desk.test",
-                                role="agent", groups=["tier-9-secret"], stamp=system()).staff_id  # fmt: skip
+                                role="agent", groups=["tier-9-secret"], stamp=system(now())).staff_id  # fmt: skip
     staff = Stamp(str(agent), "agent", "web", FILED_AT)
     desk.add_internal_note(ticket, author_id=str(agent), body=NOTE, stamp=staff)
     desk.assign(ticket, agent_id=str(agent), group="tier-9-secret", stamp=staff)

@@ -4,15 +4,12 @@ SMTP, an emailed reply to the merged ticket landing in the target, and racing me
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
-from psycopg_pool import ConnectionPool
 
 from desk.service import SupportDesk
 from domain import errors
@@ -23,44 +20,16 @@ from mail.sender import MailSender, SmtpServer
 from projections import tag_counts, ticket_detail
 from projections.dashboard import queries
 from projections.kit import Tables
-from projections.outbox import MailIdentity
 from projections.runner import ProjectionRunner
 from replay.history import backlog
-from store.attachments import AttachmentStore
-from tests.builders import SYNC_FAILS, desk_with_account
-from tests.mailserver import Mailbox, smtp_server
+from tests.builders import SYNC_FAILS, desk_with_account, now, system
+from tests.mailserver import IDENTITY, Mailbox
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 NOTE = "INTERNAL: both come from the same broken laptop"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def system() -> Stamp:
-    return Stamp("system", "system", "api", now())
 
 
 def person(who: str) -> Stamp:
     return Stamp(who, "requester", "web", now())
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def intake(database_url: str, schema: str, desk: SupportDesk) -> Iterator[MailIntake]:
-    with ConnectionPool(database_url, min_size=1, max_size=1,
-                        kwargs={"autocommit": True}) as pool:  # fmt: skip
-        attachments = AttachmentStore(pool, schema)
-        attachments.create_tables()
-        taker = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=1024)
-        taker.create_tables()
-        yield taker
 
 
 @pytest.fixture
@@ -69,9 +38,9 @@ def duplicates(desk: SupportDesk) -> dict[str, Any]:
     notes something about R's and merges it into Bea's."""
     account = desk_with_account(desk)
     desk.add_member(account, member_id="bea", email="bea@acme.test", name="Bea", role="member",
-                    stamp=system())  # fmt: skip
+                    stamp=system(now()))  # fmt: skip
     alex = str(desk.register_staff(
-        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system()
+        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system(now())
     ).staff_id)  # fmt: skip
     target = desk.file_ticket(account_id=account, requester_id="bea", stamp=person("bea"),
                               **SYNC_FAILS)  # fmt: skip

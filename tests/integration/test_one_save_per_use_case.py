@@ -17,22 +17,25 @@ from uuid import uuid4
 import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
-from psycopg_pool import ConnectionPool
 
 from desk.answers import AttachmentRef
 from desk.service import SupportDesk
 from mail.intake import MailIntake
-from projections.outbox import MailIdentity
 from projections.runner import ProjectionRunner
-from store.attachments import AttachmentStore
 from store.eventstore import GroupCommitRecorder
 from tests.builders import agent, desk_with_account, file
+from tests.mailserver import IDENTITY
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
 FILE_EVENTS = ("Ticket.AttachmentAdded", "Ticket.NoteAttachmentAdded")
+
+
+@pytest.fixture
+def intake_options() -> dict[str, Any]:
+    """Room for a screenshot and a log in one email."""
+    return {"max_attachment_bytes": 4096}
 
 
 class Crash(Exception):
@@ -129,26 +132,16 @@ def test_an_email_with_files_that_fails_midway_files_nothing(
     desk: SupportDesk,
     runner: ProjectionRunner,
     conn: psycopg.Connection[Any],
-    database_url: str,
     schema: str,
+    intake: MailIntake,
 ) -> None:
     desk_with_account(desk)  # its requester r@acme.test writes
     runner.catch_up()  # the directory knows the sender
     message = screenshot_mail("help@desk.test", "Screenshot of the failure")
-    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
-        intake = mail_intake(desk, pool, schema)
-        before = events_on_record(conn, schema)
-        with pytest.raises(Crash):
-            with_crash(desk, lambda: intake.take(message))
-        assert events_on_record(conn, schema) == before
-
-
-def mail_intake(desk: SupportDesk, pool: ConnectionPool, schema: str) -> MailIntake:
-    attachments = AttachmentStore(pool, schema)
-    attachments.create_tables()
-    intake = MailIntake(desk, pool, schema, attachments, IDENTITY, max_attachment_bytes=4096)
-    intake.create_tables()
-    return intake
+    before = events_on_record(conn, schema)
+    with pytest.raises(Crash):
+        with_crash(desk, lambda: intake.take(message))
+    assert events_on_record(conn, schema) == before
 
 
 def screenshot_mail(to: str, subject: str) -> bytes:
@@ -167,15 +160,13 @@ def test_an_email_with_files_is_one_append_of_the_ticket_its_files_and_its_numbe
     desk: SupportDesk,
     runner: ProjectionRunner,
     conn: psycopg.Connection[Any],
-    database_url: str,
     schema: str,
+    intake: MailIntake,
 ) -> None:
     desk_with_account(desk)
     runner.catch_up()
-    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
-        intake = mail_intake(desk, pool, schema)
-        before = log_head(conn, schema)
-        appends = count_appends(desk, lambda: intake.take(screenshot_mail("help@desk.test", "Hi")))
+    before = log_head(conn, schema)
+    appends = count_appends(desk, lambda: intake.take(screenshot_mail("help@desk.test", "Hi")))
     assert appends == 1
     assert events_on_record(conn, schema, after=before) == [
         "Ticket.Opened",
@@ -189,8 +180,8 @@ def test_an_email_reply_with_files_to_a_closed_ticket_that_fails_midway_leaves_i
     desk: SupportDesk,
     runner: ProjectionRunner,
     conn: psycopg.Connection[Any],
-    database_url: str,
     schema: str,
+    intake: MailIntake,
 ) -> None:
     """Reopening, the files and the message are one save: none is on record without the
     others (a reopened ticket without the reply that reopened it, say)."""
@@ -200,15 +191,13 @@ def test_an_email_reply_with_files_to_a_closed_ticket_that_fails_midway_leaves_i
     desk.change_status(filed.ticket_id, to_status="closed", stamp=agent(now))
     runner.catch_up()
     reply = screenshot_mail(IDENTITY.reply_address(filed.number, "req-1"), "Re: Sync fails")
-    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
-        intake = mail_intake(desk, pool, schema)
-        before = events_on_record(conn, schema)
-        with pytest.raises(Crash):
-            with_crash(desk, lambda: intake.take(reply))
-        assert events_on_record(conn, schema) == before
-        assert desk.ticket_facts(filed.ticket_id).status == "closed"
-        head = log_head(conn, schema)
-        assert count_appends(desk, lambda: intake.take(reply)) == 1
+    before = events_on_record(conn, schema)
+    with pytest.raises(Crash):
+        with_crash(desk, lambda: intake.take(reply))
+    assert events_on_record(conn, schema) == before
+    assert desk.ticket_facts(filed.ticket_id).status == "closed"
+    head = log_head(conn, schema)
+    assert count_appends(desk, lambda: intake.take(reply)) == 1
     assert events_on_record(conn, schema, after=head) == [
         "Ticket.Reopened",
         "Ticket.AttachmentAdded",

@@ -8,37 +8,24 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
-import pytest
 
 from desk.service import SupportDesk
 from domain.stamp import Stamp
 from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
 from projections.kit import Tables
-from projections.outbox import REPLY_ABOVE, MailIdentity, listing
+from projections.outbox import REPLY_ABOVE, listing
 from projections.runner import ProjectionRunner
 from replay.rebuild import rebuild
-from tests.builders import desk_with_account
-from tests.mailserver import Mailbox, smtp_server
+from tests.builders import desk_with_account, now, system
+from tests.mailserver import IDENTITY, Mailbox, smtp_server
 
-IDENTITY = MailIdentity("Acme Help <help@desk.test>", "help@desk.test", b"a server secret")
 NOTE = "INTERNAL: the customer is on the legacy cluster"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as server:
-        yield server
 
 
 def sender_for(database_url: str, schema: str, smtp_url: str, **kw: Any) -> MailSender:
@@ -49,9 +36,12 @@ def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
     """A ticket with every kind of event the outbox hears, and an internal note."""
     account = desk_with_account(desk)
     # these tests count the conversation's notifications; surveys have tests of their own
-    desk.set_member_preferences(account, member_id="req-1", surveys=False, stamp=system())
+    desk.set_member_preferences(account, member_id="req-1", surveys=False, stamp=system(now()))
     agent = desk.register_staff(  # one registration per address: a new agent each time
-        name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test", role="agent", stamp=system()
+        name="Alex Agent",
+        email=f"alex-{uuid4().hex[:8]}@desk.test",
+        role="agent",
+        stamp=system(now()),
     ).staff_id
     staff = Stamp(str(agent), "agent", "web", now())
     filed = desk.file_ticket(account_id=account, requester_id="req-1", subject="Sync fails",
@@ -70,10 +60,6 @@ def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
                      body="Fixed in 4.3.", stamp=staff)  # fmt: skip
     desk.change_status(t, to_status="closed", stamp=staff)
     return t, filed.number
-
-
-def system() -> Stamp:
-    return Stamp("system", "system", "api", now())
 
 
 def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
@@ -208,7 +194,7 @@ def test_a_subject_with_line_breaks_is_mailed_on_one_line(
                              subject="Sync\r\nBcc: everyone@example.test\n fails", description="d",
                              type="bug", priority="normal", product="Files",
                              stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
-    desk.change_status(filed.ticket_id, to_status="pending", stamp=system())
+    desk.change_status(filed.ticket_id, to_status="pending", stamp=system(now()))
     runner.catch_up()
     assert sender_for(database_url, schema, mail[0]).drain(conn) == {"sent": 2}
     acknowledged, got = mail[1].messages()

@@ -4,15 +4,12 @@ in the requester's language, with links that read back as the closing they rate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
-import pytest
 
 from api.survey_pages import survey_form
 from desk.service import SupportDesk
@@ -22,8 +19,8 @@ from mail.sender import MailSender, SmtpServer
 from projections.kit import Tables
 from projections.outbox import MailIdentity, listing
 from projections.runner import ProjectionRunner
-from tests.builders import SYNC_FAILS, desk_with_account
-from tests.mailserver import Mailbox, smtp_server
+from tests.builders import SYNC_FAILS, desk_with_account, now
+from tests.mailserver import Mailbox
 
 IDENTITY = MailIdentity(
     "Acme Help <help@desk.test>", "help@desk.test", b"a server secret", "https://help.desk.test"
@@ -32,22 +29,12 @@ NOTE = "INTERNAL: refund approved off the books"
 LINK = re.compile(r"https://help\.desk\.test/v1/surveys/([^?\s]+)\?score=([1-5])")
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def as_agent() -> Stamp:
     return Stamp("agent-1", "agent", "web", now())
 
 
 def as_member(member: str) -> Stamp:
     return Stamp(member, "requester", "web", now())
-
-
-@pytest.fixture
-def mail() -> Iterator[tuple[str, Mailbox]]:
-    with smtp_server() as server:
-        yield server
 
 
 def sent_mail(
