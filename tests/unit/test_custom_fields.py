@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from desk.answers import Receipt
 from desk.service import SupportDesk
 from domain import errors
 from domain.custom_fields import (
@@ -197,14 +199,17 @@ def test_a_list_filter_reads_its_value_as_the_field_stores_it() -> None:
 # --- on the desk (in memory) --------------------------------------------------------------
 
 
+def filed_on_the_form(desk: SupportDesk, account: UUID, values: dict[str, Any]) -> Receipt:
+    """R's sync ticket, filed from the form with ``values`` in its custom fields."""
+    return desk.file_ticket(account_id=account, requester_id="req-1", **SYNC_FAILS,
+                            stamp=requester(), custom_fields=values)  # fmt: skip
+
+
 def test_filing_records_the_values_right_after_opened_in_the_same_save() -> None:
     desk = SupportDesk()
     account = desk_with_account(desk)
     desk.define_ticket_field(data=field_data(), stamp=admin())
-    filed = desk.file_ticket(
-        account_id=account, requester_id="req-1", **SYNC_FAILS, stamp=requester(),
-        custom_fields={"os": "macos"},
-    )  # fmt: skip
+    filed = filed_on_the_form(desk, account, {"os": "macos"})
     opened, values_set = desk.events.get(filed.ticket_id)
     assert isinstance(opened, Ticket.Opened)
     assert isinstance(values_set, Ticket.CustomFieldsSet)
@@ -217,10 +222,7 @@ def test_a_ticket_filed_without_the_form_is_not_held_to_required_fields() -> Non
     account = desk_with_account(desk)
     desk.define_ticket_field(data=field_data(required=True), stamp=admin())
     with pytest.raises(errors.InvalidField):
-        desk.file_ticket(
-            account_id=account, requester_id="req-1", **SYNC_FAILS, stamp=requester(),
-            custom_fields={},
-        )  # fmt: skip
+        filed_on_the_form(desk, account, {})
     by_mail = desk.file_ticket(
         account_id=account, requester_id="req-1", **SYNC_FAILS, stamp=requester()
     )
@@ -232,10 +234,7 @@ def test_staff_change_values_later_checked_against_the_fields_as_defined_now() -
     account = desk_with_account(desk)
     desk.define_ticket_field(data=field_data(), stamp=admin())
     desk.define_ticket_field(data=field_data("seats", "number"), stamp=admin())
-    filed = desk.file_ticket(
-        account_id=account, requester_id="req-1", **SYNC_FAILS, stamp=requester(),
-        custom_fields={"os": "linux"},
-    )  # fmt: skip
+    filed = filed_on_the_form(desk, account, {"os": "linux"})
     changed = desk.set_custom_fields(
         filed.number, changes={"seats": 40}, stamp=agent(), expected_version=filed.version
     )
@@ -255,10 +254,7 @@ def test_revising_a_field_rewrites_no_ticket() -> None:
     desk = SupportDesk()
     account = desk_with_account(desk)
     desk.define_ticket_field(data=field_data(), stamp=admin())
-    filed = desk.file_ticket(
-        account_id=account, requester_id="req-1", **SYNC_FAILS, stamp=requester(),
-        custom_fields={"os": "linux"},
-    )  # fmt: skip
+    filed = filed_on_the_form(desk, account, {"os": "linux"})
     before = [e.__dict__ for e in desk.events.get(filed.ticket_id)]
     revised = desk.revise_ticket_field(
         "os",
