@@ -20,7 +20,7 @@ import psycopg
 
 from domain.automation import Conditions, RuleFacts
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, rule_facts_after
-from projections.kit import Fact, Tables, View, fetch_all
+from projections.kit import Fact, Tables, View, rows_by_ticket
 
 NAME = "automations"
 TICKETS = "automation_tickets"
@@ -73,15 +73,8 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     ids = list({f.stream_id for f in facts})
-    known: dict[UUID, RuleFacts | None] = {
-        r["ticket_id"]: from_row(r)
-        for r in fetch_all(
-            conn,
-            f"SELECT ticket_id, {', '.join(FACT_COLUMNS)} FROM {t(TICKETS)} "
-            "WHERE ticket_id = ANY(%s)",
-            (ids,),
-        )
-    }
+    loaded = rows_by_ticket(conn, t(TICKETS), ("ticket_id", *FACT_COLUMNS), ids)
+    known: dict[UUID, RuleFacts | None] = {tid: from_row(r) for tid, r in loaded.items()}
     touched: set[UUID] = set()
     firings: list[tuple[UUID, str, datetime]] = []
     for fact in facts:

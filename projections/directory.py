@@ -215,22 +215,25 @@ def account(conn: psycopg.Connection[Any], t: Tables, account_id: str) -> dict[s
 
 def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[dict[str, Any]]:
     """Everyone the directory knows at that address (case-insensitive): staff first."""
-    return fetch_all(
-        conn,
-        f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
-        "WHERE lower(email) = lower(%s) AND NOT departed "
-        "ORDER BY account_id NULLS FIRST, person_id",
-        (email,),
-    )
+    return _people(conn, t, "lower(email) = lower(%s)", email)
 
 
 def person(conn: psycopg.Connection[Any], t: Tables, person_id: str) -> dict[str, Any] | None:
     """A staff member or an account member by id, as the directory knows them."""
-    return fetch_one(
+    found = _people(conn, t, "person_id = %s", person_id)
+    return found[0] if found else None
+
+
+def _people(
+    conn: psycopg.Connection[Any], t: Tables, condition: str, value: str
+) -> list[dict[str, Any]]:
+    """The people still here (a removed member is found no more) that ``condition`` holds
+    for with ``value``, staff first."""
+    return fetch_all(
         conn,
         f"SELECT person_id, name, email, role, account_id FROM {t(PEOPLE)} "
-        "WHERE person_id = %s AND NOT departed",
-        (person_id,),
+        f"WHERE {condition} AND NOT departed ORDER BY account_id NULLS FIRST, person_id",
+        (value,),
     )
 
 

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from domain.sla import TARGETS, Clock, SlaState, state_from_data, state_to_data
 from domain.ticket import SLA_EVENTS, Ticket, sla_after
-from projections.kit import Fact, Tables, View, fetch_all
+from projections.kit import Fact, Tables, View, rows_by_ticket
 
 NAME = "sla"
 TICKETS = "sla_tickets"
@@ -67,12 +67,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     """Load the touched tickets' states, fold the batch, write each ticket's state and clocks."""
     ids = list({f.stream_id for f in facts})
     known = {
-        r["ticket_id"]: (r["account_id"], state_from_data(r["state"]))
-        for r in fetch_all(
-            conn,
-            f"SELECT ticket_id, account_id, state FROM {t(TICKETS)} WHERE ticket_id = ANY(%s)",
-            (ids,),
-        )
+        tid: (r["account_id"], state_from_data(r["state"]))
+        for tid, r in rows_by_ticket(
+            conn, t(TICKETS), ("ticket_id", "account_id", "state"), ids
+        ).items()
     }
     touched: set[UUID] = set()
     for fact in facts:

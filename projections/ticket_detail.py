@@ -34,7 +34,7 @@ from domain.ticket import (
     TicketOwner,
 )
 from projections import ticket_fields
-from projections.kit import Fact, Tables, View, clean_text, fetch_all
+from projections.kit import Fact, Tables, View, clean_text, rows_by_ticket
 from projections.ticket_fields import TICKET_FIELDS
 from store.bulk import copy_rows
 
@@ -168,14 +168,7 @@ key → value as stored on the ticket's events (what they mean now is read at an
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     """Fold the batch into the touched tickets' rows in memory, then write each once."""
     ids = list({f.stream_id for f in facts})
-    tickets: dict[UUID, dict[str, Any]] = {
-        r["ticket_id"]: r
-        for r in fetch_all(
-            conn,
-            f"SELECT {', '.join(DETAIL_COLUMNS)} FROM {t(DETAILS)} WHERE ticket_id = ANY(%s)",
-            (ids,),
-        )
-    }
+    tickets = rows_by_ticket(conn, t(DETAILS), DETAIL_COLUMNS, ids)
     folded = fold(tickets, facts)
     columns = ", ".join(DETAIL_COLUMNS)
     placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))

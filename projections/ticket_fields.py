@@ -13,24 +13,6 @@ from typing import Any
 from domain.ticket import Ticket
 from projections.kit import clean_text
 
-TICKET_FIELDS = (
-    "ticket_id",
-    "number",
-    "account_id",
-    "requester_id",
-    "subject",
-    "type",
-    "priority",
-    "product",
-    "topic",
-    "channel",
-    "status",
-    "assignee_id",
-    "support_group",
-    "created_at",
-    "custom_fields",
-)
-
 FILED_TEXT = (
     "account_id",
     "requester_id",
@@ -45,6 +27,15 @@ FILED_TEXT = (
 """The shared fields that are text a ticket has from its filing on, never null."""
 FILED_TEXT_COLUMNS = ",\n".join(f"{name} text NOT NULL" for name in FILED_TEXT)
 """Their columns, declared alike by every ticket view's table."""
+TICKET_FIELDS = (
+    "ticket_id",
+    "number",
+    *FILED_TEXT,
+    "assignee_id",
+    "support_group",
+    "created_at",
+    "custom_fields",
+)
 
 
 def filed(e: Ticket.Opened) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections import ticket_fields
 from projections.dashboard.durations import bucket_of
-from projections.kit import Fact, Tables, View, fetch_all
+from projections.kit import Fact, Tables, View, rows_by_ticket
 
 NAME = "dashboard"
 TICKETS = "dashboard_tickets"
@@ -163,14 +163,7 @@ def _create_rollup(
 
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     ids = list({f.stream_id for f in facts})
-    tickets: dict[UUID, dict[str, Any]] = {
-        r["ticket_id"]: r
-        for r in fetch_all(
-            conn,
-            f"SELECT {', '.join(COLUMNS)} FROM {t(TICKETS)} WHERE ticket_id = ANY(%s)",
-            (ids,),
-        )
-    }
+    tickets = rows_by_ticket(conn, t(TICKETS), COLUMNS, ids)
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
     rated_before = {tid: rated_as(row) for tid, row in tickets.items()}
     surveyed_before = {tid: surveyed_as(row) for tid, row in tickets.items()}

@@ -31,7 +31,7 @@ from domain.sla import SlaState, state_from_data, state_to_data
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, sla_after
 from domain.vocabulary import PRIORITIES
 from projections import ticket_fields
-from projections.kit import EventClass, Fact, Tables, View, clean_text, fetch_all
+from projections.kit import EventClass, Fact, Tables, View, clean_text, rows_by_ticket
 from projections.lists.filters import SORTS, Count, ListFilter, Page, count, micros, page
 
 OPEN_END = 2**63 - 1
@@ -326,15 +326,8 @@ def apply_rows(
     ids = list({f.stream_id for f in facts if isinstance(f.event, Ticket.Event)})
     if not ids:
         return
-    current = {
-        r["ticket_id"]: row_from_record(r)
-        for r in fetch_all(
-            conn,
-            f"SELECT {', '.join(ROW_FIELDS)} FROM {t(table)} "
-            f"WHERE ticket_id = ANY(%s) AND valid_to = {OPEN_END}",
-            (ids,),
-        )
-    }
+    open_rows = rows_by_ticket(conn, t(table), ROW_FIELDS, ids, where=f"valid_to = {OPEN_END}")
+    current = {tid: row_from_record(r) for tid, r in open_rows.items()}
     rows: dict[UUID, TicketRow | None] = dict(current)
     touched = fold(rows, facts)
     closing = [
