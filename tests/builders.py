@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -165,3 +166,17 @@ def field_data(key: str = "os", kind: str = "dropdown", **overrides: Any) -> dic
         else [],
     }
     return {**data, **overrides}
+
+
+def write_while_following(
+    follower: threading.Thread, writers: Sequence[threading.Thread], writing: threading.Event
+) -> None:
+    """The gap test's run: the follower tails the log while every writer writes; once they
+    are done, ``writing`` is cleared and the follower reads to the end."""
+    follower.start()
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    writing.clear()
+    follower.join(timeout=60)

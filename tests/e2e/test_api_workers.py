@@ -25,6 +25,7 @@ from api.metrics import FLUSH_SECONDS
 from bench.harness import Server, docket_server
 from store.eventstore import docket_mapper
 from store.log import log_rows
+from tests.builders import write_while_following
 
 
 @pytest.fixture(scope="module")
@@ -262,13 +263,7 @@ def test_appends_through_two_workers_reach_a_follower_of_the_log_exactly_once(
     clients = [c for _ in range(3) for c in pinned(two_workers, "requester").values()]
     follower = threading.Thread(target=follow)
     writers = [threading.Thread(target=write, args=(n, c)) for n, c in enumerate(clients)]
-    follower.start()
-    for w in writers:
-        w.start()
-    for w in writers:
-        w.join()
-    writing.clear()
-    follower.join(timeout=60)
+    write_while_following(follower, writers, writing)
 
     mapper = docket_mapper()
     with psycopg.connect(url, autocommit=True) as conn:

@@ -22,6 +22,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from store.database import connection_kwargs
 from store.eventstore import GroupCommitRecorder
+from tests.builders import write_while_following
 
 WRITERS_PER_RECORDER = 4
 RECORDERS = 3
@@ -97,13 +98,7 @@ def test_a_follower_sees_exactly_the_committed_events_while_writers_race(
         for r in recorders
         for _ in range(WRITERS_PER_RECORDER)
     ]
-    follower.start()
-    for w in writers:
-        w.start()
-    for w in writers:
-        w.join()
-    writing.clear()
-    follower.join(timeout=60)
+    write_while_following(follower, writers, writing)
 
     assert not follower_error
     with psycopg.connect(database_url) as conn:

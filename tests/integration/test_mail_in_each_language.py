@@ -3,6 +3,7 @@ and the acknowledgement of a ticket filed, dates and times in the recipient's ti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -10,6 +11,7 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import psycopg
+import pytest
 from babel.dates import format_date
 
 from desk.service import SupportDesk
@@ -47,25 +49,33 @@ def text_of(message: EmailMessage) -> str:
     return str(message.get_content()).replace("\r\n", "\n")
 
 
+Delivered = Callable[[], list[EmailMessage]]
+
+
+@pytest.fixture
 def delivered(
     database_url: str, schema: str, conn: psycopg.Connection[Any], runner: ProjectionRunner,
-    mailbox: tuple[str, Mailbox],
-) -> list[EmailMessage]:  # fmt: skip
-    runner.catch_up()
-    smtp = SmtpServer.from_url(mailbox[0])  # the dates are fixed: none is too old to send
-    sender = MailSender(database_url, schema, smtp, IDENTITY, max_age=timedelta(days=3650))
-    sender.drain(conn)
-    assert sender.drain(conn) == {}  # once: nothing is owed twice
-    return mailbox[1].messages()
+    mail: tuple[str, Mailbox],
+) -> Delivered:  # fmt: skip
+    """Every email the views owe by now, sent over SMTP once: what the mailbox received."""
+
+    def deliver() -> list[EmailMessage]:
+        runner.catch_up()
+        smtp = SmtpServer.from_url(mail[0])  # the dates are fixed: none is too old to send
+        sender = MailSender(database_url, schema, smtp, IDENTITY, max_age=timedelta(days=3650))
+        sender.drain(conn)
+        assert sender.drain(conn) == {}  # once: nothing is owed twice
+        return mail[1].messages()
+
+    return deliver
 
 
 def test_a_french_requester_is_acknowledged_in_french_with_paris_dates(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, delivered: Delivered
+) -> None:
     account = bilingual_account(desk)
     _, number = filed_by(desk, account, "amelie")
-    [ack] = delivered(database_url, schema, conn, runner, mail)
+    [ack] = delivered()
     assert ack["To"] == "amelie@acme.test"
     assert ack["Subject"] == f"Demande reçue : [{number}] Synchro en panne"
     assert ack["Content-Language"] == "fr"
@@ -85,12 +95,11 @@ def test_a_french_requester_is_acknowledged_in_french_with_paris_dates(
 
 
 def test_an_english_requester_is_acknowledged_in_english_with_utc_dates(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, delivered: Delivered
+) -> None:
     account = bilingual_account(desk)
     _, number = filed_by(desk, account, "ray", subject="Sync is down")
-    [ack] = delivered(database_url, schema, conn, runner, mail)
+    [ack] = delivered()
     assert ack["Subject"] == f"Request received: [{number}] Sync is down"
     assert ack["Content-Language"] == "en"
     body = text_of(ack)
@@ -104,9 +113,8 @@ def test_an_english_requester_is_acknowledged_in_english_with_utc_dates(
 
 
 def test_one_reply_reaches_each_recipient_in_their_own_language(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, delivered: Delivered
+) -> None:
     account = bilingual_account(desk)
     ticket, number = filed_by(desk, account, "amelie")
     desk.add_message(ticket, author_id="ray", author_role="collaborator", body="Pareil ici.",
@@ -116,7 +124,7 @@ def test_one_reply_reaches_each_recipient_in_their_own_language(
     answered_at = datetime(2026, 7, 14, 9, 5, tzinfo=UTC)  # summer time in Paris: 11:05
     desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Corrigé en 4.3.",
                      stamp=Stamp(str(agent), "agent", "web", answered_at))  # fmt: skip
-    got = delivered(database_url, schema, conn, runner, mail)
+    got = delivered()
     copies = {m["To"]: m for m in got if m["Message-ID"].endswith(f"-{3}@desk.test>")}
     assert set(copies) == {"amelie@acme.test", "ray@acme.test"}
     french, english = copies["amelie@acme.test"], copies["ray@acme.test"]
@@ -135,9 +143,8 @@ def test_one_reply_reaches_each_recipient_in_their_own_language(
 
 
 def test_each_cc_gets_their_copy_of_a_reply_in_their_own_language(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, delivered: Delivered
+) -> None:
     account = bilingual_account(desk)
     ticket, number = filed_by(desk, account, "ray", subject="Sync is down")
     ray = Stamp("ray", "requester", "web", FILED_AT)
@@ -147,7 +154,7 @@ def test_each_cc_gets_their_copy_of_a_reply_in_their_own_language(
                                 role="agent", stamp=system(now())).staff_id  # fmt: skip
     desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Fixed in 4.3.",
                      stamp=Stamp(str(agent), "agent", "web", FILED_AT))  # fmt: skip
-    got = delivered(database_url, schema, conn, runner, mail)
+    got = delivered()
     copies = {m["To"]: m for m in got if m["Subject"].startswith("Re:")}
     assert set(copies) == {"ray@acme.test", "amelie@acme.test", "it@partner.test"}
     languages = {to: m["Content-Language"] for to, m in copies.items()}
@@ -157,9 +164,8 @@ def test_each_cc_gets_their_copy_of_a_reply_in_their_own_language(
 
 
 def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_only(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, mail: tuple[str, Mailbox], delivered: Delivered
+) -> None:
     account = bilingual_account(desk)
     ticket, number = filed_by(desk, account, "amelie", description="Le client dit: rien.")
     agent = desk.register_staff(name="Zed Secretagent", email=f"zed-{uuid4().hex[:8]}@desk.test",
@@ -167,7 +173,7 @@ def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_o
     staff = Stamp(str(agent), "agent", "web", FILED_AT)
     desk.add_internal_note(ticket, author_id=str(agent), body=NOTE, stamp=staff)
     desk.assign(ticket, agent_id=str(agent), group="tier-9-secret", stamp=staff)
-    got = delivered(database_url, schema, conn, runner, mail)
+    got = delivered()
     [ack] = [m for m in got if m["Message-ID"].endswith("-1@desk.test>")]
     assert [m["To"] for m in got] == ["amelie@acme.test"]  # notes and assignments mail nobody
     text = " ".join([text_of(ack), *(str(v) for _, v in ack.items())])
@@ -178,13 +184,12 @@ def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_o
 
 
 def test_an_imported_ticket_is_acknowledged_to_nobody(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, delivered: Delivered
+) -> None:
     account = bilingual_account(desk)
     filed_by(desk, account, "amelie", channel="import",
              stamp=Stamp("importer", "importer", "import", FILED_AT))  # fmt: skip
-    assert delivered(database_url, schema, conn, runner, mail) == []
+    assert delivered() == []
 
 
 def test_a_reply_quoting_a_french_email_keeps_only_the_new_text() -> None:
