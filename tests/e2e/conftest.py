@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -15,12 +15,14 @@ import pytest
 from bench.harness import Server, docket_server
 from domain.surveys import SurveyLink
 from store.secrets import server_secret
+from tests.mailserver import Mailbox, smtp_server
 
 __all__ = [
     "DOCKET",
     "Server",
     "docket",
     "file_ticket",
+    "mailing_server",
     "running_server",
     "surveys_on",
     "token_for",
@@ -43,6 +45,17 @@ def running_server(
     database_url: str, *, schema: str | None = None, seed: bool = True, **settings: str
 ) -> AbstractContextManager[Server]:
     return docket_server(database_url, schema=schema, seed=seed, **settings)
+
+
+@contextmanager
+def mailing_server(database_url: str, **settings: str) -> Iterator[tuple[Server, Mailbox]]:
+    """A seeded server that mails through a loopback SMTP server of its own: both, stopped
+    after."""
+    with (
+        smtp_server() as (url, mailbox),
+        running_server(database_url, seed=True, DOCKET_SMTP_URL=url, **settings) as server,
+    ):
+        yield server, mailbox
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from psycopg_pool import ConnectionPool
 from api.tokens import TokenStore
 from desk.access import Principal
 from domain.vocabulary import CCS_MAX
-from tests.e2e.conftest import Server, file_ticket, running_server
-from tests.mailserver import Mailbox, smtp_server
+from tests.e2e.conftest import Server, file_ticket, mailing_server
+from tests.mailserver import Mailbox
 
 NOTE = "Internal: their partner contract lapsed in May"
 SUPPORT = "help@docket.example"
@@ -25,13 +25,8 @@ SUPPORT = "help@docket.example"
 
 @pytest.fixture(scope="module")
 def mailed(database_url: str) -> Iterator[tuple[Server, Mailbox]]:
-    with (
-        smtp_server() as (url, mailbox),
-        running_server(
-            database_url, DOCKET_SMTP_URL=url, DOCKET_SUPPORT_ADDRESS=SUPPORT
-        ) as server,
-    ):
-        yield server, mailbox
+    with mailing_server(database_url, DOCKET_SUPPORT_ADDRESS=SUPPORT) as mailed:
+        yield mailed
 
 
 def member(server: Server) -> tuple[str, str, httpx.Client]:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from mail.message import parse_mail
-from tests.e2e.conftest import Server, file_ticket, running_server
-from tests.mailserver import Mailbox, smtp_server
+from tests.e2e.conftest import Server, file_ticket, mailing_server
+from tests.mailserver import Mailbox
 
 NOTE = "Customer is on the legacy cluster, do not tell them"
 ATTACHMENT_LIMIT = 256 * 1024
@@ -22,17 +22,13 @@ GATEWAY = "mx.docket.example"
 
 @pytest.fixture(scope="module")
 def mailed(database_url: str) -> Iterator[tuple[Server, Mailbox]]:
-    with (
-        smtp_server() as (url, mailbox),
-        running_server(
-            database_url,
-            DOCKET_SMTP_URL=url,
-            DOCKET_SUPPORT_ADDRESS="help@docket.example",
-            DOCKET_MAX_ATTACHMENT_BYTES=str(ATTACHMENT_LIMIT),
-            DOCKET_MAIL_TRUSTED_AUTHSERV_ID=GATEWAY,
-        ) as server,
-    ):
-        yield server, mailbox
+    with mailing_server(
+        database_url,
+        DOCKET_SUPPORT_ADDRESS="help@docket.example",
+        DOCKET_MAX_ATTACHMENT_BYTES=str(ATTACHMENT_LIMIT),
+        DOCKET_MAIL_TRUSTED_AUTHSERV_ID=GATEWAY,
+    ) as mailed:
+        yield mailed
 
 
 def post_mail(
