@@ -1,5 +1,5 @@
 """What the email tests share: a real SMTP server on loopback (aiosmtpd) that keeps what
-it is sent, the test desk's mail identity, and its inbound mail on a pool."""
+it is sent, the test desk's mail identity, its inbound mail on a pool and its sender."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from bench.harness import free_port
 from desk.service import SupportDesk
 from mail.intake import MailIntake
+from mail.sender import MailSender, SmtpServer
 from projections.outbox import MailIdentity
 from store.attachments import AttachmentStore
 
@@ -122,3 +123,14 @@ def mail_intake(
                         max_attachment_bytes=max_attachment_bytes, **options)  # fmt: skip
     intake.create_tables()
     return intake
+
+
+def mail_sender(
+    database_url: str,
+    schema: str,
+    smtp_url: str,
+    identity: MailIdentity = IDENTITY,
+    **options: Any,
+) -> MailSender:
+    """The test desk's outbound mail, sent to the SMTP server at ``smtp_url``."""
+    return MailSender(database_url, schema, SmtpServer.from_url(smtp_url), identity, **options)

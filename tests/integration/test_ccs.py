@@ -16,7 +16,7 @@ from desk.service import SupportDesk
 from domain.errors import MailRefused, NotCopied
 from domain.stamp import Stamp
 from mail.intake import MailIntake
-from mail.sender import MailSender, SmtpServer
+from mail.sender import MailSender
 from projections import ticket_detail
 from projections.kit import Tables
 from projections.lists import customer_tickets
@@ -24,7 +24,7 @@ from projections.lists.filters import ListFilter
 from projections.outbox import listing
 from projections.runner import ProjectionRunner
 from tests.builders import desk_with_account, now, system
-from tests.mailserver import IDENTITY, Mailbox, mail_intake
+from tests.mailserver import IDENTITY, Mailbox, mail_intake, mail_sender
 
 NOTE = "INTERNAL: the partner's contract lapsed, do not tell them"
 OUTSIDER = "out@partner.test"
@@ -54,8 +54,8 @@ def world(desk: SupportDesk) -> dict[str, Any]:
 
 def sender(database_url: str, schema: str, smtp_url: str, desk: SupportDesk) -> MailSender:
     """The sender as the runtime makes it: who a ticket copies is asked of the desk."""
-    return MailSender(database_url, schema, SmtpServer.from_url(smtp_url), IDENTITY,
-                      copied=lambda t: desk.ticket_facts(t).cc_people)  # fmt: skip
+    return mail_sender(database_url, schema, smtp_url,
+                       copied=lambda t: desk.ticket_facts(t).cc_people)  # fmt: skip
 
 
 def agent_reply(desk: SupportDesk, world: dict[str, Any], body: str) -> None:
@@ -125,7 +125,7 @@ def test_an_email_owed_only_to_ccs_since_removed_is_withheld_even_by_the_outbox_
     for address in ("mia@acme.test", OUTSIDER):
         desk.remove_cc(world["ticket"], email=address, stamp=staff(world["agent"]))
     runner.catch_up()
-    plain = MailSender(database_url, schema, SmtpServer.from_url(mail[0]), IDENTITY)
+    plain = mail_sender(database_url, schema, mail[0])
     assert plain.drain(conn) == {"sent": 1, "withheld": 1}  # sent: the acknowledgement
     assert [r.rcpt_tos for r in mail[1].received] == [["r@acme.test"]]
 

@@ -16,11 +16,10 @@ from babel.dates import format_date
 
 from desk.service import SupportDesk
 from domain.stamp import Stamp
-from mail.sender import MailSender, SmtpServer
 from mail.trimming import trim_reply
 from projections.runner import ProjectionRunner
 from tests.builders import now, system
-from tests.mailserver import IDENTITY, Mailbox
+from tests.mailserver import IDENTITY, Mailbox, mail_sender
 
 NOTE = "INTERNAL: the customer is on the legacy cluster"
 FILED_AT = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
@@ -61,8 +60,8 @@ def delivered(
 
     def deliver() -> list[EmailMessage]:
         runner.catch_up()
-        smtp = SmtpServer.from_url(mail[0])  # the dates are fixed: none is too old to send
-        sender = MailSender(database_url, schema, smtp, IDENTITY, max_age=timedelta(days=3650))
+        # the dates are fixed: none is too old to send
+        sender = mail_sender(database_url, schema, mail[0], max_age=timedelta(days=3650))
         sender.drain(conn)
         assert sender.drain(conn) == {}  # once: nothing is owed twice
         return mail[1].messages()

@@ -16,14 +16,13 @@ from domain import errors
 from domain.stamp import Stamp
 from domain.ticket import Ticket
 from mail.intake import MailIntake
-from mail.sender import MailSender, SmtpServer
 from projections import tag_counts, ticket_detail
 from projections.dashboard import queries
 from projections.kit import Tables
 from projections.runner import ProjectionRunner
 from replay.history import backlog
 from tests.builders import SYNC_FAILS, desk_with_account, now, system
-from tests.mailserver import IDENTITY, Mailbox
+from tests.mailserver import IDENTITY, Mailbox, mail_sender
 
 NOTE = "INTERNAL: both come from the same broken laptop"
 
@@ -106,7 +105,7 @@ def test_the_merged_requester_is_told_by_email_naming_the_target_and_their_reply
 ) -> None:  # fmt: skip
     source, target = duplicates["source"], duplicates["target"]
     runner.catch_up()
-    sender = MailSender(database_url, schema, SmtpServer.from_url(mail[0]), IDENTITY)
+    sender = mail_sender(database_url, schema, mail[0])
     assert sender.drain(conn) == {"sent": 3}  # each filing acknowledged, then the merge
     *acknowledgements, notice = mail[1].messages()
     assert all(m["Subject"].startswith("Request received:") for m in acknowledgements)

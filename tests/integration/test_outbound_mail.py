@@ -16,20 +16,15 @@ import psycopg
 
 from desk.service import SupportDesk
 from domain.stamp import Stamp
-from mail.sender import MailSender, SmtpServer
 from projections.catalog import VIEWS
 from projections.kit import Tables
 from projections.outbox import REPLY_ABOVE, listing
 from projections.runner import ProjectionRunner
 from replay.rebuild import rebuild
 from tests.builders import desk_with_account, now, system
-from tests.mailserver import IDENTITY, Mailbox, smtp_server
+from tests.mailserver import IDENTITY, Mailbox, mail_sender, smtp_server
 
 NOTE = "INTERNAL: the customer is on the legacy cluster"
-
-
-def sender_for(database_url: str, schema: str, smtp_url: str, **kw: Any) -> MailSender:
-    return MailSender(database_url, schema, SmtpServer.from_url(smtp_url), IDENTITY, **kw)
 
 
 def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
@@ -68,7 +63,7 @@ def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
 ) -> None:  # fmt: skip
     ticket_id, number = worked_conversation(desk)
     runner.catch_up()
-    sender = sender_for(database_url, schema, mail[0])
+    sender = mail_sender(database_url, schema, mail[0])
     assert sender.drain(conn) == {"sent": 6}
     got = mail[1].messages()
     sent = [(m["Subject"], m["To"], m.get_content()) for m in got]
@@ -143,7 +138,7 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
     runner.catch_up()
     with smtp_server() as (url, mailbox):
         pass  # a port nobody listens on any more
-    away = sender_for(database_url, schema, url, timeout=2.0)
+    away = mail_sender(database_url, schema, url, timeout=2.0)
     assert away.drain(conn) == {"unavailable": 1}
     queued = listing(conn, Tables(schema), IDENTITY, state="queued", ticket=None, limit=50,
                      before=None)  # fmt: skip
@@ -152,7 +147,7 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
     deliveries = f'"{schema}".mail_deliveries'
     with smtp_server() as (url, mailbox):
         mailbox.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
-        refusing = sender_for(database_url, schema, url)
+        refusing = mail_sender(database_url, schema, url)
         refusing.drain(conn)
         states = conn.execute(f"SELECT state, attempts FROM {deliveries}").fetchall()
         assert {state for state, _ in states} <= {"queued", "retry"}  # never failed for it
@@ -160,7 +155,7 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
         mailbox.refuse_sender = None
         mailbox.refuse["a@acme.test"] = "550 5.1.1 No such user"
         conn.execute(f"UPDATE {deliveries} SET next_attempt_at = now()")
-        back = sender_for(database_url, schema, url)
+        back = mail_sender(database_url, schema, url)
         assert back.drain(conn) == {"sent": 6}
         assert len(mailbox.messages()) == 6
         # one refused recipient of two: the other has it, and the outbox says who did not
@@ -171,7 +166,7 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
         newest = partial[0]["notification_id"]
         conn.execute(f"DELETE FROM {deliveries} WHERE notification_id = %s", (newest,))
         assert back.drain(conn) == {}  # a running sender looks only past the newest it saw
-        again = sender_for(database_url, schema, url)  # one starting anew looks at them all
+        again = mail_sender(database_url, schema, url)  # one starting anew looks at them all
         assert again.drain(conn) == {"failed": 1}
         conn.execute(f"DELETE FROM {deliveries} WHERE notification_id = %s", (newest,))
         rebuild(database_url, schema, [VIEWS["outbox"]])  # the outbox table is replaced:
@@ -180,7 +175,7 @@ def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_o
                          before=None)  # fmt: skip
         assert "No such user" in failed[0]["last_error"]
         conn.execute(f"DELETE FROM {deliveries}")
-        stale = sender_for(database_url, schema, url, max_age=timedelta(seconds=0))
+        stale = mail_sender(database_url, schema, url, max_age=timedelta(seconds=0))
         assert stale.drain(conn) == {"expired": 6}
         assert len(mailbox.messages()) == 6
 
@@ -196,7 +191,7 @@ def test_a_subject_with_line_breaks_is_mailed_on_one_line(
                              stamp=Stamp("req-1", "requester", "web", now()))  # fmt: skip
     desk.change_status(filed.ticket_id, to_status="pending", stamp=system(now()))
     runner.catch_up()
-    assert sender_for(database_url, schema, mail[0]).drain(conn) == {"sent": 2}
+    assert mail_sender(database_url, schema, mail[0]).drain(conn) == {"sent": 2}
     acknowledged, got = mail[1].messages()
     assert acknowledged["Subject"] == (
         f"Request received: [{filed.number}] Sync Bcc: everyone@example.test fails"
@@ -254,7 +249,7 @@ def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_s
 ) -> None:  # fmt: skip
     worked_conversation(desk)
     runner.catch_up()
-    sender = sender_for(database_url, schema, mail[0])
+    sender = mail_sender(database_url, schema, mail[0])
     assert sender.drain(conn) == {"sent": 6}
     assert rebuild(database_url, schema, [VIEWS["outbox"]], check=True).differences == {
         "outbox": []
@@ -274,7 +269,7 @@ def test_a_recipient_refused_for_now_gets_their_copy_later_and_the_others_not_tw
     runner.catch_up()
     url, mailbox = mail
     mailbox.refuse["a@acme.test"] = "451 4.3.0 Try again later"
-    sender = sender_for(database_url, schema, url)
+    sender = mail_sender(database_url, schema, url)
     assert sender.drain(conn) == {"sent": 4, "retry": 2}
     deliveries = f'"{schema}".mail_deliveries'
     held = conn.execute(f"SELECT sent_to FROM {deliveries} WHERE state = 'retry'").fetchall()

@@ -15,12 +15,11 @@ from api.survey_pages import survey_form
 from desk.service import SupportDesk
 from domain.stamp import Stamp
 from domain.surveys import read_survey_link
-from mail.sender import MailSender, SmtpServer
 from projections.kit import Tables
 from projections.outbox import MailIdentity, listing
 from projections.runner import ProjectionRunner
 from tests.builders import SYNC_FAILS, desk_with_account, now
-from tests.mailserver import Mailbox
+from tests.mailserver import Mailbox, mail_sender
 
 IDENTITY = MailIdentity(
     "Acme Help <help@desk.test>", "help@desk.test", b"a server secret", "https://help.desk.test"
@@ -40,8 +39,7 @@ def as_member(member: str) -> Stamp:
 def sent_mail(
     database_url: str, schema: str, conn: psycopg.Connection[Any], smtp_url: str
 ) -> dict[str, int]:
-    sender = MailSender(database_url, schema, SmtpServer.from_url(smtp_url), IDENTITY)
-    return sender.drain(conn)
+    return mail_sender(database_url, schema, smtp_url, IDENTITY).drain(conn)
 
 
 def worked_and_closed(desk: SupportDesk, account: UUID, requester: str) -> tuple[UUID, str]:
@@ -162,6 +160,6 @@ def test_a_survey_is_written_with_its_links_only_when_sent_and_only_with_a_secre
     (row,) = survey_rows(conn, schema, number)
     assert "[[survey-links]]" in row["body"] and "/v1/surveys/" not in row["body"]
     unsigned = replace(IDENTITY, secret=b"")
-    sender = MailSender(database_url, schema, SmtpServer.from_url(mail[0]), unsigned)
+    sender = mail_sender(database_url, schema, mail[0], unsigned)
     assert sender.drain(conn) == {"sent": 3, "failed": 1}  # acknowledgement, reply, closed
     assert surveys_in(mail[1].messages()) == []
