@@ -27,7 +27,7 @@ no ``closed`` moment); the ticket it went into counts once, as itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -165,9 +165,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     ids = list({f.stream_id for f in facts})
     tickets = rows_by_ticket(conn, t(TICKETS), COLUMNS, ids)
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
-    rated_before = {tid: rated_as(row) for tid, row in tickets.items()}
-    surveyed_before = {tid: surveyed_as(row) for tid, row in tickets.items()}
-    timed_before = {tid: timed_as(row) for tid, row in tickets.items()}
+    summed_before = {
+        summed_as: {tid: summed_as(row) for tid, row in tickets.items()}
+        for summed_as in (rated_as, surveyed_as, timed_as)
+    }
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
     for fact in facts:
@@ -218,32 +219,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 counts[old] -= 1
             counts[new] += 1
     moment_counts = count_moments(conn, t, tickets, counted_before, touched, moments)
-    ratings: dict[tuple[Any, ...], tuple[int, int]] = {}
-    for tid in touched:
-        old_rating, new_rating = rated_before.get(tid), rated_as(tickets[tid])
-        if old_rating != new_rating:
-            for rated, sign in ((old_rating, -1), (new_rating, 1)):
-                if rated is not None:
-                    cell, score = rated
-                    n, total = ratings.get(cell, (0, 0))
-                    ratings[cell] = (n + sign, total + sign * score)
-    surveys: dict[tuple[Any, ...], tuple[int, int]] = {}
-    for tid in touched:
-        old_survey, new_survey = surveyed_before.get(tid), surveyed_as(tickets[tid])
-        if old_survey != new_survey:
-            for surveyed, sign in ((old_survey, -1), (new_survey, 1)):
-                if surveyed is not None:
-                    cell, answered = surveyed
-                    n, done = surveys.get(cell, (0, 0))
-                    surveys[cell] = (n + sign, done + sign * answered)
-    durations: dict[tuple[Any, ...], tuple[int, int]] = {}
-    for tid in touched:
-        old_times, new_times = timed_before.get(tid, []), timed_as(tickets[tid])
-        if old_times != new_times:
-            for timed, sign in ((old_times, -1), (new_times, 1)):
-                for cell, micros in timed:
-                    n, total = durations.get(cell, (0, 0))
-                    durations[cell] = (n + sign, total + sign * micros)
+    ratings, surveys, durations = (
+        sums_moved(touched, before, summed_as, tickets)
+        for summed_as, before in summed_before.items()
+    )
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
         cur.executemany(
@@ -276,23 +255,47 @@ def counted_as(row: dict[str, Any]) -> tuple[Any, ...]:
     return (month_of(row["created_at"]), *(row[c] or "" for c in COUNTED))
 
 
-def rated_as(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
+Summed = list[tuple[tuple[Any, ...], int]]
+"""What a ticket row adds to a roll-up that counts and sums per cell: each cell it falls
+in, with the value it adds to that cell's sum."""
+
+
+def sums_moved(
+    touched: set[UUID],
+    before: dict[UUID, Summed],
+    summed_as: Callable[[dict[str, Any]], Summed],
+    tickets: dict[UUID, dict[str, Any]],
+) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """How a batch moves a roll-up's (count, sum) per cell: each touched ticket's old
+    share taken out, its new one put in."""
+    moved: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for tid in touched:
+        old, new = before.get(tid, []), summed_as(tickets[tid])
+        if old != new:
+            for shares, sign in ((old, -1), (new, 1)):
+                for cell, value in shares:
+                    n, total = moved.get(cell, (0, 0))
+                    moved[cell] = (n + sign, total + sign * value)
+    return moved
+
+
+def rated_as(row: dict[str, Any]) -> Summed:
     """The ``dashboard_ratings`` cell a rated ticket row falls in, and its rating."""
     if row["rating"] is None:
-        return None
-    return (month_of(row["created_at"]), *(row[c] or "" for c in RATED)), int(row["rating"])
+        return []
+    return [((month_of(row["created_at"]), *(row[c] or "" for c in RATED)), int(row["rating"]))]
 
 
-def surveyed_as(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
+def surveyed_as(row: dict[str, Any]) -> Summed:
     """The ``dashboard_surveys`` cell a ticket whose latest closing was surveyed falls in,
     and whether that survey was answered (1) or not (0)."""
     if not row["surveyed"]:
-        return None
+        return []
     cell = (month_of(row["created_at"]), *(row[c] or "" for c in SURVEYED))
-    return cell, int(row["rating"] is not None)
+    return [(cell, int(row["rating"] is not None))]
 
 
-def timed_as(row: dict[str, Any]) -> list[tuple[tuple[Any, ...], int]]:
+def timed_as(row: dict[str, Any]) -> Summed:
     """The ``dashboard_durations`` cells a ticket row's durations fall in, with each one in
     microseconds; none for a merged ticket (its request is timed where it went)."""
     if row["status"] == "merged":
