@@ -230,12 +230,17 @@ async def console_events(
     signed_in: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[str]:
     """The stream's text: every ticket event after ``after`` as it arrives, a heartbeat
-    when quiet, for ``lifetime`` seconds (``first``: the first read, made already). Before
-    each heartbeat it asks ``signed_in`` whether the session still holds, and ends when it
-    does not: signing out, or being deactivated, stops the stream within a heartbeat."""
+    when quiet, for ``lifetime`` seconds (``first``: the first read, made already). Every
+    ``heartbeat`` seconds, busy or quiet, it asks ``signed_in`` whether the session still
+    holds, and ends when it does not: signing out, or being deactivated, stops the stream
+    within a heartbeat's time."""
     yield f"retry: {RETRY_MS}\n\n"
-    started = quiet_since = time.monotonic()
+    started = quiet_since = asked_at = time.monotonic()
     while True:
+        if signed_in is not None and time.monotonic() - asked_at >= heartbeat:
+            if not await signed_in():
+                return
+            asked_at = time.monotonic()
         rows, after = first if first is not None else await read(after)
         first = None
         for row in rows:
@@ -244,8 +249,6 @@ async def console_events(
         if rows:
             quiet_since = now
         elif now - quiet_since >= heartbeat:
-            if signed_in is not None and not await signed_in():
-                return
             yield ": heartbeat\n\n"
             quiet_since = now
         if now - started >= lifetime:

@@ -88,6 +88,23 @@ def test_a_stream_whose_session_ended_stops_at_the_next_heartbeat() -> None:
     assert len(asked) == 2
 
 
+def test_a_busy_stream_whose_session_ended_stops_too() -> None:
+    class Busy(Log):
+        async def read(self, after: int) -> tuple[list[dict[str, Any]], int]:
+            await asyncio.sleep(0.001)
+            return [opened(after + 1, "T-000001")], after + 1
+
+    async def signed_out() -> bool:
+        return False
+
+    stream = console_events(
+        Busy([]).read, 0, lifetime=60, heartbeat=0.05, poll=0.01, signed_in=signed_out
+    )
+    told = run(asyncio.wait_for(collect(stream), 30))  # ends by itself, long before 60 s
+    assert told[0] == "retry: 2000\n\n" and told[1].startswith("id: 1\n")
+    assert not [t for t in told if t.startswith(":")]
+
+
 def test_the_first_read_made_before_the_stream_opened_is_told_first() -> None:
     log = Log([])
     first = ([opened(3, "T-000001")], 3)
