@@ -35,7 +35,10 @@ def _change_view(
 
     def check_visible(view: SavedView) -> None:
         if not view.visible_to(stamp.actor_id):
-            raise UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=view.id))
+            # said as for an id that is not there: the id as it was asked for
+            raise UnknownSavedView(
+                Msg("No saved view {id}; see GET /v1/views.", id=str(view_ref)[:100])
+            )
 
     view, at = desk._change_record(
         lambda: desk._saved_view(view_ref),

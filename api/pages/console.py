@@ -170,6 +170,7 @@ def inbox_response(
         "may_share_views": may(visitor, "share_view"),
         "view_name": "",
         "view_refusal": None,
+        "view_refusal_form": "",
         **(extra or {}),
     }
     status = status_code or read.status

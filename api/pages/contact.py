@@ -23,6 +23,7 @@ from api.routers.contact import contact_detail
 from api.runtime import Runtime
 from desk.core import uuid_of
 from domain import errors
+from domain.messages import Msg
 from domain.vocabulary import PRIORITIES, TICKET_TYPES
 
 router = APIRouter(include_in_schema=False)
@@ -99,12 +100,18 @@ def work(
     except errors.Busy:
         raise
     except errors.DocketError as error:
+        refusal = refusal_of(form, error, typed)
+        if isinstance(error, errors.VersionMismatch):
+            refusal.message = Msg(
+                "Someone answered or filed this request meanwhile: read it again below, then "
+                "send yours again if it still holds."
+            )
         return request_page(
             request,
             runtime,
             visitor,
             ref,
-            refusal=refusal_of(form, error, typed),
+            refusal=refusal,
             status_code=refused_status(error),
         )
     return RedirectResponse(target, status_code=303)

@@ -83,7 +83,7 @@ def save_view(
         status = refused_status(refused)
     else:
         return saved(receipt, filters)
-    said = {"view_refusal": refusal, "view_name": name}
+    said = {"view_refusal": refusal, "view_refusal_form": "save", "view_name": name}
     return inbox_response(request, runtime, visitor, filters, said, status_code=status)
 
 
@@ -109,7 +109,7 @@ def remove_view(
     except errors.Busy:
         raise
     except errors.DocketError as refused:
-        said = {"view_refusal": refused.message}
+        said = {"view_refusal": refused.message, "view_refusal_form": "remove"}
         status = 404 if isinstance(refused, errors.UnknownSavedView) else refused_status(refused)
         return inbox_response(request, runtime, visitor, filters, said, status_code=status)
     return saved(receipt, filters)
