@@ -1,5 +1,5 @@
-"""``docket admin init`` and ``docket tokens issue|list|revoke``: running the desk from the
-command line.
+"""``docket admin init``, ``docket admin sign-in-link`` and ``docket tokens
+issue|list|revoke``: running the desk from the command line.
 
 The command line reaches the database directly, so it acts as the operator: it issues
 tokens for any person or a mail gateway, lists everyone's and revokes any. A token is
@@ -27,6 +27,14 @@ def add_commands(commands: Any) -> None:
     )
     init.add_argument("--email", required=True)
     init.add_argument("--name", required=True)
+    link = admin_sub.add_parser(
+        "sign-in-link",
+        help="print a sign-in link for the people at an address (a desk without a mail server)",
+    )
+    link.add_argument("--email", required=True)
+    link.add_argument(
+        "--minutes", type=int, default=15, help="how long the link works (1 to 1440; 15)"
+    )
 
     tokens = commands.add_parser("tokens", help="API tokens")
     sub = tokens.add_subparsers(dest="tokens_command", required=True)
@@ -53,6 +61,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     runtime = Runtime.start(settings, project=False)
     try:
+        if args.command == "admin" and args.admin_command == "sign-in-link":
+            return sign_in_links(runtime, args)
         if args.command == "admin":
             return admin_init(runtime, args)
         return tokens(runtime, args)
@@ -81,6 +91,34 @@ def admin_init(runtime: Any, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(issued.token, flush=True)
+    return 0
+
+
+def sign_in_links(runtime: Any, args: argparse.Namespace) -> int:
+    """A link per person the directory knows at the address, printed one a line: what the
+    emailed link would be, for an operator to hand over when no mail server is set."""
+    from datetime import timedelta
+
+    from api.pages.sign_in import links_for
+    from desk.bootstrap import catch_up_directory
+    from mail.sign_in import sign_in_url
+
+    if not 1 <= args.minutes <= 1440:
+        print("docket admin sign-in-link: --minutes is 1 to 1440.", file=sys.stderr)
+        return 2
+    catch_up_directory(runtime.url, runtime.settings.schema_name)
+    made = links_for(
+        runtime, args.email, "en", mailed=False, lifetime=timedelta(minutes=args.minutes)
+    )
+    if not made:
+        print(f"docket admin sign-in-link: nobody has the address {args.email}.", file=sys.stderr)
+        return 1
+    for person, token in made:
+        assert token is not None  # a printed link is never held back
+        print(
+            f"{person['name']} ({person['person_id']}), for {args.minutes} min:", file=sys.stderr
+        )
+        print(sign_in_url(runtime.settings.public_url, token), flush=True)
     return 0
 
 

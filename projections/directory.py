@@ -218,6 +218,18 @@ def people_by_email(conn: psycopg.Connection[Any], t: Tables, email: str) -> lis
     return _people(conn, t, "lower(email) = lower(%s)", email)
 
 
+def signing_in(conn: psycopg.Connection[Any], t: Tables, email: str) -> list[dict[str, Any]]:
+    """Everyone a sign-in link for that address goes to (case-insensitive), with the
+    language and time zone it is written in."""
+    return fetch_all(
+        conn,
+        f"SELECT person_id, name, email, language, time_zone FROM {t(PEOPLE)} "
+        "WHERE lower(email) = lower(%s) AND NOT departed "
+        "ORDER BY account_id NULLS FIRST, person_id",
+        (email,),
+    )
+
+
 def person(conn: psycopg.Connection[Any], t: Tables, person_id: str) -> dict[str, Any] | None:
     """A staff member or an account member by id, as the directory knows them."""
     found = _people(conn, t, "person_id = %s", person_id)

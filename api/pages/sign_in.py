@@ -8,8 +8,8 @@ spend it. The button's POST spends it (once: ``store/sign_in.py``) and starts a 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -25,11 +25,13 @@ from api.pages.visitors import (
     VisitorDep,
 )
 from api.problems import Problem
+from api.runtime import Runtime
 from desk.access import person_principal
 from domain.messages import Msg
 from domain.vocabulary import LANGUAGES
 from projections import directory
 from projections.kit import Tables
+from store.sign_in import LINK_LIFETIME
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,27 +67,39 @@ def ask_for_link(
         error = Msg("Type the email address you use with Docket Support, such as ana@example.com.")
         context = {"next": "/", "error": error, "email": address}
         return page(request, visitor, "sign_in.html", context, status_code=422)
-    with runtime.pool.connection() as conn:
-        t = Tables(runtime.settings.schema_name)
-        people = directory.people_by_email(conn, t, address)
-        languages = {
-            str(row[0]): (str(row[1]), row[2])
-            for row in conn.execute(
-                f"SELECT person_id, language, time_zone FROM {t(directory.PEOPLE)} "
-                "WHERE person_id = ANY(%s)",
-                ([str(p["person_id"]) for p in people],),
-            ).fetchall()
-        }
-    for person in people:
-        language, time_zone = languages.get(str(person["person_id"]), (visitor.language, None))
-        runtime.sign_ins.ask(
-            person_id=str(person["person_id"]),
-            email=str(person["email"]),
-            name=str(person["name"]),
-            language=language if language in LANGUAGES else visitor.language,
-            time_zone=time_zone,
-        )
+    links_for(runtime, address, visitor.language)
     return page(request, visitor, "sign_in_sent.html", {"email": address})
+
+
+def links_for(
+    runtime: Runtime,
+    address: str,
+    language: str,
+    *,
+    mailed: bool = True,
+    lifetime: timedelta = LINK_LIFETIME,
+) -> list[tuple[dict[str, Any], str | None]]:
+    """A sign-in link for each person the directory knows at ``address``, in their own
+    language (else ``language``): mailed, or (``mailed=False``, the operator's command)
+    handed back to print. Each person with their link's secret (``None``: held back, the
+    address had its share this hour)."""
+    with runtime.pool.connection() as conn:
+        people = directory.signing_in(conn, Tables(runtime.settings.schema_name), address)
+    return [
+        (
+            person,
+            runtime.sign_ins.ask(
+                person_id=str(person["person_id"]),
+                email=str(person["email"]),
+                name=str(person["name"]),
+                language=person["language"] if person["language"] in LANGUAGES else language,
+                time_zone=person["time_zone"],
+                mailed=mailed,
+                lifetime=lifetime,
+            ),
+        )
+        for person in people
+    ]
 
 
 @router.get("/sign-in/{secret}")

@@ -113,3 +113,28 @@ def test_the_command_line_issues_a_token_for_a_person_the_directory_knows(
     assert "Alex Agent (agent)" in issued.stderr
     nobody = docket(empty_desk, "tokens", "issue", "--name", "n", "--person", "nobody")
     assert nobody.returncode != 0 and "register them first" in nobody.stderr
+
+
+def test_an_operator_prints_a_sign_in_link_for_someone_they_set_up_and_it_signs_them_in(
+    empty_desk: dict[str, str], database_url: str
+) -> None:
+    """No mail server: the operator hands over the link the email would carry."""
+    assert init(empty_desk).returncode == 0
+    nobody = docket(empty_desk, "admin", "sign-in-link", "--email", "who@nowhere.example")
+    assert nobody.returncode == 1 and "nobody has the address" in nobody.stderr
+    printed = docket(empty_desk, "admin", "sign-in-link", "--email", "OPS@example.org")
+    assert printed.returncode == 0, printed.stderr
+    assert "Olga Ops" in printed.stderr and "for 15 min" in printed.stderr
+    link = printed.stdout.strip()
+    path = "/sign-in/" + link.rsplit("/sign-in/", 1)[1]
+    schema = empty_desk["DOCKET_SCHEMA"]
+    html = {"Accept": "text/html"}
+    with (
+        running_server(database_url, schema=schema, seed=False) as server,
+        httpx.Client(base_url=server.base_url, headers=html) as browser,
+    ):
+        assert browser.post(path).status_code == 303
+        assert "Welcome, Olga Ops" in browser.get("/").text
+    too_long = docket(empty_desk, "admin", "sign-in-link", "--email", "ops@example.org",
+                      "--minutes", "5000")  # fmt: skip
+    assert too_long.returncode == 2
