@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
 from api.answers import bad_query, ticket_as_of
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.schemas.audit import (
     Backlog,
     DamageOut,
@@ -28,12 +28,12 @@ from replay.store import StoredAt
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    404: {"description": "No such ticket, or none then"},
-    422: {"description": "Invalid parameter, a version not reached or an instant to come"},
-}
+PROBLEMS = responses(
+    {
+        404: "No such ticket, or none then",
+        422: "Invalid parameter, a version not reached or an instant to come",
+    }
+)
 
 
 def visible_stream(

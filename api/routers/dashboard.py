@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.answers import bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.problems import responses
 from api.schemas.dashboard import DashboardAnswer, DashboardQuery, TagsQuery
 from domain.custom_fields import Definitions
 from domain.messages import Msg
@@ -24,12 +25,9 @@ from projections.dashboard.queries import FIELD_GROUP
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 
-RESPONSES: dict[int | str, dict[str, Any]] = {
+RESPONSES = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"},
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    422: {"description": "Invalid filter"},
-    503: {"description": "The dashboard has not reached min_position yet; retry"},
+    **responses({422: "Invalid filter"}, waits_for="dashboard"),
 }
 
 Filters = Annotated[DashboardQuery, Query()]

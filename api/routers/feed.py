@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
+from api.problems import responses
 from api.schemas.common import Actor
 from api.schemas.feed import FeedEvent, FeedPageOut, FeedQuery
 from desk.access import may_read_notes
@@ -18,12 +19,7 @@ router = APIRouter(prefix="/v1/feed", tags=["feed"])
 @router.get(
     "",
     response_model=FeedPageOut,
-    responses={
-        401: {"description": "No or bad token"},
-        403: {"description": "Role not allowed"},
-        422: {"description": "Invalid parameter"},
-        503: {"description": "The feed has not reached min_position yet; retry"},
-    },
+    responses=responses({422: "Invalid parameter"}, waits_for="feed"),
 )
 def feed(
     query: Annotated[FeedQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.answers import read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
-from api.problems import Problem
+from api.problems import Problem, responses
 from api.schemas.mail import (
     InboundAnswer,
     OutboxPage,
@@ -23,12 +23,7 @@ from domain.messages import Msg
 
 router = APIRouter(tags=["email"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Role not allowed"},
-    422: {"description": "Invalid parameter"},
-    503: {"description": "The outbox has not reached min_position yet; retry"},
-}
+PROBLEMS = responses({422: "Invalid parameter"}, waits_for="outbox")
 
 
 @router.get("/v1/admin/outbox", response_model=OutboxPage, responses=PROBLEMS)
