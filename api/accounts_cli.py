@@ -61,13 +61,9 @@ def add_commands(commands: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from api.runtime import database_url
-    from desk.service import SupportDesk
-    from store.database import ensure_schema, eventsourcing_env
+    from api.runtime import operator_desk
 
-    url = database_url(settings)
-    ensure_schema(url, settings.schema_name)
-    desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
+    _, desk = operator_desk(settings, pool_size=2)
     stamp = Stamp("operator", "admin", "cli", datetime.now(UTC))
     try:
         answer = COMMANDS[args.accounts_command](desk, args, stamp)

@@ -47,16 +47,12 @@ def add_commands(commands: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     import psycopg
 
-    from api.runtime import database_url
-    from desk.service import SupportDesk
+    from api.runtime import operator_desk
     from domain.errors import DocketError, NothingChanged, UnknownAutomation
     from domain.stamp import Stamp
     from replay.automation_simulate import simulate
-    from store.database import ensure_schema, eventsourcing_env
 
-    url = database_url(settings)
-    ensure_schema(url, settings.schema_name)
-    desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=1))
+    url, desk = operator_desk(settings, pool_size=1)
     stamp = Stamp("docket-cli", "admin", "cli", datetime.now(UTC))
     command = args.automations_command
     try:

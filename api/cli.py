@@ -24,8 +24,6 @@ from replay.as_of import TicketAsOf
 def serve(settings: Settings, workers: int | None = None) -> None:
     """The API on ``settings.port``: ``workers`` processes (the setting's, else one per
     core), and one projection process beside them."""
-    import uvicorn
-
     from api.app import create_app
     from api.runtime import Runtime, database_url
 
@@ -40,21 +38,35 @@ def serve(settings: Settings, workers: int | None = None) -> None:
     worker = ProjectionProcess(settings) if apart else None
     print(f"Docket on http://{settings.host}:{settings.port} (database ready)", flush=True)
     try:
+        run_uvicorn(settings, worker, create_app(settings, runtime))
+    finally:
+        runtime.close()
+
+
+def run_uvicorn(
+    settings: Settings, worker: ProjectionProcess | None, app: Any, **options: Any
+) -> None:
+    """uvicorn on the settings' host and port, as both ``serve`` paths run it (uvloop and
+    httptools: plain h11 is far slower; no access log), with the projection child (if
+    any) alive for as long as it serves."""
+    import uvicorn
+
+    try:
         if worker is not None:
             worker.start()
         uvicorn.run(
-            create_app(settings, runtime),
+            app,
             host=settings.host,
             port=settings.port,
             loop="uvloop",
             http="httptools",
             log_level="warning",
             access_log=False,
+            **options,
         )
     finally:
         if worker is not None:
             worker.stop()
-        runtime.close()
 
 
 def serve_workers(settings: Settings, count: int) -> None:
@@ -66,8 +78,6 @@ def serve_workers(settings: Settings, count: int) -> None:
     started apart, as with one process."""
     import shutil
     import tempfile
-
-    import uvicorn
 
     from api.runtime import Runtime
 
@@ -89,22 +99,8 @@ def serve_workers(settings: Settings, count: int) -> None:
         flush=True,
     )
     try:
-        if worker is not None:
-            worker.start()
-        uvicorn.run(
-            "api.app:worker_app",
-            factory=True,
-            workers=count,
-            host=settings.host,
-            port=settings.port,
-            loop="uvloop",
-            http="httptools",
-            log_level="warning",
-            access_log=False,
-        )
+        run_uvicorn(settings, worker, "api.app:worker_app", factory=True, workers=count)
     finally:
-        if worker is not None:
-            worker.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -273,17 +269,13 @@ def articles(settings: Settings, args: argparse.Namespace) -> int:
     """``docket articles load [DIR]``: publish or revise help articles from Markdown files."""
     from datetime import UTC, datetime
 
-    from api.runtime import database_url
-    from desk.service import SupportDesk
+    from api.runtime import operator_desk
     from domain.stamp import Stamp
     from importers.help_articles import load_articles
-    from store.database import ensure_schema, eventsourcing_env
 
     if not args.folder.is_dir():
         sys.exit(f"docket articles load: {args.folder} is not a folder.")
-    url = database_url(settings)
-    ensure_schema(url, settings.schema_name)
-    desk = SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=2))
+    _, desk = operator_desk(settings, pool_size=2)
     try:
         stamp = Stamp("articles-loader", "system", "import", datetime.now(UTC))
         report = load_articles(desk, args.folder, stamp)

@@ -107,6 +107,14 @@ def database_url(settings: Settings) -> str:
     return start_embedded(settings.data_dir / "pgdata")
 
 
+def operator_desk(settings: Settings, *, pool_size: int) -> tuple[str, SupportDesk]:
+    """The database's URL, and the desk a ``docket`` command makes its changes through
+    (no ticket cache: it lives for one command), on a schema made ready."""
+    url = database_url(settings)
+    ensure_schema(url, settings.schema_name)
+    return url, SupportDesk(eventsourcing_env(url, settings.schema_name, pool_size=pool_size))
+
+
 @dataclass
 class Workers:
     """What keeps the views current: the projection runner, and beside it the SLA deadline
