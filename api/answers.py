@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.problems import Problem
 from api.runtime import Runtime
-from api.schemas.accounts import AddOnOut, MemberOut, SubscriptionOut
+from api.schemas.accounts import SubscriptionOut
 from api.schemas.audit import TicketDetailAsOf
 from api.schemas.common import PersonRef
 from api.schemas.lists import TicketPage, TicketQuery, TicketSummary
@@ -243,22 +243,11 @@ def seen_subscription(
 
 
 def subscription_out(found: dict[str, Any]) -> SubscriptionOut:
-    return SubscriptionOut(
-        account_id=found["account_id"],
-        name=found["name"],
-        plan=found["plan"],
-        seats=found["seats"],
-        seats_taken=len(found["members"]),
-        calendar=found["calendar"],
-        products=list(found["products"]),
-        renewal_on=found["renewal_on"],
-        premium={p: AddOnOut(**a) for p, a in found["premium"].items()},
-        account_team=found["account_team"],
-        members=[
-            MemberOut(id=m["member_id"], name=m["name"], email=m["email"], roles=m["roles"])
-            for m in found["members"]
-        ],
-        version=found["version"],
+    """The subscription view's row as its answer: its fields by their names, each member's
+    id as ``id``, and the seats the members take."""
+    members = [{**m, "id": m["member_id"]} for m in found["members"]]
+    return SubscriptionOut.model_validate(
+        {**found, "members": members, "seats_taken": len(members)}
     )
 
 

@@ -7,6 +7,7 @@ Three routers, one resource: ``/v1/articles``, an account's recommendations unde
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -290,12 +291,8 @@ def deflection(
     rate = figures.rate
     return DeflectionOut(
         position=position,
-        sessions=figures.sessions,
-        opened_article=figures.opened_article,
-        filed_anyway=figures.filed_anyway,
-        opened_then_filed=figures.opened_then_filed,
-        deflected=figures.deflected,
         deflection_rate=None if rate is None else round(rate, 4),
+        **dataclasses.asdict(figures),
     )
 
 

@@ -9,9 +9,7 @@ from fastapi import APIRouter, Path
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed, stamp_for
 from api.problems import responses
 from api.schemas.automations import (
-    RuleAction,
     RuleChange,
-    RuleConditions,
     RuleIn,
     RuleOut,
     RulesOut,
@@ -26,16 +24,8 @@ RuleId = Annotated[str, Path(max_length=63)]
 
 
 def rule_out(rule: Rule) -> RuleOut:
-    data = rule.as_data()
-    return RuleOut(
-        id=rule.id,
-        name=rule.name,
-        enabled=rule.enabled,
-        version=rule.version,
-        causation_id=rule.causation_id,
-        conditions=RuleConditions(**data["conditions"]),
-        actions=[RuleAction(**a) for a in data["actions"]],
-    )
+    """A rule as its data says it, with what its firings carry as causation."""
+    return RuleOut.model_validate({**rule.as_data(), "causation_id": rule.causation_id})
 
 
 @router.get("", response_model=RulesOut, responses=PROBLEMS)
