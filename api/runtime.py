@@ -156,22 +156,18 @@ class Workers:
         self.runner.start()
         self.start_beside()
 
+    def beside(self) -> list[DeadlineWatch | AutomationWatch | MailSender]:
+        """The watches and the sender this process runs, in the order they start."""
+        return [w for w in (self.deadlines, self.automations, self.sender) if w is not None]
+
     def start_beside(self) -> None:
-        """The watch and the sender only (``docket project`` runs the runner itself)."""
-        if self.deadlines is not None:
-            self.deadlines.start()
-        if self.automations is not None:
-            self.automations.start()
-        if self.sender is not None:
-            self.sender.start()
+        """The watches and the sender only (``docket project`` runs the runner itself)."""
+        for worker in self.beside():
+            worker.start()
 
     def stop(self) -> None:
-        if self.sender is not None:
-            self.sender.stop()
-        if self.automations is not None:
-            self.automations.stop()
-        if self.deadlines is not None:
-            self.deadlines.stop()
+        for worker in reversed(self.beside()):
+            worker.stop()
         self.runner.stop()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -12,6 +11,8 @@ from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.runtime import Runtime
 from api.schemas.health import Health, Me, ProjectionHealth, ReplicaHealth
 from desk.access import Principal
+from desk.automation_watch import AutomationWatch
+from desk.deadline_watch import DeadlineWatch
 from projections.tracking import ViewFailure
 
 router = APIRouter(tags=["operations"])
@@ -96,14 +97,9 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     watch = runtime.workers.deadlines
     rules = runtime.workers.automations
 
-    def gauge(name: str, about: str, samples: list[tuple[str, int]]) -> list[str]:
-        return [f"# HELP {name} {about}", f"# TYPE {name} gauge"] + [
-            f"{name}{labels} {value}" for labels, value in samples
-        ]
-
     lines = [
-        *gauge("docket_up", "Whether the database answers.", [("", int(runtime.database_ok()))]),
-        *gauge("docket_log_position", "Highest position in the event log.", [("", position)]),
+        *one("docket_up", "Whether the database answers.", int(runtime.database_ok())),
+        *one("docket_log_position", "Highest position in the event log.", position),
         *gauge(
             "docket_projection_position",
             "Log position each view has applied.",
@@ -114,30 +110,28 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
             "Events in the log a view has not applied yet.",
             [(f'{{view="{v}"}}', h.lag) for v, h in views.items()],
         ),
-        *gauge(
+        *one(
             "docket_sla_breaches_recorded",
             "Tickets this process's deadline watch put SLA breaches on record for.",
-            [("", watch.recorded if watch else 0)],
+            watch.recorded if watch else 0,
         ),
-        *gauge(
+        *one(
             "docket_sla_watch_failing",
             "Whether this process's deadline watch is retrying after an error.",
-            [("", int(watch is not None and watch.last_error is not None))],
+            failing(watch),
         ),
-        *gauge(
+        *one(
             "docket_automations_fired",
             "Automation firings this process's automation watch wrote.",
-            [("", rules.fired if rules else 0)],
+            rules.fired if rules else 0,
         ),
-        *gauge(
+        *one(
             "docket_automation_watch_failing",
             "Whether this process's automation watch is retrying after an error.",
-            [("", int(rules is not None and rules.last_error is not None))],
+            failing(rules),
         ),
-        *replica_gauges(runtime, position, gauge),
-        *gauge(
-            "docket_api_pid", "The API process that answered this scrape.", [("", os.getpid())]
-        ),
+        *replica_gauges(runtime, position),
+        *one("docket_api_pid", "The API process that answered this scrape.", os.getpid()),
         "# HELP docket_http_requests_total HTTP requests answered by every API process of "
         "this server, by route and status.",
         "# TYPE docket_http_requests_total counter",
@@ -156,23 +150,37 @@ def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
-def replica_gauges(
-    runtime: Runtime, position: int, gauge: Callable[[str, str, list[tuple[str, int]]], list[str]]
-) -> list[str]:
+def gauge(name: str, about: str, samples: list[tuple[str, int]]) -> list[str]:
+    return [f"# HELP {name} {about}", f"# TYPE {name} gauge"] + [
+        f"{name}{labels} {value}" for labels, value in samples
+    ]
+
+
+def one(name: str, about: str, value: int) -> list[str]:
+    """A gauge of one sample, without labels."""
+    return gauge(name, about, [("", value)])
+
+
+def failing(watch: DeadlineWatch | AutomationWatch | None) -> int:
+    """Whether a watch this process runs is retrying after an error."""
+    return int(watch is not None and watch.last_error is not None)
+
+
+def replica_gauges(runtime: Runtime, position: int) -> list[str]:
     """The standby's gauges, when reads are answered from one."""
     replica = replica_health(runtime, position)
     if replica is None:
         return []
     return [
-        *gauge(
+        *one(
             "docket_read_database_up",
             "Whether the standby reads are answered from answers.",
-            [("", int(replica.database == "ok"))],
+            int(replica.database == "ok"),
         ),
-        *gauge(
+        *one(
             "docket_read_database_lag_events",
             "Events in the primary's log the standby has not replayed yet.",
-            [("", replica.lag)],
+            replica.lag,
         ),
     ]
 
