@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import string
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -225,6 +226,19 @@ def domain_problem(error: errors.DocketError, language: str = ENGLISH) -> JSONRe
     return response
 
 
+def logged_problem(
+    what: str, status: int, code: str, detail: Msg, headers: dict[str, str] | None = None
+) -> Callable[[Request, Exception], JSONResponse]:
+    """A handler for errors that are no fault of the request: it logs ``what`` happened on
+    which request, and answers the one problem they all get."""
+
+    def handler(request: Request, error: Exception) -> JSONResponse:
+        log.warning("%s on %s %s: %s", what, request.method, request.url.path, error)
+        return problem(status, code, detail, headers, language=language_of(request))
+
+    return handler
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DocketError)
     def on_domain_error(request: Request, error: errors.DocketError) -> JSONResponse:
@@ -241,22 +255,20 @@ def install(app: FastAPI) -> None:
             **error.extra,
         )
 
-    @app.exception_handler(MapperDeserialisationError)
-    @app.exception_handler(OriginatorVersionError)
-    def on_damaged_record(request: Request, error: Exception) -> JSONResponse:
-        # stored events that do not read back (bytes edited, a version removed): the
-        # database was changed by someone other than Docket; say so, not "internal"
-        log.warning("damaged stored events on %s %s: %s", request.method, request.url.path, error)
-        return problem(
-            409,
-            "record-damaged",
-            Msg(
-                "The stored events of what this request reads do not read back: they were "
-                "changed by someone other than Docket. Nothing was written. An auditor sees "
-                "what was damaged with `docket replay verify` or GET /v1/audit/verify."
-            ),
-            language=language_of(request),
-        )
+    # stored events that do not read back (bytes edited, a version removed): the
+    # database was changed by someone other than Docket; say so, not "internal"
+    on_damaged_record = logged_problem(
+        "damaged stored events",
+        409,
+        "record-damaged",
+        Msg(
+            "The stored events of what this request reads do not read back: they were "
+            "changed by someone other than Docket. Nothing was written. An auditor sees "
+            "what was damaged with `docket replay verify` or GET /v1/audit/verify."
+        ),
+    )
+    app.add_exception_handler(MapperDeserialisationError, on_damaged_record)
+    app.add_exception_handler(OriginatorVersionError, on_damaged_record)
 
     @app.exception_handler(RequestValidationError)
     def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -291,24 +303,22 @@ def install(app: FastAPI) -> None:
             language=language_of(request),
         )
 
-    @app.exception_handler(PoolTimeout)
-    @app.exception_handler(psycopg.OperationalError)
-    @app.exception_handler(psycopg.errors.TransactionRollback)
-    def on_database_away(request: Request, error: Exception) -> JSONResponse:
-        # a database that does not answer (the primary, or the standby reads are answered
-        # from), or a query it cancelled to be retried (a standby replaying a change that
-        # conflicts with it): worth retrying in a moment, not an error of Docket's
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
-        return problem(
-            503,
-            "database-unavailable",
-            Msg(
-                "The database did not answer this request; retry in a moment (a write "
-                "retried with its Idempotency-Key is made once)."
-            ),
-            {"Retry-After": "1"},
-            language=language_of(request),
-        )
+    # a database that does not answer (the primary, or the standby reads are answered
+    # from), or a query it cancelled to be retried (a standby replaying a change that
+    # conflicts with it): worth retrying in a moment, not an error of Docket's
+    on_database_away = logged_problem(
+        "database unavailable",
+        503,
+        "database-unavailable",
+        Msg(
+            "The database did not answer this request; retry in a moment (a write "
+            "retried with its Idempotency-Key is made once)."
+        ),
+        {"Retry-After": "1"},
+    )
+    app.add_exception_handler(PoolTimeout, on_database_away)
+    app.add_exception_handler(psycopg.OperationalError, on_database_away)
+    app.add_exception_handler(psycopg.errors.TransactionRollback, on_database_away)
 
     @app.exception_handler(Exception)
     def on_crash(request: Request, error: Exception) -> JSONResponse:
