@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict, example
@@ -25,6 +27,20 @@ class SurveyRecordedOut(BaseModel):
     position: int = Field(description="Pass as min_position to read the ticket back.")
 
 
+ChosenLanguage = Annotated[
+    Language | None, Field(description="The language of your pages and emails: en or fr.")
+]
+"""A person's choice of language, as members and staff alike make it."""
+ChosenTimeZone = Annotated[
+    str | None,
+    Field(
+        max_length=TIME_ZONE_MAX_CHARS,
+        description="The IANA time zone your pages and emails show times in.",
+    ),
+]
+"""A person's choice of time zone, as members and staff alike make it."""
+
+
 class PreferencesIn(Strict):
     """A member's own choices: what Docket sends them, the language they read it in, the
     time zone they read times in. Give those that change."""
@@ -33,26 +49,13 @@ class PreferencesIn(Strict):
     surveys: bool | None = Field(
         default=None, description="Whether a closed ticket of yours asks you for a rating."
     )
-    language: Language | None = Field(
-        default=None, description="The language of your pages and emails: en or fr."
-    )
-    time_zone: str | None = Field(
-        default=None,
-        max_length=TIME_ZONE_MAX_CHARS,
-        description="The IANA time zone your pages and emails show times in.",
-        examples=["Europe/Paris"],
-    )
+    language: ChosenLanguage = None
+    time_zone: ChosenTimeZone = Field(default=None, examples=["Europe/Paris"])
 
 
 class StaffPreferencesIn(Strict):
     """A staff member's own language and time zone. Give those that change."""
 
     model_config = example(language="fr", time_zone="Europe/Paris")
-    language: Language | None = Field(
-        default=None, description="The language of your pages and emails: en or fr."
-    )
-    time_zone: str | None = Field(
-        default=None,
-        max_length=TIME_ZONE_MAX_CHARS,
-        description="The IANA time zone your pages and emails show times in.",
-    )
+    language: ChosenLanguage = None
+    time_zone: ChosenTimeZone = None
