@@ -40,7 +40,7 @@ from api.answers import paging, read_problems, ticket_page
 from api.deps import RuntimeDep
 from api.inbox_filters import inbox_filter, query_of
 from api.pages.templating import page
-from api.pages.visitors import IDLE, SignedIn, Visitor, may, permitted, stamp_of
+from api.pages.visitors import IDLE, SignedIn, Visitor, may, page_reply, permitted, stamp_of
 from api.problems import STATUS_OF, Problem, invalid_input
 from api.routers.views import counted_views
 from api.runtime import Runtime
@@ -48,8 +48,7 @@ from api.schemas.lists import TicketPage
 from api.schemas.ticket_detail import TicketDetail
 from api.ticket_reads import visible_detail
 from api.writes import visible_ticket
-from desk.access import author_role
-from desk.answers import AttachmentRef, Receipt
+from desk.answers import Receipt
 from desk.service import SupportDesk
 from domain import errors
 from domain.messages import Msg, Text
@@ -447,25 +446,6 @@ def work(
 VersionField = Annotated[str, Form()]
 
 
-def uploaded(runtime: Runtime, visitor: Visitor, files: list[UploadFile]) -> list[AttachmentRef]:
-    """The files a form carries, kept as the visitor's uploads (``POST /v1/attachments``'s
-    rules); a file input left empty sends a part with no name, which is no file."""
-    kept = []
-    for part in files:
-        if not part.filename:
-            continue
-        content = part.file.read(runtime.uploads.max_bytes + 1)
-        kept.append(
-            runtime.uploads.upload(
-                data=content,
-                filename=part.filename,
-                content_type=part.content_type or "",
-                uploaded_by=visitor.signed_in.id,
-            )
-        )
-    return kept
-
-
 @router.post("/console/tickets/{number}/reply")
 def reply(
     request: Request,
@@ -476,19 +456,8 @@ def reply(
     body: Annotated[str, Form()] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    who = visitor.signed_in
-
     def change(owner: Any) -> Receipt:
-        role = author_role(who, owner)
-        return runtime.desk.add_message(
-            owner.ticket_id,
-            author_id=who.id,
-            author_role=role,
-            body=body,
-            attachments=uploaded(runtime, visitor, files or []),
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
-        )
+        return page_reply(runtime, visitor, owner, body, files, version_of(version))
 
     return work(request, runtime, visitor, number, "add_message", "reply", {"body": body}, change)
 

@@ -29,14 +29,14 @@ from pydantic import ValidationError
 
 from api.deps import RuntimeDep
 from api.pages.templating import page
-from api.pages.visitors import SignedIn, Visitor, permitted, stamp_of
+from api.pages.visitors import SignedIn, Visitor, page_reply, permitted, stamp_of, uploaded
 from api.problems import Problem, refusal_status
 from api.routers.attachments import download_answer
 from api.runtime import Runtime
 from api.schemas.lists import TicketQuery
 from api.ticket_reads import ticket_list, visible_detail
 from api.writes import visible_ticket
-from desk.access import author_role, may_rate
+from desk.access import may_rate
 from desk.answers import AttachmentRef
 from domain.account import FILING_PLANS, check_plan_includes_support
 from domain.custom_fields import FieldDefinition
@@ -365,27 +365,6 @@ def number_of(text: str) -> int | float | str:
         return text
 
 
-def uploaded(
-    runtime: Runtime, person_id: str, files: list[UploadFile] | None
-) -> list[AttachmentRef]:
-    """The files sent with a form, each checked and kept as an upload (``POST
-    /v1/attachments``'s call); a file input left empty sends none."""
-    refs = []
-    for file in files or []:
-        if not file.filename:
-            continue
-        uploads = runtime.uploads
-        refs.append(
-            uploads.upload(
-                data=file.file.read(uploads.max_bytes + 1),
-                filename=file.filename,
-                content_type=file.content_type or "",
-                uploaded_by=person_id,
-            )
-        )
-    return refs
-
-
 def session_of(text: str) -> UUID | None:
     try:
         return UUID(text) if text else None
@@ -599,15 +578,7 @@ def reply(
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     def write(who: Any, owner: Any) -> Any:
-        role = author_role(who, owner)
-        return runtime.desk.add_message(
-            owner.ticket_id,
-            author_id=who.id,
-            author_role=role,
-            body=body,
-            attachments=uploaded(runtime, who.id, files),
-            stamp=stamp_of(visitor, role if role in ("collaborator", "cc") else None),
-        )
+        return page_reply(runtime, visitor, owner, body, files)
 
     return ticket_write(
         request, runtime, visitor, number, "add_message", "replied", write,

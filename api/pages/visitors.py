@@ -30,12 +30,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep, allowed
-from desk.access import Principal, may_call
+from api.runtime import Runtime
+from desk.access import Principal, author_role, may_call
+from desk.answers import AttachmentRef, Receipt
 from domain.stamp import Stamp
+from domain.ticket import TicketOwner
 from languages import known, negotiate
 from projections import directory
 from projections.kit import Tables
@@ -175,6 +178,49 @@ def stamp_of(visitor: Visitor, kind: str | None = None) -> Stamp:
         via="web",
         at=datetime.now(UTC),
         correlation_id=uuid.uuid4().hex,
+    )
+
+
+def uploaded(
+    runtime: Runtime, person_id: str, files: list[UploadFile] | None
+) -> list[AttachmentRef]:
+    """The files a form carries, each checked and kept as the person's upload (``POST
+    /v1/attachments``'s rules); a file input left empty sends a part with no name, which is
+    no file."""
+    uploads = runtime.uploads
+    return [
+        uploads.upload(
+            data=part.file.read(uploads.max_bytes + 1),
+            filename=part.filename,
+            content_type=part.content_type or "",
+            uploaded_by=person_id,
+        )
+        for part in files or []
+        if part.filename
+    ]
+
+
+def page_reply(
+    runtime: Runtime,
+    visitor: Visitor,
+    owner: TicketOwner,
+    body: str,
+    files: list[UploadFile] | None,
+    expected_version: int | None = None,
+) -> Receipt:
+    """A public reply from the portal or the console, as ``POST /v1/tickets/{t}/messages``
+    makes it: shown as the writer's role on the ticket (requester, collaborator, CC or
+    agent), with the files of the form."""
+    who = visitor.signed_in
+    role = author_role(who, owner)
+    return runtime.desk.add_message(
+        owner.ticket_id,
+        author_id=who.id,
+        author_role=role,
+        body=body,
+        attachments=uploaded(runtime, who.id, files),
+        stamp=stamp_of(visitor, role if role in ("collaborator", "cc") else None),
+        expected_version=expected_version,
     )
 
 
