@@ -174,7 +174,7 @@ def dashboard_page(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> 
     context: dict[str, Any] = {
         "given": given,
         "wrong": wrong,
-        "accounts": accounts(runtime),
+        "account_names": {a["account_id"]: a["name"] for a in accounts(runtime)},
         "channels": CHANNELS,
         "time_groups": TIME_GROUPS,
         "query_string": request.url.query,
