@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -38,6 +38,9 @@ from domain.messages import Msg
 from domain.stamp import Stamp
 from domain.ticket import TicketOwner
 from store.idempotency import KeyInFlight, KeyReused, StoredAnswer, canonical_request
+
+Decided = TypeVar("Decided")
+"""What one of the desk's use cases answers (a receipt of some kind)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,26 @@ class Write:
             ),
         )
 
+    def versioned_change(
+        self,
+        body: object,
+        answer: Callable[[Decided], StoredAnswer],
+        use_case: Callable[..., Decided],
+        ref: object,
+        /,
+        **fields: object,
+    ) -> JSONResponse:
+        """Run one of the desk's changes of a thing with a version (a macro, a saved view, a
+        staff member, a contact request) with this write's stamp and ``If-Match`` version,
+        once per idempotency key (``body``: the request, as compared on a retry), answered
+        as ``answer`` says."""
+        return self.answer(
+            body,
+            lambda: answer(
+                use_case(ref, stamp=self.stamp(), expected_version=self.expected, **fields)
+            ),
+        )
+
     def account_change(
         self,
         account_id: UUID,
@@ -120,17 +143,73 @@ class Write:
         key_in: str = "causation_id",
     ) -> JSONResponse:
         """Decide once per idempotency key (``body``: the request, as compared on a retry;
-        ``key_in``: the stamp's field that carries the key on the events written)."""
-        return run_write(
-            self.runtime,
-            self.who,
-            self.request,
-            self.key,
-            body,
-            decide,
-            recover,
-            recover_written,
-            key_in,
+        ``key_in``: the stamp's field that carries the key on the events written); domain
+        refusals are answers too.
+
+        A write whose process died after it committed is answered from what it wrote: by
+        ``recover`` from the one ticket it wrote to, or by ``recover_written`` from every
+        ticket it wrote to (a merge writes two)."""
+        key = self.key
+
+        def ticket_recovered(w: dict[str, Any]) -> StoredAnswer:
+            receipt = Receipt(
+                w["stream_id"], w["ticket_number"] or "", w["version"], w["position"]
+            )
+            return receipt_answer(receipt, 201 if w["opened"] else 200)
+
+        recover = recover or ticket_recovered
+
+        def decided() -> StoredAnswer:
+            try:
+                return decide()
+            except DocketError as error:
+                return stored_refusal(error, language_of(self.request))
+
+        def recovered() -> StoredAnswer | None:
+            """The answer of a write that committed before its process died, if it did."""
+            assert key is not None
+            with read_problems():
+                written = self.runtime.primary_reads.written_for(self.who.id, key, column=key_in)
+            if recover_written is not None:
+                return recover_written(written)
+            if len(written) != 1:
+                return None
+            return recover(written[0])
+
+        if key is None:
+            answer = decided()
+        else:
+            try:
+                answer = self.runtime.idempotency.run(
+                    self.who.id,
+                    key,
+                    canonical_request(self.request.method, self.request.url.path, body),
+                    decided,
+                    recovered,
+                )
+            except KeyReused:
+                raise Problem(
+                    422,
+                    "idempotency-key-reused",
+                    Msg(
+                        "This Idempotency-Key was first used with a different request; "
+                        "use a new key."
+                    ),
+                ) from None
+            except KeyInFlight:
+                raise Problem(
+                    409,
+                    "idempotency-key-in-flight",
+                    Msg(
+                        "The first request with this Idempotency-Key is still running; "
+                        "retry shortly."
+                    ),
+                    {"Retry-After": "1"},
+                ) from None
+        headers = dict(answer.headers)
+        media_type = headers.pop("Content-Type", "application/json")
+        return JSONResponse(
+            answer.body, status_code=answer.status, headers=headers, media_type=media_type
         )
 
     def run_account(
@@ -176,17 +255,20 @@ TicketWrite = Annotated[Write, Depends(get_write)]
 AccountWrite = Annotated[Write, Depends(get_write)]
 
 
+def written(status: int, body: dict[str, Any], version: int, location: str) -> StoredAnswer:
+    """A write's answer: its body, the version it made as the ETag (the If-Match of the next
+    change) and where to read what it wrote."""
+    return StoredAnswer(status, body, {"ETag": f'"{version}"', "Location": location})
+
+
 def receipt_answer(receipt: Receipt, status: int = 200) -> StoredAnswer:
-    return StoredAnswer(
-        status,
-        {
-            "id": str(receipt.ticket_id),
-            "number": receipt.number,
-            "version": receipt.version,
-            "position": receipt.position,
-        },
-        {"ETag": f'"{receipt.version}"', "Location": f"/v1/tickets/{receipt.number}"},
-    )
+    body = {
+        "id": str(receipt.ticket_id),
+        "number": receipt.number,
+        "version": receipt.version,
+        "position": receipt.position,
+    }
+    return written(status, body, receipt.version, f"/v1/tickets/{receipt.number}")
 
 
 Recovery = Callable[[list[dict[str, Any]]], StoredAnswer | None]
@@ -221,98 +303,26 @@ def merge_answer(merge: MergeReceipt) -> StoredAnswer:
 
 
 def account_answer(receipt: AccountReceipt, status: int = 200) -> StoredAnswer:
-    return StoredAnswer(
-        status,
-        {
-            "id": str(receipt.account_id),
-            "version": receipt.version,
-            "position": receipt.position,
-            **({"member_id": receipt.member_id} if receipt.member_id else {}),
-        },
-        {"ETag": f'"{receipt.version}"', "Location": f"/v1/accounts/{receipt.account_id}"},
-    )
+    body = {
+        "id": str(receipt.account_id),
+        "version": receipt.version,
+        "position": receipt.position,
+        **({"member_id": receipt.member_id} if receipt.member_id else {}),
+    }
+    return written(status, body, receipt.version, f"/v1/accounts/{receipt.account_id}")
 
 
-def run_write(
-    runtime: Runtime,
-    principal: Principal,
-    request: Request,
-    key: str | None,
-    payload: object,
-    write: Callable[[], StoredAnswer],
-    recover: Callable[[dict[str, Any]], StoredAnswer] | None = None,
-    recover_written: Recovery | None = None,
-    key_in: str = "causation_id",
-) -> JSONResponse:
-    """Run ``write`` once per idempotency key; domain refusals are answers too.
-
-    A write whose process died after it committed is answered from what it wrote: by
-    ``recover`` from the one ticket it wrote to, or by ``recover_written`` from every
-    ticket it wrote to (a merge writes two)."""
-
-    def ticket_recovered(w: dict[str, Any]) -> StoredAnswer:
-        receipt = Receipt(w["stream_id"], w["ticket_number"] or "", w["version"], w["position"])
-        return receipt_answer(receipt, 201 if w["opened"] else 200)
-
-    recover = recover or ticket_recovered
-
-    def decided() -> StoredAnswer:
-        try:
-            return write()
-        except DocketError as error:
-            response = domain_problem(error, language_of(request))
-            headers = {
-                "Content-Type": PROBLEM_TYPE,
-                "Content-Language": response.headers["content-language"],
-            }
-            if "retry-after" in response.headers:
-                headers["Retry-After"] = response.headers["retry-after"]
-            return StoredAnswer(response.status_code, json.loads(bytes(response.body)), headers)
-
-    def recovered() -> StoredAnswer | None:
-        """The answer of a write that committed before its process died, if it did."""
-        assert key is not None
-        with read_problems():
-            written = runtime.primary_reads.written_for(principal.id, key, column=key_in)
-        if recover_written is not None:
-            return recover_written(written)
-        if len(written) != 1:
-            return None
-        return recover(written[0])
-
-    if key is None:
-        answer = decided()
-    else:
-        try:
-            answer = runtime.idempotency.run(
-                principal.id,
-                key,
-                canonical_request(request.method, request.url.path, payload),
-                decided,
-                recovered,
-            )
-        except KeyReused:
-            raise Problem(
-                422,
-                "idempotency-key-reused",
-                Msg(
-                    "This Idempotency-Key was first used with a different request; use a new key."
-                ),
-            ) from None
-        except KeyInFlight:
-            raise Problem(
-                409,
-                "idempotency-key-in-flight",
-                Msg(
-                    "The first request with this Idempotency-Key is still running; retry shortly."
-                ),
-                {"Retry-After": "1"},
-            ) from None
-    headers = dict(answer.headers)
-    media_type = headers.pop("Content-Type", "application/json")
-    return JSONResponse(
-        answer.body, status_code=answer.status, headers=headers, media_type=media_type
-    )
+def stored_refusal(error: DocketError, language: str) -> StoredAnswer:
+    """A domain refusal as a write's answer, kept like any other: a retry with the same key
+    is refused alike, in the language it was first said in."""
+    response = domain_problem(error, language)
+    headers = {
+        "Content-Type": PROBLEM_TYPE,
+        "Content-Language": response.headers["content-language"],
+    }
+    if "retry-after" in response.headers:
+        headers["Retry-After"] = response.headers["retry-after"]
+    return StoredAnswer(response.status_code, json.loads(bytes(response.body)), headers)
 
 
 def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOwner:

@@ -16,7 +16,7 @@ from api.schemas.ticket_fields import (
     TicketFieldList,
     TicketFieldOut,
 )
-from api.writes import TicketWrite
+from api.writes import TicketWrite, written
 from desk.access import CUSTOMER_ROLES
 from desk.ticket_fields import FieldReceipt
 from domain.custom_fields import FieldDefinition
@@ -46,9 +46,8 @@ def field_out(
 
 def field_answer(found: FieldReceipt, status: int = 200) -> StoredAnswer:
     body = field_out(found.definition, found.revision, found.position)
-    key = found.definition.key
-    headers = {"ETag": f'"{found.revision}"', "Location": f"/v1/ticket-fields/{key}"}
-    return StoredAnswer(status, body.model_dump(mode="json"), headers)
+    location = f"/v1/ticket-fields/{found.definition.key}"
+    return written(status, body.model_dump(mode="json"), found.revision, location)
 
 
 @router.get("", response_model=TicketFieldList, responses=PROBLEMS)
