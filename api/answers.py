@@ -6,9 +6,12 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fastapi import Depends
+
+from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.runtime import Runtime
 from api.schemas.accounts import SubscriptionOut
@@ -36,7 +39,7 @@ from domain.messages import Msg, Text, message_of
 from domain.sla import SlaState, state_from_data
 from domain.tags import normalised_tags
 from projections.lists.filters import STAFF_SORTS, BadCursor, ListFilter
-from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog
+from projections.reads import NamedPage, NotCaughtUp, Paging, PositionNotInLog, Reads
 from projections.sla import readings
 from replay.as_of import TicketAsOf
 
@@ -200,6 +203,30 @@ def read_problems() -> Iterator[None]:
         raise Problem(400, "bad-cursor", message_of(error)) from None
     except PositionNotInLog as error:
         raise bad_query(error.field, message_of(error)) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Reader:
+    """What a read route takes (as :data:`ViewRead`): the caller, and the views through
+    :meth:`views`, which first asks whether the caller's role reaches the route."""
+
+    who: Principal
+    runtime: Runtime
+
+    @contextmanager
+    def views(self, endpoint: str) -> Iterator[Reads]:
+        """The views, if the caller's role reaches ``endpoint``; what they refuse (a view
+        behind the asked position, a cursor from elsewhere) is answered as a problem."""
+        allowed(self.who, endpoint)
+        with read_problems():
+            yield self.runtime.reads
+
+
+async def get_reader(who: CurrentPrincipal, runtime: RuntimeDep) -> Reader:
+    return Reader(who, runtime)
+
+
+ViewRead = Annotated[Reader, Depends(get_reader)]
 
 
 def account_tickets(

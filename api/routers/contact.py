@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.answers import read_problems
+from api.answers import ViewRead, read_problems
 from api.deps import CorrelationId, CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem
 from api.routers.tickets import PROBLEMS, READ_PROBLEMS
@@ -82,13 +82,10 @@ def contact(form: ContactIn, request: Request, runtime: RuntimeDep, stamp: FormS
 
 
 @router.get("/v1/contact-requests", response_model=ContactPage, responses=READ_PROBLEMS)
-def contact_queue(
-    query: Annotated[ContactQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> ContactPage:
+def contact_queue(query: Annotated[ContactQuery, Query()], read: ViewRead) -> ContactPage:
     """The contact queue, the longest waiting first; ``state`` picks answered or ticket too."""
-    allowed(who, "contact_requests")
-    with read_problems():
-        rows = runtime.reads.contact_queue(
+    with read.views("contact_requests") as views:
+        rows = views.contact_queue(
             states=list(query.state),
             after=query.after,
             limit=query.limit,
@@ -146,17 +143,13 @@ def contact_detail(runtime: Runtime, request_ref: str, min_position: int | None)
 def answer_contact(request_ref: str, answer: ContactAnswerIn, write: TicketWrite) -> JSONResponse:
     """Answer by email, to the address the request came from (If-Match: its version)."""
     allowed(write.who, "answer_contact")
-    return write.answer(
+    return write.versioned_change(
         answer.model_dump(),
-        lambda: contact_receipt(
-            write.desk.answer_contact(
-                request_ref,
-                author_id=write.who.id,
-                body=answer.body,
-                stamp=write.stamp(),
-                expected_version=write.expected,
-            )
-        ),
+        contact_receipt,
+        write.desk.answer_contact,
+        request_ref,
+        author_id=write.who.id,
+        body=answer.body,
     )
 
 

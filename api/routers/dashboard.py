@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.answers import bad_query, read_problems
+from api.answers import ViewRead, bad_query, read_problems
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import responses
 from api.schemas.dashboard import DashboardAnswer, DashboardQuery, TagsQuery
@@ -211,17 +211,9 @@ def satisfaction(
 
 
 @router.get("/tags", response_model=DashboardAnswer, responses=RESPONSES)
-def tags(
-    query: Annotated[TagsQuery, Query()],
-    who: CurrentPrincipal,
-    runtime: RuntimeDep,
-    request: Request,
-) -> Response:
+def tags(query: Annotated[TagsQuery, Query()], read: ViewRead, request: Request) -> Response:
     """Tickets per tag now, in all and by status (open, pending, closed); most used first.
     Tags are staff-only: this dashboard is for staff and analysts."""
-    allowed(who, "tags_dashboard")
-    with read_problems():
-        rows, position = runtime.reads.tags_dashboard(
-            limit=query.limit, min_position=query.min_position
-        )
+    with read.views("tags_dashboard") as views:
+        rows, position = views.tags_dashboard(limit=query.limit, min_position=query.min_position)
     return rows_answer(request, "tags", rows, position)

@@ -15,8 +15,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from api.answers import read_problems
-from api.deps import CurrentPrincipal, RuntimeDep, allowed, stamp_for
+from api.answers import ViewRead
+from api.deps import allowed, stamp_for
 from api.problems import Problem, responses
 from api.schemas.macros import (
     FieldChangeOut,
@@ -30,7 +30,7 @@ from api.schemas.macros import (
     MacroTextOut,
 )
 from api.schemas.tickets import ReceiptOut
-from api.writes import TicketWrite, receipt_answer
+from api.writes import TicketWrite, receipt_answer, written
 from desk.answers import MacroReceipt, Receipt
 from domain.macro import MacroActions
 from domain.messages import Msg
@@ -55,8 +55,7 @@ READ_PROBLEMS = responses({404: "No such macro that the caller may use"}, waits_
 
 def macro_answer(found: MacroReceipt, status: int = 200) -> StoredAnswer:
     body = MacroReceiptOut(id=str(found.macro_id), version=found.version, position=found.position)
-    headers = {"ETag": f'"{found.version}"', "Location": f"/v1/macros/{found.macro_id}"}
-    return StoredAnswer(status, body.model_dump(), headers)
+    return written(status, body.model_dump(), found.version, f"/v1/macros/{found.macro_id}")
 
 
 def macro_out(row: dict[str, Any]) -> MacroOut:
@@ -91,13 +90,10 @@ def texts(given: dict[Any, str] | None) -> dict[str, str] | None:
 
 
 @router.get("/v1/macros", response_model=MacroList, responses=READ_PROBLEMS)
-def list_macros(
-    query: Annotated[MacroQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> MacroList:
+def list_macros(query: Annotated[MacroQuery, Query()], read: ViewRead) -> MacroList:
     """Your personal macros, then the shared ones, each by title."""
-    allowed(who, "list_macros")
-    with read_problems():
-        rows = runtime.reads.macros(who.id, min_position=query.min_position)
+    with read.views("list_macros") as views:
+        rows = views.macros(read.who.id, min_position=query.min_position)
     position = max((r["position"] for r in rows), default=0)
     return MacroList(macros=[macro_out(r) for r in rows], position=position)
 
@@ -127,20 +123,16 @@ def create_macro(body: MacroIn, write: TicketWrite) -> JSONResponse:
 
 @router.get("/v1/macros/{macro}", response_model=MacroOut, responses=READ_PROBLEMS)
 def macro_detail(
-    macro: MacroPath,
-    query: Annotated[MacroQuery, Query()],
-    who: CurrentPrincipal,
-    runtime: RuntimeDep,
+    macro: MacroPath, query: Annotated[MacroQuery, Query()], read: ViewRead
 ) -> MacroOut:
     """One macro you may use (yours, or shared)."""
-    allowed(who, "list_macros")
     unseen = Problem(404, "unknown-macro", Msg("No macro {macro} that you can use.", macro=macro))
-    try:
-        macro_id = UUID(macro)
-    except ValueError:
-        raise unseen from None
-    with read_problems():
-        row = runtime.reads.macro(macro_id, who.id, min_position=query.min_position)
+    with read.views("list_macros") as views:
+        try:
+            macro_id = UUID(macro)
+        except ValueError:
+            raise unseen from None
+        row = views.macro(macro_id, read.who.id, min_position=query.min_position)
     if row is None:
         raise unseen
     return macro_out(row)
@@ -153,17 +145,13 @@ def change_macro(macro: MacroPath, change: MacroChange, write: TicketWrite) -> J
     allowed(write.who, "keep_macros")
     given = change.model_dump(mode="json", include=change.model_fields_set)
     title = given.pop("title", None)
-    return write.answer(
+    return write.versioned_change(
         change.model_dump(mode="json", exclude_unset=True),
-        lambda: macro_answer(
-            write.desk.change_macro(
-                macro,
-                title=title,
-                changes=given,
-                stamp=write.stamp(),
-                expected_version=write.expected,
-            )
-        ),
+        macro_answer,
+        write.desk.change_macro,
+        macro,
+        title=title,
+        changes=given,
     )
 
 
@@ -171,12 +159,7 @@ def change_macro(macro: MacroPath, change: MacroChange, write: TicketWrite) -> J
 def archive_macro(macro: MacroPath, write: TicketWrite) -> JSONResponse:
     """Delete (archive) a macro: no longer listed nor applied; its history stays."""
     allowed(write.who, "keep_macros")
-    return write.answer(
-        {},
-        lambda: macro_answer(
-            write.desk.archive_macro(macro, stamp=write.stamp(), expected_version=write.expected)
-        ),
-    )
+    return write.versioned_change({}, macro_answer, write.desk.archive_macro, macro)
 
 
 @router.post(

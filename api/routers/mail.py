@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -113,14 +114,7 @@ async def inbound_email(
     taken = await run_in_threadpool(runtime.intake.take, raw)
     if taken.action == "filed" and not taken.duplicate:
         response.status_code = 201
-    return InboundAnswer(
-        action=taken.action,
-        id=taken.ticket_id,
-        number=taken.number,
-        version=taken.version,
-        position=taken.position,
-        duplicate=taken.duplicate,
-    )
+    return InboundAnswer.model_validate({**dataclasses.asdict(taken), "id": taken.ticket_id})
 
 
 async def bounded_body(request: Request, limit: int) -> tuple[bytes, int]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from api.answers import list_filter, paging, read_problems, ticket_page
+from api.answers import ViewRead, list_filter, paging, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.problems import Problem, responses
 from api.routers.tickets import READ_PROBLEMS
@@ -29,7 +29,7 @@ from api.schemas.staff import (
     StaffReceiptOut,
 )
 from api.schemas.surveys import StaffPreferencesIn
-from api.writes import TicketWrite
+from api.writes import TicketWrite, written
 from desk.answers import GroupReceipt, StaffReceipt
 from domain.messages import Msg
 from domain.vocabulary import NAME_MAX_CHARS
@@ -52,20 +52,14 @@ LIST_PROBLEMS = responses({404: "No such staff member", 422: "Invalid filter"}, 
 
 def staff_answer(found: StaffReceipt, status: int = 200) -> StoredAnswer:
     body = StaffReceiptOut(id=str(found.staff_id), version=found.version, position=found.position)
-    headers = {"ETag": f'"{found.version}"', "Location": f"/v1/staff/{found.staff_id}"}
-    return StoredAnswer(status, body.model_dump(), headers)
+    return written(status, body.model_dump(), found.version, f"/v1/staff/{found.staff_id}")
 
 
 def staff_change(
     write: TicketWrite, change: Callable[..., StaffReceipt], staff: str, **fields: str
 ) -> JSONResponse:
     """A change to one staff member, at the version If-Match names."""
-    return write.answer(
-        {},
-        lambda: staff_answer(
-            change(staff, stamp=write.stamp(), expected_version=write.expected, **fields)
-        ),
-    )
+    return write.versioned_change({}, staff_answer, change, staff, **fields)
 
 
 def group_answer(found: GroupReceipt) -> StoredAnswer:
@@ -106,13 +100,10 @@ def register_staff(staff: StaffIn, write: TicketWrite) -> JSONResponse:
 
 
 @router.get("/v1/staff", response_model=StaffList, responses=LIST_PROBLEMS)
-def list_staff(
-    query: Annotated[StaffQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> StaffList:
+def list_staff(query: Annotated[StaffQuery, Query()], read: ViewRead) -> StaffList:
     """Staff by name: role, active or deactivated, their support groups and version."""
-    allowed(who, "list_staff")
-    with read_problems():
-        rows = runtime.reads.staff(
+    with read.views("list_staff") as views:
+        rows = views.staff(
             min_position=query.min_position,
             role=query.role,
             active=query.active,
@@ -136,16 +127,12 @@ def change_own_preferences(change: StaffPreferencesIn, write: TicketWrite) -> JS
     """Your own language and time zone, as a staff member (any staff role): your pages and
     emails are in them. Give those that change."""
     allowed(write.who, "staff_preferences")
-    return write.answer(
+    return write.versioned_change(
         change.model_dump(),
-        lambda: staff_answer(
-            write.desk.set_staff_preferences(
-                write.who.id,
-                stamp=write.stamp(),
-                expected_version=write.expected,
-                **change.model_dump(),
-            )
-        ),
+        staff_answer,
+        write.desk.set_staff_preferences,
+        write.who.id,
+        **change.model_dump(),
     )
 
 
@@ -200,13 +187,10 @@ def create_group(group: GroupIn, write: TicketWrite) -> JSONResponse:
 
 
 @router.get("/v1/groups", response_model=GroupList, responses=LIST_PROBLEMS)
-def list_groups(
-    query: Annotated[RosterQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> GroupList:
+def list_groups(query: Annotated[RosterQuery, Query()], read: ViewRead) -> GroupList:
     """Support groups by name, with their agents (deactivated ones marked)."""
-    allowed(who, "list_groups")
-    with read_problems():
-        rows = runtime.reads.groups(min_position=query.min_position)
+    with read.views("list_groups") as views:
+        rows = views.groups(min_position=query.min_position)
     return GroupList.model_validate({"groups": rows})
 
 

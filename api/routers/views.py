@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.answers import read_problems, ticket_page
+from api.answers import ViewRead, read_problems, ticket_page
 from api.deps import CurrentPrincipal, RuntimeDep, allowed
 from api.inbox_filters import saved_selection
 from api.problems import Problem, language_of, responses
@@ -27,7 +27,7 @@ from api.schemas.views import (
     ViewReceiptOut,
     as_parameters,
 )
-from api.writes import TicketWrite
+from api.writes import TicketWrite, written
 from desk.access import Principal, may_call
 from desk.answers import SavedViewReceipt
 from domain.messages import Msg
@@ -102,8 +102,7 @@ def visible_view(
 
 def view_answer(found: SavedViewReceipt, status: int = 200) -> StoredAnswer:
     body = ViewReceiptOut(id=str(found.view_id), version=found.version, position=found.position)
-    headers = {"ETag": f'"{found.version}"', "Location": f"/v1/views/{found.view_id}"}
-    return StoredAnswer(status, body.model_dump(), headers)
+    return written(status, body.model_dump(), found.version, f"/v1/views/{found.view_id}")
 
 
 @router.post("/v1/views", status_code=201, response_model=ViewReceiptOut, responses=WRITE_PROBLEMS)
@@ -130,13 +129,10 @@ def save_view(view: ViewIn, write: TicketWrite) -> JSONResponse:
 
 
 @router.get("/v1/views", response_model=ViewList, responses=READ_PROBLEMS)
-def list_views(
-    query: Annotated[ViewQuery, Query()], who: CurrentPrincipal, runtime: RuntimeDep
-) -> ViewList:
+def list_views(query: Annotated[ViewQuery, Query()], read: ViewRead) -> ViewList:
     """Your own views by name, then the views shared with all staff by name."""
-    allowed(who, "saved_views")
-    with read_problems():
-        rows = runtime.reads.saved_views(who.id, min_position=query.min_position)
+    with read.views("saved_views") as views:
+        rows = views.saved_views(read.who.id, min_position=query.min_position)
     return ViewList(views=[view_out(r) for r in rows])
 
 
@@ -157,18 +153,14 @@ def change_view(view: str, change: ViewChange, write: TicketWrite) -> JSONRespon
     filters = None if change.filters is None else as_parameters(change.filters)
     if filters is not None:
         saved_selection(filters, write.who, write.runtime.desk.ticket_fields)
-    return write.answer(
+    return write.versioned_change(
         {"view": view, **change.model_dump()},
-        lambda: view_answer(
-            write.desk.change_view(
-                view,
-                name=change.name,
-                filters=filters,
-                may_share=may_call(write.who, "share_view"),
-                stamp=write.stamp(),
-                expected_version=write.expected,
-            )
-        ),
+        view_answer,
+        write.desk.change_view,
+        view,
+        name=change.name,
+        filters=filters,
+        may_share=may_call(write.who, "share_view"),
     )
 
 
@@ -176,16 +168,12 @@ def change_view(view: str, change: ViewChange, write: TicketWrite) -> JSONRespon
 def remove_view(view: str, write: TicketWrite) -> JSONResponse:
     """Delete a view (If-Match: its version); a shared view is deleted by admins only."""
     allowed(write.who, "saved_views")
-    return write.answer(
+    return write.versioned_change(
         {"view": view},
-        lambda: view_answer(
-            write.desk.remove_view(
-                view,
-                may_share=may_call(write.who, "share_view"),
-                stamp=write.stamp(),
-                expected_version=write.expected,
-            )
-        ),
+        view_answer,
+        write.desk.remove_view,
+        view,
+        may_share=may_call(write.who, "share_view"),
     )
 
 
