@@ -40,7 +40,16 @@ from api.answers import paging, read_problems, ticket_page
 from api.deps import RuntimeDep
 from api.inbox_filters import inbox_filter, query_of
 from api.pages.templating import page
-from api.pages.visitors import IDLE, SignedIn, Visitor, may, page_reply, permitted, stamp_of
+from api.pages.visitors import (
+    IDLE,
+    SignedIn,
+    Visitor,
+    may,
+    page_reply,
+    permitted,
+    stamp_of,
+    uploaded,
+)
 from api.problems import STATUS_OF, Problem, invalid_input
 from api.routers.views import counted_views
 from api.runtime import Runtime

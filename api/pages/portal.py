@@ -277,7 +277,7 @@ def file_ticket(
         if who.account_id is None:
             raise NotAMember(Msg("Only members of a customer account file tickets."))
         kept = runtime.uploads.attachable(list(attachment or [])[:20], who.id)
-        kept += uploaded(runtime, who.id, files)
+        kept += uploaded(runtime, visitor, files)
         receipt = runtime.desk.file_ticket(
             account_id=who.account_id,
             requester_id=who.id,

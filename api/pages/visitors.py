@@ -182,9 +182,9 @@ def stamp_of(visitor: Visitor, kind: str | None = None) -> Stamp:
 
 
 def uploaded(
-    runtime: Runtime, person_id: str, files: list[UploadFile] | None
+    runtime: Runtime, visitor: Visitor, files: list[UploadFile] | None
 ) -> list[AttachmentRef]:
-    """The files a form carries, each checked and kept as the person's upload (``POST
+    """The files a form carries, each checked and kept as the visitor's upload (``POST
     /v1/attachments``'s rules); a file input left empty sends a part with no name, which is
     no file."""
     uploads = runtime.uploads
@@ -193,7 +193,7 @@ def uploaded(
             data=part.file.read(uploads.max_bytes + 1),
             filename=part.filename,
             content_type=part.content_type or "",
-            uploaded_by=person_id,
+            uploaded_by=visitor.signed_in.id,
         )
         for part in files or []
         if part.filename
@@ -218,7 +218,7 @@ def page_reply(
         author_id=who.id,
         author_role=role,
         body=body,
-        attachments=uploaded(runtime, who.id, files),
+        attachments=uploaded(runtime, visitor, files),
         stamp=stamp_of(visitor, role if role in ("collaborator", "cc") else None),
         expected_version=expected_version,
     )
