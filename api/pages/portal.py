@@ -149,8 +149,10 @@ def my_tickets(
     }  # fmt: skip
     errors: dict[str, Text] = {}
     span = created
-    if created == "custom":
+    if created == "custom" or (not created and (created_from or created_to)):
+        # a date typed in From or To asks for that range, whatever the select says
         span = f"{created_from}..{created_to}" if created_from or created_to else ""
+        chosen["created"] = "custom" if span else created
     tickets: list[Any] = []
     next_cursor = None
     try:

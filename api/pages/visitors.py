@@ -37,6 +37,7 @@ from api.deps import RuntimeDep, allowed
 from api.runtime import Runtime
 from desk.access import Principal, author_role, may_call
 from desk.answers import AttachmentRef, Receipt
+from domain.attachments import served_type
 from domain.stamp import Stamp
 from domain.ticket import TicketOwner
 from languages import known, negotiate
@@ -186,13 +187,15 @@ def uploaded(
 ) -> list[AttachmentRef]:
     """The files a form carries, each checked and kept as the visitor's upload (``POST
     /v1/attachments``'s rules); a file input left empty sends a part with no name, which is
-    no file."""
+    no file. A browser names a file's type from its extension, and a person cannot choose
+    it: a type Docket does not take (``text/x-log``, a Word document) is kept as
+    ``application/octet-stream``, which is only ever downloaded."""
     uploads = runtime.uploads
     return [
         uploads.upload(
             data=part.file.read(uploads.max_bytes + 1),
             filename=part.filename,
-            content_type=part.content_type or "",
+            content_type=served_type(part.content_type or ""),
             uploaded_by=visitor.signed_in.id,
         )
         for part in files or []

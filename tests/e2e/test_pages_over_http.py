@@ -3,12 +3,19 @@ refusals as pages, compression."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from bench.harness import sign_in_link
 from tests.e2e.conftest import Server
 
 HTML = {"Accept": "text/html"}
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+"""A one-pixel PNG (the upload checks a file's bytes are of its type)."""
 
 
 def link(server: Server, person: str = "requester") -> str:
@@ -146,3 +153,48 @@ def test_a_billing_admins_home_leads_to_the_subscription_and_a_plain_members_doe
                 assert browser.get("/support/subscription").status_code == 200
     assert 'href="/support/subscription"' in homes["Paul Payer"]
     assert 'href="/support/subscription"' not in homes["Mia Member"]
+
+
+def test_a_file_of_a_type_docket_does_not_take_is_filed_from_the_portal_as_a_download(
+    server: Server,
+) -> None:
+    """A browser names a log file ``text/x-log`` and a person cannot change it: the portal
+    keeps it as ``application/octet-stream`` instead of refusing the whole filing."""
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        assert browser.post(link(server)).status_code == 303
+        form = browser.get("/support/new").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        filed = browser.post(
+            "/support/new",
+            data={"csrf": csrf.group(1), "subject": "Sync log", "description": "Attached.",
+                  "type": "bug", "priority": "normal", "product": "Files"},
+            files=[("files", ("sync.log", b"E42 sync stopped", "text/x-log")),
+                   ("files", ("shot.png", PNG, "image/png"))],
+        )  # fmt: skip
+        assert filed.status_code == 303, filed.text
+        number = filed.headers["location"].split("/support/tickets/")[1].split("?")[0]
+    with server.client("requester") as rita:
+        files = rita.get(f"/v1/tickets/{number}").json()["attachments"]
+    assert {(f["filename"], f["content_type"]) for f in files} == {
+        ("sync.log", "application/octet-stream"),
+        ("shot.png", "image/png"),
+    }
+
+
+def test_my_tickets_take_the_dates_typed_without_choosing_a_range_first(server: Server) -> None:
+    with server.client("requester") as rita:
+        filed = rita.post(
+            "/v1/tickets", json={"subject": "Dated", "description": "Today.", "type": "bug"}
+        ).json()
+    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        assert browser.post(link(server)).status_code == 303
+        at = filed["position"]
+        past = browser.get(f"/support?tab=all&created=&created_from=2001-01-01"
+                           f"&created_to=2001-01-31&at={at}")  # fmt: skip
+        assert past.status_code == 200 and filed["number"] not in past.text
+        today = browser.get(f"/support?tab=all&created=&created_from=2001-01-01&at={at}")
+        assert filed["number"] in today.text
+        backwards = browser.get("/support?tab=all&created_from=2001-02-01&created_to=2001-01-01")
+        assert backwards.status_code == 422
+        assert "on or before" in backwards.text
