@@ -23,11 +23,6 @@ class Bar:
     width: float
     """The bar's length in percent of the longest (0 to 100)."""
 
-    @property
-    def shown(self) -> str:
-        """The value as written beside the bar: whole numbers without decimals."""
-        return f"{self.value:.0f}" if self.value == int(self.value) else f"{self.value:.2f}"
-
 
 def bars(rows: Sequence[tuple[str, float]]) -> list[Bar]:
     """Horizontal bars, each a share of the longest."""

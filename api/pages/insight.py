@@ -13,6 +13,7 @@ same replay the API's ``/v1/audit`` answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -33,6 +34,7 @@ from api.routers.sla import day_range
 from api.schemas.dashboard import DashboardQuery
 from domain.messages import Msg
 from domain.vocabulary import CHANNELS
+from languages import render
 from projections import directory
 from projections.dashboard import SATISFACTION_GROUPS, TIME_GROUPS, DashboardFilter
 from projections.kit import Tables
@@ -108,7 +110,38 @@ def sla_rows(sla: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return [{"group": group, **row} for group, rows in sla.items() for row in rows]
 
 
-def charts(found: dict[str, Any]) -> dict[str, Any]:
+VALUE_WORDS: dict[str, Msg] = {
+    "open": Msg("Open"), "pending": Msg("Pending"), "closed": Msg("Closed"),
+    "low": Msg("Low"), "normal": Msg("Normal"), "high": Msg("High"), "urgent": Msg("Urgent"),
+    "question": Msg("Question"), "bug": Msg("Bug"), "feature_request": Msg("Feature request"),
+    "billing": Msg("Billing"), "technical": Msg("Technical"), "other": Msg("Other"),
+    "web": Msg("Web"), "email": Msg("Email"), "chat": Msg("Chat"), "phone": Msg("Phone"),
+    "social": Msg("Social media"), "api": Msg("API"), "import": Msg("Import"),
+    "first_response": Msg("First answer"), "next_reply": Msg("Next answer"),
+    "resolution": Msg("Resolution"),
+    "standard": Msg("Standard"), "premium_essentials": Msg("Premium Essentials"),
+    "premium_enhanced": Msg("Premium Enhanced"),
+    "priority": Msg("Priority"), "topic": Msg("Issue (topic)"), "product": Msg("Product"),
+    "channel": Msg("Channel"), "agent": Msg("Agent"),
+}  # fmt: skip
+"""What the dashboard's values (statuses, types, priorities, channels, SLA targets and
+tiers, groupings) are called on its page; anything else (a topic, a product) is shown as
+it is stored."""
+
+
+def value_namer(language: str) -> Callable[[Any], str]:
+    """The name of a dashboard value in ``language``; a missing one is a dash."""
+
+    def named(value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        word = VALUE_WORDS.get(str(value))
+        return render(word, language) if word is not None else str(value)
+
+    return named
+
+
+def charts(found: dict[str, Any], named: Callable[[Any], str] = str) -> dict[str, Any]:
     volume = found["volume"]
     issues = [r for r in found["top-issues"] if r["dimension"] == "topic"]
     types = [r for r in found["top-issues"] if r["dimension"] == "type"]
@@ -123,13 +156,13 @@ def charts(found: dict[str, Any]) -> dict[str, Any]:
                 "reopened": [float(r["reopened"]) for r in volume],
             },
         ),
-        "status": bars([(r["status"], float(r["tickets"])) for r in found["summary"]]),
-        "issues": bars([(str(r["name"]), float(r["tickets"])) for r in issues]),
-        "types": bars([(str(r["name"]), float(r["tickets"])) for r in types]),
+        "status": bars([(named(r["status"]), float(r["tickets"])) for r in found["summary"]]),
+        "issues": bars([(named(r["name"]), float(r["tickets"])) for r in issues]),
+        "types": bars([(named(r["name"]), float(r["tickets"])) for r in types]),
         "products": bars([(str(r["product"]), float(r["tickets"])) for r in products]),
         "compliance": bars(
             [
-                (f"{r['key']} · {r['target']}", round(100 * r["compliance"], 1))
+                (f"{named(r['key'])} · {named(r['target'])}", round(100 * r["compliance"], 1))
                 for r in found["sla"]["tier"]
                 if r["compliance"] is not None
             ]
@@ -177,6 +210,7 @@ def dashboard_page(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> 
         "account_names": {a["account_id"]: a["name"] for a in accounts(runtime)},
         "channels": CHANNELS,
         "time_groups": TIME_GROUPS,
+        "value_words": {v: value_namer(visitor.language)(v) for v in (*CHANNELS, *TIME_GROUPS)},
         "query_string": request.url.query,
         "downloads": DOWNLOADS,
     }
@@ -184,7 +218,8 @@ def dashboard_page(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> 
         return page(request, visitor, "dashboard.html", context, status_code=422)
     with read_problems():  # a view behind min_position: the API's 503, as a page
         found = figures(runtime, query, where, visitor.time_zone or "UTC")
-    context.update(found=found, charts=charts(found), bucket=query.bucket)
+    named = value_namer(visitor.language)
+    context.update(found=found, charts=charts(found, named), bucket=query.bucket, named=named)
     return page(request, visitor, "dashboard.html", context)
 
 

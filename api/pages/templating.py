@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -96,7 +97,13 @@ def words(language: str, time_zone: str | None) -> dict[str, Callable[..., str]]
     def span(seconds: float | None) -> str:
         return "" if seconds is None else duration(abs(seconds), language)
 
-    return {"_": _, "say": say, "moment": moment, "day": day, "span": span}
+    def decimal(value: float | None, decimals: int = 2) -> str:
+        """A figure as the reader writes it (``0,25`` in French); none is a dash."""
+        if value is None:
+            return "—"
+        return format_decimal(round(value, decimals), locale=language)
+
+    return {"_": _, "say": say, "moment": moment, "day": day, "span": span, "decimal": decimal}
 
 
 def page(

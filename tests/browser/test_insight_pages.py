@@ -135,6 +135,10 @@ def test_the_dashboard_and_timeline_speak_french(offline_fr: OfflineContext, sit
     page = sign_in_person(offline_fr, site, aline["id"], aline["name"], aline["email"])
     page.goto("/console/dashboard")
     expect(page.get_by_role("heading", level=2, name="Volume dans le temps")).to_be_visible()
+    statuses = page.locator("#status-h").locator("xpath=..")
+    expect(statuses).to_contain_text("Fermé")  # the values by their French names too
+    expect(statuses).not_to_contain_text(re.compile(r"\b(open|closed|pending)\b"))
+    expect(page.get_by_label("Délais par")).to_contain_text("Priorité")
     screenshot(page, "dashboard-fr")
     page.goto(f"/console/audit/tickets/{ticket['number']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Historique de {ticket['number']}")
