@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
-from domain.surveys import SURVEY_LIFETIME
-from domain.vocabulary import COMMENT_MAX_CHARS
+from domain.messages import Msg
+from domain.vocabulary import COMMENT_MAX_CHARS, LANGUAGES
+from languages import translator
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
@@ -18,38 +19,29 @@ STYLE = (
     "background:#1f6feb;color:#fff;cursor:pointer}.muted{color:#56606b}"
 )
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "How did we do?",
-        "intro": "Your rating of ticket {number}. Check the score and send it; a comment is "
-        "welcome.",
-        "scores": "Very dissatisfied|Dissatisfied|Neutral|Satisfied|Very satisfied",
-        "comment": "Comment (optional)",
-        "send": "Send my rating",
-        "thanks": "Thank you",
-        "recorded": "Your rating of ticket {number} ({score} out of 5) is recorded.",
-        "refused": "This survey link does not work",
-    },
-    "fr": {
-        "title": "Votre avis sur notre aide",
-        "intro": "Votre note du ticket {number}. Vérifiez la note et envoyez-la ; un "
-        "commentaire est le bienvenu.",
-        "scores": "Très insatisfait|Insatisfait|Neutre|Satisfait|Très satisfait",
-        "comment": "Commentaire (facultatif)",
-        "send": "Envoyer ma note",
-        "thanks": "Merci",
-        "recorded": "Votre note du ticket {number} ({score} sur 5) est enregistrée.",
-        "refused": "Ce lien d'enquête ne fonctionne pas",
-    },
+WORDS: dict[str, Msg] = {
+    "title": Msg("How did we do?"),
+    "intro": Msg(
+        "Your rating of ticket {number}. Check the score and send it; a comment is welcome."
+    ),
+    "scores": Msg("Very dissatisfied|Dissatisfied|Neutral|Satisfied|Very satisfied"),
+    "comment": Msg("Comment (optional)"),
+    "send": Msg("Send my rating"),
+    "thanks": Msg("Thank you"),
+    "recorded": Msg("Your rating of ticket {number} ({score} out of 5) is recorded."),
+    "refused": Msg("This survey link does not work"),
 }
+"""The pages' words, in the message catalog like every other page's (their values are
+filled in where they are used)."""
 
 
 def _words(language: str) -> dict[str, str]:
-    return WORDS.get(language, WORDS["en"])
+    translate = translator(language if language in LANGUAGES else "en")
+    return {name: translate(word.template) for name, word in WORDS.items()}
 
 
 def _page(language: str, title: str, content: str) -> str:
-    lang = language if language in WORDS else "en"
+    lang = language if language in LANGUAGES else "en"
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -85,23 +77,8 @@ def survey_thanks(language: str, number: str, score: int) -> str:
     return _page(language, words["thanks"], f"<p>{escape(said)}</p>")
 
 
-FRENCH_DETAILS = {
-    "survey-link-invalid": "Ce lien d'enquête n'a pas été envoyé par Docket (il est peut-être "
-    "coupé ou modifié) : rouvrez le lien depuis l'e-mail, ou notez le ticket depuis votre "
-    "liste de tickets.",
-    "survey-link-expired": "Ce lien d'enquête ne fonctionne plus ({days} jours après la "
-    "fermeture du ticket) : notez le ticket depuis votre liste de tickets.",
-    "survey-already-answered": "Votre note de ce ticket est déjà enregistrée : merci. Un lien "
-    "d'enquête enregistre une seule note.",
-    "survey-no-longer-open": "Le ticket a été rouvert depuis l'envoi de cette enquête : elle "
-    "vous sera proposée à nouveau à sa fermeture.",
-}
-
-
 def survey_refused(language: str, code: str, detail: str) -> str:
-    """A refusal, for a browser: what the problem's detail says, on a page (in French for
-    a French link)."""
+    """A refusal, for a browser: what the problem's detail says (in the link's language
+    already), on a page."""
     words = _words(language)
-    if language == "fr" and code in FRENCH_DETAILS:
-        detail = FRENCH_DETAILS[code].format(days=SURVEY_LIFETIME.days)
     return _page(language, words["refused"], f'<p class="muted">{escape(detail)}</p>')
