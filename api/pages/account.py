@@ -132,7 +132,7 @@ def request_callback(
         receipt = runtime.desk.request_callback(
             account_id=UUID(account),
             requester_id=visitor.signed_in.id,
-            phone=phone.strip(),
+            phone=as_typed_number(phone),
             window_start=local_instant("window_start", window_start, time_zone),
             window_end=local_instant("window_end", window_end, time_zone),
             time_zone=time_zone,
@@ -159,3 +159,10 @@ def local_instant(field: str, text: str, time_zone: str) -> datetime | None:
         raise InvalidField(
             field, Msg("Give a date and a time, such as 2030-03-04 09:30.")
         ) from None
+
+
+def as_typed_number(phone: str) -> str:
+    """The number as people type it (``+33 6 12 34 56 78``, ``+1 (415) 555-2671``) without
+    the spaces, dots, dashes and brackets that E.164 leaves out; anything else stays, so
+    the desk's refusal says what is wrong."""
+    return "".join(c for c in phone.strip() if c not in " .-()\u00a0")

@@ -137,7 +137,7 @@ def test_a_callback_asked_with_a_phone_number_alone_gives_a_ticket_number(
     expect(page.get_by_label("Phone number")).to_have_attribute("aria-invalid", "true")
     assert serious_accessibility_violations(page) == []
     screenshot(page, "callback-refused")
-    page.get_by_label("Phone number").fill("+33612345678")
+    page.get_by_label("Phone number").fill("+33 6 12 34 56 78")  # as people write it
     page.get_by_role("button", name="Call me back").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your callback is requested")
     status = page.get_by_role("status")
