@@ -83,22 +83,19 @@ def connection_pool(url: str, size: int) -> ConnectionPool:
     )
 
 
-AGGREGATE_CACHE_MAXSIZE = 1_000
-"""Aggregates other than tickets a serving desk keeps folded: the accounts, the SLA policy
-book, the custom-field book, staff members, saved views (eventsourcing's repository
-cache, fast-forwarded: each read fetches only the events stored since, so a change
-another process made is seen at once). Every filing reads the account and both books."""
-
-
 def desk_env(settings: Settings, url: str, *, pool_size: int) -> dict[str, str]:
     """What a serving desk is built with: the event store, how many tickets it keeps
-    folded (``DOCKET_TICKET_CACHE_MAXSIZE``), and its other aggregates' cache."""
-    return {
+    folded (``DOCKET_TICKET_CACHE_MAXSIZE``), and how many of its other aggregates
+    (``DOCKET_AGGREGATE_CACHE_MAXSIZE``: accounts and the desk-wide books, which every
+    filing reads; see :mod:`store.aggregate_cache`)."""
+    env = {
         **eventsourcing_env(url, settings.schema_name, pool_size=pool_size),
         "TICKET_CACHE_MAXSIZE": str(settings.ticket_cache_maxsize),
-        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_MAXSIZE),
-        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
+    if settings.aggregate_cache_maxsize > 0:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_maxsize)
+        env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+    return env
 
 
 def database_url(settings: Settings) -> str:

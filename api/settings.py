@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         description="Tickets each process keeps folded, so a write folds only what is new "
         "(desk/ticket_cache.py); 0 keeps none.",
     )
+    aggregate_cache_maxsize: int = Field(
+        default=1000,
+        ge=0,
+        description="Other aggregates each process keeps folded (accounts, the SLA policy and "
+        "custom-field books, staff members, saved views: store/aggregate_cache.py), each read "
+        "fetching only the events since; 0 keeps none.",
+    )
     read_wait_seconds: float = Field(
         default=5.0, description="How long a read with min_position waits for its view."
     )

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from eventsourcing.utils import resolve_topic
 
-from api.runtime import AGGREGATE_CACHE_MAXSIZE
+from api.settings import Settings
 from desk.service import SupportDesk
 from domain.errors import (
     InvalidField,
@@ -315,7 +315,7 @@ def serving_env(pg_env: dict[str, str]) -> dict[str, str]:
     """A desk's settings as ``docket serve`` builds them: its other aggregates kept folded."""
     return {
         **pg_env,
-        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_MAXSIZE),
+        "AGGREGATE_CACHE_MAXSIZE": str(Settings().aggregate_cache_maxsize),
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
 
