@@ -15,6 +15,7 @@ person's tickets) and ``X-Frame-Options: DENY``.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
@@ -52,7 +53,16 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["asset"] = asset
+    env.filters["plain"] = plain
     return env
+
+
+def plain(value: Any) -> str:
+    """A recorded value as a reader reads it: a mapping or a list as JSON (not Python's
+    repr), anything else as text."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
 
 
 @cache

@@ -106,6 +106,8 @@ def test_an_auditor_follows_a_tickets_timeline_and_sees_it_verified(
     expect(timeline.first).to_contain_text("Ticket.Opened")
     expect(page.locator("ol.timeline")).to_contain_text("Known bug 4411.")  # notes: auditors see
     expect(page.locator("ol.timeline")).to_contain_text("Alex Agent")
+    expect(timeline.first).to_contain_text('{"calendar": "24x7"')  # JSON, not Python's repr
+    expect(timeline.first).not_to_contain_text("{'calendar'")
     expect(page.get_by_role("status")).to_contain_text("Verified: nothing was altered")
     assert serious_accessibility_violations(page) == []
     screenshot(page, "audit-timeline")
