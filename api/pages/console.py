@@ -25,7 +25,7 @@ import asyncio
 import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -85,9 +85,15 @@ BREACHING_CHOICES = (60, 240, 1440)
 def inbox_parameters(request: Request) -> dict[str, list[str]]:
     """The query string as the inbox reads it, without the page's own ``fragment`` and
     without the empty values a filter form sends for "any"."""
+    return given(request.query_params.multi_items(), leaving=("fragment",))
+
+
+def given(items: Iterable[tuple[str, str]], leaving: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """A query's parameters by name, each with every value it was given, without the
+    empty values a filter form sends for "any" and the names ``leaving``."""
     kept: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        if name != "fragment" and value != "":
+    for name, value in items:
+        if name not in leaving and value != "":
             kept.setdefault(name, []).append(value)
     return kept
 

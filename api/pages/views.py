@@ -17,6 +17,7 @@ from api.deps import RuntimeDep
 from api.inbox_filters import saved_selection
 from api.pages.console import (
     filters_of,
+    given,
     inbox_response,
     page_link,
     refused_status,
@@ -36,11 +37,7 @@ QUERY_MAX_CHARS = 4000
 def filters_in(query: str) -> dict[str, list[str]]:
     """The inbox page's query string as a saved view keeps it (its place in the list and
     the empty "any" values left out)."""
-    parameters: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query[:QUERY_MAX_CHARS]):
-        if value != "":
-            parameters.setdefault(name, []).append(value)
-    return filters_of(parameters)
+    return filters_of(given(parse_qsl(query[:QUERY_MAX_CHARS])))
 
 
 def saved(receipt: SavedViewReceipt, filters: dict[str, list[str]]) -> Response:
