@@ -14,7 +14,6 @@ article (sessions that opened nothing say nothing about the articles).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,16 @@ from psycopg.rows import dict_row
 
 from domain.article import SEARCH_CONFIGS, HelpArticle, HelpSession
 from projections import dashboard
-from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
+from projections.kit import (
+    Fact,
+    Layout,
+    Tables,
+    View,
+    clean_text,
+    fact_by_fact,
+    fetch_all,
+    fetch_one,
+)
 
 NAME = "articles"
 ARTICLES = "help_articles"
@@ -47,41 +55,38 @@ def plain_text(markdown: str) -> str:
     return MARKUP.sub(lambda m: m.group(1) or " ", markdown)
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    t.create(
-        conn,
-        {
-            ARTICLES: """
-                article_id uuid PRIMARY KEY,
-                slug text NOT NULL,
-                title text NOT NULL,
-                body text NOT NULL,
-                plain text NOT NULL,
-                language text NOT NULL,
-                config regconfig NOT NULL,
-                products text[] NOT NULL,
-                topics text[] NOT NULL,
-                withdrawn boolean NOT NULL DEFAULT false,
-                version integer NOT NULL,
-                published_at timestamptz NOT NULL,
-                updated_at timestamptz NOT NULL,
-                read_count integer NOT NULL DEFAULT 0,
-                search tsvector NOT NULL
-            """,
-            SESSIONS: """
-                session_id uuid PRIMARY KEY,
-                person_id text NOT NULL,
-                account_id text NOT NULL,
-                started_at timestamptz NOT NULL,
-                articles_opened integer NOT NULL DEFAULT 0,
-                first_opened_at timestamptz,
-                tickets_filed integer NOT NULL DEFAULT 0,
-                first_filed_at timestamptz
-            """,
-        },
-    )
-    t.create_index(conn, ARTICLES, "_search", "USING gin (search)")
-    t.create_index(conn, SESSIONS, "_started", "(started_at)")
+TABLES = Layout(
+    {
+        ARTICLES: """
+            article_id uuid PRIMARY KEY,
+            slug text NOT NULL,
+            title text NOT NULL,
+            body text NOT NULL,
+            plain text NOT NULL,
+            language text NOT NULL,
+            config regconfig NOT NULL,
+            products text[] NOT NULL,
+            topics text[] NOT NULL,
+            withdrawn boolean NOT NULL DEFAULT false,
+            version integer NOT NULL,
+            published_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            read_count integer NOT NULL DEFAULT 0,
+            search tsvector NOT NULL
+        """,
+        SESSIONS: """
+            session_id uuid PRIMARY KEY,
+            person_id text NOT NULL,
+            account_id text NOT NULL,
+            started_at timestamptz NOT NULL,
+            articles_opened integer NOT NULL DEFAULT 0,
+            first_opened_at timestamptz,
+            tickets_filed integer NOT NULL DEFAULT 0,
+            first_filed_at timestamptz
+        """,
+    },
+    indexes=[(ARTICLES, "_search", "USING gin (search)"), (SESSIONS, "_started", "(started_at)")],
+)
 
 
 SEARCH_VECTOR = (
@@ -91,60 +96,58 @@ SEARCH_VECTOR = (
 )
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            match e:
-                case HelpArticle.Published():
-                    cur.execute(
-                        f"INSERT INTO {t(ARTICLES)} (article_id, slug, title, body, plain, "
-                        "language, config, products, topics, version, published_at, "
-                        "updated_at, search) VALUES (%(id)s, %(slug)s, %(title)s, %(body)s, "
-                        "%(plain)s, %(language)s, %(config)s::regconfig, %(products)s, "
-                        f"%(topics)s, %(version)s, %(at)s, %(at)s, {SEARCH_VECTOR}) "
-                        "ON CONFLICT (article_id) DO NOTHING",
-                        article_row(fact),
-                    )
-                case HelpArticle.Revised():
-                    cur.execute(
-                        f"UPDATE {t(ARTICLES)} SET title = %(title)s, body = %(body)s, "
-                        "plain = %(plain)s, language = %(language)s, "
-                        "config = %(config)s::regconfig, products = %(products)s, "
-                        "topics = %(topics)s, version = %(version)s, updated_at = %(at)s, "
-                        f"search = {SEARCH_VECTOR} WHERE article_id = %(id)s",
-                        article_row(fact),
-                    )
-                case HelpArticle.Withdrawn():
-                    cur.execute(
-                        f"UPDATE {t(ARTICLES)} SET withdrawn = true, version = %s, "
-                        "updated_at = %s WHERE article_id = %s",
-                        (fact.version, e.timestamp, fact.stream_id),
-                    )
-                case HelpSession.Started():
-                    cur.execute(
-                        f"INSERT INTO {t(SESSIONS)} (session_id, person_id, account_id, "
-                        "started_at) VALUES (%s, %s, %s, %s) ON CONFLICT (session_id) DO NOTHING",
-                        (fact.stream_id, clean_text(e.person_id), clean_text(e.account_id),
-                         e.timestamp),
-                    )  # fmt: skip
-                case HelpSession.ArticleOpened():
-                    cur.execute(
-                        f"UPDATE {t(SESSIONS)} SET articles_opened = articles_opened + 1, "
-                        "first_opened_at = coalesce(first_opened_at, %s) WHERE session_id = %s",
-                        (e.timestamp, fact.stream_id),
-                    )
-                    cur.execute(
-                        f"UPDATE {t(ARTICLES)} SET read_count = read_count + 1 "
-                        "WHERE article_id = %s",
-                        (UUID(e.article_id),),
-                    )
-                case HelpSession.TicketFiledAnyway():
-                    cur.execute(
-                        f"UPDATE {t(SESSIONS)} SET tickets_filed = tickets_filed + 1, "
-                        "first_filed_at = coalesce(first_filed_at, %s) WHERE session_id = %s",
-                        (e.timestamp, fact.stream_id),
-                    )
+@fact_by_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    e = fact.event
+    match e:
+        case HelpArticle.Published():
+            cur.execute(
+                f"INSERT INTO {t(ARTICLES)} (article_id, slug, title, body, plain, "
+                "language, config, products, topics, version, published_at, "
+                "updated_at, search) VALUES (%(id)s, %(slug)s, %(title)s, %(body)s, "
+                "%(plain)s, %(language)s, %(config)s::regconfig, %(products)s, "
+                f"%(topics)s, %(version)s, %(at)s, %(at)s, {SEARCH_VECTOR}) "
+                "ON CONFLICT (article_id) DO NOTHING",
+                article_row(fact),
+            )
+        case HelpArticle.Revised():
+            cur.execute(
+                f"UPDATE {t(ARTICLES)} SET title = %(title)s, body = %(body)s, "
+                "plain = %(plain)s, language = %(language)s, "
+                "config = %(config)s::regconfig, products = %(products)s, "
+                "topics = %(topics)s, version = %(version)s, updated_at = %(at)s, "
+                f"search = {SEARCH_VECTOR} WHERE article_id = %(id)s",
+                article_row(fact),
+            )
+        case HelpArticle.Withdrawn():
+            cur.execute(
+                f"UPDATE {t(ARTICLES)} SET withdrawn = true, version = %s, "
+                "updated_at = %s WHERE article_id = %s",
+                (fact.version, e.timestamp, fact.stream_id),
+            )
+        case HelpSession.Started():
+            cur.execute(
+                f"INSERT INTO {t(SESSIONS)} (session_id, person_id, account_id, "
+                "started_at) VALUES (%s, %s, %s, %s) ON CONFLICT (session_id) DO NOTHING",
+                (fact.stream_id, clean_text(e.person_id), clean_text(e.account_id),
+                 e.timestamp),
+            )  # fmt: skip
+        case HelpSession.ArticleOpened():
+            cur.execute(
+                f"UPDATE {t(SESSIONS)} SET articles_opened = articles_opened + 1, "
+                "first_opened_at = coalesce(first_opened_at, %s) WHERE session_id = %s",
+                (e.timestamp, fact.stream_id),
+            )
+            cur.execute(
+                f"UPDATE {t(ARTICLES)} SET read_count = read_count + 1 WHERE article_id = %s",
+                (UUID(e.article_id),),
+            )
+        case HelpSession.TicketFiledAnyway():
+            cur.execute(
+                f"UPDATE {t(SESSIONS)} SET tickets_filed = tickets_filed + 1, "
+                "first_filed_at = coalesce(first_filed_at, %s) WHERE session_id = %s",
+                (e.timestamp, fact.stream_id),
+            )
 
 
 def article_row(fact: Fact) -> dict[str, Any]:
@@ -181,9 +184,9 @@ VIEW = View(
             HelpSession.TicketFiledAnyway,
         }
     ),
-    create_tables,
+    TABLES.create,
     apply,
-    (ARTICLES, SESSIONS),
+    TABLES.tables,
 )
 
 

@@ -17,101 +17,107 @@ from psycopg.rows import dict_row
 
 from domain.contact import ContactRequest
 from projections import directory
-from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
+from projections.kit import (
+    Fact,
+    Layout,
+    Tables,
+    View,
+    clean_text,
+    fact_by_fact,
+    fetch_all,
+    fetch_one,
+)
 
 NAME = "contact_requests"
 REQUESTS = "contact_requests"
 ANSWERS = "contact_answers"
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    t.create(
-        conn,
-        {
-            REQUESTS: """
-                request_id uuid PRIMARY KEY,
-                reference text NOT NULL UNIQUE,
-                position bigint NOT NULL,
-                version integer NOT NULL,
-                state text NOT NULL,
-                name text NOT NULL,
-                email text NOT NULL,
-                subject text NOT NULL,
-                description text NOT NULL,
-                product text NOT NULL,
-                received_at timestamptz NOT NULL,
-                answered_at timestamptz,
-                ticket_number text,
-                ticket_account_id text
-            """,
-            ANSWERS: """
-                request_id uuid NOT NULL,
-                version integer NOT NULL,
-                author_id text NOT NULL,
-                body text NOT NULL,
-                at timestamptz NOT NULL,
-                PRIMARY KEY (request_id, version)
-            """,
-        },
-    )
-    t.create_index(conn, REQUESTS, "_queue", "(state, position)")
+TABLES = Layout(
+    {
+        REQUESTS: """
+            request_id uuid PRIMARY KEY,
+            reference text NOT NULL UNIQUE,
+            position bigint NOT NULL,
+            version integer NOT NULL,
+            state text NOT NULL,
+            name text NOT NULL,
+            email text NOT NULL,
+            subject text NOT NULL,
+            description text NOT NULL,
+            product text NOT NULL,
+            received_at timestamptz NOT NULL,
+            answered_at timestamptz,
+            ticket_number text,
+            ticket_account_id text
+        """,
+        ANSWERS: """
+            request_id uuid NOT NULL,
+            version integer NOT NULL,
+            author_id text NOT NULL,
+            body text NOT NULL,
+            at timestamptz NOT NULL,
+            PRIMARY KEY (request_id, version)
+        """,
+    },
+    indexes=[(REQUESTS, "_queue", "(state, position)")],
+)
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            match e:
-                case ContactRequest.Received():
-                    cur.execute(
-                        f"INSERT INTO {t(REQUESTS)} (request_id, reference, position, version, "
-                        "state, name, email, subject, description, product, received_at) "
-                        "VALUES (%s, %s, %s, %s, 'waiting', %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (request_id) DO NOTHING",
-                        (
-                            fact.stream_id,
-                            e.reference,
-                            fact.position,
-                            fact.version,
-                            clean_text(e.name),
-                            clean_text(e.email),
-                            clean_text(e.subject),
-                            clean_text(e.description),
-                            clean_text(e.product),
-                            e.timestamp,
-                        ),
-                    )
-                case ContactRequest.Answered():
-                    cur.execute(
-                        f"INSERT INTO {t(ANSWERS)} (request_id, version, author_id, body, at) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                        (
-                            fact.stream_id,
-                            fact.version,
-                            clean_text(e.author_id),
-                            clean_text(e.body),
-                            e.timestamp,
-                        ),
-                    )
-                    cur.execute(
-                        f"UPDATE {t(REQUESTS)} SET state = 'answered', version = %s, "
-                        "answered_at = coalesce(answered_at, %s) WHERE request_id = %s",
-                        (fact.version, e.timestamp, fact.stream_id),
-                    )
-                case ContactRequest.TurnedIntoTicket():
-                    cur.execute(
-                        f"UPDATE {t(REQUESTS)} SET state = 'ticket', version = %s, "
-                        "ticket_number = %s, ticket_account_id = %s WHERE request_id = %s",
-                        (fact.version, e.number, e.account_id, fact.stream_id),
-                    )
+@fact_by_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    e = fact.event
+    match e:
+        case ContactRequest.Received():
+            cur.execute(
+                f"INSERT INTO {t(REQUESTS)} (request_id, reference, position, version, "
+                "state, name, email, subject, description, product, received_at) "
+                "VALUES (%s, %s, %s, %s, 'waiting', %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (request_id) DO NOTHING",
+                (
+                    fact.stream_id,
+                    e.reference,
+                    fact.position,
+                    fact.version,
+                    clean_text(e.name),
+                    clean_text(e.email),
+                    clean_text(e.subject),
+                    clean_text(e.description),
+                    clean_text(e.product),
+                    e.timestamp,
+                ),
+            )
+        case ContactRequest.Answered():
+            cur.execute(
+                f"INSERT INTO {t(ANSWERS)} (request_id, version, author_id, body, at) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (
+                    fact.stream_id,
+                    fact.version,
+                    clean_text(e.author_id),
+                    clean_text(e.body),
+                    e.timestamp,
+                ),
+            )
+            cur.execute(
+                f"UPDATE {t(REQUESTS)} SET state = 'answered', version = %s, "
+                "answered_at = coalesce(answered_at, %s) WHERE request_id = %s",
+                (fact.version, e.timestamp, fact.stream_id),
+            )
+        case ContactRequest.TurnedIntoTicket():
+            cur.execute(
+                f"UPDATE {t(REQUESTS)} SET state = 'ticket', version = %s, "
+                "ticket_number = %s, ticket_account_id = %s WHERE request_id = %s",
+                (fact.version, e.number, e.account_id, fact.stream_id),
+            )
 
 
 VIEW = View(
     NAME,
     frozenset({ContactRequest.Received, ContactRequest.Answered, ContactRequest.TurnedIntoTicket}),
-    create_tables,
+    TABLES.create,
     apply,
-    (REQUESTS, ANSWERS),
+    TABLES.tables,
 )
 
 COLUMNS = (

@@ -13,33 +13,44 @@ import psycopg
 
 from domain.account import EVERY_PRODUCT, Account
 from domain.staff import StaffMember
-from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
+from projections.kit import (
+    Fact,
+    Layout,
+    Tables,
+    View,
+    clean_text,
+    fact_by_fact,
+    fetch_all,
+    fetch_one,
+)
 
 NAME = "directory"
 PEOPLE = "directory_people"
 ACCOUNTS = "directory_accounts"
 
 
+TABLES = Layout(
+    {
+        PEOPLE: """
+            person_id text PRIMARY KEY,
+            name text NOT NULL,
+            email text NOT NULL,
+            role text NOT NULL,
+            account_id text
+        """,
+        ACCOUNTS: """
+            account_id text PRIMARY KEY,
+            name text NOT NULL,
+            plan text NOT NULL,
+            support_tier text NOT NULL,
+            calendar text NOT NULL
+        """,
+    }
+)
+
+
 def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    t.create(
-        conn,
-        {
-            PEOPLE: """
-                person_id text PRIMARY KEY,
-                name text NOT NULL,
-                email text NOT NULL,
-                role text NOT NULL,
-                account_id text
-            """,
-            ACCOUNTS: """
-                account_id text PRIMARY KEY,
-                name text NOT NULL,
-                plan text NOT NULL,
-                support_tier text NOT NULL,
-                calendar text NOT NULL
-            """,
-        },
-    )
+    TABLES.create(conn, t)
     # a removed member keeps their name on what they wrote, and is found by email no more
     conn.execute(
         f"ALTER TABLE {t(PEOPLE)} ADD COLUMN IF NOT EXISTS departed boolean NOT NULL DEFAULT false"
@@ -51,97 +62,94 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     )
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            match e:
-                case StaffMember.Registered():
-                    cur.execute(
-                        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role) "
-                        "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
-                        "SET name = excluded.name, email = excluded.email, role = excluded.role",
-                        (str(fact.stream_id), clean_text(e.name), clean_text(e.email), e.role),
-                    )
-                case Account.MemberAdded():
-                    cur.execute(
-                        f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id, "
-                        "language, time_zone) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (person_id) DO UPDATE "
-                        "SET name = excluded.name, email = excluded.email, role = excluded.role, "
-                        "account_id = excluded.account_id, departed = false, "
-                        "language = excluded.language, time_zone = excluded.time_zone",
-                        (
-                            clean_text(e.member_id),
-                            clean_text(e.name),
-                            clean_text(e.email),
-                            e.role,
-                            str(fact.stream_id),
-                            e.language,
-                            clean_text(e.time_zone),
-                        ),
-                    )
-                case StaffMember.LanguageChosen():
-                    cur.execute(
-                        f"UPDATE {t(PEOPLE)} SET language = %s WHERE person_id = %s",
-                        (e.language, str(fact.stream_id)),
-                    )
-                case StaffMember.TimeZoneChosen():
-                    cur.execute(
-                        f"UPDATE {t(PEOPLE)} SET time_zone = %s WHERE person_id = %s",
-                        (clean_text(e.time_zone), str(fact.stream_id)),
-                    )
-                case Account.MemberSettingsChanged():
-                    cur.execute(
-                        f"UPDATE {t(PEOPLE)} SET language = %s, time_zone = %s "
-                        "WHERE person_id = %s AND account_id = %s",
-                        (
-                            e.language,
-                            clean_text(e.time_zone),
-                            clean_text(e.member_id),
-                            str(fact.stream_id),
-                        ),
-                    )
-                case Account.Opened():
-                    cur.execute(
-                        f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, support_tier, "
-                        "calendar) VALUES (%s, %s, %s, %s, %s) "
-                        "ON CONFLICT (account_id) DO NOTHING",
-                        (
-                            str(fact.stream_id),
-                            clean_text(e.name),
-                            e.plan,
-                            account_wide_tier(e.premium),
-                            e.calendar,
-                        ),
-                    )
-                case Account.Renamed():
-                    cur.execute(
-                        f"UPDATE {t(ACCOUNTS)} SET name = %s WHERE account_id = %s",
-                        (clean_text(e.to_name), str(fact.stream_id)),
-                    )
-                case Account.MemberRemoved():
-                    cur.execute(
-                        f"UPDATE {t(PEOPLE)} SET departed = true "
-                        "WHERE person_id = %s AND account_id = %s",
-                        (clean_text(e.member_id), str(fact.stream_id)),
-                    )
-                case Account.MemberRolesChanged():
-                    cur.execute(
-                        f"UPDATE {t(PEOPLE)} SET role = %s WHERE person_id = %s "
-                        "AND account_id = %s",
-                        (directory_role(e.roles), clean_text(e.member_id), str(fact.stream_id)),
-                    )
-                case Account.PlanChanged():
-                    cur.execute(
-                        f"UPDATE {t(ACCOUNTS)} SET plan = %s WHERE account_id = %s",
-                        (e.to_plan, str(fact.stream_id)),
-                    )
-                case Account.SupportTierChanged():
-                    cur.execute(
-                        f"UPDATE {t(ACCOUNTS)} SET support_tier = %s WHERE account_id = %s",
-                        (e.to_tier, str(fact.stream_id)),
-                    )
+@fact_by_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    e = fact.event
+    match e:
+        case StaffMember.Registered():
+            cur.execute(
+                f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
+                "SET name = excluded.name, email = excluded.email, role = excluded.role",
+                (str(fact.stream_id), clean_text(e.name), clean_text(e.email), e.role),
+            )
+        case Account.MemberAdded():
+            cur.execute(
+                f"INSERT INTO {t(PEOPLE)} (person_id, name, email, role, account_id, "
+                "language, time_zone) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (person_id) DO UPDATE "
+                "SET name = excluded.name, email = excluded.email, role = excluded.role, "
+                "account_id = excluded.account_id, departed = false, "
+                "language = excluded.language, time_zone = excluded.time_zone",
+                (
+                    clean_text(e.member_id),
+                    clean_text(e.name),
+                    clean_text(e.email),
+                    e.role,
+                    str(fact.stream_id),
+                    e.language,
+                    clean_text(e.time_zone),
+                ),
+            )
+        case StaffMember.LanguageChosen():
+            cur.execute(
+                f"UPDATE {t(PEOPLE)} SET language = %s WHERE person_id = %s",
+                (e.language, str(fact.stream_id)),
+            )
+        case StaffMember.TimeZoneChosen():
+            cur.execute(
+                f"UPDATE {t(PEOPLE)} SET time_zone = %s WHERE person_id = %s",
+                (clean_text(e.time_zone), str(fact.stream_id)),
+            )
+        case Account.MemberSettingsChanged():
+            cur.execute(
+                f"UPDATE {t(PEOPLE)} SET language = %s, time_zone = %s "
+                "WHERE person_id = %s AND account_id = %s",
+                (
+                    e.language,
+                    clean_text(e.time_zone),
+                    clean_text(e.member_id),
+                    str(fact.stream_id),
+                ),
+            )
+        case Account.Opened():
+            cur.execute(
+                f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, support_tier, "
+                "calendar) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (account_id) DO NOTHING",
+                (
+                    str(fact.stream_id),
+                    clean_text(e.name),
+                    e.plan,
+                    account_wide_tier(e.premium),
+                    e.calendar,
+                ),
+            )
+        case Account.Renamed():
+            cur.execute(
+                f"UPDATE {t(ACCOUNTS)} SET name = %s WHERE account_id = %s",
+                (clean_text(e.to_name), str(fact.stream_id)),
+            )
+        case Account.MemberRemoved():
+            cur.execute(
+                f"UPDATE {t(PEOPLE)} SET departed = true WHERE person_id = %s AND account_id = %s",
+                (clean_text(e.member_id), str(fact.stream_id)),
+            )
+        case Account.MemberRolesChanged():
+            cur.execute(
+                f"UPDATE {t(PEOPLE)} SET role = %s WHERE person_id = %s AND account_id = %s",
+                (directory_role(e.roles), clean_text(e.member_id), str(fact.stream_id)),
+            )
+        case Account.PlanChanged():
+            cur.execute(
+                f"UPDATE {t(ACCOUNTS)} SET plan = %s WHERE account_id = %s",
+                (e.to_plan, str(fact.stream_id)),
+            )
+        case Account.SupportTierChanged():
+            cur.execute(
+                f"UPDATE {t(ACCOUNTS)} SET support_tier = %s WHERE account_id = %s",
+                (e.to_tier, str(fact.stream_id)),
+            )
 
 
 VIEW = View(
@@ -163,7 +171,7 @@ VIEW = View(
     ),
     create_tables,
     apply,
-    (PEOPLE, ACCOUNTS),
+    TABLES.tables,
     shape=2,  # 2: each person's language and time zone
 )
 

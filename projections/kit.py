@@ -21,9 +21,11 @@ from store.log import Fact
 __all__ = [
     "EventClass",
     "Fact",
+    "Layout",
     "Tables",
     "View",
     "clean_text",
+    "fact_by_fact",
     "fetch_all",
     "fetch_one",
     "rows_by_ticket",
@@ -107,6 +109,42 @@ class Tables:
         conn.execute(
             f"CREATE INDEX IF NOT EXISTS {self.index(table + suffix)} ON {self(table)} {on}"
         )
+
+
+Apply = Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
+"""How a batch of facts changes a view's tables (:attr:`View.apply`)."""
+
+
+def fact_by_fact(apply: Callable[[psycopg.Cursor[Any], Tables, Fact], None]) -> Apply:
+    """The batch ``apply`` of a view whose rows each fact changes by a statement or two:
+    ``apply`` takes the facts in order, all on one cursor."""
+
+    def apply_batch(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
+        with conn.cursor() as cur:
+            for fact in facts:
+                apply(cur, t, fact)
+
+    return apply_batch
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A view's tables, each by its name with its columns and constraints, and the indexes
+    on them (``(table, suffix, on)``, see :meth:`Tables.create_index`)."""
+
+    columns: Mapping[str, str]
+    indexes: Sequence[tuple[str, str, str]] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables' names (a :class:`View`'s ``tables``)."""
+        return tuple(self.columns)
+
+    def create(self, conn: psycopg.Connection[Any], t: Tables) -> None:
+        """Each table and index not there yet (a :class:`View`'s ``create_tables``)."""
+        t.create(conn, self.columns)
+        for table, suffix, on in self.indexes:
+            t.create_index(conn, table, suffix, on)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ inbox's own parser each time a view is listed (see :mod:`domain.saved_view`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -15,76 +14,73 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from domain.saved_view import SavedView
-from projections.kit import Fact, Tables, View, clean_text, fetch_all
+from projections.kit import Fact, Layout, Tables, View, clean_text, fact_by_fact, fetch_all
 
 NAME = "saved_views"
 VIEWS = "saved_views"
 COLUMNS = "view_id, name, owner_id, filters, version, created_at, updated_at"
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    t.create(
-        conn,
-        {
-            VIEWS: """
-                view_id uuid PRIMARY KEY,
-                name text NOT NULL,
-                owner_id text,
-                filters jsonb NOT NULL,
-                version integer NOT NULL,
-                created_at timestamptz NOT NULL,
-                updated_at timestamptz NOT NULL
-            """
-        },
-    )
-    t.create_index(conn, VIEWS, "_owner", "(owner_id, name)")
+TABLES = Layout(
+    {
+        VIEWS: """
+            view_id uuid PRIMARY KEY,
+            name text NOT NULL,
+            owner_id text,
+            filters jsonb NOT NULL,
+            version integer NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        """
+    },
+    indexes=[(VIEWS, "_owner", "(owner_id, name)")],
+)
 
 
 def _filters(filters: dict[str, list[str]]) -> Jsonb:
     return Jsonb({clean_text(k): [clean_text(v) for v in vs] for k, vs in filters.items()})
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            match e:
-                case SavedView.Saved():
-                    cur.execute(
-                        f"INSERT INTO {t(VIEWS)} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (view_id) DO NOTHING",
-                        (
-                            fact.stream_id,
-                            clean_text(e.name),
-                            e.owner_id,
-                            _filters(e.filters),
-                            e.originator_version,
-                            e.stamp.at,
-                            e.stamp.at,
-                        ),
-                    )
-                case SavedView.Changed():
-                    cur.execute(
-                        f"UPDATE {t(VIEWS)} SET name = %s, filters = %s, version = %s, "
-                        "updated_at = %s WHERE view_id = %s",
-                        (
-                            clean_text(e.name),
-                            _filters(e.filters),
-                            e.originator_version,
-                            e.stamp.at,
-                            fact.stream_id,
-                        ),
-                    )
-                case SavedView.Removed():
-                    cur.execute(f"DELETE FROM {t(VIEWS)} WHERE view_id = %s", (fact.stream_id,))
+@fact_by_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    e = fact.event
+    match e:
+        case SavedView.Saved():
+            cur.execute(
+                f"INSERT INTO {t(VIEWS)} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (view_id) DO NOTHING",
+                (
+                    fact.stream_id,
+                    clean_text(e.name),
+                    e.owner_id,
+                    _filters(e.filters),
+                    e.originator_version,
+                    e.stamp.at,
+                    e.stamp.at,
+                ),
+            )
+        case SavedView.Changed():
+            cur.execute(
+                f"UPDATE {t(VIEWS)} SET name = %s, filters = %s, version = %s, "
+                "updated_at = %s WHERE view_id = %s",
+                (
+                    clean_text(e.name),
+                    _filters(e.filters),
+                    e.originator_version,
+                    e.stamp.at,
+                    fact.stream_id,
+                ),
+            )
+        case SavedView.Removed():
+            cur.execute(f"DELETE FROM {t(VIEWS)} WHERE view_id = %s", (fact.stream_id,))
 
 
 VIEW = View(
     NAME,
     frozenset({SavedView.Saved, SavedView.Changed, SavedView.Removed}),
-    create_tables,
+    TABLES.create,
     apply,
-    (VIEWS,),
+    TABLES.tables,
 )
 
 

@@ -7,13 +7,12 @@ counts it (see :meth:`desk.core.DeskCore.group_exists`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
 from domain.staff import StaffMember, SupportGroup
-from projections.kit import Fact, Tables, View, clean_text, fetch_all
+from projections.kit import Fact, Layout, Tables, View, clean_text, fact_by_fact, fetch_all
 
 NAME = "staff_roster"
 STAFF = "staff_roster_staff"
@@ -21,73 +20,72 @@ GROUPS = "staff_roster_groups"
 MEMBERS = "staff_roster_members"
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    t.create(
-        conn,
-        {
-            STAFF: """
-                staff_id text PRIMARY KEY,
-                name text NOT NULL,
-                email text NOT NULL,
-                role text NOT NULL,
-                active boolean NOT NULL,
-                registered_at timestamptz NOT NULL,
-                deactivated_at timestamptz,
-                version integer NOT NULL
-            """,
-            GROUPS: """
-                name text PRIMARY KEY,
-                created_at timestamptz NOT NULL
-            """,
-            MEMBERS: """
-                group_name text NOT NULL,
-                staff_id text NOT NULL,
-                PRIMARY KEY (group_name, staff_id)
-            """,
-        },
-    )
+TABLES = Layout(
+    {
+        STAFF: """
+            staff_id text PRIMARY KEY,
+            name text NOT NULL,
+            email text NOT NULL,
+            role text NOT NULL,
+            active boolean NOT NULL,
+            registered_at timestamptz NOT NULL,
+            deactivated_at timestamptz,
+            version integer NOT NULL
+        """,
+        GROUPS: """
+            name text PRIMARY KEY,
+            created_at timestamptz NOT NULL
+        """,
+        MEMBERS: """
+            group_name text NOT NULL,
+            staff_id text NOT NULL,
+            PRIMARY KEY (group_name, staff_id)
+        """,
+    },
+)
+create_tables = TABLES.create
+"""Made by the runner, and by ``docket staff`` (``api/staff_cli.py``), which reads them."""
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            staff_id = str(fact.stream_id)
-            match e:
-                case StaffMember.Registered():
-                    cur.execute(
-                        f"INSERT INTO {t(STAFF)} (staff_id, name, email, role, active, "
-                        "registered_at, version) VALUES (%s, %s, %s, %s, true, %s, %s) "
-                        "ON CONFLICT (staff_id) DO NOTHING",
-                        (
-                            staff_id,
-                            clean_text(e.name),
-                            clean_text(e.email),
-                            e.role,
-                            e.stamp.at,
-                            e.originator_version,
-                        ),
-                    )
-                    for group in e.groups:
-                        _group_created(cur, t, group, e.stamp.at)
-                        _joined(cur, t, group, staff_id)
-                case StaffMember.JoinedGroup():
-                    _joined(cur, t, e.group, staff_id)
-                    _moved(cur, t, staff_id, e.originator_version)
-                case StaffMember.LeftGroup():
-                    cur.execute(
-                        f"DELETE FROM {t(MEMBERS)} WHERE group_name = %s AND staff_id = %s",
-                        (clean_text(e.group), staff_id),
-                    )
-                    _moved(cur, t, staff_id, e.originator_version)
-                case StaffMember.Deactivated():
-                    cur.execute(
-                        f"UPDATE {t(STAFF)} SET active = false, deactivated_at = %s, "
-                        "version = %s WHERE staff_id = %s",
-                        (e.stamp.at, e.originator_version, staff_id),
-                    )
-                case SupportGroup.Created():
-                    _group_created(cur, t, e.name, e.stamp.at)
+@fact_by_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    e = fact.event
+    staff_id = str(fact.stream_id)
+    match e:
+        case StaffMember.Registered():
+            cur.execute(
+                f"INSERT INTO {t(STAFF)} (staff_id, name, email, role, active, "
+                "registered_at, version) VALUES (%s, %s, %s, %s, true, %s, %s) "
+                "ON CONFLICT (staff_id) DO NOTHING",
+                (
+                    staff_id,
+                    clean_text(e.name),
+                    clean_text(e.email),
+                    e.role,
+                    e.stamp.at,
+                    e.originator_version,
+                ),
+            )
+            for group in e.groups:
+                _group_created(cur, t, group, e.stamp.at)
+                _joined(cur, t, group, staff_id)
+        case StaffMember.JoinedGroup():
+            _joined(cur, t, e.group, staff_id)
+            _moved(cur, t, staff_id, e.originator_version)
+        case StaffMember.LeftGroup():
+            cur.execute(
+                f"DELETE FROM {t(MEMBERS)} WHERE group_name = %s AND staff_id = %s",
+                (clean_text(e.group), staff_id),
+            )
+            _moved(cur, t, staff_id, e.originator_version)
+        case StaffMember.Deactivated():
+            cur.execute(
+                f"UPDATE {t(STAFF)} SET active = false, deactivated_at = %s, "
+                "version = %s WHERE staff_id = %s",
+                (e.stamp.at, e.originator_version, staff_id),
+            )
+        case SupportGroup.Created():
+            _group_created(cur, t, e.name, e.stamp.at)
 
 
 def _group_created(cur: psycopg.Cursor[Any], t: Tables, name: str, at: Any) -> None:
@@ -122,7 +120,7 @@ VIEW = View(
     ),
     create_tables,
     apply,
-    (STAFF, GROUPS, MEMBERS),
+    TABLES.tables,
 )
 
 STAFF_COLUMNS = (

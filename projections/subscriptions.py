@@ -7,7 +7,6 @@ billing admins (and Docket's admins) may see, and by whoever decides that from t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.account import EVERY_PRODUCT, Account, premium_level
-from projections.kit import Fact, Tables, View, clean_text
+from projections.kit import Fact, Layout, Tables, View, clean_text, fact_by_fact
 
 NAME = "subscriptions"
 ACCOUNTS = "subscription_accounts"
@@ -25,124 +24,115 @@ DEPARTED = "subscription_departed_members"
 """Memberships that ended: their tokens are refused (``api/tokens.py`` asks)."""
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    t.create(
-        conn,
-        {
-            ACCOUNTS: """
-                account_id text PRIMARY KEY,
-                name text NOT NULL,
-                plan text NOT NULL,
-                seats integer,
-                calendar text NOT NULL,
-                products text[] NOT NULL,
-                renewal_on date,
-                premium jsonb NOT NULL,
-                account_team text,
-                version integer NOT NULL
-            """,
-            MEMBERS: """
-                account_id text NOT NULL,
-                member_id text NOT NULL,
-                name text NOT NULL,
-                email text NOT NULL,
-                roles text[] NOT NULL,
-                PRIMARY KEY (account_id, member_id)
-            """,
-            DEPARTED: """
-                account_id text NOT NULL,
-                member_id text NOT NULL,
-                PRIMARY KEY (account_id, member_id)
-            """,
-        },
-    )
+TABLES = Layout(
+    {
+        ACCOUNTS: """
+            account_id text PRIMARY KEY,
+            name text NOT NULL,
+            plan text NOT NULL,
+            seats integer,
+            calendar text NOT NULL,
+            products text[] NOT NULL,
+            renewal_on date,
+            premium jsonb NOT NULL,
+            account_team text,
+            version integer NOT NULL
+        """,
+        MEMBERS: """
+            account_id text NOT NULL,
+            member_id text NOT NULL,
+            name text NOT NULL,
+            email text NOT NULL,
+            roles text[] NOT NULL,
+            PRIMARY KEY (account_id, member_id)
+        """,
+        DEPARTED: """
+            account_id text NOT NULL,
+            member_id text NOT NULL,
+            PRIMARY KEY (account_id, member_id)
+        """,
+    },
+)
+create_tables = TABLES.create
+"""Made by the runner, and by the token lookup (``api/tokens.py``), which reads them."""
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            account, e = str(fact.stream_id), fact.event
-            match e:
-                case Account.Opened():
-                    premium = {p: add_on(level, e.timestamp) for p, level in e.premium.items()}
-                    cur.execute(
-                        f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, seats, calendar, "
-                        "products, renewal_on, premium, version) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (account_id) DO NOTHING",
-                        (
-                            account,
-                            clean_text(e.name),
-                            e.plan,
-                            e.seats,
-                            e.calendar,
-                            [clean_text(p) for p in e.products],
-                            e.renewal_on,
-                            Jsonb(premium),
-                            fact.version,
-                        ),
-                    )
-                case Account.MemberAdded():
-                    cur.execute(
-                        f"DELETE FROM {t(DEPARTED)} WHERE account_id = %s AND member_id = %s",
-                        (account, clean_text(e.member_id)),
-                    )
-                    cur.execute(
-                        f"INSERT INTO {t(MEMBERS)} VALUES (%s, %s, %s, %s, %s) "
-                        "ON CONFLICT DO NOTHING",
-                        (
-                            account,
-                            clean_text(e.member_id),
-                            clean_text(e.name),
-                            clean_text(e.email),
-                            [e.role],
-                        ),
-                    )
-                case Account.MemberRemoved():
-                    cur.execute(
-                        f"DELETE FROM {t(MEMBERS)} WHERE account_id = %s AND member_id = %s",
-                        (account, clean_text(e.member_id)),
-                    )
-                    cur.execute(
-                        f"INSERT INTO {t(DEPARTED)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                        (account, clean_text(e.member_id)),
-                    )
-                case Account.MemberRolesChanged():
-                    cur.execute(
-                        f"UPDATE {t(MEMBERS)} SET roles = %s "
-                        "WHERE account_id = %s AND member_id = %s",
-                        (e.roles, account, clean_text(e.member_id)),
-                    )
-                case Account.Renamed():
-                    set_column(cur, t, account, "name", clean_text(e.to_name))
-                case Account.PlanChanged():
-                    set_column(cur, t, account, "plan", e.to_plan)
-                case Account.SeatsChanged():
-                    set_column(cur, t, account, "seats", e.to_seats)
-                case Account.RenewalDateSet():
-                    set_column(cur, t, account, "renewal_on", e.renewal_on)
-                case Account.AccountTeamSet():
-                    set_column(
-                        cur, t, account, "account_team", clean_text(e.group) if e.group else None
-                    )
-                case Account.PremiumAdded():
-                    change_premium(
-                        cur, t, account, clean_text(e.product), add_on(e.level, e.timestamp)
-                    )
-                case Account.PremiumRemoved():
-                    change_premium(
-                        cur, t, account, clean_text(e.product), None, until=e.effective_at
-                    )
-                case Account.SupportTierChanged():
-                    to = None if e.to_tier == "standard" else premium_level(e.to_tier)
-                    if to is None:
-                        change_premium(cur, t, account, EVERY_PRODUCT, None, until=e.timestamp)
-                    else:
-                        change_premium(cur, t, account, EVERY_PRODUCT, add_on(to, e.timestamp))
+@fact_by_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    account, e = str(fact.stream_id), fact.event
+    match e:
+        case Account.Opened():
+            premium = {p: add_on(level, e.timestamp) for p, level in e.premium.items()}
             cur.execute(
-                f"UPDATE {t(ACCOUNTS)} SET version = %s WHERE account_id = %s",
-                (fact.version, account),
+                f"INSERT INTO {t(ACCOUNTS)} (account_id, name, plan, seats, calendar, "
+                "products, renewal_on, premium, version) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (account_id) DO NOTHING",
+                (
+                    account,
+                    clean_text(e.name),
+                    e.plan,
+                    e.seats,
+                    e.calendar,
+                    [clean_text(p) for p in e.products],
+                    e.renewal_on,
+                    Jsonb(premium),
+                    fact.version,
+                ),
             )
+        case Account.MemberAdded():
+            cur.execute(
+                f"DELETE FROM {t(DEPARTED)} WHERE account_id = %s AND member_id = %s",
+                (account, clean_text(e.member_id)),
+            )
+            cur.execute(
+                f"INSERT INTO {t(MEMBERS)} VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (
+                    account,
+                    clean_text(e.member_id),
+                    clean_text(e.name),
+                    clean_text(e.email),
+                    [e.role],
+                ),
+            )
+        case Account.MemberRemoved():
+            cur.execute(
+                f"DELETE FROM {t(MEMBERS)} WHERE account_id = %s AND member_id = %s",
+                (account, clean_text(e.member_id)),
+            )
+            cur.execute(
+                f"INSERT INTO {t(DEPARTED)} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (account, clean_text(e.member_id)),
+            )
+        case Account.MemberRolesChanged():
+            cur.execute(
+                f"UPDATE {t(MEMBERS)} SET roles = %s WHERE account_id = %s AND member_id = %s",
+                (e.roles, account, clean_text(e.member_id)),
+            )
+        case Account.Renamed():
+            set_column(cur, t, account, "name", clean_text(e.to_name))
+        case Account.PlanChanged():
+            set_column(cur, t, account, "plan", e.to_plan)
+        case Account.SeatsChanged():
+            set_column(cur, t, account, "seats", e.to_seats)
+        case Account.RenewalDateSet():
+            set_column(cur, t, account, "renewal_on", e.renewal_on)
+        case Account.AccountTeamSet():
+            set_column(cur, t, account, "account_team", clean_text(e.group) if e.group else None)
+        case Account.PremiumAdded():
+            change_premium(cur, t, account, clean_text(e.product), add_on(e.level, e.timestamp))
+        case Account.PremiumRemoved():
+            change_premium(cur, t, account, clean_text(e.product), None, until=e.effective_at)
+        case Account.SupportTierChanged():
+            to = None if e.to_tier == "standard" else premium_level(e.to_tier)
+            if to is None:
+                change_premium(cur, t, account, EVERY_PRODUCT, None, until=e.timestamp)
+            else:
+                change_premium(cur, t, account, EVERY_PRODUCT, add_on(to, e.timestamp))
+    cur.execute(
+        f"UPDATE {t(ACCOUNTS)} SET version = %s WHERE account_id = %s",
+        (fact.version, account),
+    )
 
 
 def add_on(level: str, since: datetime) -> dict[str, Any]:
@@ -196,7 +186,7 @@ VIEW = View(
     ),
     create_tables,
     apply,
-    (ACCOUNTS, MEMBERS, DEPARTED),
+    TABLES.tables,
 )
 
 
