@@ -11,15 +11,13 @@ dashboard query ``--requests`` times and reports p50/p99 of the round trip.
 
 from __future__ import annotations
 
-import argparse
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Server, docket_server, embedded_database
+from bench.harness import Server, bench_options, docket_server, embedded_database, write_figures
 from bench.lag import percentile
 
 QUERIES: dict[str, dict[str, str | int]] = {
@@ -85,17 +83,11 @@ def measure(url: str, data: Path, requests: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument(
-        "--data", type=Path, default=Path(__file__).parent.parent.parent / "shared" / "data"
-    )
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    data = Path(__file__).parent.parent.parent / "shared" / "data"
+    args = bench_options(__doc__, argv, requests=200, data=data)
     with embedded_database() as url:
         results = measure(url, args.data, args.requests)
-    if args.out:
-        args.out.write_text(json.dumps({"dashboard": results}, indent=2))
+    write_figures(args.out, {"dashboard": results})
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -22,6 +23,24 @@ import psycopg
 
 from desk.service import SupportDesk
 from store.database import ensure_schema, eventsourcing_env, start_embedded
+
+
+def bench_options(
+    doc: str | None, argv: list[str] | None, **defaults: float | Path
+) -> argparse.Namespace:
+    """A benchmark's command line: its docstring's first line as the help, ``--NAME VALUE``
+    for each default (of its type), and ``--out FILE`` for its figures as JSON."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name}", type=type(default), default=default)
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def write_figures(out: Path | None, figures: dict[str, Any]) -> None:
+    """The figures as JSON in ``out`` (``--out``), if given."""
+    if out:
+        out.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 @contextmanager

@@ -15,20 +15,17 @@ view, about 5,000,000 events).
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from bench.data import FIRST_NUMBER, add_tickets
-from bench.harness import desk_schema
+from bench.harness import bench_options, desk_schema, write_figures
 from bench.load import percentile
 from projections import dashboard, ticket_detail
 from projections.catalog import VIEWS
@@ -106,11 +103,7 @@ def measure(url: str, schema: str, tickets: int, requests: int) -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    args = bench_options(__doc__, argv, tickets=1_000_000, requests=100)
     schema = "bench_scale"
     with desk_schema(schema) as url:
         began = time.perf_counter()
@@ -141,8 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         "measured_as": "server side: the API's read functions on one connection, no HTTP",
         "reads": reads,
     }
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_figures(args.out, result)
 
 
 if __name__ == "__main__":

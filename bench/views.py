@@ -15,18 +15,15 @@ reads the table from end to end (``Seq Scan``).
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bench.harness import embedded_database
+from bench.harness import bench_options, embedded_database, write_figures
 from bench.list_rows import fill_inbox
 from bench.load import percentile
 from projections.kit import Tables
@@ -110,11 +107,7 @@ def measure(conn: psycopg.Connection[Any], requests: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    args = bench_options(__doc__, argv, tickets=1_000_000, requests=50)
     with embedded_database() as url, psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
         conn.execute(f'CREATE SCHEMA "{SCHEMA}"')
@@ -131,8 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         "measured_as": "server side: the read functions on one connection, no HTTP",
         **reads,
     }
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_figures(args.out, result)
 
 
 if __name__ == "__main__":
