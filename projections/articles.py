@@ -24,16 +24,7 @@ from psycopg.rows import dict_row
 
 from domain.article import SEARCH_CONFIGS, HelpArticle, HelpSession
 from projections import dashboard
-from projections.kit import (
-    Fact,
-    Layout,
-    Tables,
-    View,
-    clean_text,
-    fact_by_fact,
-    fetch_all,
-    fetch_one,
-)
+from projections.kit import Fact, Layout, Tables, View, clean_text, each_fact, fetch_all, fetch_one
 
 NAME = "articles"
 ARTICLES = "help_articles"
@@ -96,7 +87,7 @@ SEARCH_VECTOR = (
 )
 
 
-@fact_by_fact
+@each_fact
 def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:

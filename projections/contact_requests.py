@@ -17,16 +17,7 @@ from psycopg.rows import dict_row
 
 from domain.contact import ContactRequest
 from projections import directory
-from projections.kit import (
-    Fact,
-    Layout,
-    Tables,
-    View,
-    clean_text,
-    fact_by_fact,
-    fetch_all,
-    fetch_one,
-)
+from projections.kit import Fact, Layout, Tables, clean_text, each_fact, fetch_all, fetch_one
 
 NAME = "contact_requests"
 REQUESTS = "contact_requests"
@@ -64,7 +55,7 @@ TABLES = Layout(
 )
 
 
-@fact_by_fact
+@each_fact
 def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:
@@ -112,12 +103,10 @@ def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
             )
 
 
-VIEW = View(
+VIEW = TABLES.view(
     NAME,
-    frozenset({ContactRequest.Received, ContactRequest.Answered, ContactRequest.TurnedIntoTicket}),
-    TABLES.create,
+    {ContactRequest.Received, ContactRequest.Answered, ContactRequest.TurnedIntoTicket},
     apply,
-    TABLES.tables,
 )
 
 COLUMNS = (

@@ -13,16 +13,7 @@ import psycopg
 
 from domain.account import EVERY_PRODUCT, Account
 from domain.staff import StaffMember
-from projections.kit import (
-    Fact,
-    Layout,
-    Tables,
-    View,
-    clean_text,
-    fact_by_fact,
-    fetch_all,
-    fetch_one,
-)
+from projections.kit import Fact, Layout, Tables, View, clean_text, each_fact, fetch_all, fetch_one
 
 NAME = "directory"
 PEOPLE = "directory_people"
@@ -62,7 +53,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     )
 
 
-@fact_by_fact
+@each_fact
 def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:

@@ -25,7 +25,7 @@ __all__ = [
     "Tables",
     "View",
     "clean_text",
-    "fact_by_fact",
+    "each_fact",
     "fetch_all",
     "fetch_one",
     "rows_by_ticket",
@@ -115,7 +115,7 @@ Apply = Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
 """How a batch of facts changes a view's tables (:attr:`View.apply`)."""
 
 
-def fact_by_fact(apply: Callable[[psycopg.Cursor[Any], Tables, Fact], None]) -> Apply:
+def each_fact(apply: Callable[[psycopg.Cursor[Any], Tables, Fact], None]) -> Apply:
     """The batch ``apply`` of a view whose rows each fact changes by a statement or two:
     ``apply`` takes the facts in order, all on one cursor."""
 
@@ -145,6 +145,10 @@ class Layout:
         t.create(conn, self.columns)
         for table, suffix, on in self.indexes:
             t.create_index(conn, table, suffix, on)
+
+    def view(self, name: str, handles: Iterable[EventClass], apply: Apply) -> View:
+        """The view ``name`` kept in these tables, fed ``handles``."""
+        return View(name, frozenset(handles), self.create, apply, self.tables)
 
 
 @dataclass(frozen=True)

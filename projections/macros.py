@@ -7,7 +7,6 @@ macros and the shared ones: another agent's personal macro is never listed to th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from domain.macro import Macro
-from projections.kit import Fact, Tables, View, clean_text, fetch_all, fetch_one
+from projections.kit import Fact, Layout, Tables, clean_text, each_fact, fetch_all, fetch_one
 
 NAME = "macros"
 MACROS = "macros"
@@ -25,10 +24,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(MACROS)} (
+TABLES = Layout(
+    {
+        MACROS: """
             macro_id uuid PRIMARY KEY,
             title text NOT NULL,
             owner_id text,
@@ -38,42 +36,39 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
             position bigint NOT NULL,
             created_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL
-        )
         """
-    )
-    conn.execute(  # an agent's list: their own and the shared ones, by title
-        f"CREATE INDEX IF NOT EXISTS {t.index('macros_owner')} "
-        f"ON {t(MACROS)} (owner_id, title) WHERE NOT archived"
-    )
+    },
+    # an agent's list: their own and the shared ones, by title
+    indexes=[(MACROS, "_owner", "(owner_id, title) WHERE NOT archived")],
+)
 
 
-def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-    with conn.cursor() as cur:
-        for fact in facts:
-            e = fact.event
-            moved = (fact.version, fact.position, e.timestamp, fact.stream_id)
-            match e:
-                case Macro.Created():
-                    cur.execute(
-                        f"INSERT INTO {t(MACROS)} (macro_id, title, owner_id, actions, version, "
-                        "position, created_at, updated_at) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (macro_id) DO NOTHING",
-                        (fact.stream_id, clean_text(e.title), e.owner_id, Jsonb(clean(e.actions)),
-                         fact.version, fact.position, e.timestamp, e.timestamp),
-                    )  # fmt: skip
-                case Macro.Changed():
-                    cur.execute(
-                        f"UPDATE {t(MACROS)} SET title = %s, actions = %s, version = %s, "
-                        "position = %s, updated_at = %s WHERE macro_id = %s",
-                        (clean_text(e.title), Jsonb(clean(e.actions)), *moved),
-                    )
-                case Macro.Archived():
-                    cur.execute(
-                        f"UPDATE {t(MACROS)} SET archived = true, version = %s, position = %s, "
-                        "updated_at = %s WHERE macro_id = %s",
-                        moved,
-                    )
+@each_fact
+def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+    e = fact.event
+    moved = (fact.version, fact.position, e.timestamp, fact.stream_id)
+    match e:
+        case Macro.Created():
+            cur.execute(
+                f"INSERT INTO {t(MACROS)} (macro_id, title, owner_id, actions, version, "
+                "position, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (macro_id) DO NOTHING",
+                (fact.stream_id, clean_text(e.title), e.owner_id, Jsonb(clean(e.actions)),
+                 fact.version, fact.position, e.timestamp, e.timestamp),
+            )  # fmt: skip
+        case Macro.Changed():
+            cur.execute(
+                f"UPDATE {t(MACROS)} SET title = %s, actions = %s, version = %s, "
+                "position = %s, updated_at = %s WHERE macro_id = %s",
+                (clean_text(e.title), Jsonb(clean(e.actions)), *moved),
+            )
+        case Macro.Archived():
+            cur.execute(
+                f"UPDATE {t(MACROS)} SET archived = true, version = %s, position = %s, "
+                "updated_at = %s WHERE macro_id = %s",
+                moved,
+            )
 
 
 def clean(value: Any) -> Any:
@@ -87,8 +82,7 @@ def clean(value: Any) -> Any:
     return value
 
 
-VIEW = View(NAME, frozenset({Macro.Created, Macro.Changed, Macro.Archived}), create_tables,
-            apply, (MACROS,))  # fmt: skip
+VIEW = TABLES.view(NAME, {Macro.Created, Macro.Changed, Macro.Archived}, apply)
 
 
 def macros_for(conn: psycopg.Connection[Any], t: Tables, staff_id: str) -> list[dict[str, Any]]:

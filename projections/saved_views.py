@@ -14,7 +14,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from domain.saved_view import SavedView
-from projections.kit import Fact, Layout, Tables, View, clean_text, fact_by_fact, fetch_all
+from projections.kit import Fact, Layout, Tables, clean_text, each_fact, fetch_all
 
 NAME = "saved_views"
 VIEWS = "saved_views"
@@ -41,7 +41,7 @@ def _filters(filters: dict[str, list[str]]) -> Jsonb:
     return Jsonb({clean_text(k): [clean_text(v) for v in vs] for k, vs in filters.items()})
 
 
-@fact_by_fact
+@each_fact
 def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:
@@ -75,13 +75,7 @@ def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
             cur.execute(f"DELETE FROM {t(VIEWS)} WHERE view_id = %s", (fact.stream_id,))
 
 
-VIEW = View(
-    NAME,
-    frozenset({SavedView.Saved, SavedView.Changed, SavedView.Removed}),
-    TABLES.create,
-    apply,
-    TABLES.tables,
-)
+VIEW = TABLES.view(NAME, {SavedView.Saved, SavedView.Changed, SavedView.Removed}, apply)
 
 
 def visible(

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from domain.staff import StaffMember, SupportGroup
-from projections.kit import Fact, Layout, Tables, View, clean_text, fact_by_fact, fetch_all
+from projections.kit import Fact, Layout, Tables, View, clean_text, each_fact, fetch_all
 
 NAME = "staff_roster"
 STAFF = "staff_roster_staff"
@@ -47,7 +47,7 @@ create_tables = TABLES.create
 """Made by the runner, and by ``docket staff`` (``api/staff_cli.py``), which reads them."""
 
 
-@fact_by_fact
+@each_fact
 def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     staff_id = str(fact.stream_id)

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.account import EVERY_PRODUCT, Account, premium_level
-from projections.kit import Fact, Layout, Tables, View, clean_text, fact_by_fact
+from projections.kit import Fact, Layout, Tables, View, clean_text, each_fact
 
 NAME = "subscriptions"
 ACCOUNTS = "subscription_accounts"
@@ -57,7 +57,7 @@ create_tables = TABLES.create
 """Made by the runner, and by the token lookup (``api/tokens.py``), which reads them."""
 
 
-@fact_by_fact
+@each_fact
 def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     account, e = str(fact.stream_id), fact.event
     match e:

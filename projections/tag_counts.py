@@ -17,7 +17,7 @@ from uuid import UUID
 import psycopg
 
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
-from projections.kit import Fact, Tables, View, fetch_all
+from projections.kit import Fact, Layout, Tables, View, fetch_all
 
 NAME = "tag_counts"
 TICKETS = "tag_tickets"
@@ -35,26 +35,21 @@ STATUSES = ("open", "pending", "closed")
 and not at all on the dashboard: it is the same request, counted once, as the other."""
 
 
-def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(TICKETS)} (
+TABLES = Layout(
+    {
+        TICKETS: """
             ticket_id uuid PRIMARY KEY,
             status text NOT NULL,
             tags text[] NOT NULL
-        )
-        """
-    )
-    conn.execute(
-        f"""
-        CREATE TABLE IF NOT EXISTS {t(COUNTS)} (
+        """,
+        COUNTS: """
             tag text NOT NULL,
             status text NOT NULL,
             tickets integer NOT NULL,
             PRIMARY KEY (tag, status)
-        )
-        """
-    )
+        """,
+    }
+)
 
 
 def fold(
@@ -120,9 +115,9 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
 VIEW = View(
     NAME,
     frozenset(HANDLES),
-    create_tables,
+    TABLES.create,
     apply,
-    (TICKETS, COUNTS),
+    TABLES.tables,
     ignores=frozenset(set(PUBLIC_EVENTS + STAFF_ONLY_EVENTS) - set(HANDLES)),
 )
 

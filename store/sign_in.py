@@ -130,23 +130,25 @@ class SignInLinks(SchemaTables):
 
     def use(self, token: str) -> str | None:
         """Whom the link signs in, once: ``None`` when it is unknown, used or expired."""
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                f"UPDATE {self.table} SET used_at = now() WHERE link_hash = %s "
-                "AND used_at IS NULL AND expires_at > now() RETURNING person_id",
-                (hash_secret(token),),
-            ).fetchone()
+        row = self._while_open(token, f"UPDATE {self.table} SET used_at = now()", "person_id")
         return str(row[0]) if row is not None else None
 
     def usable(self, token: str) -> bool:
         """Whether the link would sign in now (its page shows the button, or says why not)."""
+        return self._while_open(token, f"SELECT 1 FROM {self.table}") is not None
+
+    def _while_open(
+        self, token: str, statement: str, returning: str = ""
+    ) -> tuple[Any, ...] | None:
+        """The row ``statement`` gives for the link ``token`` if it still signs in: known,
+        not used, not expired (one rule for the page and the sign-in)."""
+        also = f" RETURNING {returning}" if returning else ""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                f"SELECT 1 FROM {self.table} WHERE link_hash = %s AND used_at IS NULL "
-                "AND expires_at > now()",
+            return conn.execute(
+                f"{statement} WHERE link_hash = %s AND used_at IS NULL AND expires_at > now()"
+                + also,
                 (hash_secret(token),),
             ).fetchone()
-        return row is not None
 
 
 class SignInQueue:
