@@ -87,8 +87,7 @@ SEARCH_VECTOR = (
 )
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:
         case HelpArticle.Published():
@@ -176,7 +175,7 @@ VIEW = View(
         }
     ),
     TABLES.create,
-    apply,
+    each_fact(apply_fact),
     TABLES.tables,
 )
 

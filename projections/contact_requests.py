@@ -55,8 +55,7 @@ TABLES = Layout(
 )
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:
         case ContactRequest.Received():
@@ -106,7 +105,7 @@ def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
 VIEW = TABLES.view(
     NAME,
     {ContactRequest.Received, ContactRequest.Answered, ContactRequest.TurnedIntoTicket},
-    apply,
+    each_fact(apply_fact),
 )
 
 COLUMNS = (

@@ -53,8 +53,7 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     )
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:
         case StaffMember.Registered():
@@ -161,7 +160,7 @@ VIEW = View(
         }
     ),
     create_tables,
-    apply,
+    each_fact(apply_fact),
     TABLES.tables,
     shape=2,  # 2: each person's language and time zone
 )

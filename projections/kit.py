@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -115,16 +116,22 @@ Apply = Callable[[psycopg.Connection[Any], Tables, Sequence[Fact]], None]
 """How a batch of facts changes a view's tables (:attr:`View.apply`)."""
 
 
-def each_fact(apply: Callable[[psycopg.Cursor[Any], Tables, Fact], None]) -> Apply:
+def each_fact(apply_fact: Callable[[psycopg.Cursor[Any], Tables, Fact], None]) -> Apply:
     """The batch ``apply`` of a view whose rows each fact changes by a statement or two:
-    ``apply`` takes the facts in order, all on one cursor."""
+    ``apply_fact`` takes the facts in order, all on one cursor. (A partial, not a closure:
+    a rebuild hands its views to other processes.)"""
+    return partial(_each_fact, apply_fact)
 
-    def apply_batch(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
-        with conn.cursor() as cur:
-            for fact in facts:
-                apply(cur, t, fact)
 
-    return apply_batch
+def _each_fact(
+    apply_fact: Callable[[psycopg.Cursor[Any], Tables, Fact], None],
+    conn: psycopg.Connection[Any],
+    t: Tables,
+    facts: Sequence[Fact],
+) -> None:
+    with conn.cursor() as cur:
+        for fact in facts:
+            apply_fact(cur, t, fact)
 
 
 @dataclass(frozen=True)

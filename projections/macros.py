@@ -43,8 +43,7 @@ TABLES = Layout(
 )
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     moved = (fact.version, fact.position, e.timestamp, fact.stream_id)
     match e:
@@ -82,7 +81,7 @@ def clean(value: Any) -> Any:
     return value
 
 
-VIEW = TABLES.view(NAME, {Macro.Created, Macro.Changed, Macro.Archived}, apply)
+VIEW = TABLES.view(NAME, {Macro.Created, Macro.Changed, Macro.Archived}, each_fact(apply_fact))
 
 
 def macros_for(conn: psycopg.Connection[Any], t: Tables, staff_id: str) -> list[dict[str, Any]]:

@@ -41,8 +41,7 @@ def _filters(filters: dict[str, list[str]]) -> Jsonb:
     return Jsonb({clean_text(k): [clean_text(v) for v in vs] for k, vs in filters.items()})
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     match e:
         case SavedView.Saved():
@@ -75,7 +74,9 @@ def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
             cur.execute(f"DELETE FROM {t(VIEWS)} WHERE view_id = %s", (fact.stream_id,))
 
 
-VIEW = TABLES.view(NAME, {SavedView.Saved, SavedView.Changed, SavedView.Removed}, apply)
+VIEW = TABLES.view(
+    NAME, {SavedView.Saved, SavedView.Changed, SavedView.Removed}, each_fact(apply_fact)
+)
 
 
 def visible(

@@ -47,8 +47,7 @@ create_tables = TABLES.create
 """Made by the runner, and by ``docket staff`` (``api/staff_cli.py``), which reads them."""
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     e = fact.event
     staff_id = str(fact.stream_id)
     match e:
@@ -119,7 +118,7 @@ VIEW = View(
         }
     ),
     create_tables,
-    apply,
+    each_fact(apply_fact),
     TABLES.tables,
 )
 

@@ -57,8 +57,7 @@ create_tables = TABLES.create
 """Made by the runner, and by the token lookup (``api/tokens.py``), which reads them."""
 
 
-@each_fact
-def apply(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
+def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
     account, e = str(fact.stream_id), fact.event
     match e:
         case Account.Opened():
@@ -185,7 +184,7 @@ VIEW = View(
         }
     ),
     create_tables,
-    apply,
+    each_fact(apply_fact),
     TABLES.tables,
 )
 
