@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.account import EVERY_PRODUCT, Account, premium_level
-from projections.kit import Fact, Layout, Tables, View, clean_text, each_fact
+from projections.kit import Fact, Layout, Tables, View, clean_text, each_fact, fetch_all, fetch_one
 
 NAME = "subscriptions"
 ACCOUNTS = "subscription_accounts"
@@ -191,19 +190,19 @@ VIEW = View(
 
 def subscription(conn: psycopg.Connection[Any], t: Tables, account: str) -> dict[str, Any] | None:
     """The account's subscription and its members, or ``None``."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        found = cur.execute(
-            f"SELECT account_id, name, plan, seats, calendar, products, renewal_on, premium, "
-            f"account_team, version FROM {t(ACCOUNTS)} WHERE account_id = %s",
-            (account,),
-        ).fetchone()
-        if found is None:
-            return None
-        found["members"] = cur.execute(
+    found = fetch_one(
+        conn,
+        f"SELECT account_id, name, plan, seats, calendar, products, renewal_on, premium, "
+        f"account_team, version FROM {t(ACCOUNTS)} WHERE account_id = %s",
+        (account,),
+    )
+    if found is not None:
+        found["members"] = fetch_all(
+            conn,
             f"SELECT member_id, name, email, roles FROM {t(MEMBERS)} "
             "WHERE account_id = %s ORDER BY name, member_id",
             (account,),
-        ).fetchall()
+        )
     return found
 
 

@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -404,37 +405,31 @@ def apply_search(
         )
 
 
+@dataclass(frozen=True, kw_only=True)
 class TicketList:
     """A list view of tickets: its tables, its fold of events, and its paged query."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        rows: str,
-        search: str,
-        with_internal_notes: bool,
-        ignores: tuple[EventClass, ...],
-        columns: tuple[str, ...],
-        default_sort: str,
-    ) -> None:
-        self.name = name
-        self.rows = rows
-        self.search = search
-        self.with_internal_notes = with_internal_notes
-        self.columns = columns
-        self.default_sort = default_sort
-        handles = PUBLIC_EVENTS + STAFF_ONLY_EVENTS if with_internal_notes else PUBLIC_EVENTS
-        self.view = View(
-            name,
+    name: str
+    rows: str
+    search: str
+    with_internal_notes: bool
+    ignores: tuple[EventClass, ...]
+    columns: tuple[str, ...]
+    default_sort: str
+
+    @cached_property
+    def view(self) -> View:
+        handles = PUBLIC_EVENTS + STAFF_ONLY_EVENTS if self.with_internal_notes else PUBLIC_EVENTS
+        return View(
+            self.name,
             frozenset(handles),
             self.create_tables,
             self.apply,
-            (rows, search),
+            (self.rows, self.search),
             self.prune,
             shape=8,  # 5: tags (only the inbox folds them); 6: merged_into; 7: the members
             # each ticket copies (CCs), in their lists; 8: custom fields, GIN-indexed
-            ignores=frozenset(ignores),
+            ignores=frozenset(self.ignores),
         )
 
     def create_tables(self, conn: psycopg.Connection[Any], t: Tables) -> None:
