@@ -150,3 +150,13 @@ class Accounts:
                     role="member", stamp=self.stamp,
                 )  # fmt: skip
             members.add(member_id)
+
+
+@dataclass
+class Import:
+    """One import under way: the desk it writes to, the accounts it has opened and added
+    members to, and its report."""
+
+    desk: SupportDesk
+    accounts: Accounts
+    report: ImportReport = field(default_factory=ImportReport)

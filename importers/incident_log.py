@@ -21,7 +21,7 @@ from pathlib import Path
 from desk.answers import Change
 from desk.service import SupportDesk
 from domain.stamp import Stamp
-from importers.common import Accounts, ImportReport, import_id, open_text, records
+from importers.common import Accounts, Import, ImportReport, import_id, open_text, records
 
 DATASET = "incident-log"
 STATES = {
@@ -79,23 +79,17 @@ def incidents(path: Path) -> Iterator[list[tuple[int, dict[str, str]]]]:
 
 
 def import_incident_log(desk: SupportDesk, path: Path) -> ImportReport:
-    report = ImportReport()
     system = Stamp("import:incident-log", "system", "import", datetime(2016, 1, 1, tzinfo=UTC))
-    accounts = Accounts(desk, system)
+    into = Import(desk, Accounts(desk, system))
     for rows in incidents(path):
         first_line, first = rows[0]
-        with report.taking(first_line, len(rows), f"incident {first.get('number')}: "):
-            import_incident(desk, accounts, report, rows)
-    report.progress(force=True)
-    return report
+        with into.report.taking(first_line, len(rows), f"incident {first.get('number')}: "):
+            import_incident(into, rows)
+    into.report.progress(force=True)
+    return into.report
 
 
-def import_incident(
-    desk: SupportDesk,
-    accounts: Accounts,
-    report: ImportReport,
-    rows: list[tuple[int, dict[str, str]]],
-) -> None:
+def import_incident(into: Import, rows: list[tuple[int, dict[str, str]]]) -> None:
     first_line, first = rows[0]
     number = first["number"]
     opened = (
@@ -106,7 +100,7 @@ def import_incident(
     location = value(first["location"]) or "Unknown location"
     caller = value(first["caller_id"]) or "Unknown caller"
     account_id = import_id(DATASET, "account:" + location)
-    accounts.ensure(
+    into.accounts.ensure(
         account_id, location, caller, caller, f"{caller.replace(' ', '.').lower()}@callers.invalid"
     )
     channel = CHANNELS.get(first["contact_type"], "phone")
@@ -121,7 +115,7 @@ def import_incident(
         state = row["incident_state"]
         target = STATES.get(state)
         if target is None:
-            report.refuse(
+            into.report.refuse(
                 line, f"incident {number}: unknown incident_state {state!r}; row's state ignored"
             )
             target = status
@@ -153,7 +147,7 @@ def import_incident(
             )
             assignment = new_assignment
         last_at = at
-    outcome = desk.import_ticket(
+    outcome = into.desk.import_ticket(
         ticket_id=import_id(DATASET, number),
         account_id=account_id,
         filing={
@@ -170,4 +164,4 @@ def import_incident(
         stamp=Stamp(caller, "requester", channel, opened),
         changes=changes,
     )
-    report.imported(first_line, outcome, f"incident {number}: ")
+    into.report.imported(first_line, outcome, f"incident {number}: ")

@@ -23,7 +23,7 @@ from pathlib import Path
 from desk.answers import Change
 from desk.service import SupportDesk
 from domain.stamp import Stamp
-from importers.common import Accounts, ImportReport, import_id, open_text, records
+from importers.common import Accounts, Import, ImportReport, import_id, open_text, records
 
 DATASET = "tickets-csv"
 STATUSES = {"Open": "open", "Pending Customer Response": "pending", "Closed": "closed"}
@@ -50,25 +50,17 @@ def instant(text: str) -> datetime | None:
 def import_tickets_csv(
     desk: SupportDesk, path: Path, *, opened_at: datetime = DEFAULT_OPENED_AT
 ) -> ImportReport:
-    report = ImportReport()
     importer = Stamp("import:tickets-csv", "system", "import", opened_at)
-    accounts = Accounts(desk, importer)
+    into = Import(desk, Accounts(desk, importer))
     with open_text(path) as handle:
         for line, row in records(handle):
-            with report.taking(line):
-                import_row(desk, accounts, report, line, row, opened_at)
-    report.progress(force=True)
-    return report
+            with into.report.taking(line):
+                import_row(into, line, row, opened_at)
+    into.report.progress(force=True)
+    return into.report
 
 
-def import_row(
-    desk: SupportDesk,
-    accounts: Accounts,
-    report: ImportReport,
-    line: int,
-    row: dict[str, str],
-    opened_at: datetime,
-) -> None:
+def import_row(into: Import, line: int, row: dict[str, str], opened_at: datetime) -> None:
     status = STATUSES.get(row["Ticket Status"])
     priority = PRIORITIES.get(row["Ticket Priority"])
     channel = CHANNELS.get(row["Ticket Channel"])
@@ -82,12 +74,12 @@ def import_row(
         raise ValueError(f"no customer email: {email!r}")
     name = row["Customer Name"].strip() or email
     account_id = import_id(DATASET, "account:" + email)
-    accounts.ensure(account_id, f"{name}'s team", email, name, email)
+    into.accounts.ensure(account_id, f"{name}'s team", email, name, email)
     customer = Stamp(email, "requester", channel, opened_at)
     first_response = instant(row["First Response Time"])
     resolved = instant(row["Time to Resolution"])
     if first_response is not None and first_response < opened_at:
-        report.refuse(line, "first response before filing: not used")
+        into.report.refuse(line, "first response before filing: not used")
         first_response = None
     changes: list[Change] = []
     responded_at = first_response or opened_at
@@ -140,7 +132,7 @@ def import_row(
                     Stamp(email, "requester", channel, closed_at),
                 )
             )
-    outcome = desk.import_ticket(
+    outcome = into.desk.import_ticket(
         ticket_id=import_id(DATASET, row["Ticket ID"]),
         account_id=account_id,
         filing={
@@ -156,4 +148,4 @@ def import_row(
         stamp=customer,
         changes=changes,
     )
-    report.imported(line, outcome)
+    into.report.imported(line, outcome)
