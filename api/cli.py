@@ -43,27 +43,28 @@ def serve(settings: Settings, workers: int | None = None) -> None:
         runtime.close()
 
 
+SERVED_AS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "log_level": "warning",
+    "access_log": False,
+}
+"""How uvicorn serves Docket (uvloop and httptools: plain h11 is far slower; no access
+log), here and in the benchmark's baseline app (``bench/baseline_app.py``)."""
+
+
 def run_uvicorn(
     settings: Settings, worker: ProjectionProcess | None, app: Any, **options: Any
 ) -> None:
-    """uvicorn on the settings' host and port, as both ``serve`` paths run it (uvloop and
-    httptools: plain h11 is far slower; no access log), with the projection child (if
-    any) alive for as long as it serves."""
+    """uvicorn on the settings' host and port, as both ``serve`` paths run it
+    (:data:`SERVED_AS`), with the projection child (if any) alive for as long as it
+    serves."""
     import uvicorn
 
     try:
         if worker is not None:
             worker.start()
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            loop="uvloop",
-            http="httptools",
-            log_level="warning",
-            access_log=False,
-            **options,
-        )
+        uvicorn.run(app, host=settings.host, port=settings.port, **SERVED_AS, **options)
     finally:
         if worker is not None:
             worker.stop()

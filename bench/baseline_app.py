@@ -2,7 +2,7 @@
 
 Usage: ``python -m bench.baseline_app URL SCHEMA PORT``
 
-The same stack as ``docket serve`` (uvicorn with uvloop and httptools, no access log),
+The same stack as ``docket serve`` (uvicorn as :data:`api.cli.SERVED_AS` runs it),
 the same shape of route (a synchronous function on FastAPI's thread pool, a pydantic
 body, a psycopg 3 pool of 8 connections), but no authentication, no aggregate, no
 event, no idempotency: it parses the body, inserts one row, commits and answers the
@@ -18,6 +18,8 @@ import uvicorn
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
+
+from api.cli import SERVED_AS
 
 
 class Filing(BaseModel):
@@ -58,15 +60,7 @@ def create_app(url: str, schema: str) -> FastAPI:
 
 def main() -> None:
     url, schema, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    uvicorn.run(
-        create_app(url, schema),
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    uvicorn.run(create_app(url, schema), host="127.0.0.1", port=port, **SERVED_AS)
 
 
 if __name__ == "__main__":
