@@ -119,9 +119,8 @@ def apply_fact(cur: psycopg.Cursor[Any], t: Tables, fact: Fact) -> None:
             cur.execute(
                 f"INSERT INTO {t(SESSIONS)} (session_id, person_id, account_id, "
                 "started_at) VALUES (%s, %s, %s, %s) ON CONFLICT (session_id) DO NOTHING",
-                (fact.stream_id, clean_text(e.person_id), clean_text(e.account_id),
-                 e.timestamp),
-            )  # fmt: skip
+                (fact.stream_id, clean_text(e.person_id), clean_text(e.account_id), e.timestamp),
+            )
         case HelpSession.ArticleOpened():
             cur.execute(
                 f"UPDATE {t(SESSIONS)} SET articles_opened = articles_opened + 1, "
