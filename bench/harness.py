@@ -63,22 +63,25 @@ def embedded_database(*, use_configured: bool = True) -> Iterator[str]:
 
 
 @contextmanager
-def desk_schema(schema: str) -> Iterator[str]:
-    """A database with ``schema`` holding the event store's tables, dropped after: its URL."""
-    with embedded_database() as url, desk_schema_on(url, schema):
+def desk_schema(schema: str, *, keep: bool = False) -> Iterator[str]:
+    """A database with ``schema`` holding the event store's tables, dropped after unless
+    ``keep``: its URL."""
+    with embedded_database() as url, desk_schema_on(url, schema, keep=keep):
         yield url
 
 
 @contextmanager
-def desk_schema_on(url: str, schema: str) -> Iterator[None]:
-    """``schema`` on the database at ``url``, holding the event store's tables, dropped after."""
+def desk_schema_on(url: str, schema: str, *, keep: bool = False) -> Iterator[None]:
+    """``schema`` on the database at ``url``, holding the event store's tables (made if not
+    there yet), dropped after unless ``keep``."""
     ensure_schema(url, schema)
     SupportDesk(eventsourcing_env(url, schema, pool_size=1)).close()
     try:
         yield
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if not keep:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def free_port() -> int:

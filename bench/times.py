@@ -1,8 +1,8 @@
 """The times dashboard at the issue's size: the exact query over the rows against the roll-up,
 measured in the same run on the same data.
 
-Usage: ``python -m bench.times [--tickets 1000000] [--requests 200] [--record FILE]
-[--out FILE]``
+Usage: ``python -m bench.times [--tickets 1000000] [--requests 200] [--schema NAME
+[--reuse]] [--record FILE] [--out FILE]``
 
 Starts its own embedded PostgreSQL (or uses ``DOCKET_DATABASE_URL``), writes
 ``--tickets`` bench tickets into the log (``bench.data``: about five events each, made by
@@ -10,11 +10,18 @@ the real aggregates), folds them into the dashboard view alone with the projecti
 and times the times dashboard's read function two ways on one connection, one query at a
 time: ``rollup`` (``dashboard.times``, what the API serves) and ``rows`` (the query it
 replaced, ``times_from_rows``: exact percentiles over every ticket row). Both run the same
-queries in turn (each grouping over every ticket, an account, whole filing months, and a
-range that cuts two months); p50 and p99 over ``--requests`` roll-up reads and a tenth as
-many (at least one per query) over the rows. ``--record`` writes the figures into that
+queries in turn (each grouping over every ticket, an account, whole filing months, a
+range that cuts two months, and an account's range that cuts two days of one month); p50
+and p99 over ``--requests`` roll-up reads and a tenth as many (at least one per query)
+over the rows. ``--record`` writes the figures into that
 results file's ``times`` section, leaving the rest as it was; ``python -m bench`` runs the
 same phase (``--times-tickets``, 20,000 by default).
+
+The log is written into the schema ``bench_times``, dropped at the end. ``--schema NAME``
+writes it into ``NAME`` and keeps it; with ``--reuse``, a log already there (from an earlier
+run, its ``--tickets`` whatever they were) is not written again: the dashboard view's tables
+and tracking row are dropped and the view folded again from the log, so one log of a
+million tickets serves several runs (``DOCKET_DATABASE_URL`` naming a server that keeps it).
 """
 
 from __future__ import annotations
@@ -37,8 +44,11 @@ from projections import dashboard
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
 from projections.dashboard.queries import times_from_rows
-from projections.kit import Tables
+from projections.kit import Tables, View
 from projections.runner import ProjectionRunner
+from projections.tracking import TRACKING_TABLE, create_tracking_table
+from replay.rebuild import drop_tables
+from store.log import EVENTS_TABLE
 
 SCHEMA = "bench_times"
 STEP = 50_000
@@ -69,6 +79,14 @@ def asked(account_id: str) -> dict[str, tuple[DashboardFilter, str]]:
             ),
             "priority",
         ),
+        "one account, a range cutting two days of a month, by topic": (
+            DashboardFilter(
+                account_ids=(account_id,),
+                since=datetime(2024, 3, 3, 8, 15, tzinfo=UTC),
+                before=datetime(2024, 3, 29, 17, 40, tzinfo=UTC),
+            ),
+            "topic",
+        ),
     }
 
 
@@ -96,6 +114,21 @@ def timed(
     }
 
 
+def logged(url: str, schema: str) -> int:
+    """How many events ``schema``'s log holds."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(f'SELECT count(*) FROM "{schema}".{EVENTS_TABLE}').fetchone()
+    return int(row[0]) if row else 0
+
+
+def drop_view(url: str, schema: str, view: View) -> None:
+    """Drop ``view``'s tables and tracking row, so that the runner folds it from 0 again."""
+    with psycopg.connect(url) as conn:
+        create_tracking_table(conn, schema)
+        drop_tables(conn, Tables(schema), view)
+        conn.execute(f'DELETE FROM "{schema}".{TRACKING_TABLE} WHERE view = %s', (view.name,))
+
+
 def same_answers(conn: psycopg.Connection[Any], t: Tables, queries: list[tuple[str, Any]]) -> bool:
     """Whether both ways give the same groups, tickets and counts (the figures the roll-up keeps
     exactly) for every query."""
@@ -107,16 +140,25 @@ def same_answers(conn: psycopg.Connection[Any], t: Tables, queries: list[tuple[s
     return True
 
 
-def run(url: str, tickets: int, requests: int, schema: str = SCHEMA) -> dict[str, Any]:
-    """Fill ``schema`` (which holds the event store's tables) with ``tickets`` tickets, fold
-    the dashboard, and measure both ways; the figures."""
+def run(
+    url: str, tickets: int, requests: int, schema: str = SCHEMA, *, reuse: bool = False
+) -> dict[str, Any]:
+    """Fill ``schema`` (which holds the event store's tables) with ``tickets`` tickets (or,
+    with ``reuse``, keep the log it holds), fold the dashboard, and measure both ways; the
+    figures."""
     began = time.perf_counter()
-    events = 0
-    for first in range(0, tickets, STEP):
-        events += add_tickets(url, schema, first, min(STEP, tickets - first))
-        print(f"\r  written {events:,} events", end="", file=sys.stderr, flush=True)
+    events = logged(url, schema) if reuse else 0
+    reused = events > 0
+    if reused:
+        print(f"  reusing the {events:,} events in {schema}", file=sys.stderr, flush=True)
+        drop_view(url, schema, VIEWS[dashboard.NAME])
+    else:
+        for first in range(0, tickets, STEP):
+            events += add_tickets(url, schema, first, min(STEP, tickets - first))
+            print(f"\r  written {events:,} events", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
     wrote = time.perf_counter() - began
-    print(f"\n  wrote {events:,} events in {wrote:.0f} s", file=sys.stderr, flush=True)
+    print(f"  wrote {events:,} events in {wrote:.0f} s", file=sys.stderr, flush=True)
     runner = ProjectionRunner(url, schema, [VIEWS[dashboard.NAME]], batch_size=5000)
     runner.create_tables()
     began = time.perf_counter()
@@ -141,6 +183,7 @@ def run(url: str, tickets: int, requests: int, schema: str = SCHEMA) -> dict[str
     return {
         "tickets": in_view,
         "events": events,
+        "reused_log": reused,
         "copy_s": round(wrote, 1),
         "fold_s": round(folded, 1),
         "fold_eps": round(events / folded) if folded else 0,
@@ -161,13 +204,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--schema", default=None, help="write the log here and keep it")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --schema: fold the log it holds, if any"
+    )
     parser.add_argument("--record", type=Path, default=None, help="a results.json to update")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.reuse and args.schema is None:
+        parser.error("--reuse needs --schema")
     began = time.perf_counter()
-    with desk_schema(SCHEMA) as url:
+    schema = args.schema or SCHEMA
+    with desk_schema(schema, keep=args.schema is not None) as url:
         result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds")}
-        result.update(run(url, args.tickets, args.requests))
+        result.update(run(url, args.tickets, args.requests, schema, reuse=args.reuse))
     result["seconds"] = round(time.perf_counter() - began, 1)
     print(json.dumps(result, indent=2))
     if args.out:
