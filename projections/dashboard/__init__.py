@@ -4,6 +4,8 @@ the rest are names of this package."""
 
 from projections.dashboard.fold import (
     COUNTS,
+    DAY_COUNTS,
+    DAY_DURATIONS,
     DURATIONS,
     MOMENT_COUNTS,
     MOMENTS,
@@ -29,6 +31,8 @@ from projections.dashboard.queries import (
 __all__ = [
     "BUCKETS",
     "COUNTS",
+    "DAY_COUNTS",
+    "DAY_DURATIONS",
     "DURATIONS",
     "MOMENTS",
     "MOMENT_COUNTS",

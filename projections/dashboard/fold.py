@@ -4,10 +4,13 @@ Kept per event like every view, so each dashboard (:mod:`.queries`) is one index
 aggregate over these rows, never a replay of conversations. Beside the rows the
 view keeps roll-ups, so that the counting dashboards cost what the number of
 months, days and distinct filter values does, not the number of tickets: tickets
-per filing month and per value of every filter and grouping, ratings likewise, and
-moments per day; and, for the times dashboard, durations (filing → first response,
-filing → resolution) per filing month, bucket of length (:mod:`.durations`) and value of
-every filter and grouping, counted and summed in microseconds.
+per filing month and per value of every filter and grouping, and again per filing
+day, ratings per month likewise, and moments per day; and, for the times dashboard,
+durations (filing → first response, filing → resolution) per filing month, bucket of
+length (:mod:`.durations`) and value of every filter and grouping, counted and summed
+in microseconds, and again per filing day. The day layers are there for a range that
+cuts a month: its whole days are read from them, so only the one or two days it cuts
+are read from the rows.
 
 Times are event times (an imported ticket counts when it happened, not when it
 was imported):
@@ -45,8 +48,10 @@ TICKETS = "dashboard_tickets"
 MOMENTS = "dashboard_moments"
 COUNTS = "dashboard_counts"
 MOMENT_COUNTS = "dashboard_moment_counts"
+DAY_COUNTS = "dashboard_day_counts"
 COUNTED = ("account_id", "product", "topic", "type", "channel", "priority", "status")
-"""What ``dashboard_counts`` counts tickets by (beside the filing month)."""
+"""What ``dashboard_counts`` counts tickets by (beside the filing month), and
+``dashboard_day_counts`` (beside the filing day)."""
 MOMENT_COUNTED = ("account_id", "product", "topic", "channel")
 """What ``dashboard_moment_counts`` counts moments by (beside the day and kind)."""
 RATINGS = "dashboard_ratings"
@@ -56,9 +61,11 @@ SURVEYS = "dashboard_surveys"
 SURVEYED = ("account_id", "product", "topic", "channel", "survey_agent_id")
 """What ``dashboard_surveys`` counts surveys sent and answered by (beside the filing month)."""
 DURATIONS = "dashboard_durations"
+DAY_DURATIONS = "dashboard_day_durations"
 TIMED = ("account_id", "product", "topic", "channel", "priority")
 """What ``dashboard_durations`` counts durations by (beside the filing month, the kind and
-the bucket): the filters of the times dashboard and its groupings."""
+the bucket), and ``dashboard_day_durations`` (beside the filing day): the filters of the
+times dashboard and its groupings."""
 TIMED_KINDS = (("first_response", "first_response_at"), ("resolution", "resolved_at"))
 """Each duration the times dashboard reads, and the column its end is in."""
 MICROSECOND = timedelta(microseconds=1)
@@ -125,11 +132,13 @@ def create_tables(conn: psycopg.Connection[Any], t: Tables) -> None:
     )
     conn.execute(f"CREATE INDEX IF NOT EXISTS {t.index(MOMENTS + '_at')} ON {t(MOMENTS)} (at)")
     _create_rollup(conn, t, COUNTS, ("month date",), COUNTED, ("tickets",))
+    _create_rollup(conn, t, DAY_COUNTS, ("day date",), COUNTED, ("tickets",))
     _create_rollup(conn, t, MOMENT_COUNTS, ("day date", "kind text"), MOMENT_COUNTED, ("moments",))
     _create_rollup(conn, t, RATINGS, ("month date",), RATED, ("ratings", "rating_sum"))
     _create_rollup(conn, t, SURVEYS, ("month date",), SURVEYED, ("surveys", "answered"))
-    _create_rollup(conn, t, DURATIONS, ("month date", "kind text", "bucket integer"), TIMED,
-                   ("durations", "micros numeric"))  # fmt: skip
+    for table, period in ((DURATIONS, "month date"), (DAY_DURATIONS, "day date")):
+        keys = (period, "kind text", "bucket integer")
+        _create_rollup(conn, t, table, keys, TIMED, ("durations", "micros numeric"))
 
 
 def _create_rollup(
@@ -165,9 +174,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     ids = list({f.stream_id for f in facts})
     tickets = rows_by_ticket(conn, t(TICKETS), COLUMNS, ids)
     counted_before = {tid: counted_as(row) for tid, row in tickets.items()}
+    counted_before_by_day = {tid: counted_by_day(row) for tid, row in tickets.items()}
     summed_before = {
         summed_as: {tid: summed_as(row) for tid, row in tickets.items()}
-        for summed_as in (rated_as, surveyed_as, timed_as)
+        for summed_as in (rated_as, surveyed_as, timed_as, timed_by_day)
     }
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
@@ -211,15 +221,10 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
             case Ticket.SurveyOffered():
                 row["surveyed"] = True
                 row["survey_agent_id"] = row["assignee_id"] or row["last_agent_id"]
-    counts: Counter[tuple[Any, ...]] = Counter()
-    for tid in touched:
-        old, new = counted_before.get(tid), counted_as(tickets[tid])
-        if old != new:
-            if old is not None:
-                counts[old] -= 1
-            counts[new] += 1
+    counts = counts_moved(touched, counted_before, counted_as, tickets)
+    day_counts = counts_moved(touched, counted_before_by_day, counted_by_day, tickets)
     moment_counts = count_moments(conn, t, tickets, counted_before, touched, moments)
-    ratings, surveys, durations = (
+    ratings, surveys, durations, day_durations = (
         sums_moved(touched, before, summed_as, tickets)
         for summed_as, before in summed_before.items()
     )
@@ -236,26 +241,65 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 f"INSERT INTO {t(MOMENTS)} (ticket_id, version, kind, at) VALUES (%s, %s, %s, %s)",
                 moments,
             )
-        add_counts(cur, t(COUNTS), ("month", *COUNTED), ("tickets",),
-                   {cell: (n,) for cell, n in counts.items()})  # fmt: skip
+        for table, period, moved in ((COUNTS, "month", counts), (DAY_COUNTS, "day", day_counts)):
+            by_cell = {cell: (n,) for cell, n in moved.items()}
+            add_counts(cur, t(table), (period, *COUNTED), ("tickets",), by_cell)
         add_counts(cur, t(MOMENT_COUNTS), ("day", "kind", *MOMENT_COUNTED), ("moments",),
                    {cell: (n,) for cell, n in moment_counts.items()})  # fmt: skip
         add_counts(cur, t(RATINGS), ("month", *RATED), ("ratings", "rating_sum"), ratings)
         add_counts(cur, t(SURVEYS), ("month", *SURVEYED), ("surveys", "answered"), surveys)
-        add_counts(cur, t(DURATIONS), ("month", "kind", "bucket", *TIMED),
-                   ("durations", "micros"), durations)  # fmt: skip
+        for table, period, summed in (
+            (DURATIONS, "month", durations),
+            (DAY_DURATIONS, "day", day_durations),
+        ):
+            key = (period, "kind", "bucket", *TIMED)
+            add_counts(cur, t(table), key, ("durations", "micros"), summed)
 
 
 def _column(name: str, value: Any) -> Any:
     return Jsonb(value) if name == "custom_fields" else value
 
 
-def counted_as(row: dict[str, Any]) -> tuple[Any, ...]:
-    """The ``dashboard_counts`` cell a ticket row falls in."""
-    return (month_of(row["created_at"]), *(row[c] or "" for c in COUNTED))
+def month_of(at: datetime) -> date:
+    at = at.astimezone(UTC)
+    return date(at.year, at.month, 1)
 
 
-Summed = list[tuple[tuple[Any, ...], int]]
+def day_of(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def counted_as(row: dict[str, Any], period: Callable[[datetime], date] = month_of) -> Cell:
+    """The ``dashboard_counts`` cell a ticket row falls in (by ``day_of``: the
+    ``dashboard_day_counts`` one)."""
+    return (period(row["created_at"]), *(row[c] or "" for c in COUNTED))
+
+
+def counted_by_day(row: dict[str, Any]) -> Cell:
+    return counted_as(row, day_of)
+
+
+def counts_moved(
+    touched: set[UUID],
+    before: dict[UUID, Cell],
+    counted_as: Callable[[dict[str, Any]], Cell],
+    tickets: dict[UUID, dict[str, Any]],
+) -> Counter[Cell]:
+    """How a batch moves a roll-up's count per cell: each touched ticket taken out of its old
+    cell and counted in its new one."""
+    counts: Counter[Cell] = Counter()
+    for tid in touched:
+        old, new = before.get(tid), counted_as(tickets[tid])
+        if old != new:
+            if old is not None:
+                counts[old] -= 1
+            counts[new] += 1
+    return counts
+
+
+Cell = tuple[Any, ...]
+"""A roll-up's key: its period, then the values it is kept by."""
+Summed = list[tuple[Cell, int]]
 """What a ticket row adds to a roll-up that counts and sums per cell: each cell it falls
 in, with the value it adds to that cell's sum."""
 
@@ -295,9 +339,10 @@ def surveyed_as(row: dict[str, Any]) -> Summed:
     return [(cell, int(row["rating"] is not None))]
 
 
-def timed_as(row: dict[str, Any]) -> Summed:
-    """The ``dashboard_durations`` cells a ticket row's durations fall in, with each one in
-    microseconds; none for a merged ticket (its request is timed where it went)."""
+def timed_as(row: dict[str, Any], period: Callable[[datetime], date] = month_of) -> Summed:
+    """The ``dashboard_durations`` cells a ticket row's durations fall in (by ``day_of``: the
+    ``dashboard_day_durations`` ones), with each one in microseconds; none for a merged
+    ticket (its request is timed where it went)."""
     if row["status"] == "merged":
         return []
     out = []
@@ -305,17 +350,12 @@ def timed_as(row: dict[str, Any]) -> Summed:
         if row[column] is not None:
             micros = (row[column] - row["created_at"]) // MICROSECOND
             values = (row[c] or "" for c in TIMED)
-            out.append(((month_of(row["created_at"]), kind, bucket_of(micros), *values), micros))
+            out.append(((period(row["created_at"]), kind, bucket_of(micros), *values), micros))
     return out
 
 
-def month_of(at: datetime) -> date:
-    at = at.astimezone(UTC)
-    return date(at.year, at.month, 1)
-
-
-def day_of(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+def timed_by_day(row: dict[str, Any]) -> Summed:
+    return timed_as(row, day_of)
 
 
 def count_moments(
@@ -378,13 +418,24 @@ def add_counts(
 
 
 # shape 3: the roll-ups (2), ratings among them (3); 4: custom field values on the rows;
-# 5: surveys sent and answered; 6: durations for the times dashboard
+# 5: surveys sent and answered; 6: durations for the times dashboard; 7: tickets and
+# durations per filing day too
 VIEW = View(
     NAME,
     frozenset(PUBLIC_EVENTS),
     create_tables,
     apply,
-    (TICKETS, MOMENTS, COUNTS, MOMENT_COUNTS, RATINGS, SURVEYS, DURATIONS),
-    shape=6,
+    (
+        TICKETS,
+        MOMENTS,
+        COUNTS,
+        DAY_COUNTS,
+        MOMENT_COUNTS,
+        RATINGS,
+        SURVEYS,
+        DURATIONS,
+        DAY_DURATIONS,
+    ),
+    shape=7,
     ignores=frozenset(STAFF_ONLY_EVENTS),
 )

@@ -12,7 +12,7 @@ custom field, which the roll-up does not keep, they are exact percentiles over t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +25,8 @@ from projections.dashboard.durations import HOUR, THRESHOLDS, quantile
 from projections.dashboard.fold import (
     COUNTED,
     COUNTS,
+    DAY_COUNTS,
+    DAY_DURATIONS,
     DURATIONS,
     MOMENT_COUNTS,
     MOMENTS,
@@ -83,24 +85,6 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def _whole(
-    f: DashboardFilter, floor: Callable[[datetime], date], next_one: Callable[[date], date]
-) -> tuple[date | None, date | None] | None:
-    """The whole months (or days) inside ``f``'s range as [first, end), ``None`` for an open
-    side; ``None`` altogether when not one whole month (day) is inside."""
-    first = end = None
-    if f.since is not None:
-        since = _utc(f.since)
-        first = floor(since)
-        if _utc(datetime(first.year, first.month, first.day)) != since:
-            first = next_one(first)
-    if f.before is not None:
-        end = floor(_utc(f.before))
-    if first is not None and end is not None and first >= end:
-        return None
-    return first, end
-
-
 def _next_month(d: date) -> date:
     return date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
@@ -109,75 +93,135 @@ def _next_day(d: date) -> date:
     return d + timedelta(days=1)
 
 
-def _cut(
-    f: DashboardFilter, whole: tuple[date | None, date | None] | None, at: str
-) -> tuple[str, list[Any]] | None:
-    """The condition on ``at`` for the part of ``f``'s range outside ``whole``; ``None`` if
-    there is no such part."""
-    since, before = f.since, f.before
-    if whole is None:
-        return f"{at} >= %s AND {at} < %s", [since, before]
-    first, end = whole
+PERIODS: dict[str, tuple[Callable[[datetime], date], Callable[[date], date]]] = {
+    "month": (month_of, _next_month),
+    "day": (day_of, _next_day),
+}
+"""The periods roll-ups are kept by: the one an instant falls in (UTC), and the next."""
+Span = tuple[date | None, date | None]
+"""Whole periods [first, end), ``None`` for an open side."""
+Layer = tuple[str, str]
+"""A roll-up and the period it is kept by (``"month"`` or ``"day"``)."""
+
+
+def _start(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def split_range(
+    since: datetime | None, before: datetime | None, periods: Sequence[str]
+) -> tuple[list[list[Span]], list[tuple[datetime, datetime]]]:
+    """[``since``, ``before``) as whole periods of each of ``periods`` (coarsest first: each
+    takes the whole periods of what the coarser ones left), and what is left of it for the
+    rows, as [from, to) pieces: per month and day, at most one whole span of months, two of
+    days and two pieces (the days the range cuts)."""
+    if not periods:
+        assert since is not None and before is not None  # an open side is whole periods
+        return [], [(since, before)]
+    floor, next_one = PERIODS[periods[0]]
+    first = end = None
+    if since is not None:
+        first = floor(since)
+        if _start(first) != since:
+            first = next_one(first)
+    if before is not None:
+        end = floor(before)
+    if first is not None and end is not None and first >= end:
+        finer, rest = split_range(since, before, periods[1:])
+        return [[], *finer], rest
+    spans: list[list[Span]] = [[(first, end)], *([] for _ in periods[1:])]
+    cut: list[tuple[datetime, datetime]] = []
+    rests = []
+    if since is not None and first is not None:
+        rests.append((since, _start(first)))
+    if before is not None and end is not None:
+        rests.append((_start(end), before))
+    for lo, hi in rests:
+        if lo < hi:
+            finer, rest = split_range(lo, hi, periods[1:])
+            for spans_of_period, more in zip(spans[1:], finer, strict=True):
+                spans_of_period.extend(more)
+            cut += rest
+    return spans, cut
+
+
+def _between(spans: list[Span], column: str) -> tuple[str, list[Any]]:
+    """The condition on a roll-up's period ``column`` for ``spans``."""
     pieces: list[str] = []
     params: list[Any] = []
-    if since is not None and first is not None:
-        first_at = _utc(datetime(first.year, first.month, first.day))
-        if since < first_at:
-            pieces.append(f"({at} >= %s AND {at} < %s)")
-            params += [since, first_at]
-    if before is not None and end is not None:
-        end_at = _utc(datetime(end.year, end.month, end.day))
-        if end_at < before:
-            pieces.append(f"({at} >= %s AND {at} < %s)")
-            params += [end_at, before]
-    return (" OR ".join(pieces), params) if pieces else None
+    for first, end in spans:
+        sides = []
+        if first is not None:
+            sides.append(f"{column} >= %s")
+            params.append(first)
+        if end is not None:
+            sides.append(f"{column} < %s")
+            params.append(end)
+        pieces.append(f"({' AND '.join(sides) or 'TRUE'})")
+    return " OR ".join(pieces), params
 
 
-def _in_rollup(
-    f: DashboardFilter, whole: tuple[date | None, date | None], period: str
-) -> tuple[str, list[Any]]:
-    """The condition on a roll-up (alias ``c``) for ``f``'s values and its whole periods."""
-    clauses, params = _dims(f, "c")
-    first, end = whole
-    if first is not None:
-        clauses.append(f"{period} >= %s")
-        params.append(first)
-    if end is not None:
-        clauses.append(f"{period} < %s")
-        params.append(end)
-    return " AND ".join(clauses) or "TRUE", params
+@dataclass(frozen=True)
+class _Source:
+    """Where a dashboard's figures come from: each roll-up (alias ``c``), as ``from_rollup``
+    over its whole periods in the range, and the rows of ``from_rows`` (ticket rows alias
+    ``d``, with ``rows_params`` for its own placeholders) where ``at`` is in the rest of it
+    and every one of ``rows_where`` holds."""
+
+    layers: tuple[Layer, ...]
+    from_rollup: str
+    from_rows: str
+    at: str = "d.created_at"
+    rows_where: tuple[str, ...] = ()
+    rows_params: tuple[Any, ...] = ()
+
+    def union(self, t: Tables, f: DashboardFilter) -> tuple[str, list[Any]]:
+        """The derived table over the tickets ``f`` takes: ``UNION ALL`` of the parts."""
+        since = None if f.since is None else _utc(f.since)
+        before = None if f.before is None else _utc(f.before)
+        spans, cut = split_range(since, before, [period for _, period in self.layers])
+        parts: list[str] = []
+        params: list[Any] = []
+        for (table, period), whole in zip(self.layers, spans, strict=True):
+            if whole:
+                clauses, extra = _dims(f, "c")
+                within, more = _between(whole, f"c.{period}")
+                clauses.append(f"({within})")
+                rollup = f"SELECT {self.from_rollup} FROM {t(table)} c"
+                parts.append(f"{rollup} WHERE {' AND '.join(clauses)}")
+                params += [*extra, *more]
+        if cut:
+            clauses, extra = _dims(f, "d")
+            pieces = " OR ".join(f"({self.at} >= %s AND {self.at} < %s)" for _ in cut)
+            clauses += [f"({pieces})", *self.rows_where]
+            parts.append(f"{self.from_rows} WHERE {' AND '.join(clauses)}")
+            params += [*self.rows_params, *extra, *(at for piece in cut for at in piece)]
+        return " UNION ALL ".join(parts), params
 
 
 def _counted(
     t: Tables,
     f: DashboardFilter,
     *,
-    rollup: str = COUNTS,
+    layers: tuple[Layer, ...] = ((COUNTS, "month"), (DAY_COUNTS, "day")),
     columns: tuple[str, ...] = COUNTED,
     measures: tuple[tuple[str, str], ...] = (("tickets", "1"),),
     rows_where: str = "TRUE",
 ) -> tuple[str, list[Any]]:
     """A derived table of (``columns``, measures) over the tickets ``f`` takes: whole
-    filing months from the ``rollup``, the rest of the range from the rows, where each
-    measure is the expression given for one row (and ``rows_where`` holds)."""
+    filing periods from the roll-ups (``layers``), the rest of the range from the rows,
+    where each measure is the expression given for one row (and ``rows_where`` holds)."""
     listed = ", ".join(columns)
-    whole = _whole(f, month_of, _next_month)
-    parts: list[str] = []
-    params: list[Any] = []
-    if whole is not None:
-        where, extra = _in_rollup(f, whole, "c.month")
-        names = ", ".join(name for name, _ in measures)
-        parts.append(f"SELECT {listed}, {names} FROM {t(rollup)} c WHERE {where}")
-        params += extra
-    cut = _cut(f, whole, "d.created_at")
-    if cut is not None:
-        clauses, extra = _dims(f, "d")
-        clauses += [f"({cut[0]})", rows_where]
-        per_row = ", ".join(f"{expression} AS {name}" for name, expression in measures)
-        keys = ", ".join(f"coalesce(d.{c}, '') AS {c}" for c in columns)
-        parts.append(f"SELECT {keys}, {per_row} FROM {t(TICKETS)} d WHERE {' AND '.join(clauses)}")
-        params += [*extra, *cut[1]]
-    return " UNION ALL ".join(parts), params
+    names = ", ".join(name for name, _ in measures)
+    per_row = ", ".join(f"{expression} AS {name}" for name, expression in measures)
+    keys = ", ".join(f"coalesce(d.{c}, '') AS {c}" for c in columns)
+    source = _Source(
+        layers,
+        f"{listed}, {names}",
+        f"SELECT {keys}, {per_row} FROM {t(TICKETS)} d",
+        rows_where=(rows_where,),
+    )
+    return source.union(t, f)
 
 
 NOT_MERGED = "x.status <> 'merged'"
@@ -243,23 +287,14 @@ def volume(
     range from the rows."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket is one of {BUCKETS}")
-    whole = _whole(f, day_of, _next_day)
-    parts: list[str] = []
-    params: list[Any] = []
-    if whole is not None:
-        where, extra = _in_rollup(f, whole, "c.day")
-        parts.append(f"SELECT day, kind, moments FROM {t(MOMENT_COUNTS)} c WHERE {where}")
-        params += extra
-    cut = _cut(f, whole, "m.at")
-    if cut is not None:
-        clauses, extra = _dims(f, "d")
-        clauses.append(f"({cut[0]})")
-        parts.append(
-            "SELECT (m.at AT TIME ZONE 'UTC')::date AS day, m.kind, 1 AS moments "
-            f"FROM {t(MOMENTS)} m JOIN {t(TICKETS)} d USING (ticket_id) "
-            f"WHERE {' AND '.join(clauses)}"
-        )
-        params += [*extra, *cut[1]]
+    source = _Source(
+        ((MOMENT_COUNTS, "day"),),
+        "day, kind, moments",
+        "SELECT (m.at AT TIME ZONE 'UTC')::date AS day, m.kind, 1 AS moments "
+        f"FROM {t(MOMENTS)} m JOIN {t(TICKETS)} d USING (ticket_id)",
+        at="m.at",
+    )
+    counted, params = source.union(t, f)
     counts = ", ".join(
         f"coalesce(sum(moments) FILTER (WHERE kind = '{kind}'), 0)::bigint AS {name}"
         for kind, name in (("filed", "filed"), ("closed", "closed"), ("reopened", "reopened"))
@@ -267,7 +302,7 @@ def volume(
     return fetch_all(
         conn,
         f"SELECT date_trunc(%s, day)::date AS bucket, {counts} "
-        f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY 1 HAVING sum(moments) > 0 ORDER BY 1",
+        f"FROM ({counted}) x GROUP BY 1 HAVING sum(moments) > 0 ORDER BY 1",
         [bucket, *params],
     )
 
@@ -327,34 +362,23 @@ def times(
 
 def _timed(t: Tables, f: DashboardFilter, group_by: str) -> tuple[str, list[Any]]:
     """A derived table of (``group_by``, kind, bucket, durations, micros) over the tickets
-    ``f`` takes: whole filing months from the roll-up, the rest of the range from the rows,
-    each duration in the bucket the fold would have put it in."""
-    whole = _whole(f, month_of, _next_month)
-    parts: list[str] = []
-    params: list[Any] = []
-    if whole is not None:
-        where, extra = _in_rollup(f, whole, "c.month")
-        parts.append(
-            f"SELECT {group_by}, kind, bucket, durations, micros FROM {t(DURATIONS)} c "
-            f"WHERE {where}"
-        )
-        params += extra
-    cut = _cut(f, whole, "d.created_at")
-    if cut is not None:
-        clauses, extra = _dims(f, "d")
-        clauses += [f"({cut[0]})", "d.status <> 'merged'", "k.micros IS NOT NULL"]
-        ends = ", ".join(
-            f"('{kind}', ((extract(epoch FROM d.{column}) - extract(epoch FROM d.created_at))"
-            " * 1000000)::bigint)"
-            for kind, column in TIMED_KINDS
-        )
-        parts.append(
-            f"SELECT d.{group_by}, k.kind, width_bucket(k.micros, %s::bigint[]) AS bucket, "
-            f"1 AS durations, k.micros FROM {t(TICKETS)} d "
-            f"CROSS JOIN LATERAL (VALUES {ends}) AS k(kind, micros) WHERE {' AND '.join(clauses)}"
-        )
-        params += [list(THRESHOLDS), *extra, *cut[1]]
-    return " UNION ALL ".join(parts), params
+    ``f`` takes: whole filing months and days from the roll-ups, the rest of the range from
+    the rows, each duration in the bucket the fold would have put it in."""
+    ends = ", ".join(
+        f"('{kind}', ((extract(epoch FROM d.{column}) - extract(epoch FROM d.created_at))"
+        " * 1000000)::bigint)"
+        for kind, column in TIMED_KINDS
+    )
+    source = _Source(
+        ((DURATIONS, "month"), (DAY_DURATIONS, "day")),
+        f"{group_by}, kind, bucket, durations, micros",
+        f"SELECT d.{group_by}, k.kind, width_bucket(k.micros, %s::bigint[]) AS bucket, "
+        f"1 AS durations, k.micros FROM {t(TICKETS)} d "
+        f"CROSS JOIN LATERAL (VALUES {ends}) AS k(kind, micros)",
+        rows_where=("d.status <> 'merged'", "k.micros IS NOT NULL"),
+        rows_params=(list(THRESHOLDS),),
+    )
+    return source.union(t, f)
 
 
 def times_from_rows(
@@ -403,7 +427,7 @@ def satisfaction(
         raise ValueError(f"group_by is one of {SATISFACTION_GROUPS}")
     column = "rating_agent_id" if group_by == "agent" else group_by
     rated, params = _counted(
-        t, f, rollup=RATINGS, columns=RATED,
+        t, f, layers=((RATINGS, "month"),), columns=RATED,
         measures=(("ratings", "1"), ("rating_sum", "d.rating")), rows_where="d.rating IS NOT NULL",
     )  # fmt: skip
     rows = fetch_all(
@@ -416,7 +440,7 @@ def satisfaction(
     for row in rows:
         row["mean_rating"] = round(float(row["mean_rating"]), 4)
     surveyed, params = _counted(
-        t, f, rollup=SURVEYS, columns=SURVEYED,
+        t, f, layers=((SURVEYS, "month"),), columns=SURVEYED,
         measures=(("surveys", "1"), ("answered", "(d.rating IS NOT NULL)::int")),
         rows_where="d.surveyed",
     )  # fmt: skip

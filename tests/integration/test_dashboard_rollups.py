@@ -197,9 +197,11 @@ def test_a_roll_up_kept_batch_by_batch_equals_one_folded_at_once(
     with psycopg.connect(database_url) as conn:
         for table, measure in (
             (dashboard.COUNTS, "tickets"),
+            (dashboard.DAY_COUNTS, "tickets"),
             (dashboard.MOMENT_COUNTS, "moments"),
             (dashboard.SURVEYS, "surveys"),
             (dashboard.DURATIONS, "durations"),
+            (dashboard.DAY_DURATIONS, "durations"),
         ):
             row = conn.execute(f"SELECT count(*) FROM {t(table)} WHERE {measure} <= 0").fetchone()
             assert row == (0,)

@@ -2,8 +2,9 @@
 
 Tickets filed across month ends are worked in random order (replies, closes, reopens,
 priority and product changes, merges, some stamped before the filing), folded in small
-batches in two runs, then asked for with random filters, whole and cut ranges and every
-grouping. Tickets and counts must equal the exact answer, means must equal it to the
+batches in two runs, then asked for with random filters, ranges that take whole months,
+cut months, take whole days and cut days (read from the month roll-up, the day roll-up and
+the rows together), and every grouping. Tickets and counts must equal the exact answer, means must equal it to the
 answer's rounding, and each median and 90th percentile must lie within
 ``durations.error_bound`` of the order statistics it interpolates between (real
 PostgreSQL).
@@ -11,9 +12,10 @@ PostgreSQL).
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -34,7 +36,7 @@ from projections.dashboard.durations import (
     bucket_of,
     error_bound,
 )
-from projections.dashboard.queries import times_from_rows
+from projections.dashboard.queries import split_range, times_from_rows
 from projections.runner import ProjectionRunner
 from store.database import eventsourcing_env
 from tests.builders import agent, fresh_schema, requester
@@ -48,9 +50,13 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 ALWAYS = (
     DashboardFilter(),
     DashboardFilter(since=START - timedelta(hours=1), before=START + timedelta(days=101)),
+    DashboardFilter(
+        since=datetime(2024, 2, 3, 7, 30, tzinfo=UTC), before=datetime(2024, 2, 27, 19, tzinfo=UTC)
+    ),
 )
-"""Asked every time: everything from the roll-up, and everything with two months cut (the
-rest of January and April from the rows)."""
+"""Asked every time: everything from the month roll-up; everything with two months cut (the
+whole days of January and April from the day roll-up, the two cut days from the rows); and
+most of February, whole days and two cut ones."""
 ROUNDING = 0.5e-4
 """The answer's rounding (4 decimals of an hour)."""
 
@@ -78,15 +84,20 @@ actions = st.tuples(
     offsets,
     st.integers(0, 11),
 )
-instants = st.integers(-5, 110 * 24).map(lambda h: START + timedelta(hours=h))
+instants = st.one_of(
+    st.integers(-5, 110 * 24).map(lambda h: START + timedelta(hours=h)),
+    st.integers(0, 110 * 24 * 3600).map(lambda s: START + timedelta(seconds=s)),
+)
 month_starts = st.sampled_from(
     [datetime(2024, m, 1, tzinfo=UTC) for m in (1, 2, 3, 4, 5)]
 )  # whole months on either side
+day_starts = st.integers(0, 110).map(lambda d: datetime(2024, 1, 20, tzinfo=UTC) + timedelta(d))
+"""Whole days on either side."""
 
 
 @st.composite
 def dashboard_filters(draw: st.DrawFn) -> DashboardFilter:
-    ends = st.one_of(st.none(), instants, month_starts)
+    ends = st.one_of(st.none(), instants, month_starts, day_starts)
     since, before = draw(ends), draw(ends)
     if since is not None and before is not None and since >= before:
         since, before = before, since + timedelta(hours=1)
@@ -257,3 +268,32 @@ def test_postgresql_puts_a_duration_in_the_bucket_the_fold_does(
         ).fetchone()
     assert row is not None
     assert (row[0] or []) == [bucket_of(m) for m in micros]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.none(), instants, month_starts, day_starts),
+    st.one_of(st.none(), instants, month_starts, day_starts),
+)
+def test_a_range_is_read_as_whole_months_whole_days_and_under_two_days_of_rows(
+    since: datetime | None, before: datetime | None
+) -> None:
+    (months, days), cut = split_range(since, before, ["month", "day"])
+    assert len(months) <= 1 and len(days) <= 2 and len(cut) <= 2
+    assert all(d is None or d.day == 1 for span in months for d in span)
+    if since is not None and before is not None and since >= before:
+        assert (months, days) == ([], []) and cut == [(since, before)]  # takes nothing
+        return
+    assert sum((hi - lo for lo, hi in cut), timedelta()) < timedelta(days=2)
+    pieces = sorted(
+        [*cut, *(tuple(_instant(d) for d in span) for span in [*months, *days])],
+        key=lambda piece: (piece[0] is not None, piece[0] or START),
+    )
+    # one after the other from since to before, without a gap or an overlap
+    assert pieces[0][0] == since and pieces[-1][1] == before
+    for (_, end), (start, _) in itertools.pairwise(pieces):
+        assert end == start
+
+
+def _instant(d: date | None) -> datetime | None:
+    return None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC)
