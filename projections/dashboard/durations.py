@@ -50,6 +50,9 @@ THRESHOLDS: tuple[int, ...] = (
 )
 """The buckets' lower bounds, ascending: bucket ``i`` holds ``[THRESHOLDS[i-1],
 THRESHOLDS[i])``; no duration falls below the first or past the last."""
+BOUNDS = "{" + ",".join(map(str, THRESHOLDS)) + "}"
+"""``THRESHOLDS`` as a PostgreSQL array, sent as this text (``%s::bigint[]``): psycopg
+adapting the 3,861 numbers of a list one by one cost about 20 ms a query."""
 
 
 def bucket_of(micros: int) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
-from projections.dashboard.durations import HOUR, THRESHOLDS, quantile
+from projections.dashboard.durations import BOUNDS, HOUR, quantile
 from projections.dashboard.fold import (
     COUNTED,
     COUNTS,
@@ -376,7 +376,7 @@ def _timed(t: Tables, f: DashboardFilter, group_by: str) -> tuple[str, list[Any]
         f"1 AS durations, k.micros FROM {t(TICKETS)} d "
         f"CROSS JOIN LATERAL (VALUES {ends}) AS k(kind, micros)",
         rows_where=("d.status <> 'merged'", "k.micros IS NOT NULL"),
-        rows_params=(list(THRESHOLDS),),
+        rows_params=(BOUNDS,),
     )
     return source.union(t, f)
 

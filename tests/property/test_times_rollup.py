@@ -30,6 +30,7 @@ from projections import dashboard
 from projections.catalog import VIEWS
 from projections.dashboard import TIME_GROUPS, DashboardFilter
 from projections.dashboard.durations import (
+    BOUNDS,
     HOUR,
     LONGEST,
     THRESHOLDS,
@@ -264,7 +265,7 @@ def test_postgresql_puts_a_duration_in_the_bucket_the_fold_does(
         row = conn.execute(
             "SELECT array_agg(width_bucket(m, %s::bigint[]) ORDER BY i) "
             "FROM unnest(%s::bigint[]) WITH ORDINALITY AS v(m, i)",
-            (list(THRESHOLDS), micros),
+            (BOUNDS, micros),
         ).fetchone()
     assert row is not None
     assert (row[0] or []) == [bucket_of(m) for m in micros]
