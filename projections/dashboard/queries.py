@@ -1,10 +1,11 @@
 """The analysts' dashboards: six queries over the rows and roll-ups of :mod:`.fold`.
 
 The counting dashboards (summary, top issues, top products, volume, satisfaction)
-read the roll-ups: a range that cuts a month (or a day) counts the whole months
-(days) from the roll-up and the cut ones from the rows. Times (first response,
-resolution) read the durations' roll-up likewise, the cut months' rows put in the same
-buckets: counts and means are exact, medians and 90th percentiles within
+read the roll-ups (:func:`split_range`): a range counts its whole periods from them
+(tickets: whole months, then whole days; ratings and surveys: whole months; moments:
+whole days) and the rest from the rows. Times (first response, resolution) read the durations'
+month and day roll-ups likewise, the cut days' rows put in the same buckets: counts and
+means are exact, medians and 90th percentiles within
 :func:`.durations.error_bound` (0.005 h or 0.5 %, whichever is larger). Grouped by a
 custom field, which the roll-up does not keep, they are exact percentiles over the rows
 (:func:`times_from_rows`).
@@ -317,8 +318,8 @@ def times(
     conn: psycopg.Connection[Any], t: Tables, f: DashboardFilter, group_by: str
 ) -> list[dict[str, Any]]:
     """First-response and resolution hours per group: tickets and counts, median, p90 and
-    mean, from the durations' roll-up (whole filing months) and the rows (the rest of the
-    range); by a custom field, from the rows (:func:`times_from_rows`)."""
+    mean, from the durations' roll-ups (whole filing months and days) and the rows (the
+    days the range cuts); by a custom field, from the rows (:func:`times_from_rows`)."""
     if group_by.startswith(FIELD_GROUP):
         return times_from_rows(conn, t, f, group_by)
     if group_by not in TIME_GROUPS:
