@@ -15,7 +15,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -62,7 +61,7 @@ from domain.stamp import Stamp
 from domain.ticket import REOPEN_WINDOW, Ticket
 from projections import log_seal
 from projections.kit import Tables
-from store.aggregate_cache import copying_repository
+from store.aggregate_cache import copy_of, copying_repository
 from store.eventstore import register_docket_transcodings
 from store.stream_tail import read_tail
 
@@ -247,17 +246,18 @@ class DeskCore(Application[UUID]):
 
     def sla_policy(self) -> dict[str, Targets]:
         """The targets in force now, per tier and priority (seconds of business time)."""
-        book = self._policy_book()
+        book = self._policy_book(to_change=False)
         return dict(book.tiers) if book else dict(FOUNDING_POLICY)
 
-    def _policy_book(self) -> SlaPolicyBook | None:
-        return self._book(SlaPolicyBook, BOOK_ID)
+    def _policy_book(self, *, to_change: bool = True) -> SlaPolicyBook | None:
+        return self._book(SlaPolicyBook, BOOK_ID, to_change=to_change)
 
-    def _book(self, kind: type[A], book_id: UUID) -> A | None:
+    def _book(self, kind: type[A], book_id: UUID, *, to_change: bool = True) -> A | None:
         """A desk-wide book kept in one stream (the SLA policy, the custom ticket fields,
-        the automation rules), or ``None`` before its first change."""
+        the automation rules), or ``None`` before its first change; ``to_change=False``
+        for a caller that only reads it (the kept fold itself, not a copy of it)."""
         try:
-            book: object = self.repository.get(book_id)
+            book: object = self.repository.get(book_id, deepcopy_from_cache=to_change)
         except AggregateNotFoundError:
             return None
         assert isinstance(book, kind)
@@ -267,11 +267,11 @@ class DeskCore(Application[UUID]):
 
     def ticket_fields(self) -> dict[str, FieldDefinition]:
         """Every custom ticket field defined, archived ones too, by key."""
-        book = self._field_book()
+        book = self._field_book(to_change=False)
         return dict(book.fields) if book else {}
 
-    def _field_book(self) -> TicketFieldBook | None:
-        return self._book(TicketFieldBook, FIELD_BOOK_ID)
+    def _field_book(self, *, to_change: bool = True) -> TicketFieldBook | None:
+        return self._book(TicketFieldBook, FIELD_BOOK_ID, to_change=to_change)
 
     def _terms(
         self, account: Account, requester_id: str, product: str, at: datetime
@@ -420,10 +420,14 @@ class DeskCore(Application[UUID]):
         if requester in account.members and account.wants_surveys(requester):
             ticket.offer_survey(stamp=stamp)
 
-    def _get(self, kind: type[A], aggregate_id: UUID, missing: DocketError) -> A:
-        """The aggregate of that kind, or ``missing`` raised (also for another kind's id)."""
+    def _get(
+        self, kind: type[A], aggregate_id: UUID, missing: DocketError, *, to_change: bool = True
+    ) -> A:
+        """The aggregate of that kind, or ``missing`` raised (also for another kind's id);
+        ``to_change=False`` for a caller that only reads it (the kept fold itself, not a
+        copy of it)."""
         try:
-            found: object = self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
         except AggregateNotFoundError:
             raise missing from None
         if not isinstance(found, kind):
@@ -455,7 +459,7 @@ class DeskCore(Application[UUID]):
             except TicketDamaged:
                 folded = None
             if folded is not None:
-                return deepcopy(folded.ticket)
+                return copy_of(folded.ticket)
             self.ticket_cache.drop(ticket_id)
         tail = read_tail(self.recorder, ticket_id, 0)
         stored = tail.events
@@ -479,7 +483,7 @@ class DeskCore(Application[UUID]):
         if self.ticket_cache.maxsize <= 0:
             return ticket
         self.ticket_cache.put(ticket_id, Folded.first(ticket, hashes, tail.identities))
-        return deepcopy(ticket)
+        return copy_of(ticket)
 
     def _fast_forward(
         self, ticket_id: UUID, cached: Folded, head: tuple[int, str] | None
@@ -497,7 +501,7 @@ class DeskCore(Application[UUID]):
         events, hashes, _ = self._proved(
             number, tail.events, cached.hash_at(cached.version), (), first=cached.version + 1
         )
-        ticket = project_aggregate(deepcopy(cached.ticket), events)
+        ticket = project_aggregate(copy_of(cached.ticket), events)
         assert isinstance(ticket, Ticket)
         folded = cached.then(ticket, hashes, tail.identities)
         check_head(number, folded.version, folded.hash_at, head)
@@ -570,11 +574,12 @@ class DeskCore(Application[UUID]):
             state = self.mapper.compressor.decompress(state)
         return state
 
-    def _account(self, account_id: UUID) -> Account:
+    def _account(self, account_id: UUID, *, to_change: bool = True) -> Account:
         return self._get(
             Account,
             account_id,
             UnknownAccount(Msg("No account {account_id}.", account_id=account_id)),
+            to_change=to_change,
         )
 
 

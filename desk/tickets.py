@@ -85,7 +85,7 @@ class TicketDesk(DeskCore):
         the same save as the ticket.
         A chat ticket comes with its ``transcript``: rendered into the first message, and
         its lines kept right after Opened (see :mod:`domain.channels`)."""
-        account = self._account(account_id)
+        account = self._account(account_id, to_change=False)  # only read here
         account.check_may_file(requester_id)
         check_channel_and_transcript(channel, transcript)
         if transcript:
