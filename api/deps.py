@@ -49,6 +49,11 @@ async def text_only_url(request: Request) -> None:
 async def get_principal(
     request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
+    return await principal_of(request, runtime, authorization)
+
+
+async def principal_of(request: Request, runtime: Runtime, authorization: str | None) -> Principal:
+    """Whose the request's bearer token is (401 for none, or one unknown or revoked)."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Problem(
             401,
