@@ -122,7 +122,11 @@ class DeskCore(Application[UUID]):
             )
             with datastore.transaction(commit=True) as cursor:
                 cursor.execute(SQL("CREATE SEQUENCE IF NOT EXISTS {0}").format(sequence))
-            statement = SQL("SELECT nextval('{0}') AS n").format(sequence)
+                # composed once, here: a Composed statement quotes its identifiers again
+                # on every execute, which cost more than the nextval itself
+                statement = (
+                    SQL("SELECT nextval('{0}') AS n").format(sequence).as_bytes(cursor.connection)
+                )
 
             def next_from_sequence() -> int:
                 with datastore.get_connection() as conn:
