@@ -21,6 +21,7 @@ import psycopg
 from domain.automation import Conditions, RuleFacts
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket, rule_facts_after
 from projections.kit import Fact, Tables, View, rows_by_ticket
+from store.bulk import upsert_rows
 
 NAME = "automations"
 TICKETS = "automation_tickets"
@@ -98,18 +99,20 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         if rows:
             columns = ", ".join(FACT_COLUMNS)
             excluded = ", ".join("excluded." + c for c in FACT_COLUMNS)
-            cur.executemany(
-                f"INSERT INTO {t(TICKETS)} (ticket_id, {columns}) VALUES "
-                f"({', '.join(['%s'] * (len(FACT_COLUMNS) + 1))}) ON CONFLICT (ticket_id) "
-                f"DO UPDATE SET ({columns}) = ROW({excluded})",
+            upsert_rows(
+                cur,
+                t(TICKETS),
+                ("ticket_id", *FACT_COLUMNS),
                 rows,
+                f"ON CONFLICT (ticket_id) DO UPDATE SET ({columns}) = ROW({excluded})",
             )
-        if firings:
-            cur.executemany(
-                f"INSERT INTO {t(FIRINGS)} (ticket_id, rule_id, cycle_start) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                firings,
-            )
+        upsert_rows(
+            cur,
+            t(FIRINGS),
+            ("ticket_id", "rule_id", "cycle_start"),
+            firings,
+            "ON CONFLICT DO NOTHING",
+        )
 
 
 def from_row(r: dict[str, Any]) -> RuleFacts:

@@ -25,6 +25,7 @@ from psycopg.rows import tuple_row
 from domain.chain import GENESIS
 from projections.audit_feed import EVERY_EVENT
 from projections.kit import Fact, Tables, View
+from store.bulk import copy_rows, upsert_rows
 
 NAME = "log_seal"
 HEADS = "log_stream_heads"
@@ -86,16 +87,14 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         previous = fact.position
     with conn.cursor() as cur:
         if seals:
-            cur.executemany(
-                f"INSERT INTO {t(SEALS)} (upto, events, running_hash) VALUES (%s, %s, %s)",
-                seals,
-            )
-        cur.executemany(
-            f"INSERT INTO {t(HEADS)} (stream_id, version, event_hash, position) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (stream_id) DO UPDATE SET "
-            "version = excluded.version, event_hash = excluded.event_hash, "
-            "position = excluded.position",
+            copy_rows(cur, t(SEALS), ("upto", "events", "running_hash"), seals)
+        upsert_rows(
+            cur,
+            t(HEADS),
+            ("stream_id", "version", "event_hash", "position"),
             [(stream, *values) for stream, values in heads.items()],
+            "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, "
+            "event_hash = excluded.event_hash, position = excluded.position",
         )
         cur.execute(
             f"UPDATE {t(SEALS)} SET events = %s, running_hash = %s WHERE upto = -1",

@@ -67,6 +67,7 @@ from domain.vocabulary import LANGUAGES
 from languages import ENGLISH, duration, render, when
 from projections.kit import Fact, Tables, View, clean_text, fetch_all
 from projections.ticket_fields import joining_collaborator
+from store.bulk import upsert_rows
 
 NAME = "outbox"
 PEOPLE = "outbox_people"
@@ -277,6 +278,35 @@ class Notice:
             due_at=row["notice_due_at"],
             within_seconds=row["notice_within_seconds"],
         )
+
+
+MAIL_COLUMNS = (
+    "notification_id",
+    "position",
+    "ticket_id",
+    "number",
+    "reason",
+    "recipient_ids",
+    "recipients",
+    "subject",
+    "body",
+    "version",
+    "earlier",
+    "created_at",
+    "reply_number",
+    "cc_ids",
+    "cycle",
+    "language",
+    "recipient_languages",
+    "recipient_time_zones",
+    "notice_subject",
+    "notice_author",
+    "notice_text",
+    "notice_tag",
+    "notice_due_at",
+    "notice_within_seconds",
+)
+"""The columns of an email's row, in the order :meth:`OutboxBatch.queue` makes them."""
 
 
 @dataclass
@@ -593,22 +623,29 @@ class OutboxBatch:
 
     def write(self, conn: psycopg.Connection[Any], t: Tables) -> None:
         with conn.cursor() as cur:
-            if self.people_changed:
-                cur.executemany(
-                    f"INSERT INTO {t(PEOPLE)} (person_id, name, email, staff, language, "
-                    "time_zone) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE "
-                    "SET name = excluded.name, email = excluded.email, "
-                    "language = excluded.language, time_zone = excluded.time_zone",
-                    [(p, *dataclasses.astuple(self.people[p])) for p in self.people_changed],
-                )
+            upsert_rows(
+                cur,
+                t(PEOPLE),
+                ("person_id", "name", "email", "staff", "language", "time_zone"),
+                [(p, *dataclasses.astuple(self.people[p])) for p in self.people_changed],
+                "ON CONFLICT (person_id) DO UPDATE "
+                "SET name = excluded.name, email = excluded.email, "
+                "language = excluded.language, time_zone = excluded.time_zone",
+            )
             if self.threads_changed:
-                cur.executemany(
-                    f"INSERT INTO {t(THREADS)} (ticket_id, number, subject, requester_id, "
-                    "collaborators, versions, cc_emails, cc_ids) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (ticket_id) DO UPDATE SET collaborators = "
-                    "excluded.collaborators, versions = excluded.versions, "
-                    "cc_emails = excluded.cc_emails, cc_ids = excluded.cc_ids",
+                upsert_rows(
+                    cur,
+                    t(THREADS),
+                    (
+                        "ticket_id",
+                        "number",
+                        "subject",
+                        "requester_id",
+                        "collaborators",
+                        "versions",
+                        "cc_emails",
+                        "cc_ids",
+                    ),
                     [
                         (
                             t_id,
@@ -622,21 +659,13 @@ class OutboxBatch:
                         )
                         for t_id, th in ((i, self.threads[i]) for i in self.threads_changed)
                     ],
+                    "ON CONFLICT (ticket_id) DO UPDATE SET collaborators = "
+                    "excluded.collaborators, versions = excluded.versions, "
+                    "cc_emails = excluded.cc_emails, cc_ids = excluded.cc_ids",
                 )
-            if self.mail:
-                cur.executemany(
-                    f"""
-                    INSERT INTO {t(MAIL)} (notification_id, position, ticket_id, number, reason,
-                        recipient_ids, recipients, subject, body, version, earlier, created_at,
-                        reply_number, cc_ids, cycle, language, recipient_languages,
-                        recipient_time_zones, notice_subject, notice_author, notice_text,
-                        notice_tag, notice_due_at, notice_within_seconds)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                        %s, %s, %s, %s, %s, %s, %s)
-                    ON CONFLICT (notification_id) DO NOTHING
-                    """,
-                    self.mail,
-                )
+            upsert_rows(
+                cur, t(MAIL), MAIL_COLUMNS, self.mail, "ON CONFLICT (notification_id) DO NOTHING"
+            )
 
 
 def one_line(text: str) -> str:

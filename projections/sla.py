@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from domain.sla import TARGETS, Clock, SlaState, state_from_data, state_to_data
 from domain.ticket import SLA_EVENTS, Ticket, sla_after
 from projections.kit import Fact, Tables, View, rows_by_ticket
+from store.bulk import upsert_rows
 
 NAME = "sla"
 TICKETS = "sla_tickets"
@@ -89,24 +90,25 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         tickets.append((ticket_id, account_id, Jsonb(state_to_data(state)), state.next_due()))
         clocks.extend(_clock_row(ticket_id, account_id, state, c) for c in state.clocks)
     with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {t(TICKETS)} (ticket_id, account_id, state, next_due_at) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (ticket_id) DO UPDATE "
-            "SET state = excluded.state, next_due_at = excluded.next_due_at",
+        upsert_rows(
+            cur,
+            t(TICKETS),
+            ("ticket_id", "account_id", "state", "next_due_at"),
             tickets,
+            "ON CONFLICT (ticket_id) DO UPDATE "
+            "SET state = excluded.state, next_due_at = excluded.next_due_at",
         )
         if clocks:
-            cur.executemany(
-                f"INSERT INTO {t(CLOCKS)} (ticket_id, target, cycle, seq, started_at, "
-                "account_id, tier, calendar, priority, budget_seconds, running, due_at, "
-                "stopped_at, breached_at, breach_recorded) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            upsert_rows(
+                cur,
+                t(CLOCKS),
+                CLOCK_COLUMNS,
+                clocks,
                 "ON CONFLICT (ticket_id, target, cycle, seq) DO UPDATE SET "
                 "priority = excluded.priority, budget_seconds = excluded.budget_seconds, "
                 "running = excluded.running, due_at = excluded.due_at, "
                 "stopped_at = excluded.stopped_at, breached_at = excluded.breached_at, "
                 "breach_recorded = excluded.breach_recorded",
-                clocks,
             )
 
 
@@ -125,6 +127,26 @@ def clocks_as_folded(events: Sequence[Any]) -> SlaState | None:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+CLOCK_COLUMNS = (
+    "ticket_id",
+    "target",
+    "cycle",
+    "seq",
+    "started_at",
+    "account_id",
+    "tier",
+    "calendar",
+    "priority",
+    "budget_seconds",
+    "running",
+    "due_at",
+    "stopped_at",
+    "breached_at",
+    "breach_recorded",
+)
+"""The columns of a clock's row, in the order of :func:`_clock_row`."""
 
 
 def _clock_row(ticket_id: UUID, account_id: str, state: SlaState, c: Clock) -> tuple[Any, ...]:

@@ -18,6 +18,7 @@ import psycopg
 
 from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections.kit import Fact, Layout, Tables, View, fetch_all
+from store.bulk import upsert_rows
 
 NAME = "tag_counts"
 TICKETS = "tag_tickets"
@@ -98,18 +99,22 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         )
         tickets = {r[0]: (r[1], tuple(r[2])) for r in cur.fetchall()}
         touched, moved = fold(tickets, facts)
-        cur.executemany(
-            f"INSERT INTO {t(TICKETS)} (ticket_id, status, tags) VALUES (%s, %s, %s) "
-            "ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, tags = excluded.tags",
+        upsert_rows(
+            cur,
+            t(TICKETS),
+            ("ticket_id", "status", "tags"),
             [(tid, tickets[tid][0], list(tickets[tid][1])) for tid in touched],
+            "ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, tags = excluded.tags",
         )
         changes = [(tag, status, n) for (tag, status), n in sorted(moved.items()) if n]
-        if changes:
-            cur.executemany(
-                f"INSERT INTO {t(COUNTS)} AS c (tag, status, tickets) VALUES (%s, %s, %s) "
-                "ON CONFLICT (tag, status) DO UPDATE SET tickets = c.tickets + excluded.tickets",
-                changes,
-            )
+        upsert_rows(
+            cur,
+            t(COUNTS),
+            ("tag", "status", "tickets"),
+            changes,
+            "ON CONFLICT (tag, status) DO UPDATE SET tickets = c.tickets + excluded.tickets",
+            alias="c",
+        )
 
 
 VIEW = View(

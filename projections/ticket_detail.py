@@ -36,7 +36,7 @@ from domain.ticket import (
 from projections import ticket_fields
 from projections.kit import Fact, Tables, View, clean_text, rows_by_ticket
 from projections.ticket_fields import TICKET_FIELDS
-from store.bulk import copy_rows
+from store.bulk import copy_rows, upsert_rows
 
 NAME = "ticket_detail"
 DETAILS = "ticket_details"
@@ -170,17 +170,17 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     ids = list({f.stream_id for f in facts})
     tickets = rows_by_ticket(conn, t(DETAILS), DETAIL_COLUMNS, ids)
     folded = fold(tickets, facts)
-    columns = ", ".join(DETAIL_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(DETAIL_COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
     with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {t(DETAILS)} ({columns}) VALUES ({placeholders}) "
-            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+        upsert_rows(
+            cur,
+            t(DETAILS),
+            DETAIL_COLUMNS,
             [
                 tuple(_column(c, folded.tickets[tid][c]) for c in DETAIL_COLUMNS)
                 for tid in folded.touched
             ],
+            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
         )
         if folded.messages:
             copy_rows(cur, t(CONVERSATION), MESSAGE_COLUMNS, folded.messages)

@@ -3,15 +3,24 @@
 Views fold a batch in memory and then write it. New rows that can never clash
 with stored ones (keyed by log position, or by ticket and version) go in by
 ``COPY``, which PostgreSQL takes several times faster than the same rows as
-pipelined ``INSERT`` statements.
+pipelined ``INSERT`` statements. Rows that may replace stored ones (a ticket's
+row, a roll-up's cell) go in by :func:`upsert_rows`: one statement each while
+they are few (a live view's batch), else ``COPY`` into a temporary table and one
+``INSERT … SELECT`` from it (a rebuild's or a catch-up's batch), with the same
+outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
+
+STAGED_FROM = 64
+"""Rows from which :func:`upsert_rows` stages them: below it, one pipelined statement per
+row costs less than the three statements staging takes."""
 
 
 def copy_rows(
@@ -21,3 +30,43 @@ def copy_rows(
     with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def upsert_rows(
+    cur: psycopg.Cursor[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict: str,
+    *,
+    alias: str = "",
+) -> None:
+    """``INSERT INTO table [AS alias] (columns) VALUES (row) {conflict}`` for each of ``rows``.
+
+    ``conflict`` is the statement's ``ON CONFLICT …`` clause. No two rows may share the key
+    of a ``DO UPDATE`` (a batch folds each key into one row): staged, they are one
+    statement, which PostgreSQL refuses to have change a row twice.
+    """
+    if not rows:
+        return
+    named = f"{table} AS {alias}" if alias else table
+    listed = ", ".join(columns)
+    if len(rows) < STAGED_FROM:
+        cur.executemany(
+            f"INSERT INTO {named} ({listed}) VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"{conflict}",
+            rows,
+        )
+        return
+    stage = f'pg_temp."stage_{hashlib.sha1(table.encode()).hexdigest()[:20]}"'
+    # the stage lives as long as the session, emptied by each use (and at commit, so that
+    # a rolled-back use leaves nothing behind); created afresh after a rolled-back creation
+    cur.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) "
+        "ON COMMIT DELETE ROWS"
+    )
+    copy_rows(cur, stage, columns, rows)
+    cur.execute(
+        f"WITH staged AS (DELETE FROM {stage} RETURNING {listed}) "
+        f"INSERT INTO {named} ({listed}) SELECT {listed} FROM staged {conflict}"
+    )

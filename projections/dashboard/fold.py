@@ -42,6 +42,7 @@ from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections import ticket_fields
 from projections.dashboard.durations import bucket_of
 from projections.kit import Fact, Tables, View, rows_by_ticket
+from store.bulk import copy_rows, upsert_rows
 
 NAME = "dashboard"
 TICKETS = "dashboard_tickets"
@@ -230,17 +231,15 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     )
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {t(TICKETS)} ({', '.join(COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+        upsert_rows(
+            cur,
+            t(TICKETS),
+            COLUMNS,
             [tuple(_column(c, tickets[tid][c]) for c in COLUMNS) for tid in touched],
+            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
         )
         if moments:
-            cur.executemany(
-                f"INSERT INTO {t(MOMENTS)} (ticket_id, version, kind, at) VALUES (%s, %s, %s, %s)",
-                moments,
-            )
+            copy_rows(cur, t(MOMENTS), ("ticket_id", "version", "kind", "at"), moments)
         for table, period, moved in ((COUNTS, "month", counts), (DAY_COUNTS, "day", day_counts)):
             by_cell = {cell: (n,) for cell, n in moved.items()}
             add_counts(cur, t(table), (period, *COUNTED), ("tickets",), by_cell)
@@ -406,12 +405,14 @@ def add_counts(
     rows = sorted((*cell, *values) for cell, values in changes.items() if any(values))
     if not rows:
         return
-    cur.executemany(
-        f"INSERT INTO {table} AS c ({', '.join((*key, *measures))}) "
-        f"VALUES ({', '.join(['%s'] * (len(key) + len(measures)))}) "
+    upsert_rows(
+        cur,
+        table,
+        (*key, *measures),
+        rows,
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
         + ", ".join(f"{m} = c.{m} + excluded.{m}" for m in measures),
-        rows,
+        alias="c",
     )
     if any(values[0] < 0 for values in changes.values()):
         cur.execute(f"DELETE FROM {table} WHERE {measures[0]} = 0")

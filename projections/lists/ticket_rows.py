@@ -34,6 +34,7 @@ from domain.vocabulary import PRIORITIES
 from projections import ticket_fields
 from projections.kit import EventClass, Fact, Tables, View, clean_text, rows_by_ticket
 from projections.lists.filters import SORTS, Count, ListFilter, Page, count, micros, page
+from store.bulk import copy_rows
 
 OPEN_END = 2**63 - 1
 
@@ -348,17 +349,15 @@ def apply_rows(
         record["custom_fields"] = Jsonb(row.custom_fields)
         inserts.append((position, *(record[c] for c in columns[1:])))
     with conn.cursor() as cur:
-        if closing:
-            cur.executemany(
-                f"UPDATE {t(table)} SET valid_to = %s "
-                f"WHERE ticket_id = %s AND valid_to = {OPEN_END}",
-                closing,
+        if closing:  # one statement for the batch: each ticket's open row closes once
+            cur.execute(
+                f"UPDATE {t(table)} AS r SET valid_to = c.position "
+                "FROM unnest(%s::bigint[], %s::uuid[]) AS c (position, ticket_id) "
+                f"WHERE r.ticket_id = c.ticket_id AND r.valid_to = {OPEN_END}",
+                ([p for p, _ in closing], [i for _, i in closing]),
             )
-        cur.executemany(
-            f"INSERT INTO {t(table)} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})",
-            inserts,
-        )
+        if inserts:  # new versions: no stored row has their (ticket, position)
+            copy_rows(cur, t(table), columns, inserts)
 
 
 def row_from_record(record: dict[str, Any]) -> TicketRow:
@@ -392,17 +391,17 @@ def apply_search(
                 texts.setdefault(fact.stream_id, []).append(e.body)
     if not texts:
         return
-    # one upsert per ticket: a stripped document is a set of lexemes, so the texts of a
-    # batch joined by line breaks give the same document as one upsert per text
-    words = [(ticket_id, "\n".join(parts)) for ticket_id, parts in texts.items()]
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {t(table)} AS d (ticket_id, document) "
-            "VALUES (%s, strip(to_tsvector('english', %s))) "
-            "ON CONFLICT (ticket_id) DO UPDATE "
-            "SET document = strip(d.document || excluded.document)",
-            [(ticket_id, clean_text(text)) for ticket_id, text in words],
-        )
+    # one upsert per ticket, all in one statement: a stripped document is a set of
+    # lexemes, so the texts of a batch joined by line breaks give the same document as
+    # one upsert per text
+    conn.execute(
+        f"INSERT INTO {t(table)} AS d (ticket_id, document) "
+        "SELECT ticket_id, strip(to_tsvector('english', text)) "
+        "FROM unnest(%s::uuid[], %s::text[]) AS w (ticket_id, text) "
+        "ON CONFLICT (ticket_id) DO UPDATE "
+        "SET document = strip(d.document || excluded.document)",
+        (list(texts), [clean_text("\n".join(parts)) for parts in texts.values()]),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
