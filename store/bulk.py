@@ -59,14 +59,16 @@ def upsert_rows(
         )
         return
     stage = f'pg_temp."stage_{hashlib.sha1(table.encode()).hexdigest()[:20]}"'
-    # the stage lives as long as the session, emptied by each use (and at commit, so that
-    # a rolled-back use leaves nothing behind); created afresh after a rolled-back creation
-    cur.execute(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) "
-        "ON COMMIT DELETE ROWS"
-    )
-    copy_rows(cur, stage, columns, rows)
-    cur.execute(
-        f"WITH staged AS (DELETE FROM {stage} RETURNING {listed}) "
-        f"INSERT INTO {named} ({listed}) SELECT {listed} FROM staged {conflict}"
-    )
+    # the stage lives as long as the session, emptied by each use and at commit (a use
+    # rolled back leaves nothing behind); one transaction (or savepoint) for the three
+    # statements, or a connection in autocommit would empty it between them
+    with cur.connection.transaction():
+        cur.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        copy_rows(cur, stage, columns, rows)
+        cur.execute(
+            f"WITH staged AS (DELETE FROM {stage} RETURNING {listed}) "
+            f"INSERT INTO {named} ({listed}) SELECT {listed} FROM staged {conflict}"
+        )
