@@ -416,13 +416,9 @@ def ticket_detail(
 
 
 def file_out(f: dict[str, Any], download_url: Callable[[str], str]) -> FileOut:
-    return FileOut(
-        id=f["attachment_id"],
-        filename=f["filename"],
-        content_type=f["content_type"],
-        size=f["size"],
-        added_at=f["added_at"],
-        url=download_url(f["attachment_id"]),
+    """A file of the detail, by field name: its id is the attachment's, its url the download."""
+    return FileOut.model_validate(
+        {**f, "id": f["attachment_id"], "url": download_url(f["attachment_id"])}
     )
 
 

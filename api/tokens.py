@@ -266,12 +266,7 @@ def _info(row: dict[str, Any]) -> TokenInfo:
         id=row["id"],
         name=row["token_name"] or "token",
         prefix=row["prefix"],
-        holder=Principal(
-            id=row["principal_id"],
-            role=row["role"],
-            name=row["name"],
-            account_id=row["account_id"],
-        ),
+        holder=Principal(row["principal_id"], row["role"], row["name"], row["account_id"]),
         issued_by=row["issued_by"],
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
