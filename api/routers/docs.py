@@ -9,7 +9,9 @@ version in the path lets them be cached for a year.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -22,6 +24,7 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 STATIC_URL = "/static"
 SWAGGER_UI = f"{STATIC_URL}/vendor/swagger-ui-dist-5.35.0"
 REDOC = f"{STATIC_URL}/vendor/redoc-2.5.4"
+FAVICON = f"{SWAGGER_UI}/favicon-32x32.png"
 CACHE_FOR_A_YEAR = "public, max-age=31536000, immutable"
 
 router = APIRouter(include_in_schema=False)
@@ -51,36 +54,33 @@ SAME_HOST_ONLY = (
 (the sidebar's "powered by"): the browser does not even ask for it."""
 
 
-def same_host_only(page: HTMLResponse) -> HTMLResponse:
+def docs_page(render: Callable[..., HTMLResponse], **assets: Any) -> HTMLResponse:
+    """One of the two pages of Docket's API, ``render``-ed from Docket's own ``assets``:
+    it may load nothing from another host."""
+    page = render(openapi_url="/openapi.json", title="Docket API", **assets)
     page.headers["Content-Security-Policy"] = SAME_HOST_ONLY
     return page
 
 
 @router.get("/docs")
 def swagger_ui() -> HTMLResponse:
-    return same_host_only(
-        get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Docket API",
-            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
-            # no badge fetched from the public validator: nothing leaves the machine
-            swagger_ui_parameters={"validatorUrl": None},
-        )
+    return docs_page(
+        get_swagger_ui_html,
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=FAVICON,
+        # no badge fetched from the public validator: nothing leaves the machine
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 
 @router.get("/redoc")
 def redoc() -> HTMLResponse:
-    return same_host_only(
-        get_redoc_html(
-            openapi_url="/openapi.json",
-            title="Docket API",
-            redoc_js_url=f"{REDOC}/redoc.standalone.js",
-            redoc_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
-            with_google_fonts=False,
-        )
+    return docs_page(
+        get_redoc_html,
+        redoc_js_url=f"{REDOC}/redoc.standalone.js",
+        redoc_favicon_url=FAVICON,
+        with_google_fonts=False,
     )
 
 
