@@ -327,12 +327,14 @@ async def console_stream(
 
 @dataclass
 class Refusal:
-    """A form refused: which form, the field, what to say, and what was typed."""
+    """A form refused: which form, the field, what to say, what was typed, and the page's
+    status (see :func:`refused_status`)."""
 
     form: str
     field: str
     message: Text
     typed: dict[str, str] = dataclasses.field(default_factory=dict)
+    status: int = 422
 
 
 def timeline(detail: TicketDetail) -> list[dict[str, Any]]:
@@ -349,7 +351,6 @@ def ticket_page_for(
     number: str,
     *,
     refusal: Refusal | None = None,
-    status_code: int = 200,
     min_position: int | None = None,
 ) -> Response:
     detail = visible_detail(
@@ -374,7 +375,8 @@ def ticket_page_for(
         "refusal": refusal,
         "done": request.query_params.get("done"),
     }
-    return page(request, visitor, "console_ticket.html", context, status_code=status_code)
+    status = refusal.status if refusal else 200
+    return page(request, visitor, "console_ticket.html", context, status_code=status)
 
 
 def staff_visitor(visitor: Visitor, number: str) -> Response | None:
@@ -414,13 +416,13 @@ def refused_status(error: errors.DocketError) -> int:
 
 
 def refusal_of(form: str, error: errors.DocketError, typed: dict[str, str]) -> Refusal:
-    if isinstance(error, errors.VersionMismatch):
-        message: Text = Msg(
+    message: Text = error.message
+    if isinstance(error, errors.VersionMismatch):  # names no field
+        message = Msg(
             "Someone changed this ticket meanwhile: read it again below, then send your "
             "change again if it still holds."
         )
-        return Refusal(form, "", message, typed)
-    return Refusal(form, getattr(error, "field", ""), error.message, typed)
+    return Refusal(form, getattr(error, "field", ""), message, typed, refused_status(error))
 
 
 def work(
@@ -446,14 +448,8 @@ def work(
     except errors.Busy:
         raise
     except errors.DocketError as error:
-        return ticket_page_for(
-            request,
-            runtime,
-            visitor,
-            number,
-            refusal=refusal_of(form, error, typed),
-            status_code=refused_status(error),
-        )
+        refusal = refusal_of(form, error, typed)
+        return ticket_page_for(request, runtime, visitor, number, refusal=refusal)
     target = f"/console/tickets/{receipt.number}?min_position={receipt.position}&done={form}"
     return RedirectResponse(target, status_code=303)
 

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.answers import read_problems
 from api.deps import RuntimeDep
-from api.pages.console import Refusal, position_of, refusal_of, refused_status, version_of
+from api.pages.console import Refusal, position_of, refusal_of, version_of
 from api.pages.templating import page
 from api.pages.visitors import SignedIn, Visitor, may, permitted, stamp_of
 from api.routers.contact import contact_detail
@@ -55,7 +55,6 @@ def request_page(
     ref: str,
     *,
     refusal: Refusal | None = None,
-    status_code: int = 200,
     min_position: int | None = None,
 ) -> Response:
     found = contact_detail(runtime, ref, min_position)
@@ -68,7 +67,8 @@ def request_page(
         "may_answer": may(visitor, "answer_contact"),
         "may_file": may(visitor, "contact_to_ticket"),
     }
-    return page(request, visitor, "console_contact_request.html", context, status_code=status_code)
+    status = refusal.status if refusal else 200
+    return page(request, visitor, "console_contact_request.html", context, status_code=status)
 
 
 @router.get("/console/contact/{ref}")
@@ -106,14 +106,7 @@ def work(
                 "Someone answered or filed this request meanwhile: read it again below, then "
                 "send yours again if it still holds."
             )
-        return request_page(
-            request,
-            runtime,
-            visitor,
-            ref,
-            refusal=refusal,
-            status_code=refused_status(error),
-        )
+        return request_page(request, runtime, visitor, ref, refusal=refusal)
     return RedirectResponse(target, status_code=303)
 
 
