@@ -58,17 +58,13 @@ TABS: dict[str, tuple[str, ...]] = {
 
 assert {s for statuses in TABS.values() for s in statuses} == set(STATUSES)
 
-TAB_WORDS: dict[str, Any] = {
-    "open": Msg("Open"),
-    "pending": Msg("Waiting for you"),
-    "closed": Msg("Closed"),
-    "all": Msg("All"),
-}
 STATUS_WORDS: dict[str, Any] = {
     "open": Msg("Open"),
     "pending": Msg("Waiting for you"),
     "closed": Msg("Closed"),
 }
+TAB_WORDS: dict[str, Any] = {**STATUS_WORDS, "all": Msg("All")}
+"""A tab is named as the status it lists."""
 TYPE_WORDS: dict[str, Any] = {
     "question": Msg("Question"),
     "bug": Msg("Bug"),
