@@ -3,7 +3,8 @@ as stored answers.
 
 A write route takes a :data:`TicketWrite` (the caller, the runtime and the write's
 headers in one dependency), authorises with :meth:`Write.ticket` or
-:meth:`Write.member_account`, and hands one desk call to :meth:`Write.run`.
+:meth:`Write.member_account`, and hands one desk call to :meth:`Write.run` (a filing to
+:meth:`Write.filing`).
 """
 
 from __future__ import annotations
@@ -78,6 +79,26 @@ class Write:
                 refusal,
             )
         return self.who.account_id
+
+    def filing(
+        self,
+        endpoint: str,
+        refusal: Msg,
+        payload: BaseModel,
+        use_case: Callable[..., Receipt],
+        fields: Callable[[], dict[str, Any]],
+    ) -> JSONResponse:
+        """One of the desk's filings (a ticket, a callback request) for the caller's
+        customer account (:meth:`member_account`), the caller its requester, with this
+        write's stamp and ``fields`` (read as the write runs); answered 201, its number."""
+        account_id = self.member_account(endpoint, refusal)
+        return self.run(
+            payload,
+            lambda: use_case(
+                account_id=account_id, requester_id=self.who.id, stamp=self.stamp(), **fields()
+            ),
+            status=201,
+        )
 
     def attachments(self, ids: list[str]) -> list[AttachmentRef]:
         """The caller's uploads, by id, as the desk attaches them."""

@@ -22,16 +22,10 @@ router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 def request_callback(callback: CallbackIn, write: TicketWrite) -> JSONResponse:
     """Ask to be phoned back, within a window or (with none) as soon as possible: files an
     urgent ticket (channel phone) with the request on record; answers its number at once."""
-    account_id = write.member_account(
-        "request_callback", Msg("Only members of a customer account ask for callbacks.")
-    )
-    return write.run(
+    return write.filing(
+        "request_callback",
+        Msg("Only members of a customer account ask for callbacks."),
         callback,
-        lambda: write.desk.request_callback(
-            account_id=account_id,
-            requester_id=write.who.id,
-            stamp=write.stamp(),
-            **callback.model_dump(),
-        ),
-        status=201,
+        write.desk.request_callback,
+        callback.model_dump,
     )

@@ -57,20 +57,16 @@ PROBLEMS = responses(
 @router.post("", status_code=201, response_model=ReceiptOut, responses=PROBLEMS)
 def file_ticket(filing: TicketFiling, write: TicketWrite) -> JSONResponse:
     """File a ticket for the caller's team account; answers its number at once."""
-    account_id = write.member_account(
-        "file_ticket", Msg("Only members of a customer account file tickets.")
-    )
-    return write.run(
+    return write.filing(
+        "file_ticket",
+        Msg("Only members of a customer account file tickets."),
         filing,
-        lambda: write.desk.file_ticket(
-            account_id=account_id,
-            requester_id=write.who.id,
-            transcript=chat_lines(filing.transcript),
-            attachments=write.attachments(filing.attachments),
-            stamp=write.stamp(),
+        write.desk.file_ticket,
+        lambda: {
+            "transcript": chat_lines(filing.transcript),
+            "attachments": write.attachments(filing.attachments),
             **filing.model_dump(exclude={"transcript", "attachments"}),
-        ),
-        status=201,
+        },
     )
 
 
