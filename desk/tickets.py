@@ -22,10 +22,8 @@ from domain.channels import (
     ChatLine,
     callback_description,
     chat_description,
-    check_callback_window,
+    check_callback_request,
     check_channel_and_transcript,
-    checked_phone,
-    checked_time_zone,
 )
 from domain.custom_fields import values_at_filing, values_changed
 from domain.errors import (
@@ -174,9 +172,7 @@ class TicketDesk(DeskCore):
         account = self._account(account_id)
         account.check_may_file(requester_id)
         # the request's own rules first: the description below writes the window out
-        checked_phone(phone)
-        checked_time_zone(time_zone)
-        check_callback_window(window_start, window_end, stamp.at)
+        check_callback_request(phone, window_start, window_end, time_zone, stamp.at)
         ticket, claim = self._numbered_ticket(
             account,
             requester_id,

@@ -168,6 +168,20 @@ def checked_time_zone(time_zone: str | None) -> str | None:
     return time_zone
 
 
+def check_callback_request(
+    phone: str,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    time_zone: str | None,
+    now: datetime,
+) -> None:
+    """Refuse a callback request the desk cannot make: its number, the time zone it is
+    shown in, and its window, in that order."""
+    checked_phone(phone)
+    checked_time_zone(time_zone)
+    check_callback_window(window_start, window_end, now)
+
+
 def check_callback_window(start: datetime | None, end: datetime | None, now: datetime) -> None:
     """Refuse a window the desk cannot honour (see the module's rules); no window at all
     (as soon as possible) is fine, half of one is not."""

@@ -120,7 +120,7 @@ class FieldDefinition:
                 if not isinstance(value, str):
                     raise InvalidField(name, Msg("{name} is text.", name=name))
                 checked_text(name, value, max_chars=TEXT_VALUE_MAX_CHARS)
-                if any(c < " " and c not in "\t\n\r" for c in value) or not _is_utf8(value):
+                if not _is_plain_text(value):
                     raise InvalidField(
                         name, Msg("{name} is text without control characters.", name=name)
                     )
@@ -158,12 +158,10 @@ class FieldDefinition:
                 return value
 
 
-def _is_utf8(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _is_plain_text(value: str) -> bool:
+    """No control character but tabs and line breaks, and no lone surrogate (the one thing
+    UTF-8 cannot encode)."""
+    return not any((c < " " and c not in "\t\n\r") or "\ud800" <= c <= "\udfff" for c in value)
 
 
 def definition_from_data(data: Mapping[str, Any]) -> FieldDefinition:

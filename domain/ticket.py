@@ -16,9 +16,7 @@ from domain.base import ChainedAggregate
 from domain.ccs import checked_cc_address, normalised_address, outside_cc_id
 from domain.channels import (
     ChatLine,
-    check_callback_window,
-    checked_phone,
-    checked_time_zone,
+    check_callback_request,
     checked_transcript,
 )
 from domain.errors import (
@@ -1023,9 +1021,7 @@ class Ticket(ChainedAggregate):
         stamp: Stamp,
     ) -> None:
         """The requester asks to be phoned back; one callback waits to be made at a time."""
-        checked_phone(phone)
-        checked_time_zone(time_zone)
-        check_callback_window(window_start, window_end, stamp.at)
+        check_callback_request(phone, window_start, window_end, time_zone, stamp.at)
         self.check_not_closed()
         if self.callback_state == "to_make":
             raise NothingChanged(
