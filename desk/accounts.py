@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -11,34 +10,20 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import AccountReceipt
-from desk.core import DeskCore, change_through, position
+from desk.core import DeskCore, RecordChange, position
 from domain.account import Account, checked_label
 from domain.errors import AlreadyExists, Busy, InvalidField, UnknownGroup
 from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
 
-
-def _change_account(
-    desk: Accounts,
-    account_id: UUID,
-    expected_version: int | None,
-    stamp: Stamp,
-    change: Callable[[Account], object],
-) -> AccountReceipt:
-    """Fold the account, run ``change``, save; decided again when another write won."""
-    account, at = desk._change_record(
-        lambda: desk._account(account_id),
-        expected_version,
-        change,
-        what=None,
-        busy=Msg("Account {account_id}", account_id=account_id),
-        attempts=5,
-    )
-    return AccountReceipt(account.id, account.version, at)
-
-
-account_change = change_through(_change_account)
+account_change = RecordChange(
+    DeskCore._account,
+    AccountReceipt,
+    what=None,
+    busy=lambda account_id: Msg("Account {account_id}", account_id=account_id),
+    attempts=5,
+)
 """One change to one account."""
 
 
@@ -115,7 +100,7 @@ class Accounts(DeskCore):
             raise UnknownGroup(
                 Msg("No support group {group}; create it first (POST /v1/groups).", group=group)
             )
-        return _change_account(
+        return account_change.run(
             self,
             account_id,
             expected_version,
@@ -157,7 +142,7 @@ class Accounts(DeskCore):
         expected_version: int | None = None,
     ) -> AccountReceipt:
         """A new member, within the seats."""
-        receipt = _change_account(
+        receipt = account_change.run(
             self,
             account_id,
             expected_version,

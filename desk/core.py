@@ -15,8 +15,9 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import (
@@ -385,37 +386,6 @@ class DeskCore(Application[UUID]):
             raise VersionMismatch(expected_version, seen)
         return ticket
 
-    def _change_record(
-        self,
-        fold: Callable[[], A],
-        expected_version: int | None,
-        command: Callable[[A], object],
-        *,
-        what: Text | None,
-        busy: Text,
-        attempts: int,
-        check: Callable[[A], object] = lambda _: None,
-    ) -> tuple[A, int]:
-        """Fold a record that is not a ticket (an account, a staff member, a saved view)
-        with ``fold``, ``check`` it, run ``command`` on it, save; decided again when
-        another write won, unless the caller named the version it expected (``If-Match``:
-        then the refusal names the version stored now, as ``what``). Answers the record
-        and the position its save reached."""
-        for _ in range(attempts):
-            record = fold()
-            check(record)
-            if expected_version is not None and record.version != expected_version:
-                raise VersionMismatch(expected_version, record.version, what)
-            command(record)
-            try:
-                recordings = self.save(record)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise VersionMismatch(expected_version, fold().version, what) from None
-                continue
-            return record, position(recordings)
-        raise Busy(busy)
-
     def _offer_survey(self, ticket: Ticket, stamp: Stamp) -> None:
         """A closing, however it came, asks its requester for a rating in the same save,
         unless they asked for none or are no longer a member of the ticket's account."""
@@ -623,6 +593,54 @@ def _run_ticket_change(
 
 ticket_change = change_through(_run_ticket_change)
 """One change to one ticket, run as :meth:`DeskCore._change` runs it."""
+
+
+@dataclass(frozen=True)
+class RecordChange(Generic[K, A, Answer]):
+    """One change to one record that is not a ticket (an account, a staff member, a saved
+    view), as a decorator like :func:`change_through`, or :meth:`run` for a use case that
+    checks something first: ``fold`` the record from its reference, ``check`` it, run the
+    change, save, and answer its ``receipt`` (its id, new version and the position the
+    save reached). Decided again when another write won, unless the caller named the
+    version it expected (``If-Match``: then the refusal names the version stored now, as
+    ``what``); :class:`Busy` (``busy``) after ``attempts`` lost races."""
+
+    fold: Callable[[DeskCore, K], A]
+    receipt: Callable[[UUID, int, int], Answer]
+    _: KW_ONLY
+    what: Text | None
+    busy: Callable[[K], Text]
+    attempts: int
+    check: Callable[[A, K, Stamp], object] = lambda *_: None
+
+    def __call__(
+        self, decide: Callable[Concatenate[D, A, P], object]
+    ) -> Callable[Concatenate[D, K, P], Answer]:
+        return change_through(self.run)(decide)
+
+    def run(
+        self,
+        desk: DeskCore,
+        ref: K,
+        expected_version: int | None,
+        stamp: Stamp,
+        change: Callable[[A], object],
+    ) -> Answer:
+        for _ in range(self.attempts):
+            record = self.fold(desk, ref)
+            self.check(record, ref, stamp)
+            if expected_version is not None and record.version != expected_version:
+                raise VersionMismatch(expected_version, record.version, self.what)
+            change(record)
+            try:
+                recordings = desk.save(record)
+            except IntegrityError:
+                if expected_version is not None:
+                    stored = self.fold(desk, ref).version
+                    raise VersionMismatch(expected_version, stored, self.what) from None
+                continue
+            return self.receipt(record.id, record.version, position(recordings))
+        raise Busy(self.busy(ref))
 
 
 def stamp_and_version(keywords: dict[str, object]) -> tuple[Stamp, int | None]:

@@ -11,48 +11,42 @@ shares views is the role matrix's (``share_view``), passed in as ``may_share``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from uuid import UUID
 
 from desk.answers import SavedViewReceipt
-from desk.core import DeskCore, change_through, position, uuid_of
+from desk.core import DeskCore, RecordChange, position, uuid_of
 from domain.errors import UnknownSavedView
 from domain.messages import Msg
 from domain.saved_view import Filters, SavedView
 from domain.stamp import Stamp
 
 
-def _change_view(
-    desk: SavedViews,
-    view_ref: str | UUID,
-    expected_version: int | None,
-    stamp: Stamp,
-    change: Callable[[SavedView], object],
-) -> SavedViewReceipt:
-    """Fold the view, run ``change``, save; decided again if another writer got there
-    first (unless the caller named the version it expected). A view the stamp's actor
-    does not see is no view at all to them, whatever its version."""
-
-    def check_visible(view: SavedView) -> None:
-        if not view.visible_to(stamp.actor_id):
-            # said as for an id that is not there: the id as it was asked for
-            raise UnknownSavedView(
-                Msg("No saved view {id}; see GET /v1/views.", id=str(view_ref)[:100])
-            )
-
-    view, at = desk._change_record(
-        lambda: desk._saved_view(view_ref),
-        expected_version,
-        change,
-        what="saved view",
-        busy=Msg("The saved view"),
-        attempts=20,
-        check=check_visible,
-    )
-    return SavedViewReceipt(view.id, view.version, at)
+def _no_view(view_ref: str | UUID) -> UnknownSavedView:
+    """Said as for an id that is not there: the id as it was asked for."""
+    return UnknownSavedView(Msg("No saved view {id}; see GET /v1/views.", id=str(view_ref)[:100]))
 
 
-view_change = change_through(_change_view)
+def _saved_view(desk: DeskCore, view_ref: str | UUID) -> SavedView:
+    missing = _no_view(view_ref)
+    view_id = view_ref if isinstance(view_ref, UUID) else uuid_of(view_ref, lambda _: missing)
+    return desk._get(SavedView, view_id, missing)
+
+
+def _check_visible(view: SavedView, view_ref: str | UUID, stamp: Stamp) -> None:
+    """A view the stamp's actor does not see is no view at all to them, whatever its
+    version."""
+    if not view.visible_to(stamp.actor_id):
+        raise _no_view(view_ref)
+
+
+view_change = RecordChange(
+    _saved_view,
+    SavedViewReceipt,
+    what="saved view",
+    busy=lambda _: Msg("The saved view"),
+    attempts=20,
+    check=_check_visible,
+)
 """One change to one saved view, by the stamp's actor."""
 
 
@@ -103,13 +97,6 @@ class SavedViews(DeskCore):
     def has_saved_view(self, view_ref: str | UUID, person_id: str) -> bool:
         """Whether ``person_id`` sees that view (for a read too new for its view)."""
         try:
-            return self._saved_view(view_ref).visible_to(person_id)
+            return _saved_view(self, view_ref).visible_to(person_id)
         except UnknownSavedView:
             return False
-
-    def _saved_view(self, view_ref: str | UUID) -> SavedView:
-        missing = UnknownSavedView(
-            Msg("No saved view {id}; see GET /v1/views.", id=str(view_ref)[:100])
-        )
-        view_id = view_ref if isinstance(view_ref, UUID) else uuid_of(view_ref, lambda _: missing)
-        return self._get(SavedView, view_id, missing)

@@ -9,13 +9,12 @@ ticket use cases too, so it lives on :class:`desk.core.DeskCore`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from desk.answers import GroupReceipt, StaffReceipt
-from desk.core import DeskCore, change_through, position
+from desk.core import DeskCore, RecordChange, position
 from domain.errors import (
     AlreadyExists,
     DocketError,
@@ -27,28 +26,13 @@ from domain.messages import Msg
 from domain.staff import StaffMember, SupportGroup
 from domain.stamp import Stamp
 
-
-def _change_staff(
-    desk: Staff,
-    staff_id: str | UUID,
-    expected_version: int | None,
-    stamp: Stamp,
-    change: Callable[[StaffMember], object],
-) -> StaffReceipt:
-    """Fold the staff member, run ``change``, save; decided again if another writer got
-    there first (unless the caller named the version it expected)."""
-    member, at = desk._change_record(
-        lambda: desk._staff(staff_id),
-        expected_version,
-        change,
-        what=Msg("The staff member"),
-        busy=Msg("The staff member"),
-        attempts=20,
-    )
-    return StaffReceipt(member.id, member.version, at)
-
-
-staff_change = change_through(_change_staff)
+staff_change = RecordChange(
+    DeskCore._staff,
+    StaffReceipt,
+    what=Msg("The staff member"),
+    busy=lambda _: Msg("The staff member"),
+    attempts=20,
+)
 """One change to one staff member."""
 
 
