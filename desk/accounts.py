@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from desk.answers import AccountReceipt
 from desk.core import DeskCore, RecordChange, position
 from domain.account import Account, checked_label
-from domain.errors import AlreadyExists, Busy, InvalidField, UnknownGroup
+from domain.errors import AlreadyExists, InvalidField, UnknownGroup
 from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
 from domain.stamp import Stamp
@@ -208,11 +208,9 @@ class Accounts(DeskCore):
 
     def change_sla_targets(self, *, tier: str, data: dict[str, Any], stamp: Stamp) -> int:
         """Record new targets for ``tier``, in force for promises made from ``stamp.at``."""
-        for _ in range(5):
-            book = self._policy_book() or SlaPolicyBook.found(stamp=stamp)
-            book.change_targets(tier=tier, data=data, stamp=stamp)
-            try:
-                return position(self.save(book))
-            except IntegrityError:  # changed meanwhile: decide again on the new book
-                continue
-        raise Busy(Msg("The SLA policy"))
+        _, _, at = self._saved_again(
+            lambda: self._policy_book() or SlaPolicyBook.found(stamp=stamp),
+            lambda book: book.change_targets(tier=tier, data=data, stamp=stamp),
+            Msg("The SLA policy"),
+        )
+        return at

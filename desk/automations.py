@@ -16,17 +16,15 @@ firing whole (nothing written, the watch logs why), as an unfilled placeholder d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from desk.answers import Receipt
 from desk.macros import MacroDesk
 from domain.automation import BOOK_ID, DEFAULT_RULES, Rule, RuleBook, slug_for
-from domain.errors import Busy, InvalidField, NothingChanged, UnknownAutomation, UnknownMacro
+from domain.errors import InvalidField, NothingChanged, UnknownAutomation, UnknownMacro
 from domain.macro import Macro
 from domain.messages import Msg
 from domain.stamp import Stamp
@@ -68,21 +66,22 @@ class Automations(MacroDesk):
             lambda book: book.change_rule(rule_id=rule_id, changes=changes, stamp=stamp), stamp
         )
 
-    def _write_rule_book(self, change: Any, stamp: Stamp) -> Rule:
-        for _ in range(5):
-            book = self._rule_book() or RuleBook.found(stamp=stamp)
-            rule: Rule = change(book)
+    def _write_rule_book(self, change: Callable[[RuleBook], Rule], stamp: Stamp) -> Rule:
+        def checked(book: RuleBook) -> Rule:
+            rule = change(book)
             if rule.enabled:  # a rule switched on assigns only to groups that exist
                 for group in rule.groups_assigned():
                     self.check_assignment(None, group)
                 for i, macro_id in rule.macros_applied():
                     self._check_rule_macro(rule, i, macro_id)
-            try:
-                self.save(book)
-            except IntegrityError:  # changed meanwhile: decide again on the new book
-                continue
             return rule
-        raise Busy(Msg("The automation rule book"))
+
+        _, rule, _ = self._saved_again(
+            lambda: self._rule_book() or RuleBook.found(stamp=stamp),
+            checked,
+            Msg("The automation rule book"),
+        )
+        return rule
 
     def _check_rule_macro(self, rule: Rule, i: int, macro_id: str) -> None:
         """A rule switched on applies a shared macro, not archived, that Docket can apply

@@ -386,6 +386,23 @@ class DeskCore(Application[UUID]):
             raise VersionMismatch(expected_version, seen)
         return ticket
 
+    def _saved_again(
+        self, fold: Callable[[], A], change: Callable[[A], R], busy: Text, attempts: int = 5
+    ) -> tuple[A, R, int]:
+        """Fold a record (a book, an article, a help session), ``change`` it and save it;
+        decided again on the record as it then stands when another write won, and
+        :class:`Busy` (``busy``) after ``attempts``. Answers the record, what ``change``
+        answered and the position the save reached."""
+        for _ in range(attempts):
+            record = fold()
+            answer = change(record)
+            try:
+                recordings = self.save(record)
+            except IntegrityError:
+                continue
+            return record, answer, position(recordings)
+        raise Busy(busy)
+
     def _offer_survey(self, ticket: Ticket, stamp: Stamp) -> None:
         """A closing, however it came, asks its requester for a rating in the same save,
         unless they asked for none or are no longer a member of the ticket's account."""

@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 from desk.answers import ArticleReceipt
 from desk.core import DeskCore, position
 from domain.article import ArticleContent, HelpArticle, article_id_for, checked_slug
-from domain.errors import AlreadyExists, Busy, NothingChanged, UnknownArticle
+from domain.errors import AlreadyExists, NothingChanged, UnknownArticle
 from domain.messages import Msg
 from domain.stamp import Stamp
 
@@ -75,26 +75,24 @@ class HelpCentre(DeskCore):
     ) -> int:
         """Record that the person opened a suggested article in their help session."""
         article = self._article(article_id)
-        for _ in range(5):
-            session = self._help_session(help_session, person_id, account_id, stamp)
-            session.open_article(article=article, person_id=person_id, stamp=stamp)
-            try:
-                return position(self.save(session))
-            except IntegrityError:  # another opening of the same session won: again
-                continue
-        raise Busy(Msg("The help session"))
+        _, _, at = self._saved_again(
+            lambda: self._help_session(help_session, person_id, account_id, stamp),
+            lambda session: session.open_article(
+                article=article, person_id=person_id, stamp=stamp
+            ),
+            Msg("The help session"),
+        )
+        return at
 
     def _change_article(
         self, article_id: UUID, command: Callable[[HelpArticle], object]
     ) -> ArticleReceipt:
-        for _ in range(5):
-            article = self._article(article_id)
-            command(article)
-            try:
-                return article_receipt(article, self.save(article))
-            except IntegrityError:  # changed meanwhile: decide again on the new version
-                continue
-        raise Busy(Msg("Article {article_id}", article_id=article_id))
+        article, _, at = self._saved_again(
+            lambda: self._article(article_id),
+            command,
+            Msg("Article {article_id}", article_id=article_id),
+        )
+        return ArticleReceipt(article.id, article.slug, article.version, at)
 
     def _article(self, article_id: UUID) -> HelpArticle:
         return self._get(

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
-
-from desk.core import DeskCore, position
+from desk.core import DeskCore
 from domain.custom_fields import FieldDefinition, TicketFieldBook
-from domain.errors import Busy, UnknownTicketField, VersionMismatch
+from domain.errors import UnknownTicketField, VersionMismatch
 from domain.messages import Msg
 from domain.stamp import Stamp
 
@@ -71,12 +69,9 @@ class TicketFields(DeskCore):
     def _write_field_book(
         self, command: Callable[[TicketFieldBook], FieldDefinition], stamp: Stamp
     ) -> FieldReceipt:
-        for _ in range(5):
-            book = self._field_book() or TicketFieldBook.found(stamp=stamp)
-            definition = command(book)
-            try:
-                recorded = self.save(book)
-            except IntegrityError:  # changed meanwhile: decide again on the new book
-                continue
-            return FieldReceipt(definition, book.revisions[definition.key], position(recorded))
-        raise Busy(Msg("The ticket fields"))
+        book, definition, at = self._saved_again(
+            lambda: self._field_book() or TicketFieldBook.found(stamp=stamp),
+            command,
+            Msg("The ticket fields"),
+        )
+        return FieldReceipt(definition, book.revisions[definition.key], at)
