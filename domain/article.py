@@ -125,22 +125,14 @@ class HelpArticle(ChainedAggregate):
         stamp: Stamp,
     ) -> None:
         self.slug = slug
-        self.title = title
-        self.body = body
-        self.language = language
-        self.products = list(products)
-        self.topics = list(topics)
+        self.content = ArticleContent(title, body, language, list(products), list(topics))
+        """What the article says now, and for which products and topics."""
         self.withdrawn = False
-
-    def content(self) -> ArticleContent:
-        return ArticleContent(
-            self.title, self.body, self.language, list(self.products), list(self.topics)
-        )
 
     def revise(self, *, content: ArticleContent, stamp: Stamp) -> None:
         self.check_not_withdrawn()
         c = checked_content(content)
-        if c == self.content():
+        if c == self.content:
             raise NothingChanged(Msg("Article {slug} already reads that way.", slug=self.slug))
         self._revised(**asdict(c), stamp=stamp)
 
@@ -154,11 +146,7 @@ class HelpArticle(ChainedAggregate):
         topics: list[str],
         stamp: Stamp,
     ) -> None:
-        self.title = title
-        self.body = body
-        self.language = language
-        self.products = list(products)
-        self.topics = list(topics)
+        self.content = ArticleContent(title, body, language, list(products), list(topics))
 
     def withdraw(self, *, stamp: Stamp) -> None:
         self.check_not_withdrawn()

@@ -67,7 +67,7 @@ def test_a_revision_records_the_new_content_and_the_same_content_records_nothing
     )
     (revised,) = article.collect_events()
     assert isinstance(revised, HelpArticle.Revised)
-    assert (article.body, article.topics) == ("New steps.", ["sync", "desktop"])
+    assert (article.content.body, article.content.topics) == ("New steps.", ["sync", "desktop"])
     with pytest.raises(NothingChanged):
         article.revise(
             content=ArticleContent(
