@@ -101,7 +101,7 @@ class Contact(DeskCore):
             )
 
         request = received()
-        self._count_contact(client_address, request.email, stamp.at)
+        self._count_contact(client_address, request.form.email, stamp.at)
         for _ in range(5):
             try:
                 recordings = self.save(request)
@@ -179,16 +179,16 @@ class Contact(DeskCore):
             request = self._contact(request_id, expected_version)
             request.check_not_a_ticket()
             account = self._account(account_id)
-            member_id = self._fileable_member(account, request.email)
+            member_id = self._fileable_member(account, request.form.email)
             ticket, claim = self._numbered_ticket(
                 account,
                 member_id,
                 stamp,
                 ticket_id=ticket_id,
                 type=type,
-                product=request.product,
-                subject=request.subject,
-                description=request.description,
+                product=request.form.product,
+                subject=request.form.subject,
+                description=request.form.description,
                 priority=priority,
                 topic="",
                 channel="web",

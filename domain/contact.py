@@ -16,6 +16,7 @@ further answer and cannot become a second ticket.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -66,6 +67,29 @@ def checked_email(value: str) -> str:
     return value.strip()
 
 
+@dataclass(frozen=True)
+class ContactForm:
+    """What the form sent: who wrote, from which address, and what about."""
+
+    name: str
+    email: str
+    subject: str
+    description: str
+    product: str
+    """The product it is about, if they named one (``""`` if not)."""
+
+
+def checked_form(form: ContactForm) -> ContactForm:
+    """The form, its address trimmed, if every field is within its limits."""
+    checked_text("name", form.name, max_chars=NAME_MAX_CHARS)
+    email = checked_email(form.email)
+    checked_text("subject", form.subject, max_chars=SUBJECT_MAX_CHARS)
+    checked_text("description", form.description, max_bytes=BODY_MAX_BYTES)
+    if form.product:
+        checked_text("product", form.product, max_chars=NAME_MAX_CHARS)
+    return replace(form, email=email)
+
+
 class ContactRequest(ChainedAggregate):
     """What the form received, and what support did with it."""
 
@@ -109,22 +133,9 @@ class ContactRequest(ChainedAggregate):
             raise InvalidField(
                 "reference", Msg("{reference!r} is not a contact reference.", reference=reference)
             )
-        checked_text("name", name, max_chars=NAME_MAX_CHARS)
-        email = checked_email(email)
-        checked_text("subject", subject, max_chars=SUBJECT_MAX_CHARS)
-        checked_text("description", description, max_bytes=BODY_MAX_BYTES)
-        if product:
-            checked_text("product", product, max_chars=NAME_MAX_CHARS)
-        return cls(
-            id=cls.id_for(reference),
-            reference=reference,
-            name=name,
-            email=email,
-            subject=subject,
-            description=description,
-            product=product,
-            stamp=stamp,
-        )
+        form = checked_form(ContactForm(name, email, subject, description, product))
+        # the event's fields are the form's, in the form's order
+        return cls(id=cls.id_for(reference), reference=reference, **asdict(form), stamp=stamp)
 
     @event(Received)
     def __init__(
@@ -139,11 +150,7 @@ class ContactRequest(ChainedAggregate):
         stamp: Stamp,
     ) -> None:
         self.reference = reference
-        self.name = name
-        self.email = email
-        self.subject = subject
-        self.description = description
-        self.product = product
+        self.form = ContactForm(name, email, subject, description, product)
         self.answers = 0
 
     def answer(self, *, author_id: str, body: str, stamp: Stamp) -> None:
