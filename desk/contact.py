@@ -42,6 +42,7 @@ from domain.contact import (
     CONTACT_WINDOW,
     PER_ADDRESS,
     PER_EMAIL,
+    ContactForm,
     ContactRequest,
     parse_reference,
     reference_from,
@@ -89,16 +90,10 @@ class Contact(DeskCore):
     ) -> ContactReceipt:
         """Record what the form sent, within its limits; the same work for every address."""
 
+        form = ContactForm(name, email, subject, description, product)
+
         def received() -> ContactRequest:  # under a reference drawn afresh
-            return ContactRequest.receive(
-                reference=reference_from(draw()),
-                name=name,
-                email=email,
-                subject=subject,
-                description=description,
-                product=product,
-                stamp=stamp,
-            )
+            return ContactRequest.receive(reference=reference_from(draw()), form=form, stamp=stamp)
 
         request = received()
         self._count_contact(client_address, request.form.email, stamp.at)

@@ -118,24 +118,18 @@ class ContactRequest(ChainedAggregate):
         return uuid5(NAMESPACE_URL, f"docket:contact-request:{reference}")
 
     @classmethod
-    def receive(
-        cls,
-        *,
-        reference: str,
-        name: str,
-        email: str,
-        subject: str,
-        description: str,
-        product: str,
-        stamp: Stamp,
-    ) -> ContactRequest:
+    def receive(cls, *, reference: str, form: ContactForm, stamp: Stamp) -> ContactRequest:
         if parse_reference(reference) != reference:
             raise InvalidField(
                 "reference", Msg("{reference!r} is not a contact reference.", reference=reference)
             )
-        form = checked_form(ContactForm(name, email, subject, description, product))
         # the event's fields are the form's, in the form's order
-        return cls(id=cls.id_for(reference), reference=reference, **asdict(form), stamp=stamp)
+        return cls(
+            id=cls.id_for(reference),
+            reference=reference,
+            **asdict(checked_form(form)),
+            stamp=stamp,
+        )
 
     @event(Received)
     def __init__(

@@ -7,7 +7,13 @@ from uuid import uuid4
 import pytest
 
 from desk.service import SupportDesk
-from domain.contact import PER_EMAIL, ContactRequest, parse_reference, reference_from
+from domain.contact import (
+    PER_EMAIL,
+    ContactForm,
+    ContactRequest,
+    parse_reference,
+    reference_from,
+)
 from domain.errors import ContactAlreadyATicket, InvalidField, TooManyContactRequests
 from tests.builders import agent, requester, send_contact_form
 
@@ -15,11 +21,7 @@ from tests.builders import agent, requester, send_contact_form
 def received(email: str = "ada@example.com") -> ContactRequest:
     return ContactRequest.receive(
         reference=reference_from(12345),
-        name="Ada",
-        email=email,
-        subject="Locked out",
-        description="No reset email.",
-        product="",
+        form=ContactForm("Ada", email, "Locked out", "No reset email.", ""),
         stamp=requester(),
     )
 
