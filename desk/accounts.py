@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from desk.answers import AccountReceipt
 from desk.core import DeskCore, RecordChange, position
-from domain.account import Account, checked_label
+from domain.account import Account, NewMember, checked_label
 from domain.errors import AlreadyExists, InvalidField, UnknownGroup
 from domain.messages import Msg
 from domain.sla_policy import SlaPolicyBook
@@ -142,20 +142,13 @@ class Accounts(DeskCore):
         expected_version: int | None = None,
     ) -> AccountReceipt:
         """A new member, within the seats."""
+        member = NewMember(member_id, email, name, role, language, time_zone)
         receipt = account_change.run(
             self,
             account_id,
             expected_version,
             stamp,
-            lambda a: a.add_member(
-                member_id=member_id,
-                email=email,
-                name=name,
-                role=role,
-                stamp=stamp,
-                language=language,
-                time_zone=time_zone,
-            ),
+            lambda a: a.add_member(member=member, stamp=stamp),
         )
         return replace(receipt, member_id=member_id)
 

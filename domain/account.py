@@ -22,7 +22,7 @@ no seat count (``seats`` is ``None`` until one is set).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -83,6 +83,32 @@ class AddOn:
 
     def in_force(self, at: datetime) -> bool:
         return self.since <= at and (self.until is None or at < self.until)
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """Someone added to an account: their id, address and name, their role, and how they
+    read Docket (the facts of a ``MemberAdded``, in its order)."""
+
+    member_id: str
+    email: str
+    name: str
+    role: str
+    language: str = "en"
+    time_zone: str = "UTC"
+
+
+def checked_member(member: NewMember) -> NewMember:
+    """The member, if every fact of them is within its limits."""
+    checked_text("member_id", member.member_id, max_chars=NAME_MAX_CHARS)
+    checked_text("email", member.email, max_chars=NAME_MAX_CHARS)
+    if "@" not in member.email:
+        raise InvalidField("email", Msg("{email!r} is not an email address.", email=member.email))
+    checked_text("name", member.name, max_chars=NAME_MAX_CHARS)
+    checked_choice("role", member.role, MEMBER_ROLES)
+    checked_choice("language", member.language, LANGUAGES)
+    checked_time_zone(member.time_zone)
+    return member
 
 
 class Account(ChainedAggregate):
@@ -422,28 +448,11 @@ class Account(ChainedAggregate):
 
     # --- members -------------------------------------------------------------------
 
-    def add_member(
-        self,
-        *,
-        member_id: str,
-        email: str,
-        name: str,
-        role: str,
-        stamp: Stamp,
-        language: str = "en",
-        time_zone: str = "UTC",
-    ) -> None:
-        checked_text("member_id", member_id, max_chars=NAME_MAX_CHARS)
-        checked_text("email", email, max_chars=NAME_MAX_CHARS)
-        if "@" not in email:
-            raise InvalidField("email", Msg("{email!r} is not an email address.", email=email))
-        checked_text("name", name, max_chars=NAME_MAX_CHARS)
-        checked_choice("role", role, MEMBER_ROLES)
-        checked_choice("language", language, LANGUAGES)
-        checked_time_zone(time_zone)
-        if member_id in self.members:
+    def add_member(self, *, member: NewMember, stamp: Stamp) -> None:
+        m = checked_member(member)
+        if m.member_id in self.members:
             raise AlreadyExists(
-                Msg("{email} is already a member of {name}.", email=email, name=self.name)
+                Msg("{email} is already a member of {name}.", email=m.email, name=self.name)
             )
         if self.seats is not None and len(self.members) >= self.seats:
             raise SeatsExhausted(
@@ -453,15 +462,7 @@ class Account(ChainedAggregate):
                     name=self.name,
                 )
             )
-        self._member_added(
-            member_id=member_id,
-            email=email,
-            name=name,
-            role=role,
-            language=language,
-            time_zone=time_zone,
-            stamp=stamp,
-        )
+        self._member_added(**asdict(m), stamp=stamp)
 
     @event(MemberAdded)
     def _member_added(

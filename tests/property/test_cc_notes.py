@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desk.service import SupportDesk
-from domain.account import Account
+from domain.account import Account, NewMember
 from domain.errors import DocketError
 from domain.stamp import Stamp
 from domain.ticket import Ticket
@@ -67,8 +67,9 @@ def test_no_internal_note_reaches_anything_a_cc_is_mailed_or_reads(
             account = Account.open(account_id=uuid.uuid4(), name="Acme", plan="business",
                                    support_tier="standard", stamp=requester(T0))  # fmt: skip
             for member_id, email in (("req-1", "req-1@acme.test"), ("mia-1", MEMBER[0])):
-                account.add_member(member_id=member_id, email=email, name=member_id,
-                                   role="member", stamp=requester(T0))  # fmt: skip
+                account.add_member(
+                    member=NewMember(member_id, email, member_id, "member"), stamp=requester(T0)
+                )
             ticket = Ticket.file(ticket_id=uuid.uuid4(), number="T-000001", subject="Sync",
                                  description="Files stop syncing", type="bug", priority="normal",
                                  product="Files", topic="sync", channel="web",

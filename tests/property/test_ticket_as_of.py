@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 from api.answers import ticket_as_of as as_of_answer
 from api.answers import ticket_detail as detail_answer
 from desk.service import SupportDesk
-from domain.account import Account
+from domain.account import Account, NewMember
 from domain.channels import ChatLine
 from domain.errors import DocketError, NotYetFiled, VersionNotReached
 from domain.stamp import Stamp
@@ -89,8 +89,10 @@ def write_ticket(url: str, schema: str, chat: bool, sequence: list[Command]) -> 
         account = Account.open(account_id=uuid.uuid4(), name="Acme", plan="business",
                                support_tier="standard", stamp=requester(T0))  # fmt: skip
         for member, role in (("req-1", "member"), ("admin-1", "admin")):
-            account.add_member(member_id=member, email=f"{member}@acme.test", name=member.upper(),
-                               role=role, stamp=requester(T0))  # fmt: skip
+            account.add_member(
+                member=NewMember(member, f"{member}@acme.test", member.upper(), role),
+                stamp=requester(T0),
+            )
         desk.save(account)
         desk.register_staff(name="Ada Agent", email="ada@docket.test", role="agent",
                             stamp=requester(T0), staff_id=UUID(AGENT))  # fmt: skip

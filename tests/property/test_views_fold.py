@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desk.service import SupportDesk
-from domain.account import Account
+from domain.account import Account, NewMember
 from domain.channels import ChatLine
 from domain.ticket import Ticket
 from projections import audit_feed, ticket_detail
@@ -43,8 +43,9 @@ def write_stream(url: str, schema: str, stream: list[tuple[int, Command]]) -> li
         # the requester is a member somewhere, so the outbox has an address to mail
         account = Account.open(account_id=uuid.uuid4(), name="Acme", plan="business",
                                support_tier="standard", stamp=requester(T0))  # fmt: skip
-        account.add_member(member_id="req-1", email="req-1@acme.test", name="R", role="member",
-                           stamp=requester(T0))  # fmt: skip
+        account.add_member(
+            member=NewMember("req-1", "req-1@acme.test", "R", "member"), stamp=requester(T0)
+        )
         desk.save(account)
         tickets = [
             Ticket.file(
