@@ -19,10 +19,10 @@ from desk.core import CONFLICT_PATIENCE_SECONDS, DeskCore, lost_race, position, 
 from domain.account import Account
 from domain.channels import (
     CALLBACK_SUBJECT,
+    CallbackRequest,
     ChatLine,
     callback_description,
     chat_description,
-    check_callback_request,
     check_channel_and_transcript,
 )
 from domain.custom_fields import values_at_filing, values_changed
@@ -171,8 +171,9 @@ class TicketDesk(DeskCore):
         without a window, to be called as soon as possible."""
         account = self._account(account_id)
         account.check_may_file(requester_id)
+        callback = CallbackRequest(phone, window_start, window_end, time_zone)
         # the request's own rules first: the description below writes the window out
-        check_callback_request(phone, window_start, window_end, time_zone, stamp.at)
+        callback.check(stamp.at)
         ticket, claim = self._numbered_ticket(
             account,
             requester_id,
@@ -186,13 +187,7 @@ class TicketDesk(DeskCore):
             topic="",
             channel="phone",
         )
-        ticket.request_callback(
-            phone=phone,
-            window_start=window_start,
-            window_end=window_end,
-            time_zone=time_zone,
-            stamp=stamp,
-        )
+        ticket.request_callback(callback=callback, stamp=stamp)
         recordings = self.save(ticket, claim)
         return Receipt(ticket.id, ticket.number, ticket.version, position(recordings))
 

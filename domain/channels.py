@@ -53,6 +53,24 @@ CALLBACK_SUBJECT = "Callback request"
 
 
 @dataclass(frozen=True)
+class CallbackRequest:
+    """A callback asked for: the number to phone, and a window (instants; ``time_zone``
+    only says how to show it), or none (both ``None``): as soon as possible."""
+
+    phone: str
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    time_zone: str | None = None
+
+    def check(self, now: datetime) -> None:
+        """Refuse a callback the desk cannot make: its number, the time zone it is shown
+        in, and its window, in that order."""
+        checked_phone(self.phone)
+        checked_time_zone(self.time_zone)
+        check_callback_window(self.window_start, self.window_end, now)
+
+
+@dataclass(frozen=True)
 class ChatLine:
     """One line of a chat: who said it, what, and (if the chat tool gave it) when."""
 
@@ -166,20 +184,6 @@ def checked_time_zone(time_zone: str | None) -> str | None:
             ),
         ) from None
     return time_zone
-
-
-def check_callback_request(
-    phone: str,
-    window_start: datetime | None,
-    window_end: datetime | None,
-    time_zone: str | None,
-    now: datetime,
-) -> None:
-    """Refuse a callback request the desk cannot make: its number, the time zone it is
-    shown in, and its window, in that order."""
-    checked_phone(phone)
-    checked_time_zone(time_zone)
-    check_callback_window(window_start, window_end, now)
 
 
 def check_callback_window(start: datetime | None, end: datetime | None, now: datetime) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -15,8 +15,8 @@ from domain.automation import Rule, RuleFacts
 from domain.base import ChainedAggregate
 from domain.ccs import checked_cc_address, normalised_address, outside_cc_id
 from domain.channels import (
+    CallbackRequest,
     ChatLine,
-    check_callback_request,
     checked_transcript,
 )
 from domain.errors import (
@@ -1011,29 +1011,15 @@ class Ticket(ChainedAggregate):
     def _chat_transcript_recorded(self, lines: list[dict[str, Any]], stamp: Stamp) -> None:
         self.has_transcript = True
 
-    def request_callback(
-        self,
-        *,
-        phone: str,
-        window_start: datetime | None,
-        window_end: datetime | None,
-        time_zone: str | None,
-        stamp: Stamp,
-    ) -> None:
+    def request_callback(self, *, callback: CallbackRequest, stamp: Stamp) -> None:
         """The requester asks to be phoned back; one callback waits to be made at a time."""
-        check_callback_request(phone, window_start, window_end, time_zone, stamp.at)
+        callback.check(stamp.at)
         self.check_not_closed()
         if self.callback_state == "to_make":
             raise NothingChanged(
                 Msg("Ticket {number} already has a callback to make.", number=self.number)
             )
-        self._callback_requested(
-            phone=phone,
-            window_start=window_start,
-            window_end=window_end,
-            time_zone=time_zone,
-            stamp=stamp,
-        )
+        self._callback_requested(**asdict(callback), stamp=stamp)
 
     @event(CallbackRequested)
     def _callback_requested(

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from domain.channels import CallbackRequest
 from domain.errors import DocketError
 from domain.sla import FOUNDING_POLICY, terms_for
 from domain.stamp import Stamp
@@ -82,13 +83,9 @@ def run(ticket: Ticket, command: Command, at_minutes: int) -> None:
             ticket.record_sla_breaches(stamp=Stamp("sla-deadlines", "system", "api", at))
         elif command.name == "callback":
             start = at + timedelta(minutes=a["starts_in"])
-            ticket.request_callback(
-                phone=a["phone"],
-                window_start=start,
-                window_end=start + timedelta(minutes=a["lasts"]),
-                time_zone="America/Los_Angeles",
-                stamp=requester,
-            )
+            end = start + timedelta(minutes=a["lasts"])
+            callback = CallbackRequest(a["phone"], start, end, "America/Los_Angeles")
+            ticket.request_callback(callback=callback, stamp=requester)
         elif command.name == "callback_made":
             ticket.record_callback_made(outcome=a["outcome"], stamp=agent)
     except DocketError:

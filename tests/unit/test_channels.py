@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from desk.service import SupportDesk
 from domain import errors
 from domain.channels import (
+    CallbackRequest,
     ChatLine,
     callback_description,
     chat_description,
@@ -124,9 +125,7 @@ def test_no_window_at_all_is_as_soon_as_possible_but_half_a_window_is_refused() 
 
 def test_a_callback_without_a_window_is_asked_as_soon_as_possible() -> None:
     ticket = new_ticket()
-    ticket.request_callback(
-        phone="+14155552671", window_start=None, window_end=None, time_zone=None, stamp=requester()
-    )
+    ticket.request_callback(callback=CallbackRequest("+14155552671"), stamp=requester())
     (_, asked) = ticket.collect_events()
     assert isinstance(asked, Ticket.CallbackRequested)
     assert (asked.window_start, asked.window_end) == (None, None)
@@ -217,13 +216,8 @@ def ask_for_a_callback(
     time_zone: str | None = None,
 ) -> None:
     """The requester asks to be phoned back, from an hour from T0 to ``window_end`` (three)."""
-    ticket.request_callback(
-        phone=phone,
-        window_start=later(hours=1),
-        window_end=window_end or later(hours=3),
-        time_zone=time_zone,
-        stamp=requester(),
-    )
+    callback = CallbackRequest(phone, later(hours=1), window_end or later(hours=3), time_zone)
+    ticket.request_callback(callback=callback, stamp=requester())
 
 
 def test_a_callback_request_is_recorded_with_its_number_and_window() -> None:
