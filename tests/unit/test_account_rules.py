@@ -3,6 +3,7 @@ Premium support bought per product for the account's admins."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -16,8 +17,21 @@ from domain.ticket import Ticket
 from tests.builders import T0, requester, system
 
 
-def account_of(desk: SupportDesk, *, seats: int = 10, plan: str = "business") -> UUID:
-    return desk.open_account(
+@pytest.fixture
+def desk() -> SupportDesk:
+    return SupportDesk()
+
+
+def account_of(
+    desk: SupportDesk,
+    *,
+    seats: int = 10,
+    plan: str = "business",
+    members: Mapping[str, str] | None = None,
+) -> UUID:
+    """Acme on ``plan`` with ``seats``, Files and Dash, renewing 30 days after T0, and
+    ``members`` (each name with its role) joined."""
+    account = desk.open_account(
         name="Acme",
         plan=plan,
         seats=seats,
@@ -25,6 +39,9 @@ def account_of(desk: SupportDesk, *, seats: int = 10, plan: str = "business") ->
         renewal_on=(T0 + timedelta(days=30)).date(),
         stamp=system(),
     ).account_id
+    for member, role in (members or {}).items():
+        join(desk, account, member, role)
+    return account
 
 
 def join(desk: SupportDesk, account: UUID, member: str, role: str = "member") -> None:
@@ -55,8 +72,9 @@ def tier_of_a_ticket(desk: SupportDesk, account: UUID, member: str, product: str
     return str(first.sla_terms["tier"])
 
 
-def test_members_never_exceed_the_seats_and_are_told_to_remove_one_or_raise_the_seats() -> None:
-    desk = SupportDesk()
+def test_members_never_exceed_the_seats_and_are_told_to_remove_one_or_raise_the_seats(
+    desk: SupportDesk,
+) -> None:
     account = account_of(desk, seats=2)
     join(desk, account, "a")
     join(desk, account, "b")
@@ -67,8 +85,7 @@ def test_members_never_exceed_the_seats_and_are_told_to_remove_one_or_raise_the_
     join(desk, account, "c")
 
 
-def test_fewer_seats_than_members_are_refused_until_members_are_removed() -> None:
-    desk = SupportDesk()
+def test_fewer_seats_than_members_are_refused_until_members_are_removed(desk: SupportDesk) -> None:
     account = account_of(desk, seats=3)
     for member in ("a", "b", "c"):
         join(desk, account, member)
@@ -78,21 +95,16 @@ def test_fewer_seats_than_members_are_refused_until_members_are_removed() -> Non
     desk.change_seats(account, to_seats=2, stamp=system())
 
 
-def test_a_removed_member_files_nothing_more() -> None:
-    desk = SupportDesk()
-    account = account_of(desk)
-    join(desk, account, "a")
+def test_a_removed_member_files_nothing_more(desk: SupportDesk) -> None:
+    account = account_of(desk, members={"a": "member"})
     tier_of_a_ticket(desk, account, "a", "Files")
     desk.remove_member(account, member_id="a", stamp=system())
     with pytest.raises(errors.NotAMember):
         tier_of_a_ticket(desk, account, "a", "Files")
 
 
-def test_a_billing_admin_sees_the_subscription_but_is_not_an_admin() -> None:
-    desk = SupportDesk()
-    account = account_of(desk)
-    join(desk, account, "payer", role="billing_admin")
-    join(desk, account, "plain")
+def test_a_billing_admin_sees_the_subscription_but_is_not_an_admin(desk: SupportDesk) -> None:
+    account = account_of(desk, members={"payer": "billing_admin", "plain": "member"})
     a = desk._account(account)
     assert a.sees_subscription("payer") and not a.is_admin("payer")
     assert not a.sees_subscription("plain")
@@ -106,10 +118,10 @@ def test_a_billing_admin_sees_the_subscription_but_is_not_an_admin() -> None:
         )
 
 
-def test_an_upgrade_unlocks_filing_at_once_and_a_downgrade_stops_new_filings() -> None:
-    desk = SupportDesk()
-    account = account_of(desk, plan="free")
-    join(desk, account, "a")
+def test_an_upgrade_unlocks_filing_at_once_and_a_downgrade_stops_new_filings(
+    desk: SupportDesk,
+) -> None:
+    account = account_of(desk, plan="free", members={"a": "member"})
     with pytest.raises(errors.PlanNotEntitled):
         tier_of_a_ticket(desk, account, "a", "Files")
     desk.change_plan(account, to_plan="starter", stamp=system())
@@ -119,19 +131,17 @@ def test_an_upgrade_unlocks_filing_at_once_and_a_downgrade_stops_new_filings() -
         tier_of_a_ticket(desk, account, "a", "Files")
 
 
-def test_premium_goes_to_the_accounts_admins_on_the_covered_product_only() -> None:
-    desk = SupportDesk()
-    account = account_of(desk)
-    join(desk, account, "boss", role="admin")
-    join(desk, account, "worker")
+def test_premium_goes_to_the_accounts_admins_on_the_covered_product_only(
+    desk: SupportDesk,
+) -> None:
+    account = account_of(desk, members={"boss": "admin", "worker": "member"})
     desk.add_premium(account, product="Files", level="enhanced", stamp=system())
     assert tier_of_a_ticket(desk, account, "boss", "Files") == "premium_enhanced"
     assert tier_of_a_ticket(desk, account, "boss", "Dash") == "standard"
     assert tier_of_a_ticket(desk, account, "worker", "Files") == "standard"
 
 
-def test_premium_is_refused_under_ten_seats_and_on_a_free_plan() -> None:
-    desk = SupportDesk()
+def test_premium_is_refused_under_ten_seats_and_on_a_free_plan(desk: SupportDesk) -> None:
     small = account_of(desk, seats=9)
     with pytest.raises(errors.PremiumNotAvailable) as refused:
         desk.add_premium(small, product="Files", level="essentials", stamp=system())
@@ -143,10 +153,8 @@ def test_premium_is_refused_under_ten_seats_and_on_a_free_plan() -> None:
         desk.add_premium(account_of(desk), product="Calendar", level="essentials", stamp=system())
 
 
-def test_removing_premium_takes_effect_at_the_renewal_date_not_at_once() -> None:
-    desk = SupportDesk()
-    account = account_of(desk)  # renews 30 days after T0
-    join(desk, account, "boss", role="admin")
+def test_removing_premium_takes_effect_at_the_renewal_date_not_at_once(desk: SupportDesk) -> None:
+    account = account_of(desk, members={"boss": "admin"})  # renews 30 days after T0
     desk.add_premium(account, product="Files", level="essentials", stamp=system())
     desk.remove_premium(account, product="Files", stamp=system(T0 + timedelta(days=1)))
     a = desk._account(account)
@@ -156,10 +164,10 @@ def test_removing_premium_takes_effect_at_the_renewal_date_not_at_once() -> None
         desk.remove_premium(account, product="Files", stamp=system(T0 + timedelta(days=2)))
 
 
-def test_premium_added_takes_effect_at_once_and_an_instant_before_it_has_none() -> None:
-    desk = SupportDesk()
-    account = account_of(desk)
-    join(desk, account, "boss", role="admin")
+def test_premium_added_takes_effect_at_once_and_an_instant_before_it_has_none(
+    desk: SupportDesk,
+) -> None:
+    account = account_of(desk, members={"boss": "admin"})
     desk.add_premium(
         account, product="Dash", level="enhanced", stamp=system(T0 + timedelta(hours=1))
     )
@@ -168,8 +176,9 @@ def test_premium_added_takes_effect_at_once_and_an_instant_before_it_has_none() 
     assert a.tier_for("boss", "Dash", T0 + timedelta(hours=1)) == "premium_enhanced"
 
 
-def test_a_stored_version_1_account_reads_as_premium_on_every_product_without_seats() -> None:
-    desk = SupportDesk()
+def test_a_stored_version_1_account_reads_as_premium_on_every_product_without_seats(
+    desk: SupportDesk,
+) -> None:
     account = desk.open_account(
         name="Old", plan="business", support_tier="premium_essentials", stamp=system()
     ).account_id
@@ -204,10 +213,9 @@ def group_of_a_ticket(desk: SupportDesk, account: UUID, member: str, type: str) 
     return desk._ticket(receipt.ticket_id).group
 
 
-def test_billing_goes_to_billing_an_enterprise_to_its_account_team_and_the_rest_to_tier_1() -> (
-    None
-):
-    desk = SupportDesk()
+def test_billing_goes_to_billing_an_enterprise_to_its_account_team_and_the_rest_to_tier_1(
+    desk: SupportDesk,
+) -> None:
     desk.register_staff(
         name="Bea", email="bea@desk.test", role="agent", groups=["tier-2"], stamp=system()
     )
@@ -224,8 +232,7 @@ def test_billing_goes_to_billing_an_enterprise_to_its_account_team_and_the_rest_
     assert group_of_a_ticket(desk, enterprise, "a", "question") == "tier-1"
 
 
-def test_an_account_team_names_a_support_group_that_exists() -> None:
-    desk = SupportDesk()
+def test_an_account_team_names_a_support_group_that_exists(desk: SupportDesk) -> None:
     account = account_of(desk, plan="enterprise")
     with pytest.raises(errors.UnknownGroup):
         desk.set_account_team(account, group="nobody-yet", stamp=system())

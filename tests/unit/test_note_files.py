@@ -3,12 +3,15 @@ save; a public reply never carries one; notes stored before they had files still
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 from eventsourcing.persistence import StoredEvent
 
 from desk.answers import AttachmentRef
 from desk.service import SupportDesk
 from domain import errors
+from domain.stamp import Stamp
 from domain.ticket import STAFF_ONLY_EVENTS, Ticket
 from projections.kit import Fact
 from projections.ticket_detail import detail_as_folded
@@ -16,20 +19,16 @@ from tests.builders import agent, desk_with_account, file, new_ticket, requester
 
 LOG = "c" * 64
 SHOT = "d" * 64
+SYNC_LOG = AttachmentRef(LOG, "sync.log", "text/plain", 9)
 
 
 def kinds(ticket: Ticket) -> list[str]:
     return [type(e).__name__ for e in ticket.collect_events()]
 
 
-def note_file(ticket: Ticket, attachment_id: str = LOG, filename: str = "sync.log") -> None:
-    ticket.add_note_attachment(
-        attachment_id=attachment_id,
-        filename=filename,
-        content_type="text/plain",
-        size=9,
-        stamp=agent(),
-    )
+def note_file(ticket: Ticket, ref: AttachmentRef = SYNC_LOG, stamp: Stamp | None = None) -> None:
+    """Put the file ``ref`` on the ticket for its notes, as an agent unless told otherwise."""
+    ticket.add_note_attachment(**asdict(ref), stamp=stamp or agent())
 
 
 def test_a_note_carries_the_files_put_on_the_ticket_for_its_notes() -> None:
@@ -45,10 +44,7 @@ def test_a_note_file_is_staff_only() -> None:
     assert Ticket.NoteAttachmentAdded in STAFF_ONLY_EVENTS
     ticket = new_ticket()
     with pytest.raises(errors.StaffOnly):
-        ticket.add_note_attachment(
-            attachment_id=LOG, filename="a.log", content_type="text/plain", size=1,
-            stamp=requester(),
-        )  # fmt: skip
+        note_file(ticket, AttachmentRef(LOG, "a.log", "text/plain", 1), stamp=requester())
 
 
 def test_a_note_naming_a_file_that_is_not_a_note_file_of_the_ticket_is_refused() -> None:
@@ -63,7 +59,7 @@ def test_a_note_naming_a_file_that_is_not_a_note_file_of_the_ticket_is_refused()
         ticket.add_internal_note(author_id="agent-1", body="b", attachments=[SHOT], stamp=agent())
     assert public.value.field == "attachments"
     with pytest.raises(errors.InvalidField):  # nor is it put on the notes
-        note_file(ticket, SHOT, "s.png")
+        note_file(ticket, AttachmentRef(SHOT, "s.png", "text/plain", 9))
 
 
 def test_a_public_reply_may_not_cite_a_note_file() -> None:
@@ -87,22 +83,16 @@ def test_a_public_reply_may_not_cite_a_note_file() -> None:
 def test_a_note_file_obeys_the_rules_of_every_file() -> None:
     ticket = new_ticket()
     with pytest.raises(errors.UnsupportedAttachmentType):
-        ticket.add_note_attachment(
-            attachment_id=LOG, filename="x.exe", content_type="application/x-msdownload",
-            size=3, stamp=agent(),
-        )  # fmt: skip
+        note_file(ticket, AttachmentRef(LOG, "x.exe", "application/x-msdownload", 3))
     with pytest.raises(errors.EmptyAttachment):
-        ticket.add_note_attachment(
-            attachment_id=LOG, filename="x.log", content_type="text/plain", size=0,
-            stamp=agent(),
-        )  # fmt: skip
+        note_file(ticket, AttachmentRef(LOG, "x.log", "text/plain", 0))
 
 
 def test_files_go_on_a_note_of_a_closed_ticket_too() -> None:
     desk = SupportDesk()
     filed = file(desk, desk_with_account(desk))
     desk.change_status(filed.number, to_status="closed", stamp=agent())
-    files = [AttachmentRef(LOG, "sync.log", "text/plain", 9)]
+    files = [SYNC_LOG]
     desk.add_internal_note(
         filed.number, author_id="agent-1", body="after", attachments=files, stamp=agent()
     )
@@ -113,10 +103,7 @@ def test_files_go_on_a_note_of_a_closed_ticket_too() -> None:
 def test_a_note_and_its_files_are_one_save_and_only_staff_read_them() -> None:
     desk = SupportDesk()
     filed = file(desk, desk_with_account(desk))
-    files = [
-        AttachmentRef(LOG, "sync.log", "text/plain", 9),
-        AttachmentRef(SHOT, "screen.png", "image/png", 72),
-    ]
+    files = [SYNC_LOG, AttachmentRef(SHOT, "screen.png", "image/png", 72)]
     note = desk.add_internal_note(
         filed.number, author_id="agent-1", body="both", attachments=files, stamp=agent()
     )
