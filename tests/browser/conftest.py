@@ -161,3 +161,9 @@ def serious_accessibility_violations(page: Page) -> list[str]:
             .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
     )
     return list(violations)
+
+
+def accessible_screenshot(page: Page, name: str) -> Path:
+    """Fail unless axe-core finds nothing serious on the page, then keep its screenshot."""
+    assert serious_accessibility_violations(page) == []
+    return screenshot(page, name)

@@ -19,23 +19,16 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import (
-    OfflineContext,
-    screenshot,
-    serious_accessibility_violations,
-    sign_in,
-)
-from tests.e2e.conftest import Server
+from tests.browser.conftest import OfflineContext, accessible_screenshot, screenshot, sign_in
+from tests.e2e.conftest import Server, created
 
 NUMBER = re.compile(r"T-[0-9]{6,}")
 
 
 def file_as(site: Server, role: str, subject: str) -> dict[str, Any]:
+    body = {"subject": subject, "description": "Details."}
     with site.client(role) as client:
-        filed = client.post("/v1/tickets", json={"subject": subject, "description": "Details."})
-    assert filed.status_code == 201, filed.text
-    receipt: dict[str, Any] = filed.json()
-    return receipt
+        return created(client.post("/v1/tickets", json=body))
 
 
 def reload_until(page: Page, path: str, text: str, seconds: float = 10) -> None:
@@ -82,8 +75,7 @@ def test_a_team_admin_sees_team_tickets_with_who_filed_and_who_answered_as_colla
     expect(row.get_by_role("link", name=filed["number"])).to_have_attribute(
         "href", f"/support/tickets/{filed['number']}"
     )
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "team-tickets")
+    accessible_screenshot(page, "team-tickets")
     page.get_by_role("link", name="All").click()
     expect(page.get_by_role("link", name="All")).to_have_attribute("aria-current", "page")
     page.get_by_role("link", name="Closed").click()
@@ -98,8 +90,7 @@ def test_a_team_admin_sees_team_tickets_with_who_filed_and_who_answered_as_colla
     add_ons = page.locator("table.add-ons")
     expect(add_ons.get_by_role("row").filter(has_text="Files")).to_contain_text("Enhanced")
     expect(add_ons.get_by_role("row").filter(has_text="Files")).to_contain_text("60 minutes")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "subscription")
+    accessible_screenshot(page, "subscription")
 
 
 def test_a_plain_member_sees_neither_team_tickets_nor_the_subscription(
@@ -128,15 +119,13 @@ def test_a_callback_asked_with_a_phone_number_alone_gives_a_ticket_number(
     page = sign_in(offline, site, "requester")
     page.goto("/support/callback")
     expect(page.get_by_role("heading", level=1)).to_have_text("Request a callback")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "callback")
+    accessible_screenshot(page, "callback")
     page.get_by_label("Phone number").fill("+33 6 12")
     page.get_by_role("button", name="Call me back").click()
     expect(page.locator("#phone-error")).to_contain_text("E.164")  # kept, and told why
     expect(page.get_by_label("Phone number")).to_have_value("+33 6 12")
     expect(page.get_by_label("Phone number")).to_have_attribute("aria-invalid", "true")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "callback-refused")
+    accessible_screenshot(page, "callback-refused")
     page.get_by_label("Phone number").fill("+33 6 12 34 56 78")  # as people write it
     page.get_by_role("button", name="Call me back").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your callback is requested")
@@ -144,8 +133,7 @@ def test_a_callback_asked_with_a_phone_number_alone_gives_a_ticket_number(
     expect(status).to_contain_text("when the next representative is free")
     number = NUMBER.search(status.inner_text())
     assert number is not None
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "callback-requested")
+    accessible_screenshot(page, "callback-requested")
     with site.client("requester") as member:
         detail = member.get(f"/v1/tickets/{number.group(0)}")
         for _ in range(50):
@@ -196,16 +184,14 @@ def test_settings_in_french_turn_the_pages_french_at_once(
         page = sign_in(offline, site, "requester_other_account")
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
-        assert serious_accessibility_violations(page) == []
-        screenshot(page, "settings")
+        accessible_screenshot(page, "settings")
         page.get_by_label("Français").check()
         page.get_by_role("button", name="Save settings").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Paramètres")
         expect(page.locator("html")).to_have_attribute("lang", "fr")
         expect(page.get_by_role("status")).to_have_text("Vos réglages sont enregistrés.")
         expect(page.get_by_label("Français")).to_be_checked()
-        assert serious_accessibility_violations(page) == []
-        screenshot(page, "settings-fr")
+        accessible_screenshot(page, "settings-fr")
         page.goto("/support/callback")
         expect(page.get_by_role("heading", level=1)).to_have_text("Demander à être rappelé")
         screenshot(page, "callback-fr")

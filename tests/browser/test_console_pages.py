@@ -14,8 +14,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from tests.browser.conftest import (
     ARTIFACTS,
     OfflineContext,
-    screenshot,
-    serious_accessibility_violations,
+    accessible_screenshot,
     sign_in,
     sign_in_person,
 )
@@ -74,8 +73,7 @@ def test_the_inbox_shows_a_ticket_filed_and_a_reply_sent_meanwhile_without_reloa
 
     page.goto("/console")
     expect(page.locator("html")).to_have_attribute("data-live", "on", timeout=SEEN)
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-inbox")
+    accessible_screenshot(page, "console-inbox")
 
 
 def test_an_agent_replies_and_notes_and_the_requester_reads_the_reply_and_never_the_note(
@@ -121,8 +119,7 @@ def test_an_agent_replies_and_notes_and_the_requester_reads_the_reply_and_never_
     expect(page.get_by_role("status")).to_have_text("The assignment was changed.")
     expect(page.get_by_label("Assignee")).to_have_value(str(site.tokens["agent_id"]))
     expect(page.get_by_label("Group")).to_have_value("billing")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-ticket")
+    accessible_screenshot(page, "console-ticket")
 
     with site.client("requester") as requester:
         seen = requester.get(f"/v1/tickets/{number}", params={"min_position": 0})
@@ -158,8 +155,7 @@ def test_an_agent_notes_with_a_file_and_the_requesters_portal_never_shows_it(
     assert href is not None
     fetched = page.request.get(site.base_url + href)  # with the agent's session, as a click
     assert fetched.status == 200 and fetched.body() == b"row 9\n"
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-note-with-a-file")
+    accessible_screenshot(page, "console-note-with-a-file")
 
     portal = sign_in(offline, site, "requester")
     portal.goto(f"/support/tickets/{number}")
@@ -313,8 +309,7 @@ def test_the_console_speaks_the_language_of_a_french_agent(
     expect(page.get_by_role("heading", level=1)).to_have_text("Boîte de réception")
     expect(page.get_by_label("Priorité")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("data-live", "on", timeout=SEEN)
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-inbox-fr")
+    accessible_screenshot(page, "console-inbox-fr")
 
     page.goto(f"/console/tickets/{filed['number']}?min_position={filed['position']}")
     expect(page.get_by_role("heading", name="Conversation")).to_be_visible()
@@ -322,8 +317,7 @@ def test_the_console_speaks_the_language_of_a_french_agent(
     page.get_by_role("button", name="Ajouter la note interne").click()
     expect(page.get_by_role("status")).to_have_text("Votre note interne a été ajoutée.")
     expect(page.locator(".message.internal", has_text="Vu.")).to_contain_text("Note interne")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-ticket-fr")
+    accessible_screenshot(page, "console-ticket-fr")
 
 
 def test_the_contact_forms_queue_lists_who_waits_for_an_answer(
@@ -353,8 +347,7 @@ def test_the_contact_forms_queue_lists_who_waits_for_an_answer(
         page.reload()
     expect(row).to_contain_text("I lost access to my account")
     expect(row).to_contain_text("Nora Nobody")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-contact")
+    accessible_screenshot(page, "console-contact")
 
 
 def test_an_agent_answers_a_contact_request_by_email_and_files_another_as_a_ticket(
@@ -388,8 +381,7 @@ def test_an_agent_answers_a_contact_request_by_email_and_files_another_as_a_tick
     page.get_by_role("button", name="Send answer").click()
     expect(page.get_by_role("status")).to_have_text("Your answer was emailed.")
     expect(page.locator(".thread")).to_contain_text("We have sent you a new link.")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-contact-request")
+    accessible_screenshot(page, "console-contact-request")
 
     empty = page.get_by_role("textbox", name=re.compile("Answer"))
     page.get_by_role("button", name="Send answer").click()  # nothing typed
@@ -424,8 +416,7 @@ def test_an_agent_saves_the_inbox_filtered_as_a_view_opens_it_and_removes_it(
     current = views.get_by_role("link", name=name)
     expect(current).to_have_attribute("aria-current", "page")
     expect(views.locator("li", has_text=name).locator(".count")).to_have_text("1")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "console-saved-views")
+    accessible_screenshot(page, "console-saved-views")
 
     page.goto("/console")
     views.get_by_role("link", name=name).click()

@@ -17,23 +17,15 @@ from store.secrets import server_secret
 from store.sign_in import SignInLinks
 from tests.browser.conftest import (
     OfflineContext,
+    accessible_screenshot,
     screenshot,
     serious_accessibility_violations,
     sign_in,
 )
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, file_ticket
 from tests.mailserver import Mailbox
 
 NUMBER = re.compile(r"/support/tickets/(T-\d+)")
-
-
-def api_ticket(site: Server, role: str = "requester", **fields: Any) -> dict[str, Any]:
-    body = {"subject": "Sync fails", "description": "Since this morning.", "type": "bug"}
-    with site.client(role) as c:
-        answer = c.post("/v1/tickets", json={**body, **fields})
-    assert answer.status_code == 201, answer.text
-    filed: dict[str, Any] = answer.json()
-    return filed
 
 
 def api_write(site: Server, role: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -72,8 +64,7 @@ def test_a_requester_files_a_ticket_with_a_file_after_opening_a_suggested_articl
     page = sign_in(offline, site, "requester")
     page.goto("/support/new")
     expect(page.get_by_role("heading", level=1)).to_have_text("New ticket")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-new-ticket")
+    accessible_screenshot(page, "portal-new-ticket")
     before = deflection(site)
     mails = len(site_mail.messages())
 
@@ -86,8 +77,7 @@ def test_a_requester_files_a_ticket_with_a_file_after_opening_a_suggested_articl
     expect(page.locator("#reading").get_by_role("heading", level=3)).to_have_text(
         "Files stop syncing on your computer"
     )
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-new-ticket-suggested")
+    accessible_screenshot(page, "portal-new-ticket-suggested")
 
     page.get_by_label("Description").fill("Nothing syncs since the update; the log is attached.")
     page.get_by_label("Type").select_option("bug")
@@ -106,8 +96,7 @@ def test_a_requester_files_a_ticket_with_a_file_after_opening_a_suggested_articl
         f"Ticket {number} is filed; we emailed you a confirmation."
     )
     expect(page.get_by_role("link", name="sync-log.txt")).to_be_visible()
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-ticket-filed")
+    accessible_screenshot(page, "portal-ticket-filed")
     assert number in email_with(site_mail, "rita@northwind.example", number, mails)
     after = deflection(site)  # the opening and the filing, in the same help session
     assert after["opened_article"] == before["opened_article"] + 1
@@ -118,9 +107,9 @@ def test_the_tabs_a_filter_and_search_narrow_my_tickets(
     offline: OfflineContext, site: Server
 ) -> None:
     word = "zq" + uuid.uuid4().hex[:8]
-    bug = api_ticket(site, subject=f"Crash {word}", type="bug", priority="high")
-    question = api_ticket(site, subject=f"How to share {word}", type="question")
-    closed = api_ticket(site, subject=f"Invoice {word}", type="billing")
+    bug = file_ticket(site, subject=f"Crash {word}", type="bug", priority="high")
+    question = file_ticket(site, subject=f"How to share {word}", type="question")
+    closed = file_ticket(site, subject=f"Invoice {word}", type="billing")
     done = api_write(
         site, "requester", f"/v1/tickets/{closed['number']}/status", {"status": "closed"}
     )
@@ -141,8 +130,7 @@ def test_the_tabs_a_filter_and_search_narrow_my_tickets(
     page.get_by_role("button", name="Show").click()
     expect(page.locator("table.tickets tbody tr")).to_have_count(1)
     assert shown() == {bug["number"]}
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-my-tickets-filtered")
+    accessible_screenshot(page, "portal-my-tickets-filtered")
     page.get_by_role("link", name="Closed").click()
     expect(page.locator("table.tickets")).to_have_count(0)  # no closed bug of that word
     page.get_by_label("Type").select_option("")
@@ -163,14 +151,13 @@ def test_the_tabs_a_filter_and_search_narrow_my_tickets(
     expect(page.locator("table.tickets")).to_have_count(0)
 
     page.goto("/support?tab=all")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-my-tickets")
+    accessible_screenshot(page, "portal-my-tickets")
 
 
 def test_the_conversation_shows_an_agents_reply_never_a_note_and_takes_a_reply_with_a_file(
     offline: OfflineContext, site: Server
 ) -> None:
-    filed = api_ticket(site, subject="Dash shows no data", product="Dash")
+    filed = file_ticket(site, subject="Dash shows no data", product="Dash")
     number = filed["number"]
     api_write(site, "agent", f"/v1/tickets/{number}/messages", {"body": "Which browser?"})
     note = api_write(
@@ -197,8 +184,7 @@ def test_the_conversation_shows_an_agents_reply_never_a_note_and_takes_a_reply_w
     download = page.request.get(href)
     assert download.status == 200 and download.body() == PNG
     assert "SECRET-NOTE" not in page.content()
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-ticket-conversation")
+    accessible_screenshot(page, "portal-ticket-conversation")
 
     page.get_by_role("button", name="Mark as solved").click()
     expect(page.get_by_role("status")).to_have_text("The ticket is marked as solved.")
@@ -218,8 +204,7 @@ def test_the_conversation_shows_an_agents_reply_never_a_note_and_takes_a_reply_w
     expect(page.get_by_role("status")).to_have_text("Thank you for your rating.")
     expect(page.locator("aside")).to_contain_text("4 out of 5")
     expect(page.locator("aside")).to_contain_text("Quick and kind.")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-ticket-rated")
+    accessible_screenshot(page, "portal-ticket-rated")
     with site.client("requester") as c:
         rated = c.get(f"/v1/tickets/{number}").json()
     assert rated["rating"] == {"score": 4, "comment": "Quick and kind."}
@@ -240,14 +225,13 @@ def test_a_free_plan_member_is_shown_the_community_instead_of_the_form(
     )
     community = page.get_by_role("link", name="Ask the community")
     expect(community).to_have_attribute("href", "https://community.docket.example")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-free-plan")
+    accessible_screenshot(page, "portal-free-plan")
 
 
 def test_another_customers_ticket_answers_exactly_as_a_missing_one(
     offline: OfflineContext, site: Server
 ) -> None:
-    theirs = api_ticket(site, "requester_other_account", subject="Contoso only")
+    theirs = file_ticket(site, "requester_other_account", subject="Contoso only")
     with site.client("requester_other_account") as c:
         assert c.get(f"/v1/tickets/{theirs['number']}").status_code == 200  # it is there
     page = sign_in(offline, site, "requester")
@@ -264,7 +248,7 @@ def test_another_customers_ticket_answers_exactly_as_a_missing_one(
 def test_a_form_posted_without_its_csrf_token_changes_nothing(
     offline: OfflineContext, site: Server
 ) -> None:
-    filed = api_ticket(site, subject="CSRF target")
+    filed = file_ticket(site, subject="CSRF target")
     page = sign_in(offline, site, "requester")
     refused = page.request.post(
         f"/support/tickets/{filed['number']}/reply",
@@ -295,21 +279,18 @@ def test_the_portal_in_french_for_a_member_who_reads_french(
     page.get_by_label("Objet").press_sequentially("fichiers synchronisent", delay=20)
     expect(page.locator("#suggestions li").first).to_be_visible()
     page.get_by_label("Description").fill("Plus rien ne se synchronise depuis ce matin.")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-new-ticket-fr")
+    accessible_screenshot(page, "portal-new-ticket-fr")
     page.get_by_role("button", name="Envoyer", exact=True).click()
     page.wait_for_url(NUMBER)
     expect(page.get_by_role("status")).to_contain_text("est enregistré")
     page.get_by_label("Votre message").fill("Précision : sur deux ordinateurs.")
     page.get_by_role("button", name="Envoyer la réponse").click()
     expect(page.locator(".message").filter(has_text="Précision")).to_contain_text("Vous")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-ticket-fr")
+    accessible_screenshot(page, "portal-ticket-fr")
     page.goto("/support")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes tickets")
     expect(page.get_by_role("link", name="En attente de votre réponse")).to_be_visible()
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "portal-my-tickets-fr")
+    accessible_screenshot(page, "portal-my-tickets-fr")
 
 
 def french_member(context: OfflineContext, site: Server) -> Page:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 
 from bench.harness import Server, docket_server
@@ -20,6 +21,7 @@ from tests.mailserver import Mailbox, smtp_server
 __all__ = [
     "DOCKET",
     "Server",
+    "created",
     "docket",
     "file_ticket",
     "mailing_server",
@@ -65,13 +67,17 @@ def server(database_url: str) -> Iterator[Server]:
         yield running
 
 
+def created(response: httpx.Response) -> dict[str, Any]:
+    """The body of a ``201 Created`` answer; any other answer fails the test, showing its text."""
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def file_ticket(server: Server, role: str = "requester", **fields: Any) -> dict[str, Any]:
     body = {"subject": "Sync fails", "description": "Since this morning.", "type": "bug", **fields}
     with server.client(role) as c:
-        response = c.post("/v1/tickets", json=body)
-    assert response.status_code == 201, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+        return created(c.post("/v1/tickets", json=body))
 
 
 def server_mail_secret(server: Server) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, created
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
@@ -18,12 +18,8 @@ def upload(client: httpx.Client, name: str, data: bytes, kind: str) -> httpx.Res
 
 
 def file_with(client: httpx.Client, *ids: str) -> dict[str, Any]:
-    filed = client.post(
-        "/v1/tickets", json={"subject": "See file", "description": "d", "attachments": list(ids)}
-    )
-    assert filed.status_code == 201, filed.text
-    answer: dict[str, Any] = filed.json()
-    return answer
+    body = {"subject": "See file", "description": "d", "attachments": list(ids)}
+    return created(client.post("/v1/tickets", json=body))
 
 
 def test_bytes_that_are_no_png_are_refused_as_a_png_naming_the_file_and_what_they_are(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Server, file_ticket
+from tests.e2e.conftest import Server, created, file_ticket
 
 LINUX = {"key": "linux", "labels": {"en": "Linux", "fr": "Linux"}}
 MACOS = {"key": "macos", "labels": {"en": "macOS", "fr": "macOS"}}
@@ -18,10 +18,7 @@ MACOS = {"key": "macos", "labels": {"en": "macOS", "fr": "macOS"}}
 
 def define(server: Server, **field: Any) -> dict[str, Any]:
     with server.client("admin") as admin:
-        made = admin.post("/v1/ticket-fields", json=field)
-    assert made.status_code == 201, made.text
-    answer: dict[str, Any] = made.json()
-    return answer
+        return created(admin.post("/v1/ticket-fields", json=field))
 
 
 def fresh_key(stem: str) -> str:

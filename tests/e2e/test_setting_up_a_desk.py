@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import docket, running_server
+from tests.e2e.conftest import created, docket, running_server
 
 
 @pytest.fixture
@@ -22,12 +21,6 @@ def empty_schema(database_url: str) -> Iterator[str]:
     yield schema
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def created(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_an_operator_sets_up_a_desk_from_an_empty_database_and_a_member_files_a_ticket(

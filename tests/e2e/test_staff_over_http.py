@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from api.tokens import TokenStore
 from desk.access import Principal
-from tests.e2e.conftest import Server, docket, file_ticket
+from tests.e2e.conftest import Server, created, docket, file_ticket
 
 PROBLEMS = "https://docket.example/problems/"
 
@@ -27,10 +27,7 @@ def token_for(server: Server, staff_id: str, role: str = "agent") -> str:
 def register(server: Server, **fields: Any) -> dict[str, Any]:
     body = {"name": "Nina New", "email": f"nina-{uuid.uuid4().hex}@docket.example"}
     with server.client("admin") as admin:
-        made = admin.post("/v1/staff", json={"role": "agent", **body, **fields})
-    assert made.status_code == 201, made.text
-    answer: dict[str, Any] = made.json()
-    return answer
+        return created(admin.post("/v1/staff", json={"role": "agent", **body, **fields}))
 
 
 def test_a_deactivated_agent_is_refused_on_the_next_request_and_their_tickets_wait(

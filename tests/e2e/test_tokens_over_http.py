@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server, running_server
+from tests.e2e.conftest import Server, created, running_server
 
 
 def bearer(server: Server, token: str) -> httpx.Client:
@@ -17,12 +18,9 @@ def bearer(server: Server, token: str) -> httpx.Client:
     )
 
 
-def issue(server: Server, role: str, **body: object) -> dict[str, object]:
+def issue(server: Server, role: str, **body: object) -> dict[str, Any]:
     with server.client(role) as c:
-        answer = c.post("/v1/tokens", json={"name": "test", **body})
-    assert answer.status_code == 201, answer.text
-    issued: dict[str, object] = answer.json()
-    return issued
+        return created(c.post("/v1/tokens", json={"name": "test", **body}))
 
 
 def test_a_revoked_token_is_refused_by_the_other_process_on_its_next_request(

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server, file_ticket
+from tests.e2e.conftest import Server, created, file_ticket
 
 PROBLEMS = "https://docket.example/problems/"
 
@@ -22,8 +22,7 @@ def word() -> str:
 
 def saved(client: httpx.Client, **body: Any) -> dict[str, Any]:
     made = client.post("/v1/views", json=body)
-    assert made.status_code == 201, made.text
-    answer: dict[str, Any] = made.json()
+    answer = created(made)
     assert made.headers["location"] == f"/v1/views/{answer['id']}"
     assert made.headers["etag"] == f'"{answer["version"]}"'
     return answer
