@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypedDict
 from uuid import UUID, uuid4
 
@@ -131,6 +134,24 @@ def save_an_old_agent(desk: SupportDesk, group: str) -> None:
     desk.save(old)
 
 
+def new_staff(
+    desk: SupportDesk,
+    name: str,
+    email: str,
+    *,
+    role: str = "agent",
+    groups: list[str] | None = None,
+    at: datetime = T0,
+    language: str = "en",
+) -> str:
+    """The id, as text, of ``name`` registered on the desk's staff by the system at ``at``:
+    an agent unless told otherwise."""
+    registered = desk.register_staff(
+        name=name, email=email, role=role, groups=groups, language=language, stamp=system(at)
+    )
+    return str(registered.staff_id)
+
+
 def later(days: float = 0, hours: float = 0) -> datetime:
     return T0 + timedelta(days=days, hours=hours)
 
@@ -166,6 +187,24 @@ def field_data(key: str = "os", kind: str = "dropdown", **overrides: Any) -> dic
         else [],
     }
     return {**data, **overrides}
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a gzipped CSV file (tests/fixtures), each by its header's columns."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def written_csv(
+    path: Path, rows: Sequence[Mapping[str, str]], columns: Sequence[str] | None = None
+) -> Path:
+    """``rows`` written to ``path`` as CSV under a header of ``columns`` (by default the
+    first row's), as an importer reads it."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns or rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def write_while_following(

@@ -24,7 +24,7 @@ from projections.kit import Tables
 from projections.runner import ProjectionRunner
 from replay.automation_simulate import simulate
 from store.log import log_head
-from tests.builders import T0, agent, desk_with_account, file, requester, system
+from tests.builders import T0, agent, desk_with_account, file, new_staff, requester, system
 
 
 class Clock:
@@ -179,12 +179,11 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
     conn: psycopg.Connection[Any],
 ) -> None:
     account = desk_with_account(desk)
-    ann = desk.register_staff(name="Ann", email="ann@docket.test", role="agent",
-                              groups=["tier-1", "tier-2"], stamp=system()).staff_id  # fmt: skip
+    ann = new_staff(desk, "Ann", "ann@docket.test", groups=["tier-1", "tier-2"])
     t = desk.file_ticket(account_id=account, requester_id="req-1", subject="Down",
                          description="All down.", type="bug", priority="urgent",
                          product="Files", stamp=requester(T0))  # fmt: skip
-    desk.assign(t.ticket_id, agent_id=str(ann), group="tier-1", stamp=agent(T0))
+    desk.assign(t.ticket_id, agent_id=ann, group="tier-1", stamp=agent(T0))
     enable(desk, "urgent-escalation")
     runner.catch_up()
     watch = AutomationWatch(desk, database_url, schema, clock=Clock(T0 + timedelta(minutes=29)))
@@ -196,7 +195,7 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
     assert watch.sweep() == 0  # tagged escalated: the view no longer offers it
     escalated: Ticket = desk.repository.get(t.ticket_id)
     assert (escalated.tags, escalated.group, escalated.assignee_id) == (
-        ("escalated",), "tier-2", str(ann),
+        ("escalated",), "tier-2", ann,
     )  # fmt: skip
     mail = conn.execute(
         f'SELECT recipients, body FROM "{schema}".outbox_mail WHERE reason = %s',

@@ -3,8 +3,6 @@ change of definition rewrites none of them, and a rebuild folds the same."""
 
 from __future__ import annotations
 
-import csv
-import gzip
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -28,10 +26,12 @@ from tests.builders import (
     SYNC_FAILS,
     admin,
     agent,
+    csv_rows,
     desk_with_account,
     field_data,
     later,
     requester,
+    written_csv,
 )
 
 TICKETS_CSV = Path(__file__).parent.parent / "fixtures" / "customer_support_tickets_head.csv.gz"
@@ -205,14 +205,8 @@ def test_an_email_or_an_import_files_with_no_values_whatever_is_required(
     """Required applies to the web and API form; the email intake and the importers file
     as before (the intake's own test is in test_inbound_mail.py)."""
     desk.define_ticket_field(data=field_data(required=True), stamp=admin())
-    path = tmp_path / "tickets.csv"
-    with gzip.open(TICKETS_CSV, "rt", encoding="utf-8") as source:
-        rows = list(csv.DictReader(source))[:3]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    report = import_tickets_csv(desk, path)
+    rows = csv_rows(TICKETS_CSV)[:3]
+    report = import_tickets_csv(desk, written_csv(tmp_path / "tickets.csv", rows))
     assert report.tickets == 3
     runner.catch_up()
     values = conn.execute(

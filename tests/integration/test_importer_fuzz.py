@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import string
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +16,7 @@ from importers.tickets_csv import import_tickets_csv
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
 from store.database import eventsourcing_env
-from tests.builders import fresh_schema
+from tests.builders import fresh_schema, written_csv
 
 TICKET_COLUMNS = [
     "Ticket ID", "Customer Name", "Customer Email", "Customer Age", "Customer Gender",
@@ -59,15 +56,6 @@ incident_rows = st.fixed_dictionaries(dict.fromkeys(INCIDENT_COLUMNS, junk) | {
 })  # fmt: skip
 
 
-def written(path: Path, columns: list[str], rows: list[dict[str, str]]) -> Path:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def world(database_url: str) -> Iterator[tuple[SupportDesk, ProjectionRunner]]:
     with fresh_schema(database_url) as schema:
@@ -88,8 +76,8 @@ def test_fuzzed_rows_are_imported_or_reported_never_a_crash(
 ) -> None:  # fmt: skip
     desk, runner = world
     folder = tmp_path_factory.mktemp("fuzz")
-    tickets = import_tickets_csv(desk, written(folder / "t.csv", TICKET_COLUMNS, rows))
+    tickets = import_tickets_csv(desk, written_csv(folder / "t.csv", rows, TICKET_COLUMNS))
     assert tickets.rows == len(rows)
-    log = import_incident_log(desk, written(folder / "i.csv", INCIDENT_COLUMNS, incidents))
+    log = import_incident_log(desk, written_csv(folder / "i.csv", incidents, INCIDENT_COLUMNS))
     assert log.rows == len(incidents)
     runner.catch_up()  # and every view takes what was imported (no event it cannot store)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,16 +19,12 @@ from projections import dashboard
 from projections.catalog import VIEWS
 from projections.dashboard import DashboardFilter
 from projections.runner import ProjectionRunner
+from tests.builders import csv_rows, written_csv
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TICKETS = FIXTURES / "customer_support_tickets_head.csv.gz"
 INCIDENTS = FIXTURES / "incident_event_log_head.csv.gz"
 EVERYTHING = DashboardFilter()
-
-
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture
@@ -128,11 +122,7 @@ def test_rows_an_importer_cannot_use_are_reported_by_line_and_the_rest_imported(
 ) -> None:
     rows = csv_rows(TICKETS)[:3]
     rows[1]["Ticket Priority"] = "Whenever"
-    path = tmp_path / "tickets.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = written_csv(tmp_path / "tickets.csv", rows)
     report = import_tickets_csv(desk, path)
     assert report.tickets == 2
     lines = path.read_text(encoding="utf-8").splitlines()

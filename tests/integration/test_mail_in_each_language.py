@@ -18,7 +18,7 @@ from desk.service import SupportDesk
 from domain.stamp import Stamp
 from mail.trimming import trim_reply
 from projections.runner import ProjectionRunner
-from tests.builders import now, system
+from tests.builders import new_staff, now, system
 from tests.mailserver import IDENTITY, Mailbox, mail_sender
 
 NOTE = "INTERNAL: the customer is on the legacy cluster"
@@ -118,11 +118,11 @@ def test_one_reply_reaches_each_recipient_in_their_own_language(
     ticket, number = filed_by(desk, account, "amelie")
     desk.add_message(ticket, author_id="ray", author_role="collaborator", body="Pareil ici.",
                      stamp=Stamp("ray", "requester", "web", FILED_AT))  # fmt: skip
-    agent = desk.register_staff(name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test",
-                                role="agent", stamp=system(now()), language="fr").staff_id  # fmt: skip
+    alex = f"alex-{uuid4().hex[:8]}@desk.test"
+    agent = new_staff(desk, "Alex Agent", alex, at=now(), language="fr")
     answered_at = datetime(2026, 7, 14, 9, 5, tzinfo=UTC)  # summer time in Paris: 11:05
-    desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Corrigé en 4.3.",
-                     stamp=Stamp(str(agent), "agent", "web", answered_at))  # fmt: skip
+    desk.add_message(ticket, author_id=agent, author_role="agent", body="Corrigé en 4.3.",
+                     stamp=Stamp(agent, "agent", "web", answered_at))  # fmt: skip
     got = delivered()
     copies = {m["To"]: m for m in got if m["Message-ID"].endswith(f"-{3}@desk.test>")}
     assert set(copies) == {"amelie@acme.test", "ray@acme.test"}
@@ -149,10 +149,9 @@ def test_each_cc_gets_their_copy_of_a_reply_in_their_own_language(
     ray = Stamp("ray", "requester", "web", FILED_AT)
     desk.add_cc(ticket, email="amelie@acme.test", stamp=ray)  # a member: she reads French
     desk.add_cc(ticket, email="it@partner.test", stamp=ray)  # from outside: English
-    agent = desk.register_staff(name="Alex Agent", email=f"alex-{uuid4().hex[:8]}@desk.test",
-                                role="agent", stamp=system(now())).staff_id  # fmt: skip
-    desk.add_message(ticket, author_id=str(agent), author_role="agent", body="Fixed in 4.3.",
-                     stamp=Stamp(str(agent), "agent", "web", FILED_AT))  # fmt: skip
+    agent = new_staff(desk, "Alex Agent", f"alex-{uuid4().hex[:8]}@desk.test", at=now())
+    desk.add_message(ticket, author_id=agent, author_role="agent", body="Fixed in 4.3.",
+                     stamp=Stamp(agent, "agent", "web", FILED_AT))  # fmt: skip
     got = delivered()
     copies = {m["To"]: m for m in got if m["Subject"].startswith("Re:")}
     assert set(copies) == {"ray@acme.test", "amelie@acme.test", "it@partner.test"}
@@ -167,11 +166,11 @@ def test_the_acknowledgement_says_nothing_staff_only_and_goes_to_the_requester_o
 ) -> None:
     account = bilingual_account(desk)
     ticket, number = filed_by(desk, account, "amelie", description="Le client dit: rien.")
-    agent = desk.register_staff(name="Zed Secretagent", email=f"zed-{uuid4().hex[:8]}@desk.test",
-                                role="agent", groups=["tier-9-secret"], stamp=system(now())).staff_id  # fmt: skip
-    staff = Stamp(str(agent), "agent", "web", FILED_AT)
-    desk.add_internal_note(ticket, author_id=str(agent), body=NOTE, stamp=staff)
-    desk.assign(ticket, agent_id=str(agent), group="tier-9-secret", stamp=staff)
+    zed = f"zed-{uuid4().hex[:8]}@desk.test"
+    agent = new_staff(desk, "Zed Secretagent", zed, groups=["tier-9-secret"], at=now())
+    staff = Stamp(agent, "agent", "web", FILED_AT)
+    desk.add_internal_note(ticket, author_id=agent, body=NOTE, stamp=staff)
+    desk.assign(ticket, agent_id=agent, group="tier-9-secret", stamp=staff)
     got = delivered()
     [ack] = [m for m in got if m["Message-ID"].endswith("-1@desk.test>")]
     assert [m["To"] for m in got] == ["amelie@acme.test"]  # notes and assignments mail nobody

@@ -21,7 +21,7 @@ from projections.dashboard import queries
 from projections.kit import Tables
 from projections.runner import ProjectionRunner
 from replay.history import backlog
-from tests.builders import SYNC_FAILS, desk_with_account, now, system
+from tests.builders import SYNC_FAILS, desk_with_account, new_staff, now, system
 from tests.mailserver import IDENTITY, Mailbox, mail_sender
 
 NOTE = "INTERNAL: both come from the same broken laptop"
@@ -38,9 +38,7 @@ def duplicates(desk: SupportDesk) -> dict[str, Any]:
     account = desk_with_account(desk)
     desk.add_member(account, member_id="bea", email="bea@acme.test", name="Bea", role="member",
                     stamp=system(now()))  # fmt: skip
-    alex = str(desk.register_staff(
-        name="Alex Agent", email="alex@desk.test", role="agent", stamp=system(now())
-    ).staff_id)  # fmt: skip
+    alex = new_staff(desk, "Alex Agent", "alex@desk.test", at=now())
     target = desk.file_ticket(account_id=account, requester_id="bea", stamp=person("bea"),
                               **SYNC_FAILS)  # fmt: skip
     source = desk.file_ticket(account_id=account, requester_id="req-1", stamp=person("req-1"),

@@ -15,7 +15,7 @@ from projections.lists import inbox
 from projections.lists.filters import SORTS, ListFilter, count
 from projections.runner import ProjectionRunner
 from projections.tracking import view_position
-from tests.builders import agent, desk_with_account, file, later, system
+from tests.builders import agent, desk_with_account, file, later, new_staff
 
 
 def test_the_saved_views_view_keeps_each_agents_own_and_the_shared_ones(
@@ -107,11 +107,7 @@ def test_a_views_count_is_what_a_walk_of_its_pages_lists(
     desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
 ) -> None:
     account = desk_with_account(desk)
-    alex = str(
-        desk.register_staff(
-            name="Alex", email="alex@desk.test", role="agent", groups=["tier-2"], stamp=system()
-        ).staff_id
-    )
+    alex = new_staff(desk, "Alex", "alex@desk.test", groups=["tier-2"])
     tickets = [file(desk, account, at=later(hours=i)) for i in range(9)]
     for i, t in enumerate(tickets):
         if i % 3 == 0:

@@ -16,7 +16,7 @@ from projections.lists import inbox
 from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
 from store.staff_status import StaffStatus
-from tests.builders import agent, desk_with_account, file, save_an_old_agent, system
+from tests.builders import agent, desk_with_account, file, new_staff, save_an_old_agent, system
 
 
 def test_the_roster_lists_staff_groups_and_who_was_deactivated(
@@ -53,11 +53,7 @@ def test_a_deactivated_agents_open_tickets_stay_theirs_and_are_listed_for_reassi
     desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
 ) -> None:
     account = desk_with_account(desk)
-    alex = str(
-        desk.register_staff(
-            name="Alex", email="alex@desk.test", role="agent", stamp=system()
-        ).staff_id
-    )
+    alex = new_staff(desk, "Alex", "alex@desk.test")
     tickets = [file(desk, account) for _ in range(3)]
     for t in tickets:
         desk.assign(t.number, agent_id=alex, group=None, stamp=agent())

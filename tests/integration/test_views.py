@@ -11,7 +11,7 @@ from projections import audit_feed, directory, ticket_detail
 from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
-from tests.builders import agent, desk_with_account, file, later, requester, system
+from tests.builders import agent, desk_with_account, file, later, new_staff, requester
 
 
 def test_detail_holds_fields_conversation_files_and_notes_apart(
@@ -116,11 +116,7 @@ def test_inbox_filters_by_assignee_unassigned_status_and_created_range(
     account = desk_with_account(desk)
     first = file(desk, account, at=later(days=0))
     second = file(desk, account, at=later(days=2))
-    alex = str(
-        desk.register_staff(
-            name="Alex", email="alex@desk.test", role="agent", stamp=system()
-        ).staff_id
-    )
+    alex = new_staff(desk, "Alex", "alex@desk.test")
     desk.assign(first.ticket_id, agent_id=alex, group=None, stamp=agent(later(days=3)))
     desk.change_status(second.ticket_id, to_status="pending", stamp=agent(later(days=3)))
     runner.catch_up()

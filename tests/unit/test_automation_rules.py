@@ -16,7 +16,16 @@ from domain.automation import DEFAULT_RULES, Rule, RuleBook, rule_from_data, slu
 from domain.macro import MacroActions
 from domain.stamp import Stamp
 from domain.ticket import Ticket
-from tests.builders import T0, agent, desk_with_account, file, new_ticket, requester, system
+from tests.builders import (
+    T0,
+    agent,
+    desk_with_account,
+    file,
+    new_staff,
+    new_ticket,
+    requester,
+    system,
+)
 
 H = timedelta(hours=1)
 
@@ -298,25 +307,23 @@ def test_firing_writes_the_fact_then_the_actions_each_caused_by_the_rule_version
 def test_assigning_a_group_keeps_an_agent_who_works_in_it_and_notifies_the_assignee() -> None:
     desk = SupportDesk()
     account = desk_with_account(desk)
-    staffed = desk.register_staff(name="Ann", email="ann@docket.test", role="agent",
-                                  groups=["tier-2"], stamp=system()).staff_id  # fmt: skip
-    other = desk.register_staff(name="Bob", email="bob@docket.test", role="agent",
-                                groups=["tier-1"], stamp=system()).staff_id  # fmt: skip
+    staffed = new_staff(desk, "Ann", "ann@docket.test", groups=["tier-2"])
+    other = new_staff(desk, "Bob", "bob@docket.test", groups=["tier-1"])
     urgent = []
     for agent_id in (staffed, other):
         t = desk.file_ticket(account_id=account, requester_id="req-1", subject="Down",
                              description="All down.", type="bug", priority="urgent",
                              product="Files", stamp=requester())  # fmt: skip
-        desk.assign(t.ticket_id, agent_id=str(agent_id), group=None, stamp=agent())
+        desk.assign(t.ticket_id, agent_id=agent_id, group=None, stamp=agent())
         urgent.append(t.ticket_id)
     desk.change_automation_rule("urgent-escalation", changes={"enabled": True}, stamp=system())
     for ticket_id in urgent:
         desk.run_automation(ticket_id, rule_id="urgent-escalation", stamp=watch(T0 + H))
     kept, moved = (events(desk, t) for t in urgent)
     assert [type(e).__name__ for e in kept[-3:]] == ["AutomationFired", "TagsAdded", "Assigned"]
-    assert (kept[-1].group, kept[-1].agent_id) == ("tier-2", str(staffed))
+    assert (kept[-1].group, kept[-1].agent_id) == ("tier-2", staffed)
     assert (moved[-1].group, moved[-1].agent_id) == ("tier-2", None)
-    assert kept[-3].notify_to == [str(staffed)] and "escalated" in kept[-3].notice
+    assert kept[-3].notify_to == [staffed] and "escalated" in kept[-3].notice
     assert kept[-2].tags == ["escalated"]
     # tagged escalated, the rule no longer holds: no second escalation, even much later
     with pytest.raises(errors.NothingChanged, match="not due"):
