@@ -50,6 +50,22 @@ def agent(at: datetime = T0, who: str = "agent-1") -> Stamp:
     return Stamp(who, "agent", "web", at, correlation_id="corr-2", causation_id="cause-2")
 
 
+def agent_reply(
+    desk: SupportDesk, ticket: str | UUID, body: str, at: datetime = T0, **more: Any
+) -> Receipt:
+    """agent-1's public reply on ``ticket`` at ``at`` (``more``: the reply's other keywords)."""
+    return desk.add_message(
+        ticket, author_id="agent-1", author_role="agent", body=body, stamp=agent(at), **more
+    )
+
+
+def agent_note(
+    desk: SupportDesk, ticket: str | UUID, body: str, at: datetime = T0, **more: Any
+) -> Receipt:
+    """agent-1's internal note on ``ticket`` at ``at`` (``more``: the note's other keywords)."""
+    return desk.add_internal_note(ticket, author_id="agent-1", body=body, stamp=agent(at), **more)
+
+
 def now() -> datetime:
     """The wall clock, for tests whose mail and views run in real time."""
     return datetime.now(UTC)

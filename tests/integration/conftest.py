@@ -14,7 +14,7 @@ from desk.service import SupportDesk
 from mail.intake import MailIntake
 from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
-from tests.builders import agent, desk_with_account, file, later
+from tests.builders import agent_reply, desk_with_account, file, later
 from tests.mailserver import Mailbox, mail_intake, smtp_server
 
 
@@ -66,8 +66,7 @@ def worked_tickets(desk: SupportDesk, count: int = 3) -> list[Receipt]:
     tickets = [file(desk, account, at=later(hours=i)) for i in range(count)]
     for i, t in enumerate(tickets):
         for n in range(3):
-            desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent",
-                             body=f"reply {i}.{n}", stamp=agent(later(hours=i, days=n + 1)))  # fmt: skip
+            agent_reply(desk, t.ticket_id, f"reply {i}.{n}", later(hours=i, days=n + 1))
     return tickets
 
 

@@ -24,7 +24,16 @@ from projections.kit import Tables
 from projections.runner import ProjectionRunner
 from replay.automation_simulate import simulate
 from store.log import log_head
-from tests.builders import T0, agent, desk_with_account, file, new_staff, requester, system
+from tests.builders import (
+    T0,
+    agent,
+    agent_reply,
+    desk_with_account,
+    file,
+    new_staff,
+    requester,
+    system,
+)
 
 
 class Clock:
@@ -37,8 +46,7 @@ class Clock:
 
 def pending(desk: SupportDesk, account: UUID, at: datetime) -> UUID:
     t = file(desk, account, at=at)
-    desk.add_message(t.ticket_id, author_id="agent-1", author_role="agent",
-                     body="Which version?", stamp=agent(at))  # fmt: skip
+    agent_reply(desk, t.ticket_id, "Which version?", at)
     desk.change_status(t.ticket_id, to_status="pending", stamp=agent(at))
     return t.ticket_id
 

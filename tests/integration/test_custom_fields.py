@@ -26,6 +26,7 @@ from tests.builders import (
     SYNC_FAILS,
     admin,
     agent,
+    agent_reply,
     csv_rows,
     desk_with_account,
     field_data,
@@ -56,8 +57,7 @@ def filed(desk: SupportDesk, runner: ProjectionRunner) -> list[Receipt]:
         file_with(desk, account, {"os": "macos"}, 2),
         file_with(desk, account, {}, 3),
     ]
-    desk.add_message(tickets[0].ticket_id, author_id="agent-1", author_role="agent",
-                     body="Looking", stamp=agent(later(hours=5)))  # fmt: skip
+    agent_reply(desk, tickets[0].ticket_id, "Looking", later(hours=5))
     runner.catch_up()
     return tickets
 

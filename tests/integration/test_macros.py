@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from desk.answers import Receipt
 from desk.service import SupportDesk
 from domain import errors
 from domain.macro import MacroActions
@@ -31,6 +32,12 @@ def staff(desk: SupportDesk, name: str, role: str = "agent") -> Stamp:
     return Stamp(str(made.staff_id), role, "web", later(hours=1), causation_id="key-1")
 
 
+@pytest.fixture
+def filed(desk: SupportDesk) -> Receipt:
+    """A ticket req-1 filed from the desk's one account (builders.desk_with_account)."""
+    return file(desk, desk_with_account(desk))
+
+
 def stored(desk: SupportDesk, ticket_id: UUID) -> list[Any]:
     return [desk.mapper.to_domain_event(s) for s in desk.recorder.select_events(ticket_id)]
 
@@ -48,10 +55,8 @@ ASK = MacroActions(
 
 
 def test_applying_a_macro_is_one_save_of_every_action_each_caused_by_the_macro(
-    desk: SupportDesk,
+    desk: SupportDesk, filed: Receipt
 ) -> None:
-    account = desk_with_account(desk)
-    filed = file(desk, account)
     bo = staff(desk, "Bo")
     made = desk.create_macro(title="Ask for logs", shared=False, actions=ASK, stamp=bo)
     recorder = desk.recorder
@@ -104,9 +109,7 @@ def test_the_requesters_language_picks_the_text(desk: SupportDesk) -> None:
     assert (preview.text.language, preview.text.body) == ("en", "See Panne")
 
 
-def test_a_preview_lists_the_changes_and_writes_nothing(desk: SupportDesk) -> None:
-    account = desk_with_account(desk)
-    filed = file(desk, account)
+def test_a_preview_lists_the_changes_and_writes_nothing(desk: SupportDesk, filed: Receipt) -> None:
     bo = staff(desk, "Bo")
     made = desk.create_macro(title="Ask", shared=False, actions=ASK, stamp=bo)
     preview = desk.preview_macro(filed.ticket_id, macro_id=made.macro_id, stamp=bo)
@@ -121,10 +124,8 @@ def test_a_preview_lists_the_changes_and_writes_nothing(desk: SupportDesk) -> No
 
 
 def test_a_placeholder_that_cannot_be_filled_refuses_the_whole_macro_and_writes_nothing(
-    desk: SupportDesk,
+    desk: SupportDesk, filed: Receipt
 ) -> None:
-    account = desk_with_account(desk)
-    filed = file(desk, account)
     bo = staff(desk, "Bo")
     needs_agent = MacroActions(
         reply={"en": "{{agent.name}} will call you."}, tags_add=("called",), priority="high"
@@ -137,11 +138,11 @@ def test_a_placeholder_that_cannot_be_filled_refuses_the_whole_macro_and_writes_
     assert len(desk.recorder.select_events(filed.ticket_id)) == 1  # not even the tags
 
 
-def test_a_refusal_midway_records_none_of_the_macros_actions(desk: SupportDesk) -> None:
+def test_a_refusal_midway_records_none_of_the_macros_actions(
+    desk: SupportDesk, filed: Receipt
+) -> None:
     """The tags and the priority come before the reply; the reply is refused (the ticket
     is closed): nothing at all is saved."""
-    account = desk_with_account(desk)
-    filed = file(desk, account)
     bo = staff(desk, "Bo")
     desk.change_status(filed.ticket_id, to_status="closed", stamp=bo)
     before = len(desk.recorder.select_events(filed.ticket_id))
@@ -155,10 +156,8 @@ def test_a_refusal_midway_records_none_of_the_macros_actions(desk: SupportDesk) 
 
 
 def test_personal_macros_are_their_owners_and_shared_ones_are_kept_by_admins(
-    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any], filed: Receipt
 ) -> None:
-    account = desk_with_account(desk)
-    filed = file(desk, account)
     bo, cy, admin = staff(desk, "Bo"), staff(desk, "Cy"), staff(desk, "Ad", role="admin")
     mine = desk.create_macro(title="Mine", shared=False, actions=ASK, stamp=bo)
     with pytest.raises(errors.SharedMacroAdminOnly):
@@ -187,11 +186,11 @@ def test_personal_macros_are_their_owners_and_shared_ones_are_kept_by_admins(
         desk.apply_macro(filed.ticket_id, macro_id=mine.macro_id, stamp=bo)
 
 
-def test_docket_itself_applies_a_shared_macro_with_a_system_stamp(desk: SupportDesk) -> None:
+def test_docket_itself_applies_a_shared_macro_with_a_system_stamp(
+    desk: SupportDesk, filed: Receipt
+) -> None:
     """What the automations' watch does: a system stamp, a shared macro with a note, a
     status and tags; personal macros are no one's but their owner's."""
-    account = desk_with_account(desk)
-    filed = file(desk, account)
     admin = staff(desk, "Ad", role="admin")
     reminder = MacroActions(
         note={"en": "Reminded {{requester.name}} about {{ticket.number}}."},
@@ -213,12 +212,10 @@ def test_docket_itself_applies_a_shared_macro_with_a_system_stamp(desk: SupportD
 
 
 def test_no_macro_carries_an_internal_note_to_a_customer(
-    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any], filed: Receipt
 ) -> None:
     """A macro with a note and field changes, then one with a reply: the customer's detail,
     the analysts' feed and the requester's emails hold the reply, never the note."""
-    account = desk_with_account(desk)
-    filed = file(desk, account)
     bo = staff(desk, "Bo")
     secret = "SECRET-NOTE refund approved by finance"
     noting = desk.create_macro(

@@ -32,7 +32,7 @@ from replay.store import find_ticket_id, stream
 from replay.verify import verify_export, verify_log
 from store.eventstore import docket_mapper
 from store.log import log_head
-from tests.builders import T0, agent, desk_with_account, file, later
+from tests.builders import T0, agent, agent_note, agent_reply, desk_with_account, file, later
 from tests.integration.conftest import worked_tickets
 
 MAPPER = docket_mapper()
@@ -47,9 +47,7 @@ def test_history_lists_every_event_with_actor_channel_position_and_why(
     desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
 ) -> None:
     [t] = worked_tickets(desk, 1)
-    desk.add_internal_note(
-        t.ticket_id, author_id="agent-1", body="between us", stamp=agent(later(days=9))
-    )
+    agent_note(desk, t.ticket_id, "between us", later(days=9))
     ticket_id = find_ticket_id(conn, schema, t.number)
     assert ticket_id == t.ticket_id
     events = history(stream(conn, schema, t.ticket_id), MAPPER)
@@ -208,8 +206,7 @@ def test_a_rebuild_while_tickets_are_written_swaps_in_a_view_equal_to_a_fold_fro
     def write() -> None:
         n = 0
         while not stop.is_set():
-            desk.add_message(tickets[n % 3].ticket_id, author_id="agent-1", author_role="agent",
-                             body=f"during rebuild {n}", stamp=agent(later(days=20)))  # fmt: skip
+            agent_reply(desk, tickets[n % 3].ticket_id, f"during rebuild {n}", later(days=20))
             n += 1
 
     def read() -> None:
@@ -356,8 +353,7 @@ def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify
     filed = file(desk, account)
     store_as_version_1(conn, schema, filed.ticket_id, 1, "Ticket.Opened", 4,
                        ("follow_up_of", "sla_terms", "support_group"))  # fmt: skip
-    reply = desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
-                             body="on it", stamp=agent(later(hours=1)))  # fmt: skip
+    reply = agent_reply(desk, filed.ticket_id, "on it", later(hours=1))
     runner.catch_up()
     entries = stream(conn, schema, filed.ticket_id)
     assert history(entries, MAPPER)[0]["fields"]["follow_up_of"] is None
@@ -378,14 +374,12 @@ def test_a_stored_version_1_note_and_a_note_with_files_replay_and_verify(
     beside a note with files, through history, state, the views' rebuild and verify."""
     account = desk_with_account(desk)
     filed = file(desk, account)
-    old = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="old note",
-                                 stamp=agent(later(hours=1)))  # fmt: skip
+    old = agent_note(desk, filed.ticket_id, "old note", later(hours=1))
     store_as_version_1(
         conn, schema, filed.ticket_id, old.version, "Ticket.InternalNoteAdded", 2, ("attachments",)
     )
     log = AttachmentRef("e" * 64, "sync.log", "text/plain", 9)
-    new = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="with a log",
-                                 attachments=[log], stamp=agent(later(hours=2)))  # fmt: skip
+    new = agent_note(desk, filed.ticket_id, "with a log", later(hours=2), attachments=[log])
     runner.catch_up()
     entries = stream(conn, schema, filed.ticket_id)
     told = history(entries, MAPPER)
@@ -436,8 +430,7 @@ def test_a_rebuild_ends_even_when_writers_outpace_it(
         calls += 1
         assert calls < 500, "the rebuild chases the head and never ends"
         for n in range(batch + 1):
-            desk.add_message(tickets[n % 3].ticket_id, author_id="agent-1", author_role="agent",
-                             body=f"outpacing {calls}.{n}", stamp=agent(later(days=20)))  # fmt: skip
+            agent_reply(desk, tickets[n % 3].ticket_id, f"outpacing {calls}.{n}", later(days=20))
 
     swapped = rebuild(
         database_url, schema, list(VIEWS.values()), batch_size=batch,

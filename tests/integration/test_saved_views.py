@@ -15,7 +15,7 @@ from projections.lists import inbox
 from projections.lists.filters import SORTS, ListFilter, count
 from projections.runner import ProjectionRunner
 from projections.tracking import view_position
-from tests.builders import agent, desk_with_account, file, later, new_staff
+from tests.builders import agent, agent_reply, desk_with_account, file, later, new_staff
 
 
 def test_the_saved_views_view_keeps_each_agents_own_and_the_shared_ones(
@@ -115,8 +115,7 @@ def test_a_views_count_is_what_a_walk_of_its_pages_lists(
         if i % 4 == 1:
             desk.change_priority(t.number, to_priority="urgent", stamp=agent())
         if i % 3 == 1:
-            desk.add_message(t.number, author_id="agent-1", author_role="agent", body="On it.",
-                             stamp=agent(later(hours=i, days=1)))  # fmt: skip
+            agent_reply(desk, t.number, "On it.", later(hours=i, days=1))
         if i % 5 == 2:
             desk.change_status(t.number, to_status="pending", stamp=agent())
         if i in (4, 8):

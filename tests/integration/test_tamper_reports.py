@@ -29,7 +29,7 @@ from replay.rebuild import rebuild
 from replay.store import stream
 from replay.verify import StreamDamage, VerifyReport, verify_log
 from store.eventstore import docket_mapper
-from tests.builders import agent, later
+from tests.builders import agent, agent_reply, later
 from tests.integration.conftest import worked_tickets
 
 MAPPER = docket_mapper()
@@ -225,8 +225,7 @@ def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
 ) -> None:
     tickets = worked_tickets(desk)
     victim = tickets[0]
-    desk.add_message(victim.ticket_id, author_id="agent-1", author_role="agent",
-                     body="proved whole before the damage", stamp=agent(later(days=8)))  # fmt: skip
+    agent_reply(desk, victim.ticket_id, "proved whole before the damage", later(days=8))
     runner.catch_up()
     if damage == "edit":  # the bytes this desk proved before change: it hashes them again
         conn.execute(
@@ -251,12 +250,10 @@ def test_a_write_to_a_damaged_ticket_is_refused_and_the_chain_is_not_extended(
         )
     before = len(stream(conn, schema, victim.ticket_id))
     with pytest.raises(TicketDamaged) as refused:
-        desk.add_message(victim.ticket_id, author_id="agent-1", author_role="agent",
-                         body="more", stamp=agent(later(days=9)))  # fmt: skip
+        agent_reply(desk, victim.ticket_id, "more", later(days=9))
     assert victim.number in refused.value.detail and "replay verify" in refused.value.detail
     assert len(stream(conn, schema, victim.ticket_id)) == before
-    desk.add_message(tickets[1].ticket_id, author_id="agent-1", author_role="agent",
-                     body="the others still take writes", stamp=agent(later(days=9)))  # fmt: skip
+    agent_reply(desk, tickets[1].ticket_id, "the others still take writes", later(days=9))
 
 
 def reuse_the_last_version(desk: SupportDesk, conn: psycopg.Connection[Any], schema: str,
@@ -284,8 +281,7 @@ def test_a_view_stuck_on_one_position_is_on_record_logs_once_and_backs_off(
     tickets = worked
     bad = reuse_the_last_version(desk, conn, schema, tickets[1])
     for n in range(3):  # more after it, so the first failing batch is wider than the event
-        desk.add_message(tickets[0].ticket_id, author_id="agent-1", author_role="agent",
-                         body=f"after {n}", stamp=agent(later(days=10)))  # fmt: skip
+        agent_reply(desk, tickets[0].ticket_id, f"after {n}", later(days=10))
     caplog.set_level(logging.WARNING, logger="docket.projections")
     live = ProjectionRunner(database_url, schema, [VIEWS["ticket_detail"]], idle_wait=0.2)
     live.start()

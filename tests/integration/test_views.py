@@ -11,7 +11,16 @@ from projections import audit_feed, directory, ticket_detail
 from projections.lists import customer_tickets, inbox
 from projections.lists.filters import ListFilter
 from projections.runner import ProjectionRunner
-from tests.builders import agent, desk_with_account, file, later, new_staff, requester
+from tests.builders import (
+    agent,
+    agent_note,
+    agent_reply,
+    desk_with_account,
+    file,
+    later,
+    new_staff,
+    requester,
+)
 
 
 def test_detail_holds_fields_conversation_files_and_notes_apart(
@@ -19,10 +28,8 @@ def test_detail_holds_fields_conversation_files_and_notes_apart(
 ) -> None:
     account = desk_with_account(desk)
     filed = file(desk, account)
-    desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
-                     body="Which version?", stamp=agent(later(hours=1)))  # fmt: skip
-    desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="Known bug 42",
-                           stamp=agent(later(hours=2)))  # fmt: skip
+    agent_reply(desk, filed.ticket_id, "Which version?", later(hours=1))
+    agent_note(desk, filed.ticket_id, "Known bug 42", later(hours=2))
     desk.add_message(filed.ticket_id, author_id="admin-1", author_role="collaborator",
                      body="Version 3.2", stamp=requester(later(hours=3), who="admin-1"))  # fmt: skip
     last = desk.change_priority(filed.ticket_id, to_priority="high", stamp=agent(later(hours=4)))
@@ -58,12 +65,10 @@ def test_detail_moves_for_each_reader_only_with_the_events_they_see(
         product="Files", phone="+14155552671", window_start=later(hours=1),
         window_end=later(hours=3), time_zone=None, stamp=requester(),
     )  # fmt: skip
-    reply = desk.add_message(filed.ticket_id, author_id="agent-1", author_role="agent",
-                             body="Calling soon", stamp=agent(later(hours=0.5)))  # fmt: skip
+    reply = agent_reply(desk, filed.ticket_id, "Calling soon", later(hours=0.5))
     called = desk.record_callback_made(filed.ticket_id, outcome="reached",
                                        stamp=agent(later(hours=1.5)))  # fmt: skip
-    note = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="Done",
-                                  stamp=agent(later(hours=2)))  # fmt: skip
+    note = agent_note(desk, filed.ticket_id, "Done", later(hours=2))
     runner.catch_up()
 
     def seen(by: str) -> tuple[int, int, Any]:
@@ -85,13 +90,11 @@ def test_inbox_puts_unanswered_tickets_first_and_customers_never_see_notes(
     answered = file(desk, account, at=later(hours=0))
     waiting_long = file(desk, account, at=later(hours=1))
     waiting_urgent = file(desk, account, at=later(hours=2))
-    desk.add_message(answered.ticket_id, author_id="agent-1", author_role="agent",
-                     body="Fixed", stamp=agent(later(hours=3)))  # fmt: skip
+    agent_reply(desk, answered.ticket_id, "Fixed", later(hours=3))
     desk.change_priority(
         waiting_urgent.ticket_id, to_priority="urgent", stamp=agent(later(hours=3.5))
     )
-    desk.add_internal_note(answered.ticket_id, author_id="agent-1", body="zebra crossing",
-                           stamp=agent(later(hours=4)))  # fmt: skip
+    agent_note(desk, answered.ticket_id, "zebra crossing", later(hours=4))
     runner.catch_up()
 
     rows = inbox.tickets(conn, runner.tables, ListFilter()).rows
@@ -137,8 +140,7 @@ def test_directory_and_feed_record_every_event_with_its_actor(
 ) -> None:
     account = desk_with_account(desk)
     filed = file(desk, account)
-    note = desk.add_internal_note(filed.ticket_id, author_id="agent-1", body="private",
-                                  stamp=agent(later(hours=1)))  # fmt: skip
+    note = agent_note(desk, filed.ticket_id, "private", later(hours=1))
     runner.catch_up()
 
     assert directory.names(conn, runner.tables, ["req-1", "admin-1", "nobody"]) == {

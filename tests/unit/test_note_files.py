@@ -15,7 +15,7 @@ from domain.stamp import Stamp
 from domain.ticket import STAFF_ONLY_EVENTS, Ticket
 from projections.kit import Fact
 from projections.ticket_detail import detail_as_folded
-from tests.builders import agent, desk_with_account, file, new_ticket, requester
+from tests.builders import agent, agent_note, desk_with_account, file, new_ticket, requester
 
 LOG = "c" * 64
 SHOT = "d" * 64
@@ -93,9 +93,7 @@ def test_files_go_on_a_note_of_a_closed_ticket_too() -> None:
     filed = file(desk, desk_with_account(desk))
     desk.change_status(filed.number, to_status="closed", stamp=agent())
     files = [SYNC_LOG]
-    desk.add_internal_note(
-        filed.number, author_id="agent-1", body="after", attachments=files, stamp=agent()
-    )
+    agent_note(desk, filed.number, "after", attachments=files)
     ticket: Ticket = desk.repository.get(filed.ticket_id)
     assert ticket.status == "closed" and ticket.note_attachments == [LOG]
 
@@ -104,9 +102,7 @@ def test_a_note_and_its_files_are_one_save_and_only_staff_read_them() -> None:
     desk = SupportDesk()
     filed = file(desk, desk_with_account(desk))
     files = [SYNC_LOG, AttachmentRef(SHOT, "screen.png", "image/png", 72)]
-    note = desk.add_internal_note(
-        filed.number, author_id="agent-1", body="both", attachments=files, stamp=agent()
-    )
+    note = agent_note(desk, filed.number, "both", attachments=files)
     stored = desk.recorder.select_events(filed.ticket_id)
     topics = [s.topic.rpartition(".")[2] for s in stored][-3:]
     assert topics == ["NoteAttachmentAdded", "NoteAttachmentAdded", "InternalNoteAdded"]
@@ -128,7 +124,7 @@ def test_a_note_and_its_files_are_one_save_and_only_staff_read_them() -> None:
 def test_a_stored_version_1_note_is_upcast_with_no_files() -> None:
     desk = SupportDesk()
     filed = file(desk, desk_with_account(desk))
-    desk.add_internal_note(filed.number, author_id="agent-1", body="old", stamp=agent())
+    agent_note(desk, filed.number, "old")
     stored = desk.recorder.select_events(filed.ticket_id)[-1]
     state = desk.mapper.transcoder.decode(stored.state)
     assert state.pop("class_version") == 2
