@@ -24,6 +24,7 @@ __all__ = [
     "created",
     "docket",
     "file_ticket",
+    "if_match",
     "mailing_server",
     "running_server",
     "surveys_on",
@@ -72,6 +73,11 @@ def created(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def if_match(version: int) -> dict[str, str]:
+    """The header that makes a write hold only on the ``version`` the client read."""
+    return {"If-Match": f'"{version}"'}
 
 
 def file_ticket(server: Server, role: str = "requester", **fields: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, if_match
 
 
 def opened_account(server: Server, **fields: Any) -> str:
@@ -130,14 +130,11 @@ def test_premium_is_for_teams_of_ten_seats_and_ends_at_the_renewal_date(server: 
 
 def test_a_stale_if_match_changes_nothing_on_an_account(server: Server) -> None:
     account = opened_account(server)
+    path, renamed = f"/v1/accounts/{account}/name", {"name": "Renamed"}
     with server.client("admin") as admin:
-        stale = admin.post(
-            f"/v1/accounts/{account}/name", json={"name": "Renamed"}, headers={"If-Match": '"7"'}
-        )
+        stale = admin.post(path, json=renamed, headers=if_match(7))
         assert stale.status_code == 412
-        fresh = admin.post(
-            f"/v1/accounts/{account}/name", json={"name": "Renamed"}, headers={"If-Match": '"1"'}
-        )
+        fresh = admin.post(path, json=renamed, headers=if_match(1))
         assert fresh.status_code == 200, fresh.text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Server, created, file_ticket
+from tests.e2e.conftest import Server, created, file_ticket, if_match
 
 LINUX = {"key": "linux", "labels": {"en": "Linux", "fr": "Linux"}}
 MACOS = {"key": "macos", "labels": {"en": "macOS", "fr": "macOS"}}
@@ -88,9 +88,9 @@ def test_staff_change_values_at_a_version_and_customers_may_not(server: Server) 
     with server.client("requester") as requester:
         assert requester.patch(path, json=change).status_code == 403
     with server.client("agent") as agent:
-        stale = agent.patch(path, json=change, headers={"If-Match": '"1"'})
+        stale = agent.patch(path, json=change, headers=if_match(1))
         assert stale.status_code == 412, stale.text
-        done = agent.patch(path, json=change, headers={"If-Match": f'"{filed["version"]}"'})
+        done = agent.patch(path, json=change, headers=if_match(filed["version"]))
         assert done.status_code == 200, done.text
         cleared = agent.patch(path, json={"custom_fields": {os_key: None}})
         assert refused_field(cleared) == f"custom_fields.{os_key}"  # required: not cleared
@@ -131,16 +131,13 @@ def test_a_removed_option_reads_as_its_key_and_the_ticket_does_not_change(server
     with server.client("admin") as admin:
         field = admin.get(f"/v1/ticket-fields/{os_key}")
         assert field.headers["etag"] == '"1"'
-        stale = admin.patch(
-            f"/v1/ticket-fields/{os_key}", json={"options": [MACOS]}, headers={"If-Match": '"7"'}
-        )
+        path, change = f"/v1/ticket-fields/{os_key}", {"options": [MACOS]}
+        stale = admin.patch(path, json=change, headers=if_match(7))
         assert stale.status_code == 412
-        revised = admin.patch(
-            f"/v1/ticket-fields/{os_key}", json={"options": [MACOS]}, headers={"If-Match": '"1"'}
-        )
+        revised = admin.patch(path, json=change, headers=if_match(1))
         assert revised.status_code == 200, revised.text
         assert revised.json()["revision"] == 2
-        again = admin.patch(f"/v1/ticket-fields/{os_key}", json={"options": [MACOS]})
+        again = admin.patch(path, json=change)
         assert again.status_code == 409
     with server.client("agent") as agent:
         after = agent.get(

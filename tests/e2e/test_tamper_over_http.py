@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.e2e.conftest import Server, docket, file_ticket, running_server
+from tests.e2e.conftest import Server, created, docket, file_ticket, running_server
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,9 @@ def worked(server: Server) -> dict[str, Any]:
     return filed
 
 
-def sql(server: Server, database_url: str, statement: str, *params: Any) -> Any:
-    with psycopg.connect(database_url, autocommit=True) as conn:
+def sql(server: Server, statement: str, *params: Any) -> Any:
+    """Run ``statement`` (``EVENTS``: the server's event table) on the server's database."""
+    with psycopg.connect(server.env["DOCKET_DATABASE_URL"], autocommit=True) as conn:
         return conn.execute(
             statement.replace("EVENTS", f'"{server.schema}".docket_events'), params
         ).fetchall()
@@ -47,15 +48,15 @@ def is_problem(answer: Any, status: int, slug: str) -> dict[str, Any]:
 
 
 def test_undecodable_bytes_answer_a_damage_problem_on_history_writes_and_verify(
-    damaged: Server, database_url: str
+    damaged: Server,
 ) -> None:
     filed = worked(damaged)
     [(position,)] = sql(
-        damaged, database_url,
+        damaged,
         "UPDATE EVENTS SET state = '\\xfffe'::bytea WHERE originator_id = %s "
         "AND originator_version = 2 RETURNING notification_id",
         filed["id"],
-    )  # fmt: skip
+    )
     with damaged.client("auditor") as auditor:
         history = auditor.get(f"/v1/audit/tickets/{filed['number']}/events")
         body = is_problem(history, 409, "ticket-damaged")
@@ -75,18 +76,18 @@ def test_undecodable_bytes_answer_a_damage_problem_on_history_writes_and_verify(
 
 
 def test_a_view_stuck_on_a_damaged_event_makes_health_degraded_naming_it(
-    damaged: Server, database_url: str
+    damaged: Server,
 ) -> None:
     filed = worked(damaged)
     # the last event deleted and stored again at its version: the detail view holds it
     [(moved,)] = sql(
-        damaged, database_url,
+        damaged,
         "WITH gone AS (DELETE FROM EVENTS WHERE originator_id = %s AND originator_version = 3 "
         "RETURNING originator_id, originator_version, topic, state) "
         "INSERT INTO EVENTS (originator_id, originator_version, topic, state) "
         "SELECT * FROM gone RETURNING notification_id",
         filed["id"],
-    )  # fmt: skip
+    )
     with damaged.client() as anonymous:
         deadline = time.monotonic() + 60
         while True:
@@ -106,32 +107,32 @@ def test_a_view_stuck_on_a_damaged_event_makes_health_degraded_naming_it(
     assert (f"ticket {filed['number']}", "reordered") in kinds, verified["damages"]
 
 
-def an_account_whose_events_do_not_decode(damaged: Server, database_url: str, name: str) -> str:
+def an_account_whose_events_do_not_decode(damaged: Server, name: str) -> str:
     """A new account, its stored events then overwritten with bytes that are no event."""
     body = {"name": name, "plan": "business", "seats": 2, "products": ["Files"]}
     with damaged.client("admin") as admin:
-        made = admin.post("/v1/accounts", json=body)
-        assert made.status_code == 201, made.text
-    account: str = made.json()["id"]
-    sql(damaged, database_url,
+        account: str = created(admin.post("/v1/accounts", json=body))["id"]
+    sql(
+        damaged,
         "UPDATE EVENTS SET state = 'garbage' WHERE originator_id = %s RETURNING 1",
-        account)  # fmt: skip
+        account,
+    )
     return account
 
 
 def test_an_account_whose_stored_events_do_not_decode_answers_a_problem_not_a_500(
-    damaged: Server, database_url: str
+    damaged: Server,
 ) -> None:
-    account = an_account_whose_events_do_not_decode(damaged, database_url, "Tampered Ltd")
+    account = an_account_whose_events_do_not_decode(damaged, "Tampered Ltd")
     with damaged.client("admin") as admin:
         refused = admin.post(f"/v1/accounts/{account}/seats", json={"seats": 3})
         assert "docket replay verify" in is_problem(refused, 409, "record-damaged")["detail"]
 
 
 def test_an_operator_command_on_an_account_whose_events_do_not_decode_says_so_not_a_traceback(
-    damaged: Server, database_url: str
+    damaged: Server,
 ) -> None:
-    account = an_account_whose_events_do_not_decode(damaged, database_url, "Tampered CLI Ltd")
+    account = an_account_whose_events_do_not_decode(damaged, "Tampered CLI Ltd")
     ran = docket(damaged.env, "accounts", "seats", account, "3", timeout=120)
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr, ran.stderr

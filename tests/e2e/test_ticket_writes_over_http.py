@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from tests.e2e.conftest import Server, file_ticket, surveys_on
+from tests.e2e.conftest import Server, file_ticket, if_match, surveys_on
 
 PROBLEM = "application/problem+json"
 
@@ -39,20 +39,15 @@ def test_a_requester_files_an_agent_replies_and_notes_closes_and_the_requester_r
 
 def test_a_stale_if_match_is_refused_with_412_and_changes_nothing(server: Server) -> None:
     ref = file_ticket(server)["number"]
+    path = f"/v1/tickets/{ref}/priority"
     with server.client("agent") as agent:
-        ok = agent.post(
-            f"/v1/tickets/{ref}/priority", json={"priority": "high"}, headers={"If-Match": '"1"'}
-        )
+        ok = agent.post(path, json={"priority": "high"}, headers=if_match(1))
         assert ok.status_code == 200
-        stale = agent.post(
-            f"/v1/tickets/{ref}/priority", json={"priority": "urgent"}, headers={"If-Match": '"1"'}
-        )
+        stale = agent.post(path, json={"priority": "urgent"}, headers=if_match(1))
         assert stale.status_code == 412
         assert stale.headers["content-type"] == PROBLEM
         assert stale.json()["current_version"] == 2
-        again = agent.post(
-            f"/v1/tickets/{ref}/priority", json={"priority": "urgent"}, headers={"If-Match": '"2"'}
-        )
+        again = agent.post(path, json={"priority": "urgent"}, headers=if_match(2))
         assert again.json()["version"] == 3
 
 

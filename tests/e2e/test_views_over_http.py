@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server, created, file_ticket
+from tests.e2e.conftest import Server, created, file_ticket, if_match
 
 PROBLEMS = "https://docket.example/problems/"
 
@@ -123,13 +123,13 @@ def test_shared_views_are_every_agents_to_read_and_the_admins_alone_to_write(
         assert counted(bea, view["id"], position)["shared"] is True
     with server.client("admin") as admin:
         stale = admin.patch(
-            f"/v1/views/{view['id']}", json={"name": "Renamed"}, headers={"If-Match": '"7"'}
+            f"/v1/views/{view['id']}", json={"name": "Renamed"}, headers=if_match(7)
         )
         assert stale.status_code == 412, stale.text
         renamed = admin.patch(
             f"/v1/views/{view['id']}",
             json={"name": "Renamed", "filters": {"q": w}},
-            headers={"If-Match": '"1"'},
+            headers=if_match(1),
         )
         assert renamed.status_code == 200, renamed.text
         assert renamed.json()["version"] == 2
