@@ -128,15 +128,17 @@ def test_a_note_with_files_is_one_append_of_its_files_and_the_note(
     ]
 
 
+@pytest.fixture
+def known_sender(desk: SupportDesk, runner: ProjectionRunner) -> None:
+    """Acme's requester r@acme.test, whom the directory knows: their emails file tickets."""
+    desk_with_account(desk)
+    runner.catch_up()
+
+
+@pytest.mark.usefixtures("known_sender")
 def test_an_email_with_files_that_fails_midway_files_nothing(
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
-    schema: str,
-    intake: MailIntake,
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, intake: MailIntake
 ) -> None:
-    desk_with_account(desk)  # its requester r@acme.test writes
-    runner.catch_up()  # the directory knows the sender
     message = screenshot_mail("help@desk.test", "Screenshot of the failure")
     before = events_on_record(conn, schema)
     with pytest.raises(Crash):
@@ -156,15 +158,10 @@ def screenshot_mail(to: str, subject: str) -> bytes:
     return message.as_bytes()
 
 
+@pytest.mark.usefixtures("known_sender")
 def test_an_email_with_files_is_one_append_of_the_ticket_its_files_and_its_number(
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
-    schema: str,
-    intake: MailIntake,
+    desk: SupportDesk, conn: psycopg.Connection[Any], schema: str, intake: MailIntake
 ) -> None:
-    desk_with_account(desk)
-    runner.catch_up()
     before = log_head(conn, schema)
     appends = count_appends(desk, lambda: intake.take(screenshot_mail("help@desk.test", "Hi")))
     assert appends == 1
