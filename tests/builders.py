@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict, TypeVar
 from uuid import UUID, uuid4
 
 import psycopg
@@ -221,6 +221,19 @@ def written_csv(
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+class HasTables(Protocol):
+    def create_tables(self) -> None: ...
+
+
+Store = TypeVar("Store", bound=HasTables)
+
+
+def with_tables(store: Store) -> Store:
+    """``store`` once its tables are created (as a serving process does at start)."""
+    store.create_tables()
+    return store
 
 
 def write_while_following(

@@ -33,6 +33,13 @@ def runner(database_url: str, schema: str, desk: SupportDesk) -> ProjectionRunne
 
 
 @pytest.fixture
+def pool(database_url: str) -> Iterator[ConnectionPool]:
+    """A pool of up to two autocommit connections to the test database."""
+    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as p:
+        yield p
+
+
+@pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn

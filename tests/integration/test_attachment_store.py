@@ -4,7 +4,6 @@ before uploads had rows of their own, and how the detail view lists old files.""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -18,23 +17,14 @@ from domain.ticket import Ticket
 from projections import ticket_detail
 from projections.runner import ProjectionRunner
 from store.attachments import AttachmentStore
-from tests.builders import desk_with_account, file, requester
+from tests.builders import desk_with_account, file, requester, with_tables
 
 BYTES = b"order,amount\n1042,12.50\n"
 
 
 @pytest.fixture
-def pool(database_url: str) -> Iterator[ConnectionPool]:
-    with ConnectionPool(database_url, min_size=1, max_size=2,
-                        kwargs={"autocommit": True}) as pool:  # fmt: skip
-        yield pool
-
-
-@pytest.fixture
 def store(pool: ConnectionPool, schema: str) -> AttachmentStore:
-    store = AttachmentStore(pool, schema)
-    store.create_tables()
-    return store
+    return with_tables(AttachmentStore(pool, schema))
 
 
 def test_two_uploads_of_the_same_bytes_keep_their_own_ids_names_and_types_over_one_copy(

@@ -4,7 +4,6 @@ revocation are decided by the lookup itself, and use is noted without a write pe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -18,25 +17,22 @@ from desk.access import Principal
 from desk.service import SupportDesk
 from domain.errors import UnknownToken
 from store.staff_status import StaffStatus
+from tests.builders import with_tables
 
 AGENT = Principal("agent-1", "agent", "Alex Agent")
 ADMIN = Principal("admin-1", "admin", "Ada Admin")
 
 
-@pytest.fixture
-def pool(database_url: str, schema: str, desk: SupportDesk) -> Iterator[ConnectionPool]:
-    """A pool on a schema with the event store: the token lookup asks it whether the
-    holder is a deactivated staff member (store/staff_status.py)."""
-    with ConnectionPool(database_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as p:
-        StaffStatus(p, schema).create_tables()
-        yield p
+@pytest.fixture(autouse=True)
+def staff_status(pool: ConnectionPool, schema: str, desk: SupportDesk) -> StaffStatus:
+    """On a schema with the event store: the token lookup asks it whether the holder is a
+    deactivated staff member (store/staff_status.py)."""
+    return with_tables(StaffStatus(pool, schema))
 
 
 @pytest.fixture
 def tokens(pool: ConnectionPool, schema: str) -> TokenStore:
-    store = TokenStore(pool, schema)
-    store.create_tables()
-    return store
+    return with_tables(TokenStore(pool, schema))
 
 
 def test_a_token_table_of_the_old_shape_gains_the_new_columns_and_its_tokens_keep_working(
