@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
-from desk.answers import AttachmentRef, Receipt
+from desk.answers import AccountReceipt, AttachmentRef, Receipt
 from desk.service import SupportDesk
 from domain.staff import StaffMember
 from domain.stamp import Stamp
@@ -92,13 +92,26 @@ def desk_with_account(desk: SupportDesk, plan: str = "business", tier: str = "st
     account = desk.open_account(
         name="Acme", plan=plan, support_tier=tier, stamp=system()
     ).account_id
-    desk.add_member(
-        account, member_id="req-1", email="r@acme.test", name="R", role="member", stamp=system()
-    )
-    desk.add_member(
-        account, member_id="admin-1", email="a@acme.test", name="A", role="admin", stamp=system()
-    )
+    new_member(desk, account, "req-1", "r@acme.test", "R")
+    new_member(desk, account, "admin-1", "a@acme.test", "A", role="admin")
     return account
+
+
+def new_member(
+    desk: SupportDesk,
+    account: UUID,
+    member_id: str,
+    email: str,
+    name: str,
+    role: str = "member",
+    at: datetime = T0,
+    **more: Any,
+) -> AccountReceipt:
+    """``member_id`` (``name``, at ``email``) added to ``account`` as ``role`` by the system at
+    ``at`` (``more``: the member's other keywords, as ``language``)."""
+    return desk.add_member(
+        account, member_id=member_id, email=email, name=name, role=role, stamp=system(at), **more
+    )
 
 
 def file(

@@ -23,7 +23,7 @@ from projections.lists import customer_tickets
 from projections.lists.filters import ListFilter
 from projections.outbox import listing
 from projections.runner import ProjectionRunner
-from tests.builders import desk_with_account, now, system
+from tests.builders import desk_with_account, new_member, now, system
 from tests.mailserver import IDENTITY, Mailbox, mail_intake, mail_sender
 
 NOTE = "INTERNAL: the partner's contract lapsed, do not tell them"
@@ -38,8 +38,7 @@ def staff(agent: UUID) -> Stamp:
 def world(desk: SupportDesk) -> dict[str, Any]:
     """Acme's ticket by R, copying Mia (a member of Acme) and someone from a partner."""
     account = desk_with_account(desk)
-    desk.add_member(account, member_id="mia-1", email="Mia@Acme.test", name="Mia",
-                    role="member", stamp=system(now()))  # fmt: skip
+    new_member(desk, account, "mia-1", "Mia@Acme.test", "Mia", at=now())
     agent = desk.register_staff(
         name="Alex Agent", email="alex@desk.test", role="agent", stamp=system(now())
     ).staff_id

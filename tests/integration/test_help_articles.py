@@ -25,7 +25,7 @@ from replay.rebuild import rebuild
 from replay.verify import verify_log
 from store.eventstore import docket_mapper
 from store.log import log_head
-from tests.builders import desk_with_account, later, requester, system
+from tests.builders import desk_with_account, later, new_member, requester, system
 
 
 @pytest.fixture
@@ -216,8 +216,7 @@ def test_a_session_id_another_person_uses_is_their_own_session_not_the_first_one
     corpus: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any], schema: str
 ) -> None:
     account = desk_with_account(corpus)
-    corpus.add_member(account, member_id="req-2", email="b@acme.test", name="B", role="member",
-                      stamp=system())  # fmt: skip
+    new_member(corpus, account, "req-2", "b@acme.test", "B")
     session = open_in_session(corpus, account, "files-stop-syncing")
     corpus.file_ticket(
         account_id=account, requester_id="req-2", subject="s", description="d",

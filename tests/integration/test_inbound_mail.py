@@ -20,7 +20,7 @@ from mail.intake import MailIntake
 from mail.sender import render
 from projections.outbox import listing
 from projections.runner import ProjectionRunner
-from tests.builders import desk_with_account, field_data, now, system
+from tests.builders import desk_with_account, field_data, new_member, now, system
 from tests.mailserver import IDENTITY
 
 GATEWAY = "mx.desk.test"
@@ -36,13 +36,11 @@ def intake_options() -> dict[str, Any]:
 @pytest.fixture
 def world(desk: SupportDesk, runner: ProjectionRunner) -> dict[str, Any]:
     account = desk_with_account(desk)
-    desk.add_member(account, member_id="col-1", email="c@acme.test", name="C", role="member",
-                    stamp=system(now()))  # fmt: skip
+    new_member(desk, account, "col-1", "c@acme.test", "C", at=now())
     free = desk.open_account(
         name="Freebies", plan="free", support_tier="standard", stamp=system(now())
     ).account_id
-    desk.add_member(free, member_id="free-1", email="f@free.test", name="F", role="member",
-                    stamp=system(now()))  # fmt: skip
+    new_member(desk, free, "free-1", "f@free.test", "F", at=now())
     agent = desk.register_staff(
         name="Alex", email="alex@desk.test", role="agent", stamp=system(now())
     ).staff_id

@@ -20,7 +20,7 @@ from domain.ticket import Ticket
 from projections import audit_feed, macros, outbox, ticket_detail
 from projections.runner import ProjectionRunner
 from store.eventstore import GroupCommitRecorder
-from tests.builders import T0, desk_with_account, file, later, system
+from tests.builders import T0, desk_with_account, file, later, new_member, system
 
 
 def staff(desk: SupportDesk, name: str, role: str = "agent") -> Stamp:
@@ -90,8 +90,7 @@ def test_applying_a_macro_is_one_save_of_every_action_each_caused_by_the_macro(
 
 def test_the_requesters_language_picks_the_text(desk: SupportDesk) -> None:
     account = desk_with_account(desk)
-    desk.add_member(account, member_id="fr-1", email="f@acme.test", name="Zoé", role="member",
-                    language="fr", stamp=system())  # fmt: skip
+    new_member(desk, account, "fr-1", "f@acme.test", "Zoé", language="fr")
     filed = desk.file_ticket(account_id=account, requester_id="fr-1", subject="Panne",
                              description="Rien ne va.", type="bug", priority="normal",
                              product="Files", stamp=Stamp("fr-1", "requester", "web", T0))  # fmt: skip

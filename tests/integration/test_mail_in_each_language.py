@@ -18,7 +18,7 @@ from desk.service import SupportDesk
 from domain.stamp import Stamp
 from mail.trimming import trim_reply
 from projections.runner import ProjectionRunner
-from tests.builders import new_staff, now, system
+from tests.builders import new_member, new_staff, now, system
 from tests.mailserver import IDENTITY, Mailbox, mail_sender
 
 NOTE = "INTERNAL: the customer is on the legacy cluster"
@@ -29,10 +29,9 @@ FILED_AT = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
 def bilingual_account(desk: SupportDesk) -> UUID:
     """Amélie reads French in Paris; Ray reads English, with no time zone but UTC."""
     account = desk.open_account(name="Acme", plan="business", stamp=system(now())).account_id
-    desk.add_member(account, member_id="amelie", email="amelie@acme.test", name="Amélie",
-                    role="member", language="fr", time_zone="Europe/Paris", stamp=system(now()))  # fmt: skip
-    desk.add_member(account, member_id="ray", email="ray@acme.test", name="Ray",
-                    role="admin", stamp=system(now()))  # fmt: skip
+    in_paris = {"language": "fr", "time_zone": "Europe/Paris"}
+    new_member(desk, account, "amelie", "amelie@acme.test", "Amélie", at=now(), **in_paris)
+    new_member(desk, account, "ray", "ray@acme.test", "Ray", role="admin", at=now())
     return account
 
 

@@ -21,7 +21,7 @@ from projections.dashboard import queries
 from projections.kit import Tables
 from projections.runner import ProjectionRunner
 from replay.history import backlog
-from tests.builders import SYNC_FAILS, desk_with_account, new_staff, now, system
+from tests.builders import SYNC_FAILS, desk_with_account, new_member, new_staff, now
 from tests.mailserver import IDENTITY, Mailbox, mail_sender
 
 NOTE = "INTERNAL: both come from the same broken laptop"
@@ -36,8 +36,7 @@ def duplicates(desk: SupportDesk) -> dict[str, Any]:
     """Bea files a ticket; her colleague R files the same problem again; an agent, Alex,
     notes something about R's and merges it into Bea's."""
     account = desk_with_account(desk)
-    desk.add_member(account, member_id="bea", email="bea@acme.test", name="Bea", role="member",
-                    stamp=system(now()))  # fmt: skip
+    new_member(desk, account, "bea", "bea@acme.test", "Bea", at=now())
     alex = new_staff(desk, "Alex Agent", "alex@desk.test", at=now())
     target = desk.file_ticket(account_id=account, requester_id="bea", stamp=person("bea"),
                               **SYNC_FAILS)  # fmt: skip

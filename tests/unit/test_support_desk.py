@@ -10,7 +10,7 @@ from eventsourcing.persistence import StoredEvent
 from desk.service import SupportDesk
 from domain import errors
 from domain.ticket import Ticket
-from tests.builders import agent, desk_with_account, file, requester, system
+from tests.builders import agent, desk_with_account, file, new_member, requester, system
 
 
 @pytest.mark.parametrize("plan", ["free", "education"])
@@ -82,9 +82,7 @@ def test_a_follow_up_ticket_links_to_the_earlier_one_in_the_same_account() -> No
     other = desk.open_account(
         name="Other", plan="business", support_tier="standard", stamp=system()
     ).account_id
-    desk.add_member(
-        other, member_id="o1", email="o@o.test", name="O", role="member", stamp=system()
-    )
+    new_member(desk, other, "o1", "o@o.test", "O")
     with pytest.raises(errors.InvalidField):
         desk.file_ticket(
             account_id=other, requester_id="o1", subject="S", description="D", type="bug",
@@ -99,12 +97,10 @@ def test_a_follow_up_of_a_ticket_the_filer_may_not_see_is_refused_like_one_that_
     never handed out, a made-up id: one refusal, word for word, so it tells nothing."""
     desk = SupportDesk()
     account = desk_with_account(desk)
-    desk.add_member(account, member_id="req-2", email="c@acme.test", name="C", role="member",
-                    stamp=system())  # fmt: skip
+    new_member(desk, account, "req-2", "c@acme.test", "C")
     other = desk.open_account(name="Other", plan="business", support_tier="standard",
                               stamp=system()).account_id  # fmt: skip
-    desk.add_member(other, member_id="o1", email="o@o.test", name="O", role="member",
-                    stamp=system())  # fmt: skip
+    new_member(desk, other, "o1", "o@o.test", "O")
     theirs = desk.file_ticket(
         account_id=other, requester_id="o1", subject="S", description="D", type="bug",
         priority="low", product="", stamp=requester(who="o1"),
