@@ -244,20 +244,23 @@ def replay_batch(
 
 
 def defer_indexes(conn: psycopg.Connection[Any], shadow: Tables, view: View) -> list[str]:
-    """Drop the indexes of ``view``'s shadow tables that back no constraint; the statements
-    that create them again.
+    """Drop the indexes of ``view``'s shadow tables that back no constraint and are not
+    partial; the statements that create them again.
 
     PostgreSQL builds an index over a table's rows in one sort, for a fraction of what
     keeping it up row by row costs while the bulk goes in (the inbox has eighteen, GIN
     ones among them). A view's fold finds its rows by their keys (primary keys, whose
-    indexes stay), never through one of these.
+    indexes stay). Partial indexes stay too: they are small, and a fold may use one
+    (the dashboard's roll-ups delete their emptied cells through ``…_emptied`` after a
+    batch; without it each batch would scan the whole roll-up).
     """
     found = conn.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-        "JOIN pg_class c ON c.relname = i.indexname "
-        "AND c.relnamespace = i.schemaname::regnamespace "
-        "WHERE i.schemaname = %s AND i.tablename = ANY(%s) "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)",
+        "SELECT c.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class c ON c.oid = x.indexrelid "
+        "JOIN pg_class t ON t.oid = x.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = %s AND t.relname = ANY(%s) AND x.indpred IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
         (shadow.schema, [table + shadow.suffix for table in view.tables]),
     ).fetchall()
     for name, _ in found:

@@ -9,8 +9,10 @@ import pytest
 
 from desk.service import SupportDesk
 from projections.catalog import VIEWS
+from projections.kit import Tables
 from projections.runner import ProjectionRunner
-from replay.rebuild import rebuild
+from replay.rebuild import defer_indexes, rebuild
+from replay.shadow_fold import SHADOW
 from store.bulk import STAGED_FROM, upsert_rows
 from tests.integration.conftest import worked_tickets
 
@@ -66,3 +68,23 @@ def test_views_rebuilt_in_batches_of_many_tickets_equal_the_live_fold_of_one_eve
     swapped = rebuild(database_url, schema, list(VIEWS.values()), processes=1)
     assert swapped.swapped
     assert conn.execute(indexes, (schema,)).fetchall() == before  # built again, same names
+
+
+def test_a_rebuild_keeps_the_partial_indexes_a_fold_deletes_through_while_the_bulk_goes_in(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    dashboard = VIEWS["dashboard"]
+    shadow = Tables(schema, SHADOW)
+    dashboard.create_tables(conn, shadow)
+    partial = (
+        "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND x.indpred IS NOT NULL ORDER BY 1"
+    )
+    kept = conn.execute(partial, (schema,)).fetchall()
+    assert any("_emptied" in name for (name,) in kept)  # the roll-ups' empty cells
+
+    deferred = defer_indexes(conn, shadow, dashboard)
+    assert deferred  # the others go, to be built after the bulk
+    assert not any("WHERE" in definition for definition in deferred)
+    assert conn.execute(partial, (schema,)).fetchall() == kept
