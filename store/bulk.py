@@ -58,7 +58,10 @@ def upsert_rows(
             rows,
         )
         return
-    stage = f'pg_temp."stage_{hashlib.sha1(table.encode()).hexdigest()[:20]}"'
+    # named by the table and the columns written: a table made again with other columns
+    # under a live session is staged anew, not through a stage of the old columns
+    staged_as = hashlib.sha1(f"{table} ({listed})".encode(), usedforsecurity=False)
+    stage = f'pg_temp."stage_{staged_as.hexdigest()[:20]}"'
     # the stage lives as long as the session, emptied by each use and at commit (a use
     # rolled back leaves nothing behind); one transaction (or savepoint) for the three
     # statements, or a connection in autocommit would empty it between them
