@@ -140,11 +140,13 @@ def calendar_named(name: str) -> Calendar:
 
 
 def terms_for(policy: Mapping[str, Targets], tier: str, calendar: str) -> dict[str, Any]:
-    """What a cycle of a ticket is promised: tier, calendar and the tier's targets."""
+    """What a cycle of a ticket is promised: tier, calendar and the tier's targets (a copy:
+    the policy may be the one a serving process keeps for every thread)."""
     calendar_named(calendar)
     if tier not in policy:
         raise InvalidField("support_tier", Msg("No SLA policy for tier {tier!r}.", tier=tier))
-    return {"tier": tier, "calendar": calendar, "targets": policy[tier]}
+    targets = {target: dict(hours) for target, hours in policy[tier].items()}
+    return {"tier": tier, "calendar": calendar, "targets": targets}
 
 
 # --- clocks ---------------------------------------------------------------------------
