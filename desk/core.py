@@ -63,7 +63,7 @@ from domain.ticket import REOPEN_WINDOW, Ticket
 from projections import log_seal
 from projections.kit import Tables
 from store.aggregate_cache import copy_of, copying_repository
-from store.eventstore import register_docket_transcodings
+from store.eventstore import GroupCommitRecorder, register_docket_transcodings
 from store.stream_tail import read_tail
 
 NUMBERS_REMEMBERED = 50_000
@@ -122,6 +122,8 @@ class DeskCore(Application[UUID]):
                 Identifier(datastore.schema), Identifier("docket_ticket_numbers")
             )
             with datastore.transaction(commit=True) as cursor:
+                if isinstance(recorder, GroupCommitRecorder):  # desks started side by side
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (recorder.create_lock_key,))
                 cursor.execute(SQL("CREATE SEQUENCE IF NOT EXISTS {0}").format(sequence))
                 # composed once, here: a Composed statement quotes its identifiers again
                 # on every execute, which cost more than the nextval itself

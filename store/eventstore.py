@@ -17,6 +17,11 @@ order and a reader that tails "after id N" may skip an event for ever.
   commit, while the others wait for their ids. A save whose events conflict with
   another (the same aggregate version) fails alone: the batch is retried save by
   save, so the others still commit.
+* **Safe to start side by side.** Creating the table, its type and its insert function
+  takes an advisory lock first: ``CREATE OR REPLACE FUNCTION`` rewrites the function's
+  catalogue row every time, and two processes doing it at once (the workers of
+  ``docket serve --workers N``, or two writers started together) would fail one of
+  them with "tuple concurrently updated".
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from eventsourcing.postgres import (
     PostgresDatastore,
     PostgresFactory,
 )
+from psycopg.errors import DuplicateObject
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.stamp import Stamp
@@ -67,6 +73,8 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         qualified = f"{datastore.schema}.{events_table_name}"
         digest = hashlib.sha256(f"docket-append:{qualified}".encode()).digest()
         self.append_lock_key = int.from_bytes(digest[:8], "big", signed=True)
+        digest = hashlib.sha256(f"docket-create:{qualified}".encode()).digest()
+        self.create_lock_key = int.from_bytes(digest[:8], "big", signed=True)
         # One statement, so an append is one round trip: the CTE takes the lock
         # before any row (and so any notification id) is produced, and the lock
         # is held until the statement's implicit transaction has committed.
@@ -89,6 +97,22 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         self._queue: list[_Append] = []
         self._turn = threading.Condition()
         self._leading = False
+
+    def create_table(self) -> None:
+        """eventsourcing's statements in one transaction behind one lock, a ``CREATE
+        TYPE`` that already exists skipped inside its own savepoint (it has no ``IF NOT
+        EXISTS``)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.create_lock_key,))
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    try:
+                        with curs.connection.transaction():
+                            curs.execute(statement, prepare=False)
+                    except DuplicateObject:
+                        pass
+            self._create_table(curs)
+        self.datastore.register_type_adapters()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
