@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Server
+import httpx
+
+from tests.e2e.conftest import Server, created
 
 
 def deflection(server: Server, position: int = 0) -> dict[str, Any]:
@@ -109,24 +111,38 @@ def test_admins_publish_revise_and_withdraw_and_customers_read(server: Server) -
         assert opened.status_code == 409
 
 
+def new_account_with_a_member(server: Server, name: str) -> tuple[str, str]:
+    """An account of the test's own (the demo ones hold other tests' tickets) and a token
+    for its one member."""
+    with server.client("admin") as admin:
+        account = created(admin.post("/v1/accounts", json={
+            "name": name, "plan": "business", "seats": 2, "products": ["Files", "Dash"]}))  # fmt: skip
+        member = created(admin.post(f"/v1/accounts/{account['id']}/members", json={
+            "email": f"m@{uuid.uuid4().hex[:8]}.example", "name": "Mo Member"}))  # fmt: skip
+        token = created(admin.post(
+            "/v1/tokens", params={"min_position": member["position"]},
+            json={"name": "laptop", "person_id": member["member_id"]}))["token"]  # fmt: skip
+    return account["id"], token
+
+
 def test_an_account_is_recommended_articles_from_its_past_tickets(server: Server) -> None:
-    northwind = server.tokens["accounts"]["northwind"]
-    with server.client("requester") as rita:
-        filed = rita.post("/v1/tickets", json={"subject": "Charts empty", "description": "No data",
-                                               "product": "Dash", "topic": "refresh"})  # fmt: skip
-        assert filed.status_code == 201
-        position = filed.json()["position"]
-        answer = rita.get(
-            f"/v1/accounts/{northwind}/recommendations", params={"min_position": position}
+    account, token = new_account_with_a_member(server, "Dashers")
+    quiet_account, _ = new_account_with_a_member(server, "Quiet Ltd")
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as mo:
+        filed = created(mo.post("/v1/tickets", json={
+            "subject": "Charts empty", "description": "No data", "product": "Dash",
+            "topic": "refresh"}))  # fmt: skip
+        answer = mo.get(
+            f"/v1/accounts/{account}/recommendations", params={"min_position": filed["position"]}
         )
         assert answer.status_code == 200, answer.text
         found = answer.json()
         assert found["basis"] == "past_tickets"
         assert found["articles"][0]["slug"] == "dash-dashboard-shows-no-data"
-        contoso = server.tokens["accounts"]["contoso"]
-        assert rita.get(f"/v1/accounts/{contoso}/recommendations").status_code == 404
+        northwind = server.tokens["accounts"]["northwind"]
+        assert mo.get(f"/v1/accounts/{northwind}/recommendations").status_code == 404
     with server.client("agent") as agent:
-        freebies = server.tokens["accounts"]["freebies"]
-        quiet = agent.get(f"/v1/accounts/{freebies}/recommendations")
+        quiet = agent.get(f"/v1/accounts/{quiet_account}/recommendations")
         assert quiet.status_code == 200 and quiet.json()["basis"] == "most_read"
         assert agent.get(f"/v1/accounts/{uuid.uuid4()}/recommendations").status_code == 404
