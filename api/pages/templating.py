@@ -7,9 +7,9 @@ Templates live in ``api/pages/templates/``. Every word a person reads is written
 text, so a translated value is escaped like any other.
 
 Dates and times go through ``moment`` (a date and time, short, in the reader's zone and
-language) and ``day``; spans through ``span``. Every page is sent with a
-``Content-Security-Policy`` of Docket's own host, ``no-store`` caching (pages show a
-person's tickets) and ``X-Frame-Options: DENY``.
+language) and ``day``; spans through ``span``; a file's size through ``size``. Every page
+is sent with a ``Content-Security-Policy`` of Docket's own host, ``no-store`` caching (pages
+show a person's tickets) and ``X-Frame-Options: DENY``.
 """
 
 from __future__ import annotations
@@ -113,7 +113,17 @@ def words(language: str, time_zone: str | None) -> dict[str, Callable[..., str]]
             return "—"
         return format_decimal(round(value, decimals), locale=language)
 
-    return {"_": _, "say": say, "moment": moment, "day": day, "span": span, "decimal": decimal}
+    def size(count: int) -> str:
+        """A file's size as a person reads it: bytes under a kilobyte, else kilobytes or
+        megabytes to one decimal (``1,5 Ko`` in French)."""
+        if count < 1024:
+            return _("{n} bytes", n=format_decimal(count, locale=language))
+        if count < 1024 * 1024:
+            return _("{n} KB", n=format_decimal(round(count / 1024, 1), locale=language))
+        return _("{n} MB", n=format_decimal(round(count / 1024 / 1024, 1), locale=language))
+
+    return {"_": _, "say": say, "moment": moment, "day": day, "span": span,
+            "decimal": decimal, "size": size}  # fmt: skip
 
 
 def page(

@@ -176,3 +176,22 @@ def test_an_automation_notice_is_framed_in_its_reader_language_and_says_the_rule
     assert "À propos du ticket T-000009 (Synchro en panne) :\n\nStill waiting on you." in french
     _, english = compose(notice, "en", None)
     assert "About ticket T-000009 (Synchro en panne):\n\nStill waiting on you." in english
+
+
+@pytest.mark.parametrize(
+    ("count", "english", "french"),
+    [
+        (0, "0 bytes", "0 octets"),
+        (12, "12 bytes", "12 octets"),
+        (1023, "1,023 bytes", "1\u202f023 octets"),
+        (1536, "1.5 KB", "1,5 Ko"),
+        (7 * 1024 * 1024 // 2, "3.5 MB", "3,5 Mo"),
+    ],
+)
+def test_a_file_size_reads_in_the_readers_language_and_a_small_file_is_never_zero(
+    count: int, english: str, french: str
+) -> None:
+    from api.pages.templating import words
+
+    assert words("en", None)["size"](count) == english
+    assert words("fr", None)["size"](count) == french
