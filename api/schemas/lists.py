@@ -46,7 +46,9 @@ class TicketQuery(Strict):
     )
     tz: str = Field(default="UTC", max_length=64, description="IANA time zone for created.")
     q: str | None = Field(
-        default=None, max_length=200, description="Words in the subject and messages."
+        default=None,
+        max_length=200,
+        description="Words in the subject and messages, or a ticket number (T-000042, #42, 42).",
     )
     breaching_within: int | None = Field(
         default=None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from domain.messages import Msg
+from domain.numbers import format_number
 from projections.kit import Tables, clean_text, fetch_all
 from projections.tracking import pruned_upto, view_position
 
@@ -227,12 +229,28 @@ def selection(
     clauses[:0] = ["r.valid_from <= %s", "r.valid_to > %s"]
     params[:0] = [snapshot, snapshot]
     if where.q:
-        clauses.append(
+        words = (
             f"EXISTS (SELECT 1 FROM {t(search_table)} d WHERE d.ticket_id = r.ticket_id "
             "AND d.document @@ plainto_tsquery('english', %s))"
         )
+        number = number_searched(where.q)
+        if number is None:
+            clauses.append(words)
+        else:
+            clauses.append(f"(r.number = %s OR {words})")
+            params.append(number)
         params.append(clean_text(where.q))
     return clauses, params
+
+
+NUMBER_SEARCHED = re.compile(r"^(?:T-?|#)?0*([0-9]{1,12})$", re.IGNORECASE)
+
+
+def number_searched(q: str) -> str | None:
+    """The ticket number a search names, as a person types one (``T-000042``, ``t-42``,
+    ``#42`` or ``42``): that ticket is found as well as the tickets whose words match."""
+    match = NUMBER_SEARCHED.match(q.strip())
+    return format_number(int(match.group(1))) if match else None
 
 
 COUNT_CAP = 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import psycopg
@@ -111,6 +112,26 @@ def test_inbox_puts_unanswered_tickets_first_and_customers_never_see_notes(
     assert [r["ticket_id"] for r in theirs.rows] == [
         waiting_urgent.ticket_id, answered.ticket_id, waiting_long.ticket_id,
     ]  # fmt: skip
+
+
+def test_a_search_for_a_ticket_number_finds_that_ticket_as_a_person_types_it(
+    desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
+) -> None:
+    account = desk_with_account(desk)
+    wanted = file(desk, account, at=later(hours=0))
+    other = file(desk, account, at=later(hours=1))
+    agent_reply(desk, other.ticket_id, f"Same cause as {wanted.number}", later(hours=2))
+    runner.catch_up()
+    n = int(wanted.number.removeprefix("T-"))
+    for typed in (wanted.number, wanted.number.lower(), f"#{n}", str(n), f" T-{n} "):
+        hits = inbox.tickets(conn, runner.tables, ListFilter(q=typed)).rows
+        found = {r["ticket_id"] for r in hits}
+        assert wanted.ticket_id in found, typed
+    by_number = inbox.tickets(conn, runner.tables, ListFilter(q=wanted.number)).rows
+    # and the ticket whose words name it, as any word search finds
+    assert {r["ticket_id"] for r in by_number} == {wanted.ticket_id, other.ticket_id}
+    theirs = ListFilter(account_ids=(str(uuid.uuid4()),), q=wanted.number)  # another account
+    assert customer_tickets.tickets(conn, runner.tables, theirs).rows == []
 
 
 def test_inbox_filters_by_assignee_unassigned_status_and_created_range(
