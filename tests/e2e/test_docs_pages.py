@@ -48,3 +48,31 @@ def test_the_vendored_assets_carry_their_licences(server: Server) -> None:
         ):
             assert c.get(licence).status_code == 200
         assert c.get("/static/vendor/none-1.0/x.js").status_code == 404
+
+
+def test_the_schema_names_the_api_token_once_as_its_security_scheme(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=30) as c:
+        schema = c.get("/openapi.json").json()
+    scheme = schema["components"]["securitySchemes"]["bearerToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    as_header = [
+        key for key, operation in operations.items()
+        if any(p["name"].lower() == "authorization" for p in operation.get("parameters", []))
+    ]  # fmt: skip
+    assert as_header == []
+    assert operations["POST", "/v1/tickets"]["security"] == [{"bearerToken": []}]
+    assert operations["GET", "/v1/tickets/{ticket}"]["security"] == [{"bearerToken": []}]
+    open_to_all = sorted(
+        key for key, operation in operations.items() if "security" not in operation
+    )
+    assert open_to_all == [
+        ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/v1/surveys/{token}"),
+        ("POST", "/v1/contact"), ("POST", "/v1/surveys/{token}"),
+    ]  # fmt: skip
+    with httpx.Client(base_url=server.base_url, timeout=30) as c:  # and the routes still ask
+        assert c.post("/v1/tickets", json={"subject": "s", "description": "d"}).status_code == 401
