@@ -24,7 +24,6 @@ the accounts that know the address).
 
 from __future__ import annotations
 
-import itertools
 import math
 import secrets
 from collections.abc import Callable
@@ -61,6 +60,9 @@ from domain.stamp import Stamp
 from store.rate_limits import HitCounter, MemoryHitCounter, PostgresHitCounter
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+CONTACT_ATTEMPTS = 5
+"""How many times a change to a contact request is decided again after another write won
+(then :class:`Busy`), as for the other records that are not tickets."""
 
 
 class Contact(DeskCore):
@@ -140,7 +142,7 @@ class Contact(DeskCore):
     ) -> ContactReceipt:
         """An agent's answer, emailed to the address the request came from."""
         request_id = self.find_contact(ref)
-        for _ in itertools.count():
+        for _ in range(CONTACT_ATTEMPTS):
             request = self._contact(request_id, expected_version)
             request.answer(author_id=author_id, body=body, stamp=stamp)
             try:
@@ -153,7 +155,7 @@ class Contact(DeskCore):
             return ContactReceipt(
                 request.id, request.reference, request.version, position(recordings)
             )
-        raise AssertionError("unreachable")
+        raise Busy(Msg("Contact request {reference}", reference=request.reference))
 
     def turn_contact_into_ticket(
         self,
@@ -170,7 +172,7 @@ class Contact(DeskCore):
         the request's ``TurnedIntoTicket``."""
         request_id = self.find_contact(ref)
         ticket_id = ticket_id or uuid4()
-        for _ in itertools.count():
+        for _ in range(CONTACT_ATTEMPTS):
             request = self._contact(request_id, expected_version)
             request.check_not_a_ticket()
             account = self._account(account_id)
@@ -203,7 +205,7 @@ class Contact(DeskCore):
                     raise VersionMismatch(expected_version, current) from None
                 continue
             return Receipt(ticket.id, ticket.number, ticket.version, position(recordings))
-        raise AssertionError("unreachable")
+        raise Busy(Msg("Contact request {reference}", reference=request.reference))
 
     def _fileable_member(self, account: Account, email: str) -> str:
         """The member of ``account`` at ``email`` who may file, or why the request cannot

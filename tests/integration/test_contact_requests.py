@@ -11,11 +11,11 @@ import pytest
 
 from desk.service import SupportDesk
 from domain.contact import PER_ADDRESS, PER_EMAIL, ContactRequest
-from domain.errors import ContactNotFileable, TooManyContactRequests
+from domain.errors import Busy, ContactNotFileable, TooManyContactRequests
 from domain.numbers import TicketNumber
 from projections import contact_requests, outbox
 from projections.runner import ProjectionRunner
-from tests.builders import T0, agent, desk_with_account, send_contact_form
+from tests.builders import T0, agent, desk_with_account, file, send_contact_form
 
 
 def test_a_request_is_recorded_as_received_with_its_stamp_and_no_client_address(
@@ -126,3 +126,18 @@ def test_a_request_becomes_no_ticket_for_a_stranger_or_on_a_free_plan(
     with pytest.raises(ContactNotFileable, match="answer the request by email"):
         desk.turn_contact_into_ticket(reference, account_id=account, stamp=agent())
     assert desk.recorder.max_notification_id() == before
+
+
+def test_a_save_that_can_never_succeed_is_refused_as_busy_not_retried_for_ever(
+    desk: SupportDesk,
+) -> None:
+    account = desk_with_account(desk)
+    taken = file(desk, account).ticket_id
+    reference = send_contact_form(desk, "R@acme.test")
+    before = desk.recorder.max_notification_id()
+    with pytest.raises(Busy, match="Contact request"):  # the ticket id is another ticket's
+        desk.turn_contact_into_ticket(
+            reference, account_id=account, stamp=agent(), ticket_id=taken
+        )
+    assert desk.recorder.max_notification_id() == before
+    assert desk._contact(desk.find_contact(reference)).version == 1  # untouched
