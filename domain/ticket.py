@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -76,6 +76,16 @@ def reopen_window_passed(
 
 def checked_body(value: str) -> str:
     return checked_text("body", value, max_bytes=BODY_MAX_BYTES)
+
+
+class TicketFile(TypedDict):
+    """A file as a ticket records it, public or a note's: the fields of
+    :class:`Ticket.AttachmentAdded` and of :class:`Ticket.NoteAttachmentAdded`."""
+
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -542,26 +552,10 @@ class Ticket(ChainedAggregate):
                     number=self.number,
                 ),
             )
-        if attachment_id in self.note_attachments:
-            raise NothingChanged(
-                Msg(
-                    "Attachment {attachment_id} is already on the ticket's internal notes.",
-                    attachment_id=attachment_id,
-                )
-            )
-        self._note_attachment_added(
-            attachment_id=attachment_id,
-            filename=filename,
-            content_type=content_type,
-            size=size,
-            stamp=stamp,
+        file = TicketFile(
+            attachment_id=attachment_id, filename=filename, content_type=content_type, size=size
         )
-
-    @event(NoteAttachmentAdded)
-    def _note_attachment_added(
-        self, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
-    ) -> None:
-        self.note_attachments.append(attachment_id)
+        self._put_file(file, on_notes=True, stamp=stamp)
 
     def check_not_a_note_file(self, attachments: Sequence[str]) -> None:
         """A public reply never carries a file of the internal notes: that would show
@@ -585,26 +579,43 @@ class Ticket(ChainedAggregate):
         self.check_not_closed()
         self.check_not_a_note_file([attachment_id])
         checked_file_facts(filename, content_type, size)
-        if attachment_id in self.attachments:
+        file = TicketFile(
+            attachment_id=attachment_id, filename=filename, content_type=content_type, size=size
+        )
+        self._put_file(file, on_notes=False, stamp=stamp)
+
+    def _put_file(self, file: TicketFile, *, on_notes: bool, stamp: Stamp) -> None:
+        """Record a checked file on the ticket once: among its internal notes' files
+        (:class:`NoteAttachmentAdded`) or its public ones (:class:`AttachmentAdded`)."""
+        attachment_id = file["attachment_id"]
+        if attachment_id in (self.note_attachments if on_notes else self.attachments):
             raise NothingChanged(
                 Msg(
+                    "Attachment {attachment_id} is already on the ticket's internal notes.",
+                    attachment_id=attachment_id,
+                )
+                if on_notes
+                else Msg(
                     "Attachment {attachment_id} is already on the ticket.",
                     attachment_id=attachment_id,
                 )
             )
-        self._attachment_added(
-            attachment_id=attachment_id,
-            filename=filename,
-            content_type=content_type,
-            size=size,
-            stamp=stamp,
-        )
+        if on_notes:
+            self._note_attachment_added(**file, stamp=stamp)
+        else:
+            self._attachment_added(**file, stamp=stamp)
 
     @event(AttachmentAdded)
     def _attachment_added(
         self, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
     ) -> None:
         self.attachments.append(attachment_id)
+
+    @event(NoteAttachmentAdded)
+    def _note_attachment_added(
+        self, attachment_id: str, filename: str, content_type: str, size: int, stamp: Stamp
+    ) -> None:
+        self.note_attachments.append(attachment_id)
 
     # --- CCs -------------------------------------------------------------------------
 
