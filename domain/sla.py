@@ -393,38 +393,39 @@ def _text(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _microseconds(value: timedelta) -> int:
+    return value // timedelta(microseconds=1)
+
+
+def _duration(value: int) -> timedelta:
+    return timedelta(microseconds=value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+_INSTANTS = ("started_at", "running_since", "due_at", "stopped_at", "breached_at")
+_STORED_AS: dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "budget": ("budget_us", _microseconds, _duration),
+    "used": ("used_us", _microseconds, _duration),
+    **{name: (name, _text, _instant) for name in _INSTANTS},
+}
+_CLOCK_DATA = tuple(
+    (field.name, *_STORED_AS.get(field.name, (field.name, _as_is, _as_is)))
+    for field in dataclasses.fields(Clock)
+)
+"""How each field of a :class:`Clock` is kept as JSON, in the order of its fields: the
+field, its key, how it is written and how it is read (durations in whole microseconds,
+instants as ISO text, the rest as it is)."""
+
+
 def clock_to_data(c: Clock) -> dict[str, Any]:
-    return {
-        "target": c.target,
-        "cycle": c.cycle,
-        "seq": c.seq,
-        "priority": c.priority,
-        "started_at": c.started_at.isoformat(),
-        "budget_us": c.budget // timedelta(microseconds=1),
-        "used_us": c.used // timedelta(microseconds=1),
-        "running_since": _text(c.running_since),
-        "due_at": _text(c.due_at),
-        "stopped_at": _text(c.stopped_at),
-        "breached_at": _text(c.breached_at),
-        "breach_recorded": c.breach_recorded,
-    }
+    return {key: write(getattr(c, name)) for name, key, write, _read in _CLOCK_DATA}
 
 
 def clock_from_data(d: Mapping[str, Any]) -> Clock:
-    return Clock(
-        target=d["target"],
-        cycle=d["cycle"],
-        seq=d["seq"],
-        priority=d["priority"],
-        started_at=datetime.fromisoformat(d["started_at"]),
-        budget=timedelta(microseconds=d["budget_us"]),
-        used=timedelta(microseconds=d["used_us"]),
-        running_since=_instant(d["running_since"]),
-        due_at=_instant(d["due_at"]),
-        stopped_at=_instant(d["stopped_at"]),
-        breached_at=_instant(d["breached_at"]),
-        breach_recorded=d["breach_recorded"],
-    )
+    return Clock(**{name: read(d[key]) for name, key, _write, read in _CLOCK_DATA})
 
 
 def state_to_data(s: SlaState) -> dict[str, Any]:

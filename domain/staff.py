@@ -125,23 +125,11 @@ class StaffMember(ChainedAggregate):
 
     def check_assignable(self) -> None:
         """Tickets are assigned to active agents only."""
-        if self.role != "agent":
-            raise NotAnAgent(
-                Msg(
-                    "{name} is not an agent but {role}; assign the ticket to an agent.",
-                    name=self.name,
-                    role=self.role,
-                )
-            )
-        if not self.active:
-            raise StaffDeactivated(
-                Msg(
-                    "{name} was deactivated; assign the ticket to an active agent.", name=self.name
-                )
-            )
+        self._check_active_agent(joining_group=False)
 
-    def join_group(self, *, group: str, stamp: Stamp) -> None:
-        checked_group(group)
+    def _check_active_agent(self, *, joining_group: bool) -> None:
+        """Only active agents are assigned tickets and join support groups: the same rule,
+        told with what the person was doing."""
         if self.role != "agent":
             raise NotAnAgent(
                 Msg(
@@ -149,11 +137,25 @@ class StaffMember(ChainedAggregate):
                     name=self.name,
                     role=self.role,
                 )
+                if joining_group
+                else Msg(
+                    "{name} is not an agent but {role}; assign the ticket to an agent.",
+                    name=self.name,
+                    role=self.role,
+                )
             )
         if not self.active:
             raise StaffDeactivated(
                 Msg("{name} was deactivated and joins no support group.", name=self.name)
+                if joining_group
+                else Msg(
+                    "{name} was deactivated; assign the ticket to an active agent.", name=self.name
+                )
             )
+
+    def join_group(self, *, group: str, stamp: Stamp) -> None:
+        checked_group(group)
+        self._check_active_agent(joining_group=True)
         if group in self.groups:
             raise NothingChanged(
                 Msg("{name} is already in the {group} support group.", name=self.name, group=group)
