@@ -305,20 +305,20 @@ class MailSender(Background):
                 client.send_message(message, to_addrs=[address])
             except smtplib.SMTPSenderRefused as error:  # the server refuses Docket itself
                 self._drop_client()
-                return self._retry(cur, row, progress, server_words(error), count=False)
+                return self._mark(cur, row, "retry", server_words(error), progress, count=False)
             except smtplib.SMTPRecipientsRefused as error:
                 codes = [code for code, _ in error.recipients.values()]
                 why = f"recipients refused: {error.recipients!r}"
                 if any(400 <= code < 500 for code in codes):
-                    return self._retry(cur, row, progress, why)
+                    return self._mark(cur, row, "retry", why, progress)
                 progress.refuse(person, why)
             except smtplib.SMTPResponseException as error:
                 if 400 <= error.smtp_code < 500:
-                    return self._retry(cur, row, progress, server_words(error))
+                    return self._mark(cur, row, "retry", server_words(error), progress)
                 progress.refuse(person, f"{address}: {server_words(error)}")
             except (OSError, smtplib.SMTPException) as error:  # the connection broke
                 self._drop_client()
-                return self._retry(cur, row, progress, f"{type(error).__name__}: {error}")
+                return self._mark(cur, row, "retry", f"{type(error).__name__}: {error}", progress)
             else:
                 progress.sent_to.append(person)
             if len(owed) > 1:  # theirs is on record; the next copy in a transaction of its own
@@ -379,32 +379,6 @@ class MailSender(Background):
             finally:
                 self._client = None
 
-    def _retry(
-        self,
-        cur: psycopg.Cursor[Any],
-        row: dict[str, Any],
-        progress: Progress,
-        error: str,
-        *,
-        count: bool = True,
-    ) -> str:
-        """Later, backing off, for the recipients who do not have it yet; given up after
-        ``MAX_ATTEMPTS``. ``count=False`` when the fault is the server's refusal of Docket
-        itself (a wrong sender address, say), not the email's."""
-        attempts = row["attempts"] + (1 if count else 0)
-        if attempts >= MAX_ATTEMPTS:
-            why = f"gave up after {attempts} attempts: {error}"
-            return self._mark(cur, row, "failed", why, progress)
-        wait = min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
-        cur.execute(
-            f"UPDATE {self.deliveries} SET state = 'retry', attempts = %s, last_error = %s, "
-            "next_attempt_at = now() + %s, updated_at = now(), sent_to = %s, refused_ids = %s, "
-            "refused = %s WHERE notification_id = %s",
-            (attempts, error[:1000], wait, *progress.columns(), row["notification_id"]),
-        )
-        log.warning("mail %s not sent (%s); again in %s", row["notification_id"], error, wait)
-        return "retry"
-
     def _mark(
         self,
         cur: psycopg.Cursor[Any],
@@ -412,16 +386,31 @@ class MailSender(Background):
         state: str,
         why: str,
         progress: Progress | None = None,
+        *,
+        count: bool = True,
     ) -> str:
+        """Put on record what became of the email, and why. A ``retry`` is tried again
+        later, backing off, for the recipients who do not have it yet, and given up after
+        ``MAX_ATTEMPTS``. ``count=False`` when the fault is the server's refusal of Docket
+        itself (a wrong sender address, say), not the email's: no attempt is counted."""
+        attempts = row["attempts"] + (1 if count else 0)
+        wait: timedelta | None = None
+        if state == "retry" and attempts >= MAX_ATTEMPTS:
+            state, why = "failed", f"gave up after {attempts} attempts: {why}"
+        elif state == "retry":
+            wait = min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
         kept = progress or Progress(row["sent_to"], row["refused_ids"], row["refused"])
         cur.execute(
-            f"UPDATE {self.deliveries} SET state = %s, attempts = attempts + 1, "
-            "last_error = %s, updated_at = now(), sent_to = %s, refused_ids = %s, refused = %s "
+            f"UPDATE {self.deliveries} SET state = %s, attempts = %s, last_error = %s, "
+            "next_attempt_at = COALESCE(now() + %s::interval, next_attempt_at), "
+            "updated_at = now(), sent_to = %s, refused_ids = %s, refused = %s "
             "WHERE notification_id = %s",
-            (state, why[:1000], *kept.columns(), row["notification_id"]),
+            (state, attempts, why[:1000], wait, *kept.columns(), row["notification_id"]),
         )
         if state == "failed":
             log.warning("mail %s failed: %s", row["notification_id"], why)
+        elif wait is not None:
+            log.warning("mail %s not sent (%s); again in %s", row["notification_id"], why, wait)
         return state
 
     def send_sign_in_link(self, conn: psycopg.Connection[Any]) -> str | None:
