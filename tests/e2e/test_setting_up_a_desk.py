@@ -34,7 +34,9 @@ def test_an_operator_sets_up_a_desk_from_an_empty_database_and_a_member_files_a_
 
         def as_(token: str) -> httpx.Client:
             return httpx.Client(
-                base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}
+                base_url=server.base_url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,  # httpx's 5 s is short for a machine loaded by other work
             )
 
         with as_(admin_token) as admin:
