@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import NamedTuple
 from uuid import UUID
 
 import httpx
@@ -52,6 +53,25 @@ def member(server: Server) -> tuple[str, str, httpx.Client]:
     return address, member_id, client
 
 
+class Copying(NamedTuple):
+    """A fresh ticket of Rita's, with the people a test copies on it: Mia, a new member of
+    Rita's account (address, id, client), and Olga, an outsider known by address only."""
+
+    ticket: str
+    number: str
+    mia_address: str
+    mia_id: str
+    mia: httpx.Client
+    olga: str
+
+
+def copying(server: Server) -> Copying:
+    filed = file_ticket(server)
+    address, mia_id, mia = member(server)
+    olga = f"olga-{uuid.uuid4().hex[:6]}@partner.example"
+    return Copying(filed["id"], filed["number"], address, mia_id, mia, olga)
+
+
 def mails_for(
     mailbox: Mailbox, number: str, count: int, timeout: float = 20
 ) -> list[EmailMessage]:
@@ -78,10 +98,7 @@ def test_copied_people_get_public_replies_a_member_sees_and_answers_an_outsider_
     mailed: tuple[Server, Mailbox],
 ) -> None:
     server, mailbox = mailed
-    filed = file_ticket(server)
-    t, number = filed["id"], filed["number"]
-    address, mia_id, mia = member(server)
-    outsider = f"olga-{uuid.uuid4().hex[:6]}@partner.example"
+    t, number, address, mia_id, mia, outsider = copying(server)
     with server.client("requester") as rita, server.client("agent") as agent:
         assert (
             rita.post(f"/v1/tickets/{t}/ccs", json={"email": address.upper()}).status_code == 200
@@ -155,10 +172,7 @@ def test_removing_ccs_stops_their_emails_and_a_members_sight_at_once(
     mailed: tuple[Server, Mailbox],
 ) -> None:
     server, mailbox = mailed
-    filed = file_ticket(server)
-    t, number = filed["id"], filed["number"]
-    address, _, mia = member(server)
-    outsider = f"olga-{uuid.uuid4().hex[:6]}@partner.example"
+    t, number, address, _, mia, outsider = copying(server)
     with server.client("agent") as agent:
         for someone in (address, outsider):
             added = agent.post(f"/v1/tickets/{t}/ccs", json={"email": someone})
