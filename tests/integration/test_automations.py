@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import psycopg
+import pytest
 
 from desk.automation_watch import AutomationWatch
 from desk.service import SupportDesk
@@ -44,6 +46,34 @@ class Clock:
         return self.now
 
 
+WatchAt = Callable[[Clock], AutomationWatch]
+
+
+@pytest.fixture
+def watch_at(desk: SupportDesk, database_url: str, schema: str) -> WatchAt:
+    """The automation watch over this test's desk and schema, reading the time off a clock
+    the test sets."""
+
+    def watch(clock: Clock) -> AutomationWatch:
+        return AutomationWatch(desk, database_url, schema, clock=clock)
+
+    return watch
+
+
+OutboxMail = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def outbox_mail(conn: psycopg.Connection[Any], schema: str) -> OutboxMail:
+    """The emails the outbox holds: the columns asked for, of the rows a condition picks."""
+
+    def select(columns: str, where: str, *params: object) -> list[tuple[Any, ...]]:
+        query = f'SELECT {columns} FROM "{schema}".outbox_mail WHERE {where}'
+        return conn.execute(query, params).fetchall()
+
+    return select
+
+
 def pending(desk: SupportDesk, account: UUID, at: datetime) -> UUID:
     t = file(desk, account, at=at)
     agent_reply(desk, t.ticket_id, "Which version?", at)
@@ -64,7 +94,7 @@ def fired(desk: SupportDesk, ticket_id: UUID) -> list[Any]:
 
 
 def test_the_watch_reminds_a_pending_ticket_once_and_again_in_its_next_pending_cycle(
-    desk: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+    desk: SupportDesk, runner: ProjectionRunner, watch_at: WatchAt
 ) -> None:
     account = desk_with_account(desk)
     waiting = pending(desk, account, T0)
@@ -72,9 +102,9 @@ def test_the_watch_reminds_a_pending_ticket_once_and_again_in_its_next_pending_c
     enable(desk, "pending-reminder")
     clock = Clock(T0 + timedelta(days=4, minutes=1))
     runner.catch_up()
-    watch = AutomationWatch(desk, database_url, schema, clock=clock)
+    watch = watch_at(clock)
     assert watch.sweep() == 1
-    assert AutomationWatch(desk, database_url, schema, clock=clock).sweep() == 0  # view behind
+    assert watch_at(clock).sweep() == 0  # view behind
     runner.catch_up()
     assert watch.sweep() == 0
     (firing,) = fired(desk, waiting)
@@ -99,13 +129,13 @@ def test_the_watch_reminds_a_pending_ticket_once_and_again_in_its_next_pending_c
 
 
 def test_closing_after_seven_days_pending_says_so_and_closes(
-    desk: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+    desk: SupportDesk, runner: ProjectionRunner, watch_at: WatchAt
 ) -> None:
     account = desk_with_account(desk)
     ticket_id = pending(desk, account, T0)
     enable(desk, "pending-close")
     runner.catch_up()
-    watch = AutomationWatch(desk, database_url, schema, clock=Clock(T0 + timedelta(days=6)))
+    watch = watch_at(Clock(T0 + timedelta(days=6)))
     assert watch.sweep() == 0
     watch.clock = Clock(T0 + timedelta(days=7))
     assert watch.sweep() == 1
@@ -119,12 +149,12 @@ def test_closing_after_seven_days_pending_says_so_and_closes(
 
 
 def test_a_switched_off_rule_never_fires(
-    desk: SupportDesk, runner: ProjectionRunner, database_url: str, schema: str
+    desk: SupportDesk, runner: ProjectionRunner, watch_at: WatchAt
 ) -> None:
     account = desk_with_account(desk)
     ticket_id = pending(desk, account, T0)
     runner.catch_up()
-    watch = AutomationWatch(desk, database_url, schema, clock=Clock(T0 + timedelta(days=30)))
+    watch = watch_at(Clock(T0 + timedelta(days=30)))
     assert watch.sweep() == 0
     assert fired(desk, ticket_id) == []
 
@@ -180,11 +210,7 @@ def event_count(conn: psycopg.Connection[Any], schema: str) -> int:
 
 
 def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_emailed(
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    database_url: str,
-    schema: str,
-    conn: psycopg.Connection[Any],
+    desk: SupportDesk, runner: ProjectionRunner, watch_at: WatchAt, outbox_mail: OutboxMail
 ) -> None:
     account = desk_with_account(desk)
     ann = new_staff(desk, "Ann", "ann@docket.test", groups=["tier-1", "tier-2"])
@@ -194,7 +220,7 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
     desk.assign(t.ticket_id, agent_id=ann, group="tier-1", stamp=agent(T0))
     enable(desk, "urgent-escalation")
     runner.catch_up()
-    watch = AutomationWatch(desk, database_url, schema, clock=Clock(T0 + timedelta(minutes=29)))
+    watch = watch_at(Clock(T0 + timedelta(minutes=29)))
     assert watch.sweep() == 0
     watch.clock = Clock(T0 + timedelta(minutes=31))
     assert watch.sweep() == 1
@@ -205,10 +231,7 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
     assert (escalated.tags, escalated.group, escalated.assignee_id) == (
         ("escalated",), "tier-2", ann,
     )  # fmt: skip
-    mail = conn.execute(
-        f'SELECT recipients, body FROM "{schema}".outbox_mail WHERE reason = %s',
-        ("automation",),
-    ).fetchall()
+    mail = outbox_mail("recipients, body", "reason = %s", "automation")
     assert [m[0] for m in mail] == [["ann@docket.test"]]
     assert "escalated to tier-2" in mail[0][1]
 
@@ -216,9 +239,10 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
 def test_a_rule_that_applies_a_shared_macro_fires_once_writing_its_changes_caused_by_the_rule(
     desk: SupportDesk,
     runner: ProjectionRunner,
-    database_url: str,
-    schema: str,
+    watch_at: WatchAt,
+    outbox_mail: OutboxMail,
     conn: psycopg.Connection[Any],
+    schema: str,
 ) -> None:
     account = desk_with_account(desk)
     ticket_id = pending(desk, account, T0)
@@ -237,7 +261,7 @@ def test_a_rule_that_applies_a_shared_macro_fires_once_writing_its_changes_cause
         stamp=system(),
     )  # fmt: skip
     runner.catch_up()
-    watch = AutomationWatch(desk, database_url, schema, clock=Clock(T0 + timedelta(days=2)))
+    watch = watch_at(Clock(T0 + timedelta(days=2)))
     assert watch.sweep() == 1
     runner.catch_up()
     watch.clock = Clock(T0 + timedelta(days=9))
@@ -254,10 +278,7 @@ def test_a_rule_that_applies_a_shared_macro_fires_once_writing_its_changes_cause
     assert (reply.author_id, reply.body) == (
         "rule:nudge-by-macro", f"Hello R, any news on {ticket.number}?",
     )  # fmt: skip
-    mail = conn.execute(
-        f'SELECT recipients FROM "{schema}".outbox_mail WHERE ticket_id = %s AND body LIKE %s',
-        (ticket_id, "%any news%"),
-    ).fetchall()
+    mail = outbox_mail("recipients", "ticket_id = %s AND body LIKE %s", ticket_id, "%any news%")
     assert mail == [(["r@acme.test"],)]  # the macro's reply is emailed like any other
     described = simulate(conn, schema, rule=rule, start=T0, end=T0 + timedelta(days=9),
                          macros=desk.rule_macros(rule)).table()  # fmt: skip
