@@ -106,24 +106,28 @@ def test_a_merge_never_crosses_accounts() -> None:
     assert source.merged_into is None and other.merged_from == []
 
 
-def test_a_merged_ticket_is_not_merged_again_and_is_told_where_it_went() -> None:
-    source, target = two_tickets()
-    third = ticket("T-000003")
-    source.merge_into(target, stamp=agent())
+def refused_after_a_merge(
+    done: tuple[int, int], tried: tuple[int, int]
+) -> tuple[list[Ticket], errors.TicketMerged]:
+    """T-000001 to T-000003, one merged into another (``done``, by index), then a merge
+    ``tried`` that this one forbids: the three tickets and the refusal."""
+    tickets = [*two_tickets(), ticket("T-000003")]
+    tickets[done[0]].merge_into(tickets[done[1]], stamp=agent())
     with pytest.raises(errors.TicketMerged) as refused:
-        source.merge_into(third, stamp=agent())
-    assert refused.value.into == "T-000002"
+        tickets[tried[0]].merge_into(tickets[tried[1]], stamp=agent())
+    return tickets, refused.value
+
+
+def test_a_merged_ticket_is_not_merged_again_and_is_told_where_it_went() -> None:
+    (_, _, third), refusal = refused_after_a_merge(done=(0, 1), tried=(0, 2))
+    assert refusal.into == "T-000002"
     assert third.merged_from == []
 
 
 def test_merging_into_a_merged_ticket_is_refused_naming_the_ticket_it_went_into() -> None:
-    first, second = two_tickets()
-    third = ticket("T-000003")
-    second.merge_into(third, stamp=agent())
-    with pytest.raises(errors.TicketMerged) as refused:
-        first.merge_into(second, stamp=agent())
-    assert refused.value.into == "T-000003"
-    assert "merge T-000001 into T-000003" in refused.value.detail
+    (first, _, _), refusal = refused_after_a_merge(done=(1, 2), tried=(0, 1))
+    assert refusal.into == "T-000003"
+    assert "merge T-000001 into T-000003" in refusal.detail
     assert first.merged_into is None
 
 
