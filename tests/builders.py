@@ -129,6 +129,12 @@ def file(
     )
 
 
+def filed_an_hour_apart(desk: SupportDesk, account: UUID, count: int) -> list[Receipt]:
+    """Tickets of the account filed an hour apart from T0, the oldest first: for lists
+    whose order is the point."""
+    return [file(desk, account, at=later(hours=i)) for i in range(count)]
+
+
 def visitor(at: datetime = T0) -> Stamp:
     """Whoever sent the contact form: known to nobody."""
     return Stamp("contact-form", "requester", "api", at, correlation_id="form-1")

@@ -18,6 +18,7 @@ from tests.builders import (
     agent_reply,
     desk_with_account,
     file,
+    filed_an_hour_apart,
     later,
     new_staff,
     requester,
@@ -88,9 +89,7 @@ def test_inbox_puts_unanswered_tickets_first_and_customers_never_see_notes(
     desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
 ) -> None:
     account = desk_with_account(desk)
-    answered = file(desk, account, at=later(hours=0))
-    waiting_long = file(desk, account, at=later(hours=1))
-    waiting_urgent = file(desk, account, at=later(hours=2))
+    answered, waiting_long, waiting_urgent = filed_an_hour_apart(desk, account, 3)
     agent_reply(desk, answered.ticket_id, "Fixed", later(hours=3))
     desk.change_priority(
         waiting_urgent.ticket_id, to_priority="urgent", stamp=agent(later(hours=3.5))
@@ -118,8 +117,7 @@ def test_a_search_for_a_ticket_number_finds_that_ticket_as_a_person_types_it(
     desk: SupportDesk, runner: ProjectionRunner, conn: psycopg.Connection[Any]
 ) -> None:
     account = desk_with_account(desk)
-    wanted = file(desk, account, at=later(hours=0))
-    other = file(desk, account, at=later(hours=1))
+    wanted, other = filed_an_hour_apart(desk, account, 2)
     agent_reply(desk, other.ticket_id, f"Same cause as {wanted.number}", later(hours=2))
     runner.catch_up()
     n = int(wanted.number.removeprefix("T-"))
