@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from projections.catalog import VIEWS
 from projections.runner import ProjectionRunner
 from projections.tracking import tracked_failures
 from replay.rebuild import rebuild
-from replay.store import stream
+from replay.store import StoredAt, stream
 from replay.verify import StreamDamage, VerifyReport, verify_log
 from store.eventstore import docket_mapper
 from tests.builders import agent, agent_reply, later
@@ -147,16 +148,9 @@ def test_two_swapped_positions_are_named_as_reordered_with_both_positions(
 
 
 def test_a_last_event_removed_and_its_version_written_again_is_named_as_replaced(
-    database_url: str,
-    worked: list[Receipt],
-    desk: SupportDesk,
-    conn: psycopg.Connection[Any],
-    schema: str,
+    database_url: str, reused_version: ReusedVersion, conn: psycopg.Connection[Any], schema: str
 ) -> None:
-    tickets = worked
-    victim = tickets[1]
-    last = stream(conn, schema, victim.ticket_id)[-1]
-    reuse_the_last_version(desk, conn, schema, victim)
+    victim, last = reused_version.victim, reused_version.removed
     new = stream(conn, schema, victim.ticket_id)[-1]
     assert new.stored.originator_version == last.stored.originator_version
     whole = verified(conn, schema)
@@ -270,16 +264,35 @@ def reuse_the_last_version(desk: SupportDesk, conn: psycopg.Connection[Any], sch
     return stream(conn, schema, victim.ticket_id)[-1].position
 
 
+@dataclass(frozen=True)
+class ReusedVersion:
+    """The second worked ticket, whose last event was deleted and another written at its
+    version: the ticket, the event removed, and the position of the one written."""
+
+    victim: Receipt
+    removed: StoredAt
+    position: int
+
+
+@pytest.fixture
+def reused_version(
+    worked: list[Receipt], desk: SupportDesk, conn: psycopg.Connection[Any], schema: str
+) -> ReusedVersion:
+    victim = worked[1]
+    removed = stream(conn, schema, victim.ticket_id)[-1]
+    return ReusedVersion(victim, removed, reuse_the_last_version(desk, conn, schema, victim))
+
+
 def test_a_view_stuck_on_one_position_is_on_record_logs_once_and_backs_off(
     database_url: str,
     worked: list[Receipt],
+    reused_version: ReusedVersion,
     desk: SupportDesk,
     conn: psycopg.Connection[Any],
     schema: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    tickets = worked
-    bad = reuse_the_last_version(desk, conn, schema, tickets[1])
+    tickets, bad = worked, reused_version.position
     for n in range(3):  # more after it, so the first failing batch is wider than the event
         agent_reply(desk, tickets[0].ticket_id, f"after {n}", later(days=10))
     caplog.set_level(logging.WARNING, logger="docket.projections")
@@ -321,12 +334,11 @@ def test_rebuild_check_of_a_damaged_log_reports_each_event_left_out_and_never_cr
     processes: int,
     database_url: str,
     worked: list[Receipt],
-    desk: SupportDesk,
+    reused_version: ReusedVersion,  # the live detail view stops on the event written again
     conn: psycopg.Connection[Any],
     schema: str,
 ) -> None:
     tickets = worked
-    reuse_the_last_version(desk, conn, schema, tickets[1])  # the live detail view stops
     unreadable = garble(conn, schema, tickets[2].ticket_id, 3)
     numbered_twice = conn.execute(  # two tickets with one number: no fold from scratch
         f"UPDATE {events(schema)} e SET state = first.state FROM {events(schema)} first "
