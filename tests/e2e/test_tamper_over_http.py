@@ -39,6 +39,14 @@ def sql(server: Server, statement: str, *params: Any) -> Any:
         ).fetchall()
 
 
+def worked_and_damaged(server: Server, damage: str) -> tuple[dict[str, Any], int]:
+    """A worked ticket, then ``damage`` done to it: SQL on ``EVENTS`` taking the ticket's id
+    and returning the position of the one event it wrote. The ticket and that position."""
+    filed = worked(server)
+    [(position,)] = sql(server, damage, filed["id"])
+    return filed, position
+
+
 def is_problem(answer: Any, status: int, slug: str) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -50,12 +58,10 @@ def is_problem(answer: Any, status: int, slug: str) -> dict[str, Any]:
 def test_undecodable_bytes_answer_a_damage_problem_on_history_writes_and_verify(
     damaged: Server,
 ) -> None:
-    filed = worked(damaged)
-    [(position,)] = sql(
+    filed, position = worked_and_damaged(
         damaged,
         "UPDATE EVENTS SET state = '\\xfffe'::bytea WHERE originator_id = %s "
         "AND originator_version = 2 RETURNING notification_id",
-        filed["id"],
     )
     with damaged.client("auditor") as auditor:
         history = auditor.get(f"/v1/audit/tickets/{filed['number']}/events")
@@ -78,15 +84,13 @@ def test_undecodable_bytes_answer_a_damage_problem_on_history_writes_and_verify(
 def test_a_view_stuck_on_a_damaged_event_makes_health_degraded_naming_it(
     damaged: Server,
 ) -> None:
-    filed = worked(damaged)
     # the last event deleted and stored again at its version: the detail view holds it
-    [(moved,)] = sql(
+    filed, moved = worked_and_damaged(
         damaged,
         "WITH gone AS (DELETE FROM EVENTS WHERE originator_id = %s AND originator_version = 3 "
         "RETURNING originator_id, originator_version, topic, state) "
         "INSERT INTO EVENTS (originator_id, originator_version, topic, state) "
         "SELECT * FROM gone RETURNING notification_id",
-        filed["id"],
     )
     with damaged.client() as anonymous:
         deadline = time.monotonic() + 60
