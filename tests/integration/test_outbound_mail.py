@@ -13,9 +13,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 
 from desk.service import SupportDesk
 from domain.stamp import Stamp
+from mail.sender import MailSender
 from projections.catalog import VIEWS
 from projections.kit import Tables
 from projections.outbox import REPLY_ABOVE, listing
@@ -57,13 +59,29 @@ def worked_conversation(desk: SupportDesk) -> tuple[UUID, str]:
     return t, filed.number
 
 
-def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
-    ticket_id, number = worked_conversation(desk)
+@pytest.fixture
+def conversation(desk: SupportDesk, runner: ProjectionRunner) -> tuple[UUID, str]:
+    """A worked conversation the views have folded: the outbox owes its emails. Its ticket
+    id and number."""
+    worked = worked_conversation(desk)
     runner.catch_up()
-    sender = mail_sender(database_url, schema, mail[0])
+    return worked
+
+
+@pytest.fixture
+def sender(database_url: str, schema: str, mail: tuple[str, Mailbox]) -> MailSender:
+    """The desk's outbound mail, sent to this test's SMTP server."""
+    return mail_sender(database_url, schema, mail[0])
+
+
+def test_each_public_reply_and_pending_or_closed_mails_everyone_but_its_author(
+    conversation: tuple[UUID, str],
+    sender: MailSender,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    mail: tuple[str, Mailbox],
+) -> None:
+    ticket_id, number = conversation
     assert sender.drain(conn) == {"sent": 6}
     got = mail[1].messages()
     sent = [(m["Subject"], m["To"], m.get_content()) for m in got]
@@ -130,12 +148,10 @@ def test_requester_reply_mails_collaborators_only_and_imports_mail_nobody(
     ]
 
 
+@pytest.mark.usefixtures("conversation")
 def test_a_server_away_or_refusing_docket_touches_no_email_a_refusal_fails_and_old_mail_expires(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
-) -> None:  # fmt: skip
-    worked_conversation(desk)
-    runner.catch_up()
+    database_url: str, schema: str, conn: psycopg.Connection[Any]
+) -> None:
     with smtp_server() as (url, mailbox):
         pass  # a port nobody listens on any more
     away = mail_sender(database_url, schema, url, timeout=2.0)
@@ -243,13 +259,14 @@ def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_exactly_onc
     assert {r["message_id"] for r in rows} == {message_id for message_id, _ in copies}
 
 
+@pytest.mark.usefixtures("conversation")
 def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_sent(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
-    worked_conversation(desk)
-    runner.catch_up()
-    sender = mail_sender(database_url, schema, mail[0])
+    database_url: str,
+    schema: str,
+    conn: psycopg.Connection[Any],
+    mail: tuple[str, Mailbox],
+    sender: MailSender,
+) -> None:
     assert sender.drain(conn) == {"sent": 6}
     assert rebuild(database_url, schema, [VIEWS["outbox"]], check=True).differences == {
         "outbox": []
@@ -261,15 +278,12 @@ def test_the_outbox_rebuilt_from_zero_names_the_same_emails_and_keeps_what_was_s
     assert len(mail[1].messages()) == 8  # six emails, two of them to two people
 
 
+@pytest.mark.usefixtures("conversation")
 def test_a_recipient_refused_for_now_gets_their_copy_later_and_the_others_not_twice(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
-    worked_conversation(desk)
-    runner.catch_up()
-    url, mailbox = mail
+    schema: str, conn: psycopg.Connection[Any], mail: tuple[str, Mailbox], sender: MailSender
+) -> None:
+    mailbox = mail[1]
     mailbox.refuse["a@acme.test"] = "451 4.3.0 Try again later"
-    sender = mail_sender(database_url, schema, url)
     assert sender.drain(conn) == {"sent": 4, "retry": 2}
     deliveries = f'"{schema}".mail_deliveries'
     held = conn.execute(f"SELECT sent_to FROM {deliveries} WHERE state = 'retry'").fetchall()
