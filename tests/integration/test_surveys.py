@@ -4,12 +4,13 @@ in the requester's language, with links that read back as the closing they rate.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 
 from api.survey_pages import survey_form
 from desk.service import SupportDesk
@@ -36,12 +37,6 @@ def as_member(member: str) -> Stamp:
     return Stamp(member, "requester", "web", now())
 
 
-def sent_mail(
-    database_url: str, schema: str, conn: psycopg.Connection[Any], smtp_url: str
-) -> dict[str, int]:
-    return mail_sender(database_url, schema, smtp_url, IDENTITY).drain(conn)
-
-
 def worked_and_closed(desk: SupportDesk, account: UUID, requester: str) -> tuple[UUID, str]:
     """A ticket of ``requester``'s answered, noted on (before and after) and closed."""
     filed = desk.file_ticket(account_id=account, requester_id=requester, **SYNC_FAILS,
@@ -66,23 +61,49 @@ def surveys_in(messages: list[EmailMessage]) -> list[EmailMessage]:
     return [m for m in messages if m["Subject"].startswith(("How did we do?", "Votre avis"))]
 
 
-def survey_rows(conn: psycopg.Connection[Any], schema: str, number: str) -> list[dict[str, Any]]:
-    rows = listing(conn, Tables(schema), IDENTITY, state=None, ticket=number, limit=50,
-                   before=None)  # fmt: skip
-    return [r for r in rows if r["reason"] == "survey"]
+@dataclass(frozen=True)
+class SurveyMail:
+    """Where these tests look for surveys: the outbox of the test's schema, and the SMTP
+    server its mail is sent to."""
+
+    database_url: str
+    schema: str
+    conn: psycopg.Connection[Any]
+    mail: tuple[str, Mailbox]
+
+    def send(self, identity: MailIdentity = IDENTITY) -> dict[str, int]:
+        """One pass of the outbound mail, signed as ``identity``: what it did, by outcome."""
+        sender = mail_sender(self.database_url, self.schema, self.mail[0], identity)
+        return sender.drain(self.conn)
+
+    def received(self) -> list[EmailMessage]:
+        """The surveys the SMTP server has received."""
+        return surveys_in(self.mail[1].messages())
+
+    def rows(self, number: str) -> list[dict[str, Any]]:
+        """The outbox's surveys of ticket ``number``."""
+        t = Tables(self.schema)
+        rows = listing(self.conn, t, IDENTITY, state=None, ticket=number, limit=50, before=None)
+        return [r for r in rows if r["reason"] == "survey"]
+
+
+@pytest.fixture
+def surveys(
+    database_url: str, schema: str, conn: psycopg.Connection[Any], mail: tuple[str, Mailbox]
+) -> SurveyMail:
+    return SurveyMail(database_url, schema, conn, mail)
 
 
 def test_a_closing_emails_its_requester_a_survey_in_english_or_french_over_smtp(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, runner: ProjectionRunner, surveys: SurveyMail
+) -> None:
     account = with_french_member(desk)
     english, en_number = worked_and_closed(desk, account, "req-1")
     french, fr_number = worked_and_closed(desk, account, "req-fr")
     runner.catch_up()
     # the acknowledgement of each filing, then its reply, closed notice and survey
-    assert sent_mail(database_url, schema, conn, mail[0]) == {"sent": 8}
-    received = surveys_in(mail[1].messages())
+    assert surveys.send() == {"sent": 8}
+    received = surveys.received()
     assert [(m["To"], m["Subject"]) for m in received] == [
         ("r@acme.test", f"How did we do? [{en_number}] Sync fails"),
         ("f@acme.test", f"Votre avis sur notre aide [{fr_number}] Sync fails"),
@@ -99,21 +120,20 @@ def test_a_closing_emails_its_requester_a_survey_in_english_or_french_over_smtp(
         assert (link.ticket_id, link.cycle, link.language) == (ticket, 1, language)
         assert message["Auto-Submitted"] == "auto-generated"
         assert message["X-Docket-Ticket"] in (en_number, fr_number)
-    assert sent_mail(database_url, schema, conn, mail[0]) == {}  # each delivered once
+    assert surveys.send() == {}  # each delivered once
 
 
 def test_a_survey_email_its_links_and_its_page_never_carry_an_internal_note(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, runner: ProjectionRunner, surveys: SurveyMail
+) -> None:
     account = with_french_member(desk)
     _, number = worked_and_closed(desk, account, "req-fr")
     runner.catch_up()
-    sent_mail(database_url, schema, conn, mail[0])
-    (survey,) = surveys_in(mail[1].messages())
+    surveys.send()
+    (survey,) = surveys.received()
     raw = survey.as_string()
     assert "refund" not in raw and "off the books" not in raw and "INTERNAL" not in raw
-    (row,) = survey_rows(conn, schema, number)
+    (row,) = surveys.rows(number)
     assert "refund" not in row["body"] and "refund" not in row["subject"]
     (token, _), *_ = LINK.findall(survey.get_content())
     link = read_survey_link(token, IDENTITY.secret, now())
@@ -123,9 +143,8 @@ def test_a_survey_email_its_links_and_its_page_never_carry_an_internal_note(
 
 
 def test_no_survey_for_an_opted_out_requester_or_an_imported_ticket(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, runner: ProjectionRunner, surveys: SurveyMail
+) -> None:
     account = with_french_member(desk)
     desk.set_member_preferences(account, member_id="req-fr", surveys=False,
                                 stamp=as_member("req-fr"))  # fmt: skip
@@ -141,25 +160,23 @@ def test_no_survey_for_an_opted_out_requester_or_an_imported_ticket(
     desk.change_status(imported.ticket_id, to_status="closed", stamp=as_agent())
     _, asked = worked_and_closed(desk, account, "req-1")  # the same requester, filed here
     runner.catch_up()
-    assert survey_rows(conn, schema, opted_out) == []
-    assert survey_rows(conn, schema, imported.number) == []
-    assert len(survey_rows(conn, schema, asked)) == 1
-    sent_mail(database_url, schema, conn, mail[0])
-    assert [m["X-Docket-Ticket"] for m in surveys_in(mail[1].messages())] == [asked]
+    assert surveys.rows(opted_out) == []
+    assert surveys.rows(imported.number) == []
+    assert len(surveys.rows(asked)) == 1
+    surveys.send()
+    assert [m["X-Docket-Ticket"] for m in surveys.received()] == [asked]
 
 
 def test_a_survey_is_written_with_its_links_only_when_sent_and_only_with_a_secret(
-    database_url: str, schema: str, desk: SupportDesk, runner: ProjectionRunner,
-    conn: psycopg.Connection[Any], mail: tuple[str, Mailbox],
-) -> None:  # fmt: skip
+    desk: SupportDesk, runner: ProjectionRunner, surveys: SurveyMail
+) -> None:
     """The outbox keeps no link (the rows hold nothing of Docket's own secret): a desk with
     no secret sends no survey that could not be answered; it fails, and blocks nothing."""
     account = desk_with_account(desk)
     _, number = worked_and_closed(desk, account, "req-1")
     runner.catch_up()
-    (row,) = survey_rows(conn, schema, number)
+    (row,) = surveys.rows(number)
     assert "[[survey-links]]" in row["body"] and "/v1/surveys/" not in row["body"]
     unsigned = replace(IDENTITY, secret=b"")
-    sender = mail_sender(database_url, schema, mail[0], unsigned)
-    assert sender.drain(conn) == {"sent": 3, "failed": 1}  # acknowledgement, reply, closed
-    assert surveys_in(mail[1].messages()) == []
+    assert surveys.send(unsigned) == {"sent": 3, "failed": 1}  # acknowledgement, reply, closed
+    assert surveys.received() == []
