@@ -86,6 +86,15 @@ def file_ticket(server: Server, role: str = "requester", **fields: Any) -> dict[
         return created(c.post("/v1/tickets", json=body))
 
 
+def new_northwind_member(server: Server, email: str, name: str, **profile: str) -> dict[str, Any]:
+    """Tom, Northwind's team admin, adds a plain member: the answer's body (``member_id``,
+    ``position``); ``profile`` is the rest of what he types (``language``, ``time_zone``)."""
+    northwind = server.tokens["accounts"]["northwind"]
+    member = {"email": email, "name": name, **profile}
+    with server.client("team_admin") as tom:
+        return created(tom.post(f"/v1/accounts/{northwind}/members", json=member))
+
+
 def server_mail_secret(server: Server) -> bytes:
     """The secret the server signs with (drawn once, kept in its database)."""
     given = server.env.get("DOCKET_MAIL_SECRET", "")

@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 from api.tokens import TokenStore
 from desk.access import Principal
 from domain.vocabulary import CCS_MAX
-from tests.e2e.conftest import Server, file_ticket, mailing_server
+from tests.e2e.conftest import Server, file_ticket, mailing_server, new_northwind_member
 from tests.mailserver import Mailbox
 
 NOTE = "Internal: their partner contract lapsed in May"
@@ -34,12 +34,7 @@ def member(server: Server) -> tuple[str, str, httpx.Client]:
     """A new plain member of Northwind (no team admin): their address, id and client."""
     northwind = server.tokens["accounts"]["northwind"]
     address = f"mia-{uuid.uuid4().hex[:8]}@northwind.example"
-    with server.client("team_admin") as tom:
-        added = tom.post(
-            f"/v1/accounts/{northwind}/members", json={"email": address, "name": "Mia"}
-        )
-    assert added.status_code == 201, added.text
-    member_id = added.json()["member_id"]
+    member_id = new_northwind_member(server, address, "Mia")["member_id"]
     url = server.env["DOCKET_DATABASE_URL"]
     with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
         token = (

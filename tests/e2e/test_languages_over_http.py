@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, new_northwind_member
 
 FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"}
 
@@ -85,23 +85,13 @@ def test_a_route_or_method_that_is_not_there_is_said_in_french(server: Server) -
 
 
 def french_member_token(server: Server) -> str:
-    northwind = server.tokens["accounts"]["northwind"]
-    with server.client("team_admin") as tom:
-        added = tom.post(
-            f"/v1/accounts/{northwind}/members",
-            json={
-                "email": f"amelie.{time.monotonic_ns()}@northwind.example",
-                "name": "Amélie",
-                "language": "fr",
-                "time_zone": "Europe/Paris",
-            },
-        )
-    assert added.status_code == 201, added.text
+    email = f"amelie.{time.monotonic_ns()}@northwind.example"
+    added = new_northwind_member(server, email, "Amélie", language="fr", time_zone="Europe/Paris")
     with server.client("admin") as admin:
         issued = admin.post(
             "/v1/tokens",
-            params={"min_position": added.json()["position"]},
-            json={"name": "amélie", "person_id": added.json()["member_id"]},
+            params={"min_position": added["position"]},
+            json={"name": "amélie", "person_id": added["member_id"]},
         )
     assert issued.status_code == 201, issued.text
     token: str = issued.json()["token"]
