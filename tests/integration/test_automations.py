@@ -60,6 +60,16 @@ def watch_at(desk: SupportDesk, database_url: str, schema: str) -> WatchAt:
     return watch
 
 
+def first_due_between(watch_at: WatchAt, before: datetime, after: datetime) -> AutomationWatch:
+    """A watch that finds nothing due at ``before`` and one ticket at ``after``, and works
+    it: the watch, its clock left at ``after``."""
+    watch = watch_at(Clock(before))
+    assert watch.sweep() == 0
+    watch.clock = Clock(after)
+    assert watch.sweep() == 1
+    return watch
+
+
 OutboxMail = Callable[..., list[tuple[Any, ...]]]
 
 
@@ -135,10 +145,7 @@ def test_closing_after_seven_days_pending_says_so_and_closes(
     ticket_id = pending(desk, account, T0)
     enable(desk, "pending-close")
     runner.catch_up()
-    watch = watch_at(Clock(T0 + timedelta(days=6)))
-    assert watch.sweep() == 0
-    watch.clock = Clock(T0 + timedelta(days=7))
-    assert watch.sweep() == 1
+    first_due_between(watch_at, T0 + timedelta(days=6), T0 + timedelta(days=7))
     events = stored(desk, ticket_id)
     fired_at = next(i for i, e in enumerate(events) if isinstance(e, Ticket.AutomationFired))
     kinds = [type(e).__name__ for e in events[fired_at:]]
@@ -220,10 +227,7 @@ def test_an_urgent_ticket_with_no_agent_reply_is_escalated_once_and_its_agent_em
     desk.assign(t.ticket_id, agent_id=ann, group="tier-1", stamp=agent(T0))
     enable(desk, "urgent-escalation")
     runner.catch_up()
-    watch = watch_at(Clock(T0 + timedelta(minutes=29)))
-    assert watch.sweep() == 0
-    watch.clock = Clock(T0 + timedelta(minutes=31))
-    assert watch.sweep() == 1
+    watch = first_due_between(watch_at, T0 + timedelta(minutes=29), T0 + timedelta(minutes=31))
     runner.catch_up()
     watch.clock = Clock(T0 + timedelta(days=3))
     assert watch.sweep() == 0  # tagged escalated: the view no longer offers it
