@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +29,7 @@ from replay.history import backlog, history, state_at
 from replay.rebuild import RebuildInterrupted, rebuild
 from replay.shadow_fold import SHADOW, RebuildReport
 from replay.spread import bulk_spread, deal
-from replay.store import find_ticket_id, stream
+from replay.store import StoredAt, find_ticket_id, stream
 from replay.verify import verify_export, verify_log
 from store.eventstore import docket_mapper
 from store.log import log_head
@@ -315,73 +316,82 @@ def test_rebuild_check_reports_a_live_row_that_differs_from_the_fold(
     assert any("edited by hand" in line for line in checked.differences["ticket_detail"])
 
 
-def store_as_version_1(
-    conn: psycopg.Connection[Any],
-    schema: str,
-    ticket_id: UUID,
-    version: int,
-    kind: str,
-    current: int,
-    added_since: tuple[str, ...],
-) -> None:
-    """Rewrite a stored event (now at class version ``current``) as version 1 wrote it:
-    without the fields added since, hashed as a version 1 event."""
-    stored = next(e.stored for e in stream(conn, schema, ticket_id)
-                  if e.stored.originator_version == version)  # fmt: skip
-    fields = dict(MAPPER.transcoder.decode(stored.state))
-    assert fields.pop("class_version") == current
-    for name in added_since:
-        del fields[name]
-    fields["event_hash"] = event_hash(
-        kind, 1, {**fields, "originator_id": ticket_id, "originator_version": version}
-    )
-    conn.execute(
-        f'UPDATE "{schema}".docket_events SET state = %s '
-        "WHERE originator_id = %s AND originator_version = %s",
-        (MAPPER.transcoder.encode(fields), ticket_id, version),
-    )
+@dataclass(frozen=True)
+class OldEvents:
+    """The test schema's stored log, for writing an event back as an older version of the
+    desk wrote it, and checking that every reader of the log still takes it."""
+
+    database_url: str
+    schema: str
+    conn: psycopg.Connection[Any]
+
+    def store_as_version_1(
+        self, ticket_id: UUID, version: int, kind: str, current: int, added_since: tuple[str, ...]
+    ) -> None:
+        """Rewrite a stored event (now at class version ``current``) as version 1 wrote it:
+        without the fields added since, hashed as a version 1 event."""
+        stored = next(
+            e.stored for e in self.stream(ticket_id) if e.stored.originator_version == version
+        )
+        fields = dict(MAPPER.transcoder.decode(stored.state))
+        assert fields.pop("class_version") == current
+        for name in added_since:
+            del fields[name]
+        fields["event_hash"] = event_hash(
+            kind, 1, {**fields, "originator_id": ticket_id, "originator_version": version}
+        )
+        self.conn.execute(
+            f'UPDATE "{self.schema}".docket_events SET state = %s '
+            "WHERE originator_id = %s AND originator_version = %s",
+            (MAPPER.transcoder.encode(fields), ticket_id, version),
+        )
+
+    def stream(self, ticket_id: UUID) -> list[StoredAt]:
+        return stream(self.conn, self.schema, ticket_id)
+
+    def assert_verified_and_folded_alike(self) -> None:
+        """The log verifies, and the views equal a fold of it from scratch."""
+        assert verify_log(self.conn, self.schema, MAPPER.transcoder).ok
+        assert_views_equal_a_fold_from_scratch(self.database_url, self.schema)
+
+
+@pytest.fixture
+def old_events(database_url: str, schema: str, conn: psycopg.Connection[Any]) -> OldEvents:
+    return OldEvents(database_url, schema, conn)
 
 
 def test_stored_version_1_events_replay_through_history_state_rebuild_and_verify(
-    database_url: str,
-    schema: str,
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
+    desk: SupportDesk, runner: ProjectionRunner, old_events: OldEvents
 ) -> None:
     account = desk_with_account(desk)
     filed = file(desk, account)
-    store_as_version_1(conn, schema, filed.ticket_id, 1, "Ticket.Opened", 4,
-                       ("follow_up_of", "sla_terms", "support_group"))  # fmt: skip
+    old_events.store_as_version_1(
+        filed.ticket_id, 1, "Ticket.Opened", 4, ("follow_up_of", "sla_terms", "support_group")
+    )
     reply = agent_reply(desk, filed.ticket_id, "on it", later(hours=1))
     runner.catch_up()
-    entries = stream(conn, schema, filed.ticket_id)
+    entries = old_events.stream(filed.ticket_id)
     assert history(entries, MAPPER)[0]["fields"]["follow_up_of"] is None
     state = state_at([MAPPER.to_domain_event(e.stored) for e in entries])
     assert state is not None and (state["follow_up_of"], state["version"]) == (None, reply.version)
-    assert verify_log(conn, schema, MAPPER.transcoder).ok
-    assert_views_equal_a_fold_from_scratch(database_url, schema)
+    old_events.assert_verified_and_folded_alike()
 
 
 def test_a_stored_version_1_note_and_a_note_with_files_replay_and_verify(
-    database_url: str,
-    schema: str,
-    desk: SupportDesk,
-    runner: ProjectionRunner,
-    conn: psycopg.Connection[Any],
+    desk: SupportDesk, runner: ProjectionRunner, old_events: OldEvents
 ) -> None:
     """A note stored before notes carried files (version 1) reads as a note with none,
     beside a note with files, through history, state, the views' rebuild and verify."""
     account = desk_with_account(desk)
     filed = file(desk, account)
     old = agent_note(desk, filed.ticket_id, "old note", later(hours=1))
-    store_as_version_1(
-        conn, schema, filed.ticket_id, old.version, "Ticket.InternalNoteAdded", 2, ("attachments",)
+    old_events.store_as_version_1(
+        filed.ticket_id, old.version, "Ticket.InternalNoteAdded", 2, ("attachments",)
     )
     log = AttachmentRef("e" * 64, "sync.log", "text/plain", 9)
     new = agent_note(desk, filed.ticket_id, "with a log", later(hours=2), attachments=[log])
     runner.catch_up()
-    entries = stream(conn, schema, filed.ticket_id)
+    entries = old_events.stream(filed.ticket_id)
     told = history(entries, MAPPER)
     assert [(e["kind"], e["fields"].get("attachments")) for e in told[-3:]] == [
         ("Ticket.InternalNoteAdded", []),
@@ -390,8 +400,7 @@ def test_a_stored_version_1_note_and_a_note_with_files_replay_and_verify(
     ]
     state = state_at([MAPPER.to_domain_event(e.stored) for e in entries])
     assert state is not None and state["version"] == new.version
-    assert verify_log(conn, schema, MAPPER.transcoder).ok
-    assert_views_equal_a_fold_from_scratch(database_url, schema)
+    old_events.assert_verified_and_folded_alike()
 
 
 def test_docket_replay_verify_exits_non_zero_naming_the_damaged_ticket(
