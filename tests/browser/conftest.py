@@ -139,6 +139,13 @@ def sign_in(context: OfflineContext, site: Server, person: str) -> Page:
     return page
 
 
+def open_answered(page: Page, path: str, status: int) -> None:
+    """Open ``path`` on ``page`` and check the status it was answered with: a refusal or a
+    ticket not found is a page of its own, not an error of the browser."""
+    answer = page.goto(path)
+    assert answer is not None and answer.status == status
+
+
 def sign_in_person(
     context: OfflineContext, site: Server, person_id: str, name: str, email: str
 ) -> Page:

@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     ARTIFACTS,
     OfflineContext,
     accessible_screenshot,
+    open_answered,
     sign_in,
     sign_in_person,
 )
@@ -195,8 +196,7 @@ def test_a_ticket_that_is_not_there_and_a_customer_on_the_console_are_answered_a
     offline: OfflineContext, site: Server
 ) -> None:
     page = sign_in(offline, site, "agent")
-    missing = page.goto("/console/tickets/T-999999")
-    assert missing is not None and missing.status == 404
+    open_answered(page, "/console/tickets/T-999999", 404)
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
 
     other = file_ticket(site, "Someone else's ticket", role="requester_other_account")

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     OfflineContext,
+    open_answered,
     screenshot,
     serious_accessibility_violations,
     sign_in,
@@ -83,13 +84,11 @@ def test_the_dashboard_refuses_a_customer_and_bad_filters_say_what_is_wrong(
     offline: OfflineContext, site: Server
 ) -> None:
     page = sign_in(offline, site, "requester")
-    answer = page.goto("/console/dashboard")
-    assert answer is not None and answer.status == 403
+    open_answered(page, "/console/dashboard", 403)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.context.clear_cookies()
     analyst = sign_in(offline, site, "analyst")
-    answer = analyst.goto("/console/dashboard?from=2026-05-01&to=2026-04-01")
-    assert answer is not None and answer.status == 422
+    open_answered(analyst, "/console/dashboard?from=2026-05-01&to=2026-04-01", 422)
     expect(analyst.get_by_role("alert")).to_contain_text("from must come before to")
 
 
