@@ -273,8 +273,22 @@ def drop_tables(conn: psycopg.Connection[Any], t: Tables, view: View) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {t(table)} CASCADE")
 
 
+SHADOW_NAMED = (
+    ("INDEX", "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s"),
+    (
+        "STATISTICS",
+        "SELECT s.stxname FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s",
+    ),
+)
+"""What a shadow table names after itself and the swap renames with it: each kind with
+how to find its names (by schema and table)."""
+
+
 def swap(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View) -> None:
-    """Drop the live tables and rename the shadows (and their indexes) into their place.
+    """Drop the live tables and rename the shadows (and their indexes and statistics) into
+    their place.
 
     Autovacuum stays off the shadows until here: an ANALYZE of a shadow holds a
     lock the rename needs while it waits for this transaction's catalog rows,
@@ -282,24 +296,11 @@ def swap(conn: psycopg.Connection[Any], live: Tables, shadow: Tables, view: View
     """
     drop_tables(conn, live, view)
     for table in view.tables:
-        indexes = conn.execute(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
-            (live.schema, table + SHADOW),
-        ).fetchall()
-        for (index,) in indexes:
-            conn.execute(
-                f'ALTER INDEX "{live.schema}"."{index}" RENAME TO "{index.replace(SHADOW, "")}"'
-            )
-        statistics = conn.execute(
-            "SELECT s.stxname FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relname = %s",
-            (live.schema, table + SHADOW),
-        ).fetchall()
-        for (name,) in statistics:
-            conn.execute(
-                f'ALTER STATISTICS "{live.schema}"."{name}" RENAME TO "{name.replace(SHADOW, "")}"'
-            )
+        for kind, named_on in SHADOW_NAMED:
+            for (name,) in conn.execute(named_on, (live.schema, table + SHADOW)).fetchall():
+                conn.execute(
+                    f'ALTER {kind} "{live.schema}"."{name}" RENAME TO "{name.replace(SHADOW, "")}"'
+                )
         conn.execute(f'ALTER TABLE {shadow(table)} RENAME TO "{table}"')
         conn.execute(f"ALTER TABLE {live(table)} RESET (autovacuum_enabled)")
 
