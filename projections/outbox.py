@@ -715,7 +715,8 @@ def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, 
         "text": notice.text,
         "marker": REPLY_ABOVE_LINE,
     }
-    said: Msg
+    said: Msg  # what happened, between the reply line and the footer
+    body: Msg | None = None  # a notice written whole, not said between them
     footer = Msg(
         "Answer this email to add to ticket {number}; keep {number} in the subject or reply "
         "to this address.",
@@ -734,8 +735,7 @@ def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, 
             days=SURVEY_LIFETIME.days,
             **about,
         )
-        return render(heading, language), render(body, language)
-    if notice.reason == "acknowledgement":
+    elif notice.reason == "acknowledgement":
         heading = Msg("Request received: [{number}] {subject}", **about)
         said = Msg(
             "We received your request on {at}. Its ticket number is {number}; its subject: "
@@ -773,7 +773,6 @@ def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, 
             target=notice.text,
             **about,
         )
-        return render(heading, language), render(body, language)
     elif notice.reason == "automation":
         said = Msg("About ticket {number} ({subject}):\n\n{text}", **about)
     elif notice.reason == "contact_ticket":
@@ -784,17 +783,16 @@ def compose(notice: Notice, language: str, time_zone: str | None) -> tuple[str, 
             ticket=notice.text,
             **about,
         )
-        return render(heading, language), render(body, language)
     elif notice.reason == "contact_answer":
         body = Msg(
             "{author} answered your request {number} ({subject}) on {at}:\n\n{text}\n\n--\n"
             "To write to us again, send the contact form and mention {number}.\n",
             **about,
         )
-        return render(heading, language), render(body, language)
     else:
         said = Msg("{author} wrote on ticket {number} ({subject}) on {at}:\n\n{text}", **about)
-    body = Msg("{marker}\n\n{said}\n\n--\n{footer}\n", said=said, footer=footer, **about)
+    if body is None:
+        body = Msg("{marker}\n\n{said}\n\n--\n{footer}\n", said=said, footer=footer, **about)
     return render(heading, language), render(body, language)
 
 
