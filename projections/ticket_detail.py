@@ -36,7 +36,7 @@ from domain.ticket import (
 from projections import ticket_fields
 from projections.kit import Fact, Tables, View, clean_text, rows_by_ticket
 from projections.ticket_fields import TICKET_FIELDS
-from store.bulk import copy_rows, upsert_rows
+from store.bulk import copy_rows, replace_rows
 
 NAME = "ticket_detail"
 DETAILS = "ticket_details"
@@ -170,9 +170,8 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     ids = list({f.stream_id for f in facts})
     tickets = rows_by_ticket(conn, t(DETAILS), DETAIL_COLUMNS, ids)
     folded = fold(tickets, facts)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS[1:])
     with conn.cursor() as cur:
-        upsert_rows(
+        replace_rows(
             cur,
             t(DETAILS),
             DETAIL_COLUMNS,
@@ -180,7 +179,6 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
                 tuple(_column(c, folded.tickets[tid][c]) for c in DETAIL_COLUMNS)
                 for tid in folded.touched
             ],
-            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
         )
         if folded.messages:
             copy_rows(cur, t(CONVERSATION), MESSAGE_COLUMNS, folded.messages)
@@ -215,37 +213,16 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
     notes: list[tuple[Any, ...]] = []
     files: list[tuple[Any, ...]] = []
     note_files: list[tuple[Any, ...]] = []
-    for fact in facts:
+    for fact, ticket in ticket_fields.each_row(tickets, facts, _opened, touched):
         e = fact.event
         tid = fact.stream_id
         if isinstance(e, Ticket.Opened):
-            tickets[tid] = {
-                **ticket_fields.filed(e),
-                "cycle": 1,
-                "follow_up_of": e.follow_up_of,
-                "rating": None,
-                "rating_comment": None,
-                "collaborators": [],
-                "closed_at": None,
-                "transcript": None,
-                "callback": None,
-                "tags": [],
-                "merged_into": None,
-                "merged_from": [],
-                "participants": [],
-                "ccs": [],
-            }
             messages.append(_message(fact, e.requester_id, "requester", e.description, []))
-        ticket = tickets.get(tid)
-        if ticket is None:  # an event of a ticket this view never saw opened
-            continue
-        touched.add(tid)
         seen_by = ["", *SEEN_BY.get(type(e), ())]
         for prefix in seen_by:
             ticket.update({f"{prefix}version": fact.version, f"{prefix}position": fact.position})
             if ticket_fields.is_activity(e):
                 ticket[f"{prefix}updated_at"] = e.timestamp
-        ticket.update(ticket_fields.changes(e))
         match e:
             case Ticket.MessageAdded():
                 messages.append(_message(fact, e.author_id, e.author_role, e.body, e.attachments))
@@ -308,6 +285,26 @@ def fold(tickets: dict[UUID, dict[str, Any]], facts: Sequence[Fact]) -> Folded:
                     "made_by": clean_text(e.stamp.actor_id),
                 }
     return Folded(tickets, touched, messages, notes, files, note_files)
+
+
+def _opened(e: Ticket.Opened) -> dict[str, Any]:
+    """A ticket's row as it was filed."""
+    return {
+        **ticket_fields.filed(e),
+        "cycle": 1,
+        "follow_up_of": e.follow_up_of,
+        "rating": None,
+        "rating_comment": None,
+        "collaborators": [],
+        "closed_at": None,
+        "transcript": None,
+        "callback": None,
+        "tags": [],
+        "merged_into": None,
+        "merged_from": [],
+        "participants": [],
+        "ccs": [],
+    }
 
 
 def _file(fact: Fact, e: Ticket.AttachmentAdded | Ticket.NoteAttachmentAdded) -> tuple[Any, ...]:

@@ -7,11 +7,12 @@ one fold of the shared fields, so each view's fold says only what is its own.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
+from uuid import UUID
 
 from domain.ticket import Ticket
-from projections.kit import clean_text
+from projections.kit import Fact, clean_text
 
 FILED_TEXT = (
     "account_id",
@@ -82,6 +83,28 @@ def changes(e: Any) -> dict[str, Any]:
         case Ticket.CustomFieldsSet():
             return {"custom_fields": custom_values(e.values)}
     return {}
+
+
+def each_row(
+    tickets: dict[UUID, dict[str, Any]],
+    facts: Iterable[Fact],
+    opened: Callable[[Ticket.Opened], dict[str, Any]],
+    touched: set[UUID],
+) -> Iterator[tuple[Fact, dict[str, Any]]]:
+    """Each of ``facts`` with its ticket's row in ``tickets``, for the view's own fold to
+    change in place: a filing first makes the row (``opened``, of its event); the shared
+    fields are changed already (:func:`changes`) and the ticket is in ``touched``. An
+    event of a ticket the view never saw opened is passed over."""
+    for fact in facts:
+        e = fact.event
+        if isinstance(e, Ticket.Opened):
+            tickets[fact.stream_id] = opened(e)
+        row = tickets.get(fact.stream_id)
+        if row is None:
+            continue
+        touched.add(fact.stream_id)
+        row.update(changes(e))
+        yield fact, row
 
 
 def custom_values(values: dict[str, Any]) -> dict[str, Any]:

@@ -75,3 +75,12 @@ def upsert_rows(
             f"WITH staged AS (DELETE FROM {stage} RETURNING {listed}) "
             f"INSERT INTO {named} ({listed}) SELECT {listed} FROM staged {conflict}"
         )
+
+
+def replace_rows(
+    cur: psycopg.Cursor[Any], table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Each of ``rows`` in ``table`` in place of the stored row with its key (the first of
+    ``columns``): what a view writes of the rows a batch folded whole (a ticket's row)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    upsert_rows(cur, table, columns, rows, f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}")

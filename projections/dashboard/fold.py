@@ -42,7 +42,7 @@ from domain.ticket import PUBLIC_EVENTS, STAFF_ONLY_EVENTS, Ticket
 from projections import ticket_fields
 from projections.dashboard.durations import bucket_of
 from projections.kit import Fact, Tables, View, rows_by_ticket
-from store.bulk import copy_rows, upsert_rows
+from store.bulk import copy_rows, replace_rows, upsert_rows
 
 NAME = "dashboard"
 TICKETS = "dashboard_tickets"
@@ -171,6 +171,11 @@ def _create_rollup(
     )
 
 
+def _opened(e: Ticket.Opened) -> dict[str, Any]:
+    """A ticket's row as it was filed: its other columns empty until an event sets them."""
+    return {**dict.fromkeys(COLUMNS), "surveyed": False, **ticket_fields.filed(e)}
+
+
 def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> None:
     ids = list({f.stream_id for f in facts})
     tickets = rows_by_ticket(conn, t(TICKETS), COLUMNS, ids)
@@ -182,21 +187,12 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
     }
     touched: set[UUID] = set()
     moments: list[tuple[Any, ...]] = []
-    for fact in facts:
+    # what the table has no column for (of the shared fields' changes) is not written
+    for fact, row in ticket_fields.each_row(tickets, facts, _opened, touched):
         e = fact.event
         tid = fact.stream_id
         if isinstance(e, Ticket.Opened):
-            tickets[tid] = {
-                **dict.fromkeys(COLUMNS),
-                "surveyed": False,
-                **ticket_fields.filed(e),
-            }
             moments.append((tid, fact.version, "filed", e.timestamp))
-        row = tickets.get(tid)
-        if row is None:
-            continue
-        touched.add(tid)
-        row.update(ticket_fields.changes(e))  # what the table has no column for is not written
         match e:
             case Ticket.MessageAdded() if e.author_role == "agent":
                 row["last_agent_id"] = e.author_id
@@ -229,14 +225,12 @@ def apply(conn: psycopg.Connection[Any], t: Tables, facts: Sequence[Fact]) -> No
         sums_moved(touched, before, summed_as, tickets)
         for summed_as, before in summed_before.items()
     )
-    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
     with conn.cursor() as cur:
-        upsert_rows(
+        replace_rows(
             cur,
             t(TICKETS),
             COLUMNS,
             [tuple(_column(c, tickets[tid][c]) for c in COLUMNS) for tid in touched],
-            f"ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
         )
         if moments:
             copy_rows(cur, t(MOMENTS), ("ticket_id", "version", "kind", "at"), moments)
