@@ -200,7 +200,7 @@ def test_a_ticket_that_is_not_there_and_a_customer_on_the_console_are_answered_a
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
 
     other = file_ticket(site, "Someone else's ticket", role="requester_other_account")
-    customer = httpx.Client(base_url=site.base_url, follow_redirects=False)
+    customer = httpx.Client(base_url=site.base_url, follow_redirects=False, timeout=30)
     page.context.clear_cookies()
     page = sign_in(offline, site, "requester")
     customer.cookies.set("docket_session", session_cookie(offline))
@@ -445,7 +445,7 @@ def test_the_weight_of_a_full_inbox_page_is_recorded(
         "script[src], link[rel=stylesheet]",
         "els => els.map(e => e.getAttribute('src') || e.getAttribute('href'))",
     )
-    browser = httpx.Client(base_url=site.base_url, headers={"Accept-Encoding": "gzip"})
+    browser = httpx.Client(base_url=site.base_url, headers={"Accept-Encoding": "gzip"}, timeout=30)
     browser.cookies.set("docket_session", session_cookie(offline))
     sizes = {}
     for url in ["/console", *assets]:

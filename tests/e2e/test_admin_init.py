@@ -39,7 +39,7 @@ def test_admin_init_on_an_empty_desk_registers_an_admin_and_prints_a_token_that_
     schema = empty_desk["DOCKET_SCHEMA"]
     with running_server(database_url, schema=schema, seed=False) as server:
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=server.base_url, headers=headers) as c:
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as c:
             me = c.get("/v1/me").json()
             assert me["role"] == "admin" and me["name"] == "Olga Ops"
             listed = c.get("/v1/tokens").json()["tokens"]
@@ -131,7 +131,7 @@ def test_an_operator_prints_a_sign_in_link_for_someone_they_set_up_and_it_signs_
     html = {"Accept": "text/html"}
     with (
         running_server(database_url, schema=schema, seed=False) as server,
-        httpx.Client(base_url=server.base_url, headers=html) as browser,
+        httpx.Client(base_url=server.base_url, headers=html, timeout=30) as browser,
     ):
         assert browser.post(path).status_code == 303
         assert "Welcome, Olga Ops" in browser.get("/").text

@@ -110,12 +110,16 @@ def test_the_portals_download_answers_a_customer_for_a_note_file_as_for_no_file(
     with server.client("requester") as rita:  # the views have the note before the pages ask
         assert rita.get(f"/v1/tickets/{filed['id']}", params={"min_position": wait}).is_success
     for person in ("requester", "team_admin"):
-        with httpx.Client(base_url=server.base_url, headers={"Accept": "text/html"}) as browser:
+        with httpx.Client(
+            base_url=server.base_url, headers={"Accept": "text/html"}, timeout=30
+        ) as browser:
             assert browser.post(sign_in_link(server, person)).status_code == 303
             asked = browser.get(f"/support/files/{log_id}")
             unknown = browser.get(f"/support/files/{NO_SUCH_FILE}")
             assert asked.status_code == 404
             assert page_refusal(asked, log_id) == page_refusal(unknown, NO_SUCH_FILE)
-    with httpx.Client(base_url=server.base_url, headers={"Accept": "text/html"}) as browser:
+    with httpx.Client(
+        base_url=server.base_url, headers={"Accept": "text/html"}, timeout=30
+    ) as browser:
         assert browser.post(sign_in_link(server, "agent")).status_code == 303
         assert browser.get(f"/support/files/{log_id}").content == LOG

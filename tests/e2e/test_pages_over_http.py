@@ -24,7 +24,7 @@ def link(server: Server, person: str = "requester") -> str:
 
 def test_a_sign_in_link_signs_in_once_into_an_http_only_lax_session(server: Server) -> None:
     path = link(server)
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         shown = browser.get(path)
         assert shown.status_code == 200
         assert shown.headers["referrer-policy"] == "no-referrer"
@@ -36,7 +36,7 @@ def test_a_sign_in_link_signs_in_once_into_an_http_only_lax_session(server: Serv
         assert "secure" not in cookie  # plain http here; https public URLs set it
         home = browser.get("/")
         assert home.status_code == 200 and "Welcome, Rita Requester" in home.text
-    with httpx.Client(base_url=server.base_url, headers=HTML) as other:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as other:
         again = other.post(path)
         assert again.status_code == 410
         assert "docket_session" not in other.cookies
@@ -45,7 +45,7 @@ def test_a_sign_in_link_signs_in_once_into_an_http_only_lax_session(server: Serv
 def test_asking_for_a_link_answers_alike_for_a_known_and_an_unknown_address(
     server: Server,
 ) -> None:
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         known = browser.post("/sign-in", data={"email": "tom@northwind.example"})
         unknown = browser.post("/sign-in", data={"email": "who@nowhere.example"})
     assert known.status_code == unknown.status_code == 200
@@ -57,7 +57,7 @@ def test_asking_for_a_link_answers_alike_for_a_known_and_an_unknown_address(
 def test_a_post_without_the_csrf_token_is_refused_as_problem_json_or_a_page(
     server: Server,
 ) -> None:
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         browser.post(link(server))
         as_page = browser.post("/sign-out", data={})
         assert as_page.status_code == 403
@@ -70,7 +70,7 @@ def test_a_post_without_the_csrf_token_is_refused_as_problem_json_or_a_page(
 
 
 def test_a_page_is_not_found_as_a_page_and_the_api_as_problem_json(server: Server) -> None:
-    with httpx.Client(base_url=server.base_url) as client:
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
         page = client.get("/no/such/page", headers=HTML)
         api = client.get("/v1/no/such/thing", headers=HTML)
     assert page.status_code == api.status_code == 404
@@ -79,7 +79,9 @@ def test_a_page_is_not_found_as_a_page_and_the_api_as_problem_json(server: Serve
 
 
 def test_pages_and_their_assets_are_compressed_and_the_api_is_not(server: Server) -> None:
-    with httpx.Client(base_url=server.base_url, headers={"Accept-Encoding": "gzip"}) as c:
+    with httpx.Client(
+        base_url=server.base_url, headers={"Accept-Encoding": "gzip"}, timeout=30
+    ) as c:
         script = c.get("/static/vendor/htmx-2.0.7/htmx.min.js")
         api = c.get(
             "/v1/dashboard/summary",
@@ -93,7 +95,7 @@ def test_a_sign_in_posted_from_another_site_is_refused_and_spends_nothing(
     server: Server,
 ) -> None:
     path = link(server)
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         for sent_from in (
             {"Origin": "https://attacker.example"},
             {"Sec-Fetch-Site": "cross-site"},
@@ -108,13 +110,13 @@ def test_a_sign_in_posted_from_another_site_is_refused_and_spends_nothing(
 
 
 def test_signing_in_again_ends_the_session_the_browser_had(server: Server) -> None:
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         assert browser.post(link(server, "requester")).status_code == 303
         first = browser.cookies["docket_session"]
         assert browser.post(link(server, "team_admin")).status_code == 303
         assert "Welcome, Tom" in browser.get("/").text
         assert browser.cookies["docket_session"] != first
-    with httpx.Client(base_url=server.base_url, headers=HTML) as stale:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as stale:
         stale.cookies.set("docket_session", first)
         again = stale.get("/support")
         assert again.status_code == 303 and again.headers["location"].startswith("/sign-in")
@@ -145,7 +147,7 @@ def test_a_billing_admins_home_leads_to_the_subscription_and_a_plain_members_doe
                 params={"min_position": last.json()["position"]},
             )
             assert seen.status_code == 200, seen.text
-        with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+        with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
             path = sign_in_link(server, member, name=name, email=email)
             assert browser.post(path).status_code == 303
             homes[name] = browser.get("/").text
@@ -160,7 +162,7 @@ def test_a_file_of_a_type_docket_does_not_take_is_filed_from_the_portal_as_a_dow
 ) -> None:
     """A browser names a log file ``text/x-log`` and a person cannot change it: the portal
     keeps it as ``application/octet-stream`` instead of refusing the whole filing."""
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         assert browser.post(link(server)).status_code == 303
         form = browser.get("/support/new").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', form)
@@ -187,7 +189,7 @@ def test_my_tickets_take_the_dates_typed_without_choosing_a_range_first(server: 
         filed = rita.post(
             "/v1/tickets", json={"subject": "Dated", "description": "Today.", "type": "bug"}
         ).json()
-    with httpx.Client(base_url=server.base_url, headers=HTML) as browser:
+    with httpx.Client(base_url=server.base_url, headers=HTML, timeout=30) as browser:
         assert browser.post(link(server)).status_code == 303
         at = filed["position"]
         past = browser.get(f"/support?tab=all&created=&created_from=2001-01-01"
