@@ -10,7 +10,6 @@ a restart, or a view still behind end in "nothing to do", never in a second firi
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,28 +18,25 @@ import psycopg
 
 from desk.watch import DeskWatch
 from domain.automation import Rule
-from domain.stamp import Stamp
 from projections.automations import due
-
-ACTOR = "automations"
 
 
 class AutomationWatch(DeskWatch):
     thread_name = "docket-automations"
     what = "automation watch"
+    actor = "automations"
     interval = 30.0
-    log = logging.getLogger("docket.automations")
-    fired = 0
-    """How many times a rule fired, in all sweeps."""
+
+    @property
+    def fired(self) -> int:
+        """How many times a rule fired, in all sweeps."""
+        return self.acted
 
     def sweep_on(self, conn: psycopg.Connection[Any]) -> int:
         """Fire every enabled rule on every ticket it is due on; answers how many firings."""
-        total = 0
-        for rule in self.desk.automation_rules():
-            if rule.enabled:
-                total += self._sweep_rule(conn, rule)
-        self.fired += total
-        return total
+        return sum(
+            self._sweep_rule(conn, rule) for rule in self.desk.automation_rules() if rule.enabled
+        )
 
     def _sweep_rule(self, conn: psycopg.Connection[Any], rule: Rule) -> int:
         return self.in_batches(
@@ -49,9 +45,10 @@ class AutomationWatch(DeskWatch):
         )
 
     def _fire(self, ticket_id: UUID, rule: Rule, now: datetime) -> int:
-        stamp = Stamp(ACTOR, "system", "system", now, causation_id=rule.causation_id)
         return self.ask(
             ticket_id,
-            lambda: self.desk.run_automation(ticket_id, rule_id=rule.id, stamp=stamp),
+            lambda stamp: self.desk.run_automation(ticket_id, rule_id=rule.id, stamp=stamp),
+            now,
+            rule.causation_id,
             f"automation {rule.id}",
         )

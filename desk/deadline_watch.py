@@ -17,7 +17,6 @@ late, waits at most ``interval`` to be put on record).
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,32 +24,31 @@ from uuid import UUID
 import psycopg
 
 from desk.watch import DeskWatch
-from domain.stamp import Stamp
 from projections.sla import CLOCKS, breaching
-
-ACTOR = "sla-deadlines"
 
 
 class DeadlineWatch(DeskWatch):
     thread_name = "docket-deadlines"
     what = "deadline watch"
-    interval = 10.0
-    log = logging.getLogger("docket.deadlines")
-    recorded = 0
-    """How many tickets got breaches on record, in all sweeps."""
+    actor = "sla-deadlines"
+
+    @property
+    def recorded(self) -> int:
+        """How many tickets got breaches on record, in all sweeps."""
+        return self.acted
 
     def sweep_on(self, conn: psycopg.Connection[Any]) -> int:
         """Record every breach due by now; answers how many tickets got breaches on record."""
-        total = self.in_batches(
+        return self.in_batches(
             lambda now: breaching(conn, self.tables, now, self.batch), self._record
         )
-        self.recorded += total
-        return total
 
     def _record(self, ticket_id: UUID, now: datetime) -> int:
-        stamp = Stamp(ACTOR, "system", "system", now, causation_id=f"sla-deadline:{ticket_id}")
         return self.ask(
-            ticket_id, lambda: self.desk.record_sla_breaches(ticket_id, stamp=stamp), self.what
+            ticket_id,
+            lambda stamp: self.desk.record_sla_breaches(ticket_id, stamp=stamp),
+            now,
+            f"sla-deadline:{ticket_id}",
         )
 
     def seconds_to_next_due(self, conn: psycopg.Connection[Any]) -> float:

@@ -15,6 +15,7 @@ import psycopg
 
 from desk.service import SupportDesk
 from domain.errors import DocketError, NothingChanged
+from domain.stamp import Stamp
 from projections.kit import Tables
 from store.background import Background
 
@@ -25,12 +26,16 @@ def system_now() -> datetime:
 
 class DeskWatch(Background):
     """Subclasses write :meth:`sweep_on` (one sweep on a connection) and name their
-    ``thread_name`` (their connection's name too), ``what``, ``interval`` and ``log``."""
+    ``thread_name`` (their connection's name too, and their log's: ``docket-deadlines``
+    logs as ``docket.deadlines``), ``what``, ``actor`` and ``interval``."""
 
     what = "watch"
     """What its log lines call the watch."""
+    actor = "watch"
+    """The system actor the desk's changes for the watch are stamped with."""
     interval = 10.0
-    log = logging.getLogger("docket.watch")
+    acted = 0
+    """How many changes the desk made for the watch, in all its sweeps."""
 
     def __init__(
         self,
@@ -50,6 +55,7 @@ class DeskWatch(Background):
             self.interval = interval
         self.batch = batch
         self.last_error: str | None = None
+        self.log = logging.getLogger(self.thread_name.replace("-", ".", 1))
         super().__init__()
 
     def connect(self) -> psycopg.Connection[Any]:
@@ -59,11 +65,13 @@ class DeskWatch(Background):
 
     def sweep(self, conn: psycopg.Connection[Any] | None = None) -> int:
         """One sweep (on a connection of its own without ``conn``): how many tickets the
-        desk acted on."""
+        desk acted on (added to :attr:`acted`)."""
         if conn is None:
             with self.connect() as own:
-                return self.sweep_on(own)
-        return self.sweep_on(conn)
+                return self.sweep(own)
+        done = self.sweep_on(conn)
+        self.acted += done
+        return done
 
     def sweep_on(self, conn: psycopg.Connection[Any]) -> int:
         raise NotImplementedError
@@ -86,15 +94,24 @@ class DeskWatch(Background):
             if len(tickets) < self.batch or acted == 0:
                 return total
 
-    def ask(self, ticket_id: UUID, use_case: Callable[[], object], what: str) -> int:
-        """1 if the desk made the change, 0 if there was nothing to do or it refused
-        (logged as ``what``: only the ticket can be wrong, and the next sweep asks again)."""
+    def ask(
+        self,
+        ticket_id: UUID,
+        use_case: Callable[[Stamp], object],
+        now: datetime,
+        causation_id: str,
+        what: str | None = None,
+    ) -> int:
+        """Run ``use_case`` stamped by the watch's ``actor`` at ``now``, caused by
+        ``causation_id``: 1 if the desk made the change, 0 if there was nothing to do or
+        it refused (logged as ``what``, else as the watch: only the ticket can be wrong,
+        and the next sweep asks again)."""
         try:
-            use_case()
+            use_case(Stamp(self.actor, "system", "system", now, causation_id=causation_id))
         except NothingChanged:  # done by another watch, or no longer due
             return 0
         except DocketError as refused:
-            self.log.warning("%s: ticket %s: %s", what, ticket_id, refused)
+            self.log.warning("%s: ticket %s: %s", what or self.what, ticket_id, refused)
             return 0
         return 1
 
