@@ -19,9 +19,9 @@ from domain.stamp import Stamp
 
 account_change = RecordChange(
     DeskCore._account,
-    AccountReceipt,
+    lambda a, at: AccountReceipt(a.id, a.version, at),
     what=None,
-    busy=lambda account_id: Msg("Account {account_id}", account_id=account_id),
+    busy=lambda a: Msg("Account {account_id}", account_id=a.id),
     attempts=5,
 )
 """One change to one account."""

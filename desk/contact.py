@@ -35,7 +35,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from desk.answers import ContactReceipt, Receipt
-from desk.core import DeskCore, position, uuid_of
+from desk.core import DeskCore, RecordChange, position, uuid_of
 from domain.account import Account
 from domain.contact import (
     CONTACT_WINDOW,
@@ -53,10 +53,11 @@ from domain.errors import (
     PlanNotEntitled,
     TooManyContactRequests,
     UnknownContactRequest,
-    VersionMismatch,
 )
 from domain.messages import Msg
+from domain.numbers import TicketNumber
 from domain.stamp import Stamp
+from domain.ticket import Ticket
 from store.rate_limits import HitCounter, MemoryHitCounter, PostgresHitCounter
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -124,12 +125,7 @@ class Contact(DeskCore):
 
     def find_contact(self, ref: str | UUID) -> UUID:
         """A contact request's id from its id or its reference (``C-7KQ2M9XD``)."""
-        if isinstance(ref, UUID):
-            return ref
-        reference = parse_reference(ref)
-        if reference is not None:
-            return ContactRequest.id_for(reference)
-        return uuid_of(ref, UnknownContactRequest)
+        return contact_id(ref)
 
     def answer_contact(
         self,
@@ -141,21 +137,13 @@ class Contact(DeskCore):
         expected_version: int | None = None,
     ) -> ContactReceipt:
         """An agent's answer, emailed to the address the request came from."""
-        request_id = self.find_contact(ref)
-        for _ in range(CONTACT_ATTEMPTS):
-            request = self._contact(request_id, expected_version)
-            request.answer(author_id=author_id, body=body, stamp=stamp)
-            try:
-                recordings = self.save(request)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._contact(request_id).version
-                    raise VersionMismatch(expected_version, current) from None
-                continue
-            return ContactReceipt(
-                request.id, request.reference, request.version, position(recordings)
-            )
-        raise Busy(Msg("Contact request {reference}", reference=request.reference))
+        return contact_change.run(
+            self,
+            ref,
+            expected_version,
+            stamp,
+            lambda request: request.answer(author_id=author_id, body=body, stamp=stamp),
+        )
 
     def turn_contact_into_ticket(
         self,
@@ -170,10 +158,9 @@ class Contact(DeskCore):
     ) -> Receipt:
         """File the request as a ticket for the member at its address, in one save with
         the request's ``TurnedIntoTicket``."""
-        request_id = self.find_contact(ref)
-        ticket_id = ticket_id or uuid4()
-        for _ in range(CONTACT_ATTEMPTS):
-            request = self._contact(request_id, expected_version)
+        filed_as = ticket_id or uuid4()
+
+        def file(request: ContactRequest) -> tuple[Ticket, TicketNumber]:
             request.check_not_a_ticket()
             account = self._account(account_id)
             member_id = self._fileable_member(account, request.form.email)
@@ -181,7 +168,7 @@ class Contact(DeskCore):
                 account,
                 member_id,
                 stamp,
-                ticket_id=ticket_id,
+                ticket_id=filed_as,
                 type=type,
                 product=request.form.product,
                 subject=request.form.subject,
@@ -197,15 +184,10 @@ class Contact(DeskCore):
                 requester_id=member_id,
                 stamp=stamp,
             )
-            try:
-                recordings = self.save(ticket, claim, request)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._contact(request_id).version
-                    raise VersionMismatch(expected_version, current) from None
-                continue
-            return Receipt(ticket.id, ticket.number, ticket.version, position(recordings))
-        raise Busy(Msg("Contact request {reference}", reference=request.reference))
+            return ticket, claim
+
+        _, (ticket, _), at = contact_change.saved(self, ref, expected_version, stamp, file)
+        return Receipt(ticket.id, ticket.number, ticket.version, at)
 
     def _fileable_member(self, account: Account, email: str) -> str:
         """The member of ``account`` at ``email`` who may file, or why the request cannot
@@ -239,12 +221,34 @@ class Contact(DeskCore):
             ) from None
         return members[0]
 
-    def _contact(self, request_id: UUID, expected_version: int | None = None) -> ContactRequest:
-        request = self._get(
-            ContactRequest,
-            request_id,
-            UnknownContactRequest(Msg("No contact request {request_id}.", request_id=request_id)),
-        )
-        if expected_version is not None and request.version != expected_version:
-            raise VersionMismatch(expected_version, request.version)
-        return request
+    def _contact(self, request_id: UUID) -> ContactRequest:
+        return _contact_request(self, request_id)
+
+
+def contact_id(ref: str | UUID) -> UUID:
+    if isinstance(ref, UUID):
+        return ref
+    reference = parse_reference(ref)
+    if reference is not None:
+        return ContactRequest.id_for(reference)
+    return uuid_of(ref, UnknownContactRequest)
+
+
+def _contact_request(desk: DeskCore, ref: str | UUID) -> ContactRequest:
+    """The contact request, by its id or its reference."""
+    request_id = contact_id(ref)
+    return desk._get(
+        ContactRequest,
+        request_id,
+        UnknownContactRequest(Msg("No contact request {request_id}.", request_id=request_id)),
+    )
+
+
+contact_change = RecordChange(
+    _contact_request,
+    lambda request, at: ContactReceipt(request.id, request.reference, request.version, at),
+    what=None,
+    busy=lambda request: Msg("Contact request {reference}", reference=request.reference),
+    attempts=CONTACT_ATTEMPTS,
+)
+"""One change to one contact request (an agent's answer; filing it as a ticket)."""

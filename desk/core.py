@@ -82,6 +82,8 @@ R = TypeVar("R")
 """The record a use case changes (a ticket, an account, a staff member, a saved view)."""
 Answer = TypeVar("Answer")
 """What the use case answers (the record's receipt)."""
+W = TypeVar("W", bound=tuple[ChainedAggregate, ...])
+"""The other records a change to a record writes in the same save."""
 TICKET_TOPIC = get_topic(Ticket) + "."
 """How the topics of a ticket's events begin (``domain.ticket:Ticket.``)."""
 
@@ -617,18 +619,19 @@ ticket_change = change_through(_run_ticket_change)
 @dataclass(frozen=True)
 class RecordChange(Generic[K, A, Answer]):
     """One change to one record that is not a ticket (an account, a staff member, a saved
-    view), as a decorator like :func:`change_through`, or :meth:`run` for a use case that
-    checks something first: ``fold`` the record from its reference, ``check`` it, run the
-    change, save, and answer its ``receipt`` (its id, new version and the position the
-    save reached). Decided again when another write won, unless the caller named the
-    version it expected (``If-Match``: then the refusal names the version stored now, as
-    ``what``); :class:`Busy` (``busy``) after ``attempts`` lost races."""
+    view, a contact request), as a decorator like :func:`change_through`, or :meth:`run`
+    for a use case that checks something first: ``fold`` the record from its reference,
+    ``check`` it, run the change, save, and answer its ``receipt`` (from the record as
+    saved and the position the save reached). Decided again when another write won,
+    unless the caller named the version it expected (``If-Match``: then the refusal names
+    the version stored now, as ``what``); :class:`Busy` (``busy``, of the record as last
+    folded) after ``attempts`` lost races."""
 
     fold: Callable[[DeskCore, K], A]
-    receipt: Callable[[UUID, int, int], Answer]
+    receipt: Callable[[A, int], Answer]
     _: KW_ONLY
     what: Text | None
-    busy: Callable[[K], Text]
+    busy: Callable[[A], Text]
     attempts: int
     check: Callable[[A, K, Stamp], object] = lambda *_: None
 
@@ -645,21 +648,40 @@ class RecordChange(Generic[K, A, Answer]):
         stamp: Stamp,
         change: Callable[[A], object],
     ) -> Answer:
+        def alone(record: A) -> tuple[()]:
+            change(record)
+            return ()
+
+        record, _, at = self.saved(desk, ref, expected_version, stamp, alone)
+        return self.receipt(record, at)
+
+    def saved(
+        self,
+        desk: DeskCore,
+        ref: K,
+        expected_version: int | None,
+        stamp: Stamp,
+        change: Callable[[A], W],
+    ) -> tuple[A, W, int]:
+        """As :meth:`run`, for a change that writes other records too (a contact request
+        turned into a ticket: the ticket and its number's claim): ``change`` answers them,
+        saved before the record in the same save. Answers the record, those records and
+        the position the save reached."""
         for _ in range(self.attempts):
             record = self.fold(desk, ref)
             self.check(record, ref, stamp)
             if expected_version is not None and record.version != expected_version:
                 raise VersionMismatch(expected_version, record.version, self.what)
-            change(record)
+            with_it = change(record)
             try:
-                recordings = desk.save(record)
+                recordings = desk.save(*with_it, record)
             except IntegrityError:
                 if expected_version is not None:
                     stored = self.fold(desk, ref).version
                     raise VersionMismatch(expected_version, stored, self.what) from None
                 continue
-            return self.receipt(record.id, record.version, position(recordings))
-        raise Busy(self.busy(ref))
+            return record, with_it, position(recordings)
+        raise Busy(self.busy(record))
 
 
 def stamp_and_version(keywords: dict[str, object]) -> tuple[Stamp, int | None]:

@@ -41,7 +41,7 @@ def _check_visible(view: SavedView, view_ref: str | UUID, stamp: Stamp) -> None:
 
 view_change = RecordChange(
     _saved_view,
-    SavedViewReceipt,
+    lambda v, at: SavedViewReceipt(v.id, v.version, at),
     what="saved view",
     busy=lambda _: Msg("The saved view"),
     attempts=20,

@@ -28,7 +28,7 @@ from domain.stamp import Stamp
 
 staff_change = RecordChange(
     DeskCore._staff,
-    StaffReceipt,
+    lambda m, at: StaffReceipt(m.id, m.version, at),
     what=Msg("The staff member"),
     busy=lambda _: Msg("The staff member"),
     attempts=20,
