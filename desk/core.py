@@ -391,21 +391,29 @@ class DeskCore(Application[UUID]):
         return ticket
 
     def _saved_again(
-        self, fold: Callable[[], A], change: Callable[[A], R], busy: Text, attempts: int = 5
+        self,
+        fold: Callable[[], A],
+        change: Callable[[A], R],
+        busy: Text | Busy,
+        attempts: int = 5,
+        *,
+        with_it: tuple[ChainedAggregate, ...] = (),
     ) -> tuple[A, R, int]:
-        """Fold a record (a book, an article, a help session), ``change`` it and save it;
-        decided again on the record as it then stands when another write won, and
-        :class:`Busy` (``busy``) after ``attempts``. Answers the record, what ``change``
-        answered and the position the save reached."""
+        """Fold a record (a book, an article, a help session), ``change`` it and save it,
+        after the records saved ``with_it`` in the same save (a ticket filed from a help
+        session); decided again on the record as it then stands when another write won,
+        and :class:`Busy` (``busy``, or ``busy`` itself when it is one) after
+        ``attempts``. Answers the record, what ``change`` answered and the position the
+        save reached."""
         for _ in range(attempts):
             record = fold()
             answer = change(record)
             try:
-                recordings = self.save(record)
+                recordings = self.save(*with_it, record)
             except IntegrityError:
                 continue
             return record, answer, position(recordings)
-        raise Busy(busy)
+        raise busy if isinstance(busy, Busy) else Busy(busy)
 
     def _offer_survey(self, ticket: Ticket, stamp: Stamp) -> None:
         """A closing, however it came, asks its requester for a rating in the same save,

@@ -117,17 +117,15 @@ class TicketDesk(DeskCore):
         if help_session is None:
             recordings = self.save(ticket, claim)
             return Receipt(ticket.id, number, ticket.version, position(recordings))
-        for _ in range(5):
-            session = self._help_session(help_session, requester_id, str(account_id), stamp)
-            session.file_ticket_anyway(
+        _, _, at = self._saved_again(  # decided again when the session moved on meanwhile
+            lambda: self._help_session(help_session, requester_id, str(account_id), stamp),
+            lambda session: session.file_ticket_anyway(
                 ticket_id=ticket.id, number=number, person_id=requester_id, stamp=stamp
-            )
-            try:
-                recordings = self.save(ticket, claim, session)
-            except IntegrityError:  # the session moved on meanwhile: decide again
-                continue
-            return Receipt(ticket.id, number, ticket.version, position(recordings))
-        raise TicketBusy(number)
+            ),
+            TicketBusy(number),
+            with_it=(ticket, claim),
+        )
+        return Receipt(ticket.id, number, ticket.version, at)
 
     def _follow_up(self, ref: str, account: Account, requester_id: str) -> str:
         """The number of the earlier ticket a new one follows up: one its requester may see
