@@ -277,30 +277,27 @@ class TicketDesk(DeskCore):
             )
         raise AssertionError("unreachable")
 
+    @ticket_change
     def add_internal_note(
         self,
-        ticket: str | UUID,
+        t: Ticket,
         *,
         author_id: str,
         body: str,
         stamp: Stamp,
         attachments: list[AttachmentRef] | None = None,
         expected_version: int | None = None,
-    ) -> Receipt:
+    ) -> None:
         """An internal note with its files, in one save: each file put on the ticket for
         the notes (staff only) and the note citing them, all on record or none."""
-        files = list(attachments or [])
-
-        def command(t: Ticket) -> None:
-            attach(t, files, stamp, to_notes=True)
-            t.add_internal_note(
-                author_id=author_id,
-                body=body,
-                attachments=[f.attachment_id for f in files],
-                stamp=stamp,
-            )
-
-        return self._change(ticket, expected_version, command, stamp)
+        files = attachments or []
+        attach(t, files, stamp, to_notes=True)
+        t.add_internal_note(
+            author_id=author_id,
+            body=body,
+            attachments=[f.attachment_id for f in files],
+            stamp=stamp,
+        )
 
     @ticket_change
     def change_status(
@@ -343,11 +340,10 @@ class TicketDesk(DeskCore):
     ) -> None:
         t.change_product(to_product=to_product, stamp=stamp)
 
-    def reopen(
-        self, ticket: str | UUID, *, stamp: Stamp, expected_version: int | None = None
-    ) -> Receipt:
+    @ticket_change
+    def reopen(self, t: Ticket, *, stamp: Stamp, expected_version: int | None = None) -> None:
         """A new cycle, promised what the requester's support is now."""
-        return self._change(ticket, expected_version, lambda t: self._reopen(t, stamp), stamp)
+        self._reopen(t, stamp)
 
     def _reopen(self, t: Ticket, stamp: Stamp) -> None:
         account = self._account(UUID(t.account_id))
@@ -412,27 +408,24 @@ class TicketDesk(DeskCore):
         requester = self._surveyed_ticket(link).requester_id
         return Stamp(requester, "requester", "web", at, correlation_id, link.causation_id)
 
-    def record_sla_breaches(self, ticket: str | UUID, *, stamp: Stamp) -> Receipt:
+    @ticket_change
+    def record_sla_breaches(self, t: Ticket, *, stamp: Stamp) -> None:
         """Put on record every clock of the ticket past due at ``stamp.at`` (once each)."""
-        return self._change(ticket, None, lambda t: t.record_sla_breaches(stamp=stamp), stamp)
+        t.record_sla_breaches(stamp=stamp)
 
+    @ticket_change
     def set_custom_fields(
         self,
-        ticket: str | UUID,
+        t: Ticket,
         *,
         changes: Mapping[str, Any],
         stamp: Stamp,
         expected_version: int | None = None,
-    ) -> Receipt:
+    ) -> None:
         """Change some of the ticket's custom field values (``None`` clears one), each
         checked against its field as defined now; the others stay as stored."""
-        definitions = self.ticket_fields()
-
-        def command(t: Ticket) -> None:
-            values = values_changed(definitions, t.product, t.custom_fields, changes)
-            t.set_custom_fields(values=values, stamp=stamp)
-
-        return self._change(ticket, expected_version, command, stamp)
+        values = values_changed(self.ticket_fields(), t.product, t.custom_fields, changes)
+        t.set_custom_fields(values=values, stamp=stamp)
 
     @ticket_change
     def record_callback_made(
