@@ -10,12 +10,12 @@ headers in one dependency), authorises with :meth:`Write.ticket` or
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -29,7 +29,7 @@ from api.deps import (
     principal_of,
     stamp_for,
 )
-from api.problems import PROBLEM_TYPE, Problem, domain_problem, language_of
+from api.problems import PROBLEM_TYPE, Problem, Responses, domain_problem, language_of
 from api.runtime import Runtime
 from desk.access import Principal, may_see_ticket, sees_as_cc
 from desk.answers import AccountReceipt, AttachmentRef, MergeReceipt, Receipt
@@ -389,3 +389,50 @@ def visible_ticket(runtime: Runtime, principal: Principal, ref: str) -> TicketOw
 def attachment_refs(runtime: Runtime, who: Principal, ids: list[str]) -> list[AttachmentRef]:
     """The caller's own uploads, by id (``UnknownAttachment`` for any other)."""
     return runtime.uploads.attachable(ids, who.id)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A change whose body only names the new value(s), decided by the desk's use case of
+    the route's own name: many routes alike (a ticket's priority, an account's plan …),
+    so a table of these makes them (:func:`add_field_change`)."""
+
+    name: str
+    """The operation's name, and the desk's use case."""
+    path: str
+    body: type[BaseModel]
+    fields: Mapping[str, str]
+    """The use case's keywords, each with the body's field it takes."""
+    about: str
+    """The operation's description."""
+    method: str = "POST"
+    access: str | None = None
+    """The access rule, where it is not named as the operation."""
+
+    @property
+    def rule(self) -> str:
+        return self.access or self.name
+
+    def values(self, body: BaseModel) -> dict[str, object]:
+        return {keyword: getattr(body, field) for keyword, field in self.fields.items()}
+
+
+def add_field_change(
+    router: APIRouter,
+    change: FieldChange,
+    endpoint: Callable[..., JSONResponse],
+    response_model: type[BaseModel],
+    responses: Responses,
+) -> None:
+    """Route ``endpoint`` (whose ``body`` parameter takes any model) as ``change``: its
+    name, description and body model, as a route written out for it would have."""
+    endpoint.__name__ = endpoint.__qualname__ = change.name
+    endpoint.__doc__ = change.about
+    endpoint.__annotations__["body"] = change.body  # what FastAPI validates and documents
+    router.add_api_route(
+        change.path,
+        endpoint,
+        methods=[change.method],
+        response_model=response_model,
+        responses=responses,
+    )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, RuntimeDep, allowed, not_modified
 from api.problems import Problem, responses
@@ -31,7 +32,14 @@ from api.schemas.tickets import (
     TypeIn,
 )
 from api.ticket_reads import ticket_list, visible_detail
-from api.writes import TicketWrite, merge_answer, merge_recovery, visible_ticket
+from api.writes import (
+    FieldChange,
+    TicketWrite,
+    add_field_change,
+    merge_answer,
+    merge_recovery,
+    visible_ticket,
+)
 from desk.access import (
     author_role,
     may_rate,
@@ -120,33 +128,12 @@ def change_status(ticket: str, change: StatusIn, write: TicketWrite) -> JSONResp
     return write.change(owner, change, write.desk.change_status, to_status=change.status)
 
 
-@router.post("/{ticket}/priority", response_model=ReceiptOut, responses=PROBLEMS)
-def change_priority(ticket: str, change: PriorityIn, write: TicketWrite) -> JSONResponse:
-    """Raise or lower the priority (it must change)."""
-    owner = write.ticket("change_priority", ticket)
-    return write.change(owner, change, write.desk.change_priority, to_priority=change.priority)
-
-
 @router.post("/{ticket}/assignment", response_model=ReceiptOut, responses=PROBLEMS)
 def assign(ticket: str, change: AssignmentIn, write: TicketWrite) -> JSONResponse:
     """Assign to an agent ("me" for the caller) and a support group, or unassign with nulls."""
     owner = write.ticket("assign", ticket)
     agent_id = write.who.id if change.agent_id == "me" else change.agent_id
     return write.change(owner, change, write.desk.assign, agent_id=agent_id, group=change.group)
-
-
-@router.post("/{ticket}/type", response_model=ReceiptOut, responses=PROBLEMS)
-def change_type(ticket: str, change: TypeIn, write: TicketWrite) -> JSONResponse:
-    """Correct the ticket's type."""
-    owner = write.ticket("change_type", ticket)
-    return write.change(owner, change, write.desk.change_type, to_type=change.type)
-
-
-@router.post("/{ticket}/product", response_model=ReceiptOut, responses=PROBLEMS)
-def change_product(ticket: str, change: ProductIn, write: TicketWrite) -> JSONResponse:
-    """Correct the ticket's product."""
-    owner = write.ticket("change_product", ticket)
-    return write.change(owner, change, write.desk.change_product, to_product=change.product)
 
 
 @router.post("/{ticket}/reopen", response_model=ReceiptOut, responses=PROBLEMS)
@@ -164,22 +151,6 @@ def rate_satisfaction(ticket: str, rating: RatingIn, write: TicketWrite) -> JSON
         raise Problem(403, "requester-only", Msg("Only the person who filed the ticket rates it."))
     return write.change(
         owner, rating, write.desk.rate_satisfaction, score=rating.score, comment=rating.comment
-    )
-
-
-@router.post("/{ticket}/callback", response_model=ReceiptOut, responses=PROBLEMS)
-def record_callback_made(ticket: str, made: CallbackMadeIn, write: TicketWrite) -> JSONResponse:
-    """Staff record that they phoned the requester back: reached them, or no answer."""
-    owner = write.ticket("record_callback", ticket)
-    return write.change(owner, made, write.desk.record_callback_made, outcome=made.outcome)
-
-
-@router.post("/{ticket}/tags", response_model=ReceiptOut, responses=PROBLEMS)
-def change_tags(ticket: str, change: TagsIn, write: TicketWrite) -> JSONResponse:
-    """Staff put tags on and take tags off (normalised; only real changes are recorded)."""
-    owner = write.ticket("change_tags", ticket)
-    return write.change(
-        owner, change, write.desk.change_tags, add=change.add, remove=change.remove
     )
 
 
@@ -204,11 +175,62 @@ def merge_ticket(ticket: str, merge: MergeIn, write: TicketWrite) -> JSONRespons
     )
 
 
-@router.patch("/{ticket}/custom-fields", response_model=ReceiptOut, responses=PROBLEMS)
-def set_custom_fields(ticket: str, change: CustomFieldsIn, write: TicketWrite) -> JSONResponse:
-    """Staff change some custom field values (null clears one); the others stay as stored."""
-    owner = write.ticket("set_custom_fields", ticket)
-    return write.change(owner, change, write.desk.set_custom_fields, changes=change.custom_fields)
+FIELD_CHANGES = (
+    FieldChange(
+        "change_priority",
+        "/{ticket}/priority",
+        PriorityIn,
+        {"to_priority": "priority"},
+        "Raise or lower the priority (it must change).",
+    ),
+    FieldChange(
+        "change_type", "/{ticket}/type", TypeIn, {"to_type": "type"}, "Correct the ticket's type."
+    ),
+    FieldChange(
+        "change_product",
+        "/{ticket}/product",
+        ProductIn,
+        {"to_product": "product"},
+        "Correct the ticket's product.",
+    ),
+    FieldChange(
+        "record_callback_made",
+        "/{ticket}/callback",
+        CallbackMadeIn,
+        {"outcome": "outcome"},
+        "Staff record that they phoned the requester back: reached them, or no answer.",
+        access="record_callback",
+    ),
+    FieldChange(
+        "change_tags",
+        "/{ticket}/tags",
+        TagsIn,
+        {"add": "add", "remove": "remove"},
+        "Staff put tags on and take tags off (normalised; only real changes are recorded).",
+    ),
+    FieldChange(
+        "set_custom_fields",
+        "/{ticket}/custom-fields",
+        CustomFieldsIn,
+        {"changes": "custom_fields"},
+        "Staff change some custom field values (null clears one); the others stay as stored.",
+        method="PATCH",
+    ),
+)
+
+
+def add_ticket_change(change: FieldChange) -> None:
+    """Route one of the changes of a ticket's fields: the caller must see the ticket."""
+
+    def endpoint(ticket: str, body: BaseModel, write: TicketWrite) -> JSONResponse:
+        owner = write.ticket(change.rule, ticket)
+        return write.change(owner, body, getattr(write.desk, change.name), **change.values(body))
+
+    add_field_change(router, change, endpoint, ReceiptOut, PROBLEMS)
+
+
+for field_change in FIELD_CHANGES:
+    add_ticket_change(field_change)
 
 
 def chat_lines(lines: list[ChatLineIn] | None) -> list[ChatLine] | None:
