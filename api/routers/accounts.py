@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api import answers
 from api.answers import ticket_page
@@ -28,7 +29,7 @@ from api.schemas.accounts import (
     SubscriptionOut,
 )
 from api.schemas.lists import TicketPage, TicketQuery
-from api.writes import AccountWrite, Write
+from api.writes import AccountWrite, FieldChange, Write, add_field_change
 from domain.messages import Msg
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -72,41 +73,55 @@ def open_account(opening: AccountIn, write: AccountWrite) -> JSONResponse:
     )
 
 
-@router.post("/{account}/name", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
-def rename_account(account: str, change: RenameIn, write: AccountWrite) -> JSONResponse:
-    """Rename the account."""
-    found = subscription_account(write, "change_subscription", account)
-    return write.account_change(found, change, write.desk.rename_account, to_name=change.name)
+SUBSCRIPTION_CHANGES = (
+    FieldChange(
+        "rename_account", "/{account}/name", RenameIn, {"to_name": "name"}, "Rename the account."
+    ),
+    FieldChange(
+        "change_plan",
+        "/{account}/plan",
+        PlanIn,
+        {"to_plan": "plan"},
+        "Upgrade (filing unlocked at once) or downgrade (new filings stop) the plan.",
+    ),
+    FieldChange(
+        "change_seats",
+        "/{account}/seats",
+        SeatsIn,
+        {"to_seats": "seats"},
+        "Raise the seats, or lower them to no fewer than the members.",
+    ),
+    FieldChange(
+        "set_renewal_date",
+        "/{account}/renewal",
+        RenewalIn,
+        {"renewal_on": "renewal_on"},
+        "The next renewal date: when a Premium removal takes effect.",
+    ),
+    FieldChange(
+        "set_account_team",
+        "/{account}/account-team",
+        AccountTeamIn,
+        {"group": "group"},
+        "The support group that answers the account (Enterprise accounts' named team).",
+    ),
+)
 
 
-@router.post("/{account}/plan", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
-def change_plan(account: str, change: PlanIn, write: AccountWrite) -> JSONResponse:
-    """Upgrade (filing unlocked at once) or downgrade (new filings stop) the plan."""
-    found = subscription_account(write, "change_subscription", account)
-    return write.account_change(found, change, write.desk.change_plan, to_plan=change.plan)
+def add_subscription_change(change: FieldChange) -> None:
+    """Route one of the subscription's changes, which only Docket's admins make."""
+
+    def endpoint(account: str, body: BaseModel, write: AccountWrite) -> JSONResponse:
+        found = subscription_account(write, "change_subscription", account)
+        return write.account_change(
+            found, body, getattr(write.desk, change.name), **change.values(body)
+        )
+
+    add_field_change(router, change, endpoint, AccountReceiptOut, WRITE_PROBLEMS)
 
 
-@router.post("/{account}/seats", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
-def change_seats(account: str, change: SeatsIn, write: AccountWrite) -> JSONResponse:
-    """Raise the seats, or lower them to no fewer than the members."""
-    found = subscription_account(write, "change_subscription", account)
-    return write.account_change(found, change, write.desk.change_seats, to_seats=change.seats)
-
-
-@router.post("/{account}/renewal", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
-def set_renewal_date(account: str, change: RenewalIn, write: AccountWrite) -> JSONResponse:
-    """The next renewal date: when a Premium removal takes effect."""
-    found = subscription_account(write, "change_subscription", account)
-    return write.account_change(
-        found, change, write.desk.set_renewal_date, renewal_on=change.renewal_on
-    )
-
-
-@router.post("/{account}/account-team", response_model=AccountReceiptOut, responses=WRITE_PROBLEMS)
-def set_account_team(account: str, change: AccountTeamIn, write: AccountWrite) -> JSONResponse:
-    """The support group that answers the account (Enterprise accounts' named team)."""
-    found = subscription_account(write, "change_subscription", account)
-    return write.account_change(found, change, write.desk.set_account_team, group=change.group)
+for subscription_change in SUBSCRIPTION_CHANGES:
+    add_subscription_change(subscription_change)
 
 
 @router.put(
