@@ -29,9 +29,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -61,7 +60,7 @@ from desk.answers import Receipt
 from desk.service import SupportDesk
 from domain import errors
 from domain.messages import Msg, Text
-from domain.stamp import Stamp
+from domain.ticket import TicketOwner
 from domain.vocabulary import PRIORITIES, STATUSES, TICKET_TYPES
 
 router = APIRouter(include_in_schema=False)
@@ -425,19 +424,42 @@ def refusal_of(form: str, error: errors.DocketError, typed: dict[str, str]) -> R
     return Refusal(form, getattr(error, "field", ""), message, typed, refused_status(error))
 
 
+VersionField = Annotated[str, Form()]
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A console form that changes a record, as posted: the request, the runtime, who sent
+    it (signed in, its CSRF token checked) and the version of the record the page was
+    rendered at (``None`` if not sent)."""
+
+    request: Request
+    runtime: Runtime
+    visitor: Visitor
+    version: int | None
+
+
+def posted_form(
+    request: Request, runtime: RuntimeDep, visitor: SignedIn, version: VersionField = ""
+) -> Posted:
+    return Posted(request, runtime, visitor, version_of(version))
+
+
+PostedForm = Annotated[Posted, Depends(posted_form)]
+
+
 def work(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    posted: Posted,
     number: str,
     endpoint: str,
     form: str,
     typed: dict[str, str],
-    change: Callable[[Any], Receipt],
+    change: Callable[[TicketOwner], Receipt],
 ) -> Response:
     """One change from a form of the ticket page: authorised by the API's key for it, on a
     ticket the visitor may see, by the desk; Post/Redirect/Get on success, the page again
     with the refusal by its form otherwise."""
+    request, runtime, visitor = posted.request, posted.runtime, posted.visitor
     permitted(visitor, endpoint)
     elsewhere = staff_visitor(visitor, number)
     if elsewhere is not None:
@@ -454,139 +476,114 @@ def work(
     return RedirectResponse(target, status_code=303)
 
 
-VersionField = Annotated[str, Form()]
+Files = list[UploadFile] | None
+Written = Callable[[Runtime, Visitor, TicketOwner, str, Files, int | None], Receipt]
+"""A text with its files written on a ticket: the runtime, the writer, the ticket, the
+text, the files and the version the page was rendered at."""
 
 
-@router.post("/console/tickets/{number}/reply")
-def reply(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    number: str,
-    version: VersionField = "",
-    body: Annotated[str, Form()] = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
-) -> Response:
-    def change(owner: Any) -> Receipt:
-        return page_reply(runtime, visitor, owner, body, files, version_of(version))
-
-    return work(request, runtime, visitor, number, "add_message", "reply", {"body": body}, change)
-
-
-@router.post("/console/tickets/{number}/note")
-def note(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    number: str,
-    version: VersionField = "",
-    body: Annotated[str, Form()] = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
-) -> Response:
+def internal_note(
+    runtime: Runtime,
+    visitor: Visitor,
+    owner: TicketOwner,
+    body: str,
+    files: Files,
+    expected_version: int | None,
+) -> Receipt:
     """An internal note with its files (staff only, as the note is), as the reply's form
     takes them."""
-    return work(
-        request,
-        runtime,
-        visitor,
-        number,
-        "add_internal_note",
-        "note",
-        {"body": body},
-        lambda owner: runtime.desk.add_internal_note(
-            owner.ticket_id,
-            author_id=visitor.signed_in.id,
-            body=body,
-            attachments=uploaded(runtime, visitor, files or []),
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
-        ),
+    return runtime.desk.add_internal_note(
+        owner.ticket_id,
+        author_id=visitor.signed_in.id,
+        body=body,
+        attachments=uploaded(runtime, visitor, files or []),
+        stamp=stamp_of(visitor),
+        expected_version=expected_version,
     )
+
+
+WRITTEN_FORMS: dict[str, tuple[str, Written]] = {
+    "reply": ("add_message", page_reply),
+    "note": ("add_internal_note", internal_note),
+}
+"""The ticket page's forms of a text and its files: the form, the API's key for the
+write, and the write."""
+
+
+def written_form(form: str, endpoint: str, write: Written) -> None:
+    """``POST /console/tickets/{number}/<form>``: the form's text and files written on the
+    ticket, at the version the page was rendered at."""
+
+    def post(
+        posted: PostedForm,
+        number: str,
+        body: Annotated[str, Form()] = "",
+        files: Annotated[list[UploadFile] | None, File()] = None,
+    ) -> Response:
+        def change(owner: TicketOwner) -> Receipt:
+            return write(posted.runtime, posted.visitor, owner, body, files, posted.version)
+
+        return work(posted, number, endpoint, form, {"body": body}, change)
+
+    post.__name__ = form
+    router.post(f"/console/tickets/{{number}}/{form}")(post)
+
+
+for _form, (_endpoint, _write) in WRITTEN_FORMS.items():
+    written_form(_form, _endpoint, _write)
 
 
 @router.post("/console/tickets/{number}/assignment")
 def assignment(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    posted: PostedForm,
     number: str,
-    version: VersionField = "",
     agent: Annotated[str, Form()] = "",
     group: Annotated[str, Form()] = "",
 ) -> Response:
-    agent_id = visitor.signed_in.id if agent == "me" else agent or None
+    agent_id = posted.visitor.signed_in.id if agent == "me" else agent or None
     return work(
-        request,
-        runtime,
-        visitor,
+        posted,
         number,
         "assign",
         "assignment",
         {"agent": agent, "group": group},
-        lambda owner: runtime.desk.assign(
+        lambda owner: posted.runtime.desk.assign(
             owner.ticket_id,
             agent_id=agent_id,
             group=group or None,
-            stamp=stamp_of(visitor),
-            expected_version=version_of(version),
+            stamp=stamp_of(posted.visitor),
+            expected_version=posted.version,
         ),
     )
 
 
-OneValue = Callable[[SupportDesk, UUID, str, Stamp, int | None], Receipt]
-
-ONE_VALUE_CHANGES: dict[str, tuple[str, OneValue]] = {
-    "status": (
-        "change_status",
-        lambda desk, t, v, stamp, at: desk.change_status(
-            t, to_status=v, stamp=stamp, expected_version=at
-        ),
-    ),
-    "priority": (
-        "change_priority",
-        lambda desk, t, v, stamp, at: desk.change_priority(
-            t, to_priority=v, stamp=stamp, expected_version=at
-        ),
-    ),
-    "type": (
-        "change_type",
-        lambda desk, t, v, stamp, at: desk.change_type(
-            t, to_type=v, stamp=stamp, expected_version=at
-        ),
-    ),
-    "product": (
-        "change_product",
-        lambda desk, t, v, stamp, at: desk.change_product(
-            t, to_product=v, stamp=stamp, expected_version=at
-        ),
-    ),
+ONE_VALUE_CHANGES: dict[str, tuple[str, Callable[..., Receipt]]] = {
+    "status": ("change_status", SupportDesk.change_status),
+    "priority": ("change_priority", SupportDesk.change_priority),
+    "type": ("change_type", SupportDesk.change_type),
+    "product": ("change_product", SupportDesk.change_product),
 }
-"""The ticket page's forms of one value: the form (and its field), the API's key for the
-change, and the desk call that makes it."""
+"""The ticket page's forms of one value: the form (its field, and the desk's keyword
+``to_<form>``), the API's key for the change, and the desk's use case that makes it."""
 
 
-def one_value_change(form: str, endpoint: str, call: OneValue) -> None:
+def one_value_change(form: str, endpoint: str, use_case: Callable[..., Receipt]) -> None:
     """``POST /console/tickets/{number}/<form>``: the desk's change with the form's one
     value, at the version the page was rendered at."""
 
-    def change(
-        request: Request,
-        runtime: RuntimeDep,
-        visitor: SignedIn,
-        number: str,
-        version: VersionField = "",
-        value: Annotated[str, Form()] = "",
-    ) -> Response:
+    def change(posted: PostedForm, number: str, value: Annotated[str, Form()] = "") -> Response:
         return work(
-            request,
-            runtime,
-            visitor,
+            posted,
             number,
             endpoint,
             form,
             {form: value},
-            lambda owner: call(
-                runtime.desk, owner.ticket_id, value, stamp_of(visitor), version_of(version)
+            lambda owner: use_case(
+                posted.runtime.desk,
+                owner.ticket_id,
+                stamp=stamp_of(posted.visitor),
+                expected_version=posted.version,
+                **{f"to_{form}": value},
             ),
         )
 

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.answers import read_problems
 from api.deps import RuntimeDep
-from api.pages.console import Refusal, position_of, refusal_of, version_of
+from api.pages.console import Posted, PostedForm, Refusal, position_of, refusal_of
 from api.pages.templating import page
 from api.pages.visitors import SignedIn, Visitor, may, permitted, stamp_of
 from api.routers.contact import contact_detail
@@ -85,9 +85,7 @@ def contact_request(
 
 
 def work(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    posted: Posted,
     ref: str,
     form: str,
     typed: dict[str, str],
@@ -106,60 +104,50 @@ def work(
                 "Someone answered or filed this request meanwhile: read it again below, then "
                 "send yours again if it still holds."
             )
-        return request_page(request, runtime, visitor, ref, refusal=refusal)
+        return request_page(posted.request, posted.runtime, posted.visitor, ref, refusal=refusal)
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/console/contact/{ref}/answer")
-def answer(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    ref: str,
-    version: Annotated[str, Form()] = "",
-    body: Annotated[str, Form()] = "",
-) -> Response:
+def answer(posted: PostedForm, ref: str, body: Annotated[str, Form()] = "") -> Response:
     """The answer is emailed to the address the request came from."""
-    permitted(visitor, "answer_contact")
+    visitor = permitted(posted.visitor, "answer_contact")
 
     def change() -> str:
-        receipt = runtime.desk.answer_contact(
+        receipt = posted.runtime.desk.answer_contact(
             ref,
             author_id=visitor.signed_in.id,
             body=body,
             stamp=stamp_of(visitor),
-            expected_version=version_of(version),
+            expected_version=posted.version,
         )
         return f"/console/contact/{receipt.reference}?min_position={receipt.position}&done=answer"
 
-    return work(request, runtime, visitor, ref, "answer", {"body": body}, change)
+    return work(posted, ref, "answer", {"body": body}, change)
 
 
 @router.post("/console/contact/{ref}/ticket")
 def file_as_ticket(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    posted: PostedForm,
     ref: str,
-    version: Annotated[str, Form()] = "",
     account_id: Annotated[str, Form()] = "",
     type: Annotated[str, Form()] = "question",
     priority: Annotated[str, Form()] = "normal",
 ) -> Response:
     """Filed for the member at the request's address in the account chosen; the ticket's
     page follows."""
-    permitted(visitor, "contact_to_ticket")
+    visitor = permitted(posted.visitor, "contact_to_ticket")
 
     def change() -> str:
-        receipt = runtime.desk.turn_contact_into_ticket(
+        receipt = posted.runtime.desk.turn_contact_into_ticket(
             ref,
             account_id=uuid_of(account_id, errors.UnknownAccount),
             type=type,
             priority=priority,
             stamp=stamp_of(visitor),
-            expected_version=version_of(version),
+            expected_version=posted.version,
         )
         return f"/console/tickets/{receipt.number}?min_position={receipt.position}"
 
     typed = {"account_id": account_id, "type": type, "priority": priority}
-    return work(request, runtime, visitor, ref, "ticket", typed, change)
+    return work(posted, ref, "ticket", typed, change)

@@ -16,12 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import RuntimeDep
 from api.inbox_filters import saved_selection
 from api.pages.console import (
+    PostedForm,
     filters_of,
     given,
     inbox_response,
     page_link,
     refused_status,
-    version_of,
 )
 from api.pages.visitors import SignedIn, may, permitted, stamp_of
 from api.problems import Problem
@@ -85,15 +85,9 @@ def save_view(
 
 
 @router.post("/console/views/{view}/remove")
-def remove_view(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    view: str,
-    version: Annotated[str, Form()] = "",
-    query: Annotated[str, Form()] = "",
-) -> Response:
+def remove_view(posted: PostedForm, view: str, query: Annotated[str, Form()] = "") -> Response:
     """A view removed (one's own; a shared one by admins only); back to the inbox as it was."""
+    request, runtime, visitor = posted.request, posted.runtime, posted.visitor
     permitted(visitor, "saved_views")
     filters = filters_in(query)
     try:
@@ -101,7 +95,7 @@ def remove_view(
             view,
             may_share=may(visitor, "share_view"),
             stamp=stamp_of(visitor),
-            expected_version=version_of(version),
+            expected_version=posted.version,
         )
     except errors.Busy:
         raise
