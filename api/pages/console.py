@@ -41,6 +41,8 @@ from api.inbox_filters import inbox_filter, query_of
 from api.pages.templating import page
 from api.pages.visitors import (
     IDLE,
+    Asked,
+    AskedPage,
     SignedIn,
     Visitor,
     may,
@@ -344,14 +346,13 @@ def timeline(detail: TicketDetail) -> list[dict[str, Any]]:
 
 
 def ticket_page_for(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    asked: Asked,
     number: str,
     *,
     refusal: Refusal | None = None,
     min_position: int | None = None,
 ) -> Response:
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     detail = visible_detail(
         runtime,
         visitor.signed_in,
@@ -390,17 +391,16 @@ def staff_visitor(visitor: Visitor, number: str) -> Response | None:
 
 @router.get("/console/tickets/{number}")
 def ticket(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     number: str,
     min_position: int | None = None,
 ) -> Response:
+    visitor = asked.visitor
     permitted(visitor, "ticket_detail")
     elsewhere = staff_visitor(visitor, number)
     if elsewhere is not None:
         return elsewhere
-    return ticket_page_for(request, runtime, visitor, number, min_position=min_position)
+    return ticket_page_for(asked, number, min_position=min_position)
 
 
 def version_of(text: str) -> int | None:
@@ -428,21 +428,16 @@ VersionField = Annotated[str, Form()]
 
 
 @dataclass(frozen=True)
-class Posted:
-    """A console form that changes a record, as posted: the request, the runtime, who sent
-    it (signed in, its CSRF token checked) and the version of the record the page was
-    rendered at (``None`` if not sent)."""
+class Posted(Asked):
+    """A console form that changes a record, as posted (by a signed-in visitor, its CSRF
+    token checked), with the version of the record the page was rendered at (``None`` if
+    not sent)."""
 
-    request: Request
-    runtime: Runtime
-    visitor: Visitor
     version: int | None
 
 
-def posted_form(
-    request: Request, runtime: RuntimeDep, visitor: SignedIn, version: VersionField = ""
-) -> Posted:
-    return Posted(request, runtime, visitor, version_of(version))
+def posted_form(asked: AskedPage, version: VersionField = "") -> Posted:
+    return Posted(asked.request, asked.runtime, asked.visitor, version_of(version))
 
 
 PostedForm = Annotated[Posted, Depends(posted_form)]
@@ -459,7 +454,7 @@ def work(
     """One change from a form of the ticket page: authorised by the API's key for it, on a
     ticket the visitor may see, by the desk; Post/Redirect/Get on success, the page again
     with the refusal by its form otherwise."""
-    request, runtime, visitor = posted.request, posted.runtime, posted.visitor
+    runtime, visitor = posted.runtime, posted.visitor
     permitted(visitor, endpoint)
     elsewhere = staff_visitor(visitor, number)
     if elsewhere is not None:
@@ -471,7 +466,7 @@ def work(
         raise
     except errors.DocketError as error:
         refusal = refusal_of(form, error, typed)
-        return ticket_page_for(request, runtime, visitor, number, refusal=refusal)
+        return ticket_page_for(posted, number, refusal=refusal)
     target = f"/console/tickets/{receipt.number}?min_position={receipt.position}&done={form}"
     return RedirectResponse(target, status_code=303)
 

@@ -18,9 +18,8 @@ from api.answers import read_problems
 from api.deps import RuntimeDep
 from api.pages.console import Posted, PostedForm, Refusal, position_of, refusal_of
 from api.pages.templating import page
-from api.pages.visitors import SignedIn, Visitor, may, permitted, stamp_of
+from api.pages.visitors import Asked, AskedPage, SignedIn, may, permitted, stamp_of
 from api.routers.contact import contact_detail
-from api.runtime import Runtime
 from desk.core import uuid_of
 from domain import errors
 from domain.messages import Msg
@@ -49,14 +48,13 @@ def contact_queue(
 
 
 def request_page(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    asked: Asked,
     ref: str,
     *,
     refusal: Refusal | None = None,
     min_position: int | None = None,
 ) -> Response:
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     found = contact_detail(runtime, ref, min_position)
     context = {
         "contact": found,
@@ -73,15 +71,13 @@ def request_page(
 
 @router.get("/console/contact/{ref}")
 def contact_request(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     ref: str,
     min_position: int | None = None,
 ) -> Response:
     """What was sent, the answers so far, and the accounts that know the address."""
-    permitted(visitor, "contact_requests")
-    return request_page(request, runtime, visitor, ref, min_position=min_position)
+    permitted(asked.visitor, "contact_requests")
+    return request_page(asked, ref, min_position=min_position)
 
 
 def work(
@@ -104,7 +100,7 @@ def work(
                 "Someone answered or filed this request meanwhile: read it again below, then "
                 "send yours again if it still holds."
             )
-        return request_page(posted.request, posted.runtime, posted.visitor, ref, refusal=refusal)
+        return request_page(posted, ref, refusal=refusal)
     return RedirectResponse(target, status_code=303)
 
 

@@ -27,9 +27,16 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from api.deps import RuntimeDep
 from api.pages.templating import page
-from api.pages.visitors import SignedIn, Visitor, page_reply, permitted, stamp_of, uploaded
+from api.pages.visitors import (
+    Asked,
+    AskedPage,
+    Visitor,
+    page_reply,
+    permitted,
+    stamp_of,
+    uploaded,
+)
 from api.problems import Problem, refusal_status
 from api.routers.attachments import download_answer
 from api.runtime import Runtime
@@ -92,6 +99,8 @@ AUTHOR_WORDS: dict[str, Any] = {
     "requester": Msg("requester"),
     "cc": Msg("copied"),
 }
+LIST_FILTERS = ("type", "priority", "product", "created", "created_from", "created_to", "q")
+"""The filters of "my tickets", each a field of the list's form ("" for any)."""
 PAGE_SIZE = 25
 SUGGESTIONS = 5
 
@@ -122,42 +131,36 @@ def products_of(runtime: Runtime, visitor: Visitor) -> tuple[list[str], str | No
 
 @router.get("/support")
 def my_tickets(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     tab: str = "open",
-    type: str = "",
-    priority: str = "",
-    product: str = "",
-    created: str = "",
-    created_from: str = "",
-    created_to: str = "",
-    q: str = "",
     cursor: str = "",
     trail: Annotated[list[str] | None, Query()] = None,
     at: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
+    """The visitor's tickets of a tab, filtered by the list's form (:data:`LIST_FILTERS`,
+    read from the query as it names them)."""
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     who = permitted(visitor, "list_tickets").signed_in
     tab = tab if tab in TABS else "open"
-    chosen = {
-        "type": type, "priority": priority, "product": product, "created": created,
-        "created_from": created_from, "created_to": created_to, "q": q.strip(),
-    }  # fmt: skip
+    chosen = {name: request.query_params.get(name, "") for name in LIST_FILTERS}
+    chosen["q"] = chosen["q"].strip()
     errors: dict[str, Text] = {}
-    span = created
-    if created == "custom" or (not created and (created_from or created_to)):
+    span = chosen["created"]
+    typed_range = chosen["created_from"] or chosen["created_to"]
+    if span == "custom" or (not span and typed_range):
         # a date typed in From or To asks for that range, whatever the select says
-        span = f"{created_from}..{created_to}" if created_from or created_to else ""
-        chosen["created"] = "custom" if span else created
+        span = f"{chosen['created_from']}..{chosen['created_to']}" if typed_range else ""
+        chosen["created"] = "custom" if span else chosen["created"]
+    one_of = {
+        name: [chosen[name]] if chosen[name] else [] for name in ("type", "priority", "product")
+    }
     tickets: list[Any] = []
     next_cursor = None
     try:
         query = TicketQuery.model_validate(
             {
                 "status": list(TABS[tab]),
-                "type": [type] if type else [],
-                "priority": [priority] if priority else [],
-                "product": [product] if product else [],
+                **one_of,
                 "created": span or None,
                 "tz": visitor.time_zone or "UTC",
                 "q": chosen["q"] or None,
@@ -206,9 +209,7 @@ def list_link(tab: str, filters: Mapping[str, str], cursor: str, trail: list[str
 
 
 def new_ticket_page(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    asked: Asked,
     typed: Mapping[str, Any],
     *,
     errors: Mapping[str, Text] | None = None,
@@ -217,6 +218,7 @@ def new_ticket_page(
 ) -> Response:
     """The form (as typed so far), or, for a plan that does not include support, why not,
     which plans do, and where to ask instead."""
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     products, plan = products_of(runtime, visitor)
     try:
         check_plan_includes_support(plan or "free")
@@ -240,19 +242,15 @@ def new_ticket_page(
 
 
 @router.get("/support/new")
-def new_ticket(
-    request: Request, runtime: RuntimeDep, visitor: SignedIn, follow_up_of: str = ""
-) -> Response:
-    permitted(visitor, "file_ticket")
+def new_ticket(asked: AskedPage, follow_up_of: str = "") -> Response:
+    permitted(asked.visitor, "file_ticket")
     typed = {"type": "question", "priority": "normal", "follow_up_of": follow_up_of[:64]}
-    return new_ticket_page(request, runtime, visitor, typed)
+    return new_ticket_page(asked, typed)
 
 
 @router.post("/support/new")
 def file_ticket(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     fields: FieldForm,
     subject: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -264,6 +262,7 @@ def file_ticket(
     attachment: Annotated[list[str] | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    runtime, visitor = asked.runtime, asked.visitor
     who = permitted(visitor, "file_ticket").signed_in
     typed = {
         "subject": subject, "description": description, "type": type, "priority": priority,
@@ -293,9 +292,7 @@ def file_ticket(
     except DocketError as refused:
         field = refused.field if isinstance(refused, InvalidField) else "form"
         return new_ticket_page(
-            request,
-            runtime,
-            visitor,
+            asked,
             typed,
             errors={form_field(field): refused.message},
             kept=kept,
@@ -372,9 +369,7 @@ def session_of(text: str) -> UUID | None:
 
 @router.get("/support/suggestions")
 def suggestions(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     subject: str = "",
     description: str = "",
     product: str = "",
@@ -382,6 +377,7 @@ def suggestions(
 ) -> Response:
     """The help articles that may answer the ticket being written (an htmx fragment, the
     API's suggestion read), and the help session they are suggested in."""
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     permitted(visitor, "read_articles")
     text = f"{subject[:200]} {description[:2000]}".strip()
     rows = runtime.reads.suggest_articles(
@@ -402,14 +398,13 @@ def marked(snippet: str) -> Markup:
 
 @router.post("/support/articles/{article_id}/open")
 def open_article(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     article_id: UUID,
     help_session: Annotated[str, Form()] = "",
 ) -> Response:
     """Record that a suggested article was opened (the API's ``open_article``), then show
     it: inline to htmx, else as a page of its own."""
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     who = permitted(visitor, "open_article").signed_in
     if who.account_id is None:
         raise Problem(403, "not-a-member", Msg("Only members of a customer account do this."))
@@ -422,26 +417,23 @@ def open_article(
         )  # fmt: skip
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/support/articles/{article_id}", status_code=303)
-    return article_page(request, runtime, visitor, article_id, position, fragment=True)
+    return article_page(asked, article_id, position, fragment=True)
 
 
 @router.get("/support/articles/{article_id}")
-def read_article(
-    request: Request, runtime: RuntimeDep, visitor: SignedIn, article_id: UUID
-) -> Response:
-    permitted(visitor, "read_articles")
-    return article_page(request, runtime, visitor, article_id, None, fragment=False)
+def read_article(asked: AskedPage, article_id: UUID) -> Response:
+    permitted(asked.visitor, "read_articles")
+    return article_page(asked, article_id, None, fragment=False)
 
 
 def article_page(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    asked: Asked,
     article_id: UUID,
     position: int | None,
     *,
     fragment: bool,
 ) -> Response:
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     row = runtime.reads.article(article_id, position)
     if row is None or row["withdrawn"]:
         raise Problem(
@@ -468,9 +460,7 @@ def blocks(markdown: str) -> list[tuple[str, str]]:
 
 
 def ticket_page(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    asked: Asked,
     number: str,
     *,
     at: int | None = None,
@@ -479,6 +469,7 @@ def ticket_page(
     typed: Mapping[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     who = permitted(visitor, "ticket_detail").signed_in
     detail = visible_detail(runtime, who, number, lambda a: f"/support/files/{a}", at)
     files = {f.id: f for f in detail.attachments}
@@ -510,9 +501,7 @@ def ticket_page(
 
 @router.get("/support/tickets/{number}")
 def ticket(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     number: str,
     at: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     filed: str = "",
@@ -523,7 +512,7 @@ def ticket(
         notice = Msg("Ticket {number} is filed; we emailed you a confirmation.", number=number)
     elif done in DONE:
         notice = DONE[done]
-    return ticket_page(request, runtime, visitor, number, at=at, notice=notice)
+    return ticket_page(asked, number, at=at, notice=notice)
 
 
 DONE = {
@@ -535,9 +524,7 @@ DONE = {
 
 
 def ticket_write(
-    request: Request,
-    runtime: Runtime,
-    visitor: Visitor,
+    asked: Asked,
     number: str,
     endpoint: str,
     done: str,
@@ -548,15 +535,14 @@ def ticket_write(
 ) -> Response:
     """One change of the ticket through the desk, as the API's ``endpoint`` makes it: then
     back to the ticket (303), or the ticket with the refusal next to ``field``."""
+    runtime, visitor = asked.runtime, asked.visitor
     who = permitted(visitor, endpoint).signed_in
     owner = visible_ticket(runtime, who, number)
     try:
         receipt = write(who, owner)
     except DocketError as refused:
         return ticket_page(
-            request,
-            runtime,
-            visitor,
+            asked,
             number,
             errors={field: refused.message},
             typed=typed,
@@ -568,49 +554,52 @@ def ticket_write(
 
 @router.post("/support/tickets/{number}/reply")
 def reply(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     number: str,
     body: Annotated[str, Form()] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    runtime, visitor = asked.runtime, asked.visitor
+
     def write(who: Any, owner: Any) -> Any:
         return page_reply(runtime, visitor, owner, body, files)
 
     return ticket_write(
-        request, runtime, visitor, number, "add_message", "replied", write,
-        field="body", typed={"body": body},
-    )  # fmt: skip
+        asked, number, "add_message", "replied", write, field="body", typed={"body": body}
+    )
 
 
 @router.post("/support/tickets/{number}/solve")
-def mark_solved(request: Request, runtime: RuntimeDep, visitor: SignedIn, number: str) -> Response:
+def mark_solved(asked: AskedPage, number: str) -> Response:
+    runtime, visitor = asked.runtime, asked.visitor
+
     def write(who: Any, owner: Any) -> Any:
         return runtime.desk.change_status(
             owner.ticket_id, to_status="closed", stamp=stamp_of(visitor)
         )
 
-    return ticket_write(request, runtime, visitor, number, "change_status", "solved", write)
+    return ticket_write(asked, number, "change_status", "solved", write)
 
 
 @router.post("/support/tickets/{number}/reopen")
-def reopen(request: Request, runtime: RuntimeDep, visitor: SignedIn, number: str) -> Response:
+def reopen(asked: AskedPage, number: str) -> Response:
+    runtime, visitor = asked.runtime, asked.visitor
+
     def write(who: Any, owner: Any) -> Any:
         return runtime.desk.reopen(owner.ticket_id, stamp=stamp_of(visitor))
 
-    return ticket_write(request, runtime, visitor, number, "reopen", "reopened", write)
+    return ticket_write(asked, number, "reopen", "reopened", write)
 
 
 @router.post("/support/tickets/{number}/rating")
 def rate(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
+    asked: AskedPage,
     number: str,
     score: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
 ) -> Response:
+    runtime, visitor = asked.runtime, asked.visitor
+
     def write(who: Any, owner: Any) -> Any:
         if not may_rate(who, owner):
             raise Problem(
@@ -621,9 +610,14 @@ def rate(
         )
 
     return ticket_write(
-        request, runtime, visitor, number, "rate_satisfaction", "rated", write,
-        field="rating", typed={"comment": comment},
-    )  # fmt: skip
+        asked,
+        number,
+        "rate_satisfaction",
+        "rated",
+        write,
+        field="rating",
+        typed={"comment": comment},
+    )
 
 
 def whole(text: str) -> int:
@@ -635,9 +629,7 @@ def whole(text: str) -> int:
 
 
 @router.get("/support/files/{attachment_id}")
-def download(
-    request: Request, runtime: RuntimeDep, visitor: SignedIn, attachment_id: str
-) -> Response:
+def download(asked: AskedPage, attachment_id: str) -> Response:
     """A file of a ticket the visitor may see (or their own upload): the API's download."""
-    who = permitted(visitor, "download_attachment").signed_in
-    return download_answer(runtime, who, attachment_id)
+    who = permitted(asked.visitor, "download_attachment").signed_in
+    return download_answer(asked.runtime, who, attachment_id)

@@ -155,6 +155,23 @@ VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 SignedIn = Annotated[Visitor, Depends(get_signed_in)]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A page asked for by a signed-in visitor: the request, the runtime that answers it
+    and who asks, handed together to what builds the page."""
+
+    request: Request
+    runtime: Runtime
+    visitor: Visitor
+
+
+def asking(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> Asked:
+    return Asked(request, runtime, visitor)
+
+
+AskedPage = Annotated[Asked, Depends(asking)]
+
+
 def may(visitor: Visitor, endpoint: str) -> bool:
     """Whether the visitor's role reaches ``endpoint`` in the role matrix (the API's keys)."""
     return visitor.principal is not None and may_call(visitor.principal, endpoint)
