@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.answers import paging, read_problems, ticket_page
@@ -43,6 +43,7 @@ from api.pages.visitors import (
     IDLE,
     Asked,
     AskedPage,
+    MessageForm,
     SignedIn,
     Visitor,
     may,
@@ -509,16 +510,13 @@ def written_form(form: str, endpoint: str, write: Written) -> None:
     """``POST /console/tickets/{number}/<form>``: the form's text and files written on the
     ticket, at the version the page was rendered at."""
 
-    def post(
-        posted: PostedForm,
-        number: str,
-        body: Annotated[str, Form()] = "",
-        files: Annotated[list[UploadFile] | None, File()] = None,
-    ) -> Response:
+    def post(posted: PostedForm, number: str, sent: MessageForm) -> Response:
         def change(owner: TicketOwner) -> Receipt:
-            return write(posted.runtime, posted.visitor, owner, body, files, posted.version)
+            return write(
+                posted.runtime, posted.visitor, owner, sent.body, sent.files, posted.version
+            )
 
-        return work(posted, number, endpoint, form, {"body": body}, change)
+        return work(posted, number, endpoint, form, {"body": sent.body}, change)
 
     post.__name__ = form
     router.post(f"/console/tickets/{{number}}/{form}")(post)
@@ -528,24 +526,27 @@ for _form, (_endpoint, _write) in WRITTEN_FORMS.items():
     written_form(_form, _endpoint, _write)
 
 
+class Assignment(BaseModel):
+    """The assignment form: the agent (``me``: the visitor; empty: no one) and the group
+    (empty: none)."""
+
+    agent: str = ""
+    group: str = ""
+
+
 @router.post("/console/tickets/{number}/assignment")
-def assignment(
-    posted: PostedForm,
-    number: str,
-    agent: Annotated[str, Form()] = "",
-    group: Annotated[str, Form()] = "",
-) -> Response:
-    agent_id = posted.visitor.signed_in.id if agent == "me" else agent or None
+def assignment(posted: PostedForm, number: str, sent: Annotated[Assignment, Form()]) -> Response:
+    agent_id = posted.visitor.signed_in.id if sent.agent == "me" else sent.agent or None
     return work(
         posted,
         number,
         "assign",
         "assignment",
-        {"agent": agent, "group": group},
+        sent.model_dump(),
         lambda owner: posted.runtime.desk.assign(
             owner.ticket_id,
             agent_id=agent_id,
-            group=group or None,
+            group=sent.group or None,
             stamp=stamp_of(posted.visitor),
             expected_version=posted.version,
         ),

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
 from api.answers import read_problems
 from api.deps import RuntimeDep
@@ -122,14 +123,17 @@ def answer(posted: PostedForm, ref: str, body: Annotated[str, Form()] = "") -> R
     return work(posted, ref, "answer", {"body": body}, change)
 
 
+class Filing(BaseModel):
+    """The form that files a request as a ticket: the account, the ticket's type and its
+    priority."""
+
+    account_id: str = ""
+    type: str = "question"
+    priority: str = "normal"
+
+
 @router.post("/console/contact/{ref}/ticket")
-def file_as_ticket(
-    posted: PostedForm,
-    ref: str,
-    account_id: Annotated[str, Form()] = "",
-    type: Annotated[str, Form()] = "question",
-    priority: Annotated[str, Form()] = "normal",
-) -> Response:
+def file_as_ticket(posted: PostedForm, ref: str, sent: Annotated[Filing, Form()]) -> Response:
     """Filed for the member at the request's address in the account chosen; the ticket's
     page follows."""
     visitor = permitted(posted.visitor, "contact_to_ticket")
@@ -137,13 +141,12 @@ def file_as_ticket(
     def change() -> str:
         receipt = posted.runtime.desk.turn_contact_into_ticket(
             ref,
-            account_id=uuid_of(account_id, errors.UnknownAccount),
-            type=type,
-            priority=priority,
+            account_id=uuid_of(sent.account_id, errors.UnknownAccount),
+            type=sent.type,
+            priority=sent.priority,
             stamp=stamp_of(visitor),
             expected_version=posted.version,
         )
         return f"/console/tickets/{receipt.number}?min_position={receipt.position}"
 
-    typed = {"account_id": account_id, "type": type, "priority": priority}
-    return work(posted, ref, "ticket", typed, change)
+    return work(posted, ref, "ticket", sent.model_dump(), change)

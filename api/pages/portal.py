@@ -25,12 +25,13 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.pages.templating import page
 from api.pages.visitors import (
     Asked,
     AskedPage,
+    MessageForm,
     Visitor,
     page_reply,
     permitted,
@@ -553,20 +554,12 @@ def ticket_write(
 
 
 @router.post("/support/tickets/{number}/reply")
-def reply(
-    asked: AskedPage,
-    number: str,
-    body: Annotated[str, Form()] = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
-) -> Response:
-    runtime, visitor = asked.runtime, asked.visitor
-
+def reply(asked: AskedPage, number: str, sent: MessageForm) -> Response:
     def write(who: Any, owner: Any) -> Any:
-        return page_reply(runtime, visitor, owner, body, files)
+        return page_reply(asked.runtime, asked.visitor, owner, sent.body, sent.files)
 
-    return ticket_write(
-        asked, number, "add_message", "replied", write, field="body", typed={"body": body}
-    )
+    typed = {"body": sent.body}
+    return ticket_write(asked, number, "add_message", "replied", write, field="body", typed=typed)
 
 
 @router.post("/support/tickets/{number}/solve")
@@ -591,14 +584,17 @@ def reopen(asked: AskedPage, number: str) -> Response:
     return ticket_write(asked, number, "reopen", "reopened", write)
 
 
+class Rating(BaseModel):
+    """The rating form: a score (a number, said by the desk) and an optional comment."""
+
+    score: str = ""
+    comment: str = ""
+
+
 @router.post("/support/tickets/{number}/rating")
-def rate(
-    asked: AskedPage,
-    number: str,
-    score: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
-) -> Response:
+def rate(asked: AskedPage, number: str, sent: Annotated[Rating, Form()]) -> Response:
     runtime, visitor = asked.runtime, asked.visitor
+    score, comment = sent.score, sent.comment
 
     def write(who: Any, owner: Any) -> Any:
         if not may_rate(who, owner):

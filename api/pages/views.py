@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
-from api.deps import RuntimeDep
 from api.inbox_filters import saved_selection
 from api.pages.console import (
     PostedForm,
@@ -23,7 +23,7 @@ from api.pages.console import (
     page_link,
     refused_status,
 )
-from api.pages.visitors import SignedIn, may, permitted, stamp_of
+from api.pages.visitors import AskedPage, may, permitted, stamp_of
 from api.problems import Problem
 from desk.answers import SavedViewReceipt
 from domain import errors
@@ -49,25 +49,27 @@ def saved(receipt: SavedViewReceipt, filters: dict[str, list[str]]) -> Response:
     )
 
 
+class ViewForm(BaseModel):
+    """The form that saves a view: its name, the inbox's query, and ``on`` to share it."""
+
+    name: str = ""
+    query: str = ""
+    shared: str = ""
+
+
 @router.post("/console/views")
-def save_view(
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: SignedIn,
-    name: Annotated[str, Form()] = "",
-    query: Annotated[str, Form()] = "",
-    shared: Annotated[str, Form()] = "",
-) -> Response:
+def save_view(asked: AskedPage, sent: Annotated[ViewForm, Form()]) -> Response:
     """The inbox as it is filtered and ordered now, saved under ``name``."""
+    request, runtime, visitor = asked.request, asked.runtime, asked.visitor
     permitted(visitor, "saved_views")
-    filters = filters_in(query)
+    filters = filters_in(sent.query)
     refusal: Text
     try:
         saved_selection(filters, visitor.signed_in, runtime.desk.ticket_fields)
         receipt = runtime.desk.save_view(
-            name=name,
+            name=sent.name,
             filters=filters,
-            shared=shared == "on",
+            shared=sent.shared == "on",
             may_share=may(visitor, "share_view"),
             stamp=stamp_of(visitor),
         )
@@ -80,7 +82,7 @@ def save_view(
         status = refused_status(refused)
     else:
         return saved(receipt, filters)
-    said = {"view_refusal": refusal, "view_refusal_form": "save", "view_name": name}
+    said = {"view_refusal": refusal, "view_refusal_form": "save", "view_name": sent.name}
     return inbox_response(request, runtime, visitor, filters, said, status_code=status)
 
 

@@ -30,7 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request, UploadFile
+from fastapi import Depends, Form, Request, UploadFile
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep, allowed
@@ -170,6 +171,17 @@ def asking(request: Request, runtime: RuntimeDep, visitor: SignedIn) -> Asked:
 
 
 AskedPage = Annotated[Asked, Depends(asking)]
+
+
+class Message(BaseModel):
+    """The form of a text and its files: a reply (the portal's, the console's) or an
+    internal note."""
+
+    body: str = ""
+    files: list[UploadFile] | None = None
+
+
+MessageForm = Annotated[Message, Form()]
 
 
 def may(visitor: Visitor, endpoint: str) -> bool:
